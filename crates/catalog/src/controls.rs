@@ -1,0 +1,74 @@
+//! The starter control library: templates an organisation adopts as its own controls.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ControlType, Execution, Frequency, OwnerRole, Refresh};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Area {
+    pub id: String,
+    pub prefix: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Nature {
+    #[serde(rename = "type")]
+    pub kind: ControlType,
+    pub execution: Execution,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceRequirement {
+    pub key: String,
+    pub title: String,
+    pub refresh: Refresh,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControlTemplate {
+    pub id: String,
+    /// Filled from the file's area when loading.
+    #[serde(default)]
+    pub area: String,
+    pub title: String,
+    pub description: String,
+    pub frequency: Frequency,
+    pub nature: Nature,
+    pub owner_role: OwnerRole,
+    pub evidence: Vec<EvidenceRequirement>,
+    pub criteria: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub testing: Option<String>,
+}
+
+/// One area file as written on disk.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AreaFile {
+    pub area: Area,
+    pub controls: Vec<ControlTemplate>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Library {
+    pub areas: Vec<Area>,
+    pub controls: Vec<ControlTemplate>,
+}
+
+impl Library {
+    pub fn control(&self, id: &str) -> Option<&ControlTemplate> {
+        self.controls.iter().find(|c| c.id.eq_ignore_ascii_case(id))
+    }
+
+    /// Templates that map to a criterion, in library order.
+    pub fn mapped_to<'a>(&'a self, criterion: &'a str) -> impl Iterator<Item = &'a ControlTemplate> {
+        self.controls
+            .iter()
+            .filter(move |c| c.criteria.iter().any(|k| k == criterion))
+    }
+}

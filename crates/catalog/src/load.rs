@@ -1,0 +1,226 @@
+//! Parses and validates content. The built-in catalog is parsed once, on first use.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
+
+use serde::Serialize;
+
+use crate::controls::AreaFile;
+use crate::{Category, ContentError, Framework, Library};
+
+include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+
+/// A named piece of content text, so errors can say which file they are about.
+#[derive(Debug, Clone, Copy)]
+pub struct Source<'a> {
+    pub name: &'a str,
+    pub text: &'a str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Catalog {
+    pub framework: Framework,
+    pub library: Library,
+}
+
+impl Catalog {
+    /// The content compiled into this binary. Its validity is proven by the test suite,
+    /// so a failure here is a build defect, not bad user input.
+    pub fn builtin() -> &'static Catalog {
+        static BUILTIN: OnceLock<Catalog> = OnceLock::new();
+        BUILTIN.get_or_init(|| {
+            Catalog::from_sources(Self::builtin_criteria_source(), &Self::builtin_control_sources())
+                .unwrap_or_else(|errs| {
+                    let lines: Vec<String> = errs.iter().map(ToString::to_string).collect();
+                    panic!("built-in content is invalid:\n{}", lines.join("\n"))
+                })
+        })
+    }
+
+    pub fn builtin_criteria_source() -> Source<'static> {
+        Source { name: CRITERIA_FILE.0, text: CRITERIA_FILE.1 }
+    }
+
+    pub fn builtin_control_sources() -> Vec<Source<'static>> {
+        CONTROL_FILES
+            .iter()
+            .map(|(name, text)| Source { name, text })
+            .collect()
+    }
+
+    /// Parses and validates a framework and its control library, reporting every problem found.
+    pub fn from_sources(criteria: Source<'_>, controls: &[Source<'_>]) -> Result<Catalog, Vec<ContentError>> {
+        let mut errors = Vec::new();
+        let framework: Framework = match serde_yaml::from_str(criteria.text) {
+            Ok(f) => f,
+            Err(e) => {
+                return Err(vec![ContentError::Parse { file: criteria.name.into(), reason: e.to_string() }]);
+            }
+        };
+        validate_framework(criteria.name, &framework, &mut errors);
+
+        let mut library = Library::default();
+        for source in controls {
+            match serde_yaml::from_str::<AreaFile>(source.text) {
+                Ok(file) => {
+                    let area_id = file.area.id.clone();
+                    library.areas.push(file.area);
+                    library.controls.extend(file.controls.into_iter().map(|mut c| {
+                        c.area = area_id.clone();
+                        c
+                    }));
+                }
+                Err(e) => errors.push(ContentError::Parse { file: source.name.into(), reason: e.to_string() }),
+            }
+        }
+        if errors.is_empty() {
+            validate_library(controls, &framework, &library, &mut errors);
+        }
+        if errors.is_empty() { Ok(Catalog { framework, library }) } else { Err(errors) }
+    }
+}
+
+fn invalid(file: &str, item: &str, field: &str, reason: impl Into<String>) -> ContentError {
+    ContentError::Invalid { file: file.into(), item: item.into(), field: field.into(), reason: reason.into() }
+}
+
+fn validate_framework(file: &str, fw: &Framework, errors: &mut Vec<ContentError>) {
+    let mut seen_categories = BTreeSet::new();
+    for c in &fw.categories {
+        if !seen_categories.insert(c.id) {
+            errors.push(invalid(file, c.id.as_str(), "id", "category listed twice"));
+        }
+    }
+    for missing in Category::ALL.iter().filter(|c| !seen_categories.contains(c)) {
+        errors.push(invalid(file, missing.as_str(), "categories", "category missing"));
+    }
+
+    let mut series = BTreeMap::new();
+    for s in &fw.series {
+        if series.insert(s.id.as_str(), s).is_some() {
+            errors.push(invalid(file, &s.id, "id", "series listed twice"));
+        }
+    }
+
+    let mut ids = BTreeSet::new();
+    for c in &fw.criteria {
+        if !ids.insert(c.id.as_str()) {
+            errors.push(invalid(file, &c.id, "id", "criterion listed twice"));
+        }
+        match series.get(c.series.as_str()) {
+            None => errors.push(invalid(file, &c.id, "series", format!("unknown series '{}'", c.series))),
+            Some(s) if s.category != c.category => errors.push(invalid(
+                file,
+                &c.id,
+                "category",
+                format!("'{}' differs from its series' category '{}'", c.category, s.category),
+            )),
+            Some(_) => {}
+        }
+        if !c.id.starts_with(&format!("{}.", c.series)) {
+            errors.push(invalid(file, &c.id, "id", format!("does not belong to series '{}'", c.series)));
+        }
+        // COSO principles map to the control environment through monitoring series only.
+        let coso_series = ["CC1", "CC2", "CC3", "CC4", "CC5"].contains(&c.series.as_str());
+        match (coso_series, c.coso_principle) {
+            (true, None) => errors.push(invalid(file, &c.id, "coso_principle", "required for CC1–CC5")),
+            (true, Some(p)) if !(1..=17).contains(&p) => {
+                errors.push(invalid(file, &c.id, "coso_principle", "must be 1–17"))
+            }
+            (false, Some(_)) => errors.push(invalid(file, &c.id, "coso_principle", "only CC1–CC5 have one")),
+            _ => {}
+        }
+        if c.title.trim().is_empty() {
+            errors.push(invalid(file, &c.id, "title", "empty"));
+        }
+        if c.explanation.trim().is_empty() {
+            errors.push(invalid(file, &c.id, "explanation", "empty"));
+        }
+    }
+}
+
+fn is_kebab(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && !s.contains("--")
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn validate_library(sources: &[Source<'_>], fw: &Framework, lib: &Library, errors: &mut Vec<ContentError>) {
+    let file_of_area: BTreeMap<&str, &str> = lib
+        .areas
+        .iter()
+        .zip(sources)
+        .map(|(a, s)| (a.id.as_str(), s.name))
+        .collect();
+    let mut prefixes = BTreeMap::new();
+    for (area, source) in lib.areas.iter().zip(sources) {
+        let stem = source.name.rsplit('/').next().unwrap_or(source.name).trim_end_matches(".yaml");
+        if area.id != stem {
+            errors.push(invalid(source.name, &area.id, "area.id", format!("must equal the file name '{stem}'")));
+        }
+        let prefix_ok = (2..=4).contains(&area.prefix.len()) && area.prefix.chars().all(|c| c.is_ascii_uppercase());
+        if !prefix_ok {
+            errors.push(invalid(source.name, &area.id, "area.prefix", "must be 2–4 capital letters"));
+        }
+        if let Some(other) = prefixes.insert(area.prefix.as_str(), area.id.as_str()) {
+            errors.push(invalid(source.name, &area.id, "area.prefix", format!("already used by area '{other}'")));
+        }
+    }
+
+    let mut ids = BTreeSet::new();
+    let mut covered = BTreeSet::new();
+    for c in &lib.controls {
+        let file = file_of_area.get(c.area.as_str()).copied().unwrap_or("content");
+        let prefix = lib.areas.iter().find(|a| a.id == c.area).map(|a| a.prefix.as_str()).unwrap_or("");
+        if !ids.insert(c.id.as_str()) {
+            errors.push(invalid(file, &c.id, "id", "control id used twice"));
+        }
+        let id_ok = c
+            .id
+            .strip_prefix(prefix)
+            .and_then(|r| r.strip_prefix('-'))
+            .is_some_and(|n| n.len() == 2 && n.chars().all(|d| d.is_ascii_digit()));
+        if !id_ok {
+            errors.push(invalid(file, &c.id, "id", format!("must look like {prefix}-NN")));
+        }
+        for (field, text) in [("title", &c.title), ("description", &c.description)] {
+            if text.trim().is_empty() {
+                errors.push(invalid(file, &c.id, field, "empty"));
+            }
+        }
+        if c.evidence.is_empty() {
+            errors.push(invalid(file, &c.id, "evidence", "at least one evidence requirement is needed"));
+        }
+        let mut keys = BTreeSet::new();
+        for e in &c.evidence {
+            if !is_kebab(&e.key) {
+                errors.push(invalid(file, &c.id, "evidence.key", format!("'{}' is not kebab-case", e.key)));
+            }
+            if !keys.insert(e.key.as_str()) {
+                errors.push(invalid(file, &c.id, "evidence.key", format!("'{}' used twice", e.key)));
+            }
+            if e.title.trim().is_empty() {
+                errors.push(invalid(file, &c.id, "evidence.title", format!("'{}' has no title", e.key)));
+            }
+        }
+        if c.criteria.is_empty() {
+            errors.push(invalid(file, &c.id, "criteria", "maps to no criterion"));
+        }
+        let mut mapped = BTreeSet::new();
+        for k in &c.criteria {
+            if fw.criterion(k).is_none_or(|cr| cr.id != *k) {
+                errors.push(invalid(file, &c.id, "criteria", format!("unknown criterion '{k}'")));
+            } else if !mapped.insert(k.as_str()) {
+                errors.push(invalid(file, &c.id, "criteria", format!("'{k}' listed twice")));
+            }
+            covered.insert(k.as_str());
+        }
+    }
+    for cr in &fw.criteria {
+        if !covered.contains(cr.id.as_str()) {
+            errors.push(invalid("content/soc2/controls", &cr.id, "criteria", "no control maps to this criterion"));
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! The command-line surface.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::output::Format;
+
+#[derive(Debug, Parser)]
+#[command(name = "evident", version, about = "Evident: SOC 2 readiness, evidence and audits, self-hosted")]
+pub struct Cli {
+    /// The workspace folder (holds evident.toml, the database, the vault and the keys).
+    /// Defaults to the current folder (`evident-demo` for `demo`).
+    #[arg(long, global = true, env = "EVIDENT_HOME")]
+    pub workspace: Option<PathBuf>,
+    /// Output format of listings and results.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a workspace and adopt the starter control library.
+    Init {
+        /// The organisation's name, used in documents Evident writes.
+        #[arg(long, default_value = "My Company")]
+        organisation: String,
+    },
+    /// Open (or create) a demonstration workspace and show its program.
+    Demo,
+    /// The frameworks and their criteria.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+    /// The organisation's controls.
+    #[command(subcommand)]
+    Controls(ControlsCommand),
+    /// The audit scope and the system description.
+    #[command(subcommand)]
+    Scope(ScopeCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// List criteria.
+    Criteria {
+        /// Only criteria of this category (security, availability, confidentiality, processing_integrity, privacy).
+        #[arg(long)]
+        category: Option<String>,
+    },
+    /// One criterion with its explanation and the controls mapped to it.
+    Show {
+        /// Criterion id, e.g. CC6.1.
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ControlsCommand {
+    /// List controls.
+    List {
+        /// Only controls of this area (e.g. access, change, privacy).
+        #[arg(long)]
+        area: Option<String>,
+        /// Only controls mapped to this criterion (e.g. CC6.1).
+        #[arg(long)]
+        criterion: Option<String>,
+        /// Only controls that apply, or only those that do not.
+        #[arg(long, value_parser = ["applicable", "not-applicable"])]
+        only: Option<String>,
+    },
+    /// One control in full.
+    Show { id: String },
+    /// Assign the person who owns a control.
+    SetOwner { id: String, email: String },
+    /// Rule a control out of the audit; auditors see the reason.
+    NotApplicable {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Withdraw a not-applicable ruling.
+    Applicable { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScopeCommand {
+    /// Show the audit scope and the system description.
+    Show,
+    /// Choose the report type, categories and period.
+    Set(ScopeSetArgs),
+    /// The components of the system description.
+    #[command(subcommand)]
+    Component(ComponentCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ScopeSetArgs {
+    /// Report type: 1 (design at a date) or 2 (operation over a window).
+    #[arg(long = "type")]
+    pub report_type: String,
+    /// Comma-separated categories; security is always included.
+    #[arg(long)]
+    pub categories: String,
+    /// Type 1: the date the report speaks to (YYYY-MM-DD).
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Type 2: the observation window, FROM..TO (YYYY-MM-DD..YYYY-MM-DD).
+    #[arg(long)]
+    pub window: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ComponentCommand {
+    /// Add a component (infrastructure, software, people, procedures, data).
+    Add {
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, conflicts_with = "out_of_scope", required_unless_present = "out_of_scope")]
+        in_scope: bool,
+        #[arg(long)]
+        out_of_scope: bool,
+        /// Why it is in or out of scope.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Remove a component.
+    Remove {
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// List components.
+    List,
+}

@@ -1,0 +1,207 @@
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use evident_catalog::{Catalog, Category};
+use evident_core::{Applicability, Control, applicability, parse_email};
+use evident_store::Workspace;
+use serde::Serialize;
+use serde_json::json;
+
+use super::required_text;
+use crate::args::ControlsCommand;
+use crate::error::{CliError, usage};
+use crate::output::{self, Format, Table};
+
+/// A control as listings show it: the stored record plus its computed applicability.
+#[derive(Debug, Serialize)]
+pub struct ControlSummary {
+    pub id: String,
+    pub title: String,
+    pub area: String,
+    pub criteria: Vec<String>,
+    pub owner: Option<String>,
+    pub owner_role: String,
+    pub frequency: String,
+    #[serde(flatten)]
+    pub applicability: Applicability,
+}
+
+pub fn applicability_of(control: &Control, in_scope: Option<&BTreeSet<Category>>) -> Applicability {
+    let fw = &Catalog::builtin().framework;
+    let criteria: Vec<(&str, Category)> = control
+        .criteria
+        .iter()
+        .filter_map(|k| fw.criterion(k).map(|c| (k.as_str(), c.category)))
+        .collect();
+    applicability(&criteria, in_scope, control.na_reason.as_deref())
+}
+
+pub fn summarise(control: &Control, in_scope: Option<&BTreeSet<Category>>) -> ControlSummary {
+    ControlSummary {
+        id: control.code.clone(),
+        title: control.title.clone(),
+        area: control.area.clone(),
+        criteria: control.criteria.clone(),
+        owner: control.owner_email.clone(),
+        owner_role: control.owner_role.to_string(),
+        frequency: control.frequency.to_string(),
+        applicability: applicability_of(control, in_scope),
+    }
+}
+
+/// All controls with their applicability under the current scope.
+pub async fn summaries(ws: &Workspace) -> Result<Vec<ControlSummary>, CliError> {
+    let in_scope = ws.scope_categories().await?;
+    Ok(ws.controls().await?.iter().map(|c| summarise(c, in_scope.as_ref())).collect())
+}
+
+pub fn criterion_id(given: &str) -> Result<String, CliError> {
+    let fw = &Catalog::builtin().framework;
+    fw.criterion(given).map(|c| c.id.clone()).ok_or_else(|| {
+        CliError::Usage(format!(
+            "unknown criterion id '{given}' (criteria look like CC6.1, A1.2, C1.1, PI1.3, P4.2; see `evident catalog criteria`)"
+        ))
+    })
+}
+
+pub async fn run(dir: &Path, command: ControlsCommand, format: Format) -> Result<(), CliError> {
+    let ws = Workspace::open(dir).await?;
+    match command {
+        ControlsCommand::List { area, criterion, only } => {
+            let library = &Catalog::builtin().library;
+            if let Some(a) = &area {
+                if !library.areas.iter().any(|x| x.id == *a) {
+                    let allowed: Vec<&str> = library.areas.iter().map(|x| x.id.as_str()).collect();
+                    return Err(usage(format!("--area: unknown area '{a}' (allowed: {})", allowed.join(", "))));
+                }
+            }
+            let criterion = criterion.as_deref().map(criterion_id).transpose()?;
+            let rows: Vec<ControlSummary> = summaries(&ws)
+                .await?
+                .into_iter()
+                .filter(|c| area.as_ref().is_none_or(|a| c.area == *a))
+                .filter(|c| criterion.as_ref().is_none_or(|k| c.criteria.contains(k)))
+                .filter(|c| match only.as_deref() {
+                    Some("applicable") => c.applicability.applicable,
+                    Some("not-applicable") => !c.applicability.applicable,
+                    _ => true,
+                })
+                .collect();
+            match format {
+                Format::Json => output::json(&rows),
+                Format::Table => {
+                    let mut t = Table::new(&["ID", "TITLE", "CRITERIA", "OWNER", "FREQUENCY", "APPLICABLE"]);
+                    for c in &rows {
+                        t.row(vec![
+                            c.id.clone(),
+                            c.title.clone(),
+                            c.criteria.join(","),
+                            c.owner.clone().unwrap_or_else(|| format!("({})", c.owner_role)),
+                            c.frequency.clone(),
+                            if c.applicability.applicable { "yes".into() } else { "no".into() },
+                        ]);
+                    }
+                    t.print()?;
+                    let na = rows.iter().filter(|c| !c.applicability.applicable).count();
+                    println!("\n{} controls, {} applicable, {na} not applicable", rows.len(), rows.len() - na);
+                    Ok(())
+                }
+            }
+        }
+        ControlsCommand::Show { id } => show(&ws, &id, format).await,
+        ControlsCommand::SetOwner { id, email } => {
+            let email = parse_email(&email).map_err(|e| usage(format!("EMAIL: {e}")))?;
+            ws.set_control_owner(&id, Some(&email)).await?;
+            done(&ws, &id, format, &format!("{} is now owned by {email}", id.to_uppercase())).await
+        }
+        ControlsCommand::NotApplicable { id, reason } => {
+            let reason = required_text("--reason", &reason)?;
+            ws.set_control_not_applicable(&id, Some(&reason)).await?;
+            done(&ws, &id, format, &format!("{} marked not applicable: {reason}", id.to_uppercase())).await
+        }
+        ControlsCommand::Applicable { id } => {
+            let control = ws.control(&id).await?;
+            if control.na_reason.is_none() {
+                return Err(usage(format!("{}: no not-applicable ruling to withdraw; nothing was changed", control.code)));
+            }
+            ws.set_control_not_applicable(&id, None).await?;
+            done(&ws, &id, format, &format!("{}: not-applicable ruling withdrawn", control.code)).await
+        }
+    }
+}
+
+/// After a write: the control as it now stands (JSON), or one sentence.
+async fn done(ws: &Workspace, id: &str, format: Format, sentence: &str) -> Result<(), CliError> {
+    match format {
+        Format::Json => show(ws, id, format).await,
+        Format::Table => {
+            println!("{sentence}");
+            Ok(())
+        }
+    }
+}
+
+async fn show(ws: &Workspace, id: &str, format: Format) -> Result<(), CliError> {
+    let control = ws.control(id).await?;
+    let in_scope = ws.scope_categories().await?;
+    let applicability = applicability_of(&control, in_scope.as_ref());
+    let fw = &Catalog::builtin().framework;
+    let criteria: Vec<_> = control
+        .criteria
+        .iter()
+        .map(|k| {
+            let c = fw.criterion(k);
+            json!({
+                "id": k,
+                "title": c.map(|c| c.title.as_str()),
+                "category": c.map(|c| c.category.as_str()),
+            })
+        })
+        .collect();
+    match format {
+        Format::Json => output::json(&json!({
+            "id": control.code,
+            "template_id": control.template_id,
+            "title": control.title,
+            "description": control.description,
+            "area": control.area,
+            "frequency": control.frequency,
+            "nature": {"type": control.nature.kind, "execution": control.nature.execution},
+            "owner": control.owner_email,
+            "owner_role": control.owner_role,
+            "criteria": criteria,
+            "evidence": control.evidence,
+            "testing": control.testing,
+            "applicable": applicability.applicable,
+            "na_reason": applicability.na_reason,
+            "na_source": applicability.na_source,
+        })),
+        Format::Table => {
+            println!("{}  {}", control.code, control.title);
+            println!();
+            println!("{}", control.description.trim());
+            println!();
+            println!("Area:        {}", control.area);
+            println!("Owner:       {}", control.owner_email.as_deref().unwrap_or("(none assigned)"));
+            println!("Owner role:  {}", control.owner_role);
+            println!("Frequency:   {}", control.frequency);
+            println!("Nature:      {}, {}", control.nature.kind, control.nature.execution);
+            match &applicability.na_reason {
+                None => println!("Applicable:  yes"),
+                Some(r) => println!("Applicable:  no ({r})"),
+            }
+            println!("\nCriteria:");
+            for k in &control.criteria {
+                println!("  {k:<7} {}", fw.criterion(k).map(|c| c.title.as_str()).unwrap_or("(unknown)"));
+            }
+            println!("\nEvidence needed:");
+            for e in &control.evidence {
+                println!("  {:<30} {} (refresh: {})", e.key, e.title, e.refresh);
+            }
+            if let Some(t) = &control.testing {
+                println!("\nHow an auditor tests it:\n  {}", t.trim());
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! `evident`: the command line over the workspace. Thin: parsing, printing, exit codes.
+
+mod args;
+mod commands;
+mod error;
+mod output;
+
+use clap::Parser;
+
+use crate::args::Cli;
+
+fn main() {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+    let code = match runtime.block_on(commands::run(cli)) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    };
+    std::process::exit(code);
+}

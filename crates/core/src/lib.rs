@@ -1,0 +1,12 @@
+//! The domain of one organisation's compliance program and the pure engines over it.
+//! No database, no network, no clock: time is always a parameter.
+
+pub mod applicability;
+pub mod control;
+pub mod dates;
+pub mod scope;
+
+pub use control::{Control, EmailError, parse_email};
+pub use applicability::{Applicability, NaSource, applicability};
+pub use dates::{DateError, add_months, format_date, parse_date};
+pub use scope::{AuditPeriod, ComponentKind, ReportType, Scope, ScopeError, ScopeWarning, parse_categories, parse_window};

@@ -1,0 +1,183 @@
+//! The organisation's controls: adoption of the library, listing, owners, applicability rulings.
+
+use std::collections::HashMap;
+
+use evident_catalog::{Catalog, ControlType, EvidenceRequirement, Execution, Frequency, Nature, OwnerRole, Refresh};
+use evident_core::Control;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use crate::clock::now_ms;
+use crate::{StoreError, Workspace};
+
+const INSERT_CONTROL: &str = "INSERT INTO controls (id, code, template_id, area, title, description, frequency, \
+     nature_type, execution, owner_role, owner_email, testing, na_reason, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11, NULL, $12, $12)";
+const INSERT_CONTROL_CRITERION: &str =
+    "INSERT INTO control_criteria (control_id, framework, criterion_id, position) VALUES ($1, $2, $3, $4)";
+const INSERT_REQUIREMENT: &str = "INSERT INTO control_evidence_requirements (control_id, key, title, refresh, position) \
+     VALUES ($1, $2, $3, $4, $5)";
+
+const SELECT_CONTROLS: &str = "SELECT id, code, template_id, area, title, description, frequency, nature_type, \
+     execution, owner_role, owner_email, testing, na_reason FROM controls ORDER BY code";
+const SELECT_CONTROL_BY_CODE: &str = "SELECT id, code, template_id, area, title, description, frequency, nature_type, \
+     execution, owner_role, owner_email, testing, na_reason FROM controls WHERE code = $1";
+const SELECT_ALL_CRITERIA: &str =
+    "SELECT control_id, criterion_id FROM control_criteria ORDER BY control_id, position";
+const SELECT_CRITERIA_OF: &str =
+    "SELECT control_id, criterion_id FROM control_criteria WHERE control_id = $1 ORDER BY position";
+const SELECT_ALL_REQUIREMENTS: &str =
+    "SELECT control_id, key, title, refresh FROM control_evidence_requirements ORDER BY control_id, position";
+const SELECT_REQUIREMENTS_OF: &str = "SELECT control_id, key, title, refresh FROM control_evidence_requirements \
+     WHERE control_id = $1 ORDER BY position";
+const UPDATE_OWNER: &str = "UPDATE controls SET owner_email = $1, updated_at = $2 WHERE code = $3";
+const UPDATE_NA: &str = "UPDATE controls SET na_reason = $1, updated_at = $2 WHERE code = $3";
+
+pub(crate) async fn adopt_library(tx: &mut Transaction<'_, Any>, catalog: &Catalog, now: i64) -> Result<(), StoreError> {
+    let framework = catalog.framework.id();
+    for t in &catalog.library.controls {
+        let id = ulid::Ulid::new().to_string();
+        sqlx::query(INSERT_CONTROL)
+            .bind(&id)
+            .bind(&t.id)
+            .bind(&t.id)
+            .bind(&t.area)
+            .bind(&t.title)
+            .bind(&t.description)
+            .bind(t.frequency.as_str())
+            .bind(t.nature.kind.as_str())
+            .bind(t.nature.execution.as_str())
+            .bind(t.owner_role.as_str())
+            .bind(t.testing.as_deref())
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        for (i, k) in t.criteria.iter().enumerate() {
+            sqlx::query(INSERT_CONTROL_CRITERION)
+                .bind(&id)
+                .bind(framework)
+                .bind(k)
+                .bind(i as i64)
+                .execute(&mut **tx)
+                .await?;
+        }
+        for (i, e) in t.evidence.iter().enumerate() {
+            sqlx::query(INSERT_REQUIREMENT)
+                .bind(&id)
+                .bind(&e.key)
+                .bind(&e.title)
+                .bind(e.refresh.as_str())
+                .bind(i as i64)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+fn corrupt(field: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Config(format!("stored control has an invalid {field}: {e}"))
+}
+
+fn control_from_row(row: &AnyRow) -> Result<Control, StoreError> {
+    let text = |c: &str| -> Result<String, StoreError> { Ok(row.try_get::<String, _>(c)?) };
+    Ok(Control {
+        id: text("id")?,
+        code: text("code")?,
+        template_id: row.try_get("template_id")?,
+        area: text("area")?,
+        title: text("title")?,
+        description: text("description")?,
+        frequency: Frequency::parse(&text("frequency")?).map_err(|e| corrupt("frequency", e))?,
+        nature: Nature {
+            kind: ControlType::parse(&text("nature_type")?).map_err(|e| corrupt("nature", e))?,
+            execution: Execution::parse(&text("execution")?).map_err(|e| corrupt("execution", e))?,
+        },
+        owner_role: OwnerRole::parse(&text("owner_role")?).map_err(|e| corrupt("owner role", e))?,
+        owner_email: row.try_get("owner_email")?,
+        testing: row.try_get("testing")?,
+        criteria: Vec::new(),
+        evidence: Vec::new(),
+        na_reason: row.try_get("na_reason")?,
+    })
+}
+
+fn requirement_from_row(row: &AnyRow) -> Result<(String, EvidenceRequirement), StoreError> {
+    let refresh: String = row.try_get("refresh")?;
+    Ok((
+        row.try_get("control_id")?,
+        EvidenceRequirement {
+            key: row.try_get("key")?,
+            title: row.try_get("title")?,
+            refresh: Refresh::parse(&refresh).map_err(|e| corrupt("refresh", e))?,
+        },
+    ))
+}
+
+/// Control codes are written in capitals; people may type them in any case.
+fn normalise_code(code: &str) -> String {
+    code.trim().to_ascii_uppercase()
+}
+
+impl Workspace {
+    /// Every control with its criteria and evidence requirements, ordered by code.
+    pub async fn controls(&self) -> Result<Vec<Control>, StoreError> {
+        let pool = &self.db.pool;
+        let mut controls: Vec<Control> =
+            sqlx::query(SELECT_CONTROLS).fetch_all(pool).await?.iter().map(control_from_row).collect::<Result<_, _>>()?;
+        let index: HashMap<String, usize> = controls.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect();
+        for row in sqlx::query(SELECT_ALL_CRITERIA).fetch_all(pool).await? {
+            let control_id: String = row.try_get("control_id")?;
+            if let Some(&i) = index.get(&control_id) {
+                controls[i].criteria.push(row.try_get("criterion_id")?);
+            }
+        }
+        for row in sqlx::query(SELECT_ALL_REQUIREMENTS).fetch_all(pool).await? {
+            let (control_id, req) = requirement_from_row(&row)?;
+            if let Some(&i) = index.get(&control_id) {
+                controls[i].evidence.push(req);
+            }
+        }
+        Ok(controls)
+    }
+
+    pub async fn control(&self, code: &str) -> Result<Control, StoreError> {
+        let pool = &self.db.pool;
+        let row = sqlx::query(SELECT_CONTROL_BY_CODE)
+            .bind(normalise_code(code))
+            .fetch_optional(pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound { kind: "control", id: code.to_string() })?;
+        let mut control = control_from_row(&row)?;
+        for row in sqlx::query(SELECT_CRITERIA_OF).bind(&control.id).fetch_all(pool).await? {
+            control.criteria.push(row.try_get("criterion_id")?);
+        }
+        for row in sqlx::query(SELECT_REQUIREMENTS_OF).bind(&control.id).fetch_all(pool).await? {
+            control.evidence.push(requirement_from_row(&row)?.1);
+        }
+        Ok(control)
+    }
+
+    /// Sets (or, with `None`, clears) the person who owns a control.
+    pub async fn set_control_owner(&self, code: &str, email: Option<&str>) -> Result<Control, StoreError> {
+        self.update_control(UPDATE_OWNER, code, email).await
+    }
+
+    /// Records a person's ruling that a control does not apply (`Some(reason)`) or withdraws it.
+    pub async fn set_control_not_applicable(&self, code: &str, reason: Option<&str>) -> Result<Control, StoreError> {
+        self.update_control(UPDATE_NA, code, reason).await
+    }
+
+    async fn update_control(&self, sql: &'static str, code: &str, value: Option<&str>) -> Result<Control, StoreError> {
+        let done = sqlx::query(sql)
+            .bind(value)
+            .bind(now_ms())
+            .bind(normalise_code(code))
+            .execute(&self.db.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound { kind: "control", id: code.to_string() });
+        }
+        self.control(code).await
+    }
+}

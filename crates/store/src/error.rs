@@ -1,0 +1,48 @@
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{0}")]
+    Config(String),
+    #[error("{} already holds an Evident workspace ({}); nothing was changed", dir.display(), crate::CONFIG_FILE)]
+    AlreadyInitialised { dir: PathBuf },
+    #[error("the database {url} already holds an Evident program; nothing was changed")]
+    DatabaseInUse { url: String },
+    #[error(
+        "{} is not an Evident workspace (no {}); create one with `evident init --workspace {}`",
+        dir.display(), crate::CONFIG_FILE, dir.display()
+    )]
+    NotAWorkspace { dir: PathBuf },
+    #[error("the database has no program yet; run `evident init`")]
+    NotInitialised,
+    #[error("unknown {kind} '{id}'")]
+    NotFound { kind: &'static str, id: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> StoreError {
+        let path = path.into();
+        move |source| StoreError::Io { path, source }
+    }
+
+    /// True when the caller asked for something that does not exist or cannot be done as
+    /// asked, as opposed to a failure of the machine.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            StoreError::NotFound { .. }
+                | StoreError::Conflict(_)
+                | StoreError::AlreadyInitialised { .. }
+                | StoreError::DatabaseInUse { .. }
+                | StoreError::NotAWorkspace { .. }
+        )
+    }
+}

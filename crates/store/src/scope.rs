@@ -1,0 +1,190 @@
+//! The audit being prepared: its scope and the components of its system description.
+
+use std::collections::BTreeSet;
+
+use evident_catalog::{Catalog, Category};
+use evident_core::{AuditPeriod, ComponentKind, ReportType, Scope, format_date, parse_date};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use crate::clock::now_ms;
+use crate::{StoreError, Workspace};
+
+const SELECT_CURRENT_AUDIT: &str = "SELECT id, report_type, categories, as_of, window_from, window_to, status \
+     FROM audits ORDER BY created_at DESC, id DESC LIMIT 1";
+const INSERT_AUDIT: &str = "INSERT INTO audits (id, framework, report_type, categories, as_of, window_from, \
+     window_to, status, created_at, updated_at) VALUES ($1, $2, NULL, '[]', NULL, NULL, NULL, 'planning', $3, $3)";
+const UPDATE_AUDIT_SCOPE: &str = "UPDATE audits SET report_type = $1, categories = $2, as_of = $3, \
+     window_from = $4, window_to = $5, updated_at = $6 WHERE id = $7";
+const SELECT_COMPONENTS: &str =
+    "SELECT id, kind, name, in_scope, reason FROM scope_components WHERE audit_id = $1";
+const SELECT_COMPONENT: &str =
+    "SELECT id FROM scope_components WHERE audit_id = $1 AND kind = $2 AND name = $3";
+const INSERT_COMPONENT: &str = "INSERT INTO scope_components (id, audit_id, kind, name, in_scope, reason, \
+     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)";
+const DELETE_COMPONENT: &str = "DELETE FROM scope_components WHERE audit_id = $1 AND kind = $2 AND name = $3";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComponentRecord {
+    pub kind: ComponentKind,
+    pub name: String,
+    pub in_scope: bool,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeRecord {
+    pub audit_id: Option<String>,
+    pub status: Option<String>,
+    /// `None` until `scope set` has been run.
+    pub scope: Option<Scope>,
+    pub components: Vec<ComponentRecord>,
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Config(format!("the stored audit scope has an invalid {what}"))
+}
+
+fn scope_from_row(row: &AnyRow) -> Result<Option<Scope>, StoreError> {
+    let Some(n) = row.try_get::<Option<i64>, _>("report_type")? else {
+        return Ok(None);
+    };
+    let report_type = ReportType::from_number(n).ok_or_else(|| corrupt("report type"))?;
+    let names: Vec<String> =
+        serde_json::from_str(&row.try_get::<String, _>("categories")?).map_err(|_| corrupt("category list"))?;
+    let categories = names
+        .iter()
+        .map(|n| Category::parse(n).map_err(|_| corrupt("category")))
+        .collect::<Result<BTreeSet<_>, _>>()?;
+    let date = |col: &str| -> Result<Option<time::Date>, StoreError> {
+        row.try_get::<Option<String>, _>(col)?
+            .map(|s| parse_date(&s).map_err(|_| corrupt(col)))
+            .transpose()
+    };
+    let period = match (date("as_of")?, date("window_from")?, date("window_to")?) {
+        (Some(d), None, None) => AuditPeriod::AsOf(d),
+        (None, Some(from), Some(to)) => AuditPeriod::Window { from, to },
+        _ => return Err(corrupt("period")),
+    };
+    Ok(Some(Scope { report_type, categories, period }))
+}
+
+impl Workspace {
+    async fn current_audit(&self) -> Result<Option<AnyRow>, StoreError> {
+        Ok(sqlx::query(SELECT_CURRENT_AUDIT).fetch_optional(&self.db.pool).await?)
+    }
+
+    /// The current audit's id, creating the audit when there is none yet.
+    async fn ensure_audit(&self, tx: &mut Transaction<'_, Any>) -> Result<String, StoreError> {
+        if let Some(row) = sqlx::query(SELECT_CURRENT_AUDIT).fetch_optional(&mut **tx).await? {
+            return Ok(row.try_get("id")?);
+        }
+        let id = ulid::Ulid::new().to_string();
+        sqlx::query(INSERT_AUDIT)
+            .bind(&id)
+            .bind(Catalog::builtin().framework.id())
+            .bind(now_ms())
+            .execute(&mut **tx)
+            .await?;
+        Ok(id)
+    }
+
+    /// The chosen categories, or `None` while no scope is set.
+    pub async fn scope_categories(&self) -> Result<Option<BTreeSet<Category>>, StoreError> {
+        Ok(self.scope().await?.scope.map(|s| s.categories))
+    }
+
+    pub async fn scope(&self) -> Result<ScopeRecord, StoreError> {
+        let Some(row) = self.current_audit().await? else {
+            return Ok(ScopeRecord { audit_id: None, status: None, scope: None, components: Vec::new() });
+        };
+        let audit_id: String = row.try_get("id")?;
+        let mut components = Vec::new();
+        for c in sqlx::query(SELECT_COMPONENTS).bind(&audit_id).fetch_all(&self.db.pool).await? {
+            components.push(ComponentRecord {
+                kind: ComponentKind::parse(&c.try_get::<String, _>("kind")?).map_err(|_| corrupt("component kind"))?,
+                name: c.try_get("name")?,
+                in_scope: c.try_get::<i64, _>("in_scope")? != 0,
+                reason: c.try_get("reason")?,
+            });
+        }
+        components.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+        Ok(ScopeRecord {
+            scope: scope_from_row(&row)?,
+            status: Some(row.try_get("status")?),
+            audit_id: Some(audit_id),
+            components,
+        })
+    }
+
+    pub async fn set_scope(&self, scope: &Scope) -> Result<(), StoreError> {
+        let categories: Vec<&str> = scope.categories.iter().map(|c| c.as_str()).collect();
+        let (as_of, from, to) = match scope.period {
+            AuditPeriod::AsOf(d) => (Some(format_date(d)), None, None),
+            AuditPeriod::Window { from, to } => (None, Some(format_date(from)), Some(format_date(to))),
+        };
+        let mut tx = self.db.pool.begin().await?;
+        let audit_id = self.ensure_audit(&mut tx).await?;
+        sqlx::query(UPDATE_AUDIT_SCOPE)
+            .bind(scope.report_type.number())
+            .bind(serde_json::to_string(&categories).expect("strings serialise"))
+            .bind(as_of)
+            .bind(from)
+            .bind(to)
+            .bind(now_ms())
+            .bind(&audit_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Adds a component to the system description; the same kind and name twice is refused.
+    pub async fn add_component(&self, component: &ComponentRecord) -> Result<(), StoreError> {
+        let mut tx = self.db.pool.begin().await?;
+        let audit_id = self.ensure_audit(&mut tx).await?;
+        let existing = sqlx::query(SELECT_COMPONENT)
+            .bind(&audit_id)
+            .bind(component.kind.as_str())
+            .bind(&component.name)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if existing.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "--name: a {} component named '{}' is already in the system description; nothing was changed \
+                 (remove it first with `evident scope component remove`)",
+                component.kind, component.name
+            )));
+        }
+        sqlx::query(INSERT_COMPONENT)
+            .bind(ulid::Ulid::new().to_string())
+            .bind(&audit_id)
+            .bind(component.kind.as_str())
+            .bind(&component.name)
+            .bind(i64::from(component.in_scope))
+            .bind(&component.reason)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn remove_component(&self, kind: ComponentKind, name: &str) -> Result<(), StoreError> {
+        let not_found = || StoreError::NotFound { kind: "component", id: format!("{kind} '{name}'") };
+        let Some(row) = self.current_audit().await? else {
+            return Err(not_found());
+        };
+        let audit_id: String = row.try_get("id")?;
+        let done = sqlx::query(DELETE_COMPONENT)
+            .bind(&audit_id)
+            .bind(kind.as_str())
+            .bind(name)
+            .execute(&self.db.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(not_found());
+        }
+        Ok(())
+    }
+}
