@@ -29,23 +29,24 @@ impl Catalog {
     pub fn builtin() -> &'static Catalog {
         static BUILTIN: OnceLock<Catalog> = OnceLock::new();
         BUILTIN.get_or_init(|| {
-            Catalog::from_sources(Self::builtin_criteria_source(), &Self::builtin_control_sources())
-                .unwrap_or_else(|errs| {
+            Catalog::from_sources(Self::builtin_criteria_source(), &Self::builtin_control_sources()).unwrap_or_else(
+                |errs| {
                     let lines: Vec<String> = errs.iter().map(ToString::to_string).collect();
                     panic!("built-in content is invalid:\n{}", lines.join("\n"))
-                })
+                },
+            )
         })
     }
 
     pub fn builtin_criteria_source() -> Source<'static> {
-        Source { name: CRITERIA_FILE.0, text: CRITERIA_FILE.1 }
+        Source {
+            name: CRITERIA_FILE.0,
+            text: CRITERIA_FILE.1,
+        }
     }
 
     pub fn builtin_control_sources() -> Vec<Source<'static>> {
-        CONTROL_FILES
-            .iter()
-            .map(|(name, text)| Source { name, text })
-            .collect()
+        CONTROL_FILES.iter().map(|(name, text)| Source { name, text }).collect()
     }
 
     /// Parses and validates a framework and its control library, reporting every problem found.
@@ -54,7 +55,10 @@ impl Catalog {
         let framework: Framework = match serde_yaml::from_str(criteria.text) {
             Ok(f) => f,
             Err(e) => {
-                return Err(vec![ContentError::Parse { file: criteria.name.into(), reason: e.to_string() }]);
+                return Err(vec![ContentError::Parse {
+                    file: criteria.name.into(),
+                    reason: e.to_string(),
+                }]);
             }
         };
         validate_framework(criteria.name, &framework, &mut errors);
@@ -70,18 +74,30 @@ impl Catalog {
                         c
                     }));
                 }
-                Err(e) => errors.push(ContentError::Parse { file: source.name.into(), reason: e.to_string() }),
+                Err(e) => errors.push(ContentError::Parse {
+                    file: source.name.into(),
+                    reason: e.to_string(),
+                }),
             }
         }
         if errors.is_empty() {
             validate_library(controls, &framework, &library, &mut errors);
         }
-        if errors.is_empty() { Ok(Catalog { framework, library }) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(Catalog { framework, library })
+        } else {
+            Err(errors)
+        }
     }
 }
 
 fn invalid(file: &str, item: &str, field: &str, reason: impl Into<String>) -> ContentError {
-    ContentError::Invalid { file: file.into(), item: item.into(), field: field.into(), reason: reason.into() }
+    ContentError::Invalid {
+        file: file.into(),
+        item: item.into(),
+        field: field.into(),
+        reason: reason.into(),
+    }
 }
 
 fn validate_framework(file: &str, fw: &Framework, errors: &mut Vec<ContentError>) {
@@ -118,7 +134,12 @@ fn validate_framework(file: &str, fw: &Framework, errors: &mut Vec<ContentError>
             Some(_) => {}
         }
         if !c.id.starts_with(&format!("{}.", c.series)) {
-            errors.push(invalid(file, &c.id, "id", format!("does not belong to series '{}'", c.series)));
+            errors.push(invalid(
+                file,
+                &c.id,
+                "id",
+                format!("does not belong to series '{}'", c.series),
+            ));
         }
         // COSO principles map to the control environment through monitoring series only.
         let coso_series = ["CC1", "CC2", "CC3", "CC4", "CC5"].contains(&c.series.as_str());
@@ -144,7 +165,8 @@ fn is_kebab(s: &str) -> bool {
         && !s.starts_with('-')
         && !s.ends_with('-')
         && !s.contains("--")
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 fn validate_library(sources: &[Source<'_>], fw: &Framework, lib: &Library, errors: &mut Vec<ContentError>) {
@@ -156,16 +178,36 @@ fn validate_library(sources: &[Source<'_>], fw: &Framework, lib: &Library, error
         .collect();
     let mut prefixes = BTreeMap::new();
     for (area, source) in lib.areas.iter().zip(sources) {
-        let stem = source.name.rsplit('/').next().unwrap_or(source.name).trim_end_matches(".yaml");
+        let stem = source
+            .name
+            .rsplit('/')
+            .next()
+            .unwrap_or(source.name)
+            .trim_end_matches(".yaml");
         if area.id != stem {
-            errors.push(invalid(source.name, &area.id, "area.id", format!("must equal the file name '{stem}'")));
+            errors.push(invalid(
+                source.name,
+                &area.id,
+                "area.id",
+                format!("must equal the file name '{stem}'"),
+            ));
         }
         let prefix_ok = (2..=4).contains(&area.prefix.len()) && area.prefix.chars().all(|c| c.is_ascii_uppercase());
         if !prefix_ok {
-            errors.push(invalid(source.name, &area.id, "area.prefix", "must be 2–4 capital letters"));
+            errors.push(invalid(
+                source.name,
+                &area.id,
+                "area.prefix",
+                "must be 2–4 capital letters",
+            ));
         }
         if let Some(other) = prefixes.insert(area.prefix.as_str(), area.id.as_str()) {
-            errors.push(invalid(source.name, &area.id, "area.prefix", format!("already used by area '{other}'")));
+            errors.push(invalid(
+                source.name,
+                &area.id,
+                "area.prefix",
+                format!("already used by area '{other}'"),
+            ));
         }
     }
 
@@ -173,15 +215,19 @@ fn validate_library(sources: &[Source<'_>], fw: &Framework, lib: &Library, error
     let mut covered = BTreeSet::new();
     for c in &lib.controls {
         let file = file_of_area.get(c.area.as_str()).copied().unwrap_or("content");
-        let prefix = lib.areas.iter().find(|a| a.id == c.area).map(|a| a.prefix.as_str()).unwrap_or("");
+        let prefix = lib
+            .areas
+            .iter()
+            .find(|a| a.id == c.area)
+            .map(|a| a.prefix.as_str())
+            .unwrap_or("");
         if !ids.insert(c.id.as_str()) {
             errors.push(invalid(file, &c.id, "id", "control id used twice"));
         }
-        let id_ok = c
-            .id
-            .strip_prefix(prefix)
-            .and_then(|r| r.strip_prefix('-'))
-            .is_some_and(|n| n.len() == 2 && n.chars().all(|d| d.is_ascii_digit()));
+        let id_ok =
+            c.id.strip_prefix(prefix)
+                .and_then(|r| r.strip_prefix('-'))
+                .is_some_and(|n| n.len() == 2 && n.chars().all(|d| d.is_ascii_digit()));
         if !id_ok {
             errors.push(invalid(file, &c.id, "id", format!("must look like {prefix}-NN")));
         }
@@ -191,18 +237,33 @@ fn validate_library(sources: &[Source<'_>], fw: &Framework, lib: &Library, error
             }
         }
         if c.evidence.is_empty() {
-            errors.push(invalid(file, &c.id, "evidence", "at least one evidence requirement is needed"));
+            errors.push(invalid(
+                file,
+                &c.id,
+                "evidence",
+                "at least one evidence requirement is needed",
+            ));
         }
         let mut keys = BTreeSet::new();
         for e in &c.evidence {
             if !is_kebab(&e.key) {
-                errors.push(invalid(file, &c.id, "evidence.key", format!("'{}' is not kebab-case", e.key)));
+                errors.push(invalid(
+                    file,
+                    &c.id,
+                    "evidence.key",
+                    format!("'{}' is not kebab-case", e.key),
+                ));
             }
             if !keys.insert(e.key.as_str()) {
                 errors.push(invalid(file, &c.id, "evidence.key", format!("'{}' used twice", e.key)));
             }
             if e.title.trim().is_empty() {
-                errors.push(invalid(file, &c.id, "evidence.title", format!("'{}' has no title", e.key)));
+                errors.push(invalid(
+                    file,
+                    &c.id,
+                    "evidence.title",
+                    format!("'{}' has no title", e.key),
+                ));
             }
         }
         if c.criteria.is_empty() {
@@ -220,7 +281,12 @@ fn validate_library(sources: &[Source<'_>], fw: &Framework, lib: &Library, error
     }
     for cr in &fw.criteria {
         if !covered.contains(cr.id.as_str()) {
-            errors.push(invalid("content/soc2/controls", &cr.id, "criteria", "no control maps to this criterion"));
+            errors.push(invalid(
+                "content/soc2/controls",
+                &cr.id,
+                "criteria",
+                "no control maps to this criterion",
+            ));
         }
     }
 }

@@ -7,7 +7,11 @@ use clap::{Args, Parser, Subcommand};
 use crate::output::Format;
 
 #[derive(Debug, Parser)]
-#[command(name = "evident", version, about = "Evident: SOC 2 readiness, evidence and audits, self-hosted")]
+#[command(
+    name = "evident",
+    version,
+    about = "Evident: SOC 2 readiness, evidence and audits, self-hosted"
+)]
 pub struct Cli {
     /// The workspace folder (holds evident.toml, the database, the vault and the keys).
     /// Defaults to the current folder (`evident-demo` for `demo`).

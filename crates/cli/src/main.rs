@@ -11,7 +11,10 @@ use crate::args::Cli;
 
 fn main() {
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     let code = match runtime.block_on(commands::run(cli)) {
         Ok(()) => 0,
         Err(e) => {

@@ -28,7 +28,10 @@ pub struct Table {
 
 impl Table {
     pub fn new(header: &[&'static str]) -> Table {
-        Table { header: header.to_vec(), rows: Vec::new() }
+        Table {
+            header: header.to_vec(),
+            rows: Vec::new(),
+        }
     }
 
     pub fn row(&mut self, cells: Vec<String>) {
@@ -49,14 +52,32 @@ impl Table {
             cells
                 .iter()
                 .enumerate()
-                .map(|(i, c)| if i == last { c.to_string() } else { format!("{c:<w$}", w = widths[i]) })
+                .map(|(i, c)| {
+                    if i == last {
+                        c.to_string()
+                    } else {
+                        format!("{c:<w$}", w = widths[i])
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join("  ")
                 .trim_end()
                 .to_string()
         };
         writeln!(out, "{}", line(self.header.clone()))?;
-        writeln!(out, "{}", line(widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().iter().map(String::as_str).collect()))?;
+        writeln!(
+            out,
+            "{}",
+            line(
+                widths
+                    .iter()
+                    .map(|w| "-".repeat(*w))
+                    .collect::<Vec<_>>()
+                    .iter()
+                    .map(String::as_str)
+                    .collect()
+            )
+        )?;
         for r in &self.rows {
             writeln!(out, "{}", line(r.iter().map(String::as_str).collect()))?;
         }

@@ -22,7 +22,11 @@ pub struct Applicability {
 
 impl Applicability {
     fn applicable() -> Self {
-        Applicability { applicable: true, na_reason: None, na_source: None }
+        Applicability {
+            applicable: true,
+            na_reason: None,
+            na_source: None,
+        }
     }
 }
 
@@ -73,18 +77,44 @@ mod tests {
         let privacy_only = [("P1.1", Privacy), ("P4.2", Privacy)];
         let mixed = [("CC6.1", Security), ("P4.2", Privacy)];
         let availability = [("A1.2", Availability)];
-        let cases: &[(&[(&str, Category)], Option<&[Category]>, Option<&str>, bool, Option<NaSource>)] = &[
+        // (criteria, categories in scope, manual reason, applicable, why not)
+        type Case<'a> = (
+            &'a [(&'a str, Category)],
+            Option<&'a [Category]>,
+            Option<&'a str>,
+            bool,
+            Option<NaSource>,
+        );
+        let cases: &[Case] = &[
             // No scope chosen yet: nothing ruled out.
             (&privacy_only, None, None, true, None),
             // Every criterion outside: ruled out by scope.
             (&privacy_only, Some(&[Security]), None, false, Some(NaSource::Scope)),
-            (&availability, Some(&[Security, Privacy]), None, false, Some(NaSource::Scope)),
+            (
+                &availability,
+                Some(&[Security, Privacy]),
+                None,
+                false,
+                Some(NaSource::Scope),
+            ),
             // One criterion inside is enough.
             (&mixed, Some(&[Security]), None, true, None),
             (&privacy_only, Some(&[Security, Privacy]), None, true, None),
             // A person's ruling wins, with or without scope.
-            (&mixed, Some(&[Security]), Some("We run no such system"), false, Some(NaSource::Manual)),
-            (&privacy_only, None, Some("Handled by our parent company"), false, Some(NaSource::Manual)),
+            (
+                &mixed,
+                Some(&[Security]),
+                Some("We run no such system"),
+                false,
+                Some(NaSource::Manual),
+            ),
+            (
+                &privacy_only,
+                None,
+                Some("Handled by our parent company"),
+                false,
+                Some(NaSource::Manual),
+            ),
         ];
         for (criteria, in_scope, manual, applicable, source) in cases {
             let s = in_scope.map(scope);
@@ -97,8 +127,15 @@ mod tests {
 
     #[test]
     fn scope_reason_names_criteria_and_categories() {
-        let a = applicability(&[("P1.1", Privacy), ("C1.1", Confidentiality)], Some(&scope(&[Security])), None);
+        let a = applicability(
+            &[("P1.1", Privacy), ("C1.1", Confidentiality)],
+            Some(&scope(&[Security])),
+            None,
+        );
         let reason = a.na_reason.unwrap();
-        assert!(reason.contains("P1.1, C1.1") && reason.contains("confidentiality, privacy"), "{reason}");
+        assert!(
+            reason.contains("P1.1, C1.1") && reason.contains("confidentiality, privacy"),
+            "{reason}"
+        );
     }
 }

@@ -35,7 +35,10 @@ pub struct EmailError {
 /// Normalises an email address (trimmed, lowercase) after a plain structural check.
 pub fn parse_email(s: &str) -> Result<String, EmailError> {
     let t = s.trim();
-    let err = |why| EmailError { given: s.to_string(), why };
+    let err = |why| EmailError {
+        given: s.to_string(),
+        why,
+    };
     let (local, domain) = t.split_once('@').ok_or_else(|| err("no @"))?;
     if local.is_empty() || domain.is_empty() {
         return Err(err("empty name or domain"));
@@ -43,7 +46,9 @@ pub fn parse_email(s: &str) -> Result<String, EmailError> {
     if domain.contains('@') {
         return Err(err("more than one @"));
     }
-    if t.chars().any(|c| c.is_whitespace() || c.is_control() || c == ',' || c == ';') {
+    if t.chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == ',' || c == ';')
+    {
         return Err(err("contains spaces or separators"));
     }
     if !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') || domain.contains("..") {
@@ -59,7 +64,16 @@ mod tests {
     #[test]
     fn emails() {
         assert_eq!(parse_email(" Ana.Lopez@Example.COM ").unwrap(), "ana.lopez@example.com");
-        for bad in ["ana", "ana@", "@example.com", "ana@example", "ana@@example.com", "a b@example.com", "ana@example..com", "a@x.com,b@y.com"] {
+        for bad in [
+            "ana",
+            "ana@",
+            "@example.com",
+            "ana@example",
+            "ana@@example.com",
+            "a b@example.com",
+            "ana@example..com",
+            "a@x.com,b@y.com",
+        ] {
             assert!(parse_email(bad).is_err(), "{bad}");
         }
     }

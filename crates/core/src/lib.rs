@@ -6,7 +6,9 @@ pub mod control;
 pub mod dates;
 pub mod scope;
 
-pub use control::{Control, EmailError, parse_email};
 pub use applicability::{Applicability, NaSource, applicability};
+pub use control::{Control, EmailError, parse_email};
 pub use dates::{DateError, add_months, format_date, parse_date};
-pub use scope::{AuditPeriod, ComponentKind, ReportType, Scope, ScopeError, ScopeWarning, parse_categories, parse_window};
+pub use scope::{
+    AuditPeriod, ComponentKind, ReportType, Scope, ScopeError, ScopeWarning, parse_categories, parse_window,
+};

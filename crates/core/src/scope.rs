@@ -135,8 +135,14 @@ pub fn parse_categories(list: &str) -> Result<(BTreeSet<Category>, Vec<ScopeWarn
 /// Parses `FROM..TO` (both dates inclusive).
 pub fn parse_window(s: &str) -> Result<(Date, Date), ScopeError> {
     let (from, to) = s.split_once("..").ok_or_else(|| ScopeError::BadWindow(s.to_string()))?;
-    let from = parse_date(from).map_err(|source| ScopeError::BadDate { arg: "--window", source })?;
-    let to = parse_date(to).map_err(|source| ScopeError::BadDate { arg: "--window", source })?;
+    let from = parse_date(from).map_err(|source| ScopeError::BadDate {
+        arg: "--window",
+        source,
+    })?;
+    let to = parse_date(to).map_err(|source| ScopeError::BadDate {
+        arg: "--window",
+        source,
+    })?;
     Ok((from, to))
 }
 
@@ -172,7 +178,14 @@ impl Scope {
         if categories.insert(Category::Security) {
             warnings.push(ScopeWarning::SecurityAdded);
         }
-        Ok((Scope { report_type, categories, period }, warnings))
+        Ok((
+            Scope {
+                report_type,
+                categories,
+                period,
+            },
+            warnings,
+        ))
     }
 }
 
@@ -190,13 +203,23 @@ mod tests {
         let (set, warnings) = parse_categories("availability, processing-integrity").unwrap();
         assert_eq!(
             set.into_iter().collect::<Vec<_>>(),
-            vec![Category::Security, Category::Availability, Category::ProcessingIntegrity]
+            vec![
+                Category::Security,
+                Category::Availability,
+                Category::ProcessingIntegrity
+            ]
         );
         assert_eq!(warnings, vec![ScopeWarning::SecurityAdded]);
-        assert!(matches!(parse_categories("security,avail"), Err(ScopeError::UnknownCategory(_))));
+        assert!(matches!(
+            parse_categories("security,avail"),
+            Err(ScopeError::UnknownCategory(_))
+        ));
         assert_eq!(parse_categories(" , "), Err(ScopeError::NoCategories));
         let msg = parse_categories("integrity").unwrap_err().to_string();
-        assert!(msg.contains("--categories") && msg.contains("processing_integrity"), "{msg}");
+        assert!(
+            msg.contains("--categories") && msg.contains("processing_integrity"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -204,10 +227,22 @@ mod tests {
         let c = cats("security");
         let d = date!(2026 - 06 - 30);
         let w = (date!(2026 - 01 - 01), date!(2026 - 06 - 30));
-        assert_eq!(Scope::new(ReportType::Type1, c.clone(), None, None), Err(ScopeError::MissingAsOf));
-        assert_eq!(Scope::new(ReportType::Type1, c.clone(), None, Some(w)), Err(ScopeError::WindowOnType1));
-        assert_eq!(Scope::new(ReportType::Type2, c.clone(), None, None), Err(ScopeError::MissingWindow));
-        assert_eq!(Scope::new(ReportType::Type2, c.clone(), Some(d), Some(w)), Err(ScopeError::AsOfOnType2));
+        assert_eq!(
+            Scope::new(ReportType::Type1, c.clone(), None, None),
+            Err(ScopeError::MissingAsOf)
+        );
+        assert_eq!(
+            Scope::new(ReportType::Type1, c.clone(), None, Some(w)),
+            Err(ScopeError::WindowOnType1)
+        );
+        assert_eq!(
+            Scope::new(ReportType::Type2, c.clone(), None, None),
+            Err(ScopeError::MissingWindow)
+        );
+        assert_eq!(
+            Scope::new(ReportType::Type2, c.clone(), Some(d), Some(w)),
+            Err(ScopeError::AsOfOnType2)
+        );
         let (s, warnings) = Scope::new(ReportType::Type1, c.clone(), Some(d), None).unwrap();
         assert_eq!(s.period, AuditPeriod::AsOf(d));
         assert!(warnings.is_empty());
@@ -217,8 +252,14 @@ mod tests {
     fn window_rules() {
         let c = cats("security");
         let w = |a, b| Scope::new(ReportType::Type2, c.clone(), None, Some((a, b)));
-        assert!(matches!(w(date!(2026 - 06 - 01), date!(2026 - 05 - 01)), Err(ScopeError::WindowOrder { .. })));
-        assert!(matches!(w(date!(2026 - 06 - 01), date!(2026 - 06 - 01)), Err(ScopeError::WindowOrder { .. })));
+        assert!(matches!(
+            w(date!(2026 - 06 - 01), date!(2026 - 05 - 01)),
+            Err(ScopeError::WindowOrder { .. })
+        ));
+        assert!(matches!(
+            w(date!(2026 - 06 - 01), date!(2026 - 06 - 01)),
+            Err(ScopeError::WindowOrder { .. })
+        ));
         // Exactly three and exactly twelve months are fine.
         assert!(w(date!(2026 - 01 - 01), date!(2026 - 03 - 31)).unwrap().1.is_empty());
         assert!(w(date!(2026 - 01 - 01), date!(2026 - 12 - 31)).unwrap().1.is_empty());
@@ -234,9 +275,18 @@ mod tests {
 
     #[test]
     fn window_syntax() {
-        assert_eq!(parse_window("2026-01-01..2026-06-30").unwrap(), (date!(2026 - 01 - 01), date!(2026 - 06 - 30)));
-        assert!(matches!(parse_window("2026-01-01/2026-06-30"), Err(ScopeError::BadWindow(_))));
-        assert!(matches!(parse_window("2026-01-01..2026-06-31"), Err(ScopeError::BadDate { .. })));
+        assert_eq!(
+            parse_window("2026-01-01..2026-06-30").unwrap(),
+            (date!(2026 - 01 - 01), date!(2026 - 06 - 30))
+        );
+        assert!(matches!(
+            parse_window("2026-01-01/2026-06-30"),
+            Err(ScopeError::BadWindow(_))
+        ));
+        assert!(matches!(
+            parse_window("2026-01-01..2026-06-31"),
+            Err(ScopeError::BadDate { .. })
+        ));
     }
 
     #[test]

@@ -22,8 +22,7 @@ const SELECT_CONTROLS: &str = "SELECT id, code, template_id, area, title, descri
      execution, owner_role, owner_email, testing, na_reason FROM controls ORDER BY code";
 const SELECT_CONTROL_BY_CODE: &str = "SELECT id, code, template_id, area, title, description, frequency, nature_type, \
      execution, owner_role, owner_email, testing, na_reason FROM controls WHERE code = $1";
-const SELECT_ALL_CRITERIA: &str =
-    "SELECT control_id, criterion_id FROM control_criteria ORDER BY control_id, position";
+const SELECT_ALL_CRITERIA: &str = "SELECT control_id, criterion_id FROM control_criteria ORDER BY control_id, position";
 const SELECT_CRITERIA_OF: &str =
     "SELECT control_id, criterion_id FROM control_criteria WHERE control_id = $1 ORDER BY position";
 const SELECT_ALL_REQUIREMENTS: &str =
@@ -33,7 +32,11 @@ const SELECT_REQUIREMENTS_OF: &str = "SELECT control_id, key, title, refresh FRO
 const UPDATE_OWNER: &str = "UPDATE controls SET owner_email = $1, updated_at = $2 WHERE code = $3";
 const UPDATE_NA: &str = "UPDATE controls SET na_reason = $1, updated_at = $2 WHERE code = $3";
 
-pub(crate) async fn adopt_library(tx: &mut Transaction<'_, Any>, catalog: &Catalog, now: i64) -> Result<(), StoreError> {
+pub(crate) async fn adopt_library(
+    tx: &mut Transaction<'_, Any>,
+    catalog: &Catalog,
+    now: i64,
+) -> Result<(), StoreError> {
     let framework = catalog.framework.id();
     for t in &catalog.library.controls {
         let id = ulid::Ulid::new().to_string();
@@ -123,8 +126,12 @@ impl Workspace {
     /// Every control with its criteria and evidence requirements, ordered by code.
     pub async fn controls(&self) -> Result<Vec<Control>, StoreError> {
         let pool = &self.db.pool;
-        let mut controls: Vec<Control> =
-            sqlx::query(SELECT_CONTROLS).fetch_all(pool).await?.iter().map(control_from_row).collect::<Result<_, _>>()?;
+        let mut controls: Vec<Control> = sqlx::query(SELECT_CONTROLS)
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(control_from_row)
+            .collect::<Result<_, _>>()?;
         let index: HashMap<String, usize> = controls.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect();
         for row in sqlx::query(SELECT_ALL_CRITERIA).fetch_all(pool).await? {
             let control_id: String = row.try_get("control_id")?;
@@ -147,12 +154,23 @@ impl Workspace {
             .bind(normalise_code(code))
             .fetch_optional(pool)
             .await?
-            .ok_or_else(|| StoreError::NotFound { kind: "control", id: code.to_string() })?;
+            .ok_or_else(|| StoreError::NotFound {
+                kind: "control",
+                id: code.to_string(),
+            })?;
         let mut control = control_from_row(&row)?;
-        for row in sqlx::query(SELECT_CRITERIA_OF).bind(&control.id).fetch_all(pool).await? {
+        for row in sqlx::query(SELECT_CRITERIA_OF)
+            .bind(&control.id)
+            .fetch_all(pool)
+            .await?
+        {
             control.criteria.push(row.try_get("criterion_id")?);
         }
-        for row in sqlx::query(SELECT_REQUIREMENTS_OF).bind(&control.id).fetch_all(pool).await? {
+        for row in sqlx::query(SELECT_REQUIREMENTS_OF)
+            .bind(&control.id)
+            .fetch_all(pool)
+            .await?
+        {
             control.evidence.push(requirement_from_row(&row)?.1);
         }
         Ok(control)
@@ -176,7 +194,10 @@ impl Workspace {
             .execute(&self.db.pool)
             .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound { kind: "control", id: code.to_string() });
+            return Err(StoreError::NotFound {
+                kind: "control",
+                id: code.to_string(),
+            });
         }
         self.control(code).await
     }

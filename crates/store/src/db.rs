@@ -4,7 +4,7 @@ use std::str::FromStr;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, ConnectOptions};
+use sqlx::{AnyPool, ConnectOptions, Connection};
 
 use crate::StoreError;
 
@@ -64,11 +64,21 @@ impl Db {
         let options = AnyConnectOptions::from_str(url)
             .map_err(|e| StoreError::Config(format!("database_url '{}': {e}", redact_url(url))))?
             .disable_statement_logging();
+        let unreachable = |e: sqlx::Error| StoreError::Config(format!("cannot open database {}: {e}", redact_url(url)));
+        // One direct attempt first: the pool would retry a refused connection for its whole
+        // acquire timeout, leaving a person staring at a silent command.
+        options
+            .connect()
+            .await
+            .map_err(unreachable)?
+            .close()
+            .await
+            .map_err(unreachable)?;
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 4 } else { 8 })
             .connect_with(options)
             .await
-            .map_err(|e| StoreError::Config(format!("cannot open database {}: {e}", redact_url(url))))?;
+            .map_err(unreachable)?;
         if backend == Backend::Sqlite {
             // Persistent in the file: readers never block the writer; with synchronous=FULL
             // (sqlx's default) a committed write survives a power cut.
@@ -79,7 +89,11 @@ impl Db {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await?;
-        Ok(Db { pool, backend, url: url.to_string() })
+        Ok(Db {
+            pool,
+            backend,
+            url: url.to_string(),
+        })
     }
 
     pub fn url_redacted(&self) -> String {
@@ -97,7 +111,10 @@ mod tests {
 
     #[test]
     fn passwords_never_reach_messages() {
-        assert_eq!(redact_url("postgres://app:s3cret@db:5432/ev"), "postgres://app:***@db:5432/ev");
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/ev"),
+            "postgres://app:***@db:5432/ev"
+        );
         assert_eq!(redact_url("postgres://app@db/ev"), "postgres://app@db/ev");
         assert_eq!(redact_url("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
     }

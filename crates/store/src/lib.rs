@@ -6,6 +6,7 @@ mod config;
 mod controls;
 mod db;
 mod error;
+mod files;
 mod keys;
 mod scope;
 mod workspace;

@@ -16,10 +16,8 @@ const INSERT_AUDIT: &str = "INSERT INTO audits (id, framework, report_type, cate
      window_to, status, created_at, updated_at) VALUES ($1, $2, NULL, '[]', NULL, NULL, NULL, 'planning', $3, $3)";
 const UPDATE_AUDIT_SCOPE: &str = "UPDATE audits SET report_type = $1, categories = $2, as_of = $3, \
      window_from = $4, window_to = $5, updated_at = $6 WHERE id = $7";
-const SELECT_COMPONENTS: &str =
-    "SELECT id, kind, name, in_scope, reason FROM scope_components WHERE audit_id = $1";
-const SELECT_COMPONENT: &str =
-    "SELECT id FROM scope_components WHERE audit_id = $1 AND kind = $2 AND name = $3";
+const SELECT_COMPONENTS: &str = "SELECT id, kind, name, in_scope, reason FROM scope_components WHERE audit_id = $1";
+const SELECT_COMPONENT: &str = "SELECT id FROM scope_components WHERE audit_id = $1 AND kind = $2 AND name = $3";
 const INSERT_COMPONENT: &str = "INSERT INTO scope_components (id, audit_id, kind, name, in_scope, reason, \
      created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)";
 const DELETE_COMPONENT: &str = "DELETE FROM scope_components WHERE audit_id = $1 AND kind = $2 AND name = $3";
@@ -66,7 +64,11 @@ fn scope_from_row(row: &AnyRow) -> Result<Option<Scope>, StoreError> {
         (None, Some(from), Some(to)) => AuditPeriod::Window { from, to },
         _ => return Err(corrupt("period")),
     };
-    Ok(Some(Scope { report_type, categories, period }))
+    Ok(Some(Scope {
+        report_type,
+        categories,
+        period,
+    }))
 }
 
 impl Workspace {
@@ -96,11 +98,20 @@ impl Workspace {
 
     pub async fn scope(&self) -> Result<ScopeRecord, StoreError> {
         let Some(row) = self.current_audit().await? else {
-            return Ok(ScopeRecord { audit_id: None, status: None, scope: None, components: Vec::new() });
+            return Ok(ScopeRecord {
+                audit_id: None,
+                status: None,
+                scope: None,
+                components: Vec::new(),
+            });
         };
         let audit_id: String = row.try_get("id")?;
         let mut components = Vec::new();
-        for c in sqlx::query(SELECT_COMPONENTS).bind(&audit_id).fetch_all(&self.db.pool).await? {
+        for c in sqlx::query(SELECT_COMPONENTS)
+            .bind(&audit_id)
+            .fetch_all(&self.db.pool)
+            .await?
+        {
             components.push(ComponentRecord {
                 kind: ComponentKind::parse(&c.try_get::<String, _>("kind")?).map_err(|_| corrupt("component kind"))?,
                 name: c.try_get("name")?,
@@ -171,7 +182,10 @@ impl Workspace {
     }
 
     pub async fn remove_component(&self, kind: ComponentKind, name: &str) -> Result<(), StoreError> {
-        let not_found = || StoreError::NotFound { kind: "component", id: format!("{kind} '{name}'") };
+        let not_found = || StoreError::NotFound {
+            kind: "component",
+            id: format!("{kind} '{name}'"),
+        };
         let Some(row) = self.current_audit().await? else {
             return Err(not_found());
         };

@@ -2,20 +2,19 @@
 //! configured), the vault and the keys.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use evident_catalog::Catalog;
 use sqlx::Row;
 
 use crate::clock::now_ms;
-use crate::{CONFIG_FILE, Config, Db, StoreError, controls, keys};
+use crate::files::{create_private_file, write_atomically};
+use crate::{CONFIG_FILE, Config, Db, StoreError, controls, keys, redact_url};
 
 const SQLITE_FILE: &str = "evident.db";
 
 const COUNT_ORGANISATIONS: &str = "SELECT COUNT(*) AS n FROM organisation";
-const INSERT_ORGANISATION: &str =
-    "INSERT INTO organisation (id, name, framework, created_at) VALUES ($1, $2, $3, $4)";
+const INSERT_ORGANISATION: &str = "INSERT INTO organisation (id, name, framework, created_at) VALUES ($1, $2, $3, $4)";
 const SELECT_ORGANISATION: &str = "SELECT id, name FROM organisation";
 
 #[derive(Debug, Clone)]
@@ -39,7 +38,11 @@ struct Created(Vec<PathBuf>);
 impl Created {
     fn undo(&self) {
         for p in self.0.iter().rev() {
-            let _ = if p.is_dir() { fs::remove_dir_all(p) } else { fs::remove_file(p) };
+            let _ = if p.is_dir() {
+                fs::remove_dir_all(p)
+            } else {
+                fs::remove_file(p)
+            };
         }
     }
 }
@@ -61,11 +64,25 @@ impl Workspace {
         Self::resolve(&self.dir, &self.config.instance_key_file)
     }
 
-    fn database_url(dir: &Path, config: &Config) -> String {
-        match &config.database_url {
-            Some(url) => url.clone(),
-            None => format!("sqlite://{}?mode=rwc", dir.join(SQLITE_FILE).display()),
+    /// The configured URL, else the workspace's SQLite file (created only by `init`, so a
+    /// workspace whose PostgreSQL settings went missing fails loudly instead of starting empty).
+    fn database_url(dir: &Path, config: &Config, create: bool) -> Result<String, StoreError> {
+        if let Some(url) = &config.database_url {
+            return Ok(url.clone());
         }
+        let file = dir.join(SQLITE_FILE);
+        if !create && !file.is_file() {
+            return Err(StoreError::Config(format!(
+                "{} has no database file {SQLITE_FILE}; if it uses PostgreSQL, set database_url in {} or EVIDENT_DATABASE_URL",
+                dir.display(),
+                CONFIG_FILE
+            )));
+        }
+        Ok(format!(
+            "sqlite://{}?mode={}",
+            file.display(),
+            if create { "rwc" } else { "rw" }
+        ))
     }
 
     /// Creates a workspace and adopts the built-in control library as the organisation's
@@ -103,7 +120,7 @@ impl Workspace {
             )));
         }
 
-        let url = Self::database_url(dir, &config);
+        let url = Self::database_url(dir, &config, true)?;
         if config.database_url.is_none() {
             for suffix in ["", "-wal", "-shm"] {
                 let p = dir.join(format!("{SQLITE_FILE}{suffix}"));
@@ -111,9 +128,14 @@ impl Workspace {
                     created.0.push(p);
                 }
             }
+            // SQLite gives its -wal and -shm files the database file's permissions.
+            create_private_file(&dir.join(SQLITE_FILE))?;
         }
         let db = Db::open(&url).await?;
-        let existing: i64 = sqlx::query(COUNT_ORGANISATIONS).fetch_one(&db.pool).await?.try_get("n")?;
+        let existing: i64 = sqlx::query(COUNT_ORGANISATIONS)
+            .fetch_one(&db.pool)
+            .await?
+            .try_get("n")?;
         if existing > 0 {
             let url = db.url_redacted();
             db.close().await;
@@ -147,7 +169,12 @@ impl Workspace {
         controls::adopt_library(&mut tx, catalog, now).await?;
         // The config file is the marker of a workspace, so it is written last; the database
         // commit waits for it so a failed write leaves no half-made program behind.
-        write_atomically(&Self::config_path(dir), config.to_file_text().as_bytes())?;
+        // A URL from the environment is kept in the file unless it carries a password.
+        let mut file_config = config.clone();
+        if file_config.database_url.as_deref().is_some_and(|u| redact_url(u) != u) {
+            file_config.database_url = None;
+        }
+        write_atomically(&Self::config_path(dir), file_config.to_file_text().as_bytes())?;
         created.0.push(Self::config_path(dir));
         tx.commit().await?;
 
@@ -167,7 +194,7 @@ impl Workspace {
         }
         let dir = dir.canonicalize().map_err(StoreError::io(dir))?;
         let config = Config::load(&dir)?;
-        let db = Db::open(&Self::database_url(&dir, &config)).await?;
+        let db = Db::open(&Self::database_url(&dir, &config, false)?).await?;
         let row = sqlx::query(SELECT_ORGANISATION).fetch_optional(&db.pool).await?;
         let Some(row) = row else {
             return Err(StoreError::NotInitialised);
@@ -180,16 +207,4 @@ impl Workspace {
             db,
         })
     }
-}
-
-/// Writes a file so that it is either absent or complete, and durable once this returns.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let tmp = path.with_extension("tmp");
-    let mut f = fs::File::create(&tmp).map_err(StoreError::io(&tmp))?;
-    f.write_all(bytes).and_then(|_| f.sync_all()).map_err(StoreError::io(&tmp))?;
-    fs::rename(&tmp, path).map_err(StoreError::io(path))?;
-    if let Some(parent) = path.parent() {
-        fs::File::open(parent).and_then(|d| d.sync_all()).map_err(StoreError::io(parent))?;
-    }
-    Ok(())
 }

@@ -23,8 +23,11 @@ pub async fn run(dir: &Path, command: CatalogCommand, format: Format) -> Result<
     let fw = &Catalog::builtin().framework;
     match command {
         CatalogCommand::Criteria { category } => {
-            let category =
-                category.as_deref().map(Category::parse).transpose().map_err(|e| usage(format!("--category: {e}")))?;
+            let category = category
+                .as_deref()
+                .map(Category::parse)
+                .transpose()
+                .map_err(|e| usage(format!("--category: {e}")))?;
             let rows: Vec<CriterionRow> = fw
                 .criteria
                 .iter()
@@ -93,14 +96,29 @@ pub async fn run(dir: &Path, command: CatalogCommand, format: Format) -> Result<
                 })),
                 Format::Table => {
                     println!("{}  {}", c.id, c.title);
-                    let coso = c.coso_principle.map(|p| format!(", COSO principle {p}")).unwrap_or_default();
+                    let coso = c
+                        .coso_principle
+                        .map(|p| format!(", COSO principle {p}"))
+                        .unwrap_or_default();
                     println!("{} · {} {series}{coso}", c.category, c.series);
                     println!("\n{}\n", c.explanation.trim());
-                    let label = if source == "workspace" { "Controls mapped" } else { "Library controls mapped" };
+                    let label = if source == "workspace" {
+                        "Controls mapped"
+                    } else {
+                        "Library controls mapped"
+                    };
                     println!("{label} ({}):", controls.len());
                     for m in &controls {
-                        let na = if m["applicable"] == false { "  (not applicable)" } else { "" };
-                        println!("  {:<7} {}{na}", m["id"].as_str().unwrap_or(""), m["title"].as_str().unwrap_or(""));
+                        let na = if m["applicable"] == false {
+                            "  (not applicable)"
+                        } else {
+                            ""
+                        };
+                        println!(
+                            "  {:<7} {}{na}",
+                            m["id"].as_str().unwrap_or(""),
+                            m["title"].as_str().unwrap_or("")
+                        );
                     }
                     Ok(())
                 }

@@ -52,7 +52,12 @@ pub fn summarise(control: &Control, in_scope: Option<&BTreeSet<Category>>) -> Co
 /// All controls with their applicability under the current scope.
 pub async fn summaries(ws: &Workspace) -> Result<Vec<ControlSummary>, CliError> {
     let in_scope = ws.scope_categories().await?;
-    Ok(ws.controls().await?.iter().map(|c| summarise(c, in_scope.as_ref())).collect())
+    Ok(ws
+        .controls()
+        .await?
+        .iter()
+        .map(|c| summarise(c, in_scope.as_ref()))
+        .collect())
 }
 
 pub fn criterion_id(given: &str) -> Result<String, CliError> {
@@ -69,11 +74,12 @@ pub async fn run(dir: &Path, command: ControlsCommand, format: Format) -> Result
     match command {
         ControlsCommand::List { area, criterion, only } => {
             let library = &Catalog::builtin().library;
-            if let Some(a) = &area {
-                if !library.areas.iter().any(|x| x.id == *a) {
-                    let allowed: Vec<&str> = library.areas.iter().map(|x| x.id.as_str()).collect();
-                    return Err(usage(format!("--area: unknown area '{a}' (allowed: {})", allowed.join(", "))));
-                }
+            if let Some(a) = area.as_ref().filter(|a| !library.areas.iter().any(|x| x.id == **a)) {
+                let allowed: Vec<&str> = library.areas.iter().map(|x| x.id.as_str()).collect();
+                return Err(usage(format!(
+                    "--area: unknown area '{a}' (allowed: {})",
+                    allowed.join(", ")
+                )));
             }
             let criterion = criterion.as_deref().map(criterion_id).transpose()?;
             let rows: Vec<ControlSummary> = summaries(&ws)
@@ -98,12 +104,20 @@ pub async fn run(dir: &Path, command: ControlsCommand, format: Format) -> Result
                             c.criteria.join(","),
                             c.owner.clone().unwrap_or_else(|| format!("({})", c.owner_role)),
                             c.frequency.clone(),
-                            if c.applicability.applicable { "yes".into() } else { "no".into() },
+                            if c.applicability.applicable {
+                                "yes".into()
+                            } else {
+                                "no".into()
+                            },
                         ]);
                     }
                     t.print()?;
                     let na = rows.iter().filter(|c| !c.applicability.applicable).count();
-                    println!("\n{} controls, {} applicable, {na} not applicable", rows.len(), rows.len() - na);
+                    println!(
+                        "\n{} controls, {} applicable, {na} not applicable",
+                        rows.len(),
+                        rows.len() - na
+                    );
                     Ok(())
                 }
             }
@@ -112,20 +126,41 @@ pub async fn run(dir: &Path, command: ControlsCommand, format: Format) -> Result
         ControlsCommand::SetOwner { id, email } => {
             let email = parse_email(&email).map_err(|e| usage(format!("EMAIL: {e}")))?;
             ws.set_control_owner(&id, Some(&email)).await?;
-            done(&ws, &id, format, &format!("{} is now owned by {email}", id.to_uppercase())).await
+            done(
+                &ws,
+                &id,
+                format,
+                &format!("{} is now owned by {email}", id.to_uppercase()),
+            )
+            .await
         }
         ControlsCommand::NotApplicable { id, reason } => {
             let reason = required_text("--reason", &reason)?;
             ws.set_control_not_applicable(&id, Some(&reason)).await?;
-            done(&ws, &id, format, &format!("{} marked not applicable: {reason}", id.to_uppercase())).await
+            done(
+                &ws,
+                &id,
+                format,
+                &format!("{} marked not applicable: {reason}", id.to_uppercase()),
+            )
+            .await
         }
         ControlsCommand::Applicable { id } => {
             let control = ws.control(&id).await?;
             if control.na_reason.is_none() {
-                return Err(usage(format!("{}: no not-applicable ruling to withdraw; nothing was changed", control.code)));
+                return Err(usage(format!(
+                    "{}: no not-applicable ruling to withdraw; nothing was changed",
+                    control.code
+                )));
             }
             ws.set_control_not_applicable(&id, None).await?;
-            done(&ws, &id, format, &format!("{}: not-applicable ruling withdrawn", control.code)).await
+            done(
+                &ws,
+                &id,
+                format,
+                &format!("{}: not-applicable ruling withdrawn", control.code),
+            )
+            .await
         }
     }
 }
@@ -182,7 +217,10 @@ async fn show(ws: &Workspace, id: &str, format: Format) -> Result<(), CliError> 
             println!("{}", control.description.trim());
             println!();
             println!("Area:        {}", control.area);
-            println!("Owner:       {}", control.owner_email.as_deref().unwrap_or("(none assigned)"));
+            println!(
+                "Owner:       {}",
+                control.owner_email.as_deref().unwrap_or("(none assigned)")
+            );
             println!("Owner role:  {}", control.owner_role);
             println!("Frequency:   {}", control.frequency);
             println!("Nature:      {}, {}", control.nature.kind, control.nature.execution);
@@ -192,7 +230,10 @@ async fn show(ws: &Workspace, id: &str, format: Format) -> Result<(), CliError> 
             }
             println!("\nCriteria:");
             for k in &control.criteria {
-                println!("  {k:<7} {}", fw.criterion(k).map(|c| c.title.as_str()).unwrap_or("(unknown)"));
+                println!(
+                    "  {k:<7} {}",
+                    fw.criterion(k).map(|c| c.title.as_str()).unwrap_or("(unknown)")
+                );
             }
             println!("\nEvidence needed:");
             for e in &control.evidence {

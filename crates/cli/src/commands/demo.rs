@@ -17,12 +17,42 @@ use crate::output::{self, Format, Table};
 pub const DEFAULT_DIR: &str = "evident-demo";
 
 const COMPONENTS: &[(ComponentKind, &str, bool, &str)] = &[
-    (ComponentKind::Infrastructure, "AWS production account (eu-west-1)", true, "Hosts the customer-facing service and its data"),
-    (ComponentKind::Software, "Acme Cloud web application and API", true, "The service the report describes"),
-    (ComponentKind::People, "Engineering, IT, support and security staff", true, "Build, run and support the service"),
-    (ComponentKind::Procedures, "Change, incident and access management", true, "Govern how the service is changed and operated"),
-    (ComponentKind::Data, "Customer account and usage data", true, "Processed on behalf of customers"),
-    (ComponentKind::Software, "Marketing website", false, "Static site with no customer data, hosted separately"),
+    (
+        ComponentKind::Infrastructure,
+        "AWS production account (eu-west-1)",
+        true,
+        "Hosts the customer-facing service and its data",
+    ),
+    (
+        ComponentKind::Software,
+        "Acme Cloud web application and API",
+        true,
+        "The service the report describes",
+    ),
+    (
+        ComponentKind::People,
+        "Engineering, IT, support and security staff",
+        true,
+        "Build, run and support the service",
+    ),
+    (
+        ComponentKind::Procedures,
+        "Change, incident and access management",
+        true,
+        "Govern how the service is changed and operated",
+    ),
+    (
+        ComponentKind::Data,
+        "Customer account and usage data",
+        true,
+        "Processed on behalf of customers",
+    ),
+    (
+        ComponentKind::Software,
+        "Marketing website",
+        false,
+        "Static site with no customer data, hosted separately",
+    ),
 ];
 
 fn demo_owner(role: OwnerRole) -> Option<&'static str> {
@@ -38,7 +68,13 @@ fn demo_owner(role: OwnerRole) -> Option<&'static str> {
 }
 
 async fn create(dir: &Path) -> Result<Workspace, CliError> {
-    let ws = Workspace::init(dir, InitOptions { organisation: "Acme Cloud (demo)".into() }).await?;
+    let ws = Workspace::init(
+        dir,
+        InitOptions {
+            organisation: "Acme Cloud (demo)".into(),
+        },
+    )
+    .await?;
     let today = OffsetDateTime::now_utc().date();
     let from = add_months(today.replace_day(1).expect("day 1 exists"), 1);
     let to = add_months(from, 6).previous_day().expect("a real date");
@@ -46,8 +82,13 @@ async fn create(dir: &Path) -> Result<Workspace, CliError> {
     let (scope, _) = Scope::new(ReportType::Type2, categories, None, Some((from, to))).expect("a valid window");
     ws.set_scope(&scope).await?;
     for (kind, name, in_scope, reason) in COMPONENTS {
-        ws.add_component(&ComponentRecord { kind: *kind, name: (*name).into(), in_scope: *in_scope, reason: (*reason).into() })
-            .await?;
+        ws.add_component(&ComponentRecord {
+            kind: *kind,
+            name: (*name).into(),
+            in_scope: *in_scope,
+            reason: (*reason).into(),
+        })
+        .await?;
     }
     for c in ws.controls().await? {
         if let Some(owner) = demo_owner(c.owner_role) {
@@ -59,7 +100,11 @@ async fn create(dir: &Path) -> Result<Workspace, CliError> {
 
 pub async fn run(dir: &Path, format: Format) -> Result<(), CliError> {
     let fresh = !Workspace::config_path(dir).is_file();
-    let ws = if fresh { create(dir).await? } else { Workspace::open(dir).await? };
+    let ws = if fresh {
+        create(dir).await?
+    } else {
+        Workspace::open(dir).await?
+    };
     let record = ws.scope().await?;
     let controls = summaries(&ws).await?;
     let fw = &Catalog::builtin().framework;
@@ -70,7 +115,10 @@ pub async fn run(dir: &Path, format: Format) -> Result<(), CliError> {
     let mut categories = Vec::new();
     for cat in &in_scope {
         let criteria: Vec<_> = fw.criteria.iter().filter(|c| c.category == *cat).collect();
-        let mapped = criteria.iter().filter(|k| applicable.iter().any(|c| c.criteria.contains(&k.id))).count();
+        let mapped = criteria
+            .iter()
+            .filter(|k| applicable.iter().any(|c| c.criteria.contains(&k.id)))
+            .count();
         categories.push(json!({"category": cat, "criteria": criteria.len(), "with_controls": mapped}));
     }
 
@@ -85,7 +133,11 @@ pub async fn run(dir: &Path, format: Format) -> Result<(), CliError> {
         })),
         Format::Table => {
             let verb = if fresh { "Created" } else { "Opened" };
-            println!("{verb} the demo workspace {} ({}).\n", ws.dir.display(), ws.organisation);
+            println!(
+                "{verb} the demo workspace {} ({}).\n",
+                ws.dir.display(),
+                ws.organisation
+            );
             if let Some(s) = &record.scope {
                 println!("Scope: {}.", describe_scope(s));
             }

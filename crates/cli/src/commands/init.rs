@@ -7,7 +7,13 @@ use crate::error::CliError;
 use crate::output::{self, Format};
 
 pub async fn run(dir: &Path, organisation: &str, format: Format) -> Result<(), CliError> {
-    let ws = Workspace::init(dir, InitOptions { organisation: organisation.to_string() }).await?;
+    let ws = Workspace::init(
+        dir,
+        InitOptions {
+            organisation: organisation.to_string(),
+        },
+    )
+    .await?;
     let controls = ws.controls().await?.len();
     match format {
         Format::Json => output::json(&json!({

@@ -24,7 +24,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 fn required_text(arg: &str, value: &str) -> Result<String, CliError> {
     let t = value.trim();
     if t.is_empty() {
-        return Err(CliError::Usage(format!("{arg}: a reason is required and cannot be empty")));
+        return Err(CliError::Usage(format!(
+            "{arg}: a reason is required and cannot be empty"
+        )));
     }
     Ok(t.to_string())
 }

@@ -40,7 +40,11 @@ pub fn describe_scope(scope: &Scope) -> String {
         AuditPeriod::AsOf(d) => format!("as of {}", format_date(d)),
         AuditPeriod::Window { from, to } => format!("window {} to {}", format_date(from), format_date(to)),
     };
-    format!("Type {}, {}, {period}", scope.report_type.number(), categories.join(", "))
+    format!(
+        "Type {}, {}, {period}",
+        scope.report_type.number(),
+        categories.join(", ")
+    )
 }
 
 fn component_kind(given: &str) -> Result<ComponentKind, CliError> {
@@ -54,7 +58,12 @@ fn print_components(record: &ScopeRecord) -> Result<(), CliError> {
     }
     let mut t = Table::new(&["KIND", "NAME", "IN SCOPE", "REASON"]);
     for c in &record.components {
-        t.row(vec![c.kind.to_string(), c.name.clone(), if c.in_scope { "yes" } else { "no" }.into(), c.reason.clone()]);
+        t.row(vec![
+            c.kind.to_string(),
+            c.name.clone(),
+            if c.in_scope { "yes" } else { "no" }.into(),
+            c.reason.clone(),
+        ]);
     }
     t.print()
 }
@@ -72,20 +81,38 @@ pub async fn run(dir: &Path, command: ScopeCommand, format: Format) -> Result<()
                     let controls = summaries(&ws).await?;
                     let na = controls.iter().filter(|c| !c.applicability.applicable).count();
                     println!("Scope set: {}.", describe_scope(&scope));
-                    println!("{} controls apply; {na} do not (their criteria are all outside the scope, or ruled out by hand).", controls.len() - na);
+                    println!(
+                        "{} controls apply; {na} do not (their criteria are all outside the scope, or ruled out by hand).",
+                        controls.len() - na
+                    );
                     Ok(())
                 }
             }
         }
-        ScopeCommand::Component(ComponentCommand::Add { kind, name, in_scope, out_of_scope, reason }) => {
+        ScopeCommand::Component(ComponentCommand::Add {
+            kind,
+            name,
+            in_scope,
+            out_of_scope,
+            reason,
+        }) => {
             let kind = component_kind(&kind)?;
             let name = name.trim().to_string();
             if name.is_empty() {
                 return Err(usage("--name: a component needs a name"));
             }
             let reason = required_text("--reason", &reason)?;
-            debug_assert!(in_scope != out_of_scope, "clap makes the two flags exclusive and one required");
-            ws.add_component(&ComponentRecord { kind, name: name.clone(), in_scope, reason }).await?;
+            debug_assert!(
+                in_scope != out_of_scope,
+                "clap makes the two flags exclusive and one required"
+            );
+            ws.add_component(&ComponentRecord {
+                kind,
+                name: name.clone(),
+                in_scope,
+                reason,
+            })
+            .await?;
             match format {
                 Format::Json => show(&ws, format).await,
                 Format::Table => {
