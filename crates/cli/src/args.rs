@@ -43,6 +43,84 @@ pub enum Command {
     /// The audit scope and the system description.
     #[command(subcommand)]
     Scope(ScopeCommand),
+    /// The evidence vault.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
+    /// The tamper-evident log of every write.
+    AuditLog {
+        /// Only entries from this date (YYYY-MM-DD, UTC) on.
+        #[arg(long)]
+        since: Option<String>,
+    },
+    /// Re-hash every blob, walk the audit chain and check its signatures.
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Add a file as evidence for one or more controls.
+    Add(EvidenceAddArgs),
+    /// List evidence (current versions unless --all).
+    List {
+        #[arg(long)]
+        control: Option<String>,
+        /// Only items past their refresh date.
+        #[arg(long)]
+        stale: bool,
+        /// Include superseded and withdrawn items.
+        #[arg(long)]
+        all: bool,
+    },
+    /// One item with its versions and links.
+    Show { id: String },
+    /// Write an item's bytes to a file (byte-identical to what was added).
+    Get {
+        id: String,
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace OUT if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Add a new version of an item; the old one stays, marked superseded.
+    Supersede {
+        id: String,
+        file: PathBuf,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long, conflicts_with = "period")]
+        effective: Option<String>,
+        #[arg(long)]
+        period: Option<String>,
+    },
+    /// Withdraw an item; it stays visible with the reason.
+    Withdraw {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct EvidenceAddArgs {
+    pub file: PathBuf,
+    /// A control the evidence supports (repeat for several).
+    #[arg(long = "control", required = true)]
+    pub controls: Vec<String>,
+    /// The control's evidence requirement this answers (its key; one --control only).
+    #[arg(long)]
+    pub requirement: Option<String>,
+    #[arg(long)]
+    pub title: Option<String>,
+    /// The date the evidence speaks to (YYYY-MM-DD); default today.
+    #[arg(long, conflicts_with = "period")]
+    pub effective: Option<String>,
+    /// The period it covers, FROM..TO.
+    #[arg(long)]
+    pub period: Option<String>,
+    /// Media type, when the file name does not tell.
+    #[arg(long)]
+    pub media_type: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

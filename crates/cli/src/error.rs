@@ -1,4 +1,4 @@
-use evident_store::StoreError;
+use evident_store::{EvidenceError, StoreError, VaultError};
 
 /// Exit code 2 means the input was wrong and nothing changed; 1 means the machine failed.
 #[derive(Debug, thiserror::Error)]
@@ -7,8 +7,25 @@ pub enum CliError {
     Usage(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Vault(VaultError),
     #[error("{0}")]
     Output(#[from] std::io::Error),
+    #[error("verification failed: {0} problem(s) found")]
+    VerifyFailed(usize),
+}
+
+impl From<EvidenceError> for CliError {
+    fn from(e: EvidenceError) -> Self {
+        match e {
+            EvidenceError::Store(s) => CliError::Store(s),
+            // What the person handed in could not be taken as it is.
+            EvidenceError::Vault(
+                v @ (VaultError::Read { .. } | VaultError::TooLarge { .. } | VaultError::Changed { .. }),
+            ) => CliError::Usage(format!("FILE: {v}")),
+            EvidenceError::Vault(v) => CliError::Vault(v),
+        }
+    }
 }
 
 impl CliError {
@@ -16,7 +33,8 @@ impl CliError {
         match self {
             CliError::Usage(_) => 2,
             CliError::Store(e) if e.is_bad_input() => 2,
-            CliError::Store(_) | CliError::Output(_) => 1,
+            CliError::VerifyFailed(_) => 3,
+            CliError::Store(_) | CliError::Vault(_) | CliError::Output(_) => 1,
         }
     }
 }

@@ -21,6 +21,40 @@ pub struct Config {
     pub vault_dir: PathBuf,
     /// The instance signing key, relative to the workspace unless absolute.
     pub instance_key_file: PathBuf,
+    /// The age identity that encrypts the vault (an `age-keygen` file).
+    pub vault_key_file: PathBuf,
+    /// The vault key itself (`AGE-SECRET-KEY-1…`), from the environment only; wins over the file.
+    #[serde(default, skip_serializing)]
+    pub vault_key: Option<Secret>,
+    /// `s3://bucket/prefix` to keep blobs in an S3-compatible bucket instead of `vault_dir`.
+    #[serde(default)]
+    pub vault_url: Option<String>,
+    #[serde(default)]
+    pub s3_endpoint: Option<String>,
+    #[serde(default)]
+    pub s3_region: Option<String>,
+    #[serde(default)]
+    pub s3_allow_http: bool,
+    /// Largest evidence file accepted, in bytes.
+    pub max_evidence_bytes: u64,
+}
+
+/// A secret setting: never shown by `Debug`.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl std::ops::Deref for Secret {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
 }
 
 impl Default for Config {
@@ -30,6 +64,13 @@ impl Default for Config {
             database_url: None,
             vault_dir: "vault".into(),
             instance_key_file: "keys/instance.key".into(),
+            vault_key_file: "keys/vault.age".into(),
+            vault_key: None,
+            vault_url: None,
+            s3_endpoint: None,
+            s3_region: None,
+            s3_allow_http: false,
+            max_evidence_bytes: 5 << 30,
         }
     }
 }
@@ -45,6 +86,13 @@ impl Config {
                 "database_url",
                 "vault_dir",
                 "instance_key_file",
+                "vault_key_file",
+                "vault_key",
+                "vault_url",
+                "s3_endpoint",
+                "s3_region",
+                "s3_allow_http",
+                "max_evidence_bytes",
             ]))
             .extract()
             .map_err(|e| StoreError::Config(format!("{}: {e}", dir.join(CONFIG_FILE).display())))?;
@@ -64,7 +112,15 @@ impl Config {
              # database_url = \"postgres://user@host:5432/evident\"\n\
              {}\n\
              vault_dir = {}\n\
-             instance_key_file = {}\n",
+             instance_key_file = {}\n\
+             vault_key_file = {}\n\
+             # The vault key can come from EVIDENT_VAULT_KEY instead of the file.\n\n\
+             # Keep evidence in an S3-compatible bucket (credentials from AWS_* variables):\n\
+             # vault_url = \"s3://bucket/evidence\"\n\
+             # s3_endpoint = \"https://s3.example.com\"\n\
+             # s3_region = \"eu-west-1\"\n\
+             {}\
+             max_evidence_bytes = {}\n",
             toml_str(&self.organisation),
             match &self.database_url {
                 Some(u) => format!("database_url = {}\n", toml_str(u)),
@@ -72,6 +128,24 @@ impl Config {
             },
             toml_str(&self.vault_dir.to_string_lossy()),
             toml_str(&self.instance_key_file.to_string_lossy()),
+            toml_str(&self.vault_key_file.to_string_lossy()),
+            match &self.vault_url {
+                Some(u) => format!(
+                    "vault_url = {}\n{}{}s3_allow_http = {}\n",
+                    toml_str(u),
+                    self.s3_endpoint
+                        .as_deref()
+                        .map(|e| format!("s3_endpoint = {}\n", toml_str(e)))
+                        .unwrap_or_default(),
+                    self.s3_region
+                        .as_deref()
+                        .map(|r| format!("s3_region = {}\n", toml_str(r)))
+                        .unwrap_or_default(),
+                    self.s3_allow_http
+                ),
+                None => String::new(),
+            },
+            self.max_evidence_bytes,
         )
     }
 }

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use evident_catalog::{Catalog, ControlType, EvidenceRequirement, Execution, Frequency, Nature, OwnerRole, Refresh};
 use evident_core::Control;
+use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
@@ -32,11 +33,12 @@ const SELECT_REQUIREMENTS_OF: &str = "SELECT control_id, key, title, refresh FRO
 const UPDATE_OWNER: &str = "UPDATE controls SET owner_email = $1, updated_at = $2 WHERE code = $3";
 const UPDATE_NA: &str = "UPDATE controls SET na_reason = $1, updated_at = $2 WHERE code = $3";
 
+/// Adopts every library template as a control; returns how many.
 pub(crate) async fn adopt_library(
     tx: &mut Transaction<'_, Any>,
     catalog: &Catalog,
     now: i64,
-) -> Result<(), StoreError> {
+) -> Result<usize, StoreError> {
     let framework = catalog.framework.id();
     for t in &catalog.library.controls {
         let id = ulid::Ulid::new().to_string();
@@ -75,7 +77,7 @@ pub(crate) async fn adopt_library(
                 .await?;
         }
     }
-    Ok(())
+    Ok(catalog.library.controls.len())
 }
 
 fn corrupt(field: &str, e: impl std::fmt::Display) -> StoreError {
@@ -178,27 +180,46 @@ impl Workspace {
 
     /// Sets (or, with `None`, clears) the person who owns a control.
     pub async fn set_control_owner(&self, code: &str, email: Option<&str>) -> Result<Control, StoreError> {
-        self.update_control(UPDATE_OWNER, code, email).await
+        self.update_control(UPDATE_OWNER, "control.owner.set", code, "owner", email)
+            .await
     }
 
     /// Records a person's ruling that a control does not apply (`Some(reason)`) or withdraws it.
     pub async fn set_control_not_applicable(&self, code: &str, reason: Option<&str>) -> Result<Control, StoreError> {
-        self.update_control(UPDATE_NA, code, reason).await
+        let action = if reason.is_some() {
+            "control.not_applicable.set"
+        } else {
+            "control.not_applicable.clear"
+        };
+        self.update_control(UPDATE_NA, action, code, "na_reason", reason).await
     }
 
-    async fn update_control(&self, sql: &'static str, code: &str, value: Option<&str>) -> Result<Control, StoreError> {
+    async fn update_control(
+        &self,
+        sql: &'static str,
+        action: &str,
+        code: &str,
+        field: &str,
+        value: Option<&str>,
+    ) -> Result<Control, StoreError> {
+        let code = normalise_code(code);
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(sql)
             .bind(value)
             .bind(now_ms())
-            .bind(normalise_code(code))
-            .execute(&self.db.pool)
+            .bind(&code)
+            .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound {
                 kind: "control",
-                id: code.to_string(),
+                id: code,
             });
         }
-        self.control(code).await
+        self.log(&mut tx, action, &format!("control:{code}"), json!({ field: value }))
+            .await?;
+        tx.commit().await?;
+        self.checkpoint().await?;
+        self.control(&code).await
     }
 }

@@ -22,3 +22,13 @@ pub(crate) fn generate(path: &Path) -> Result<(), StoreError> {
         .map_err(StoreError::io(&public))?;
     Ok(())
 }
+
+/// Reads the instance key written by [`generate`].
+pub(crate) fn load(path: &Path) -> Result<SigningKey, StoreError> {
+    let text = fs::read_to_string(path).map_err(StoreError::io(path))?;
+    let bytes = hex::decode(text.trim())
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or_else(|| StoreError::Config(format!("{}: not an Evident instance key", path.display())))?;
+    Ok(SigningKey::from_bytes(&bytes))
+}

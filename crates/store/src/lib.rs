@@ -1,18 +1,26 @@
 //! Persistence: the workspace on disk, its configuration, and one set of SQL for SQLite and
 //! PostgreSQL. Everything here is IO; the rules it applies come from `evident-core`.
 
+mod audit;
 mod clock;
 mod config;
 mod controls;
 mod db;
 mod error;
+mod evidence;
 mod files;
 mod keys;
 mod scope;
+mod vault;
+mod verify;
 mod workspace;
 
+pub use audit::CHECKPOINT_EVERY;
 pub use config::{CONFIG_FILE, Config};
 pub use db::{Backend, Db, redact_url};
 pub use error::StoreError;
+pub use evidence::{EvidenceError, EvidenceItem, EvidenceLink, NewEvidence, Withdrawal};
 pub use scope::{ComponentRecord, ScopeRecord};
+pub use vault::{StoredBlob, VaultError};
+pub use verify::VerifyReport;
 pub use workspace::{InitOptions, Workspace};

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use evident_catalog::{Catalog, Category};
 use evident_core::{AuditPeriod, ComponentKind, ReportType, Scope, format_date, parse_date};
+use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
@@ -77,7 +78,7 @@ impl Workspace {
     }
 
     /// The current audit's id, creating the audit when there is none yet.
-    async fn ensure_audit(&self, tx: &mut Transaction<'_, Any>) -> Result<String, StoreError> {
+    async fn ensure_audit(&self, tx: &mut Transaction<'static, Any>) -> Result<String, StoreError> {
         if let Some(row) = sqlx::query(SELECT_CURRENT_AUDIT).fetch_optional(&mut **tx).await? {
             return Ok(row.try_get("id")?);
         }
@@ -130,29 +131,39 @@ impl Workspace {
 
     pub async fn set_scope(&self, scope: &Scope) -> Result<(), StoreError> {
         let categories: Vec<&str> = scope.categories.iter().map(|c| c.as_str()).collect();
-        let (as_of, from, to) = match scope.period {
+        let (as_of, from, to): (Option<String>, Option<String>, Option<String>) = match scope.period {
             AuditPeriod::AsOf(d) => (Some(format_date(d)), None, None),
             AuditPeriod::Window { from, to } => (None, Some(format_date(from)), Some(format_date(to))),
         };
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let audit_id = self.ensure_audit(&mut tx).await?;
+        let payload = json!({
+            "type": scope.report_type.number(),
+            "categories": categories,
+            "as_of": as_of,
+            "window_from": from,
+            "window_to": to,
+        });
         sqlx::query(UPDATE_AUDIT_SCOPE)
             .bind(scope.report_type.number())
             .bind(serde_json::to_string(&categories).expect("strings serialise"))
-            .bind(as_of)
-            .bind(from)
-            .bind(to)
+            .bind(&as_of)
+            .bind(&from)
+            .bind(&to)
             .bind(now_ms())
             .bind(&audit_id)
             .execute(&mut *tx)
             .await?;
+        self.log(&mut tx, "scope.set", &format!("audit:{audit_id}"), payload)
+            .await?;
         tx.commit().await?;
+        self.checkpoint().await?;
         Ok(())
     }
 
     /// Adds a component to the system description; the same kind and name twice is refused.
     pub async fn add_component(&self, component: &ComponentRecord) -> Result<(), StoreError> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let audit_id = self.ensure_audit(&mut tx).await?;
         let existing = sqlx::query(SELECT_COMPONENT)
             .bind(&audit_id)
@@ -177,7 +188,16 @@ impl Workspace {
             .bind(now_ms())
             .execute(&mut *tx)
             .await?;
+        let payload = json!({
+            "kind": component.kind.as_str(),
+            "name": component.name,
+            "in_scope": component.in_scope,
+            "reason": component.reason,
+        });
+        self.log(&mut tx, "scope.component.add", &format!("audit:{audit_id}"), payload)
+            .await?;
         tx.commit().await?;
+        self.checkpoint().await?;
         Ok(())
     }
 
@@ -190,15 +210,21 @@ impl Workspace {
             return Err(not_found());
         };
         let audit_id: String = row.try_get("id")?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(DELETE_COMPONENT)
             .bind(&audit_id)
             .bind(kind.as_str())
             .bind(name)
-            .execute(&self.db.pool)
+            .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(not_found());
         }
+        let payload = json!({"kind": kind.as_str(), "name": name});
+        self.log(&mut tx, "scope.component.remove", &format!("audit:{audit_id}"), payload)
+            .await?;
+        tx.commit().await?;
+        self.checkpoint().await?;
         Ok(())
     }
 }

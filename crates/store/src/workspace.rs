@@ -4,11 +4,14 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use ed25519_dalek::SigningKey;
 use evident_catalog::Catalog;
+use serde_json::json;
 use sqlx::Row;
 
 use crate::clock::now_ms;
-use crate::files::{create_private_file, write_atomically};
+use crate::files::{create_private_file, resolve, write_atomically};
+use crate::vault::{self, Vault};
 use crate::{CONFIG_FILE, Config, Db, StoreError, controls, keys, redact_url};
 
 const SQLITE_FILE: &str = "evident.db";
@@ -16,6 +19,7 @@ const SQLITE_FILE: &str = "evident.db";
 const COUNT_ORGANISATIONS: &str = "SELECT COUNT(*) AS n FROM organisation";
 const INSERT_ORGANISATION: &str = "INSERT INTO organisation (id, name, framework, created_at) VALUES ($1, $2, $3, $4)";
 const SELECT_ORGANISATION: &str = "SELECT id, name FROM organisation";
+const COUNT_BLOBS: &str = "SELECT COUNT(*) AS n FROM blobs";
 
 #[derive(Debug, Clone)]
 pub struct InitOptions {
@@ -27,8 +31,12 @@ pub struct Workspace {
     pub dir: PathBuf,
     pub config: Config,
     pub db: Db,
+    pub vault: Vault,
     pub organisation_id: String,
     pub organisation: String,
+    /// Who the audit log names for writes made through this handle.
+    pub actor: String,
+    pub(crate) signing_key: SigningKey,
 }
 
 /// Paths an `init` created, removed again if it fails halfway.
@@ -52,16 +60,12 @@ impl Workspace {
         dir.join(CONFIG_FILE)
     }
 
-    fn resolve(dir: &Path, p: &Path) -> PathBuf {
-        if p.is_absolute() { p.to_path_buf() } else { dir.join(p) }
-    }
-
     pub fn vault_dir(&self) -> PathBuf {
-        Self::resolve(&self.dir, &self.config.vault_dir)
+        resolve(&self.dir, &self.config.vault_dir)
     }
 
     pub fn instance_key_file(&self) -> PathBuf {
-        Self::resolve(&self.dir, &self.config.instance_key_file)
+        resolve(&self.dir, &self.config.instance_key_file)
     }
 
     /// The configured URL, else the workspace's SQLite file (created only by `init`, so a
@@ -87,7 +91,7 @@ impl Workspace {
 
     /// Creates a workspace and adopts the built-in control library as the organisation's
     /// controls. Refuses, changing nothing, when the folder or the database already holds one.
-    pub async fn init(dir: &Path, options: InitOptions) -> Result<Workspace, StoreError> {
+    pub async fn init(dir: &Path, options: InitOptions, actor: &str) -> Result<Workspace, StoreError> {
         if Self::config_path(dir).exists() {
             return Err(StoreError::AlreadyInitialised { dir: dir.to_path_buf() });
         }
@@ -97,7 +101,7 @@ impl Workspace {
             created.0.push(dir.to_path_buf());
         }
         let dir = dir.canonicalize().map_err(StoreError::io(dir))?;
-        match Self::init_inner(&dir, options, &mut created).await {
+        match Self::init_inner(&dir, options, actor, &mut created).await {
             Ok(ws) => Ok(ws),
             Err(e) => {
                 created.undo();
@@ -106,18 +110,26 @@ impl Workspace {
         }
     }
 
-    async fn init_inner(dir: &Path, options: InitOptions, created: &mut Created) -> Result<Workspace, StoreError> {
+    async fn init_inner(
+        dir: &Path,
+        options: InitOptions,
+        actor: &str,
+        created: &mut Created,
+    ) -> Result<Workspace, StoreError> {
         let mut config = Config::load(dir)?;
         config.organisation = options.organisation.trim().to_string();
         if config.organisation.is_empty() {
             return Err(StoreError::Config("--organisation: the name cannot be empty".into()));
         }
-        let key_file = Self::resolve(dir, &config.instance_key_file);
-        if key_file.exists() {
-            return Err(StoreError::Conflict(format!(
-                "{} already exists; refusing to replace a key (nothing was changed)",
-                key_file.display()
-            )));
+        let key_file = resolve(dir, &config.instance_key_file);
+        let vault_key_file = resolve(dir, &config.vault_key_file);
+        for k in [&key_file, &vault_key_file] {
+            if k.exists() {
+                return Err(StoreError::Conflict(format!(
+                    "{} already exists; refusing to replace a key (nothing was changed)",
+                    k.display()
+                )));
+            }
         }
 
         let url = Self::database_url(dir, &config, true)?;
@@ -149,46 +161,66 @@ impl Workspace {
         keys::generate(&key_file)?;
         created.0.push(key_file.clone());
         created.0.push(key_file.with_extension("pub"));
-        let vault = Self::resolve(dir, &config.vault_dir);
+        if config.vault_key.is_none() {
+            created.0.push(vault_key_file.clone());
+            vault::generate_key(&vault_key_file)?;
+        }
+        let vault = resolve(dir, &config.vault_dir);
         if !vault.exists() {
             fs::create_dir_all(&vault).map_err(StoreError::io(&vault))?;
             created.0.push(vault);
         }
 
+        let vault = Vault::open(dir, &config)?;
+        let ws = Workspace {
+            dir: dir.to_path_buf(),
+            organisation: config.organisation.clone(),
+            organisation_id: ulid::Ulid::new().to_string(),
+            signing_key: keys::load(&key_file)?,
+            actor: actor.to_string(),
+            config,
+            db,
+            vault,
+        };
         let catalog = Catalog::builtin();
-        let organisation_id = ulid::Ulid::new().to_string();
         let now = now_ms();
-        let mut tx = db.pool.begin().await?;
+        let mut tx = ws.begin_write().await?;
         sqlx::query(INSERT_ORGANISATION)
-            .bind(&organisation_id)
-            .bind(&config.organisation)
+            .bind(&ws.organisation_id)
+            .bind(&ws.organisation)
             .bind(catalog.framework.id())
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        controls::adopt_library(&mut tx, catalog, now).await?;
+        let adopted = controls::adopt_library(&mut tx, catalog, now).await?;
+        let payload = json!({
+            "organisation": ws.organisation,
+            "framework": catalog.framework.id(),
+            "controls_adopted": adopted,
+        });
+        ws.log(
+            &mut tx,
+            "workspace.init",
+            &format!("organisation:{}", ws.organisation_id),
+            payload,
+        )
+        .await?;
         // The config file is the marker of a workspace, so it is written last; the database
         // commit waits for it so a failed write leaves no half-made program behind.
         // A URL from the environment is kept in the file unless it carries a password.
-        let mut file_config = config.clone();
+        let mut file_config = ws.config.clone();
         if file_config.database_url.as_deref().is_some_and(|u| redact_url(u) != u) {
             file_config.database_url = None;
         }
         write_atomically(&Self::config_path(dir), file_config.to_file_text().as_bytes())?;
         created.0.push(Self::config_path(dir));
         tx.commit().await?;
-
-        Ok(Workspace {
-            dir: dir.to_path_buf(),
-            organisation: config.organisation.clone(),
-            config,
-            db,
-            organisation_id,
-        })
+        ws.checkpoint().await?;
+        Ok(ws)
     }
 
     /// Opens an existing workspace, applying any pending migrations.
-    pub async fn open(dir: &Path) -> Result<Workspace, StoreError> {
+    pub async fn open(dir: &Path, actor: &str) -> Result<Workspace, StoreError> {
         if !Self::config_path(dir).is_file() {
             return Err(StoreError::NotAWorkspace { dir: dir.to_path_buf() });
         }
@@ -199,9 +231,25 @@ impl Workspace {
         let Some(row) = row else {
             return Err(StoreError::NotInitialised);
         };
+        let vault_key_file = resolve(&dir, &config.vault_key_file);
+        if config.vault_key.is_none() && !vault_key_file.exists() {
+            // Workspaces made before the vault existed get their key now; one that already
+            // stores blobs must never get a fresh key, which could not read them.
+            let blobs: i64 = sqlx::query(COUNT_BLOBS).fetch_one(&db.pool).await?.try_get("n")?;
+            if blobs > 0 {
+                return Err(StoreError::Config(format!(
+                    "the vault key {} is missing; restore it or set EVIDENT_VAULT_KEY",
+                    vault_key_file.display()
+                )));
+            }
+            vault::generate_key(&vault_key_file)?;
+        }
         Ok(Workspace {
             organisation_id: row.try_get("id")?,
             organisation: row.try_get("name")?,
+            signing_key: keys::load(&resolve(&dir, &config.instance_key_file))?,
+            vault: Vault::open(&dir, &config)?,
+            actor: actor.to_string(),
             dir,
             config,
             db,

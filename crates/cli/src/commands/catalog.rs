@@ -65,7 +65,7 @@ pub async fn run(dir: &Path, command: CatalogCommand, format: Format) -> Result<
             let series = fw.series(&c.series).map(|s| s.name.as_str()).unwrap_or_default();
             // The workspace's own controls when there is a workspace, else the starter library.
             let (source, controls) = if Workspace::config_path(dir).is_file() {
-                let ws = Workspace::open(dir).await?;
+                let ws = super::open(dir).await?;
                 let mapped: Vec<_> = summaries(&ws)
                     .await?
                     .into_iter()

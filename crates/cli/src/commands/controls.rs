@@ -70,7 +70,7 @@ pub fn criterion_id(given: &str) -> Result<String, CliError> {
 }
 
 pub async fn run(dir: &Path, command: ControlsCommand, format: Format) -> Result<(), CliError> {
-    let ws = Workspace::open(dir).await?;
+    let ws = super::open(dir).await?;
     match command {
         ControlsCommand::List { area, criterion, only } => {
             let library = &Catalog::builtin().library;

@@ -73,6 +73,7 @@ async fn create(dir: &Path) -> Result<Workspace, CliError> {
         InitOptions {
             organisation: "Acme Cloud (demo)".into(),
         },
+        &super::actor(),
     )
     .await?;
     let today = OffsetDateTime::now_utc().date();
@@ -103,7 +104,7 @@ pub async fn run(dir: &Path, format: Format) -> Result<(), CliError> {
     let ws = if fresh {
         create(dir).await?
     } else {
-        Workspace::open(dir).await?
+        super::open(dir).await?
     };
     let record = ws.scope().await?;
     let controls = summaries(&ws).await?;

@@ -12,6 +12,7 @@ pub async fn run(dir: &Path, organisation: &str, format: Format) -> Result<(), C
         InitOptions {
             organisation: organisation.to_string(),
         },
+        &super::actor(),
     )
     .await?;
     let controls = ws.controls().await?.len();

@@ -1,6 +1,8 @@
+mod audit;
 mod catalog;
 mod controls;
 mod demo;
+mod evidence;
 mod init;
 mod scope;
 
@@ -17,7 +19,39 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Catalog(c) => catalog::run(ws, c, cli.format).await,
         Command::Controls(c) => controls::run(ws, c, cli.format).await,
         Command::Scope(c) => scope::run(ws, c, cli.format).await,
+        Command::Evidence(c) => evidence::run(ws, c, cli.format).await,
+        Command::AuditLog { since } => audit::log(ws, since.as_deref(), cli.format).await,
+        Command::Verify => audit::verify(ws, cli.format).await,
     }
+}
+
+/// Who the audit log names for this process: `EVIDENT_ACTOR`, else the local user.
+pub fn actor() -> String {
+    if let Ok(a) = std::env::var("EVIDENT_ACTOR") {
+        if !a.trim().is_empty() {
+            return a.trim().to_string();
+        }
+    }
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    format!("cli:{user}")
+}
+
+pub async fn open(dir: &std::path::Path) -> Result<evident_store::Workspace, CliError> {
+    Ok(evident_store::Workspace::open(dir, &actor()).await?)
+}
+
+pub fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+/// An instant (ms since the epoch) as RFC 3339 UTC.
+pub fn instant(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| ms.to_string())
 }
 
 /// A reason a person must give (not applicable, out of scope): never empty.

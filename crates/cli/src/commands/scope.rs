@@ -69,7 +69,7 @@ fn print_components(record: &ScopeRecord) -> Result<(), CliError> {
 }
 
 pub async fn run(dir: &Path, command: ScopeCommand, format: Format) -> Result<(), CliError> {
-    let ws = Workspace::open(dir).await?;
+    let ws = super::open(dir).await?;
     match command {
         ScopeCommand::Show => show(&ws, format).await,
         ScopeCommand::Set(args) => {

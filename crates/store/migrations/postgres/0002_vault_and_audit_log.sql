@@ -1,0 +1,73 @@
+-- Evidence (immutable items over content-addressed blobs) and the hash-chained audit log.
+
+CREATE TABLE audit_log (
+    seq           BIGINT PRIMARY KEY,
+    at            BIGINT NOT NULL,
+    actor         TEXT NOT NULL,
+    action        TEXT NOT NULL,
+    subject       TEXT NOT NULL,
+    payload       TEXT NOT NULL,
+    payload_hash  TEXT NOT NULL,
+    prev_hash     TEXT NOT NULL,
+    hash          TEXT NOT NULL UNIQUE
+);
+CREATE INDEX audit_log_by_subject ON audit_log (subject);
+CREATE INDEX audit_log_by_time ON audit_log (at);
+
+CREATE TABLE audit_checkpoints (
+    seq        BIGINT PRIMARY KEY,
+    at         BIGINT NOT NULL,
+    hash       TEXT NOT NULL,
+    signature  TEXT NOT NULL
+);
+
+CREATE TABLE blobs (
+    sha256      TEXT PRIMARY KEY,
+    size        BIGINT NOT NULL,
+    created_at  BIGINT NOT NULL
+);
+
+CREATE TABLE evidence (
+    id              TEXT PRIMARY KEY,
+    title           TEXT NOT NULL,
+    sha256          TEXT NOT NULL REFERENCES blobs(sha256),
+    size            BIGINT NOT NULL,
+    media_type      TEXT NOT NULL,
+    file_name       TEXT NOT NULL,
+    source_kind     TEXT NOT NULL,
+    source_ref      TEXT NOT NULL,
+    captured_at     BIGINT NOT NULL,
+    effective_date  TEXT,
+    period_from     TEXT,
+    period_to       TEXT,
+    supersedes      TEXT UNIQUE REFERENCES evidence(id),
+    created_by      TEXT NOT NULL
+);
+CREATE INDEX evidence_by_sha256 ON evidence (sha256);
+
+CREATE TABLE evidence_controls (
+    evidence_id      TEXT NOT NULL REFERENCES evidence(id),
+    control_id       TEXT NOT NULL REFERENCES controls(id),
+    requirement_key  TEXT,
+    PRIMARY KEY (evidence_id, control_id)
+);
+CREATE INDEX evidence_controls_by_control ON evidence_controls (control_id);
+
+CREATE TABLE evidence_withdrawals (
+    evidence_id  TEXT PRIMARY KEY REFERENCES evidence(id),
+    reason       TEXT NOT NULL,
+    actor        TEXT NOT NULL,
+    at           BIGINT NOT NULL
+);
+
+-- Append-only at the database too, so a bug cannot rewrite history; `evident verify` still
+-- catches anyone who drops these triggers first.
+CREATE FUNCTION evident_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% is append-only', TG_TABLE_NAME;
+END
+$$;
+CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION evident_append_only();
+CREATE TRIGGER evidence_append_only BEFORE UPDATE OR DELETE ON evidence FOR EACH ROW EXECUTE FUNCTION evident_append_only();
+CREATE TRIGGER evidence_controls_append_only BEFORE UPDATE OR DELETE ON evidence_controls FOR EACH ROW EXECUTE FUNCTION evident_append_only();
+CREATE TRIGGER evidence_withdrawals_append_only BEFORE UPDATE OR DELETE ON evidence_withdrawals FOR EACH ROW EXECUTE FUNCTION evident_append_only();

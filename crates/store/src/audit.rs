@@ -1,0 +1,211 @@
+//! Appending to the audit log inside the same transaction as the write it records, and
+//! signing checkpoints of its head.
+
+use std::path::PathBuf;
+
+use ed25519_dalek::Signer;
+use evident_core::ledger::{Checkpoint, Entry, checkpoint_message, next_entry};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use crate::clock::now_ms;
+use crate::files::write_atomically;
+use crate::{Backend, StoreError, Workspace};
+
+/// A checkpoint is also signed every this many entries, whatever the command.
+pub const CHECKPOINT_EVERY: i64 = 100;
+const HEAD_FILE: &str = "audit-head.json";
+
+const SELECT_HEAD: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
+const INSERT_ENTRY: &str = "INSERT INTO audit_log (seq, at, actor, action, subject, payload, payload_hash, \
+     prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+const INSERT_CHECKPOINT: &str = "INSERT INTO audit_checkpoints (seq, at, hash, signature) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (seq) DO NOTHING";
+const SELECT_LAST_CHECKPOINT: &str = "SELECT seq FROM audit_checkpoints ORDER BY seq DESC LIMIT 1";
+const SELECT_ENTRIES: &str = "SELECT seq, at, actor, action, subject, payload, payload_hash, prev_hash, hash \
+     FROM audit_log WHERE at >= $1 ORDER BY seq";
+const SELECT_CHECKPOINTS: &str = "SELECT seq, at, hash, signature FROM audit_checkpoints ORDER BY seq";
+// One writer at a time, so sequence numbers and links never race.
+const SQLITE_BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+const POSTGRES_WRITE_LOCK: &str = "SELECT pg_advisory_xact_lock(7400114)";
+
+/// The head pinned outside the database: a signed checkpoint in the workspace folder.
+#[derive(Debug, Serialize, Deserialize)]
+struct PinnedHead {
+    seq: i64,
+    at: i64,
+    hash: String,
+    signature: String,
+}
+
+pub(crate) fn entry_from_row(row: &AnyRow) -> Result<Entry, StoreError> {
+    Ok(Entry {
+        seq: row.try_get("seq")?,
+        at: row.try_get("at")?,
+        actor: row.try_get("actor")?,
+        action: row.try_get("action")?,
+        subject: row.try_get("subject")?,
+        payload: row.try_get("payload")?,
+        payload_hash: row.try_get("payload_hash")?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}
+
+impl Workspace {
+    /// A transaction that holds the single-writer lock.
+    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        match self.db.backend {
+            Backend::Sqlite => Ok(self.db.pool.begin_with(SQLITE_BEGIN_WRITE).await?),
+            Backend::Postgres => {
+                let mut tx = self.db.pool.begin().await?;
+                sqlx::query(POSTGRES_WRITE_LOCK).execute(&mut *tx).await?;
+                Ok(tx)
+            }
+        }
+    }
+
+    /// Appends an entry recording a write made in `tx`; commits or rolls back with it.
+    pub(crate) async fn log(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        action: &str,
+        subject: &str,
+        payload: Value,
+    ) -> Result<Entry, StoreError> {
+        let head = sqlx::query(SELECT_HEAD).fetch_optional(&mut **tx).await?;
+        let head = match head {
+            Some(r) => Some((r.try_get::<i64, _>("seq")?, r.try_get::<String, _>("hash")?)),
+            None => None,
+        };
+        // serde_json's map is ordered by key, so this text is canonical.
+        let payload = payload.to_string();
+        let entry = next_entry(
+            head.as_ref().map(|(s, h)| (*s, h.as_str())),
+            now_ms(),
+            &self.actor,
+            action,
+            subject,
+            &payload,
+        );
+        sqlx::query(INSERT_ENTRY)
+            .bind(entry.seq)
+            .bind(entry.at)
+            .bind(&entry.actor)
+            .bind(&entry.action)
+            .bind(&entry.subject)
+            .bind(&entry.payload)
+            .bind(&entry.payload_hash)
+            .bind(&entry.prev_hash)
+            .bind(&entry.hash)
+            .execute(&mut **tx)
+            .await?;
+        if entry.seq % CHECKPOINT_EVERY == 0 {
+            let c = self.sign(entry.seq, &entry.hash);
+            insert_checkpoint(tx, &c).await?;
+        }
+        Ok(entry)
+    }
+
+    fn sign(&self, seq: i64, hash: &str) -> Checkpoint {
+        let signature = self.signing_key.sign(&checkpoint_message(seq, hash));
+        Checkpoint {
+            seq,
+            at: now_ms(),
+            hash: hash.to_string(),
+            signature: hex::encode(signature.to_bytes()),
+        }
+    }
+
+    fn head_file(&self) -> PathBuf {
+        self.dir.join(HEAD_FILE)
+    }
+
+    /// Signs the current head unless it is already signed, and pins it outside the database.
+    /// Called at the end of every command that wrote anything.
+    pub async fn checkpoint(&self) -> Result<Option<i64>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let Some(row) = sqlx::query(SELECT_HEAD).fetch_optional(&mut *tx).await? else {
+            return Ok(None);
+        };
+        let seq: i64 = row.try_get("seq")?;
+        let last: Option<i64> = sqlx::query(SELECT_LAST_CHECKPOINT)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get("seq"))
+            .transpose()?;
+        let c = self.sign(seq, &row.try_get::<String, _>("hash")?);
+        if last != Some(seq) {
+            insert_checkpoint(&mut tx, &c).await?;
+        }
+        tx.commit().await?;
+        let pinned = PinnedHead {
+            seq: c.seq,
+            at: c.at,
+            hash: c.hash,
+            signature: c.signature,
+        };
+        write_atomically(
+            &self.head_file(),
+            serde_json::to_string_pretty(&pinned).expect("serialises").as_bytes(),
+        )?;
+        Ok(Some(seq))
+    }
+
+    pub(crate) fn pinned_head(&self) -> Result<Option<Checkpoint>, StoreError> {
+        let path = self.head_file();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::Io { path, source: e }),
+        };
+        let p: PinnedHead = serde_json::from_str(&text)
+            .map_err(|e| StoreError::Config(format!("{}: not a pinned audit head: {e}", path.display())))?;
+        Ok(Some(Checkpoint {
+            seq: p.seq,
+            at: p.at,
+            hash: p.hash,
+            signature: p.signature,
+        }))
+    }
+
+    /// Audit-log entries at or after `since_ms`, oldest first.
+    pub async fn audit_log(&self, since_ms: i64) -> Result<Vec<Entry>, StoreError> {
+        sqlx::query(SELECT_ENTRIES)
+            .bind(since_ms)
+            .fetch_all(&self.db.pool)
+            .await?
+            .iter()
+            .map(entry_from_row)
+            .collect()
+    }
+
+    pub(crate) async fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
+        sqlx::query(SELECT_CHECKPOINTS)
+            .fetch_all(&self.db.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(Checkpoint {
+                    seq: r.try_get("seq")?,
+                    at: r.try_get("at")?,
+                    hash: r.try_get("hash")?,
+                    signature: r.try_get("signature")?,
+                })
+            })
+            .collect()
+    }
+}
+
+async fn insert_checkpoint(tx: &mut Transaction<'static, Any>, c: &Checkpoint) -> Result<(), StoreError> {
+    sqlx::query(INSERT_CHECKPOINT)
+        .bind(c.seq)
+        .bind(c.at)
+        .bind(&c.hash)
+        .bind(&c.signature)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,343 @@
+//! The evidence vault: content-addressed blobs (path from the SHA-256 of the plaintext),
+//! encrypted with age to the workspace's vault key, on local disk or an S3-compatible bucket.
+//! Bytes stream through in fixed-size chunks, so a file of any size uses bounded memory.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use age::secrecy::ExposeSecret;
+use age::x25519;
+use futures::{AsyncReadExt, TryStreamExt};
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
+use sha2::{Digest, Sha256};
+
+use crate::files::{resolve, write_private};
+use crate::{Config, StoreError};
+
+const READ_CHUNK: usize = 1 << 20;
+const PART_SIZE: usize = 8 << 20;
+const PARTS_IN_FLIGHT: usize = 4;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    #[error("{}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{}: the file is larger than the limit of {limit} bytes (max_evidence_bytes)", path.display())]
+    TooLarge { path: PathBuf, limit: u64 },
+    #[error("{}: the file changed while it was being read", path.display())]
+    Changed { path: PathBuf },
+    #[error("blob {sha256} is missing from the vault")]
+    Missing { sha256: String },
+    #[error("blob {sha256} cannot be decrypted with the vault key: {reason}")]
+    Undecryptable { sha256: String, reason: String },
+    #[error("blob {sha256} no longer matches its hash (its content was altered)")]
+    Altered { sha256: String },
+    #[error("vault storage: {0}")]
+    Storage(#[from] object_store::Error),
+    #[error("{}: {source}", path.display())]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("encryption: {0}")]
+    Encrypt(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBlob {
+    pub sha256: String,
+    pub size: u64,
+    /// True when identical bytes were already in the vault.
+    pub deduplicated: bool,
+}
+
+/// An `io::Write` whose bytes the uploader takes in batches.
+#[derive(Clone, Default)]
+struct Spool(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Spool {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("spool lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Spool {
+    fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.0.lock().expect("spool lock"))
+    }
+}
+
+pub struct Vault {
+    store: Arc<dyn ObjectStore>,
+    /// Set for the local-disk vault, whose files are fsynced for durability.
+    local_root: Option<PathBuf>,
+    identity: x25519::Identity,
+    recipient: x25519::Recipient,
+    pub max_bytes: u64,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault")
+            .field("store", &self.store.to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Writes a new vault key in the format of `age-keygen`, so `age -d -i` reads it as is.
+pub(crate) fn generate_key(path: &Path) -> Result<(), StoreError> {
+    let identity = x25519::Identity::generate();
+    let text = format!(
+        "# Evident vault key: decrypts every evidence blob. Keep a copy somewhere safe.\n# public key: {}\n{}\n",
+        identity.to_public(),
+        identity.to_string().expose_secret()
+    );
+    write_private(path, text.as_bytes())
+}
+
+fn parse_identity(text: &str, origin: &str) -> Result<x25519::Identity, StoreError> {
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+        .ok_or_else(|| StoreError::Config(format!("{origin}: no AGE-SECRET-KEY line")))?;
+    line.parse()
+        .map_err(|e| StoreError::Config(format!("{origin}: not an age X25519 key: {e}")))
+}
+
+pub(crate) fn blob_path(sha256: &str) -> ObjectPath {
+    ObjectPath::from(format!("sha256/{}/{}/{sha256}", &sha256[..2], &sha256[2..4]))
+}
+
+impl Vault {
+    pub(crate) fn open(dir: &Path, config: &Config) -> Result<Vault, StoreError> {
+        // reqwest's TLS needs a process-wide provider; a second install is a harmless no-op.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let identity = match &config.vault_key {
+            Some(secret) => parse_identity(secret, "EVIDENT_VAULT_KEY")?,
+            None => {
+                let path = resolve(dir, &config.vault_key_file);
+                let text = std::fs::read_to_string(&path).map_err(StoreError::io(&path))?;
+                parse_identity(&text, &path.display().to_string())?
+            }
+        };
+        let (store, local_root): (Arc<dyn ObjectStore>, _) = match &config.vault_url {
+            None => {
+                let root = resolve(dir, &config.vault_dir);
+                std::fs::create_dir_all(&root).map_err(StoreError::io(&root))?;
+                let fs = LocalFileSystem::new_with_prefix(&root)
+                    .map_err(|e| StoreError::Config(format!("vault_dir {}: {e}", root.display())))?;
+                (Arc::new(fs), Some(root))
+            }
+            Some(url) => {
+                let mut b = object_store::aws::AmazonS3Builder::from_env().with_url(url.as_str());
+                if let Some(e) = &config.s3_endpoint {
+                    b = b.with_endpoint(e.as_str());
+                }
+                if let Some(r) = &config.s3_region {
+                    b = b.with_region(r.as_str());
+                }
+                b = b.with_allow_http(config.s3_allow_http);
+                let s3 = b
+                    .build()
+                    .map_err(|e| StoreError::Config(format!("vault_url {url}: {e}")))?;
+                (Arc::new(s3), None)
+            }
+        };
+        Ok(Vault {
+            store,
+            local_root,
+            recipient: identity.to_public(),
+            identity,
+            max_bytes: config.max_evidence_bytes,
+        })
+    }
+
+    pub fn describe(&self) -> String {
+        match &self.local_root {
+            Some(root) => format!("local disk {}", root.display()),
+            None => self.store.to_string(),
+        }
+    }
+
+    /// Streams a file into the vault: hashed, encrypted and uploaded in one pass, then moved
+    /// to its content address (or dropped when that content is already stored).
+    pub async fn put_file(&self, path: &Path) -> Result<StoredBlob, VaultError> {
+        let read_err = |source| VaultError::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut file = File::open(path).map_err(read_err)?;
+        let expected_len = file.metadata().map_err(read_err)?.len();
+        if expected_len > self.max_bytes {
+            return Err(VaultError::TooLarge {
+                path: path.to_path_buf(),
+                limit: self.max_bytes,
+            });
+        }
+
+        let staging = ObjectPath::from(format!("staging/{}", ulid::Ulid::new()));
+        let upload = self.store.put_multipart(&staging).await?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+        let spool = Spool::default();
+        let encryptor = age::Encryptor::with_recipients(std::iter::once(&self.recipient as &dyn age::Recipient))
+            .map_err(|e| VaultError::Encrypt(e.to_string()))?;
+        let mut sealed = encryptor
+            .wrap_output(spool.clone())
+            .map_err(|e| VaultError::Encrypt(e.to_string()))?;
+
+        let mut hasher = Sha256::new();
+        let mut size: u64 = 0;
+        let mut buf = vec![0u8; READ_CHUNK];
+        let result: Result<(), VaultError> = async {
+            loop {
+                let n = file.read(&mut buf).map_err(read_err)?;
+                if n == 0 {
+                    break;
+                }
+                size += n as u64;
+                if size > self.max_bytes {
+                    return Err(VaultError::TooLarge {
+                        path: path.to_path_buf(),
+                        limit: self.max_bytes,
+                    });
+                }
+                hasher.update(&buf[..n]);
+                sealed
+                    .write_all(&buf[..n])
+                    .map_err(|e| VaultError::Encrypt(e.to_string()))?;
+                let out = spool.take();
+                if !out.is_empty() {
+                    writer.write(&out);
+                    writer.wait_for_capacity(PARTS_IN_FLIGHT).await?;
+                }
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(e) = result {
+            let _ = writer.abort().await;
+            return Err(e);
+        }
+        sealed.finish().map_err(|e| VaultError::Encrypt(e.to_string()))?;
+        writer.write(&spool.take());
+        writer.finish().await?;
+        if size != expected_len {
+            let _ = self.store.delete(&staging).await;
+            return Err(VaultError::Changed {
+                path: path.to_path_buf(),
+            });
+        }
+
+        let sha256 = hex::encode(hasher.finalize());
+        let deduplicated = self.settle(&staging, &blob_path(&sha256)).await?;
+        Ok(StoredBlob {
+            sha256,
+            size,
+            deduplicated,
+        })
+    }
+
+    /// Moves a staged upload to its final address; true when the address was already taken.
+    async fn settle(&self, staging: &ObjectPath, target: &ObjectPath) -> Result<bool, VaultError> {
+        let taken = match self.store.rename_if_not_exists(staging, target).await {
+            Ok(()) => false,
+            Err(object_store::Error::AlreadyExists { .. }) => true,
+            // Buckets without conditional copy: look first, then copy. Two racing writers of
+            // the same content both write a valid encryption of it.
+            Err(object_store::Error::NotImplemented { .. } | object_store::Error::NotSupported { .. }) => {
+                match self.store.head(target).await {
+                    Ok(_) => true,
+                    Err(object_store::Error::NotFound { .. }) => {
+                        self.store.copy(staging, target).await?;
+                        false
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if taken {
+            let _ = self.store.delete(staging).await;
+        }
+        self.sync_local(target)?;
+        Ok(taken)
+    }
+
+    /// On local disk, makes the blob and the folders naming it durable before the database
+    /// records it.
+    fn sync_local(&self, target: &ObjectPath) -> Result<(), VaultError> {
+        let Some(root) = &self.local_root else {
+            return Ok(());
+        };
+        let file = root.join(target.as_ref());
+        let sync = |p: &Path| File::open(p).and_then(|f| f.sync_all());
+        sync(&file).map_err(|source| VaultError::Write {
+            path: file.clone(),
+            source,
+        })?;
+        let mut dir = file.parent();
+        while let Some(d) = dir {
+            sync(d).map_err(|source| VaultError::Write {
+                path: d.to_path_buf(),
+                source,
+            })?;
+            if d == root.as_path() {
+                break;
+            }
+            dir = d.parent();
+        }
+        Ok(())
+    }
+
+    /// Decrypts a blob into `out`, checking it against its address; returns the byte count.
+    pub async fn read_into(&self, sha256: &str, out: &mut dyn Write, out_path: &Path) -> Result<u64, VaultError> {
+        let undecryptable = |reason: String| VaultError::Undecryptable {
+            sha256: sha256.to_string(),
+            reason,
+        };
+        let got = match self.store.get(&blob_path(sha256)).await {
+            Ok(g) => g,
+            Err(object_store::Error::NotFound { .. }) => return Err(VaultError::Missing { sha256: sha256.into() }),
+            Err(e) => return Err(e.into()),
+        };
+        let reader = got.into_stream().map_err(std::io::Error::other).into_async_read();
+        let decryptor = age::Decryptor::new_async(reader)
+            .await
+            .map_err(|e| undecryptable(e.to_string()))?;
+        let mut plain = decryptor
+            .decrypt_async(std::iter::once(&self.identity as &dyn age::Identity))
+            .map_err(|e| undecryptable(e.to_string()))?;
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        let mut buf = vec![0u8; READ_CHUNK];
+        loop {
+            let n = plain.read(&mut buf).await.map_err(|e| undecryptable(e.to_string()))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            out.write_all(&buf[..n]).map_err(|source| VaultError::Write {
+                path: out_path.to_path_buf(),
+                source,
+            })?;
+            size += n as u64;
+        }
+        if hex::encode(hasher.finalize()) != sha256 {
+            return Err(VaultError::Altered {
+                sha256: sha256.to_string(),
+            });
+        }
+        Ok(size)
+    }
+
+    /// Re-hashes a stored blob without keeping its bytes.
+    pub async fn check(&self, sha256: &str) -> Result<u64, VaultError> {
+        self.read_into(sha256, &mut std::io::sink(), Path::new("(check)")).await
+    }
+}
