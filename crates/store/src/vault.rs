@@ -12,6 +12,7 @@ use age::x25519;
 use futures::{AsyncReadExt, TryStreamExt};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
+use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
 use sha2::{Digest, Sha256};
 
@@ -146,7 +147,15 @@ impl Vault {
                 let s3 = b
                     .build()
                     .map_err(|e| StoreError::Config(format!("vault_url {url}: {e}")))?;
-                (Arc::new(s3), None)
+                // The builder takes only the bucket from the URL; the path is our prefix.
+                let prefix = url
+                    .strip_prefix("s3://")
+                    .and_then(|r| r.split_once('/'))
+                    .map(|(_, p)| p.trim_matches('/'));
+                match prefix.filter(|p| !p.is_empty()) {
+                    Some(p) => (Arc::new(PrefixStore::new(s3, p)), None),
+                    None => (Arc::new(s3), None),
+                }
             }
         };
         Ok(Vault {

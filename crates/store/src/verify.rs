@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use ed25519_dalek::VerifyingKey;
 use evident_core::ledger::{Entry, verify_chain};
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::evidence::withdrawal_payload;
 use crate::{StoreError, Workspace};
@@ -24,6 +25,12 @@ pub struct VerifyReport {
     pub instance_public_key: String,
     /// Everything found wrong, most fundamental first. Empty means verified.
     pub problems: Vec<String>,
+}
+
+/// Whether an entry recorded exactly this record (the chain check has already proven the
+/// entry's own text unaltered).
+fn recorded_as(entry: &Entry, record: &Value) -> bool {
+    serde_json::from_str::<Value>(&entry.payload).is_ok_and(|p| p == *record)
 }
 
 impl Workspace {
@@ -60,7 +67,7 @@ impl Workspace {
                     "evidence {}: no audit-log entry records it (written outside Evident)",
                     item.id
                 )),
-                Some(e) if e.payload != item.payload().to_string() => problems.push(format!(
+                Some(e) if !recorded_as(e, &item.payload()) => problems.push(format!(
                     "evidence {}: its database record differs from what audit-log entry {} recorded (edited)",
                     item.id, e.seq
                 )),
@@ -68,12 +75,10 @@ impl Workspace {
             }
             let withdrawal = logged.iter().find(|e| e.action == "evidence.withdraw");
             match (&item.withdrawn, withdrawal) {
-                (Some(w), Some(e)) if e.payload != withdrawal_payload(&item.id, w).to_string() => {
-                    problems.push(format!(
-                        "evidence {}: its withdrawal differs from what audit-log entry {} recorded (edited)",
-                        item.id, e.seq
-                    ))
-                }
+                (Some(w), Some(e)) if !recorded_as(e, &withdrawal_payload(&item.id, w)) => problems.push(format!(
+                    "evidence {}: its withdrawal differs from what audit-log entry {} recorded (edited)",
+                    item.id, e.seq
+                )),
                 (Some(_), None) => problems.push(format!("evidence {}: withdrawn without an audit-log entry", item.id)),
                 (None, Some(e)) => problems.push(format!(
                     "evidence {}: audit-log entry {} withdrew it, but the withdrawal is gone (deleted)",

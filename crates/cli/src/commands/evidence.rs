@@ -13,12 +13,11 @@ use crate::args::{EvidenceAddArgs, EvidenceCommand};
 use crate::error::{CliError, usage};
 use crate::output::{self, Format, Table};
 
+/// (effective date, or covered period) as stored.
+type Attestation = (Option<String>, Option<(String, String)>);
+
 /// The dates an item speaks to, checked against today: never in the future.
-fn attestation(
-    effective: Option<&str>,
-    period: Option<&str>,
-    today: Date,
-) -> Result<(Option<String>, Option<(String, String)>), CliError> {
+fn attestation(effective: Option<&str>, period: Option<&str>, today: Date) -> Result<Attestation, CliError> {
     if let Some(p) = period {
         let (from, to) =
             evident_core::parse_window(p).map_err(|e| usage(e.to_string().replace("--window", "--period")))?;

@@ -27,15 +27,32 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 
 /// Who the audit log names for this process: `EVIDENT_ACTOR`, else the local user.
 pub fn actor() -> String {
-    if let Ok(a) = std::env::var("EVIDENT_ACTOR") {
-        if !a.trim().is_empty() {
-            return a.trim().to_string();
-        }
+    if let Some(a) = std::env::var("EVIDENT_ACTOR").ok().filter(|a| !a.trim().is_empty()) {
+        return a.trim().to_string();
     }
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".into());
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(unix_user)
+        .unwrap_or_else(|| "unknown".into());
     format!("cli:{user}")
+}
+
+/// The account running this process, from the password database (no libc needed).
+fn unix_user() -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let uid = std::fs::metadata("/proc/self").ok()?.uid().to_string();
+        let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+        passwd.lines().find_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            (f.len() > 2 && f[2] == uid).then(|| f[0].to_string())
+        })
+    }
+    #[cfg(not(unix))]
+    None
 }
 
 pub async fn open(dir: &std::path::Path) -> Result<evident_store::Workspace, CliError> {

@@ -1,206 +1,23 @@
-//! End-to-end tests of the `evident` binary on a real SQLite file and a real PostgreSQL
-//! database (a fresh one per test on the server named by EVIDENT_TEST_PG_URL, by default the
-//! local server's `test` database). Every test runs on both.
+//! The foundation: workspace, catalog, controls, scope.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::path::Path;
+use std::process::Command;
 
 use serde_json::Value;
-use sqlx::AssertSqlSafe;
-use sqlx::any::AnyPoolOptions;
 
-const BIN: &str = env!("CARGO_BIN_EXE_evident");
+use super::common::*;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-fn pg_admin_url() -> String {
-    std::env::var("EVIDENT_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-fn pg_exec(sql: String) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        sqlx::any::install_default_drivers();
-        let pool = AnyPoolOptions::new()
-            .max_connections(1)
-            .connect(&pg_admin_url())
-            .await
-            .unwrap_or_else(|e| panic!("PostgreSQL at {} is required for these tests: {e}", pg_admin_url()));
-        sqlx::query(AssertSqlSafe(sql))
-            .execute(&pool)
-            .await
-            .expect("admin statement");
-        pool.close().await;
-    });
-}
-
-/// One workspace in a temporary folder, with its own database.
-struct Env {
-    _tmp: tempfile::TempDir,
-    dir: PathBuf,
-    pg_db: Option<String>,
-}
-
-impl Env {
-    fn new(backend: Backend) -> Env {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("ws");
-        let pg_db = (backend == Backend::Postgres).then(|| {
-            static N: AtomicU32 = AtomicU32::new(0);
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .subsec_nanos();
-            let name = format!(
-                "evident_t_{}_{}_{nanos}",
-                std::process::id(),
-                N.fetch_add(1, Ordering::SeqCst)
-            );
-            pg_exec(format!("CREATE DATABASE {name}"));
-            name
-        });
-        Env { _tmp: tmp, dir, pg_db }
-    }
-
-    fn database_url(&self) -> Option<String> {
-        self.pg_db.as_ref().map(|db| {
-            let admin = pg_admin_url();
-            let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
-            format!("{base}/{db}")
-        })
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
-        c.arg("--workspace")
-            .arg(&self.dir)
-            .args(args)
-            .env_remove("EVIDENT_HOME")
-            .env_remove("EVIDENT_DATABASE_URL");
-        if let Some(url) = self.database_url() {
-            c.env("EVIDENT_DATABASE_URL", url);
-        }
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().expect("run evident")
-    }
-
-    /// Runs a command that must succeed and returns its JSON output.
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = args.to_vec();
-        all.extend(["--format", "json"]);
-        let out = self.run(&all);
-        assert!(
-            out.status.success(),
-            "evident {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "evident {args:?} printed no JSON ({e}): {}",
-                String::from_utf8_lossy(&out.stdout)
-            )
-        })
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "evident {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stderr).into_owned()
-    }
-
-    /// Runs a command that must be refused as bad input (exit 2) naming `needles`, and
-    /// checks that nothing observable changed.
-    fn refused(&self, args: &[&str], needles: &[&str]) {
-        let before = self.state();
-        let out = self.run(args);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "evident {args:?} should exit 2; stderr: {stderr}"
-        );
-        for n in needles {
-            assert!(
-                stderr.contains(n),
-                "evident {args:?}: message should mention {n:?}; got: {stderr}"
-            );
-        }
-        assert_eq!(before, self.state(), "evident {args:?} changed the workspace");
-    }
-
-    fn init(&self) -> Value {
-        self.json(&["init", "--organisation", "Acme Test"])
-    }
-
-    /// Everything a user can observe about the program.
-    fn state(&self) -> Value {
-        serde_json::json!({
-            "controls": self.json(&["controls", "list"]),
-            "scope": self.json(&["scope", "show"]),
-        })
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        if let Some(db) = &self.pg_db {
-            pg_exec(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
-        }
-    }
-}
-
-fn category_of(criterion: &str) -> &'static str {
-    // Independent of the product's own tables: the TSC id prefixes.
-    if criterion.starts_with("CC") {
-        "security"
-    } else if criterion.starts_with("PI") {
-        "processing_integrity"
-    } else if criterion.starts_with('A') {
-        "availability"
-    } else if criterion.starts_with('C') {
-        "confidentiality"
-    } else {
-        assert!(criterion.starts_with('P'), "unexpected criterion {criterion}");
-        "privacy"
-    }
-}
-
-fn control<'a>(list: &'a Value, id: &str) -> &'a Value {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("no control {id}"))
-}
-
-fn with<'a>(head: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
-    head.iter().chain(extra).copied().collect()
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_str().unwrap().to_string())
-        .collect()
-}
-
-// ---------------------------------------------------------------------------------------------
+on_both_databases!(
+    init_adopts_library_and_catalog_is_complete,
+    second_init_refuses_and_changes_nothing,
+    scope_categories_drive_applicability,
+    manual_not_applicable_survives_scope_and_can_be_withdrawn,
+    scope_show_and_components,
+    owners,
+    bad_input_is_refused_and_changes_nothing,
+    commands_outside_a_workspace_say_so,
+    demo_builds_a_program,
+);
 
 fn init_adopts_library_and_catalog_is_complete(b: Backend) {
     let env = Env::new(b);
@@ -745,25 +562,6 @@ fn demo_builds_a_program(b: Backend) {
     assert_eq!(again["created"], false, "a second demo reuses the workspace");
     assert_eq!(again["controls"], demo["controls"]);
 }
-
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[test] fn $name() { super::$name(super::Backend::Sqlite) } )* }
-        mod postgres { $( #[test] fn $name() { super::$name(super::Backend::Postgres) } )* }
-    };
-}
-
-on_both_databases!(
-    init_adopts_library_and_catalog_is_complete,
-    second_init_refuses_and_changes_nothing,
-    scope_categories_drive_applicability,
-    manual_not_applicable_survives_scope_and_can_be_withdrawn,
-    scope_show_and_components,
-    owners,
-    bad_input_is_refused_and_changes_nothing,
-    commands_outside_a_workspace_say_so,
-    demo_builds_a_program,
-);
 
 #[test]
 fn both_databases_give_the_same_answers() {

@@ -1,0 +1,15 @@
+//! End-to-end tests of the `evident` binary on a real SQLite file and a real PostgreSQL
+//! database (a fresh one per test on the server named by EVIDENT_TEST_PG_URL, by default the
+//! local server's `test` database). Scenarios run on both, listed once in `on_both_databases!`.
+
+/// Runs each scenario `fn(Backend)` as two tests, `sqlite::name` and `postgres::name`.
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $( #[test] fn $name() { super::$name(super::Backend::Sqlite) } )* }
+        mod postgres { $( #[test] fn $name() { super::$name(super::Backend::Postgres) } )* }
+    };
+}
+
+mod common;
+mod foundation;
+mod vault;
