@@ -6,7 +6,8 @@ use std::sync::OnceLock;
 use serde::Serialize;
 
 use crate::controls::AreaFile;
-use crate::{Category, ContentError, Framework, Library};
+use crate::templates::{RiskFile, parse_policy, validate_policies, validate_risks};
+use crate::{Category, ContentError, Framework, Library, PolicyTemplate, RiskTemplate};
 
 include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
 
@@ -21,6 +22,8 @@ pub struct Source<'a> {
 pub struct Catalog {
     pub framework: Framework,
     pub library: Library,
+    pub risks: Vec<RiskTemplate>,
+    pub policies: Vec<PolicyTemplate>,
 }
 
 impl Catalog {
@@ -29,12 +32,12 @@ impl Catalog {
     pub fn builtin() -> &'static Catalog {
         static BUILTIN: OnceLock<Catalog> = OnceLock::new();
         BUILTIN.get_or_init(|| {
-            Catalog::from_sources(Self::builtin_criteria_source(), &Self::builtin_control_sources()).unwrap_or_else(
-                |errs| {
+            Catalog::from_sources(Self::builtin_criteria_source(), &Self::builtin_control_sources())
+                .and_then(|c| c.with_templates(Self::builtin_risk_source(), &Self::builtin_policy_sources()))
+                .unwrap_or_else(|errs| {
                     let lines: Vec<String> = errs.iter().map(ToString::to_string).collect();
                     panic!("built-in content is invalid:\n{}", lines.join("\n"))
-                },
-            )
+                })
         })
     }
 
@@ -43,6 +46,43 @@ impl Catalog {
             name: CRITERIA_FILE.0,
             text: CRITERIA_FILE.1,
         }
+    }
+
+    pub fn builtin_risk_source() -> Source<'static> {
+        Source {
+            name: RISK_FILE.0,
+            text: RISK_FILE.1,
+        }
+    }
+
+    pub fn builtin_policy_sources() -> Vec<Source<'static>> {
+        POLICY_FILES.iter().map(|(name, text)| Source { name, text }).collect()
+    }
+
+    /// Adds the risk library and policy templates, checked against the control library.
+    pub fn with_templates(mut self, risks: Source<'_>, policies: &[Source<'_>]) -> Result<Catalog, Vec<ContentError>> {
+        let mut errors = Vec::new();
+        match serde_yaml::from_str::<RiskFile>(risks.text) {
+            Ok(f) => {
+                validate_risks(risks.name, &f.risks, &self.library, &mut errors);
+                self.risks = f.risks;
+            }
+            Err(e) => errors.push(ContentError::Parse {
+                file: risks.name.into(),
+                reason: e.to_string(),
+            }),
+        }
+        for p in policies {
+            match parse_policy(p.name, p.text) {
+                Ok(t) => self.policies.push(t),
+                Err(e) => errors.push(e),
+            }
+        }
+        if errors.is_empty() {
+            let names: Vec<&str> = policies.iter().map(|p| p.name).collect();
+            validate_policies(&names, &self.policies, &self.library, &mut errors);
+        }
+        if errors.is_empty() { Ok(self) } else { Err(errors) }
     }
 
     pub fn builtin_control_sources() -> Vec<Source<'static>> {
@@ -84,7 +124,12 @@ impl Catalog {
             validate_library(controls, &framework, &library, &mut errors);
         }
         if errors.is_empty() {
-            Ok(Catalog { framework, library })
+            Ok(Catalog {
+                framework,
+                library,
+                risks: Vec::new(),
+                policies: Vec::new(),
+            })
         } else {
             Err(errors)
         }

@@ -79,7 +79,7 @@ fn split_csv(line: &str) -> Vec<String> {
 
 #[test]
 fn library_covers_every_criterion_with_unique_controls() {
-    let Catalog { framework, library } = builtin();
+    let Catalog { framework, library, .. } = builtin();
     assert!(library.controls.len() >= 120, "{} controls", library.controls.len());
     let ids: BTreeSet<&str> = library.controls.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids.len(), library.controls.len(), "no duplicate control ids");
@@ -236,4 +236,112 @@ fn validator_rejects_broken_content() {
         Catalog::from_sources(criteria, &sources)
     };
     assert_error(orphan, &["P7.1", "no control maps to this criterion"]);
+}
+
+#[test]
+fn risk_library_is_large_and_linked_to_controls() {
+    let c = builtin();
+    assert!(c.risks.len() >= 30, "{} risks", c.risks.len());
+    for r in &c.risks {
+        assert!(!r.controls.is_empty(), "{} has no control", r.id);
+        for k in &r.controls {
+            assert!(c.library.control(k).is_some(), "{} names unknown control {k}", r.id);
+        }
+        assert!(
+            r.residual_likelihood <= r.likelihood && r.residual_impact <= r.impact,
+            "{}",
+            r.id
+        );
+    }
+    let ids: BTreeSet<&str> = c.risks.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids.len(), c.risks.len());
+}
+
+#[test]
+fn policy_templates_cover_the_required_suite_and_parameters() {
+    let c = builtin();
+    let ids: BTreeSet<&str> = c.policies.iter().map(|p| p.id.as_str()).collect();
+    for required in [
+        "acceptable-use",
+        "information-security",
+        "access-control",
+        "change-management",
+        "secure-development",
+        "vendor-risk-management",
+        "incident-response",
+        "business-continuity",
+        "data-classification",
+        "cryptography",
+        "logging-monitoring",
+        "vulnerability-management",
+        "workstation-security",
+        "hr-security",
+        "record-retention",
+    ] {
+        assert!(ids.contains(required), "policy template {required} missing");
+    }
+    let params: std::collections::BTreeMap<&str, String> = c
+        .policies
+        .iter()
+        .flat_map(|p| p.parameters.iter().map(|x| (x.key.as_str(), x.default_text())))
+        .collect();
+    for (key, default) in [
+        ("vuln_sla_critical_days", "7"),
+        ("vuln_sla_high_days", "14"),
+        ("vuln_sla_medium_days", "30"),
+        ("access_review_interval_months", "3"),
+        ("leaver_deprovision_hours", "24"),
+        ("inactive_account_days", "90"),
+        ("access_key_rotation_days", "90"),
+        ("password_min_length", "12"),
+        ("training_due_days_after_start", "30"),
+        ("policy_review_interval_months", "12"),
+    ] {
+        assert_eq!(params.get(key).map(String::as_str), Some(default), "parameter {key}");
+    }
+    for p in &c.policies {
+        assert!(!p.controls.is_empty(), "{} implements no control", p.id);
+        assert!(
+            p.body.contains("{{organisation}}"),
+            "{} never names the organisation",
+            p.id
+        );
+        let words = p.body.split_whitespace().count();
+        assert!((250..=1200).contains(&words), "{}: {words} words", p.id);
+    }
+}
+
+#[test]
+fn validator_rejects_broken_templates() {
+    let base = || {
+        Catalog::from_sources(Catalog::builtin_criteria_source(), &Catalog::builtin_control_sources()).expect("valid")
+    };
+    let risks = Catalog::builtin_risk_source();
+    let bad_risks = risks.text.replacen("controls: [", "controls: [NOPE-01, ", 1);
+    let errs = base()
+        .with_templates(
+            Source {
+                name: risks.name,
+                text: &bad_risks,
+            },
+            &[],
+        )
+        .unwrap_err();
+    assert!(
+        errs.iter().any(|e| e.to_string().contains("unknown control 'NOPE-01'")),
+        "{errs:?}"
+    );
+    let policy = "---\nid: x\ntitle: X\nowner_role: security\nreview_interval_months: 12\ncontrols: [ACC-01]\nparameters: []\n---\n# {{organisation}} uses {{param.missing}} and {{role.janitor}}\n";
+    let errs = base()
+        .with_templates(
+            risks,
+            &[Source {
+                name: "content/policies/x.md",
+                text: policy,
+            }],
+        )
+        .unwrap_err();
+    let text: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    assert!(text.iter().any(|e| e.contains("{{param.missing}}")), "{text:?}");
+    assert!(text.iter().any(|e| e.contains("{{role.janitor}}")), "{text:?}");
 }

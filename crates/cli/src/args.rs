@@ -54,6 +54,117 @@ pub enum Command {
     },
     /// Re-hash every blob, walk the audit chain and check its signatures.
     Verify,
+    /// Import a register from CSV (validated whole before anything is written).
+    Import {
+        /// people, training, background-checks, risks, vendors, assets, events, tasks
+        register: String,
+        file: PathBuf,
+        /// Import the valid rows and report the rejected ones.
+        #[arg(long)]
+        skip_invalid: bool,
+    },
+    /// Export a register to CSV (the same columns import reads).
+    Export {
+        register: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Policies: templates, versions, approval, publication, acceptance.
+    #[command(subcommand)]
+    Policies(PoliciesCommand),
+    /// People: the HR register (list, show, add, update).
+    #[command(disable_help_flag = true)]
+    People(RegisterArgs),
+    /// Training completions.
+    #[command(disable_help_flag = true)]
+    Training(RegisterArgs),
+    /// Background checks.
+    #[command(disable_help_flag = true)]
+    BackgroundChecks(RegisterArgs),
+    /// The risk register, its starter library, sign-off and reviews.
+    #[command(disable_help_flag = true)]
+    Risks(RegisterArgs),
+    /// Vendors and their due diligence.
+    #[command(disable_help_flag = true)]
+    Vendors(RegisterArgs),
+    /// The asset inventory.
+    #[command(disable_help_flag = true)]
+    Assets(RegisterArgs),
+    /// Dated events: incidents, drills, tests, reviews.
+    #[command(disable_help_flag = true)]
+    Events(RegisterArgs),
+    /// Remediation tasks.
+    #[command(disable_help_flag = true)]
+    Tasks(RegisterArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PoliciesCommand {
+    /// The organisation's policies with their status, review date and acceptance.
+    List,
+    /// The built-in templates.
+    Templates,
+    /// Adopt templates as drafts, filled in with the organisation's name, roles and parameters.
+    Adopt {
+        ids: Vec<String>,
+        #[arg(long)]
+        all: bool,
+    },
+    /// A policy's text (the published version unless --version) and its history.
+    Show {
+        id: String,
+        #[arg(long)]
+        version: Option<i64>,
+    },
+    /// Add a policy of your own from a Markdown file (a version-1 draft).
+    Add {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        owner_role: String,
+        #[arg(long)]
+        file: PathBuf,
+        #[arg(long = "control")]
+        controls: Vec<String>,
+    },
+    /// Edit a policy: a new draft version (earlier versions never change).
+    Update {
+        id: String,
+        #[arg(long)]
+        file: Option<PathBuf>,
+        #[arg(long)]
+        title: Option<String>,
+    },
+    /// Set a policy parameter (e.g. vuln_sla_critical_days 5): a new draft version.
+    SetParam { id: String, key: String, value: String },
+    /// Every policy parameter: the values checks read.
+    Params,
+    /// Approve the latest version (must be a draft); records who and when.
+    Approve { id: String },
+    /// Publish the latest version (must be approved).
+    Publish { id: String },
+    /// Record that a person accepted the published version.
+    Accept {
+        id: String,
+        #[arg(long)]
+        person: String,
+        /// The version they read (must be the published one).
+        #[arg(long)]
+        version: Option<i64>,
+    },
+    /// Who accepted the published version and who still has to.
+    Acceptances { id: String },
+    /// Name the holder of a role used in policies (security_officer, ceo, cto, …).
+    SetRole { role: String, holder: String },
+}
+
+/// A register's own command line, parsed against its field list.
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,6 +6,8 @@ pub mod control;
 pub mod dates;
 pub mod freshness;
 pub mod ledger;
+pub mod register;
+pub mod registers;
 pub mod scope;
 
 pub use applicability::{Applicability, NaSource, applicability};

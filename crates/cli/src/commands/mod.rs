@@ -4,6 +4,9 @@ mod controls;
 mod demo;
 mod evidence;
 mod init;
+mod policies;
+mod registers;
+mod risks;
 mod scope;
 
 use crate::args::{Cli, Command};
@@ -22,6 +25,21 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Evidence(c) => evidence::run(ws, c, cli.format).await,
         Command::AuditLog { since } => audit::log(ws, since.as_deref(), cli.format).await,
         Command::Verify => audit::verify(ws, cli.format).await,
+        Command::Import {
+            register,
+            file,
+            skip_invalid,
+        } => registers::import(ws, &register, &file, skip_invalid, cli.format).await,
+        Command::Export { register, out } => registers::export(ws, &register, &out, cli.format).await,
+        Command::Policies(c) => policies::run(ws, c, cli.format).await,
+        Command::People(a) => registers::run(ws, &registers::PEOPLE, a.args, cli.format).await,
+        Command::Training(a) => registers::run(ws, &registers::TRAINING, a.args, cli.format).await,
+        Command::BackgroundChecks(a) => registers::run(ws, &registers::BACKGROUND_CHECKS, a.args, cli.format).await,
+        Command::Risks(a) => registers::run(ws, &registers::RISKS, a.args, cli.format).await,
+        Command::Vendors(a) => registers::run(ws, &registers::VENDORS, a.args, cli.format).await,
+        Command::Assets(a) => registers::run(ws, &registers::ASSETS, a.args, cli.format).await,
+        Command::Events(a) => registers::run(ws, &registers::EVENTS, a.args, cli.format).await,
+        Command::Tasks(a) => registers::run(ws, &registers::TASKS, a.args, cli.format).await,
     }
 }
 

@@ -1,0 +1,352 @@
+//! Policies: adopt the templates, edit, approve, publish, accept; parameters and role holders.
+
+use std::path::Path;
+
+use evident_catalog::{OwnerRole, POLICY_ROLES};
+use evident_core::parse_email;
+use evident_core::registers::PEOPLE;
+use evident_store::{Policy, Workspace, policy_templates};
+use serde_json::{Value, json};
+
+use super::{instant, open, today};
+use crate::args::PoliciesCommand;
+use crate::error::{CliError, usage};
+use crate::output::{self, Format, Table};
+
+/// When the published version is due for review: its publication plus the interval.
+fn review_due(p: &Policy) -> Option<String> {
+    let published = p.published()?.published_at?;
+    let date = time::OffsetDateTime::from_unix_timestamp(published / 1000).ok()?.date();
+    Some(evident_core::format_date(evident_core::add_months(
+        date,
+        p.review_interval_months as u32,
+    )))
+}
+
+/// Everyone currently employed: started, and not yet left.
+async fn people_in_scope(ws: &Workspace) -> Result<Vec<String>, CliError> {
+    let today = today();
+    Ok(ws
+        .records(&PEOPLE)
+        .await?
+        .into_iter()
+        .filter(|r| r.record.get("start_date").as_date().is_none_or(|d| d <= today))
+        .filter(|r| r.record.get("end_date").as_date().is_none_or(|d| d >= today))
+        .filter_map(|r| r.record.get("email").as_str().map(str::to_string))
+        .collect())
+}
+
+async fn summary(ws: &Workspace, p: &Policy, staff: &[String]) -> Result<Value, CliError> {
+    let latest = p.latest();
+    let published = p.published();
+    let accepted = match published {
+        Some(v) => ws
+            .acceptances(p)
+            .await?
+            .iter()
+            .filter(|a| a.version == v.version && staff.contains(&a.email))
+            .count(),
+        None => 0,
+    };
+    let due = review_due(p);
+    Ok(json!({
+        "id": p.id,
+        "title": p.title,
+        "owner_role": p.owner_role,
+        "latest_version": latest.map(|v| v.version),
+        "latest_status": latest.map(|v| v.status.as_str()),
+        "published_version": published.map(|v| v.version),
+        "published_at": published.and_then(|v| v.published_at).map(instant),
+        "approved_by": published.and_then(|v| v.approved_by.clone()),
+        "review_due": due,
+        "review_overdue": due.as_deref().is_some_and(|d| d < evident_core::format_date(today()).as_str()),
+        "controls": p.controls,
+        "acceptance": {"accepted": accepted, "required": staff.len()},
+    }))
+}
+
+pub async fn run(dir: &Path, command: PoliciesCommand, format: Format) -> Result<(), CliError> {
+    let ws = open(dir).await?;
+    match command {
+        PoliciesCommand::List => {
+            let staff = people_in_scope(&ws).await?;
+            let mut rows = Vec::new();
+            for p in ws.policies().await? {
+                rows.push(summary(&ws, &p, &staff).await?);
+            }
+            match format {
+                Format::Json => output::json(&rows),
+                Format::Table => {
+                    let mut t = Table::new(&["ID", "TITLE", "LATEST", "PUBLISHED", "REVIEW DUE", "ACCEPTED"]);
+                    for r in &rows {
+                        t.row(vec![
+                            r["id"].as_str().unwrap_or_default().into(),
+                            r["title"].as_str().unwrap_or_default().into(),
+                            format!("v{} {}", r["latest_version"], r["latest_status"].as_str().unwrap_or("")),
+                            r["published_version"]
+                                .as_i64()
+                                .map(|v| format!("v{v}"))
+                                .unwrap_or_else(|| "-".into()),
+                            r["review_due"].as_str().unwrap_or("-").into(),
+                            format!("{}/{}", r["acceptance"]["accepted"], r["acceptance"]["required"]),
+                        ]);
+                    }
+                    t.print()?;
+                    if rows.is_empty() {
+                        println!("\nNo policies yet: `evident policies adopt --all` adopts the templates as drafts.");
+                    }
+                    Ok(())
+                }
+            }
+        }
+        PoliciesCommand::Templates => {
+            let t = policy_templates();
+            match format {
+                Format::Json => output::json(
+                    &t.iter()
+                        .map(|t| json!({"id": t.id, "title": t.title, "controls": t.controls}))
+                        .collect::<Vec<_>>(),
+                ),
+                Format::Table => {
+                    let mut table = Table::new(&["ID", "TITLE", "OWNER", "CONTROLS"]);
+                    for t in t {
+                        table.row(vec![
+                            t.id.clone(),
+                            t.title.clone(),
+                            t.owner_role.to_string(),
+                            t.controls.join(","),
+                        ]);
+                    }
+                    table.print()
+                }
+            }
+        }
+        PoliciesCommand::Adopt { ids, all } => {
+            let templates = policy_templates();
+            let chosen: Vec<_> = if all {
+                templates.iter().collect()
+            } else {
+                if ids.is_empty() {
+                    return Err(usage(
+                        "adopt: name template ids (see `evident policies templates`) or use --all",
+                    ));
+                }
+                ids.iter()
+                    .map(|id| {
+                        templates.iter().find(|t| t.id == id.to_lowercase()).ok_or_else(|| {
+                            usage(format!(
+                                "unknown policy template '{id}' (see `evident policies templates`)"
+                            ))
+                        })
+                    })
+                    .collect::<Result<_, _>>()?
+            };
+            let adopted = ws.adopt_policies(&chosen).await?;
+            match format {
+                Format::Json => output::json(&json!({"adopted": adopted})),
+                Format::Table => {
+                    println!(
+                        "Adopted {} policy template(s) as drafts; {} already adopted.",
+                        adopted.len(),
+                        chosen.len() - adopted.len()
+                    );
+                    Ok(())
+                }
+            }
+        }
+        PoliciesCommand::Show { id, version } => {
+            let p = ws.policy(&id).await?;
+            let v = match version {
+                Some(n) => p
+                    .versions
+                    .iter()
+                    .find(|v| v.version == n)
+                    .ok_or_else(|| usage(format!("--version: {} has no version {n}", p.id)))?,
+                None => p
+                    .published()
+                    .or(p.latest())
+                    .ok_or_else(|| usage(format!("{} has no version", p.id)))?,
+            };
+            let staff = people_in_scope(&ws).await?;
+            let mut out = summary(&ws, &p, &staff).await?;
+            out["version"] = json!(v);
+            out["parameters"] = json!(p.parameters);
+            out["versions"] = json!(p.versions.iter().map(|v| json!({"version": v.version, "status": v.status, "created_at": instant(v.created_at), "approved_by": v.approved_by, "published_at": v.published_at.map(instant)})).collect::<Vec<_>>());
+            match format {
+                Format::Json => output::json(&out),
+                Format::Table => {
+                    println!("{} — version {} ({})\n", p.title, v.version, v.status);
+                    println!("{}", v.body);
+                    Ok(())
+                }
+            }
+        }
+        PoliciesCommand::Add {
+            id,
+            title,
+            owner_role,
+            file,
+            controls,
+        } => {
+            let id = id.trim().to_lowercase();
+            if id.is_empty()
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            {
+                return Err(usage(format!("--id: '{id}' must be kebab-case (a-z, 0-9, -)")));
+            }
+            if ws.policies().await?.iter().any(|p| p.id == id) {
+                return Err(usage(format!(
+                    "--id: a policy '{id}' already exists; use `evident policies update`"
+                )));
+            }
+            let role = OwnerRole::parse(&owner_role).map_err(|e| usage(format!("--owner-role: {e}")))?;
+            let body = std::fs::read_to_string(&file).map_err(|e| usage(format!("--file: {}: {e}", file.display())))?;
+            let mut codes = Vec::new();
+            for c in &controls {
+                codes.push(ws.control(c).await?.code);
+            }
+            let template = evident_catalog::PolicyTemplate {
+                id: id.clone(),
+                title: title.trim().to_string(),
+                owner_role: role,
+                review_interval_months: 12,
+                controls: codes,
+                parameters: Vec::new(),
+                body,
+            };
+            ws.adopt_policies(&[&template]).await?;
+            done(
+                format,
+                json!({"id": id, "version": 1, "status": "draft"}),
+                &format!("Added {id} as a version-1 draft"),
+            )
+        }
+        PoliciesCommand::Update { id, file, title } => {
+            if file.is_none() && title.is_none() {
+                return Err(usage("update: give --file and/or --title"));
+            }
+            let body = file
+                .as_ref()
+                .map(|f| std::fs::read_to_string(f).map_err(|e| usage(format!("--file: {}: {e}", f.display()))))
+                .transpose()?;
+            let version = ws.edit_policy(&id, title.as_deref(), body.as_deref()).await?;
+            done(
+                format,
+                json!({"id": id, "version": version, "status": "draft"}),
+                &format!("{id}: new draft version {version}"),
+            )
+        }
+        PoliciesCommand::SetParam { id, key, value } => {
+            let version = ws.set_parameter(&id, &key, &value).await?;
+            done(
+                format,
+                json!({"id": id, "key": key, "value": value, "version": version}),
+                &format!("{id}: {key} = {value}; new draft version {version}"),
+            )
+        }
+        PoliciesCommand::Params => {
+            let params = ws.parameters().await?;
+            match format {
+                Format::Json => output::json(&params),
+                Format::Table => {
+                    let mut t = Table::new(&["KEY", "VALUE", "UNIT", "POLICY", "MEANING"]);
+                    for p in &params {
+                        t.row(vec![
+                            p.key.clone(),
+                            p.value.clone(),
+                            p.unit.clone().unwrap_or_default(),
+                            p.policy.clone(),
+                            p.label.clone(),
+                        ]);
+                    }
+                    t.print()
+                }
+            }
+        }
+        PoliciesCommand::Approve { id } => {
+            let v = ws.approve_policy(&id).await?;
+            done(
+                format,
+                json!({"id": id, "version": v, "status": "approved", "approved_by": ws.actor}),
+                &format!("{id} version {v} approved by {}", ws.actor),
+            )
+        }
+        PoliciesCommand::Publish { id } => {
+            let v = ws.publish_policy(&id).await?;
+            done(
+                format,
+                json!({"id": id, "version": v, "status": "published"}),
+                &format!("{id} version {v} published"),
+            )
+        }
+        PoliciesCommand::Accept { id, person, version } => {
+            let email = parse_email(&person).map_err(|e| usage(format!("--person: {e}")))?;
+            let v = ws.accept_policy(&id, &email, version).await?;
+            done(
+                format,
+                json!({"id": id, "version": v, "person": email}),
+                &format!("{email} accepted {id} version {v}"),
+            )
+        }
+        PoliciesCommand::Acceptances { id } => {
+            let p = ws.policy(&id).await?;
+            let published = p.published().map(|v| v.version);
+            let all = ws.acceptances(&p).await?;
+            let staff = people_in_scope(&ws).await?;
+            let current: Vec<_> = all.iter().filter(|a| Some(a.version) == published).collect();
+            let missing: Vec<&String> = staff
+                .iter()
+                .filter(|e| !current.iter().any(|a| &a.email == *e))
+                .collect();
+            match format {
+                Format::Json => output::json(&json!({
+                    "id": p.id,
+                    "published_version": published,
+                    "accepted": current.iter().map(|a| json!({"email": a.email, "version": a.version, "accepted_at": instant(a.accepted_at)})).collect::<Vec<_>>(),
+                    "missing": missing,
+                    "earlier_versions": all.iter().filter(|a| Some(a.version) != published).map(|a| json!({"email": a.email, "version": a.version})).collect::<Vec<_>>(),
+                })),
+                Format::Table => {
+                    println!(
+                        "{} version {}: {} accepted, {} still to accept",
+                        p.id,
+                        published.map(|v| v.to_string()).unwrap_or("-".into()),
+                        current.len(),
+                        missing.len()
+                    );
+                    for m in missing {
+                        println!("  missing: {m}");
+                    }
+                    Ok(())
+                }
+            }
+        }
+        PoliciesCommand::SetRole { role, holder } => {
+            if !POLICY_ROLES.contains(&role.as_str()) {
+                return Err(usage(format!(
+                    "ROLE: unknown role '{role}' (allowed: {})",
+                    POLICY_ROLES.join(", ")
+                )));
+            }
+            let holder = super::required_text("HOLDER", &holder)?;
+            ws.set_role(&role, &holder).await?;
+            done(
+                format,
+                json!({"role": role, "holder": holder}),
+                &format!("{role} is {holder}; new policy versions will name them"),
+            )
+        }
+    }
+}
+
+fn done(format: Format, value: Value, sentence: &str) -> Result<(), CliError> {
+    match format {
+        Format::Json => output::json(&value),
+        Format::Table => {
+            println!("{sentence}");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,504 @@
+//! Registers: the records a program keeps (people, risks, vendors, assets, events, tasks…),
+//! each described as data. Validation is pure: it takes the raw text of rows plus what is
+//! already known (people, controls, evidence) and returns typed records or every problem.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use time::Date;
+
+use crate::dates::{format_date, parse_date};
+use crate::parse_email;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    Text,
+    Email,
+    /// YYYY-MM-DD; `past` refuses dates after today.
+    Date {
+        past: bool,
+    },
+    Int {
+        min: i64,
+        max: i64,
+    },
+    Enum(&'static [&'static str]),
+    Bool,
+    /// `;`-separated free text items.
+    List,
+    /// `;`-separated control codes that must exist.
+    Controls,
+    /// One control code that must exist.
+    Control,
+    /// A person's email that must be in the people register (or in the same import).
+    Person,
+    /// `;`-separated evidence item ids that must exist.
+    Evidence,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct FieldSpec {
+    pub name: &'static str,
+    pub kind: FieldKind,
+    pub required: bool,
+    pub help: &'static str,
+}
+
+/// A rule across fields of one record: returns (field, reason) for each problem.
+pub type RecordRule = fn(&Record) -> Vec<(&'static str, String)>;
+
+#[derive(Debug, Clone, Copy)]
+pub struct RegisterSpec {
+    /// CLI and file name: `people`, `background-checks`.
+    pub name: &'static str,
+    /// Table name.
+    pub table: &'static str,
+    /// One record, for messages: "person", "vendor".
+    pub noun: &'static str,
+    pub fields: &'static [FieldSpec],
+    /// Fields whose values together identify a record across imports.
+    pub key: &'static [&'static str],
+    pub rules: &'static [RecordRule],
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Value {
+    Null,
+    Text(String),
+    Int(i64),
+    Date(Date),
+    Bool(bool),
+    List(Vec<String>),
+}
+
+impl Value {
+    /// The canonical text form: what CSV export writes and import reads back.
+    pub fn to_text(&self) -> String {
+        match self {
+            Value::Null => String::new(),
+            Value::Text(s) => s.clone(),
+            Value::Int(n) => n.to_string(),
+            Value::Date(d) => format_date(*d),
+            Value::Bool(b) => if *b { "true" } else { "false" }.to_string(),
+            Value::List(items) => items.join("; "),
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Value::Int(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    pub fn as_date(&self) -> Option<Date> {
+        match self {
+            Value::Date(d) => Some(*d),
+            _ => None,
+        }
+    }
+}
+
+/// A validated record: one value per field of its register, in field order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub values: BTreeMap<&'static str, Value>,
+}
+
+impl Record {
+    pub fn get(&self, field: &str) -> &Value {
+        self.values.get(field).unwrap_or(&Value::Null)
+    }
+
+    pub fn key(&self, spec: &RegisterSpec) -> String {
+        spec.key
+            .iter()
+            .map(|k| self.get(k).to_text().to_lowercase())
+            .collect::<Vec<_>>()
+            .join("|")
+    }
+}
+
+/// What validation may look up: records that already exist elsewhere.
+#[derive(Debug, Default, Clone)]
+pub struct Known {
+    pub people: BTreeSet<String>,
+    pub controls: BTreeSet<String>,
+    pub evidence: BTreeSet<String>,
+    pub today: Option<Date>,
+}
+
+/// A problem in one cell (or, with an empty column, one row).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellError {
+    /// 1-based line in the file (the header is line 1); 0 outside files.
+    pub line: usize,
+    pub column: String,
+    pub reason: String,
+}
+
+fn split_list(raw: &str) -> Vec<String> {
+    raw.split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn truthy(raw: &str) -> Option<bool> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "y" | "1" => Some(true),
+        "false" | "no" | "n" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// Parses one cell. References (people, controls, evidence) are checked by [`validate`].
+pub fn parse_value(field: &FieldSpec, raw: &str, today: Option<Date>) -> Result<Value, String> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return if field.required {
+            Err("required".into())
+        } else {
+            Ok(Value::Null)
+        };
+    }
+    match field.kind {
+        FieldKind::Text => Ok(Value::Text(t.to_string())),
+        FieldKind::Email | FieldKind::Person => parse_email(t).map(Value::Text).map_err(|e| e.to_string()),
+        FieldKind::Date { past } => {
+            let d = parse_date(t).map_err(|e| e.to_string())?;
+            if past && today.is_some_and(|today| d > today) {
+                return Err(format!("{t} is in the future"));
+            }
+            Ok(Value::Date(d))
+        }
+        FieldKind::Int { min, max } => match t.parse::<i64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(Value::Int(n)),
+            _ => Err(format!("'{t}' is not a whole number from {min} to {max}")),
+        },
+        FieldKind::Enum(allowed) => {
+            let norm = t.to_ascii_lowercase().replace([' ', '-'], "_");
+            allowed
+                .iter()
+                .find(|a| **a == norm)
+                .map(|a| Value::Text(a.to_string()))
+                .ok_or_else(|| format!("'{t}' is not one of: {}", allowed.join(", ")))
+        }
+        FieldKind::Bool => truthy(t)
+            .map(Value::Bool)
+            .ok_or_else(|| format!("'{t}' is not true or false")),
+        FieldKind::List => Ok(Value::List(split_list(t))),
+        FieldKind::Controls => Ok(Value::List(
+            split_list(t).into_iter().map(|c| c.to_ascii_uppercase()).collect(),
+        )),
+        FieldKind::Control => Ok(Value::Text(t.to_ascii_uppercase())),
+        FieldKind::Evidence => Ok(Value::List(
+            split_list(t).into_iter().map(|c| c.to_ascii_uppercase()).collect(),
+        )),
+    }
+}
+
+/// The outcome of validating a batch of rows.
+#[derive(Debug, Default)]
+pub struct Validated {
+    /// (line, record) for every valid row, in file order.
+    pub records: Vec<(usize, Record)>,
+    pub errors: Vec<CellError>,
+}
+
+/// Validates rows given as (line, field → raw text). Checks every cell, the register's
+/// rules, references, and duplicate keys within the batch; a row with any problem is left out.
+pub fn validate(spec: &RegisterSpec, rows: &[(usize, HashMap<String, String>)], known: &Known) -> Validated {
+    let mut out = Validated::default();
+    // People in the same batch count as known, so a file can name managers it also adds.
+    let mut people = known.people.clone();
+    if spec.table == "people" {
+        for (_, row) in rows {
+            if let Some(e) = row.get("email").and_then(|e| parse_email(e).ok()) {
+                people.insert(e);
+            }
+        }
+    }
+    let mut keys: HashMap<String, usize> = HashMap::new();
+    for (line, row) in rows {
+        let mut errors = Vec::new();
+        let mut values = BTreeMap::new();
+        for f in spec.fields {
+            let raw = row.get(f.name).map(String::as_str).unwrap_or("");
+            match parse_value(f, raw, known.today) {
+                Ok(v) => {
+                    let missing: Vec<String> = match (&f.kind, &v) {
+                        (FieldKind::Person, Value::Text(e)) if !people.contains(e) => {
+                            vec![format!("unknown person '{e}'")]
+                        }
+                        (FieldKind::Control, Value::Text(c)) if !known.controls.contains(c) => {
+                            vec![format!("unknown control id '{c}'")]
+                        }
+                        (FieldKind::Controls, Value::List(cs)) => cs
+                            .iter()
+                            .filter(|c| !known.controls.contains(*c))
+                            .map(|c| format!("unknown control id '{c}'"))
+                            .collect(),
+                        (FieldKind::Evidence, Value::List(ids)) => ids
+                            .iter()
+                            .filter(|i| !known.evidence.contains(*i))
+                            .map(|i| format!("unknown evidence item '{i}'"))
+                            .collect(),
+                        _ => Vec::new(),
+                    };
+                    errors.extend(missing.into_iter().map(|reason| (f.name.to_string(), reason)));
+                    values.insert(f.name, v);
+                }
+                Err(reason) => errors.push((f.name.to_string(), reason)),
+            }
+        }
+        let record = Record { values };
+        if errors.is_empty() {
+            for rule in spec.rules {
+                errors.extend(rule(&record).into_iter().map(|(f, r)| (f.to_string(), r)));
+            }
+        }
+        // Whatever else is wrong with the row, a repeated key is its own problem.
+        let key_parsed = spec
+            .key
+            .iter()
+            .all(|k| !errors.iter().any(|(f, _)| f == k) && record.get(k) != &Value::Null);
+        if key_parsed {
+            let key = record.key(spec);
+            if let Some(first) = keys.get(&key) {
+                errors.push((
+                    spec.key.join("+"),
+                    format!("duplicate of line {first} ({})", key.replace('|', ", ")),
+                ));
+            } else {
+                keys.insert(key, *line);
+            }
+        }
+        if errors.is_empty() {
+            out.records.push((*line, record));
+        } else {
+            out.errors.extend(errors.into_iter().map(|(column, reason)| CellError {
+                line: *line,
+                column,
+                reason,
+            }));
+        }
+    }
+    out
+}
+
+/// Checks a file's header: every column known, every required field present.
+pub fn check_header(spec: &RegisterSpec, header: &[String]) -> Vec<String> {
+    let names: BTreeSet<&str> = spec.fields.iter().map(|f| f.name).collect();
+    let mut problems = Vec::new();
+    let mut seen = BTreeSet::new();
+    for h in header {
+        if !names.contains(h.as_str()) {
+            problems.push(format!(
+                "unknown column '{h}' (columns: {})",
+                spec.fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
+            ));
+        } else if !seen.insert(h.as_str()) {
+            problems.push(format!("column '{h}' appears twice"));
+        }
+    }
+    for f in spec.fields.iter().filter(|f| f.required) {
+        if !seen.contains(f.name) {
+            problems.push(format!("missing required column '{}'", f.name));
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    const KINDS: &[&str] = &["employee", "contractor"];
+    fn end_after_start(r: &Record) -> Vec<(&'static str, String)> {
+        match (r.get("start").as_date(), r.get("end").as_date()) {
+            (Some(s), Some(e)) if e < s => vec![("end", "ends before it starts".into())],
+            _ => vec![],
+        }
+    }
+    const SPEC: RegisterSpec = RegisterSpec {
+        name: "people",
+        table: "people",
+        noun: "person",
+        fields: &[
+            FieldSpec {
+                name: "email",
+                kind: FieldKind::Email,
+                required: true,
+                help: "",
+            },
+            FieldSpec {
+                name: "manager",
+                kind: FieldKind::Person,
+                required: false,
+                help: "",
+            },
+            FieldSpec {
+                name: "kind",
+                kind: FieldKind::Enum(KINDS),
+                required: true,
+                help: "",
+            },
+            FieldSpec {
+                name: "level",
+                kind: FieldKind::Int { min: 1, max: 5 },
+                required: false,
+                help: "",
+            },
+            FieldSpec {
+                name: "start",
+                kind: FieldKind::Date { past: false },
+                required: true,
+                help: "",
+            },
+            FieldSpec {
+                name: "end",
+                kind: FieldKind::Date { past: false },
+                required: false,
+                help: "",
+            },
+            FieldSpec {
+                name: "controls",
+                kind: FieldKind::Controls,
+                required: false,
+                help: "",
+            },
+        ],
+        key: &["email"],
+        rules: &[end_after_start],
+    };
+
+    fn row(line: usize, cells: &[(&str, &str)]) -> (usize, HashMap<String, String>) {
+        (
+            line,
+            cells.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        )
+    }
+
+    #[test]
+    fn every_problem_is_located() {
+        let known = Known {
+            controls: ["ACC-01".to_string()].into(),
+            today: Some(date!(2026 - 11 - 23)),
+            ..Default::default()
+        };
+        let rows = vec![
+            row(
+                2,
+                &[
+                    ("email", "a@x.io"),
+                    ("kind", "Employee"),
+                    ("start", "2024-01-01"),
+                    ("controls", "acc-01"),
+                ],
+            ),
+            row(
+                3,
+                &[
+                    ("email", "b@x.io"),
+                    ("manager", "a@x.io"),
+                    ("kind", "employee"),
+                    ("start", "2024-01-01"),
+                ],
+            ),
+            row(
+                4,
+                &[
+                    ("email", "c@x.io"),
+                    ("manager", "nobody@x.io"),
+                    ("kind", "employee"),
+                    ("start", "2024-01-01"),
+                ],
+            ),
+            row(
+                5,
+                &[
+                    ("email", "d@x.io"),
+                    ("kind", "employee"),
+                    ("start", "2024-05-01"),
+                    ("end", "2024-01-01"),
+                ],
+            ),
+            row(
+                6,
+                &[
+                    ("email", "e@x.io"),
+                    ("kind", "robot"),
+                    ("level", "7"),
+                    ("start", "2024-01-01"),
+                    ("controls", "ACC-01;ZZ-9"),
+                ],
+            ),
+            row(7, &[("email", "A@x.io"), ("kind", "employee"), ("start", "2024-01-01")]),
+            row(
+                8,
+                &[("email", "not-an-email"), ("kind", "employee"), ("start", "2024-02-30")],
+            ),
+        ];
+        let v = validate(&SPEC, &rows, &known);
+        assert_eq!(v.records.iter().map(|(l, _)| *l).collect::<Vec<_>>(), vec![2, 3]);
+        assert_eq!(v.records[0].1.get("kind"), &Value::Text("employee".into()));
+        assert_eq!(v.records[0].1.get("controls"), &Value::List(vec!["ACC-01".into()]));
+        let found: Vec<(usize, &str)> = v.errors.iter().map(|e| (e.line, e.column.as_str())).collect();
+        assert_eq!(
+            found,
+            vec![
+                (4, "manager"),
+                (5, "end"),
+                (6, "kind"),
+                (6, "level"),
+                (6, "controls"),
+                (7, "email"),
+                (8, "email"),
+                (8, "start")
+            ]
+        );
+        assert!(v.errors[0].reason.contains("unknown person 'nobody@x.io'"));
+        assert!(v.errors[3].reason.contains("from 1 to 5"));
+        assert!(v.errors[5].reason.contains("duplicate of line 2"));
+    }
+
+    #[test]
+    fn header_problems() {
+        let h = |cols: &[&str]| check_header(&SPEC, &cols.iter().map(|c| c.to_string()).collect::<Vec<_>>());
+        assert!(h(&["email", "kind", "start"]).is_empty());
+        let p = h(&["email", "kind", "colour", "email"]);
+        assert_eq!(p.len(), 3, "{p:?}");
+        assert!(p[0].contains("unknown column 'colour'"));
+        assert!(p[1].contains("twice"));
+        assert!(p[2].contains("missing required column 'start'"));
+    }
+
+    #[test]
+    fn values_round_trip_through_text() {
+        let known = Known::default();
+        for (kind, raw) in [
+            (FieldKind::Date { past: false }, "2026-01-31"),
+            (FieldKind::Int { min: 1, max: 5 }, "3"),
+            (FieldKind::Bool, "true"),
+            (FieldKind::List, "pii; payment data"),
+        ] {
+            let f = FieldSpec {
+                name: "x",
+                kind,
+                required: false,
+                help: "",
+            };
+            let v = parse_value(&f, raw, known.today).unwrap();
+            assert_eq!(parse_value(&f, &v.to_text(), None).unwrap(), v);
+        }
+    }
+}

@@ -1,0 +1,307 @@
+//! The program's registers, as data. Column names here are the CSV headers, the CLI flags
+//! (`--start-date`) and the database columns alike.
+
+use crate::register::{FieldKind as K, FieldSpec, Record, RegisterSpec, Value};
+
+const fn f(name: &'static str, kind: K, required: bool, help: &'static str) -> FieldSpec {
+    FieldSpec {
+        name,
+        kind,
+        required,
+        help,
+    }
+}
+
+pub const EMPLOYMENT_TYPES: &[&str] = &["employee", "contractor", "intern"];
+pub const TRAINING_KINDS: &[&str] = &[
+    "security_awareness",
+    "secure_coding",
+    "privacy",
+    "incident_response",
+    "other",
+];
+pub const CHECK_STATUSES: &[&str] = &["passed", "failed", "pending", "waived"];
+pub const TREATMENTS: &[&str] = &["accept", "mitigate", "transfer", "avoid"];
+pub const TIERS: &[&str] = &["critical", "high", "medium", "low"];
+pub const ASSET_KINDS: &[&str] = &["hardware", "software", "cloud_resource", "data_store"];
+pub const CLASSIFICATIONS: &[&str] = &["public", "internal", "confidential", "restricted"];
+pub const EVENT_KINDS: &[&str] = &[
+    "incident",
+    "tabletop_exercise",
+    "backup_restore_test",
+    "dr_test",
+    "access_review",
+    "risk_assessment",
+    "management_review",
+    "penetration_test",
+];
+pub const TASK_STATUSES: &[&str] = &["open", "in_progress", "blocked", "done"];
+
+fn end_not_before_start(r: &Record) -> Vec<(&'static str, String)> {
+    match (r.get("start_date").as_date(), r.get("end_date").as_date()) {
+        (Some(s), Some(e)) if e < s => vec![("end_date", format!("{e} is before the start date {s}"))],
+        _ => vec![],
+    }
+}
+
+fn residual_not_above_inherent(r: &Record) -> Vec<(&'static str, String)> {
+    let mut out = vec![];
+    for (residual, inherent) in [("residual_likelihood", "likelihood"), ("residual_impact", "impact")] {
+        if let (Some(res), Some(inh)) = (r.get(residual).as_int(), r.get(inherent).as_int()) {
+            if res > inh {
+                out.push((residual, format!("{res} is above the inherent {inherent} {inh}")));
+            }
+        }
+    }
+    out
+}
+
+fn concluded_checks_have_a_date(r: &Record) -> Vec<(&'static str, String)> {
+    match (r.get("status").as_str(), r.get("completed_on")) {
+        (Some("passed" | "failed"), Value::Null) => {
+            vec![("completed_on", "required when the check is concluded".into())]
+        }
+        _ => vec![],
+    }
+}
+
+pub const PEOPLE: RegisterSpec = RegisterSpec {
+    name: "people",
+    table: "people",
+    noun: "person",
+    fields: &[
+        f("email", K::Email, true, "work email; identifies the person"),
+        f("name", K::Text, true, "full name"),
+        f("title", K::Text, false, "job title"),
+        f("department", K::Text, false, ""),
+        f(
+            "manager_email",
+            K::Person,
+            false,
+            "the manager's email (a person in the register or in the same file)",
+        ),
+        f(
+            "employment_type",
+            K::Enum(EMPLOYMENT_TYPES),
+            true,
+            "employee, contractor or intern",
+        ),
+        f("start_date", K::Date { past: false }, true, "first working day"),
+        f(
+            "end_date",
+            K::Date { past: false },
+            false,
+            "last working day, for leavers",
+        ),
+    ],
+    key: &["email"],
+    rules: &[end_not_before_start],
+};
+
+pub const TRAINING: RegisterSpec = RegisterSpec {
+    name: "training",
+    table: "training_completions",
+    noun: "training completion",
+    fields: &[
+        f("email", K::Person, true, "who completed it"),
+        f("course", K::Text, true, "course name"),
+        f(
+            "kind",
+            K::Enum(TRAINING_KINDS),
+            true,
+            "security_awareness, secure_coding, privacy, incident_response, other",
+        ),
+        f("completed_on", K::Date { past: true }, true, "completion date"),
+    ],
+    key: &["email", "course", "completed_on"],
+    rules: &[],
+};
+
+pub const BACKGROUND_CHECKS: RegisterSpec = RegisterSpec {
+    name: "background-checks",
+    table: "background_checks",
+    noun: "background check",
+    fields: &[
+        f("email", K::Person, true, "who was checked"),
+        f(
+            "status",
+            K::Enum(CHECK_STATUSES),
+            true,
+            "passed, failed, pending or waived",
+        ),
+        f("completed_on", K::Date { past: true }, false, "when it concluded"),
+        f("provider", K::Text, false, "screening provider"),
+        f("notes", K::Text, false, "e.g. why it was waived"),
+    ],
+    key: &["email"],
+    rules: &[concluded_checks_have_a_date],
+};
+
+pub const RISKS: RegisterSpec = RegisterSpec {
+    name: "risks",
+    table: "risks",
+    noun: "risk",
+    fields: &[
+        f("id", K::Text, true, "your reference, e.g. R-014"),
+        f("title", K::Text, true, ""),
+        f("category", K::Text, false, "e.g. access, vendor, availability"),
+        f("asset", K::Text, false, "the asset or process at risk"),
+        f("threat", K::Text, false, "what could happen"),
+        f("likelihood", K::Int { min: 1, max: 5 }, true, "inherent, 1–5"),
+        f("impact", K::Int { min: 1, max: 5 }, true, "inherent, 1–5"),
+        f(
+            "treatment",
+            K::Enum(TREATMENTS),
+            true,
+            "accept, mitigate, transfer or avoid",
+        ),
+        f("treatment_plan", K::Text, false, ""),
+        f("controls", K::Controls, false, "mitigating control ids, ;-separated"),
+        f(
+            "residual_likelihood",
+            K::Int { min: 1, max: 5 },
+            false,
+            "after controls, 1–5",
+        ),
+        f(
+            "residual_impact",
+            K::Int { min: 1, max: 5 },
+            false,
+            "after controls, 1–5",
+        ),
+        f("owner", K::Email, false, "who owns the risk"),
+        f("due_date", K::Date { past: false }, false, "treatment due"),
+    ],
+    key: &["id"],
+    rules: &[residual_not_above_inherent],
+};
+
+pub const VENDORS: RegisterSpec = RegisterSpec {
+    name: "vendors",
+    table: "vendors",
+    noun: "vendor",
+    fields: &[
+        f("name", K::Text, true, "identifies the vendor"),
+        f("service", K::Text, false, "what they provide"),
+        f(
+            "tier",
+            K::Enum(TIERS),
+            true,
+            "criticality: critical, high, medium or low",
+        ),
+        f("data_categories", K::List, false, "data shared with them, ;-separated"),
+        f("owner", K::Email, false, "who manages the relationship"),
+        f(
+            "soc2_report",
+            K::Evidence,
+            false,
+            "evidence id of their SOC 2 (or equivalent) report",
+        ),
+        f(
+            "report_period_end",
+            K::Date { past: true },
+            false,
+            "end of the period their report covers",
+        ),
+        f(
+            "next_review",
+            K::Date { past: false },
+            false,
+            "next due-diligence review",
+        ),
+        f(
+            "cuecs",
+            K::List,
+            false,
+            "complementary user-entity controls they expect of us, ;-separated",
+        ),
+    ],
+    key: &["name"],
+    rules: &[],
+};
+
+pub const ASSETS: RegisterSpec = RegisterSpec {
+    name: "assets",
+    table: "assets",
+    noun: "asset",
+    fields: &[
+        f("name", K::Text, true, "identifies the asset"),
+        f(
+            "kind",
+            K::Enum(ASSET_KINDS),
+            true,
+            "hardware, software, cloud_resource or data_store",
+        ),
+        f("owner", K::Email, false, ""),
+        f("purpose", K::Text, false, ""),
+        f(
+            "classification",
+            K::Enum(CLASSIFICATIONS),
+            true,
+            "public, internal, confidential or restricted",
+        ),
+        f("in_scope", K::Bool, true, "true if in the audit scope"),
+    ],
+    key: &["name"],
+    rules: &[],
+};
+
+pub const EVENTS: RegisterSpec = RegisterSpec {
+    name: "events",
+    table: "events",
+    noun: "event",
+    fields: &[
+        f("id", K::Text, true, "your reference, e.g. INC-2026-004"),
+        f("kind", K::Enum(EVENT_KINDS), true, ""),
+        f("title", K::Text, true, ""),
+        f("date", K::Date { past: true }, true, "when it happened"),
+        f("summary", K::Text, false, ""),
+        f("outcome", K::Text, false, "result, findings, follow-ups"),
+        f("evidence", K::Evidence, false, "evidence ids, ;-separated"),
+        f(
+            "controls",
+            K::Controls,
+            false,
+            "control ids it demonstrates, ;-separated",
+        ),
+    ],
+    key: &["id"],
+    rules: &[],
+};
+
+pub const TASKS: RegisterSpec = RegisterSpec {
+    name: "tasks",
+    table: "tasks",
+    noun: "task",
+    fields: &[
+        f("id", K::Text, true, "your reference, e.g. T-102"),
+        f("title", K::Text, true, ""),
+        f("owner", K::Email, false, ""),
+        f("due_date", K::Date { past: false }, false, ""),
+        f(
+            "status",
+            K::Enum(TASK_STATUSES),
+            true,
+            "open, in_progress, blocked or done",
+        ),
+        f("control", K::Control, false, "the control it belongs to"),
+        f("gap", K::Text, false, "the gap it closes"),
+    ],
+    key: &["id"],
+    rules: &[],
+};
+
+pub const ALL: &[RegisterSpec] = &[
+    PEOPLE,
+    TRAINING,
+    BACKGROUND_CHECKS,
+    RISKS,
+    VENDORS,
+    ASSETS,
+    EVENTS,
+    TASKS,
+];
+
+pub fn by_name(name: &str) -> Option<&'static RegisterSpec> {
+    ALL.iter().find(|r| r.name == name)
+}
