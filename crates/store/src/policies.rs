@@ -578,6 +578,60 @@ impl Workspace {
     }
 }
 
+impl Workspace {
+    /// Records acceptances gathered elsewhere (an LMS, an e-signature export) in one
+    /// transaction; ones already recorded are skipped. Returns how many were new.
+    pub async fn record_acceptances(
+        &self,
+        rows: &[(String, i64, String, i64)],
+        context: serde_json::Value,
+    ) -> Result<usize, StoreError> {
+        let mut new = Vec::new();
+        let policies = self.policies().await?;
+        let mut tx = self.begin_write().await?;
+        for (policy_ref, version, email, at) in rows {
+            let policy = policies
+                .iter()
+                .find(|p| &p.id == policy_ref)
+                .ok_or_else(|| StoreError::NotFound {
+                    kind: "policy",
+                    id: policy_ref.clone(),
+                })?;
+            if self
+                .acceptances(policy)
+                .await?
+                .iter()
+                .any(|a| &a.email == email && a.version == *version)
+            {
+                continue;
+            }
+            sqlx::query(INSERT_ACCEPTANCE)
+                .bind(&policy.row_id)
+                .bind(version)
+                .bind(email)
+                .bind(at)
+                .bind(&self.actor)
+                .execute(&mut *tx)
+                .await?;
+            new.push(json!({"policy": policy_ref, "version": version, "email": email, "accepted_at": at}));
+        }
+        if new.is_empty() {
+            return Ok(0);
+        }
+        let n = new.len();
+        self.log(
+            &mut tx,
+            "policies.accept.import",
+            "policies",
+            json!({"context": context, "accepted": new}),
+        )
+        .await?;
+        tx.commit().await?;
+        self.checkpoint().await?;
+        Ok(n)
+    }
+}
+
 /// The library's templates, for `adopt`.
 pub fn templates() -> &'static [PolicyTemplate] {
     &Catalog::builtin().policies

@@ -350,3 +350,158 @@ fn done(format: Format, value: Value, sentence: &str) -> Result<(), CliError> {
         }
     }
 }
+
+/// `export policies`: one row per policy with its state.
+pub async fn export(ws: &Workspace, out: &Path, format: Format) -> Result<(), CliError> {
+    let staff = people_in_scope(ws).await?;
+    let mut rows = Vec::new();
+    for p in ws.policies().await? {
+        rows.push(summary(ws, &p, &staff).await?);
+    }
+    let cols = [
+        "id",
+        "title",
+        "owner_role",
+        "latest_version",
+        "latest_status",
+        "published_version",
+        "published_at",
+        "approved_by",
+        "review_due",
+        "controls",
+        "accepted",
+        "required",
+    ];
+    let cell = |r: &Value, c: &str| -> String {
+        let v = match c {
+            "accepted" | "required" => &r["acceptance"][c],
+            _ => &r[c],
+        };
+        match v {
+            Value::Null => String::new(),
+            Value::String(s) => s.clone(),
+            Value::Array(a) => a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("; "),
+            other => other.to_string(),
+        }
+    };
+    let write = || -> Result<(), csv::Error> {
+        let mut w = csv::Writer::from_path(out)?;
+        w.write_record(cols)?;
+        for r in &rows {
+            w.write_record(cols.iter().map(|c| cell(r, c)))?;
+        }
+        w.flush()?;
+        Ok(())
+    };
+    write().map_err(|e| usage(format!("--out: {}: {e}", out.display())))?;
+    done(
+        format,
+        json!({"register": "policies", "rows": rows.len(), "out": out}),
+        &format!("Wrote {} policies to {}", rows.len(), out.display()),
+    )
+}
+
+/// `import policy-acceptances FILE`: columns email, policy, version, accepted_on.
+pub async fn import_acceptances(
+    ws: &Workspace,
+    file: &Path,
+    skip_invalid: bool,
+    format: Format,
+) -> Result<(), CliError> {
+    let name = file.display().to_string();
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(file)
+        .map_err(|e| usage(format!("{name}: {e}")))?;
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| usage(format!("{name}:1: {e}")))?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').to_lowercase())
+        .collect();
+    let expected = ["email", "policy", "version", "accepted_on"];
+    if header != expected {
+        return Err(usage(format!(
+            "{name}:1: wrong header '{}' (expected: {})",
+            header.join(","),
+            expected.join(",")
+        )));
+    }
+    let policies = ws.policies().await?;
+    let people: std::collections::BTreeSet<String> = ws
+        .records(&PEOPLE)
+        .await?
+        .into_iter()
+        .filter_map(|r| r.record.get("email").as_str().map(str::to_string))
+        .collect();
+    let today = today();
+    let mut good = Vec::new();
+    let mut problems = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| usage(format!("{name}: {e}; nothing was imported")))?;
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let mut errs = Vec::new();
+        let email = match parse_email(&record[0]) {
+            Ok(e) if people.contains(&e) => Some(e),
+            Ok(e) => {
+                errs.push(format!("{name}:{line}:email: unknown person '{e}'"));
+                None
+            }
+            Err(e) => {
+                errs.push(format!("{name}:{line}:email: {e}"));
+                None
+            }
+        };
+        let policy = policies.iter().find(|p| p.id == record[1].to_lowercase());
+        if policy.is_none() {
+            errs.push(format!("{name}:{line}:policy: unknown policy '{}'", &record[1]));
+        }
+        let version = record[2].parse::<i64>().ok();
+        match (policy, version) {
+            (_, None) => errs.push(format!(
+                "{name}:{line}:version: '{}' is not a version number",
+                &record[2]
+            )),
+            (Some(p), Some(v)) if !p.versions.iter().any(|x| x.version == v && x.published_at.is_some()) => errs.push(
+                format!("{name}:{line}:version: {} version {v} was never published", p.id),
+            ),
+            _ => {}
+        }
+        let at = match evident_core::parse_date(&record[3]) {
+            Ok(d) if d > today => {
+                errs.push(format!("{name}:{line}:accepted_on: {} is in the future", &record[3]));
+                None
+            }
+            Ok(d) => Some(d.midnight().assume_utc().unix_timestamp() * 1000),
+            Err(e) => {
+                errs.push(format!("{name}:{line}:accepted_on: {e}"));
+                None
+            }
+        };
+        match (errs.is_empty(), email, policy, version, at) {
+            (true, Some(e), Some(p), Some(v), Some(at)) => good.push((p.id.clone(), v, e, at)),
+            _ => problems.extend(errs),
+        }
+    }
+    for p in &problems {
+        eprintln!("{p}");
+    }
+    if !problems.is_empty() && !skip_invalid {
+        return Err(usage(format!(
+            "{name}: {} problem(s); nothing was imported (fix them, or use --skip-invalid)",
+            problems.len()
+        )));
+    }
+    let bytes = std::fs::read(file).map_err(|e| usage(format!("{name}: {e}")))?;
+    let context = json!({"file_sha256": evident_core::ledger::sha256_hex(&bytes)});
+    let n = ws.record_acceptances(&good, context).await?;
+    done(
+        format,
+        json!({"register": "policy-acceptances", "rows": good.len() + problems.len(), "created": n, "unchanged": good.len() - n, "rejected": problems.len()}),
+        &format!(
+            "{name}: {n} acceptance(s) recorded, {} already known, {} rejected",
+            good.len() - n,
+            problems.len()
+        ),
+    )
+}

@@ -18,7 +18,10 @@ use crate::output::{self, Format, Table};
 pub fn spec(name: &str) -> Result<&'static RegisterSpec, CliError> {
     registers::by_name(name).ok_or_else(|| {
         let names: Vec<&str> = registers::ALL.iter().map(|r| r.name).collect();
-        usage(format!("unknown register '{name}' (allowed: {})", names.join(", ")))
+        usage(format!(
+            "unknown register '{name}' (allowed: {}; also policy-acceptances to import, policies to export)",
+            names.join(", ")
+        ))
     })
 }
 
@@ -358,6 +361,9 @@ pub async fn import(
     skip_invalid: bool,
     format: Format,
 ) -> Result<(), CliError> {
+    if register == "policy-acceptances" {
+        return super::policies::import_acceptances(&open(dir).await?, file, skip_invalid, format).await;
+    }
     let spec = spec(register)?;
     let rows = read_csv(spec, file)?;
     let ws = open(dir).await?;
@@ -410,6 +416,9 @@ pub async fn import(
 }
 
 pub async fn export(dir: &Path, register: &str, out: &Path, format: Format) -> Result<(), CliError> {
+    if register == "policies" {
+        return super::policies::export(&open(dir).await?, out, format).await;
+    }
     let spec = spec(register)?;
     let ws = open(dir).await?;
     let rows = ws.records(spec).await?;
