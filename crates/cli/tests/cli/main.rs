@@ -12,4 +12,5 @@ macro_rules! on_both_databases {
 
 mod common;
 mod foundation;
+mod registers;
 mod vault;
