@@ -205,6 +205,9 @@ pub fn parse_value(field: &FieldSpec, raw: &str, today: Option<Date>) -> Result<
     }
 }
 
+/// One input row: its line in the file and its cells by column name.
+pub type RawRow = (usize, HashMap<String, String>);
+
 /// The outcome of validating a batch of rows.
 #[derive(Debug, Default)]
 pub struct Validated {
@@ -215,7 +218,7 @@ pub struct Validated {
 
 /// Validates rows given as (line, field → raw text). Checks every cell, the register's
 /// rules, references, and duplicate keys within the batch; a row with any problem is left out.
-pub fn validate(spec: &RegisterSpec, rows: &[(usize, HashMap<String, String>)], known: &Known) -> Validated {
+pub fn validate(spec: &RegisterSpec, rows: &[RawRow], known: &Known) -> Validated {
     let mut out = Validated::default();
     // People in the same batch count as known, so a file can name managers it also adds.
     let mut people = known.people.clone();

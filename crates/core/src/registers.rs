@@ -47,10 +47,10 @@ fn end_not_before_start(r: &Record) -> Vec<(&'static str, String)> {
 fn residual_not_above_inherent(r: &Record) -> Vec<(&'static str, String)> {
     let mut out = vec![];
     for (residual, inherent) in [("residual_likelihood", "likelihood"), ("residual_impact", "impact")] {
-        if let (Some(res), Some(inh)) = (r.get(residual).as_int(), r.get(inherent).as_int()) {
-            if res > inh {
-                out.push((residual, format!("{res} is above the inherent {inherent} {inh}")));
-            }
+        if let (Some(res), Some(inh)) = (r.get(residual).as_int(), r.get(inherent).as_int())
+            && res > inh
+        {
+            out.push((residual, format!("{res} is above the inherent {inherent} {inh}")));
         }
     }
     out
@@ -304,4 +304,30 @@ pub const ALL: &[RegisterSpec] = &[
 
 pub fn by_name(name: &str) -> Option<&'static RegisterSpec> {
     ALL.iter().find(|r| r.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    /// docs/registers.md is what people read to build their CSV files: it must name every
+    /// register and every column.
+    #[test]
+    fn every_column_is_documented() {
+        let doc = include_str!("../../../docs/registers.md");
+        for spec in super::ALL {
+            let section = format!("## `{}`", spec.name);
+            let start = doc
+                .find(&section)
+                .unwrap_or_else(|| panic!("docs/registers.md lacks {section}"));
+            let body = &doc[start..];
+            let body = &body[..body[3..].find("\n## ").map(|i| i + 3).unwrap_or(body.len())];
+            for f in spec.fields {
+                assert!(
+                    body.contains(&format!("| `{}` |", f.name)),
+                    "docs/registers.md: {} lacks column {}",
+                    spec.name,
+                    f.name
+                );
+            }
+        }
+    }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
-use evident_core::register::{CellError, Known, Record, RegisterSpec, check_header, validate};
+use evident_core::register::{CellError, Known, RawRow, Record, RegisterSpec, check_header, validate};
 use evident_core::registers;
 pub use evident_core::registers::{ASSETS, BACKGROUND_CHECKS, EVENTS, PEOPLE, RISKS, TASKS, TRAINING, VENDORS};
 use evident_store::{StoredRecord, Workspace, record_json};
@@ -287,7 +287,7 @@ async fn add_or_update(
 }
 
 /// Reads a CSV into (line, header → cell) rows, or every header problem.
-fn read_csv(spec: &RegisterSpec, path: &Path) -> Result<Vec<(usize, HashMap<String, String>)>, CliError> {
+fn read_csv(spec: &RegisterSpec, path: &Path) -> Result<Vec<RawRow>, CliError> {
     let name = path.display().to_string();
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
@@ -335,7 +335,7 @@ fn read_csv(spec: &RegisterSpec, path: &Path) -> Result<Vec<(usize, HashMap<Stri
 /// (a row naming a manager from a dropped row is dropped too).
 fn validate_rows(
     spec: &RegisterSpec,
-    mut rows: Vec<(usize, HashMap<String, String>)>,
+    mut rows: Vec<RawRow>,
     known: &Known,
     skip_invalid: bool,
 ) -> (Vec<(usize, Record)>, Vec<CellError>) {
