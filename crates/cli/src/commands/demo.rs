@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use evident_catalog::{Catalog, OwnerRole};
+use evident_core::registers::PEOPLE;
 use evident_core::{ComponentKind, ReportType, Scope, add_months, parse_categories};
 use evident_store::{ComponentRecord, InitOptions, Workspace};
 use serde_json::json;
@@ -55,6 +56,50 @@ const COMPONENTS: &[(ComponentKind, &str, bool, &str)] = &[
     ),
 ];
 
+const DEMO_PEOPLE: &[(&str, &str, &str, &str, &str, &str)] = &[
+    (
+        "dana.okafor@acme.example",
+        "Dana Okafor",
+        "Head of Security",
+        "lee.tanaka@acme.example",
+        "2023-02-01",
+        "",
+    ),
+    ("lee.tanaka@acme.example", "Lee Tanaka", "CTO", "", "2021-06-01", ""),
+    (
+        "sam.rivera@acme.example",
+        "Sam Rivera",
+        "Infrastructure Lead",
+        "lee.tanaka@acme.example",
+        "2022-03-14",
+        "",
+    ),
+    (
+        "priya.nair@acme.example",
+        "Priya Nair",
+        "IT Manager",
+        "lee.tanaka@acme.example",
+        "2022-09-05",
+        "",
+    ),
+    (
+        "jo.mensah@acme.example",
+        "Jo Mensah",
+        "People Lead",
+        "lee.tanaka@acme.example",
+        "2023-01-09",
+        "",
+    ),
+    (
+        "alex.kim@acme.example",
+        "Alex Kim",
+        "Software Engineer",
+        "lee.tanaka@acme.example",
+        "2024-04-02",
+        "2026-09-30",
+    ),
+];
+
 fn demo_owner(role: OwnerRole) -> Option<&'static str> {
     match role {
         OwnerRole::Security | OwnerRole::Compliance => Some("dana.okafor@acme.example"),
@@ -96,7 +141,118 @@ async fn create(dir: &Path) -> Result<Workspace, CliError> {
             ws.set_control_owner(&c.code, Some(owner)).await?;
         }
     }
+    // A small company: people, the policy suite (some published), the risk library.
+    let mut people = Vec::new();
+    for (email, name, title, manager, start, end) in DEMO_PEOPLE {
+        let row: std::collections::HashMap<String, String> = [
+            ("email", *email),
+            ("name", *name),
+            ("title", *title),
+            ("manager_email", *manager),
+            ("employment_type", "employee"),
+            ("start_date", *start),
+            ("end_date", *end),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        people.push((0, row));
+    }
+    let known = ws.known(today).await?;
+    let valid = evident_core::register::validate(&PEOPLE, &people, &known);
+    debug_assert!(valid.errors.is_empty(), "{:?}", valid.errors);
+    let records: Vec<_> = valid.records.into_iter().map(|(_, r)| r).collect();
+    ws.write_records(&PEOPLE, &records, "people.import", json!({"source": "demo"}))
+        .await?;
+    ws.set_role("security_officer", "Dana Okafor (Head of Security)")
+        .await?;
+    ws.set_role("cto", "Lee Tanaka (CTO)").await?;
+    let templates: Vec<_> = evident_store::policy_templates().iter().collect();
+    ws.adopt_policies(&templates).await?;
+    for p in [
+        "information-security",
+        "acceptable-use",
+        "access-control",
+        "vulnerability-management",
+    ] {
+        ws.approve_policy(p).await?;
+        ws.publish_policy(p).await?;
+    }
+    for email in [
+        "dana.okafor@acme.example",
+        "lee.tanaka@acme.example",
+        "sam.rivera@acme.example",
+    ] {
+        ws.accept_policy("information-security", email, None).await?;
+    }
+    let risks: Vec<_> = evident_catalog::Catalog::builtin()
+        .risks
+        .iter()
+        .map(super::risks::template_record)
+        .collect();
+    ws.write_records(
+        &evident_core::registers::RISKS,
+        &risks,
+        "risks.adopt",
+        json!({"source": "demo"}),
+    )
+    .await?;
+    ws.sign_off_risk("RL-01").await?;
+    add_demo_evidence(&ws, today).await?;
     Ok(ws)
+}
+
+/// (file, title, control, days before today it attests to, contents)
+const DEMO_EVIDENCE: &[(&str, &str, &str, i64, &str)] = &[
+    (
+        "access-review-q3.csv",
+        "Q3 user access review",
+        "ACC-08",
+        40,
+        "system,user,decision,reviewer\naws-prod,alex.kim@acme.example,remove,sam.rivera@acme.example\n",
+    ),
+    (
+        "idp-mfa-policy.json",
+        "Identity provider MFA enforcement setting",
+        "ACC-02",
+        200,
+        "{\"policy\": \"MFA required\", \"scope\": \"all users\"}\n",
+    ),
+    (
+        "restore-test-2026-10.md",
+        "October restore test",
+        "BCP-03",
+        "",
+        25,
+        "# Restore test\nRestored prod-db snapshot in 41 minutes.\n",
+    ),
+];
+
+async fn add_demo_evidence(ws: &Workspace, today: time::Date) -> Result<(), CliError> {
+    let dir = ws.dir.join("demo-files");
+    std::fs::create_dir_all(&dir)?;
+    for (file, title, control, days_ago, contents) in DEMO_EVIDENCE {
+        let path = dir.join(file);
+        std::fs::write(&path, contents)?;
+        let new = evident_store::NewEvidence {
+            file: &path,
+            title: title.to_string(),
+            media_type: mime_guess::from_path(&path)
+                .first_or_octet_stream()
+                .essence_str()
+                .to_string(),
+            controls: vec![(
+                control.to_string(),
+                (!requirement.is_empty()).then(|| requirement.to_string()),
+            )],
+            effective_date: Some(evident_core::format_date(today - time::Duration::days(*days_ago))),
+            period: None,
+            source_kind: "person",
+            source_ref: ws.actor.clone(),
+        };
+        ws.add_evidence(new, None).await?;
+    }
+    Ok(())
 }
 
 pub async fn run(dir: &Path, format: Format) -> Result<(), CliError> {
@@ -123,6 +279,11 @@ pub async fn run(dir: &Path, format: Format) -> Result<(), CliError> {
         categories.push(json!({"category": cat, "criteria": criteria.len(), "with_controls": mapped}));
     }
 
+    let people = ws.records(&PEOPLE).await?.len();
+    let policies = ws.policies().await?;
+    let published = policies.iter().filter(|p| p.published().is_some()).count();
+    let risks = ws.records(&evident_core::registers::RISKS).await?.len();
+    let evidence = ws.evidence().await?.len();
     match format {
         Format::Json => output::json(&json!({
             "workspace": ws.dir,
@@ -131,6 +292,10 @@ pub async fn run(dir: &Path, format: Format) -> Result<(), CliError> {
             "scope": scope_json(&record),
             "controls": {"total": controls.len(), "applicable": applicable.len(), "without_owner": unowned},
             "categories": categories,
+            "people": people,
+            "policies": {"total": policies.len(), "published": published},
+            "risks": risks,
+            "evidence": evidence,
         })),
         Format::Table => {
             let verb = if fresh { "Created" } else { "Opened" };
@@ -148,6 +313,10 @@ pub async fn run(dir: &Path, format: Format) -> Result<(), CliError> {
                 applicable.len(),
                 unowned
             );
+            println!(
+                "Registers: {people} people, {} policies ({published} published), {risks} risks, {evidence} evidence items.\n",
+                policies.len()
+            );
             let mut t = Table::new(&["CATEGORY", "CRITERIA", "WITH A CONTROL"]);
             for c in &categories {
                 t.row(vec![
@@ -163,6 +332,9 @@ pub async fn run(dir: &Path, format: Format) -> Result<(), CliError> {
             println!("  evident --workspace {w} controls list --only applicable");
             println!("  evident --workspace {w} catalog show CC6.1");
             println!("  evident --workspace {w} controls show ACC-07");
+            println!("  evident --workspace {w} policies list");
+            println!("  evident --workspace {w} risks list");
+            println!("  evident --workspace {w} verify");
             Ok(())
         }
     }

@@ -132,6 +132,18 @@ pub async fn run(dir: &Path, spec: &'static RegisterSpec, args: Vec<String>, for
 
 pub fn view(spec: &RegisterSpec, r: &StoredRecord) -> Value {
     let mut v = record_json(spec, &r.record);
+    if spec.name == "risks" {
+        // Scores are derived, never stored: likelihood × impact.
+        let score = |l: &str, i: &str| {
+            r.record
+                .get(l)
+                .as_int()
+                .zip(r.record.get(i).as_int())
+                .map(|(l, i)| l * i)
+        };
+        v["inherent_score"] = json!(score("likelihood", "impact"));
+        v["residual_score"] = json!(score("residual_likelihood", "residual_impact"));
+    }
     v["updated_at"] = json!(super::instant(r.updated_at));
     v
 }

@@ -43,7 +43,7 @@ pub fn extend(cmd: Command) -> Command {
         )
 }
 
-fn template_record(t: &RiskTemplate) -> Record {
+pub(crate) fn template_record(t: &RiskTemplate) -> Record {
     let text = |s: &str| Value::Text(s.to_string());
     let values = [
         ("id", text(&t.id)),
