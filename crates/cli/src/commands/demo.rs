@@ -222,7 +222,6 @@ const DEMO_EVIDENCE: &[(&str, &str, &str, i64, &str)] = &[
         "restore-test-2026-10.md",
         "October restore test",
         "BCP-03",
-        "",
         25,
         "# Restore test\nRestored prod-db snapshot in 41 minutes.\n",
     ),
@@ -241,10 +240,7 @@ async fn add_demo_evidence(ws: &Workspace, today: time::Date) -> Result<(), CliE
                 .first_or_octet_stream()
                 .essence_str()
                 .to_string(),
-            controls: vec![(
-                control.to_string(),
-                (!requirement.is_empty()).then(|| requirement.to_string()),
-            )],
+            controls: vec![(control.to_string(), None)],
             effective_date: Some(evident_core::format_date(today - time::Duration::days(*days_ago))),
             period: None,
             source_kind: "person",
