@@ -29,6 +29,7 @@ fn is_integer(kind: FieldKind) -> bool {
 
 struct RegisterSql {
     select_all: &'static str,
+    select_by_key: &'static str,
     insert: &'static str,
     update: &'static str,
 }
@@ -45,6 +46,11 @@ fn sql(spec: &RegisterSpec) -> &'static RegisterSql {
                 let leak = |q: String| -> &'static str { Box::leak(q.into_boxed_str()) };
                 let select_all = leak(format!(
                     "SELECT id, key, {}, created_at, updated_at FROM {} ORDER BY key",
+                    cols.join(", "),
+                    s.table
+                ));
+                let select_by_key = leak(format!(
+                    "SELECT id, key, {}, created_at, updated_at FROM {} WHERE key = $1",
                     cols.join(", "),
                     s.table
                 ));
@@ -184,14 +190,17 @@ impl Workspace {
     /// A record by its key (case-insensitive; composite keys joined with `|`).
     pub async fn record(&self, spec: &RegisterSpec, key: &str) -> Result<StoredRecord, StoreError> {
         let key = key.trim().to_lowercase();
-        self.records(spec)
-            .await?
-            .into_iter()
-            .find(|r| r.key == key)
-            .ok_or_else(|| StoreError::NotFound {
+        let row = sqlx::query(AssertSqlSafe(sql(spec).select_by_key))
+            .bind(&key)
+            .fetch_optional(&self.db.pool)
+            .await?;
+        match row {
+            Some(r) => decode(spec, &r),
+            None => Err(StoreError::NotFound {
                 kind: spec.noun,
                 id: key,
-            })
+            }),
+        }
     }
 
     /// What register validation may look up.
