@@ -77,6 +77,7 @@ fn sql(spec: &RegisterSpec) -> &'static RegisterSql {
                     s.name,
                     RegisterSql {
                         select_all,
+                        select_by_key,
                         insert,
                         update,
                     },
