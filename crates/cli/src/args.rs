@@ -69,6 +69,9 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Automated checks: run them, see their history, manage exclusions.
+    #[command(subcommand)]
+    Check(CheckCommand),
     /// Policies: templates, versions, approval, publication, acceptance.
     #[command(subcommand)]
     Policies(PoliciesCommand),
@@ -96,6 +99,41 @@ pub enum Command {
     /// Remediation tasks.
     #[command(disable_help_flag = true)]
     Tasks(RegisterArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CheckCommand {
+    /// The checks, what they read and the controls they test.
+    List,
+    /// Run every check (or one) and keep the results.
+    Run {
+        #[arg(long)]
+        check: Option<String>,
+    },
+    /// A check's results over a period (e.g. the observation window).
+    History {
+        id: String,
+        /// First day (YYYY-MM-DD), inclusive.
+        #[arg(long)]
+        from: String,
+        /// Last day (YYYY-MM-DD), inclusive.
+        #[arg(long)]
+        to: String,
+    },
+    /// Set a failing record aside, with a reason, an owner and an expiry.
+    Exclude {
+        id: String,
+        #[arg(long)]
+        record: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        owner: String,
+        #[arg(long)]
+        expires: String,
+    },
+    /// Every exclusion, live or expired.
+    Exclusions,
 }
 
 #[derive(Debug, Subcommand)]

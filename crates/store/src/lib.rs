@@ -2,6 +2,7 @@
 //! PostgreSQL. Everything here is IO; the rules it applies come from `evident-core`.
 
 mod audit;
+mod checks;
 mod clock;
 mod config;
 mod controls;
@@ -19,6 +20,7 @@ mod verify;
 mod workspace;
 
 pub use audit::CHECKPOINT_EVERY;
+pub use checks::HistoryEntry;
 pub use config::{CONFIG_FILE, Config};
 pub use db::{Backend, Db, redact_url};
 pub use error::StoreError;

@@ -1,5 +1,6 @@
 mod audit;
 mod catalog;
+mod checks;
 mod controls;
 mod demo;
 mod evidence;
@@ -32,6 +33,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         } => registers::import(ws, &register, &file, skip_invalid, cli.format).await,
         Command::Export { register, out } => registers::export(ws, &register, &out, cli.format).await,
         Command::Policies(c) => policies::run(ws, c, cli.format).await,
+        Command::Check(c) => checks::run(ws, c, cli.format).await,
         Command::People(a) => registers::run(ws, &registers::PEOPLE, a.args, cli.format).await,
         Command::Training(a) => registers::run(ws, &registers::TRAINING, a.args, cli.format).await,
         Command::BackgroundChecks(a) => registers::run(ws, &registers::BACKGROUND_CHECKS, a.args, cli.format).await,

@@ -1,0 +1,763 @@
+//! Built-in checks over the program's own records. Thresholds come from policy parameters
+//! where a policy sets them, with the defaults below otherwise.
+
+use time::{Date, Duration, Month};
+
+use super::{CheckDef, Ctx, Outcome};
+use crate::dates::{add_months, format_date};
+use crate::register::Record;
+
+/// The same day `months` earlier (clamped to month end).
+fn months_before(d: Date, months: i64) -> Date {
+    let months = months.max(0) as i32;
+    let zero = d.year() * 12 + d.month() as i32 - 1 - months;
+    let (year, month) = (
+        zero.div_euclid(12),
+        Month::try_from((zero.rem_euclid(12) + 1) as u8).expect("1..=12"),
+    );
+    Date::from_calendar_date(year, month, d.day().min(time::util::days_in_month(month, year))).expect("clamped day")
+}
+
+fn text<'a>(r: &'a Record, field: &str) -> &'a str {
+    r.get(field).as_str().unwrap_or("")
+}
+
+fn email(r: &Record) -> String {
+    text(r, "email").to_string()
+}
+
+/// The latest dated event of a kind.
+fn latest_event(ctx: &Ctx, kind: &str) -> Option<Date> {
+    ctx.facts
+        .events
+        .iter()
+        .filter(|e| text(e, "kind") == kind)
+        .filter_map(|e| e.get("date").as_date())
+        .max()
+}
+
+/// One outcome: was an event of `kind` held within `months`?
+fn recent_event(ctx: &Ctx, kind: &str, label: &str, months: i64) -> Vec<Outcome> {
+    let since = months_before(ctx.today, months);
+    match latest_event(ctx, kind) {
+        Some(d) if d >= since => vec![Outcome::pass(
+            label,
+            format!("last on {}, within {months} months", format_date(d)),
+        )],
+        Some(d) => vec![Outcome::fail(
+            label,
+            format!(
+                "last on {}, more than {months} months ago (due by {})",
+                format_date(d),
+                format_date(add_months(d, months as u32))
+            ),
+        )],
+        None => vec![Outcome::fail(
+            label,
+            format!("none recorded (record it with `evident events add --kind {kind}`)"),
+        )],
+    }
+}
+
+fn latest_training(ctx: &Ctx, who: &str, kind: &str) -> Option<Date> {
+    ctx.facts
+        .training
+        .iter()
+        .filter(|t| text(t, "email") == who && text(t, "kind") == kind)
+        .filter_map(|t| t.get("completed_on").as_date())
+        .max()
+}
+
+fn first_training(ctx: &Ctx, who: &str, kind: &str) -> Option<Date> {
+    ctx.facts
+        .training
+        .iter()
+        .filter(|t| text(t, "email") == who && text(t, "kind") == kind)
+        .filter_map(|t| t.get("completed_on").as_date())
+        .min()
+}
+
+fn people_have_a_manager(ctx: &Ctx) -> Vec<Outcome> {
+    let managers: Vec<&str> = ctx.facts.people.iter().map(|p| text(p, "manager_email")).collect();
+    ctx.staff()
+        .map(|p| {
+            let e = email(p);
+            if !text(p, "manager_email").is_empty() {
+                Outcome::pass(&e, format!("reports to {}", text(p, "manager_email")))
+            } else if managers.contains(&e.as_str()) {
+                Outcome::pass(&e, "top of the reporting line")
+            } else {
+                Outcome::fail(&e, "no manager recorded, and nobody reports to them")
+            }
+        })
+        .collect()
+}
+
+fn background_checks(ctx: &Ctx) -> Vec<Outcome> {
+    let required = ctx
+        .facts
+        .params
+        .get("background_check_required")
+        .is_none_or(|v| v != "false");
+    ctx.staff()
+        .filter(|p| text(p, "employment_type") == "employee")
+        .map(|p| {
+            let e = email(p);
+            let check = ctx.facts.background_checks.iter().find(|c| text(c, "email") == e);
+            match (required, check.map(|c| text(c, "status"))) {
+                (false, _) => Outcome::pass(&e, "not required by the HR security policy"),
+                (true, Some("passed")) => Outcome::pass(&e, "passed"),
+                (true, Some("waived")) => Outcome::pass(
+                    &e,
+                    format!(
+                        "waived: {}",
+                        check
+                            .map(|c| text(c, "notes"))
+                            .filter(|n| !n.is_empty())
+                            .unwrap_or("no reason given")
+                    ),
+                ),
+                (true, Some(status)) => Outcome::fail(&e, format!("background check is {status}")),
+                (true, None) => Outcome::fail(&e, "no background check on record"),
+            }
+        })
+        .collect()
+}
+
+fn background_check_before_start(ctx: &Ctx) -> Vec<Outcome> {
+    ctx.staff()
+        .filter(|p| text(p, "employment_type") == "employee")
+        .filter_map(|p| {
+            let e = email(p);
+            let check = ctx
+                .facts
+                .background_checks
+                .iter()
+                .find(|c| text(c, "email") == e && text(c, "status") == "passed")?;
+            let (done, start) = (check.get("completed_on").as_date()?, p.get("start_date").as_date()?);
+            Some(if done <= start {
+                Outcome::pass(
+                    &e,
+                    format!("completed {} before starting {}", format_date(done), format_date(start)),
+                )
+            } else {
+                Outcome::fail(
+                    &e,
+                    format!(
+                        "completed {} days after the start date {}",
+                        (done - start).whole_days(),
+                        format_date(start)
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+fn onboarding_training(ctx: &Ctx) -> Vec<Outcome> {
+    let days = ctx.param("training_due_days_after_start", 30);
+    ctx.staff()
+        .filter_map(|p| {
+            let e = email(p);
+            let start = p.get("start_date").as_date()?;
+            let due = start + Duration::days(days);
+            let first = first_training(ctx, &e, "security_awareness");
+            Some(match first {
+                Some(d) if d <= due => Outcome::pass(
+                    &e,
+                    format!("trained on {}, within {days} days of starting", format_date(d)),
+                ),
+                Some(d) => Outcome::fail(
+                    &e,
+                    format!(
+                        "first trained on {}, after the due date {}",
+                        format_date(d),
+                        format_date(due)
+                    ),
+                ),
+                None if due >= ctx.today => Outcome::pass(&e, format!("not yet due (due by {})", format_date(due))),
+                None => Outcome::fail(
+                    &e,
+                    format!("no security awareness training; it was due by {}", format_date(due)),
+                ),
+            })
+        })
+        .collect()
+}
+
+fn yearly_training(ctx: &Ctx) -> Vec<Outcome> {
+    let months = ctx.param("training_interval_months", 12);
+    let since = months_before(ctx.today, months);
+    ctx.staff()
+        .filter(|p| p.get("start_date").as_date().is_none_or(|d| d < since))
+        .map(|p| {
+            let e = email(p);
+            match latest_training(ctx, &e, "security_awareness") {
+                Some(d) if d >= since => Outcome::pass(&e, format!("last trained on {}", format_date(d))),
+                Some(d) => Outcome::fail(
+                    &e,
+                    format!("last trained on {}, more than {months} months ago", format_date(d)),
+                ),
+                None => Outcome::fail(&e, "no security awareness training on record"),
+            }
+        })
+        .collect()
+}
+
+fn secure_coding_training(ctx: &Ctx) -> Vec<Outcome> {
+    let since = months_before(ctx.today, ctx.param("training_interval_months", 12));
+    ctx.staff()
+        .filter(|p| text(p, "department").eq_ignore_ascii_case("engineering"))
+        .map(|p| {
+            let e = email(p);
+            match latest_training(ctx, &e, "secure_coding") {
+                Some(d) if d >= since => Outcome::pass(&e, format!("secure coding training on {}", format_date(d))),
+                Some(d) => Outcome::fail(&e, format!("secure coding training last on {}", format_date(d))),
+                None => Outcome::fail(&e, "no secure coding training on record"),
+            }
+        })
+        .collect()
+}
+
+fn policies_published(ctx: &Ctx) -> Vec<Outcome> {
+    ctx.facts
+        .policies
+        .iter()
+        .map(|p| match (&p.published_version, &p.approved_by) {
+            (Some(v), Some(by)) => Outcome::pass(&p.id, format!("version {v} approved by {by} and published")),
+            _ => Outcome::fail(&p.id, "no approved, published version"),
+        })
+        .collect()
+}
+
+fn policies_reviewed(ctx: &Ctx) -> Vec<Outcome> {
+    ctx.facts
+        .policies
+        .iter()
+        .filter_map(|p| {
+            let published = p.published_on?;
+            let due = add_months(published, p.review_interval_months);
+            Some(if due >= ctx.today {
+                Outcome::pass(
+                    &p.id,
+                    format!("published {}, review due {}", format_date(published), format_date(due)),
+                )
+            } else {
+                Outcome::fail(
+                    &p.id,
+                    format!(
+                        "review was due {} (published {})",
+                        format_date(due),
+                        format_date(published)
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+fn policies_accepted(ctx: &Ctx) -> Vec<Outcome> {
+    let published: Vec<_> = ctx
+        .facts
+        .policies
+        .iter()
+        .filter(|p| p.published_version.is_some())
+        .collect();
+    if published.is_empty() {
+        return Vec::new();
+    }
+    ctx.staff()
+        .map(|p| {
+            let e = email(p);
+            let missing: Vec<&str> = published
+                .iter()
+                .filter(|pol| !pol.accepted_by.contains(&e))
+                .map(|pol| pol.id.as_str())
+                .collect();
+            if missing.is_empty() {
+                Outcome::pass(&e, format!("accepted all {} published policies", published.len()))
+            } else {
+                Outcome::fail(
+                    &e,
+                    format!("has not accepted the current version of: {}", missing.join(", ")),
+                )
+            }
+        })
+        .collect()
+}
+
+fn critical_vendor_reports(ctx: &Ctx) -> Vec<Outcome> {
+    let months = ctx.param("critical_vendor_report_max_age_months", 12);
+    let since = months_before(ctx.today, months);
+    ctx.facts
+        .vendors
+        .iter()
+        .filter(|v| text(v, "tier") == "critical")
+        .map(|v| {
+            let name = text(v, "name");
+            let reports: Vec<&String> = match v.get("soc2_report") {
+                crate::register::Value::List(ids) => ids
+                    .iter()
+                    .filter(|id| ctx.facts.current_evidence.contains(id))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            match (reports.is_empty(), v.get("report_period_end").as_date()) {
+                (true, _) => Outcome::fail(name, "no current SOC 2 (or equivalent) report on file"),
+                (false, None) => Outcome::fail(name, "the report's period end is not recorded"),
+                (false, Some(end)) if end < since => Outcome::fail(
+                    name,
+                    format!(
+                        "the report covers up to {}, more than {months} months ago",
+                        format_date(end)
+                    ),
+                ),
+                (false, Some(end)) => {
+                    Outcome::pass(name, format!("report on file covering up to {}", format_date(end)))
+                }
+            }
+        })
+        .collect()
+}
+
+fn vendor_reviews(ctx: &Ctx) -> Vec<Outcome> {
+    ctx.facts
+        .vendors
+        .iter()
+        .filter(|v| matches!(text(v, "tier"), "critical" | "high"))
+        .map(|v| {
+            let name = text(v, "name");
+            match v.get("next_review").as_date() {
+                Some(d) if d >= ctx.today => Outcome::pass(name, format!("next review due {}", format_date(d))),
+                Some(d) => Outcome::fail(name, format!("review was due {}", format_date(d))),
+                None => Outcome::fail(name, "no review date set"),
+            }
+        })
+        .collect()
+}
+
+fn owned<'a>(items: impl Iterator<Item = &'a Record>, key: &str, owner: &str, what: &str) -> Vec<Outcome> {
+    items
+        .map(|r| {
+            let id = text(r, key);
+            match r.get(owner).as_str() {
+                Some(o) => Outcome::pass(id, format!("owned by {o}")),
+                None => Outcome::fail(id, format!("this {what} has no owner")),
+            }
+        })
+        .collect()
+}
+
+fn vendor_owners(ctx: &Ctx) -> Vec<Outcome> {
+    owned(ctx.facts.vendors.iter(), "name", "owner", "vendor")
+}
+
+fn vendor_data_known(ctx: &Ctx) -> Vec<Outcome> {
+    ctx.facts
+        .vendors
+        .iter()
+        .filter(|v| matches!(text(v, "tier"), "critical" | "high"))
+        .map(|v| match v.get("data_categories") {
+            crate::register::Value::List(d) if !d.is_empty() => {
+                Outcome::pass(text(v, "name"), format!("shares: {}", d.join(", ")))
+            }
+            _ => Outcome::fail(text(v, "name"), "the data shared with this vendor is not recorded"),
+        })
+        .collect()
+}
+
+fn asset_owners(ctx: &Ctx) -> Vec<Outcome> {
+    owned(ctx.facts.assets.iter(), "name", "owner", "asset")
+}
+
+fn risk_owners(ctx: &Ctx) -> Vec<Outcome> {
+    owned(ctx.facts.risks.iter().map(|r| &r.record), "id", "owner", "risk")
+}
+
+fn quarter_start(d: Date) -> Date {
+    let m = ((d.month() as u8 - 1) / 3) * 3 + 1;
+    Date::from_calendar_date(d.year(), Month::try_from(m).expect("1..=12"), 1).expect("valid")
+}
+
+fn risks_reviewed_this_quarter(ctx: &Ctx) -> Vec<Outcome> {
+    let start = quarter_start(ctx.today);
+    let assessment = latest_event(ctx, "risk_assessment").filter(|d| *d >= start);
+    ctx.facts
+        .risks
+        .iter()
+        .map(|r| {
+            let id = text(&r.record, "id");
+            match (r.last_review, assessment) {
+                (Some(d), _) if d >= start => Outcome::pass(id, format!("reviewed on {}", format_date(d))),
+                (_, Some(d)) => Outcome::pass(id, format!("covered by the risk assessment of {}", format_date(d))),
+                (Some(d), None) => Outcome::fail(
+                    id,
+                    format!(
+                        "last reviewed {}, before this quarter began {}",
+                        format_date(d),
+                        format_date(start)
+                    ),
+                ),
+                (None, None) => Outcome::fail(id, "never reviewed"),
+            }
+        })
+        .collect()
+}
+
+fn risks_signed_off(ctx: &Ctx) -> Vec<Outcome> {
+    ctx.facts
+        .risks
+        .iter()
+        .map(|r| {
+            let id = text(&r.record, "id");
+            match (r.signed_off, r.sign_off_outdated) {
+                (Some(d), false) => Outcome::pass(id, format!("signed off on {}", format_date(d))),
+                (Some(d), true) => Outcome::fail(id, format!("changed since its sign-off on {}", format_date(d))),
+                (None, _) => Outcome::fail(id, "not signed off by management"),
+            }
+        })
+        .collect()
+}
+
+fn accepted_risks_signed_off(ctx: &Ctx) -> Vec<Outcome> {
+    let accepted: Vec<_> = ctx
+        .facts
+        .risks
+        .iter()
+        .filter(|r| text(&r.record, "treatment") == "accept")
+        .cloned()
+        .collect();
+    risks_signed_off(&Ctx {
+        facts: &super::Facts {
+            risks: accepted,
+            ..Default::default()
+        },
+        today: ctx.today,
+    })
+}
+
+fn risk_assessment(ctx: &Ctx) -> Vec<Outcome> {
+    recent_event(
+        ctx,
+        "risk_assessment",
+        "risk assessment",
+        ctx.param("risk_assessment_interval_months", 12),
+    )
+}
+
+fn access_review(ctx: &Ctx) -> Vec<Outcome> {
+    recent_event(
+        ctx,
+        "access_review",
+        "user access review",
+        ctx.param("access_review_interval_months", 3),
+    )
+}
+
+fn dr_test(ctx: &Ctx) -> Vec<Outcome> {
+    recent_event(
+        ctx,
+        "dr_test",
+        "disaster recovery test",
+        ctx.param("dr_test_interval_months", 12),
+    )
+}
+
+fn tabletop(ctx: &Ctx) -> Vec<Outcome> {
+    recent_event(
+        ctx,
+        "tabletop_exercise",
+        "incident response tabletop",
+        ctx.param("tabletop_interval_months", 12),
+    )
+}
+
+fn restore_test(ctx: &Ctx) -> Vec<Outcome> {
+    recent_event(
+        ctx,
+        "backup_restore_test",
+        "backup restore test",
+        ctx.param("backup_restore_test_interval_months", 3),
+    )
+}
+
+fn pentest(ctx: &Ctx) -> Vec<Outcome> {
+    recent_event(
+        ctx,
+        "penetration_test",
+        "penetration test",
+        ctx.param("pentest_interval_months", 12),
+    )
+}
+
+fn management_review(ctx: &Ctx) -> Vec<Outcome> {
+    recent_event(ctx, "management_review", "management review", 3)
+}
+
+fn events_have_evidence(ctx: &Ctx) -> Vec<Outcome> {
+    ctx.facts
+        .events
+        .iter()
+        .filter(|e| text(e, "kind") != "incident")
+        .map(|e| {
+            let id = text(e, "id");
+            let current = match e.get("evidence") {
+                crate::register::Value::List(ids) => {
+                    ids.iter().filter(|i| ctx.facts.current_evidence.contains(i)).count()
+                }
+                _ => 0,
+            };
+            if current > 0 {
+                Outcome::pass(id, format!("{current} evidence item(s) attached"))
+            } else {
+                Outcome::fail(id, "no current evidence attached; an auditor will ask for it")
+            }
+        })
+        .collect()
+}
+
+fn controls_owned(ctx: &Ctx) -> Vec<Outcome> {
+    ctx.facts
+        .controls
+        .iter()
+        .filter(|c| c.applicable)
+        .map(|c| match &c.owner {
+            Some(o) => Outcome::pass(&c.code, format!("owned by {o}")),
+            None => Outcome::fail(&c.code, "no owner assigned (evident controls set-owner)"),
+        })
+        .collect()
+}
+
+fn leavers_have_end_dates(ctx: &Ctx) -> Vec<Outcome> {
+    ctx.facts
+        .people
+        .iter()
+        .filter(|p| text(p, "employment_type") == "contractor")
+        .map(|p| {
+            let e = email(p);
+            match p.get("end_date").as_date() {
+                Some(d) => Outcome::pass(&e, format!("engagement ends {}", format_date(d))),
+                None => Outcome::fail(&e, "contractor without an end date: access has no planned expiry"),
+            }
+        })
+        .collect()
+}
+
+macro_rules! check {
+    ($id:literal, $title:literal, $reads:literal, [$($c:literal),*], $f:ident) => {
+        CheckDef { id: $id, title: $title, reads: $reads, controls: &[$($c),*], evaluate: $f }
+    };
+}
+
+pub static BUILTIN: &[CheckDef] = &[
+    check!(
+        "people-have-manager",
+        "Every person has a manager in the org chart",
+        "people",
+        ["GOV-02"],
+        people_have_a_manager
+    ),
+    check!(
+        "background-checks",
+        "Every employee has a background check",
+        "people",
+        ["HRS-01"],
+        background_checks
+    ),
+    check!(
+        "background-check-before-start",
+        "Background checks finish before the start date",
+        "people",
+        ["HRS-01"],
+        background_check_before_start
+    ),
+    check!(
+        "contractors-have-end-date",
+        "Contractors have a planned end date",
+        "people",
+        ["ACC-07", "HRS-10"],
+        leavers_have_end_dates
+    ),
+    check!(
+        "training-onboarding",
+        "Security training within the onboarding window",
+        "people",
+        ["HRS-04"],
+        onboarding_training
+    ),
+    check!(
+        "training-yearly",
+        "Security awareness training renewed on time",
+        "people",
+        ["HRS-05"],
+        yearly_training
+    ),
+    check!(
+        "training-secure-coding",
+        "Engineers completed secure coding training",
+        "people",
+        ["HRS-06"],
+        secure_coding_training
+    ),
+    check!(
+        "policies-published",
+        "Every policy has an approved, published version",
+        "policies",
+        ["POL-01"],
+        policies_published
+    ),
+    check!(
+        "policies-reviewed",
+        "Policies reviewed within their review interval",
+        "policies",
+        ["POL-02"],
+        policies_reviewed
+    ),
+    check!(
+        "policies-accepted",
+        "Every person accepted the current version of each policy",
+        "people",
+        ["POL-03", "GOV-04"],
+        policies_accepted
+    ),
+    check!(
+        "vendors-critical-report",
+        "Critical vendors have a current SOC 2 report",
+        "vendors",
+        ["VEN-03"],
+        critical_vendor_reports
+    ),
+    check!(
+        "vendors-reviewed",
+        "Critical and high vendors reviewed on schedule",
+        "vendors",
+        ["VEN-03", "VEN-02"],
+        vendor_reviews
+    ),
+    check!(
+        "vendors-owned",
+        "Every vendor has an owner",
+        "vendors",
+        ["VEN-01"],
+        vendor_owners
+    ),
+    check!(
+        "vendors-data-known",
+        "Data shared with important vendors is recorded",
+        "vendors",
+        ["VEN-01"],
+        vendor_data_known
+    ),
+    check!(
+        "assets-owned",
+        "Every asset has an owner",
+        "assets",
+        ["AST-04"],
+        asset_owners
+    ),
+    check!(
+        "risks-owned",
+        "Every risk has an owner",
+        "risks",
+        ["RSK-02"],
+        risk_owners
+    ),
+    check!(
+        "risks-reviewed-quarter",
+        "Risk register reviewed this quarter",
+        "risks",
+        ["RSK-02"],
+        risks_reviewed_this_quarter
+    ),
+    check!(
+        "risks-signed-off",
+        "Risks signed off by management as they stand",
+        "risks",
+        ["RSK-02", "RSK-05"],
+        risks_signed_off
+    ),
+    check!(
+        "risks-accepted-signed-off",
+        "Accepted risks carry an executive sign-off",
+        "risks",
+        ["RSK-05"],
+        accepted_risks_signed_off
+    ),
+    check!(
+        "risk-assessment-annual",
+        "Risk assessment held within its interval",
+        "events",
+        ["RSK-01"],
+        risk_assessment
+    ),
+    check!(
+        "access-review-quarter",
+        "User access review done within the review interval",
+        "events",
+        ["ACC-08"],
+        access_review
+    ),
+    check!(
+        "dr-test-annual",
+        "Disaster recovery test within its interval",
+        "events",
+        ["BCP-05"],
+        dr_test
+    ),
+    check!(
+        "tabletop-annual",
+        "Incident response tabletop within its interval",
+        "events",
+        ["INC-05"],
+        tabletop
+    ),
+    check!(
+        "restore-test-quarter",
+        "Backup restore test within its interval",
+        "events",
+        ["BCP-03"],
+        restore_test
+    ),
+    check!(
+        "pentest-annual",
+        "Independent penetration test within its interval",
+        "events",
+        ["VUL-04"],
+        pentest
+    ),
+    check!(
+        "management-review-quarter",
+        "Security steering review held this quarter",
+        "events",
+        ["GOV-05"],
+        management_review
+    ),
+    check!(
+        "events-have-evidence",
+        "Drills, tests and reviews have evidence attached",
+        "events",
+        ["BCP-03", "BCP-05", "INC-05", "ACC-08", "VUL-04"],
+        events_have_evidence
+    ),
+    check!(
+        "controls-owned",
+        "Every applicable control has an owner",
+        "controls",
+        ["GOV-03"],
+        controls_owned
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn calendar_helpers() {
+        assert_eq!(months_before(date!(2026 - 03 - 31), 1), date!(2026 - 02 - 28));
+        assert_eq!(months_before(date!(2026 - 01 - 15), 3), date!(2025 - 10 - 15));
+        assert_eq!(quarter_start(date!(2026 - 11 - 23)), date!(2026 - 10 - 01));
+        assert_eq!(quarter_start(date!(2026 - 03 - 31)), date!(2026 - 01 - 01));
+    }
+}

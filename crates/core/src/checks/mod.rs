@@ -1,0 +1,232 @@
+//! The check engine: each check reads one kind of record and says, per record in scope,
+//! pass or fail with a reason. Exclusions (reason, owner, expiry) set a record aside and stay
+//! visible. Pure: the caller supplies the records, the policy parameters and today.
+
+mod builtin;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use time::Date;
+
+use crate::register::Record;
+
+pub use builtin::BUILTIN;
+
+/// Everything checks may read, loaded by the caller.
+#[derive(Debug, Default, Clone)]
+pub struct Facts {
+    pub people: Vec<Record>,
+    pub training: Vec<Record>,
+    pub background_checks: Vec<Record>,
+    pub vendors: Vec<Record>,
+    pub assets: Vec<Record>,
+    pub events: Vec<Record>,
+    pub risks: Vec<RiskFact>,
+    pub policies: Vec<PolicyFact>,
+    pub controls: Vec<ControlFact>,
+    /// Evidence ids that exist and are current (not withdrawn or superseded).
+    pub current_evidence: Vec<String>,
+    /// Policy parameters by key (values as text).
+    pub params: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiskFact {
+    pub record: Record,
+    pub signed_off: Option<Date>,
+    /// The risk changed after its sign-off.
+    pub sign_off_outdated: bool,
+    pub last_review: Option<Date>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyFact {
+    pub id: String,
+    pub title: String,
+    pub published_version: Option<i64>,
+    pub published_on: Option<Date>,
+    pub approved_by: Option<String>,
+    pub review_interval_months: u32,
+    /// Emails that accepted the published version.
+    pub accepted_by: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControlFact {
+    pub code: String,
+    pub title: String,
+    pub owner: Option<String>,
+    pub applicable: bool,
+}
+
+/// One record's verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    pub record: String,
+    pub passed: bool,
+    pub reason: String,
+}
+
+impl Outcome {
+    pub fn pass(record: impl Into<String>, reason: impl Into<String>) -> Outcome {
+        Outcome {
+            record: record.into(),
+            passed: true,
+            reason: reason.into(),
+        }
+    }
+    pub fn fail(record: impl Into<String>, reason: impl Into<String>) -> Outcome {
+        Outcome {
+            record: record.into(),
+            passed: false,
+            reason: reason.into(),
+        }
+    }
+}
+
+pub struct Ctx<'a> {
+    pub facts: &'a Facts,
+    pub today: Date,
+}
+
+impl Ctx<'_> {
+    /// A policy parameter as a number, or the default when no policy sets it.
+    pub fn param(&self, key: &str, default: i64) -> i64 {
+        self.facts
+            .params
+            .get(key)
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(default)
+    }
+
+    /// People employed today.
+    pub fn staff(&self) -> impl Iterator<Item = &Record> {
+        self.facts.people.iter().filter(|p| {
+            p.get("start_date").as_date().is_none_or(|d| d <= self.today)
+                && p.get("end_date").as_date().is_none_or(|d| d >= self.today)
+        })
+    }
+}
+
+#[derive(Clone, Copy)]
+pub struct CheckDef {
+    pub id: &'static str,
+    pub title: &'static str,
+    /// The kind of record it tests, for people reading a result.
+    pub reads: &'static str,
+    pub controls: &'static [&'static str],
+    pub evaluate: fn(&Ctx) -> Vec<Outcome>,
+}
+
+impl std::fmt::Debug for CheckDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CheckDef").field("id", &self.id).finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Exclusion {
+    pub check: String,
+    pub record: String,
+    pub reason: String,
+    pub owner: String,
+    pub expires: Date,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    Pass,
+    Fail,
+    /// Nothing in scope to test: not a pass.
+    NoData,
+}
+
+impl CheckStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckStatus::Pass => "pass",
+            CheckStatus::Fail => "fail",
+            CheckStatus::NoData => "no_data",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExcludedOutcome {
+    pub record: String,
+    pub reason: String,
+    pub exclusion_reason: String,
+    pub owner: String,
+    #[serde(serialize_with = "crate::checks::ser_date")]
+    pub expires: Date,
+}
+
+pub(crate) fn ser_date<S: serde::Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::format_date(*d))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckResult {
+    pub id: String,
+    pub title: String,
+    pub status: CheckStatus,
+    pub passed: usize,
+    pub failed: usize,
+    pub excluded: usize,
+    pub failures: Vec<Outcome>,
+    pub exclusions: Vec<ExcludedOutcome>,
+}
+
+/// Runs one check; a failing record with a live exclusion counts as excluded, not failed.
+/// Expired exclusions no longer apply.
+pub fn run(check: &CheckDef, facts: &Facts, exclusions: &[Exclusion], today: Date) -> CheckResult {
+    let outcomes = (check.evaluate)(&Ctx { facts, today });
+    let mut result = CheckResult {
+        id: check.id.to_string(),
+        title: check.title.to_string(),
+        status: CheckStatus::NoData,
+        passed: 0,
+        failed: 0,
+        excluded: 0,
+        failures: Vec::new(),
+        exclusions: Vec::new(),
+    };
+    for o in &outcomes {
+        let live = exclusions
+            .iter()
+            .find(|e| e.check == check.id && e.record.eq_ignore_ascii_case(&o.record) && e.expires >= today);
+        match (o.passed, live) {
+            (true, _) => result.passed += 1,
+            (false, Some(e)) => {
+                result.excluded += 1;
+                result.exclusions.push(ExcludedOutcome {
+                    record: o.record.clone(),
+                    reason: o.reason.clone(),
+                    exclusion_reason: e.reason.clone(),
+                    owner: e.owner.clone(),
+                    expires: e.expires,
+                });
+            }
+            (false, None) => {
+                result.failed += 1;
+                result.failures.push(o.clone());
+            }
+        }
+    }
+    result.status = if result.failed > 0 {
+        CheckStatus::Fail
+    } else if outcomes.is_empty() {
+        CheckStatus::NoData
+    } else {
+        CheckStatus::Pass
+    };
+    result
+}
+
+pub fn by_id(id: &str) -> Option<&'static CheckDef> {
+    BUILTIN.iter().find(|c| c.id.eq_ignore_ascii_case(id))
+}

@@ -1,0 +1,212 @@
+//! The engine and a sample of checks, on small hand-made cases.
+#![allow(clippy::field_reassign_with_default)] // each case builds its facts step by step
+
+use std::collections::BTreeMap;
+
+use time::macros::date;
+
+use super::*;
+use crate::register::Value;
+
+fn rec(pairs: &[(&'static str, Value)]) -> Record {
+    Record {
+        values: pairs.iter().cloned().collect::<BTreeMap<_, _>>(),
+    }
+}
+
+fn t(s: &str) -> Value {
+    Value::Text(s.into())
+}
+
+fn person(email: &str, kind: &str, start: Date, end: Option<Date>) -> Record {
+    rec(&[
+        ("email", t(email)),
+        ("employment_type", t(kind)),
+        ("start_date", Value::Date(start)),
+        ("end_date", end.map(Value::Date).unwrap_or(Value::Null)),
+    ])
+}
+
+const TODAY: Date = date!(2026 - 11 - 23);
+
+fn run_check(id: &str, facts: &Facts, exclusions: &[Exclusion]) -> CheckResult {
+    run(by_id(id).unwrap(), facts, exclusions, TODAY)
+}
+
+#[test]
+fn every_check_is_unique_and_linked_to_library_controls() {
+    let lib = &evident_catalog::Catalog::builtin().library;
+    let mut ids = std::collections::BTreeSet::new();
+    for c in BUILTIN {
+        assert!(ids.insert(c.id), "{} twice", c.id);
+        assert!(!c.controls.is_empty(), "{} tests no control", c.id);
+        for k in c.controls {
+            assert!(lib.control(k).is_some(), "{} names unknown control {k}", c.id);
+        }
+    }
+}
+
+#[test]
+fn statuses_and_exclusions() {
+    let mut facts = Facts::default();
+    facts.people = vec![
+        person("ana@x.io", "employee", date!(2022 - 01 - 01), None),
+        person("ben@x.io", "employee", date!(2022 - 01 - 01), None),
+        person(
+            "old@x.io",
+            "employee",
+            date!(2020 - 01 - 01),
+            Some(date!(2025 - 01 - 01)),
+        ),
+    ];
+    facts.background_checks = vec![rec(&[("email", t("ana@x.io")), ("status", t("passed"))])];
+    let r = run_check("background-checks", &facts, &[]);
+    assert_eq!((r.status, r.passed, r.failed, r.excluded), (CheckStatus::Fail, 1, 1, 0));
+    assert_eq!(r.failures[0].record, "ben@x.io", "the leaver is out of scope");
+    assert_eq!(r.failures[0].reason, "no background check on record");
+
+    let ex = |expires| Exclusion {
+        check: "background-checks".into(),
+        record: "BEN@x.io".into(),
+        reason: "Hired before checks began; grandfathered".into(),
+        owner: "hr@x.io".into(),
+        expires,
+    };
+    let r = run_check("background-checks", &facts, &[ex(date!(2026 - 12 - 31))]);
+    assert_eq!((r.status, r.passed, r.failed, r.excluded), (CheckStatus::Pass, 1, 0, 1));
+    assert_eq!(
+        r.exclusions[0].exclusion_reason,
+        "Hired before checks began; grandfathered"
+    );
+    let r = run_check("background-checks", &facts, &[ex(date!(2026 - 11 - 22))]);
+    assert_eq!(r.status, CheckStatus::Fail, "an expired exclusion no longer applies");
+
+    let r = run_check("background-checks", &Facts::default(), &[]);
+    assert_eq!(r.status, CheckStatus::NoData, "nothing to test is not a pass");
+
+    facts.params.insert("background_check_required".into(), "false".into());
+    assert_eq!(run_check("background-checks", &facts, &[]).status, CheckStatus::Pass);
+}
+
+#[test]
+fn onboarding_training_reads_the_policy_window() {
+    let mut facts = Facts::default();
+    facts.people = vec![
+        person("new@x.io", "employee", date!(2026 - 11 - 10), None),
+        person("late@x.io", "employee", date!(2026 - 06 - 01), None),
+        person("ok@x.io", "employee", date!(2026 - 06 - 01), None),
+    ];
+    let training = |e: &str, d| {
+        rec(&[
+            ("email", t(e)),
+            ("kind", t("security_awareness")),
+            ("completed_on", Value::Date(d)),
+        ])
+    };
+    facts.training = vec![
+        training("late@x.io", date!(2026 - 07 - 15)),
+        training("ok@x.io", date!(2026 - 06 - 20)),
+    ];
+    let r = run_check("training-onboarding", &facts, &[]);
+    let failed: Vec<&str> = r.failures.iter().map(|f| f.record.as_str()).collect();
+    assert_eq!(failed, vec!["late@x.io"]);
+    assert!(r.failures[0].reason.contains("after the due date 2026-07-01"));
+    facts.params.insert("training_due_days_after_start".into(), "60".into());
+    assert_eq!(
+        run_check("training-onboarding", &facts, &[]).status,
+        CheckStatus::Pass,
+        "policy allows 60 days"
+    );
+}
+
+#[test]
+fn event_cadences() {
+    let mut facts = Facts::default();
+    let event = |kind: &str, d| rec(&[("id", t("E")), ("kind", t(kind)), ("date", Value::Date(d))]);
+    let r = run_check("dr-test-annual", &facts, &[]);
+    assert_eq!(r.status, CheckStatus::Fail);
+    assert!(r.failures[0].reason.contains("none recorded"));
+    facts.events = vec![
+        event("dr_test", date!(2025 - 11 - 01)),
+        event("access_review", date!(2026 - 09 - 01)),
+    ];
+    let r = run_check("dr-test-annual", &facts, &[]);
+    assert!(
+        r.failures[0].reason.contains("more than 12 months ago"),
+        "{:?}",
+        r.failures
+    );
+    assert_eq!(
+        run_check("access-review-quarter", &facts, &[]).status,
+        CheckStatus::Pass
+    );
+    facts.params.insert("access_review_interval_months".into(), "2".into());
+    assert_eq!(
+        run_check("access-review-quarter", &facts, &[]).status,
+        CheckStatus::Fail
+    );
+}
+
+#[test]
+fn policies_and_risks() {
+    let mut facts = Facts::default();
+    facts.people = vec![person("ana@x.io", "employee", date!(2022 - 01 - 01), None)];
+    let policy = |id: &str, published: Option<Date>, accepted: &[&str]| PolicyFact {
+        id: id.into(),
+        title: id.into(),
+        published_version: published.map(|_| 1),
+        published_on: published,
+        approved_by: published.map(|_| "cli:boss".into()),
+        review_interval_months: 12,
+        accepted_by: accepted.iter().map(|s| s.to_string()).collect(),
+    };
+    facts.policies = vec![
+        policy("isp", Some(date!(2025 - 10 - 01)), &["ana@x.io"]),
+        policy("aup", Some(date!(2026 - 10 - 01)), &[]),
+        policy("draft", None, &[]),
+    ];
+    let r = run_check("policies-published", &facts, &[]);
+    assert_eq!(
+        r.failures.iter().map(|f| f.record.as_str()).collect::<Vec<_>>(),
+        vec!["draft"]
+    );
+    let r = run_check("policies-reviewed", &facts, &[]);
+    assert_eq!(
+        r.failures.iter().map(|f| f.record.as_str()).collect::<Vec<_>>(),
+        vec!["isp"]
+    );
+    let r = run_check("policies-accepted", &facts, &[]);
+    assert_eq!(r.failures[0].reason, "has not accepted the current version of: aup");
+
+    let risk = |id: &str, treatment: &str, signed: Option<Date>, outdated: bool, review: Option<Date>| RiskFact {
+        record: rec(&[("id", t(id)), ("treatment", t(treatment))]),
+        signed_off: signed,
+        sign_off_outdated: outdated,
+        last_review: review,
+    };
+    facts.risks = vec![
+        risk(
+            "R1",
+            "accept",
+            Some(date!(2026 - 10 - 02)),
+            false,
+            Some(date!(2026 - 10 - 02)),
+        ),
+        risk(
+            "R2",
+            "accept",
+            Some(date!(2026 - 01 - 02)),
+            true,
+            Some(date!(2026 - 09 - 30)),
+        ),
+        risk("R3", "mitigate", None, false, None),
+    ];
+    let r = run_check("risks-accepted-signed-off", &facts, &[]);
+    assert_eq!((r.passed, r.failed), (1, 1));
+    assert!(r.failures[0].reason.contains("changed since its sign-off"));
+    let r = run_check("risks-reviewed-quarter", &facts, &[]);
+    assert_eq!(
+        r.failures.iter().map(|f| f.record.as_str()).collect::<Vec<_>>(),
+        vec!["R2", "R3"]
+    );
+}

@@ -1,0 +1,287 @@
+//! Loading the facts checks read, and keeping their results and exclusions.
+
+use std::collections::BTreeMap;
+
+use evident_core::checks::{CheckResult, ControlFact, Exclusion, Facts, PolicyFact, RiskFact};
+use evident_core::registers::{ASSETS, BACKGROUND_CHECKS, EVENTS, PEOPLE, RISKS, TRAINING, VENDORS};
+use evident_core::{format_date, parse_date};
+use serde::Serialize;
+use serde_json::json;
+use sqlx::Row;
+use time::Date;
+
+use crate::clock::now_ms;
+use crate::{StoreError, Workspace};
+
+const INSERT_RUN: &str = "INSERT INTO check_runs (id, run_id, check_id, at, status, passed, failed, excluded, actor) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+const INSERT_OUTCOME: &str =
+    "INSERT INTO check_outcomes (check_run_id, record, outcome, reason, exclusion_reason) VALUES ($1, $2, $3, $4, $5)";
+const SELECT_HISTORY: &str = "SELECT id, run_id, at, status, passed, failed, excluded FROM check_runs \
+     WHERE check_id = $1 AND at >= $2 AND at < $3 ORDER BY at";
+const SELECT_OUTCOMES: &str =
+    "SELECT record, outcome, reason, exclusion_reason FROM check_outcomes WHERE check_run_id = $1";
+const INSERT_EXCLUSION: &str = "INSERT INTO check_exclusions (id, check_id, record, reason, owner, expires, created_at, \
+     created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+const SELECT_EXCLUSIONS: &str =
+    "SELECT check_id, record, reason, owner, expires FROM check_exclusions ORDER BY check_id, record";
+const SELECT_REVIEWS: &str =
+    "SELECT r.key, MAX(v.at) AS last FROM risk_reviews v JOIN risks r ON r.id = v.risk_id GROUP BY r.key";
+const SELECT_SIGN_OFFS: &str = "SELECT key, signed_off_at, updated_at FROM risks WHERE signed_off_at IS NOT NULL";
+
+fn day_of(ms: i64) -> Option<Date> {
+    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .ok()
+        .map(|t| t.date())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEntry {
+    pub run_id: String,
+    pub at: i64,
+    pub status: String,
+    pub passed: i64,
+    pub failed: i64,
+    pub excluded: i64,
+    pub failures: Vec<BTreeMap<String, String>>,
+}
+
+impl Workspace {
+    /// Everything the built-in checks read, as of now.
+    pub async fn facts(&self) -> Result<Facts, StoreError> {
+        let records = |v: Vec<crate::StoredRecord>| v.into_iter().map(|r| r.record).collect::<Vec<_>>();
+        let pool = &self.db.pool;
+        let reviews: BTreeMap<String, i64> = sqlx::query(SELECT_REVIEWS)
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("key")?, r.try_get("last")?)))
+            .collect::<Result<_, StoreError>>()?;
+        let sign_offs: BTreeMap<String, (i64, i64)> = sqlx::query(SELECT_SIGN_OFFS)
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("key")?,
+                    (r.try_get("signed_off_at")?, r.try_get("updated_at")?),
+                ))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        let risks = self
+            .records(&RISKS)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let sign = sign_offs.get(&r.key);
+                RiskFact {
+                    signed_off: sign.and_then(|(at, _)| day_of(*at)),
+                    sign_off_outdated: sign.is_some_and(|(at, updated)| updated > at),
+                    last_review: reviews.get(&r.key).and_then(|at| day_of(*at)),
+                    record: r.record,
+                }
+            })
+            .collect();
+        let mut policies = Vec::new();
+        for p in self.policies().await? {
+            let published = p.published().cloned();
+            let accepted_by = match &published {
+                Some(v) => self
+                    .acceptances(&p)
+                    .await?
+                    .into_iter()
+                    .filter(|a| a.version == v.version)
+                    .map(|a| a.email)
+                    .collect(),
+                None => Vec::new(),
+            };
+            policies.push(PolicyFact {
+                title: p.title.clone(),
+                published_version: published.as_ref().map(|v| v.version),
+                published_on: published.as_ref().and_then(|v| v.published_at).and_then(day_of),
+                approved_by: published.as_ref().and_then(|v| v.approved_by.clone()),
+                review_interval_months: p.review_interval_months.max(0) as u32,
+                accepted_by,
+                id: p.id,
+            });
+        }
+        let in_scope = self.scope_categories().await?;
+        let framework = &evident_catalog::Catalog::builtin().framework;
+        let controls = self
+            .controls()
+            .await?
+            .into_iter()
+            .map(|c| {
+                let criteria: Vec<_> = c
+                    .criteria
+                    .iter()
+                    .filter_map(|k| framework.criterion(k).map(|x| (k.as_str(), x.category)))
+                    .collect();
+                let applicable =
+                    evident_core::applicability(&criteria, in_scope.as_ref(), c.na_reason.as_deref()).applicable;
+                ControlFact {
+                    code: c.code,
+                    title: c.title,
+                    owner: c.owner_email,
+                    applicable,
+                }
+            })
+            .collect();
+        Ok(Facts {
+            people: records(self.records(&PEOPLE).await?),
+            training: records(self.records(&TRAINING).await?),
+            background_checks: records(self.records(&BACKGROUND_CHECKS).await?),
+            vendors: records(self.records(&VENDORS).await?),
+            assets: records(self.records(&ASSETS).await?),
+            events: records(self.records(&EVENTS).await?),
+            risks,
+            policies,
+            controls,
+            current_evidence: self
+                .evidence()
+                .await?
+                .into_iter()
+                .filter(|e| e.is_current())
+                .map(|e| e.id)
+                .collect(),
+            params: self.parameters().await?.into_iter().map(|p| (p.key, p.value)).collect(),
+        })
+    }
+
+    pub async fn exclusions(&self) -> Result<Vec<Exclusion>, StoreError> {
+        sqlx::query(SELECT_EXCLUSIONS)
+            .fetch_all(&self.db.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                let expires: String = r.try_get("expires")?;
+                Ok(Exclusion {
+                    check: r.try_get("check_id")?,
+                    record: r.try_get("record")?,
+                    reason: r.try_get("reason")?,
+                    owner: r.try_get("owner")?,
+                    expires: parse_date(&expires).map_err(|e| StoreError::Config(format!("stored exclusion: {e}")))?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn add_exclusion(&self, e: &Exclusion) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(INSERT_EXCLUSION)
+            .bind(ulid::Ulid::new().to_string())
+            .bind(&e.check)
+            .bind(&e.record)
+            .bind(&e.reason)
+            .bind(&e.owner)
+            .bind(format_date(e.expires))
+            .bind(now_ms())
+            .bind(&self.actor)
+            .execute(&mut *tx)
+            .await?;
+        let payload =
+            json!({"record": e.record, "reason": e.reason, "owner": e.owner, "expires": format_date(e.expires)});
+        self.log(&mut tx, "checks.exclude", &format!("check:{}", e.check), payload)
+            .await?;
+        tx.commit().await?;
+        self.checkpoint().await?;
+        Ok(())
+    }
+
+    /// Keeps one run of the given results (one row per check, its failures and exclusions).
+    pub async fn save_run(&self, results: &[CheckResult]) -> Result<String, StoreError> {
+        let run_id = ulid::Ulid::new().to_string();
+        let at = now_ms();
+        let mut tx = self.begin_write().await?;
+        for r in results {
+            let row_id = ulid::Ulid::new().to_string();
+            sqlx::query(INSERT_RUN)
+                .bind(&row_id)
+                .bind(&run_id)
+                .bind(&r.id)
+                .bind(at)
+                .bind(r.status.as_str())
+                .bind(r.passed as i64)
+                .bind(r.failed as i64)
+                .bind(r.excluded as i64)
+                .bind(&self.actor)
+                .execute(&mut *tx)
+                .await?;
+            for f in &r.failures {
+                sqlx::query(INSERT_OUTCOME)
+                    .bind(&row_id)
+                    .bind(&f.record)
+                    .bind("fail")
+                    .bind(&f.reason)
+                    .bind(None::<String>)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for x in &r.exclusions {
+                sqlx::query(INSERT_OUTCOME)
+                    .bind(&row_id)
+                    .bind(&x.record)
+                    .bind("excluded")
+                    .bind(&x.reason)
+                    .bind(Some(&x.exclusion_reason))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        let summary: BTreeMap<&str, &str> = results.iter().map(|r| (r.id.as_str(), r.status.as_str())).collect();
+        self.log(
+            &mut tx,
+            "checks.run",
+            &format!("run:{run_id}"),
+            json!({"results": summary}),
+        )
+        .await?;
+        tx.commit().await?;
+        self.checkpoint().await?;
+        Ok(run_id)
+    }
+
+    pub async fn check_history(
+        &self,
+        check_id: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<HistoryEntry>, StoreError> {
+        let rows = sqlx::query(SELECT_HISTORY)
+            .bind(check_id)
+            .bind(from_ms)
+            .bind(to_ms)
+            .fetch_all(&self.db.pool)
+            .await?;
+        let mut out = Vec::new();
+        for r in rows {
+            let id: String = r.try_get("id")?;
+            let failures = sqlx::query(SELECT_OUTCOMES)
+                .bind(&id)
+                .fetch_all(&self.db.pool)
+                .await?
+                .iter()
+                .map(|o| {
+                    let mut m = BTreeMap::new();
+                    m.insert("record".to_string(), o.try_get::<String, _>("record")?);
+                    m.insert("outcome".to_string(), o.try_get::<String, _>("outcome")?);
+                    m.insert("reason".to_string(), o.try_get::<String, _>("reason")?);
+                    if let Some(x) = o.try_get::<Option<String>, _>("exclusion_reason")? {
+                        m.insert("exclusion_reason".to_string(), x);
+                    }
+                    Ok(m)
+                })
+                .collect::<Result<_, StoreError>>()?;
+            out.push(HistoryEntry {
+                run_id: r.try_get("run_id")?,
+                at: r.try_get("at")?,
+                status: r.try_get("status")?,
+                passed: r.try_get("passed")?,
+                failed: r.try_get("failed")?,
+                excluded: r.try_get("excluded")?,
+                failures,
+            });
+        }
+        Ok(out)
+    }
+}
