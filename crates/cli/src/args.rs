@@ -54,14 +54,22 @@ pub enum Command {
     },
     /// Re-hash every blob, walk the audit chain and check its signatures.
     Verify,
-    /// Import a register from CSV (validated whole before anything is written).
+    /// Import a register from CSV (validated whole before anything is written), or a system's
+    /// export as facts: aws-credential-report, okta-users, google-workspace-users, trivy, grype, prowler.
     Import {
-        /// people, training, background-checks, risks, vendors, assets, events, tasks
+        /// A register (people, training, background-checks, risks, vendors, assets, events,
+        /// tasks, policy-acceptances) or a fact source (see above).
         register: String,
         file: PathBuf,
-        /// Import the valid rows and report the rejected ones.
+        /// Import the valid rows and report the rejected ones (registers).
         #[arg(long)]
         skip_invalid: bool,
+        /// Companion files (okta-users: each user's factor list).
+        #[arg(long = "with")]
+        with: Vec<PathBuf>,
+        /// When the data was observed, if the file does not say (YYYY-MM-DD).
+        #[arg(long)]
+        observed_on: Option<String>,
     },
     /// Export a register to CSV (the same columns import reads).
     Export {

@@ -5,6 +5,7 @@ pub mod applicability;
 pub mod checks;
 pub mod control;
 pub mod dates;
+pub mod facts;
 pub mod freshness;
 pub mod ledger;
 pub mod register;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use evident_core::checks::{CheckResult, ControlFact, Exclusion, Facts, PolicyFact, RiskFact};
+use evident_core::checks::{CheckResult, ControlFact, Exclusion, Facts, FindingFact, PolicyFact, RiskFact};
 use evident_core::registers::{ASSETS, BACKGROUND_CHECKS, EVENTS, PEOPLE, RISKS, TRAINING, VENDORS};
 use evident_core::{format_date, parse_date};
 use serde::Serialize;
@@ -145,6 +145,19 @@ impl Workspace {
                 .map(|e| e.id)
                 .collect(),
             params: self.parameters().await?.into_iter().map(|p| (p.key, p.value)).collect(),
+            accounts: self.accounts().await?,
+            findings: self
+                .findings()
+                .await?
+                .into_iter()
+                .map(|f| FindingFact {
+                    finding: f.finding,
+                    scope: f.scope,
+                    first_seen: f.first_seen,
+                    fixed_at: f.fixed_at,
+                })
+                .collect(),
+            scans: self.last_scans().await?,
         })
     }
 

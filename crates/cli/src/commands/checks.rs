@@ -45,10 +45,10 @@ pub async fn run(dir: &Path, command: CheckCommand, format: Format) -> Result<()
             let ws = open(dir).await?;
             let facts = ws.facts().await?;
             let exclusions = ws.exclusions().await?;
-            let today = today();
+            let now = time::OffsetDateTime::now_utc();
             let results: Vec<CheckResult> = chosen
                 .iter()
-                .map(|c| checks::run(c, &facts, &exclusions, today))
+                .map(|c| checks::run(c, &facts, &exclusions, now))
                 .collect();
             let run_id = ws.save_run(&results).await?;
             match format {

@@ -4,6 +4,7 @@ mod checks;
 mod controls;
 mod demo;
 mod evidence;
+mod facts;
 mod init;
 mod policies;
 mod registers;
@@ -30,7 +31,15 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             register,
             file,
             skip_invalid,
-        } => registers::import(ws, &register, &file, skip_invalid, cli.format).await,
+            with,
+            observed_on,
+        } => {
+            if let Some(kind) = evident_collect::kind(&register) {
+                facts::import(ws, kind, &file, &with, observed_on.as_deref(), cli.format).await
+            } else {
+                registers::import(ws, &register, &file, skip_invalid, cli.format).await
+            }
+        }
         Command::Export { register, out } => registers::export(ws, &register, &out, cli.format).await,
         Command::Policies(c) => policies::run(ws, c, cli.format).await,
         Command::Check(c) => checks::run(ws, c, cli.format).await,

@@ -326,3 +326,16 @@ pub fn sha256sum(path: &Path) -> String {
         .unwrap()
         .to_string()
 }
+
+impl Env {
+    /// Runs a command that must succeed and returns its standard output.
+    pub fn ok_stdout(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "evident {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}

@@ -12,6 +12,7 @@ macro_rules! on_both_databases {
 
 mod checks;
 mod common;
+mod facts;
 mod foundation;
 mod registers;
 mod vault;

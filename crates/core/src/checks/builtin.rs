@@ -433,6 +433,7 @@ fn accepted_risks_signed_off(ctx: &Ctx) -> Vec<Outcome> {
             ..Default::default()
         },
         today: ctx.today,
+        now_ms: ctx.now_ms,
     })
 }
 
@@ -538,6 +539,270 @@ fn leavers_have_end_dates(ctx: &Ctx) -> Vec<Outcome> {
             match p.get("end_date").as_date() {
                 Some(d) => Outcome::pass(&e, format!("engagement ends {}", format_date(d))),
                 None => Outcome::fail(&e, "contractor without an end date: access has no planned expiry"),
+            }
+        })
+        .collect()
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+fn ms_date(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .map(|t| format_date(t.date()))
+        .unwrap_or_default()
+}
+
+fn account_label(a: &crate::facts::Account) -> String {
+    format!("{}/{}", a.system, a.username)
+}
+
+/// The person an account belongs to, by email.
+fn owner_of<'a>(ctx: &'a Ctx, a: &crate::facts::Account) -> Option<&'a Record> {
+    let email = a.email.as_deref()?;
+    ctx.facts.people.iter().find(|p| text(p, "email") == email)
+}
+
+fn active_humans<'a>(ctx: &'a Ctx) -> impl Iterator<Item = &'a crate::facts::Account> {
+    ctx.facts.accounts.iter().filter(|a| a.active && a.human)
+}
+
+fn mfa_verdict(a: &crate::facts::Account) -> Outcome {
+    match a.mfa {
+        Some(true) => Outcome::pass(account_label(a), "MFA enabled"),
+        Some(false) => Outcome::fail(account_label(a), "MFA is not enabled"),
+        None => Outcome::fail(account_label(a), "MFA status unknown: import the system's factor data"),
+    }
+}
+
+fn mfa_everywhere(ctx: &Ctx) -> Vec<Outcome> {
+    active_humans(ctx).map(mfa_verdict).collect()
+}
+
+fn admin_mfa(ctx: &Ctx) -> Vec<Outcome> {
+    ctx.facts
+        .accounts
+        .iter()
+        .filter(|a| a.active && a.admin)
+        .map(mfa_verdict)
+        .collect()
+}
+
+fn leavers_disabled(ctx: &Ctx) -> Vec<Outcome> {
+    let grace = ctx.param("leaver_deprovision_hours", 24) * 3_600_000;
+    ctx.facts
+        .accounts
+        .iter()
+        .filter_map(|a| {
+            let person = owner_of(ctx, a)?;
+            let end = person.get("end_date").as_date()?;
+            // The last working day ends at midnight after it.
+            let left_ms = (end + Duration::days(1)).midnight().assume_utc().unix_timestamp() * 1000;
+            if left_ms > ctx.now_ms {
+                return None;
+            }
+            let who = email(person);
+            Some(match (a.active, a.disabled_at) {
+                (false, Some(d)) if d <= left_ms + grace => Outcome::pass(
+                    account_label(a),
+                    format!("{who} left {}; disabled {}", format_date(end), ms_date(d)),
+                ),
+                (false, Some(d)) => Outcome::fail(
+                    account_label(a),
+                    format!(
+                        "{who} left {}; disabled only on {}, after the {}-hour limit",
+                        format_date(end),
+                        ms_date(d),
+                        grace / 3_600_000
+                    ),
+                ),
+                (false, None) => Outcome::pass(
+                    account_label(a),
+                    format!("{who} left {}; account disabled", format_date(end)),
+                ),
+                (true, _) if ctx.now_ms <= left_ms + grace => Outcome::pass(
+                    account_label(a),
+                    format!("{who} left {}; still within the grace period", format_date(end)),
+                ),
+                (true, _) => Outcome::fail(
+                    account_label(a),
+                    format!("{who} left on {} but this account is still active", format_date(end)),
+                ),
+            })
+        })
+        .collect()
+}
+
+fn admins_few_and_named(ctx: &Ctx) -> Vec<Outcome> {
+    let max = ctx.param("privileged_admins_max", 5);
+    let mut out = Vec::new();
+    let mut systems: Vec<&str> = ctx
+        .facts
+        .accounts
+        .iter()
+        .filter(|a| a.admin && a.active)
+        .map(|a| a.system.as_str())
+        .collect();
+    systems.sort();
+    systems.dedup();
+    for system in systems {
+        let admins: Vec<_> = ctx
+            .facts
+            .accounts
+            .iter()
+            .filter(|a| a.system == system && a.admin && a.active && !a.root)
+            .collect();
+        out.push(if admins.len() as i64 <= max {
+            Outcome::pass(
+                format!("{system}: administrators"),
+                format!("{} administrators (at most {max})", admins.len()),
+            )
+        } else {
+            Outcome::fail(
+                format!("{system}: administrators"),
+                format!("{} administrators, more than the {max} the policy allows", admins.len()),
+            )
+        });
+        for a in admins {
+            out.push(match owner_of(ctx, a) {
+                Some(p) => Outcome::pass(account_label(a), format!("belongs to {}", email(p))),
+                None => Outcome::fail(account_label(a), "administrator account not tied to a named person"),
+            });
+        }
+    }
+    out
+}
+
+fn root_mfa(ctx: &Ctx) -> Vec<Outcome> {
+    ctx.facts.accounts.iter().filter(|a| a.root).map(mfa_verdict).collect()
+}
+
+fn root_no_keys(ctx: &Ctx) -> Vec<Outcome> {
+    ctx.facts
+        .accounts
+        .iter()
+        .filter(|a| a.root)
+        .map(|a| {
+            let active: Vec<&str> = a
+                .access_keys
+                .iter()
+                .filter(|k| k.active)
+                .map(|k| k.label.as_str())
+                .collect();
+            if active.is_empty() {
+                Outcome::pass(account_label(a), "no active access keys")
+            } else {
+                Outcome::fail(
+                    account_label(a),
+                    format!("root has active access keys: {}", active.join(", ")),
+                )
+            }
+        })
+        .collect()
+}
+
+fn keys_rotated(ctx: &Ctx) -> Vec<Outcome> {
+    let days = ctx.param("access_key_rotation_days", 90);
+    ctx.facts
+        .accounts
+        .iter()
+        .filter(|a| a.active)
+        .flat_map(|a| a.access_keys.iter().filter(|k| k.active).map(move |k| (a, k)))
+        .map(|(a, k)| {
+            let record = format!("{} {}", account_label(a), k.label);
+            match k.last_rotated {
+                Some(t) if ctx.now_ms - t <= days * DAY_MS => Outcome::pass(record, format!("rotated {}", ms_date(t))),
+                Some(t) => Outcome::fail(
+                    record,
+                    format!("last rotated {}, more than {days} days ago", ms_date(t)),
+                ),
+                None => Outcome::fail(record, "rotation date unknown"),
+            }
+        })
+        .collect()
+}
+
+fn inactive_accounts(ctx: &Ctx) -> Vec<Outcome> {
+    let days = ctx.param("inactive_account_days", 90);
+    let limit = ctx.now_ms - days * DAY_MS;
+    active_humans(ctx)
+        .map(|a| match (a.last_activity, a.created_at) {
+            (Some(t), _) if t >= limit => Outcome::pass(account_label(a), format!("last active {}", ms_date(t))),
+            (Some(t), _) => Outcome::fail(
+                account_label(a),
+                format!("no activity since {} (over {days} days)", ms_date(t)),
+            ),
+            (None, Some(c)) if c >= limit => Outcome::pass(account_label(a), "new account, not used yet"),
+            (None, _) => Outcome::fail(account_label(a), format!("never used, and older than {days} days")),
+        })
+        .collect()
+}
+
+fn accounts_belong_to_people(ctx: &Ctx) -> Vec<Outcome> {
+    if ctx.facts.people.is_empty() {
+        return Vec::new();
+    }
+    active_humans(ctx)
+        .filter(|a| !a.root)
+        .map(|a| match owner_of(ctx, a) {
+            Some(p) => Outcome::pass(account_label(a), format!("belongs to {}", email(p))),
+            None => Outcome::fail(account_label(a), "no person in the register has this account's email"),
+        })
+        .collect()
+}
+
+fn findings_within_sla(ctx: &Ctx, severity: crate::facts::Severity, key: &str, default: i64) -> Vec<Outcome> {
+    let days = ctx.param(key, default);
+    ctx.facts
+        .findings
+        .iter()
+        .filter(|f| f.finding.severity == severity)
+        .map(|f| {
+            let record = format!("{} on {}", f.finding.external_id, f.finding.resource);
+            let due = f.first_seen + days * DAY_MS;
+            match f.fixed_at {
+                Some(fixed) if fixed <= due => {
+                    Outcome::pass(record, format!("fixed {} (due {})", ms_date(fixed), ms_date(due)))
+                }
+                Some(fixed) => Outcome::fail(
+                    record,
+                    format!("fixed {} but due {} ({days}-day SLA)", ms_date(fixed), ms_date(due)),
+                ),
+                None if ctx.now_ms <= due => Outcome::pass(record, format!("open, due {}", ms_date(due))),
+                None => Outcome::fail(
+                    record,
+                    format!(
+                        "open since {}, past its {days}-day SLA (due {})",
+                        ms_date(f.first_seen),
+                        ms_date(due)
+                    ),
+                ),
+            }
+        })
+        .collect()
+}
+
+fn critical_sla(ctx: &Ctx) -> Vec<Outcome> {
+    findings_within_sla(ctx, crate::facts::Severity::Critical, "vuln_sla_critical_days", 7)
+}
+
+fn high_sla(ctx: &Ctx) -> Vec<Outcome> {
+    findings_within_sla(ctx, crate::facts::Severity::High, "vuln_sla_high_days", 14)
+}
+
+fn medium_sla(ctx: &Ctx) -> Vec<Outcome> {
+    findings_within_sla(ctx, crate::facts::Severity::Medium, "vuln_sla_medium_days", 30)
+}
+
+fn scans_recent(ctx: &Ctx) -> Vec<Outcome> {
+    ctx.facts
+        .scans
+        .iter()
+        .map(|(source, scope, last)| {
+            let record = format!("{source}: {scope}");
+            if ctx.now_ms - last <= 7 * DAY_MS {
+                Outcome::pass(record, format!("last scanned {}", ms_date(*last)))
+            } else {
+                Outcome::fail(record, format!("last scanned {}, more than 7 days ago", ms_date(*last)))
             }
         })
         .collect()
@@ -745,6 +1010,97 @@ pub static BUILTIN: &[CheckDef] = &[
         "controls",
         ["GOV-03"],
         controls_owned
+    ),
+    check!(
+        "mfa-human-accounts",
+        "MFA on every human account of each system",
+        "accounts",
+        ["ACC-02"],
+        mfa_everywhere
+    ),
+    check!(
+        "leaver-accounts-disabled",
+        "No active account of a person who left",
+        "accounts",
+        ["ACC-07", "HRS-09"],
+        leavers_disabled
+    ),
+    check!(
+        "admin-accounts-mfa",
+        "Administrator accounts use MFA",
+        "accounts",
+        ["ACC-03", "ACC-09"],
+        admin_mfa
+    ),
+    check!(
+        "admins-few-and-named",
+        "Administrators are few and are named people",
+        "accounts",
+        ["ACC-09", "ACC-10"],
+        admins_few_and_named
+    ),
+    check!(
+        "aws-root-mfa",
+        "Cloud root accounts have MFA",
+        "accounts",
+        ["ACC-11"],
+        root_mfa
+    ),
+    check!(
+        "aws-root-no-access-keys",
+        "Cloud root accounts have no access keys",
+        "accounts",
+        ["ACC-11"],
+        root_no_keys
+    ),
+    check!(
+        "access-keys-rotated",
+        "Access keys rotated within the policy limit",
+        "accounts",
+        ["ACC-12"],
+        keys_rotated
+    ),
+    check!(
+        "inactive-accounts",
+        "Accounts unused beyond the policy limit are flagged",
+        "accounts",
+        ["ACC-07", "ACC-08"],
+        inactive_accounts
+    ),
+    check!(
+        "accounts-belong-to-people",
+        "Every human account belongs to a known person",
+        "accounts",
+        ["ACC-04", "ACC-05"],
+        accounts_belong_to_people
+    ),
+    check!(
+        "findings-critical-sla",
+        "Critical findings fixed within their SLA",
+        "findings",
+        ["VUL-03"],
+        critical_sla
+    ),
+    check!(
+        "findings-high-sla",
+        "High findings fixed within their SLA",
+        "findings",
+        ["VUL-03"],
+        high_sla
+    ),
+    check!(
+        "findings-medium-sla",
+        "Medium findings fixed within their SLA",
+        "findings",
+        ["VUL-03"],
+        medium_sla
+    ),
+    check!(
+        "scans-recent",
+        "Vulnerability and posture scans ran this week",
+        "findings",
+        ["VUL-01", "CFG-02"],
+        scans_recent
     ),
 ];
 

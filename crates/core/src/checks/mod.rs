@@ -31,6 +31,18 @@ pub struct Facts {
     pub current_evidence: Vec<String>,
     /// Policy parameters by key (values as text).
     pub params: BTreeMap<String, String>,
+    pub accounts: Vec<crate::facts::Account>,
+    pub findings: Vec<FindingFact>,
+    /// (source, scope, last scan in ms)
+    pub scans: Vec<(String, String, i64)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingFact {
+    pub finding: crate::facts::Finding,
+    pub scope: String,
+    pub first_seen: i64,
+    pub fixed_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +102,8 @@ impl Outcome {
 pub struct Ctx<'a> {
     pub facts: &'a Facts,
     pub today: Date,
+    /// Now, in milliseconds since the epoch, for rules measured in hours.
+    pub now_ms: i64,
 }
 
 impl Ctx<'_> {
@@ -183,8 +197,10 @@ pub struct CheckResult {
 
 /// Runs one check; a failing record with a live exclusion counts as excluded, not failed.
 /// Expired exclusions no longer apply.
-pub fn run(check: &CheckDef, facts: &Facts, exclusions: &[Exclusion], today: Date) -> CheckResult {
-    let outcomes = (check.evaluate)(&Ctx { facts, today });
+pub fn run(check: &CheckDef, facts: &Facts, exclusions: &[Exclusion], now: time::OffsetDateTime) -> CheckResult {
+    let today = now.date();
+    let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+    let outcomes = (check.evaluate)(&Ctx { facts, today, now_ms });
     let mut result = CheckResult {
         id: check.id.to_string(),
         title: check.title.to_string(),

@@ -30,7 +30,12 @@ fn person(email: &str, kind: &str, start: Date, end: Option<Date>) -> Record {
 const TODAY: Date = date!(2026 - 11 - 23);
 
 fn run_check(id: &str, facts: &Facts, exclusions: &[Exclusion]) -> CheckResult {
-    run(by_id(id).unwrap(), facts, exclusions, TODAY)
+    run(
+        by_id(id).unwrap(),
+        facts,
+        exclusions,
+        TODAY.with_hms(12, 0, 0).unwrap().assume_utc(),
+    )
 }
 
 #[test]
@@ -208,5 +213,136 @@ fn policies_and_risks() {
     assert_eq!(
         r.failures.iter().map(|f| f.record.as_str()).collect::<Vec<_>>(),
         vec!["R2", "R3"]
+    );
+}
+
+fn account(system: &str, user: &str, email: Option<&str>) -> crate::facts::Account {
+    crate::facts::Account {
+        system: system.into(),
+        external_id: user.into(),
+        username: user.into(),
+        email: email.map(str::to_string),
+        human: true,
+        mfa: Some(true),
+        admin: false,
+        root: false,
+        created_at: None,
+        last_activity: Some(ms(TODAY) - 86_400_000),
+        disabled_at: None,
+        active: true,
+        access_keys: Vec::new(),
+    }
+}
+
+fn ms(d: Date) -> i64 {
+    d.midnight().assume_utc().unix_timestamp() * 1000
+}
+
+#[test]
+fn leavers_mfa_and_keys() {
+    let mut facts = Facts::default();
+    facts.people = vec![
+        person(
+            "gone@x.io",
+            "employee",
+            date!(2022 - 01 - 01),
+            Some(date!(2026 - 11 - 19)),
+        ),
+        person(
+            "today@x.io",
+            "employee",
+            date!(2022 - 01 - 01),
+            Some(date!(2026 - 11 - 22)),
+        ),
+        person("here@x.io", "employee", date!(2022 - 01 - 01), None),
+    ];
+    let mut gone_disabled = account("okta", "gone2", Some("gone@x.io"));
+    gone_disabled.active = false;
+    gone_disabled.disabled_at = Some(ms(date!(2026 - 11 - 20)));
+    let mut no_mfa = account("aws:1", "here", Some("here@x.io"));
+    no_mfa.mfa = None;
+    facts.accounts = vec![
+        account("okta", "gone", Some("gone@x.io")),
+        gone_disabled,
+        account("okta", "today", Some("today@x.io")),
+        no_mfa,
+    ];
+    let r = run_check("leaver-accounts-disabled", &facts, &[]);
+    assert_eq!(r.failures.len(), 1, "{r:?}");
+    assert_eq!(r.failures[0].record, "okta/gone");
+    assert_eq!(
+        r.failures[0].reason,
+        "gone@x.io left on 2026-11-19 but this account is still active"
+    );
+    assert_eq!(r.passed, 2, "disabled in time, and one still inside the 24-hour grace");
+    let r = run_check("mfa-human-accounts", &facts, &[]);
+    assert_eq!(
+        r.failures[0].reason,
+        "MFA status unknown: import the system's factor data"
+    );
+
+    let mut root = account("aws:1", "<root_account>", None);
+    root.root = true;
+    root.admin = true;
+    root.mfa = Some(false);
+    root.access_keys = vec![crate::facts::AccessKey {
+        label: "access_key_1".into(),
+        active: true,
+        last_rotated: Some(ms(date!(2026 - 01 - 01))),
+    }];
+    facts.accounts = vec![root];
+    assert_eq!(run_check("aws-root-mfa", &facts, &[]).failed, 1);
+    assert!(
+        run_check("aws-root-no-access-keys", &facts, &[]).failures[0]
+            .reason
+            .contains("access_key_1")
+    );
+    let r = run_check("access-keys-rotated", &facts, &[]);
+    assert!(r.failures[0].reason.contains("more than 90 days ago"));
+}
+
+#[test]
+fn finding_slas() {
+    let mut facts = Facts::default();
+    let f = |id: &str, sev, first: Date, fixed: Option<Date>| FindingFact {
+        finding: crate::facts::Finding {
+            source: "trivy".into(),
+            external_id: id.into(),
+            resource: "api".into(),
+            title: id.into(),
+            severity: sev,
+            severity_raw: "X".into(),
+        },
+        scope: "api".into(),
+        first_seen: ms(first),
+        fixed_at: fixed.map(ms),
+    };
+    use crate::facts::Severity::*;
+    facts.findings = vec![
+        f("C-open-late", Critical, date!(2026 - 11 - 10), None),
+        f("C-open-ok", Critical, date!(2026 - 11 - 20), None),
+        f(
+            "C-fixed-ok",
+            Critical,
+            date!(2026 - 10 - 01),
+            Some(date!(2026 - 10 - 05)),
+        ),
+        f(
+            "C-fixed-late",
+            Critical,
+            date!(2026 - 10 - 01),
+            Some(date!(2026 - 10 - 20)),
+        ),
+        f("H-open", High, date!(2026 - 11 - 13), None),
+    ];
+    let r = run_check("findings-critical-sla", &facts, &[]);
+    let failed: Vec<&str> = r.failures.iter().map(|o| o.record.as_str()).collect();
+    assert_eq!(failed, vec!["C-open-late on api", "C-fixed-late on api"]);
+    assert_eq!(run_check("findings-high-sla", &facts, &[]).status, CheckStatus::Pass);
+    facts.params.insert("vuln_sla_high_days".into(), "7".into());
+    assert_eq!(
+        run_check("findings-high-sla", &facts, &[]).status,
+        CheckStatus::Fail,
+        "the policy's SLA is used"
     );
 }

@@ -1,0 +1,258 @@
+//! Importers of real export formats through the binary: facts, provenance, wrong files, the
+//! leaver scenario, and findings tracked across scans.
+
+use serde_json::Value;
+
+use super::common::*;
+
+on_both_databases!(
+    leaver_with_active_account_fails_until_excluded,
+    raw_exports_are_kept_as_evidence_and_wrong_files_change_nothing,
+    findings_are_tracked_across_scans_against_the_sla,
+);
+
+const CRED_HEADER: &str = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated";
+
+fn okta_users() -> String {
+    format!(
+        r#"[
+  {{"id": "00u1", "status": "ACTIVE", "created": "2023-01-10T00:00:00.000Z", "lastLogin": "{}T08:00:00.000Z",
+    "profile": {{"login": "ana@acme.example", "email": "ana@acme.example"}}}},
+  {{"id": "00u2", "status": "ACTIVE", "created": "2023-01-10T00:00:00.000Z", "lastLogin": "{}T08:00:00.000Z",
+    "profile": {{"login": "leo@acme.example", "email": "leo@acme.example"}}}}
+]"#,
+        day(-1),
+        day(-20)
+    )
+}
+
+const FACTORS_ANA: &str = r#"[{"id": "f1", "factorType": "webauthn", "status": "ACTIVE",
+  "_links": {"self": {"href": "https://acme.okta.com/api/v1/users/00u1/factors/f1"}}}]"#;
+
+fn result<'a>(run: &'a Value, id: &str) -> &'a Value {
+    run.as_array().unwrap().iter().find(|r| r["id"] == id).unwrap()
+}
+
+fn leaver_with_active_account_fails_until_excluded(b: Backend) {
+    let env = Env::new(b);
+    env.init();
+    let hr = format!(
+        "email,name,employment_type,start_date,end_date,manager_email\nana@acme.example,Ana,employee,2022-01-10,,\nleo@acme.example,Leo,employee,2023-03-01,{},ana@acme.example\n",
+        day(-10)
+    );
+    env.ok(&[
+        "import",
+        "people",
+        env.write_file("hr.csv", hr.as_bytes()).to_str().unwrap(),
+    ]);
+    let users = env.write_file("okta-users.json", okta_users().as_bytes());
+    let factors = env.write_file("okta-factors-ana.json", FACTORS_ANA.as_bytes());
+    let imported = env.json(&[
+        "import",
+        "okta-users",
+        users.to_str().unwrap(),
+        "--with",
+        factors.to_str().unwrap(),
+    ]);
+    assert_eq!(imported["accounts"], 2);
+
+    let run = env.json(&["check", "run"]);
+    let leaver = result(&run, "leaver-accounts-disabled");
+    assert_eq!(leaver["status"], "fail");
+    assert_eq!(leaver["failures"][0]["record"], "okta/leo@acme.example");
+    let reason = leaver["failures"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("leo@acme.example left on") && reason.contains("still active"),
+        "{reason}"
+    );
+    let mfa = result(&run, "mfa-human-accounts");
+    assert_eq!(
+        mfa["failures"][0]["record"], "okta/leo@acme.example",
+        "no active factor for Leo"
+    );
+
+    env.ok(&[
+        "check",
+        "exclude",
+        "leaver-accounts-disabled",
+        "--record",
+        "okta/leo@acme.example",
+        "--reason",
+        "Kept for two weeks to hand over the on-call rota; access limited to PagerDuty",
+        "--owner",
+        "ana@acme.example",
+        "--expires",
+        &day(4),
+    ]);
+    let run = env.json(&["check", "run", "--check", "leaver-accounts-disabled"]);
+    let leaver = result(&run, "leaver-accounts-disabled");
+    assert_eq!(
+        (leaver["status"].as_str(), leaver["excluded"].as_u64()),
+        (Some("pass"), Some(1))
+    );
+    assert_eq!(leaver["exclusions"][0]["record"], "okta/leo@acme.example");
+    assert!(
+        leaver["exclusions"][0]["exclusion_reason"]
+            .as_str()
+            .unwrap()
+            .contains("hand over")
+    );
+    let table = env.ok_stdout(&["check", "exclusions"]);
+    assert!(
+        table.contains("okta/leo@acme.example") && table.contains(&day(4)),
+        "{table}"
+    );
+
+    // Deprovisioned in the next export: the check passes on its own.
+    let users = okta_users().replacen(
+        r#""id": "00u2", "status": "ACTIVE""#,
+        &format!(
+            r#""id": "00u2", "status": "DEPROVISIONED", "statusChanged": "{}T10:00:00.000Z""#,
+            day(-9)
+        ),
+        1,
+    );
+    env.ok(&[
+        "import",
+        "okta-users",
+        env.write_file("okta2.json", users.as_bytes()).to_str().unwrap(),
+        "--with",
+        factors.to_str().unwrap(),
+    ]);
+    let run = env.json(&["check", "run", "--check", "leaver-accounts-disabled"]);
+    assert_eq!(result(&run, "leaver-accounts-disabled")["failed"], 0);
+    env.assert_verified();
+}
+
+fn raw_exports_are_kept_as_evidence_and_wrong_files_change_nothing(b: Backend) {
+    let env = Env::new(b);
+    env.init();
+    let report = format!(
+        "{CRED_HEADER}\n<root_account>,arn:aws:iam::111122223333:root,2020-01-01T00:00:00+00:00,not_supported,{d}T00:00:00+00:00,not_supported,not_supported,false,true,2021-01-01T00:00:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n",
+        d = day(-2)
+    );
+    let f = env.write_file("credential-report.csv", report.as_bytes());
+    let out = env.json(&["import", "aws-credential-report", f.to_str().unwrap()]);
+    assert_eq!(out["system"], "aws:111122223333");
+    assert_eq!(out["sha256"], sha256sum(&f), "the raw export is the evidence");
+    let item = env.json(&["evidence", "show", out["evidence"].as_str().unwrap()]);
+    assert_eq!(
+        item["source"],
+        serde_json::json!({"kind": "import", "ref": "aws-credential-report"})
+    );
+    let run = env.json(&["check", "run"]);
+    assert_eq!(
+        result(&run, "aws-root-mfa")["failures"][0]["reason"],
+        "MFA is not enabled"
+    );
+    assert!(
+        result(&run, "aws-root-no-access-keys")["failures"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("access_key_1")
+    );
+
+    let before = (env.json(&["evidence", "list", "--all"]), env.audit_actions());
+    let grype = env.write_file(
+        "scan.json",
+        br#"{"matches": [], "source": {"target": "x"}, "descriptor": {"name": "grype"}}"#,
+    );
+    env.refused(
+        &["import", "trivy", grype.to_str().unwrap()],
+        &["scan.json: not a Trivy JSON report", "it looks like a Grype report"],
+    );
+    let cut = env.write_file("cut.json", b"{\"SchemaVersion\": 2, \"Results\": [");
+    env.refused(
+        &["import", "trivy", cut.to_str().unwrap()],
+        &["cut.json: not valid JSON"],
+    );
+    let other = env.write_file("people.csv", b"email,name\na@b.io,A\n");
+    env.refused(
+        &["import", "aws-credential-report", other.to_str().unwrap()],
+        &["not an AWS IAM credential report", "missing column(s) user, arn"],
+    );
+    let users = env.write_file("u.json", okta_users().as_bytes());
+    env.refused(
+        &[
+            "import",
+            "okta-users",
+            users.to_str().unwrap(),
+            "--with",
+            users.to_str().unwrap(),
+        ],
+        &["not an Okta factors list"],
+    );
+    env.refused(
+        &["import", "google-workspace-users", users.to_str().unwrap()],
+        &["looks like an Okta users list"],
+    );
+    assert_eq!(
+        (env.json(&["evidence", "list", "--all"]), env.audit_actions()),
+        before,
+        "nothing stored, nothing logged"
+    );
+    env.assert_verified();
+}
+
+fn trivy(created: &str, vulns: &[(&str, &str)]) -> String {
+    let v: Vec<String> = vulns
+        .iter()
+        .map(|(id, sev)| format!(r#"{{"VulnerabilityID": "{id}", "PkgName": "openssl", "InstalledVersion": "3.0.1", "Severity": "{sev}", "Title": "{id} in openssl"}}"#))
+        .collect();
+    format!(
+        r#"{{"SchemaVersion": 2, "CreatedAt": "{created}T06:00:00Z", "ArtifactName": "api:1.4", "Results": [{{"Target": "api:1.4", "Vulnerabilities": [{}]}}]}}"#,
+        v.join(",")
+    )
+}
+
+fn findings_are_tracked_across_scans_against_the_sla(b: Backend) {
+    let env = Env::new(b);
+    env.init();
+    let first = env.write_file(
+        "scan1.json",
+        trivy(
+            &day(-20),
+            &[("CVE-1", "CRITICAL"), ("CVE-2", "CRITICAL"), ("CVE-3", "HIGH")],
+        )
+        .as_bytes(),
+    );
+    let out = env.json(&["import", "trivy", first.to_str().unwrap()]);
+    assert_eq!(out["findings"], serde_json::json!({"new": 3, "seen": 0, "fixed": 0}));
+    let second = env.write_file(
+        "scan2.json",
+        trivy(&day(-16), &[("CVE-2", "CRITICAL"), ("CVE-3", "HIGH")]).as_bytes(),
+    );
+    assert_eq!(
+        env.json(&["import", "trivy", second.to_str().unwrap()])["findings"],
+        serde_json::json!({"new": 0, "seen": 2, "fixed": 1})
+    );
+    let third = env.write_file("scan3.json", trivy(&day(0), &[("CVE-2", "CRITICAL")]).as_bytes());
+    assert_eq!(
+        env.json(&["import", "trivy", third.to_str().unwrap()])["findings"],
+        serde_json::json!({"new": 0, "seen": 1, "fixed": 1})
+    );
+
+    let run = env.json(&["check", "run"]);
+    let critical = result(&run, "findings-critical-sla");
+    // CVE-1 fixed after 4 days (within 7); CVE-2 open for 20 days (past 7).
+    assert_eq!(
+        (critical["passed"].as_u64(), critical["failed"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert!(
+        critical["failures"][0]["record"]
+            .as_str()
+            .unwrap()
+            .starts_with("CVE-2 on api:1.4")
+    );
+    assert!(
+        critical["failures"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("past its 7-day SLA")
+    );
+    let high = result(&run, "findings-high-sla");
+    assert_eq!(high["failed"], 1, "CVE-3 was fixed on day 20, after 14 days");
+    assert_eq!(result(&run, "scans-recent")["status"], "pass");
+    env.assert_verified();
+}

@@ -1,0 +1,122 @@
+//! Importers of the export formats companies already have: each turns a file's bytes into
+//! normalised facts, or says precisely why the file is not what it claims to be. No IO.
+
+mod aws;
+mod identity;
+mod scanners;
+
+pub use evident_core::facts::Imported;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: {reason}")]
+pub struct ImportError {
+    pub file: String,
+    pub reason: String,
+}
+
+pub(crate) fn bad(file: &str, reason: impl Into<String>) -> ImportError {
+    ImportError {
+        file: file.to_string(),
+        reason: reason.into(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kind {
+    pub name: &'static str,
+    pub about: &'static str,
+    /// Controls the raw file is evidence for.
+    pub controls: &'static [&'static str],
+    pub media_type: &'static str,
+}
+
+pub const KINDS: &[Kind] = &[
+    Kind {
+        name: "aws-credential-report",
+        about: "AWS IAM credential report (CSV, `aws iam get-credential-report`)",
+        controls: &["ACC-03", "ACC-11", "ACC-12"],
+        media_type: "text/csv",
+    },
+    Kind {
+        name: "okta-users",
+        about: "Okta Users API list (JSON), with each user's Factors API list given as --with",
+        controls: &["ACC-01", "ACC-02"],
+        media_type: "application/json",
+    },
+    Kind {
+        name: "google-workspace-users",
+        about: "Google Workspace Directory users.list (JSON)",
+        controls: &["ACC-01", "ACC-02"],
+        media_type: "application/json",
+    },
+    Kind {
+        name: "trivy",
+        about: "Trivy JSON report (SchemaVersion 2)",
+        controls: &["VUL-01", "VUL-03"],
+        media_type: "application/json",
+    },
+    Kind {
+        name: "grype",
+        about: "Grype JSON report",
+        controls: &["VUL-01", "VUL-03"],
+        media_type: "application/json",
+    },
+    Kind {
+        name: "prowler",
+        about: "Prowler OCSF JSON (Detection Finding, class 2004)",
+        controls: &["CFG-02", "VUL-03"],
+        media_type: "application/json",
+    },
+];
+
+pub fn kind(name: &str) -> Option<&'static Kind> {
+    KINDS.iter().find(|k| k.name == name)
+}
+
+/// Parses one export. `with` carries companion files (Okta factor lists).
+pub fn import(kind: &Kind, file: &str, bytes: &[u8], with: &[(String, Vec<u8>)]) -> Result<Imported, ImportError> {
+    match kind.name {
+        "aws-credential-report" => aws::credential_report(file, bytes),
+        "okta-users" => identity::okta(file, bytes, with),
+        "google-workspace-users" => identity::google_workspace(file, bytes),
+        "trivy" => scanners::trivy(file, bytes),
+        "grype" => scanners::grype(file, bytes),
+        "prowler" => scanners::prowler(file, bytes),
+        other => Err(bad(file, format!("no importer for '{other}'"))),
+    }
+}
+
+/// RFC 3339 to milliseconds; `None` for the placeholders exports use for "never".
+pub(crate) fn instant(s: &str) -> Option<i64> {
+    let t = s.trim();
+    if t.is_empty() || matches!(t, "N/A" | "no_information" | "not_supported") {
+        return None;
+    }
+    time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|d| (d.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+pub(crate) fn json(file: &str, bytes: &[u8]) -> Result<serde_json::Value, ImportError> {
+    serde_json::from_slice(bytes).map_err(|e| bad(file, format!("not valid JSON ({e}); is the file complete?")))
+}
+
+/// Names the format a JSON document looks like, for "wrong kind of file" messages.
+pub(crate) fn looks_like(v: &serde_json::Value) -> &'static str {
+    let first = v.as_array().and_then(|a| a.first()).unwrap_or(v);
+    if v.get("SchemaVersion").is_some() && v.get("Results").is_some() {
+        "a Trivy report"
+    } else if v.get("matches").is_some() && v.get("descriptor").is_some() {
+        "a Grype report"
+    } else if first.get("class_uid").is_some() {
+        "an OCSF (Prowler) finding list"
+    } else if v.get("kind").and_then(|k| k.as_str()) == Some("admin#directory#users") {
+        "a Google Workspace users list"
+    } else if first.get("factorType").is_some() {
+        "an Okta factors list"
+    } else if first.get("profile").and_then(|p| p.get("login")).is_some() {
+        "an Okta users list"
+    } else {
+        "something else"
+    }
+}

@@ -1,0 +1,121 @@
+//! Normalised records collected from outside systems. Each carries the evidence item (the
+//! raw file, kept in the vault) it came from.
+
+use serde::{Deserialize, Serialize};
+
+/// An identity in one system: a person's login or a machine's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Account {
+    /// e.g. `aws:123456789012`, `okta`, `google-workspace`.
+    pub system: String,
+    /// The system's own id for the account.
+    pub external_id: String,
+    pub username: String,
+    pub email: Option<String>,
+    /// false for service and machine identities.
+    pub human: bool,
+    /// `None` when the source does not say.
+    pub mfa: Option<bool>,
+    pub admin: bool,
+    /// The cloud account's root user.
+    pub root: bool,
+    /// Milliseconds since the epoch.
+    pub created_at: Option<i64>,
+    pub last_activity: Option<i64>,
+    pub disabled_at: Option<i64>,
+    pub active: bool,
+    pub access_keys: Vec<AccessKey>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessKey {
+    pub label: String,
+    pub active: bool,
+    pub last_rotated: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Negligible,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+            Severity::Negligible => "negligible",
+        }
+    }
+
+    /// Scanners name severities differently; this is the common scale. Unknown is negligible.
+    pub fn normalise(raw: &str) -> Severity {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "critical" | "fatal" => Severity::Critical,
+            "high" | "important" => Severity::High,
+            "medium" | "moderate" => Severity::Medium,
+            "low" => Severity::Low,
+            _ => Severity::Negligible,
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        [
+            Severity::Critical,
+            Severity::High,
+            Severity::Medium,
+            Severity::Low,
+            Severity::Negligible,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+}
+
+/// What one import yielded. Accounts replace the previous snapshot of `system`; findings are
+/// one scan of `system` over `scope` (findings of that scope missing from a later scan are fixed).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Imported {
+    pub system: String,
+    pub accounts: Vec<Account>,
+    pub findings: Vec<Finding>,
+    /// For a scan: what it covered (an image, a cloud account), so absence means fixed.
+    pub scope: Option<String>,
+    /// When the source says it observed this (a scan's own timestamp), in ms.
+    pub observed_at: Option<i64>,
+}
+
+/// A vulnerability or misconfiguration as one scan saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// trivy, grype, prowler.
+    pub source: String,
+    /// The scanner's id: a CVE, a check id.
+    pub external_id: String,
+    /// What it was found on: an image and package, a cloud resource.
+    pub resource: String,
+    pub title: String,
+    pub severity: Severity,
+    /// The scanner's own word for the severity.
+    pub severity_raw: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Severity;
+
+    #[test]
+    fn severities_normalise() {
+        assert_eq!(Severity::normalise("CRITICAL"), Severity::Critical);
+        assert_eq!(Severity::normalise("Moderate"), Severity::Medium);
+        assert_eq!(Severity::normalise("Negligible"), Severity::Negligible);
+        assert_eq!(Severity::normalise("UNKNOWN"), Severity::Negligible);
+    }
+}

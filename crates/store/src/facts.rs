@@ -1,0 +1,245 @@
+//! Facts from outside systems: an import keeps the raw file as evidence, then replaces the
+//! system's accounts (a snapshot) or advances its findings (seen, fixed, reopened).
+
+use std::collections::HashSet;
+
+use evident_core::facts::{AccessKey, Account, Finding, Imported, Severity};
+use serde_json::json;
+use sqlx::Row;
+
+use crate::{StoreError, Workspace};
+
+const DELETE_ACCOUNTS: &str = "DELETE FROM accounts WHERE system = $1";
+const INSERT_ACCOUNT: &str = "INSERT INTO accounts (id, system, external_id, username, email, human, mfa, admin, root, \
+     created_at, last_activity, disabled_at, active, access_keys, evidence_id, imported_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
+const SELECT_ACCOUNTS: &str = "SELECT system, external_id, username, email, human, mfa, admin, root, created_at, \
+     last_activity, disabled_at, active, access_keys FROM accounts ORDER BY system, username";
+const SELECT_SCOPE_FINDINGS: &str =
+    "SELECT id, external_id, resource, fixed_at FROM findings WHERE source = $1 AND scope = $2";
+const INSERT_FINDING: &str = "INSERT INTO findings (id, source, scope, external_id, resource, title, severity, \
+     severity_raw, first_seen, last_seen, fixed_at, first_evidence_id, evidence_id) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, NULL, $10, $10)";
+const SEEN_FINDING: &str = "UPDATE findings SET last_seen = $1, evidence_id = $2, fixed_at = NULL, severity = $3, \
+     severity_raw = $4, title = $5 WHERE id = $6";
+const FIX_FINDING: &str = "UPDATE findings SET fixed_at = $1, evidence_id = $2 WHERE id = $3";
+const SELECT_FINDINGS: &str = "SELECT source, scope, external_id, resource, title, severity, severity_raw, first_seen, \
+     fixed_at FROM findings ORDER BY first_seen, external_id";
+const INSERT_SCAN: &str =
+    "INSERT INTO scans (id, source, scope, observed_at, findings, evidence_id) VALUES ($1, $2, $3, $4, $5, $6)";
+const SELECT_LAST_SCANS: &str = "SELECT source, scope, MAX(observed_at) AS last FROM scans GROUP BY source, scope";
+
+#[derive(Debug, Clone, Default, serde::Serialize, PartialEq, Eq)]
+pub struct FactsSummary {
+    pub accounts: usize,
+    pub findings_new: usize,
+    pub findings_seen: usize,
+    pub findings_fixed: usize,
+}
+
+/// A finding with its life across scans.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingRecord {
+    pub finding: Finding,
+    pub scope: String,
+    pub first_seen: i64,
+    pub fixed_at: Option<i64>,
+}
+
+fn flag(b: bool) -> i64 {
+    i64::from(b)
+}
+
+impl Workspace {
+    /// Applies what one import yielded; `evidence_id` is the raw file already in the vault.
+    pub async fn apply_facts(
+        &self,
+        kind: &str,
+        imported: &Imported,
+        evidence_id: &str,
+        observed_at: i64,
+    ) -> Result<FactsSummary, StoreError> {
+        let mut summary = FactsSummary::default();
+        let mut tx = self.begin_write().await?;
+        // An identity export is the whole list: it replaces what the system had.
+        if imported.scope.is_none() {
+            sqlx::query(DELETE_ACCOUNTS)
+                .bind(&imported.system)
+                .execute(&mut *tx)
+                .await?;
+            for a in &imported.accounts {
+                let keys = serde_json::to_string(&a.access_keys).expect("serialises");
+                sqlx::query(INSERT_ACCOUNT)
+                    .bind(ulid::Ulid::new().to_string())
+                    .bind(&a.system)
+                    .bind(&a.external_id)
+                    .bind(&a.username)
+                    .bind(&a.email)
+                    .bind(flag(a.human))
+                    .bind(a.mfa.map(flag))
+                    .bind(flag(a.admin))
+                    .bind(flag(a.root))
+                    .bind(a.created_at)
+                    .bind(a.last_activity)
+                    .bind(a.disabled_at)
+                    .bind(flag(a.active))
+                    .bind(keys)
+                    .bind(evidence_id)
+                    .bind(observed_at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            summary.accounts = imported.accounts.len();
+        }
+        if let Some(scope) = &imported.scope {
+            let existing: Vec<(String, String, String, Option<i64>)> = sqlx::query(SELECT_SCOPE_FINDINGS)
+                .bind(&imported.system)
+                .bind(scope)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get("id")?,
+                        r.try_get("external_id")?,
+                        r.try_get("resource")?,
+                        r.try_get("fixed_at")?,
+                    ))
+                })
+                .collect::<Result<_, StoreError>>()?;
+            let mut seen = HashSet::new();
+            for f in &imported.findings {
+                let key = (f.external_id.clone(), f.resource.clone());
+                if !seen.insert(key.clone()) {
+                    continue;
+                }
+                match existing.iter().find(|(_, id, res, _)| *id == key.0 && *res == key.1) {
+                    Some((row, ..)) => {
+                        sqlx::query(SEEN_FINDING)
+                            .bind(observed_at)
+                            .bind(evidence_id)
+                            .bind(f.severity.as_str())
+                            .bind(&f.severity_raw)
+                            .bind(&f.title)
+                            .bind(row)
+                            .execute(&mut *tx)
+                            .await?;
+                        summary.findings_seen += 1;
+                    }
+                    None => {
+                        sqlx::query(INSERT_FINDING)
+                            .bind(ulid::Ulid::new().to_string())
+                            .bind(&imported.system)
+                            .bind(scope)
+                            .bind(&f.external_id)
+                            .bind(&f.resource)
+                            .bind(&f.title)
+                            .bind(f.severity.as_str())
+                            .bind(&f.severity_raw)
+                            .bind(observed_at)
+                            .bind(evidence_id)
+                            .execute(&mut *tx)
+                            .await?;
+                        summary.findings_new += 1;
+                    }
+                }
+            }
+            for (row, id, res, fixed) in &existing {
+                if fixed.is_none() && !seen.contains(&(id.clone(), res.clone())) {
+                    sqlx::query(FIX_FINDING)
+                        .bind(observed_at)
+                        .bind(evidence_id)
+                        .bind(row)
+                        .execute(&mut *tx)
+                        .await?;
+                    summary.findings_fixed += 1;
+                }
+            }
+            sqlx::query(INSERT_SCAN)
+                .bind(ulid::Ulid::new().to_string())
+                .bind(&imported.system)
+                .bind(scope)
+                .bind(observed_at)
+                .bind(imported.findings.len() as i64)
+                .bind(evidence_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let payload = json!({
+            "kind": kind,
+            "system": imported.system,
+            "scope": imported.scope,
+            "evidence": evidence_id,
+            "observed_at": observed_at,
+            "summary": summary,
+        });
+        self.log(&mut tx, "facts.import", &format!("system:{}", imported.system), payload)
+            .await?;
+        tx.commit().await?;
+        self.checkpoint().await?;
+        Ok(summary)
+    }
+
+    pub async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        sqlx::query(SELECT_ACCOUNTS)
+            .fetch_all(&self.db.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                let keys: String = r.try_get("access_keys")?;
+                let b = |c: &str| -> Result<bool, StoreError> { Ok(r.try_get::<i64, _>(c)? != 0) };
+                Ok(Account {
+                    system: r.try_get("system")?,
+                    external_id: r.try_get("external_id")?,
+                    username: r.try_get("username")?,
+                    email: r.try_get("email")?,
+                    human: b("human")?,
+                    mfa: r.try_get::<Option<i64>, _>("mfa")?.map(|m| m != 0),
+                    admin: b("admin")?,
+                    root: b("root")?,
+                    created_at: r.try_get("created_at")?,
+                    last_activity: r.try_get("last_activity")?,
+                    disabled_at: r.try_get("disabled_at")?,
+                    active: b("active")?,
+                    access_keys: serde_json::from_str::<Vec<AccessKey>>(&keys)
+                        .map_err(|e| StoreError::Config(format!("stored access keys: {e}")))?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn findings(&self) -> Result<Vec<FindingRecord>, StoreError> {
+        sqlx::query(SELECT_FINDINGS)
+            .fetch_all(&self.db.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                let sev: String = r.try_get("severity")?;
+                Ok(FindingRecord {
+                    finding: Finding {
+                        source: r.try_get("source")?,
+                        external_id: r.try_get("external_id")?,
+                        resource: r.try_get("resource")?,
+                        title: r.try_get("title")?,
+                        severity: Severity::parse(&sev)
+                            .ok_or_else(|| StoreError::Config(format!("stored severity '{sev}'")))?,
+                        severity_raw: r.try_get("severity_raw")?,
+                    },
+                    scope: r.try_get("scope")?,
+                    first_seen: r.try_get("first_seen")?,
+                    fixed_at: r.try_get("fixed_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// (source, scope, last scan in ms)
+    pub async fn last_scans(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        sqlx::query(SELECT_LAST_SCANS)
+            .fetch_all(&self.db.pool)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("source")?, r.try_get("scope")?, r.try_get("last")?)))
+            .collect()
+    }
+}
