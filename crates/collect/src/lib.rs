@@ -2,6 +2,7 @@
 //! normalised facts, or says precisely why the file is not what it claims to be. No IO.
 
 mod aws;
+mod github;
 mod identity;
 mod scanners;
 
@@ -67,6 +68,24 @@ pub const KINDS: &[Kind] = &[
         controls: &["CFG-02", "VUL-03"],
         media_type: "application/json",
     },
+    Kind {
+        name: "github-branch-protection",
+        about: "GitHub branch protection (JSON, one response or an array of them)",
+        controls: &["CHG-02"],
+        media_type: "application/json",
+    },
+    Kind {
+        name: "github-rulesets",
+        about: "GitHub repository rulesets (JSON, one or an array)",
+        controls: &["CHG-02"],
+        media_type: "application/json",
+    },
+    Kind {
+        name: "github-pull-requests",
+        about: "GitHub closed pull requests (JSON list), each one's reviews list given as --with",
+        controls: &["CHG-01"],
+        media_type: "application/json",
+    },
 ];
 
 pub fn kind(name: &str) -> Option<&'static Kind> {
@@ -79,6 +98,9 @@ pub fn import(kind: &Kind, file: &str, bytes: &[u8], with: &[(String, Vec<u8>)])
         "aws-credential-report" => aws::credential_report(file, bytes),
         "okta-users" => identity::okta(file, bytes, with),
         "google-workspace-users" => identity::google_workspace(file, bytes),
+        "github-branch-protection" => github::branch_protection(file, bytes),
+        "github-rulesets" => github::rulesets(file, bytes),
+        "github-pull-requests" => github::pull_requests(file, bytes, with),
         "trivy" => scanners::trivy(file, bytes),
         "grype" => scanners::grype(file, bytes),
         "prowler" => scanners::prowler(file, bytes),

@@ -48,6 +48,8 @@ pub(crate) fn trivy(file: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
     }
     let observed_at = v.get("CreatedAt").and_then(Value::as_str).and_then(crate::instant);
     Ok(Imported {
+        protections: Vec::new(),
+        changes: Vec::new(),
         observed_at,
         system: "trivy".into(),
         accounts: Vec::new(),
@@ -96,6 +98,8 @@ pub(crate) fn grype(file: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
         .and_then(Value::as_str)
         .and_then(crate::instant);
     Ok(Imported {
+        protections: Vec::new(),
+        changes: Vec::new(),
         observed_at,
         system: "grype".into(),
         accounts: Vec::new(),
@@ -147,6 +151,8 @@ pub(crate) fn prowler(file: &str, bytes: &[u8]) -> Result<Imported, ImportError>
         .filter_map(|i| i.get("time_dt").and_then(Value::as_str).and_then(crate::instant))
         .max();
     Ok(Imported {
+        protections: Vec::new(),
+        changes: Vec::new(),
         observed_at,
         system: "prowler".into(),
         accounts: Vec::new(),

@@ -79,6 +79,36 @@ impl Severity {
     }
 }
 
+/// How a repository's branch is protected, as one source (branch protection or a ruleset)
+/// states it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Protection {
+    /// `owner/repo`.
+    pub repository: String,
+    /// A branch name, or `~DEFAULT_BRANCH` for a ruleset aimed at the default branch.
+    pub branch: String,
+    /// `branch-protection` or `ruleset:<id>`.
+    pub source: String,
+    pub required_approvals: i64,
+    pub dismiss_stale_reviews: bool,
+    pub code_owner_reviews: bool,
+    pub status_checks: Vec<String>,
+    pub enforce_admins: bool,
+    pub allows_force_pushes: bool,
+}
+
+/// A merged change (pull request).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub repository: String,
+    pub number: i64,
+    pub title: String,
+    pub author: String,
+    pub merged_at: i64,
+    /// Logins whose latest review approved, excluding the author.
+    pub approvers: Vec<String>,
+}
+
 /// What one import yielded. Accounts replace the previous snapshot of `system`; findings are
 /// one scan of `system` over `scope` (findings of that scope missing from a later scan are fixed).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -90,6 +120,8 @@ pub struct Imported {
     pub scope: Option<String>,
     /// When the source says it observed this (a scan's own timestamp), in ms.
     pub observed_at: Option<i64>,
+    pub protections: Vec<Protection>,
+    pub changes: Vec<Change>,
 }
 
 /// A vulnerability or misconfiguration as one scan saw it.

@@ -158,6 +158,8 @@ impl Workspace {
                 })
                 .collect(),
             scans: self.last_scans().await?,
+            protections: self.protections().await?,
+            changes: self.changes().await?,
         })
     }
 

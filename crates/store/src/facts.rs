@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use evident_core::facts::{AccessKey, Account, Finding, Imported, Severity};
+use evident_core::facts::{AccessKey, Account, Change, Finding, Imported, Protection, Severity};
 use serde_json::json;
 use sqlx::Row;
 
@@ -27,11 +27,23 @@ const SELECT_FINDINGS: &str = "SELECT source, scope, external_id, resource, titl
      fixed_at FROM findings ORDER BY first_seen, external_id";
 const INSERT_SCAN: &str =
     "INSERT INTO scans (id, source, scope, observed_at, findings, evidence_id) VALUES ($1, $2, $3, $4, $5, $6)";
+const DELETE_PROTECTION: &str = "DELETE FROM protections WHERE repository = $1 AND branch = $2 AND source = $3";
+const INSERT_PROTECTION: &str = "INSERT INTO protections (id, repository, branch, source, required_approvals, \
+     dismiss_stale_reviews, code_owner_reviews, status_checks, enforce_admins, allows_force_pushes, evidence_id, imported_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+const SELECT_PROTECTIONS: &str = "SELECT repository, branch, source, required_approvals, dismiss_stale_reviews, \
+     code_owner_reviews, status_checks, enforce_admins, allows_force_pushes FROM protections ORDER BY repository, branch, source";
+const DELETE_CHANGE: &str = "DELETE FROM changes WHERE repository = $1 AND number = $2";
+const INSERT_CHANGE: &str = "INSERT INTO changes (id, repository, number, title, author, merged_at, approvers, evidence_id) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+const SELECT_CHANGES: &str = "SELECT repository, number, title, author, merged_at, approvers FROM changes ORDER BY merged_at, repository, number";
 const SELECT_LAST_SCANS: &str = "SELECT source, scope, MAX(observed_at) AS last FROM scans GROUP BY source, scope";
 
 #[derive(Debug, Clone, Default, serde::Serialize, PartialEq, Eq)]
 pub struct FactsSummary {
     pub accounts: usize,
+    pub protections: usize,
+    pub changes: usize,
     pub findings_new: usize,
     pub findings_seen: usize,
     pub findings_fixed: usize,
@@ -62,7 +74,7 @@ impl Workspace {
         let mut summary = FactsSummary::default();
         let mut tx = self.begin_write().await?;
         // An identity export is the whole list: it replaces what the system had.
-        if imported.scope.is_none() {
+        if imported.scope.is_none() && imported.protections.is_empty() && imported.changes.is_empty() {
             sqlx::query(DELETE_ACCOUNTS)
                 .bind(&imported.system)
                 .execute(&mut *tx)
@@ -165,6 +177,50 @@ impl Workspace {
                 .execute(&mut *tx)
                 .await?;
         }
+        // Protections and changes are keyed: a newer export of the same one replaces it.
+        for p in &imported.protections {
+            sqlx::query(DELETE_PROTECTION)
+                .bind(&p.repository)
+                .bind(&p.branch)
+                .bind(&p.source)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(INSERT_PROTECTION)
+                .bind(ulid::Ulid::new().to_string())
+                .bind(&p.repository)
+                .bind(&p.branch)
+                .bind(&p.source)
+                .bind(p.required_approvals)
+                .bind(flag(p.dismiss_stale_reviews))
+                .bind(flag(p.code_owner_reviews))
+                .bind(serde_json::to_string(&p.status_checks).expect("serialises"))
+                .bind(flag(p.enforce_admins))
+                .bind(flag(p.allows_force_pushes))
+                .bind(evidence_id)
+                .bind(observed_at)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for c in &imported.changes {
+            sqlx::query(DELETE_CHANGE)
+                .bind(&c.repository)
+                .bind(c.number)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(INSERT_CHANGE)
+                .bind(ulid::Ulid::new().to_string())
+                .bind(&c.repository)
+                .bind(c.number)
+                .bind(&c.title)
+                .bind(&c.author)
+                .bind(c.merged_at)
+                .bind(serde_json::to_string(&c.approvers).expect("serialises"))
+                .bind(evidence_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        summary.protections = imported.protections.len();
+        summary.changes = imported.changes.len();
         let payload = json!({
             "kind": kind,
             "system": imported.system,
@@ -228,6 +284,50 @@ impl Workspace {
                     scope: r.try_get("scope")?,
                     first_seen: r.try_get("first_seen")?,
                     fixed_at: r.try_get("fixed_at")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn protections(&self) -> Result<Vec<Protection>, StoreError> {
+        sqlx::query(SELECT_PROTECTIONS)
+            .fetch_all(&self.db.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                let b = |c: &str| -> Result<bool, StoreError> { Ok(r.try_get::<i64, _>(c)? != 0) };
+                let checks: String = r.try_get("status_checks")?;
+                Ok(Protection {
+                    repository: r.try_get("repository")?,
+                    branch: r.try_get("branch")?,
+                    source: r.try_get("source")?,
+                    required_approvals: r.try_get("required_approvals")?,
+                    dismiss_stale_reviews: b("dismiss_stale_reviews")?,
+                    code_owner_reviews: b("code_owner_reviews")?,
+                    status_checks: serde_json::from_str(&checks)
+                        .map_err(|e| StoreError::Config(format!("stored checks: {e}")))?,
+                    enforce_admins: b("enforce_admins")?,
+                    allows_force_pushes: b("allows_force_pushes")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn changes(&self) -> Result<Vec<Change>, StoreError> {
+        sqlx::query(SELECT_CHANGES)
+            .fetch_all(&self.db.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                let approvers: String = r.try_get("approvers")?;
+                Ok(Change {
+                    repository: r.try_get("repository")?,
+                    number: r.try_get("number")?,
+                    title: r.try_get("title")?,
+                    author: r.try_get("author")?,
+                    merged_at: r.try_get("merged_at")?,
+                    approvers: serde_json::from_str(&approvers)
+                        .map_err(|e| StoreError::Config(format!("stored approvers: {e}")))?,
                 })
             })
             .collect()

@@ -25,7 +25,7 @@ pub async fn import(
     for w in with {
         companions.push((w.display().to_string(), read(w)?));
     }
-    if !with.is_empty() && kind.name != "okta-users" {
+    if !with.is_empty() && !matches!(kind.name, "okta-users" | "github-pull-requests") {
         return Err(usage(format!("--with: {} takes no companion files", kind.name)));
     }
     // Parse fully before anything is stored: a wrong or broken file changes nothing.
@@ -75,6 +75,8 @@ pub async fn import(
             "evidence": evidence.id,
             "sha256": evidence.sha256,
             "accounts": summary.accounts,
+            "protections": summary.protections,
+            "changes": summary.changes,
             "findings": {"new": summary.findings_new, "seen": summary.findings_seen, "fixed": summary.findings_fixed},
         })),
         Format::Table => {
@@ -82,7 +84,12 @@ pub async fn import(
                 "{name}: {} from {} (kept as evidence {})",
                 kind.name, imported.system, evidence.id
             );
-            if imported.scope.is_some() {
+            if !imported.protections.is_empty() || !imported.changes.is_empty() {
+                println!(
+                    "  branch protections: {}, merged changes: {}",
+                    summary.protections, summary.changes
+                );
+            } else if imported.scope.is_some() {
                 println!(
                     "  findings: {} new, {} seen again, {} fixed since the last scan",
                     summary.findings_new, summary.findings_seen, summary.findings_fixed

@@ -9,6 +9,7 @@ on_both_databases!(
     leaver_with_active_account_fails_until_excluded,
     raw_exports_are_kept_as_evidence_and_wrong_files_change_nothing,
     findings_are_tracked_across_scans_against_the_sla,
+    code_review_from_github_exports,
 );
 
 const CRED_HEADER: &str = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated";
@@ -254,5 +255,74 @@ fn findings_are_tracked_across_scans_against_the_sla(b: Backend) {
     let high = result(&run, "findings-high-sla");
     assert_eq!(high["failed"], 1, "CVE-3 was fixed on day 20, after 14 days");
     assert_eq!(result(&run, "scans-recent")["status"], "pass");
+    env.assert_verified();
+}
+
+fn code_review_from_github_exports(b: Backend) {
+    let env = Env::new(b);
+    env.init();
+    let bp = env.write_file(
+        "protection.json",
+        br#"{"url": "https://api.github.com/repos/acme/api/branches/main/protection",
+             "required_pull_request_reviews": {"required_approving_review_count": 1},
+             "enforce_admins": {"enabled": true}, "allow_force_pushes": {"enabled": false}}"#,
+    );
+    env.ok(&["import", "github-branch-protection", bp.to_str().unwrap()]);
+    let rs = env.write_file(
+        "rulesets.json",
+        br#"[{"id": 9, "target": "branch", "enforcement": "active", "source": "acme/web",
+              "conditions": {"ref_name": {"include": ["~DEFAULT_BRANCH"]}}, "rules": [{"type": "deletion"}]}]"#,
+    );
+    env.ok(&["import", "github-rulesets", rs.to_str().unwrap()]);
+    let pulls = env.write_file(
+        "pulls.json",
+        format!(
+            r#"[{{"number": 5, "title": "Rotate keys", "user": {{"login": "ana"}}, "merged_at": "{d}T10:00:00Z", "base": {{"repo": {{"full_name": "acme/api"}}}}}},
+               {{"number": 6, "title": "Hotfix", "user": {{"login": "ben"}}, "merged_at": "{d}T11:00:00Z", "base": {{"repo": {{"full_name": "acme/api"}}}}}}]"#,
+            d = day(-1)
+        )
+        .as_bytes(),
+    );
+    let r5 = env.write_file("r5.json", br#"[{"user": {"login": "cy"}, "state": "APPROVED", "submitted_at": "2026-01-01T00:00:00Z", "pull_request_url": "https://api.github.com/repos/acme/api/pulls/5"}]"#);
+    let r6 = env.write_file("r6.json", br#"[{"user": {"login": "ben"}, "state": "APPROVED", "submitted_at": "2026-01-01T00:00:00Z", "pull_request_url": "https://api.github.com/repos/acme/api/pulls/6"}]"#);
+    let out = env.json(&[
+        "import",
+        "github-pull-requests",
+        pulls.to_str().unwrap(),
+        "--with",
+        r5.to_str().unwrap(),
+        "--with",
+        r6.to_str().unwrap(),
+    ]);
+    assert_eq!(out["changes"], 2);
+
+    let run = env.json(&["check", "run"]);
+    let reviews = result(&run, "default-branch-requires-review");
+    assert_eq!(
+        (reviews["passed"].as_u64(), reviews["failed"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(reviews["failures"][0]["record"], "acme/web");
+    let approved = result(&run, "changes-independently-approved");
+    assert_eq!(approved["failures"][0]["record"], "acme/api#6");
+    assert!(
+        approved["failures"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("other than its author ben")
+    );
+    assert_eq!(
+        result(&run, "force-pushes-blocked")["failed"],
+        1,
+        "the web ruleset does not block force pushes"
+    );
+    env.refused(
+        &["import", "github-branch-protection", rs.to_str().unwrap()],
+        &["not a GitHub branch protection response"],
+    );
+    env.refused(
+        &["import", "trivy", bp.to_str().unwrap(), "--with", r5.to_str().unwrap()],
+        &["--with", "takes no companion files"],
+    );
     env.assert_verified();
 }

@@ -808,6 +808,92 @@ fn scans_recent(ctx: &Ctx) -> Vec<Outcome> {
         .collect()
 }
 
+/// Protections that apply to a repository's default branch.
+fn default_branch_protections<'a>(ctx: &'a Ctx, repo: &str) -> Vec<&'a crate::facts::Protection> {
+    ctx.facts
+        .protections
+        .iter()
+        .filter(|p| {
+            p.repository == repo && matches!(p.branch.as_str(), "~DEFAULT_BRANCH" | "main" | "master" | "trunk")
+        })
+        .collect()
+}
+
+fn repositories(ctx: &Ctx) -> Vec<String> {
+    let mut repos: Vec<String> = ctx.facts.protections.iter().map(|p| p.repository.clone()).collect();
+    repos.extend(ctx.facts.changes.iter().map(|c| c.repository.clone()));
+    repos.sort();
+    repos.dedup();
+    repos
+}
+
+fn default_branch_reviews(ctx: &Ctx) -> Vec<Outcome> {
+    let needed = ctx.param("required_approvals", 1).max(1);
+    repositories(ctx)
+        .into_iter()
+        .map(|repo| {
+            let best = default_branch_protections(ctx, &repo)
+                .into_iter()
+                .max_by_key(|p| p.required_approvals);
+            match best {
+                Some(p) if p.required_approvals >= needed => Outcome::pass(
+                    &repo,
+                    format!(
+                        "{} requires {} approval(s) ({})",
+                        p.branch, p.required_approvals, p.source
+                    ),
+                ),
+                Some(p) => Outcome::fail(
+                    &repo,
+                    format!(
+                        "{} requires {} approval(s); the policy asks for {needed}",
+                        p.branch, p.required_approvals
+                    ),
+                ),
+                None => Outcome::fail(&repo, "no branch protection or ruleset on the default branch"),
+            }
+        })
+        .collect()
+}
+
+fn force_pushes_blocked(ctx: &Ctx) -> Vec<Outcome> {
+    repositories(ctx)
+        .into_iter()
+        .filter_map(|repo| {
+            let ps = default_branch_protections(ctx, &repo);
+            if ps.is_empty() {
+                return None;
+            }
+            Some(match ps.iter().find(|p| !p.allows_force_pushes) {
+                Some(p) => Outcome::pass(&repo, format!("force pushes blocked ({})", p.source)),
+                None => Outcome::fail(&repo, "force pushes to the default branch are allowed"),
+            })
+        })
+        .collect()
+}
+
+fn changes_approved(ctx: &Ctx) -> Vec<Outcome> {
+    ctx.facts
+        .changes
+        .iter()
+        .map(|c| {
+            let record = format!("{}#{}", c.repository, c.number);
+            if c.approvers.is_empty() {
+                Outcome::fail(
+                    record,
+                    format!(
+                        "merged {} without an approval from someone other than its author {}",
+                        ms_date(c.merged_at),
+                        c.author
+                    ),
+                )
+            } else {
+                Outcome::pass(record, format!("approved by {}", c.approvers.join(", ")))
+            }
+        })
+        .collect()
+}
+
 macro_rules! check {
     ($id:literal, $title:literal, $reads:literal, [$($c:literal),*], $f:ident) => {
         CheckDef { id: $id, title: $title, reads: $reads, controls: &[$($c),*], evaluate: $f }
@@ -1101,6 +1187,27 @@ pub static BUILTIN: &[CheckDef] = &[
         "findings",
         ["VUL-01", "CFG-02"],
         scans_recent
+    ),
+    check!(
+        "default-branch-requires-review",
+        "Default branches require review before merge",
+        "repositories",
+        ["CHG-02"],
+        default_branch_reviews
+    ),
+    check!(
+        "force-pushes-blocked",
+        "Force pushes to default branches are blocked",
+        "repositories",
+        ["CHG-02"],
+        force_pushes_blocked
+    ),
+    check!(
+        "changes-independently-approved",
+        "Every merged change was approved by someone other than its author",
+        "changes",
+        ["CHG-01"],
+        changes_approved
     ),
 ];
 

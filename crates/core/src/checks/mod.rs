@@ -35,6 +35,8 @@ pub struct Facts {
     pub findings: Vec<FindingFact>,
     /// (source, scope, last scan in ms)
     pub scans: Vec<(String, String, i64)>,
+    pub protections: Vec<crate::facts::Protection>,
+    pub changes: Vec<crate::facts::Change>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
