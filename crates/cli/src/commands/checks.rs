@@ -1,5 +1,6 @@
 use std::path::Path;
 
+use evident_core::checks::rules::Rule;
 use evident_core::checks::{self, BUILTIN, CheckResult, CheckStatus, Exclusion};
 use evident_core::{format_date, parse_date, parse_email};
 use serde_json::json;
@@ -9,8 +10,68 @@ use crate::args::CheckCommand;
 use crate::error::{CliError, usage};
 use crate::output::{self, Format, Table};
 
-fn check_id(id: &str) -> Result<&'static checks::CheckDef, CliError> {
-    checks::by_id(id).ok_or_else(|| usage(format!("unknown check '{id}' (see `evident check list`)")))
+/// A built-in check or one of the workspace's rules.
+enum AnyCheck<'a> {
+    Builtin(&'static checks::CheckDef),
+    Rule(&'a Rule),
+}
+
+impl AnyCheck<'_> {
+    fn id(&self) -> &str {
+        match self {
+            AnyCheck::Builtin(c) => c.id,
+            AnyCheck::Rule(r) => &r.id,
+        }
+    }
+    fn run(&self, facts: &checks::Facts, ex: &[Exclusion], now: time::OffsetDateTime) -> CheckResult {
+        match self {
+            AnyCheck::Builtin(c) => checks::run(c, facts, ex, now),
+            AnyCheck::Rule(r) => checks::run_rule(r, facts, ex, now),
+        }
+    }
+}
+
+/// The workspace's custom rules (`checks/*.yaml`, `*.yml`, `*.json`), checked strictly.
+fn load_rules(dir: &Path) -> Result<Vec<Rule>, CliError> {
+    let folder = dir.join("checks");
+    let Ok(entries) = std::fs::read_dir(&folder) else {
+        return Ok(Vec::new());
+    };
+    let mut files: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml" || x == "json"))
+        .collect();
+    files.sort();
+    let builtin: Vec<&str> = BUILTIN.iter().map(|c| c.id).collect();
+    let controls: Vec<String> = evident_catalog::Catalog::builtin()
+        .library
+        .controls
+        .iter()
+        .map(|c| c.id.clone())
+        .collect();
+    let mut rules: Vec<Rule> = Vec::new();
+    for f in files {
+        let name = f.display().to_string();
+        let text = std::fs::read_to_string(&f).map_err(|e| usage(format!("{name}: {e}")))?;
+        for r in checks::rules::parse(&name, &text, &builtin, &controls).map_err(usage)? {
+            if rules.iter().any(|x| x.id == r.id) {
+                return Err(usage(format!("{name}: rule '{}' is defined twice", r.id)));
+            }
+            rules.push(r);
+        }
+    }
+    Ok(rules)
+}
+
+fn find<'a>(id: &str, rules: &'a [Rule]) -> Result<AnyCheck<'a>, CliError> {
+    if let Some(c) = checks::by_id(id) {
+        return Ok(AnyCheck::Builtin(c));
+    }
+    rules
+        .iter()
+        .find(|r| r.id == id)
+        .map(AnyCheck::Rule)
+        .ok_or_else(|| usage(format!("unknown check '{id}' (see `evident check list`)")))
 }
 
 fn day_ms(d: time::Date) -> i64 {
@@ -18,38 +79,60 @@ fn day_ms(d: time::Date) -> i64 {
 }
 
 pub async fn run(dir: &Path, command: CheckCommand, format: Format) -> Result<(), CliError> {
+    let rules = if evident_store::Workspace::config_path(dir).is_file() {
+        load_rules(dir)?
+    } else {
+        Vec::new()
+    };
     match command {
         CheckCommand::List => {
-            let rows: Vec<_> = BUILTIN
+            let mut rows: Vec<_> = BUILTIN
                 .iter()
-                .map(|c| json!({"id": c.id, "title": c.title, "reads": c.reads, "controls": c.controls}))
+                .map(|c| json!({"id": c.id, "title": c.title, "reads": c.reads, "controls": c.controls, "source": "built-in"}))
                 .collect();
+            rows.extend(rules.iter().map(|r| json!({"id": r.id, "title": r.title, "reads": r.reads, "controls": r.controls, "source": "workspace"})));
             match format {
                 Format::Json => output::json(&rows),
                 Format::Table => {
                     let mut t = Table::new(&["ID", "TITLE", "READS", "CONTROLS"]);
-                    for c in BUILTIN {
-                        t.row(vec![c.id.into(), c.title.into(), c.reads.into(), c.controls.join(",")]);
+                    for r in &rows {
+                        let controls: Vec<&str> = r["controls"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|c| c.as_str())
+                            .collect();
+                        t.row(vec![
+                            r["id"].as_str().unwrap_or("").into(),
+                            r["title"].as_str().unwrap_or("").into(),
+                            r["reads"].as_str().unwrap_or("").into(),
+                            controls.join(","),
+                        ]);
                     }
                     t.print()?;
-                    println!("\n{} checks", BUILTIN.len());
+                    println!(
+                        "\n{} checks ({} from the workspace's checks/ folder)",
+                        rows.len(),
+                        rules.len()
+                    );
                     Ok(())
                 }
             }
         }
         CheckCommand::Run { check } => {
-            let chosen: Vec<&checks::CheckDef> = match &check {
-                Some(id) => vec![check_id(id)?],
-                None => BUILTIN.iter().collect(),
+            let chosen: Vec<AnyCheck> = match &check {
+                Some(id) => vec![find(id, &rules)?],
+                None => BUILTIN
+                    .iter()
+                    .map(AnyCheck::Builtin)
+                    .chain(rules.iter().map(AnyCheck::Rule))
+                    .collect(),
             };
             let ws = open(dir).await?;
             let facts = ws.facts().await?;
             let exclusions = ws.exclusions().await?;
             let now = time::OffsetDateTime::now_utc();
-            let results: Vec<CheckResult> = chosen
-                .iter()
-                .map(|c| checks::run(c, &facts, &exclusions, now))
-                .collect();
+            let results: Vec<CheckResult> = chosen.iter().map(|c| c.run(&facts, &exclusions, now)).collect();
             let run_id = ws.save_run(&results).await?;
             match format {
                 Format::Json => output::json(&results),
@@ -82,7 +165,7 @@ pub async fn run(dir: &Path, command: CheckCommand, format: Format) -> Result<()
             }
         }
         CheckCommand::History { id, from, to } => {
-            let c = check_id(&id)?;
+            let c = find(&id, &rules)?;
             let from_d = parse_date(&from).map_err(|e| usage(format!("--from: {e}")))?;
             let to_d = parse_date(&to).map_err(|e| usage(format!("--to: {e}")))?;
             if to_d < from_d {
@@ -90,7 +173,7 @@ pub async fn run(dir: &Path, command: CheckCommand, format: Format) -> Result<()
             }
             let ws = open(dir).await?;
             let runs = ws
-                .check_history(c.id, day_ms(from_d), day_ms(to_d) + 86_400_000)
+                .check_history(c.id(), day_ms(from_d), day_ms(to_d) + 86_400_000)
                 .await?;
             match format {
                 Format::Json => output::json(
@@ -126,7 +209,7 @@ pub async fn run(dir: &Path, command: CheckCommand, format: Format) -> Result<()
             owner,
             expires,
         } => {
-            let c = check_id(&id)?;
+            let check = find(&id, &rules)?.id().to_string();
             let reason = required_text("--reason", &reason)?;
             let record = required_text("--record", &record)?;
             let owner = parse_email(&owner).map_err(|e| usage(format!("--owner: {e}")))?;
@@ -136,7 +219,7 @@ pub async fn run(dir: &Path, command: CheckCommand, format: Format) -> Result<()
             }
             let ws = open(dir).await?;
             let e = Exclusion {
-                check: c.id.to_string(),
+                check,
                 record,
                 reason,
                 owner,

@@ -8,7 +8,8 @@ use super::common::*;
 on_both_databases!(
     checks_fail_by_record_and_exclusions_show,
     check_history_replays_runs,
-    checks_read_policy_parameters
+    checks_read_policy_parameters,
+    custom_rules_from_the_workspace
 );
 
 fn result<'a>(run: &'a Value, id: &str) -> &'a Value {
@@ -273,4 +274,91 @@ fn checks_read_policy_parameters(b: Backend) {
             .contains("more than 2 months ago"),
         "{r}"
     );
+}
+
+fn custom_rules_from_the_workspace(b: Backend) {
+    let env = setup(b);
+    env.ok(&[
+        "vendors",
+        "add",
+        "--name",
+        "AWS",
+        "--tier",
+        "critical",
+        "--owner",
+        "sam@acme.example",
+        "--data-categories",
+        "customer data",
+    ]);
+    env.ok(&[
+        "vendors",
+        "add",
+        "--name",
+        "Slack",
+        "--tier",
+        "high",
+        "--data-categories",
+        "chat",
+    ]);
+    env.ok(&["vendors", "add", "--name", "Lunch Co", "--tier", "low"]);
+    let folder = env.dir.join("checks");
+    std::fs::create_dir_all(&folder).unwrap();
+    let rule = "rules:
+  - id: important-vendors-hold-customer-data-knowingly
+    title: Important vendors have an owner and declare customer data
+    reads: vendors
+    controls: [VEN-01]
+    where:
+      - {field: tier, op: in, value: [critical, high]}
+    assert:
+      - {field: owner, op: present}
+      - {field: data_categories, op: contains, value: customer data}
+";
+    std::fs::write(folder.join("vendors.yaml"), rule).unwrap();
+    let list = env.json(&["check", "list"]);
+    let custom = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["source"] == "workspace")
+        .unwrap();
+    assert_eq!(custom["id"], "important-vendors-hold-customer-data-knowingly");
+    let run = env.json(&[
+        "check",
+        "run",
+        "--check",
+        "important-vendors-hold-customer-data-knowingly",
+    ]);
+    let r = result(&run, "important-vendors-hold-customer-data-knowingly");
+    assert_eq!((r["passed"].as_u64(), r["failed"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(r["failures"][0]["record"], "Slack");
+    assert!(r["failures"][0]["reason"].as_str().unwrap().contains("owner is absent"));
+    env.ok(&[
+        "check",
+        "exclude",
+        "important-vendors-hold-customer-data-knowingly",
+        "--record",
+        "Slack",
+        "--reason",
+        "Owner being hired",
+        "--owner",
+        "ana@acme.example",
+        "--expires",
+        &day(10),
+    ]);
+    let all = env.json(&["check", "run"]);
+    assert_eq!(
+        result(&all, "important-vendors-hold-customer-data-knowingly")["status"],
+        "pass",
+        "custom rules run with the rest"
+    );
+
+    std::fs::write(folder.join("broken.json"), r#"{"id": "x-rule", "title": "X", "reads": "vendors", "assert": [{"field": "colour", "op": "eq", "value": "red"}]}"#).unwrap();
+    let broken = folder.join("broken.json");
+    env.refused(
+        &["check", "run"],
+        &[&broken.display().to_string(), "unknown field 'colour' for vendors"],
+    );
+    std::fs::write(&broken, r#"{"id": "x-rule", "title": "X", "reads": "vendors", "assert": [{"field": "tier", "op": "like", "value": "c"}]}"#).unwrap();
+    env.refused(&["check", "list"], &["unknown operator 'like'"]);
 }

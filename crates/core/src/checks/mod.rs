@@ -3,6 +3,7 @@
 //! visible. Pure: the caller supplies the records, the policy parameters and today.
 
 mod builtin;
+pub mod rules;
 #[cfg(test)]
 mod tests;
 
@@ -203,9 +204,22 @@ pub fn run(check: &CheckDef, facts: &Facts, exclusions: &[Exclusion], now: time:
     let today = now.date();
     let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
     let outcomes = (check.evaluate)(&Ctx { facts, today, now_ms });
+    tally(check.id, check.title, &outcomes, exclusions, today)
+}
+
+/// Runs a workspace rule the same way as a built-in check.
+pub fn run_rule(rule: &rules::Rule, facts: &Facts, exclusions: &[Exclusion], now: time::OffsetDateTime) -> CheckResult {
+    let today = now.date();
+    let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+    let outcomes = rule.evaluate(&Ctx { facts, today, now_ms });
+    tally(&rule.id, &rule.title, &outcomes, exclusions, today)
+}
+
+fn tally(id: &str, title: &str, outcomes: &[Outcome], exclusions: &[Exclusion], today: Date) -> CheckResult {
+    let check_id = id;
     let mut result = CheckResult {
-        id: check.id.to_string(),
-        title: check.title.to_string(),
+        id: id.to_string(),
+        title: title.to_string(),
         status: CheckStatus::NoData,
         passed: 0,
         failed: 0,
@@ -213,10 +227,10 @@ pub fn run(check: &CheckDef, facts: &Facts, exclusions: &[Exclusion], now: time:
         failures: Vec::new(),
         exclusions: Vec::new(),
     };
-    for o in &outcomes {
+    for o in outcomes {
         let live = exclusions
             .iter()
-            .find(|e| e.check == check.id && e.record.eq_ignore_ascii_case(&o.record) && e.expires >= today);
+            .find(|e| e.check == check_id && e.record.eq_ignore_ascii_case(&o.record) && e.expires >= today);
         match (o.passed, live) {
             (true, _) => result.passed += 1,
             (false, Some(e)) => {
