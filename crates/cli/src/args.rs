@@ -77,6 +77,12 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Configure a connector (its secret is stored sealed with the vault key).
+    #[command(subcommand)]
+    Connect(ConnectCommand),
+    /// Run a connector: fetch, keep the raw responses as evidence, update the facts.
+    #[command(subcommand)]
+    Collect(CollectCommand),
     /// Automated checks: run them, see their history, manage exclusions.
     #[command(subcommand)]
     Check(CheckCommand),
@@ -107,6 +113,32 @@ pub enum Command {
     /// Remediation tasks.
     #[command(disable_help_flag = true)]
     Tasks(RegisterArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConnectCommand {
+    /// GitHub: repositories, default-branch protection and rules, merged pull requests.
+    Github {
+        #[arg(long)]
+        org: String,
+        /// The environment variable holding the token (never pass the token itself).
+        #[arg(long)]
+        token_env: String,
+        #[arg(long, default_value = "https://api.github.com")]
+        api_url: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CollectCommand {
+    /// Collect from GitHub, from the last successful run (or --since).
+    Github {
+        /// Collect pull requests merged since this date (YYYY-MM-DD).
+        #[arg(long)]
+        since: Option<String>,
+    },
+    /// The history of a connector's runs.
+    Runs { connector: String },
 }
 
 #[derive(Debug, Subcommand)]

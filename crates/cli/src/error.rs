@@ -11,6 +11,8 @@ pub enum CliError {
     Vault(VaultError),
     #[error("{0}")]
     Output(#[from] std::io::Error),
+    #[error("{0}")]
+    Failed(String),
     #[error("verification failed: {0} problem(s) found")]
     VerifyFailed(usize),
 }
@@ -34,7 +36,7 @@ impl CliError {
             CliError::Usage(_) => 2,
             CliError::Store(e) if e.is_bad_input() => 2,
             CliError::VerifyFailed(_) => 3,
-            CliError::Store(_) | CliError::Vault(_) | CliError::Output(_) => 1,
+            CliError::Store(_) | CliError::Vault(_) | CliError::Output(_) | CliError::Failed(_) => 1,
         }
     }
 }

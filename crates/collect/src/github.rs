@@ -31,9 +31,17 @@ fn items(v: &Value) -> Vec<&Value> {
 }
 
 pub(crate) fn branch_protection(file: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
-    let v = json(file, bytes)?;
+    let protections = protections_from(file, &json(file, bytes)?)?;
+    Ok(Imported {
+        system: "github".into(),
+        protections,
+        ..Default::default()
+    })
+}
+
+pub(crate) fn protections_from(file: &str, v: &Value) -> Result<Vec<Protection>, ImportError> {
     let mut protections = Vec::new();
-    for p in items(&v) {
+    for p in items(v) {
         let url = p.get("url").and_then(Value::as_str).unwrap_or("");
         let (repository, rest) = repo_of(url)
             .filter(|(_, r)| r.starts_with("branches/") && r.ends_with("/protection"))
@@ -74,6 +82,11 @@ pub(crate) fn branch_protection(file: &str, bytes: &[u8]) -> Result<Imported, Im
             allows_force_pushes: enabled(p, "allow_force_pushes"),
         });
     }
+    Ok(protections)
+}
+
+pub(crate) fn rulesets(file: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
+    let protections = rulesets_from(file, &json(file, bytes)?, None)?;
     Ok(Imported {
         system: "github".into(),
         protections,
@@ -81,10 +94,10 @@ pub(crate) fn branch_protection(file: &str, bytes: &[u8]) -> Result<Imported, Im
     })
 }
 
-pub(crate) fn rulesets(file: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
-    let v = json(file, bytes)?;
+/// `repository` names the repository of rulesets listed per repository.
+pub(crate) fn rulesets_from(file: &str, v: &Value, repository: Option<&str>) -> Result<Vec<Protection>, ImportError> {
     let mut protections = Vec::new();
-    for r in items(&v) {
+    for r in items(v) {
         let (Some(id), Some(rules)) = (
             r.get("id").and_then(Value::as_i64),
             r.get("rules").and_then(Value::as_array),
@@ -99,6 +112,7 @@ pub(crate) fn rulesets(file: &str, bytes: &[u8]) -> Result<Imported, ImportError
         let repository = r
             .get("source")
             .and_then(Value::as_str)
+            .or(repository)
             .map(str::to_string)
             .ok_or_else(|| bad(file, format!("ruleset {id} has no source (owner/repo)")))?;
         let rule = |t: &str| rules.iter().find(|x| x.get("type").and_then(Value::as_str) == Some(t));
@@ -148,17 +162,27 @@ pub(crate) fn rulesets(file: &str, bytes: &[u8]) -> Result<Imported, ImportError
             });
         }
     }
-    Ok(Imported {
-        system: "github".into(),
-        protections,
-        ..Default::default()
-    })
+    Ok(protections)
 }
 
 /// Closed pull requests (`GET /repos/{o}/{r}/pulls?state=closed`) with each one's reviews
 /// (`GET /repos/{o}/{r}/pulls/{n}/reviews`) as companion files. Unmerged ones are skipped.
 pub(crate) fn pull_requests(file: &str, bytes: &[u8], with: &[(String, Vec<u8>)]) -> Result<Imported, ImportError> {
     let v = json(file, bytes)?;
+    let mut lists = Vec::new();
+    for (name, bytes) in with {
+        lists.push((name.clone(), json(name, bytes)?));
+    }
+    let changes = changes_from(file, &v, &lists)?;
+    Ok(Imported {
+        system: "github".into(),
+        changes,
+        ..Default::default()
+    })
+}
+
+/// Merged pulls from a pull list and review lists (each named for messages).
+pub(crate) fn changes_from(file: &str, v: &Value, with: &[(String, Value)]) -> Result<Vec<Change>, ImportError> {
     let Some(pulls) = v
         .as_array()
         .filter(|a| a.iter().all(|p| p.get("number").is_some() && p.get("user").is_some()))
@@ -170,8 +194,7 @@ pub(crate) fn pull_requests(file: &str, bytes: &[u8], with: &[(String, Vec<u8>)]
     };
     // (repo, number) -> reviewer -> (time, state); the latest review of each reviewer counts.
     let mut reviews: BTreeMap<(String, i64), BTreeMap<String, (i64, String)>> = BTreeMap::new();
-    for (name, bytes) in with {
-        let list = json(name, bytes)?;
+    for (name, list) in with {
         let Some(list) = list.as_array().filter(|a| {
             a.iter()
                 .all(|r| r.get("state").is_some() && r.get("pull_request_url").is_some())
@@ -248,11 +271,7 @@ pub(crate) fn pull_requests(file: &str, bytes: &[u8], with: &[(String, Vec<u8>)]
             approvers,
         });
     }
-    Ok(Imported {
-        system: "github".into(),
-        changes,
-        ..Default::default()
-    })
+    Ok(changes)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 mod aws;
 mod github;
+pub mod github_api;
 mod identity;
 mod scanners;
 

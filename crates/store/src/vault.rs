@@ -391,6 +391,36 @@ impl Vault {
         Ok(sink.size)
     }
 
+    /// Encrypts a small secret to the vault key (connector tokens), as hex of an age file.
+    pub fn seal(&self, secret: &[u8]) -> Result<String, VaultError> {
+        let encryptor = age::Encryptor::with_recipients(std::iter::once(&self.recipient as &dyn age::Recipient))
+            .map_err(|e| VaultError::Encrypt(e.to_string()))?;
+        let mut out = Vec::new();
+        let mut w = encryptor
+            .wrap_output(&mut out)
+            .map_err(|e| VaultError::Encrypt(e.to_string()))?;
+        w.write_all(secret)
+            .and_then(|_| w.finish().map(drop))
+            .map_err(|e| VaultError::Encrypt(e.to_string()))?;
+        Ok(hex::encode(out))
+    }
+
+    /// Opens what [`Self::seal`] made.
+    pub fn unseal(&self, sealed: &str) -> Result<Vec<u8>, VaultError> {
+        let fail = |reason: String| VaultError::Undecryptable {
+            sha256: "(sealed secret)".into(),
+            reason,
+        };
+        let bytes = hex::decode(sealed).map_err(|e| fail(e.to_string()))?;
+        let d = age::Decryptor::new(&bytes[..]).map_err(|e| fail(e.to_string()))?;
+        let mut r = d
+            .decrypt(std::iter::once(&self.identity as &dyn age::Identity))
+            .map_err(|e| fail(e.to_string()))?;
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut r, &mut out).map_err(|e| fail(e.to_string()))?;
+        Ok(out)
+    }
+
     /// Re-hashes a stored blob without keeping its bytes.
     pub async fn check(&self, sha256: &str) -> Result<u64, VaultError> {
         self.read_into(sha256, &mut std::io::sink(), Path::new("(check)")).await

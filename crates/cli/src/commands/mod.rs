@@ -1,6 +1,7 @@
 mod audit;
 mod catalog;
 mod checks;
+mod connectors;
 mod controls;
 mod demo;
 mod evidence;
@@ -43,6 +44,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Export { register, out } => registers::export(ws, &register, &out, cli.format).await,
         Command::Policies(c) => policies::run(ws, c, cli.format).await,
         Command::Check(c) => checks::run(ws, c, cli.format).await,
+        Command::Connect(c) => connectors::connect(ws, c, cli.format).await,
+        Command::Collect(c) => connectors::collect(ws, c, cli.format).await,
         Command::People(a) => registers::run(ws, &registers::PEOPLE, a.args, cli.format).await,
         Command::Training(a) => registers::run(ws, &registers::TRAINING, a.args, cli.format).await,
         Command::BackgroundChecks(a) => registers::run(ws, &registers::BACKGROUND_CHECKS, a.args, cli.format).await,

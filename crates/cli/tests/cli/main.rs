@@ -14,5 +14,6 @@ mod checks;
 mod common;
 mod facts;
 mod foundation;
+mod github;
 mod registers;
 mod vault;
