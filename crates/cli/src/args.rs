@@ -137,7 +137,17 @@ pub enum CollectCommand {
         #[arg(long)]
         since: Option<String>,
     },
-    /// The history of a connector's runs.
+    /// Read a local repository's main line (merges, signatures, Reviewed-by/Approved-by trailers).
+    Git {
+        path: PathBuf,
+        /// The branch whose first-parent history is the main line (default: the checked-out one).
+        #[arg(long)]
+        branch: Option<String>,
+        /// Only commits from this date (YYYY-MM-DD).
+        #[arg(long)]
+        since: Option<String>,
+    },
+    /// The history of a connector's runs (github, git).
     Runs { connector: String },
 }
 

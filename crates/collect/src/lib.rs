@@ -2,6 +2,7 @@
 //! normalised facts, or says precisely why the file is not what it claims to be. No IO.
 
 mod aws;
+pub mod git;
 mod github;
 pub mod github_api;
 mod identity;

@@ -50,6 +50,7 @@ pub(crate) fn trivy(file: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
     Ok(Imported {
         protections: Vec::new(),
         changes: Vec::new(),
+        commits: Vec::new(),
         observed_at,
         system: "trivy".into(),
         accounts: Vec::new(),
@@ -100,6 +101,7 @@ pub(crate) fn grype(file: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
     Ok(Imported {
         protections: Vec::new(),
         changes: Vec::new(),
+        commits: Vec::new(),
         observed_at,
         system: "grype".into(),
         accounts: Vec::new(),
@@ -153,6 +155,7 @@ pub(crate) fn prowler(file: &str, bytes: &[u8]) -> Result<Imported, ImportError>
     Ok(Imported {
         protections: Vec::new(),
         changes: Vec::new(),
+        commits: Vec::new(),
         observed_at,
         system: "prowler".into(),
         accounts: Vec::new(),

@@ -109,6 +109,22 @@ pub struct Change {
     pub approvers: Vec<String>,
 }
 
+/// A commit on a repository's main line, for teams whose review trail lives in git.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Commit {
+    pub repository: String,
+    pub sha: String,
+    pub title: String,
+    pub author: String,
+    pub author_email: String,
+    pub committed_at: i64,
+    /// git's signature status: G good, U good but untrusted key, N none, B bad, and others.
+    pub signature: String,
+    pub merge: bool,
+    /// People named in `Reviewed-by:` / `Approved-by:` trailers, other than the author.
+    pub reviewers: Vec<String>,
+}
+
 /// What one import yielded. Accounts replace the previous snapshot of `system`; findings are
 /// one scan of `system` over `scope` (findings of that scope missing from a later scan are fixed).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -122,6 +138,7 @@ pub struct Imported {
     pub observed_at: Option<i64>,
     pub protections: Vec<Protection>,
     pub changes: Vec<Change>,
+    pub commits: Vec<Commit>,
 }
 
 /// A vulnerability or misconfiguration as one scan saw it.

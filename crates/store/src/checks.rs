@@ -160,6 +160,7 @@ impl Workspace {
             scans: self.last_scans().await?,
             protections: self.protections().await?,
             changes: self.changes().await?,
+            commits: self.commits().await?,
         })
     }
 

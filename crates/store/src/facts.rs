@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use evident_core::facts::{AccessKey, Account, Change, Finding, Imported, Protection, Severity};
+use evident_core::facts::{AccessKey, Account, Change, Commit, Finding, Imported, Protection, Severity};
 use serde_json::json;
 use sqlx::Row;
 
@@ -37,6 +37,11 @@ const DELETE_CHANGE: &str = "DELETE FROM changes WHERE repository = $1 AND numbe
 const INSERT_CHANGE: &str = "INSERT INTO changes (id, repository, number, title, author, merged_at, approvers, evidence_id) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 const SELECT_CHANGES: &str = "SELECT repository, number, title, author, merged_at, approvers FROM changes ORDER BY merged_at, repository, number";
+const DELETE_COMMIT: &str = "DELETE FROM commits WHERE repository = $1 AND sha = $2";
+const INSERT_COMMIT: &str = "INSERT INTO commits (id, repository, sha, title, author, author_email, committed_at, \
+     signature, merge, reviewers, evidence_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+const SELECT_COMMITS: &str = "SELECT repository, sha, title, author, author_email, committed_at, signature, merge, \
+     reviewers FROM commits ORDER BY committed_at, sha";
 const SELECT_LAST_SCANS: &str = "SELECT source, scope, MAX(observed_at) AS last FROM scans GROUP BY source, scope";
 
 #[derive(Debug, Clone, Default, serde::Serialize, PartialEq, Eq)]
@@ -44,6 +49,7 @@ pub struct FactsSummary {
     pub accounts: usize,
     pub protections: usize,
     pub changes: usize,
+    pub commits: usize,
     pub findings_new: usize,
     pub findings_seen: usize,
     pub findings_fixed: usize,
@@ -74,7 +80,12 @@ impl Workspace {
         let mut summary = FactsSummary::default();
         let mut tx = self.begin_write().await?;
         // An identity export is the whole list: it replaces what the system had.
-        if imported.scope.is_none() && imported.protections.is_empty() && imported.changes.is_empty() {
+        if imported.scope.is_none()
+            && imported.protections.is_empty()
+            && imported.changes.is_empty()
+            && imported.commits.is_empty()
+            && !imported.system.starts_with("git:")
+        {
             sqlx::query(DELETE_ACCOUNTS)
                 .bind(&imported.system)
                 .execute(&mut *tx)
@@ -219,6 +230,28 @@ impl Workspace {
                 .execute(&mut *tx)
                 .await?;
         }
+        for c in &imported.commits {
+            sqlx::query(DELETE_COMMIT)
+                .bind(&c.repository)
+                .bind(&c.sha)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(INSERT_COMMIT)
+                .bind(ulid::Ulid::new().to_string())
+                .bind(&c.repository)
+                .bind(&c.sha)
+                .bind(&c.title)
+                .bind(&c.author)
+                .bind(&c.author_email)
+                .bind(c.committed_at)
+                .bind(&c.signature)
+                .bind(flag(c.merge))
+                .bind(serde_json::to_string(&c.reviewers).expect("serialises"))
+                .bind(evidence_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        summary.commits = imported.commits.len();
         summary.protections = imported.protections.len();
         summary.changes = imported.changes.len();
         let payload = json!({
@@ -328,6 +361,29 @@ impl Workspace {
                     merged_at: r.try_get("merged_at")?,
                     approvers: serde_json::from_str(&approvers)
                         .map_err(|e| StoreError::Config(format!("stored approvers: {e}")))?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn commits(&self) -> Result<Vec<Commit>, StoreError> {
+        sqlx::query(SELECT_COMMITS)
+            .fetch_all(&self.db.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                let reviewers: String = r.try_get("reviewers")?;
+                Ok(Commit {
+                    repository: r.try_get("repository")?,
+                    sha: r.try_get("sha")?,
+                    title: r.try_get("title")?,
+                    author: r.try_get("author")?,
+                    author_email: r.try_get("author_email")?,
+                    committed_at: r.try_get("committed_at")?,
+                    signature: r.try_get("signature")?,
+                    merge: r.try_get::<i64, _>("merge")? != 0,
+                    reviewers: serde_json::from_str(&reviewers)
+                        .map_err(|e| StoreError::Config(format!("stored reviewers: {e}")))?,
                 })
             })
             .collect()

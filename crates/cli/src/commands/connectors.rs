@@ -55,6 +55,9 @@ pub async fn collect(dir: &Path, command: CollectCommand, format: Format) -> Res
     let since = match &command {
         CollectCommand::Github { since } => since.clone(),
         CollectCommand::Runs { connector } => return runs(dir, connector, format).await,
+        CollectCommand::Git { path, branch, since } => {
+            return git(dir, path, branch.as_deref(), since.as_deref(), format).await;
+        }
     };
     let since_date = since
         .as_deref()
@@ -182,6 +185,65 @@ async fn runs(dir: &Path, connector: &str, format: Format) -> Result<(), CliErro
                 ]);
             }
             t.print()
+        }
+    }
+}
+
+async fn git(
+    dir: &Path,
+    path: &Path,
+    branch: Option<&str>,
+    since: Option<&str>,
+    format: Format,
+) -> Result<(), CliError> {
+    if let Some(s) = since {
+        evident_core::parse_date(s).map_err(|e| usage(format!("--since: {e}")))?;
+    }
+    let log = evident_collect::git::read(path, branch, since).map_err(usage)?;
+    let ws = open(dir).await?;
+    let started = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+    let tmp = ws.dir.join(format!(".collect-git-{started}.log"));
+    std::fs::write(&tmp, &log.raw)?;
+    let added = ws
+        .add_evidence(
+            NewEvidence {
+                file: &tmp,
+                title: format!("git history of {}", log.imported.system.trim_start_matches("git:")),
+                media_type: "text/plain".into(),
+                controls: vec![("CHG-01".into(), None), ("CHG-02".into(), None)],
+                effective_date: Some(evident_core::format_date(today())),
+                period: None,
+                source_kind: "connector",
+                source_ref: log.imported.system.clone(),
+            },
+            None,
+        )
+        .await;
+    let _ = std::fs::remove_file(&tmp);
+    let evidence = added?;
+    let summary = ws.apply_facts("git", &log.imported, &evidence.id, started).await?;
+    let unreviewed = log.imported.commits.iter().filter(|c| c.reviewers.is_empty()).count();
+    let signed = log
+        .imported
+        .commits
+        .iter()
+        .filter(|c| matches!(c.signature.as_str(), "G" | "U"))
+        .count();
+    let report = json!({"repository": log.imported.system.trim_start_matches("git:"), "commits": summary.commits,
+        "without_review": unreviewed, "signed": signed, "evidence": evidence.id});
+    ws.record_connector_run("git", started, None, Some(&evidence.id), &report, Some(started))
+        .await?;
+    match format {
+        Format::Json => output::json(&report),
+        Format::Table => {
+            println!(
+                "{}: {} commits read ({} without a review trailer, {signed} signed), kept as evidence {}",
+                report["repository"].as_str().unwrap_or_default(),
+                summary.commits,
+                unreviewed,
+                evidence.id
+            );
+            Ok(())
         }
     }
 }

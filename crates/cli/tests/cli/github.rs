@@ -1,4 +1,5 @@
-//! The live GitHub connector against a local stand-in that speaks GitHub's REST responses.
+//! The live GitHub connector against a local stand-in that speaks GitHub's REST responses,
+//! and the local git collector.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -9,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::common::*;
 
-on_both_databases!(github_connector_end_to_end);
+on_both_databases!(github_connector_end_to_end, local_git_review_trail);
 
 struct StandIn {
     base: String,
@@ -271,5 +272,74 @@ fn github_connector_end_to_end(b: Backend) {
         "pull requests merged before the last run are not collected again"
     );
     assert!(!gh.log.lock().unwrap().iter().any(|p| p.contains("/reviews")));
+    env.assert_verified();
+}
+
+fn git_in(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("git is installed");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn local_git_review_trail(b: Backend) {
+    let env = Env::new(b);
+    env.init();
+    let repo = env.tmp.path().join("payments");
+    std::fs::create_dir_all(&repo).unwrap();
+    git_in(&repo, &["init", "-q", "-b", "main"]);
+    git_in(&repo, &["config", "user.email", "ana@acme.example"]);
+    git_in(&repo, &["config", "user.name", "Ana Lopez"]);
+    git_in(&repo, &["config", "commit.gpgsign", "false"]);
+    for (i, (title, trailer)) in [
+        ("Add ledger", Some("Reviewed-by: Ben Ito <ben@acme.example>")),
+        ("Quick fix", None),
+        ("Tune retries", Some("Approved-by: Ana Lopez <ana@acme.example>")),
+    ]
+    .iter()
+    .enumerate()
+    {
+        std::fs::write(repo.join(format!("f{i}")), title).unwrap();
+        git_in(&repo, &["add", "."]);
+        let mut args = vec!["commit", "-q", "-m", title];
+        if let Some(t) = trailer {
+            args.extend(["-m", t]);
+        }
+        git_in(&repo, &args);
+    }
+    let out = env.json(&["collect", "git", repo.to_str().unwrap()]);
+    assert_eq!(
+        (
+            out["repository"].as_str(),
+            out["commits"].as_u64(),
+            out["without_review"].as_u64()
+        ),
+        (Some("payments"), Some(3), Some(2))
+    );
+    let run = env.json(&["check", "run", "--check", "commits-reviewed"]);
+    let failures: Vec<String> = run[0]["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["reason"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(failures.len(), 2);
+    assert!(
+        failures.iter().any(|f| f.starts_with("'Tune retries' by Ana Lopez")),
+        "a self-approval does not count: {failures:?}"
+    );
+    assert_eq!(env.json(&["check", "run", "--check", "commits-signed"])[0]["failed"], 3);
+    assert_eq!(env.json(&["collect", "runs", "git"])[0]["status"], "succeeded");
+    env.refused(
+        &["collect", "git", env.tmp.path().to_str().unwrap()],
+        &["not a git repository"],
+    );
     env.assert_verified();
 }

@@ -894,6 +894,43 @@ fn changes_approved(ctx: &Ctx) -> Vec<Outcome> {
         .collect()
 }
 
+fn commits_reviewed(ctx: &Ctx) -> Vec<Outcome> {
+    ctx.facts
+        .commits
+        .iter()
+        .map(|c| {
+            let record = format!("{}@{}", c.repository, &c.sha[..c.sha.len().min(10)]);
+            if c.reviewers.is_empty() {
+                Outcome::fail(
+                    record,
+                    format!(
+                        "'{}' by {} has no Reviewed-by or Approved-by from someone else",
+                        c.title, c.author
+                    ),
+                )
+            } else {
+                Outcome::pass(record, format!("reviewed by {}", c.reviewers.join(", ")))
+            }
+        })
+        .collect()
+}
+
+fn commits_signed(ctx: &Ctx) -> Vec<Outcome> {
+    ctx.facts
+        .commits
+        .iter()
+        .map(|c| {
+            let record = format!("{}@{}", c.repository, &c.sha[..c.sha.len().min(10)]);
+            match c.signature.as_str() {
+                "G" => Outcome::pass(record, "signed with a trusted key"),
+                "U" => Outcome::pass(record, "signed (key not in the local trust store)"),
+                "N" => Outcome::fail(record, format!("'{}' by {} is not signed", c.title, c.author)),
+                other => Outcome::fail(record, format!("signature could not be verified (git status {other})")),
+            }
+        })
+        .collect()
+}
+
 macro_rules! check {
     ($id:literal, $title:literal, $reads:literal, [$($c:literal),*], $f:ident) => {
         CheckDef { id: $id, title: $title, reads: $reads, controls: &[$($c),*], evaluate: $f }
@@ -1208,6 +1245,20 @@ pub static BUILTIN: &[CheckDef] = &[
         "changes",
         ["CHG-01"],
         changes_approved
+    ),
+    check!(
+        "commits-reviewed",
+        "Main-line commits carry a review by someone other than the author",
+        "commits",
+        ["CHG-01"],
+        commits_reviewed
+    ),
+    check!(
+        "commits-signed",
+        "Main-line commits are signed",
+        "commits",
+        ["CHG-02"],
+        commits_signed
     ),
 ];
 

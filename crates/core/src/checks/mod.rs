@@ -38,6 +38,7 @@ pub struct Facts {
     pub scans: Vec<(String, String, i64)>,
     pub protections: Vec<crate::facts::Protection>,
     pub changes: Vec<crate::facts::Change>,
+    pub commits: Vec<crate::facts::Commit>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
