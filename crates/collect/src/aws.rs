@@ -106,6 +106,7 @@ pub(crate) fn credential_report(file: &str, bytes: &[u8]) -> Result<Imported, Im
         findings: Vec::new(),
         scope: None,
         observed_at: None,
+        replaces_accounts: true,
         ..Default::default()
     })
 }

@@ -87,6 +87,7 @@ pub(crate) fn okta(file: &str, bytes: &[u8], with: &[(String, Vec<u8>)]) -> Resu
         findings: Vec::new(),
         scope: None,
         observed_at: None,
+        replaces_accounts: true,
         ..Default::default()
     })
 }
@@ -131,6 +132,7 @@ pub(crate) fn google_workspace(file: &str, bytes: &[u8]) -> Result<Imported, Imp
         findings: Vec::new(),
         scope: None,
         observed_at: None,
+        replaces_accounts: true,
         ..Default::default()
     })
 }

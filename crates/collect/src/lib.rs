@@ -6,6 +6,7 @@ pub mod git;
 mod github;
 pub mod github_api;
 mod identity;
+mod osquery;
 mod scanners;
 
 pub use evident_core::facts::Imported;
@@ -88,6 +89,12 @@ pub const KINDS: &[Kind] = &[
         controls: &["CHG-01"],
         media_type: "application/json",
     },
+    Kind {
+        name: "osquery",
+        about: "osquery result log (JSON lines; disk_encryption and os_version queries are read)",
+        controls: &["CRY-06", "END-01"],
+        media_type: "application/x-ndjson",
+    },
 ];
 
 pub fn kind(name: &str) -> Option<&'static Kind> {
@@ -103,6 +110,7 @@ pub fn import(kind: &Kind, file: &str, bytes: &[u8], with: &[(String, Vec<u8>)])
         "github-branch-protection" => github::branch_protection(file, bytes),
         "github-rulesets" => github::rulesets(file, bytes),
         "github-pull-requests" => github::pull_requests(file, bytes, with),
+        "osquery" => osquery::results(file, bytes),
         "trivy" => scanners::trivy(file, bytes),
         "grype" => scanners::grype(file, bytes),
         "prowler" => scanners::prowler(file, bytes),

@@ -125,6 +125,17 @@ pub struct Commit {
     pub reviewers: Vec<String>,
 }
 
+/// A workstation or server as osquery reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Device {
+    pub hostname: String,
+    /// Milliseconds since the epoch.
+    pub last_seen: i64,
+    /// `None` when no disk-encryption query reported on this host.
+    pub disk_encrypted: Option<bool>,
+    pub os: Option<String>,
+}
+
 /// What one import yielded. Accounts replace the previous snapshot of `system`; findings are
 /// one scan of `system` over `scope` (findings of that scope missing from a later scan are fixed).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -139,6 +150,9 @@ pub struct Imported {
     pub protections: Vec<Protection>,
     pub changes: Vec<Change>,
     pub commits: Vec<Commit>,
+    pub devices: Vec<Device>,
+    /// The accounts are the system's whole list: they replace what it had (identity exports).
+    pub replaces_accounts: bool,
 }
 
 /// A vulnerability or misconfiguration as one scan saw it.

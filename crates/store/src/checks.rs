@@ -161,6 +161,7 @@ impl Workspace {
             protections: self.protections().await?,
             changes: self.changes().await?,
             commits: self.commits().await?,
+            devices: self.devices().await?,
         })
     }
 

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use evident_core::facts::{AccessKey, Account, Change, Commit, Finding, Imported, Protection, Severity};
+use evident_core::facts::{AccessKey, Account, Change, Commit, Device, Finding, Imported, Protection, Severity};
 use serde_json::json;
 use sqlx::Row;
 
@@ -42,6 +42,12 @@ const INSERT_COMMIT: &str = "INSERT INTO commits (id, repository, sha, title, au
      signature, merge, reviewers, evidence_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 const SELECT_COMMITS: &str = "SELECT repository, sha, title, author, author_email, committed_at, signature, merge, \
      reviewers FROM commits ORDER BY committed_at, sha";
+const UPSERT_DEVICE: &str = "INSERT INTO devices (hostname, last_seen, disk_encrypted, os, evidence_id) \
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (hostname) DO UPDATE SET \
+     last_seen = CASE WHEN excluded.last_seen > devices.last_seen THEN excluded.last_seen ELSE devices.last_seen END, \
+     disk_encrypted = COALESCE(excluded.disk_encrypted, devices.disk_encrypted), os = COALESCE(excluded.os, devices.os), \
+     evidence_id = excluded.evidence_id";
+const SELECT_DEVICES: &str = "SELECT hostname, last_seen, disk_encrypted, os FROM devices ORDER BY hostname";
 const SELECT_LAST_SCANS: &str = "SELECT source, scope, MAX(observed_at) AS last FROM scans GROUP BY source, scope";
 
 #[derive(Debug, Clone, Default, serde::Serialize, PartialEq, Eq)]
@@ -50,6 +56,7 @@ pub struct FactsSummary {
     pub protections: usize,
     pub changes: usize,
     pub commits: usize,
+    pub devices: usize,
     pub findings_new: usize,
     pub findings_seen: usize,
     pub findings_fixed: usize,
@@ -80,12 +87,7 @@ impl Workspace {
         let mut summary = FactsSummary::default();
         let mut tx = self.begin_write().await?;
         // An identity export is the whole list: it replaces what the system had.
-        if imported.scope.is_none()
-            && imported.protections.is_empty()
-            && imported.changes.is_empty()
-            && imported.commits.is_empty()
-            && !imported.system.starts_with("git:")
-        {
+        if imported.replaces_accounts {
             sqlx::query(DELETE_ACCOUNTS)
                 .bind(&imported.system)
                 .execute(&mut *tx)
@@ -252,6 +254,17 @@ impl Workspace {
                 .await?;
         }
         summary.commits = imported.commits.len();
+        for d in &imported.devices {
+            sqlx::query(UPSERT_DEVICE)
+                .bind(&d.hostname)
+                .bind(d.last_seen)
+                .bind(d.disk_encrypted.map(flag))
+                .bind(&d.os)
+                .bind(evidence_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        summary.devices = imported.devices.len();
         summary.protections = imported.protections.len();
         summary.changes = imported.changes.len();
         let payload = json!({
@@ -384,6 +397,22 @@ impl Workspace {
                     merge: r.try_get::<i64, _>("merge")? != 0,
                     reviewers: serde_json::from_str(&reviewers)
                         .map_err(|e| StoreError::Config(format!("stored reviewers: {e}")))?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn devices(&self) -> Result<Vec<Device>, StoreError> {
+        sqlx::query(SELECT_DEVICES)
+            .fetch_all(&self.db.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(Device {
+                    hostname: r.try_get("hostname")?,
+                    last_seen: r.try_get("last_seen")?,
+                    disk_encrypted: r.try_get::<Option<i64>, _>("disk_encrypted")?.map(|v| v != 0),
+                    os: r.try_get("os")?,
                 })
             })
             .collect()

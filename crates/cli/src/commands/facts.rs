@@ -76,6 +76,7 @@ pub async fn import(
             "sha256": evidence.sha256,
             "accounts": summary.accounts,
             "protections": summary.protections,
+            "devices": summary.devices,
             "changes": summary.changes,
             "findings": {"new": summary.findings_new, "seen": summary.findings_seen, "fixed": summary.findings_fixed},
         })),
@@ -84,7 +85,9 @@ pub async fn import(
                 "{name}: {} from {} (kept as evidence {})",
                 kind.name, imported.system, evidence.id
             );
-            if !imported.protections.is_empty() || !imported.changes.is_empty() {
+            if !imported.devices.is_empty() {
+                println!("  devices: {}", summary.devices);
+            } else if !imported.protections.is_empty() || !imported.changes.is_empty() {
                 println!(
                     "  branch protections: {}, merged changes: {}",
                     summary.protections, summary.changes

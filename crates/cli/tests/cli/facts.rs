@@ -10,6 +10,7 @@ on_both_databases!(
     raw_exports_are_kept_as_evidence_and_wrong_files_change_nothing,
     findings_are_tracked_across_scans_against_the_sla,
     code_review_from_github_exports,
+    devices_from_osquery,
 );
 
 const CRED_HEADER: &str = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated";
@@ -325,4 +326,51 @@ fn code_review_from_github_exports(b: Backend) {
         &["--with", "takes no companion files"],
     );
     env.assert_verified();
+}
+
+fn devices_from_osquery(b: Backend) {
+    let env = Env::new(b);
+    env.init();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let log = format!(
+        r#"{{"name": "pack_fleet_disk_encryption", "hostIdentifier": "mbp-ana", "unixTime": "{now}", "snapshot": [{{"name": "/dev/disk1", "encrypted": "1"}}]}}
+{{"name": "pack_fleet_disk_encryption", "hostIdentifier": "mbp-ben", "unixTime": "{now}", "snapshot": [{{"name": "/dev/disk1", "encrypted": "0"}}]}}
+{{"name": "processes", "hostname": "old-laptop", "unixTime": "{old}", "columns": {{"pid": "1"}}, "action": "added"}}
+"#,
+        old = now - 30 * 86_400
+    );
+    let out = env.json(&[
+        "import",
+        "osquery",
+        env.write_file("osquery.log", log.as_bytes()).to_str().unwrap(),
+    ]);
+    assert_eq!(out["devices"], 3);
+    let run = env.json(&["check", "run"]);
+    let enc = result(&run, "devices-encrypted");
+    let failed: Vec<&str> = enc["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["record"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["mbp-ben", "old-laptop"]);
+    assert_eq!(result(&run, "devices-reporting")["failures"][0]["record"], "old-laptop");
+    // A later report keeps what earlier ones said when it says nothing new.
+    let later =
+        format!(r#"{{"name": "processes", "hostname": "mbp-ana", "unixTime": "{now}", "columns": {{"pid": "2"}}}}"#);
+    env.ok(&[
+        "import",
+        "osquery",
+        env.write_file("later.log", later.as_bytes()).to_str().unwrap(),
+    ]);
+    let run = env.json(&["check", "run", "--check", "devices-encrypted"]);
+    assert_eq!(run[0]["passed"], 1, "mbp-ana is still known to be encrypted");
+    env.refused(
+        &[
+            "import",
+            "osquery",
+            env.write_file("bad.log", b"{\"a\": 1}\n").to_str().unwrap(),
+        ],
+        &["line 1: not an osquery result"],
+    );
 }

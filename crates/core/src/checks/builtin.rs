@@ -931,6 +931,38 @@ fn commits_signed(ctx: &Ctx) -> Vec<Outcome> {
         .collect()
 }
 
+fn devices_encrypted(ctx: &Ctx) -> Vec<Outcome> {
+    ctx.facts
+        .devices
+        .iter()
+        .map(|d| match d.disk_encrypted {
+            Some(true) => Outcome::pass(&d.hostname, "every disk encrypted"),
+            Some(false) => Outcome::fail(&d.hostname, "a disk is not encrypted"),
+            None => Outcome::fail(
+                &d.hostname,
+                "encryption status unknown: schedule osquery's disk_encryption query",
+            ),
+        })
+        .collect()
+}
+
+fn devices_reporting(ctx: &Ctx) -> Vec<Outcome> {
+    ctx.facts
+        .devices
+        .iter()
+        .map(|d| {
+            if ctx.now_ms - d.last_seen <= 7 * DAY_MS {
+                Outcome::pass(&d.hostname, format!("last reported {}", ms_date(d.last_seen)))
+            } else {
+                Outcome::fail(
+                    &d.hostname,
+                    format!("no report since {}: is the agent still running?", ms_date(d.last_seen)),
+                )
+            }
+        })
+        .collect()
+}
+
 macro_rules! check {
     ($id:literal, $title:literal, $reads:literal, [$($c:literal),*], $f:ident) => {
         CheckDef { id: $id, title: $title, reads: $reads, controls: &[$($c),*], evaluate: $f }
@@ -1259,6 +1291,20 @@ pub static BUILTIN: &[CheckDef] = &[
         "commits",
         ["CHG-02"],
         commits_signed
+    ),
+    check!(
+        "devices-encrypted",
+        "Company devices have full-disk encryption",
+        "devices",
+        ["CRY-06"],
+        devices_encrypted
+    ),
+    check!(
+        "devices-reporting",
+        "Device agents reported this week",
+        "devices",
+        ["END-01"],
+        devices_reporting
     ),
 ];
 

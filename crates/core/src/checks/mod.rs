@@ -39,6 +39,7 @@ pub struct Facts {
     pub protections: Vec<crate::facts::Protection>,
     pub changes: Vec<crate::facts::Change>,
     pub commits: Vec<crate::facts::Commit>,
+    pub devices: Vec<crate::facts::Device>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
