@@ -451,50 +451,58 @@ impl Workspace {
 
     /// Approves the latest version, which must be a draft.
     pub async fn approve_policy(&self, id: &str) -> Result<i64, StoreError> {
-        let policy = self.policy(id).await?;
-        let latest = policy
-            .latest()
-            .ok_or_else(|| StoreError::Conflict(format!("{} has no version", policy.id)))?;
-        if latest.status != "draft" {
-            return Err(StoreError::Conflict(format!(
-                "{} version {} is {}, not a draft; edit the policy to make a new draft",
-                policy.id, latest.version, latest.status
-            )));
-        }
-        let mut tx = self.begin_write().await?;
-        sqlx::query(APPROVE_VERSION)
-            .bind(now_ms())
-            .bind(&self.actor)
-            .bind(&policy.row_id)
-            .bind(latest.version)
-            .execute(&mut *tx)
-            .await?;
-        let payload = json!({"version": latest.version, "body_sha256": latest.body_sha256});
-        self.log(&mut tx, "policies.approve", &format!("policy:{}", policy.id), payload)
-            .await?;
-        tx.commit().await?;
-        self.checkpoint().await?;
-        Ok(latest.version)
+        self.advance_policy(id, "draft", "approve", |p, v| {
+            format!(
+                "{} version {v} is {}, not a draft; edit the policy to make a new draft",
+                p.id,
+                p.latest().map(|l| l.status.as_str()).unwrap_or("")
+            )
+        })
+        .await
     }
 
     /// Publishes the latest version, which must be approved; the previous one is retired.
     pub async fn publish_policy(&self, id: &str) -> Result<i64, StoreError> {
+        self.advance_policy(id, "approved", "publish", |p, v| {
+            format!(
+                "{} version {v} is {}: only an approved version can be published (evident policies approve {})",
+                p.id,
+                p.latest().map(|l| l.status.as_str()).unwrap_or(""),
+                p.id
+            )
+        })
+        .await
+    }
+
+    /// Moves the latest version one step along draft → approved → published, recording who
+    /// and when; `refusal` explains why a version in another state cannot move.
+    async fn advance_policy(
+        &self,
+        id: &str,
+        from: &str,
+        step: &str,
+        refusal: impl Fn(&Policy, i64) -> String,
+    ) -> Result<i64, StoreError> {
         let policy = self.policy(id).await?;
         let latest = policy
             .latest()
             .ok_or_else(|| StoreError::Conflict(format!("{} has no version", policy.id)))?;
-        if latest.status != "approved" {
-            return Err(StoreError::Conflict(format!(
-                "{} version {} is {}: only an approved version can be published (evident policies approve {})",
-                policy.id, latest.version, latest.status, policy.id
-            )));
+        if latest.status != from {
+            return Err(StoreError::Conflict(refusal(&policy, latest.version)));
         }
         let mut tx = self.begin_write().await?;
-        sqlx::query(RETIRE_PUBLISHED)
-            .bind(&policy.row_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(PUBLISH_VERSION)
+        if step == "publish" {
+            sqlx::query(RETIRE_PUBLISHED)
+                .bind(&policy.row_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let sql = if step == "publish" {
+            PUBLISH_VERSION
+        } else {
+            APPROVE_VERSION
+        };
+        sqlx::query(sql)
             .bind(now_ms())
             .bind(&self.actor)
             .bind(&policy.row_id)
@@ -502,8 +510,13 @@ impl Workspace {
             .execute(&mut *tx)
             .await?;
         let payload = json!({"version": latest.version, "body_sha256": latest.body_sha256});
-        self.log(&mut tx, "policies.publish", &format!("policy:{}", policy.id), payload)
-            .await?;
+        self.log(
+            &mut tx,
+            &format!("policies.{step}"),
+            &format!("policy:{}", policy.id),
+            payload,
+        )
+        .await?;
         tx.commit().await?;
         self.checkpoint().await?;
         Ok(latest.version)
