@@ -83,6 +83,12 @@ pub enum Command {
     /// Run a connector: fetch, keep the raw responses as evidence, update the facts.
     #[command(subcommand)]
     Collect(CollectCommand),
+    /// Where the program stands: control status, criterion coverage, score, gaps.
+    Readiness {
+        /// Create or update a remediation task for every gap (idempotent).
+        #[arg(long)]
+        plan: bool,
+    },
     /// Automated checks: run them, see their history, manage exclusions.
     #[command(subcommand)]
     Check(CheckCommand),

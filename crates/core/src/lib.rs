@@ -8,6 +8,7 @@ pub mod dates;
 pub mod facts;
 pub mod freshness;
 pub mod ledger;
+pub mod readiness;
 pub mod register;
 pub mod registers;
 pub mod scope;

@@ -32,7 +32,7 @@ impl AnyCheck<'_> {
 }
 
 /// The workspace's custom rules (`checks/*.yaml`, `*.yml`, `*.json`), checked strictly.
-fn load_rules(dir: &Path) -> Result<Vec<Rule>, CliError> {
+pub(crate) fn load_rules(dir: &Path) -> Result<Vec<Rule>, CliError> {
     let folder = dir.join("checks");
     let Ok(entries) = std::fs::read_dir(&folder) else {
         return Ok(Vec::new());

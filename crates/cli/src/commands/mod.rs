@@ -8,6 +8,7 @@ mod evidence;
 mod facts;
 mod init;
 mod policies;
+mod readiness;
 mod registers;
 mod risks;
 mod scope;
@@ -44,6 +45,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Export { register, out } => registers::export(ws, &register, &out, cli.format).await,
         Command::Policies(c) => policies::run(ws, c, cli.format).await,
         Command::Check(c) => checks::run(ws, c, cli.format).await,
+        Command::Readiness { plan } => readiness::run(ws, plan, cli.format).await,
         Command::Connect(c) => connectors::connect(ws, c, cli.format).await,
         Command::Collect(c) => connectors::collect(ws, c, cli.format).await,
         Command::People(a) => registers::run(ws, &registers::PEOPLE, a.args, cli.format).await,

@@ -15,5 +15,6 @@ mod common;
 mod facts;
 mod foundation;
 mod github;
+mod readiness;
 mod registers;
 mod vault;

@@ -1,0 +1,229 @@
+//! `evident readiness`: the engine in `core::readiness` over the workspace as it is now.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use evident_catalog::Catalog;
+use evident_core::checks::{self, BUILTIN, CheckStatus};
+use evident_core::readiness::{self, CheckFact, ControlInput, EvidenceFact, Readiness, Severity, Status};
+use evident_core::register::{Record, Value};
+use evident_core::registers::TASKS;
+use evident_core::{AuditPeriod, parse_date};
+use evident_store::Workspace;
+use serde_json::json;
+
+use super::controls::applicability_of;
+use super::{open, today};
+use crate::error::{CliError, usage};
+use crate::output::{self, Format, Table};
+
+async fn assess(ws: &Workspace, dir: &Path) -> Result<(Readiness, Option<time::Date>), CliError> {
+    let record = ws.scope().await?;
+    let Some(scope) = record.scope else {
+        return Err(usage(
+            "no audit scope set yet, so readiness has nothing to measure; set it first, e.g.\n  \
+             evident scope set --type 2 --categories security,availability --window 2027-01-01..2027-06-30",
+        ));
+    };
+    let start = match scope.period {
+        AuditPeriod::AsOf(d) => d,
+        AuditPeriod::Window { from, .. } => from,
+    };
+    let today = today();
+    let fw = &Catalog::builtin().framework;
+    let criteria: Vec<String> = fw
+        .criteria
+        .iter()
+        .filter(|c| scope.categories.contains(&c.category))
+        .map(|c| c.id.clone())
+        .collect();
+
+    // Checks run live: readiness is computed, never stored.
+    let facts = ws.facts().await?;
+    let exclusions = ws.exclusions().await?;
+    let now = time::OffsetDateTime::now_utc();
+    let rules = super::checks::load_rules(dir)?;
+    let mut by_control: BTreeMap<String, Vec<CheckFact>> = BTreeMap::new();
+    let results = BUILTIN
+        .iter()
+        .map(|c| {
+            (
+                c.controls.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                checks::run(c, &facts, &exclusions, now),
+            )
+        })
+        .chain(
+            rules
+                .iter()
+                .map(|r| (r.controls.clone(), checks::run_rule(r, &facts, &exclusions, now))),
+        );
+    for (controls, result) in results {
+        for code in controls {
+            by_control.entry(code).or_default().push(CheckFact {
+                id: result.id.clone(),
+                failed: result.failed,
+                failing: result.status == CheckStatus::Fail,
+            });
+        }
+    }
+
+    let mut evidence: BTreeMap<String, Vec<EvidenceFact>> = BTreeMap::new();
+    for item in ws.evidence().await?.into_iter().filter(|e| e.is_current()) {
+        let attests = item
+            .period_to
+            .as_deref()
+            .or(item.effective_date.as_deref())
+            .and_then(|d| parse_date(d).ok())
+            .unwrap_or(today);
+        for link in &item.controls {
+            evidence.entry(link.control.clone()).or_default().push(EvidenceFact {
+                id: item.id.clone(),
+                requirement: link.requirement.clone(),
+                attests,
+            });
+        }
+    }
+    let mut policies: BTreeMap<String, Vec<(String, bool)>> = BTreeMap::new();
+    for p in ws.policies().await? {
+        for c in &p.controls {
+            policies
+                .entry(c.clone())
+                .or_default()
+                .push((p.id.clone(), p.published().is_some()));
+        }
+    }
+    let in_scope = Some(scope.categories.clone());
+    let inputs: Vec<ControlInput> = ws
+        .controls()
+        .await?
+        .into_iter()
+        .map(|c| ControlInput {
+            applicable: applicability_of(&c, in_scope.as_ref()).applicable,
+            evidence: evidence.remove(&c.code).unwrap_or_default(),
+            checks: by_control.remove(&c.code).unwrap_or_default(),
+            policies: policies.remove(&c.code).unwrap_or_default(),
+            code: c.code,
+            title: c.title,
+            owner: c.owner_email,
+            criteria: c.criteria,
+            requirements: c.evidence,
+        })
+        .collect();
+    Ok((readiness::assess(&inputs, &criteria, today), Some(start)))
+}
+
+fn severity_name(s: Severity) -> String {
+    serde_json::to_value(s)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// One task per gap, named so the same gap always maps to the same task.
+async fn plan(
+    ws: &Workspace,
+    r: &Readiness,
+    start: Option<time::Date>,
+) -> Result<evident_store::WriteSummary, CliError> {
+    let existing: BTreeMap<String, Record> = ws
+        .records(&TASKS)
+        .await?
+        .into_iter()
+        .map(|t| (t.key, t.record))
+        .collect();
+    let today = today();
+    let mut records = Vec::new();
+    for g in &r.gaps {
+        let anchor = g.control.clone().or_else(|| g.criterion.clone()).unwrap_or_default();
+        let id = format!("GAP-{anchor}-{}-{}", severity_name(g.severity), g.subject)
+            .to_uppercase()
+            .replace(['_', ' '], "-");
+        // A person's progress on the task (its status, its owner) is theirs to keep.
+        let kept = existing.get(&id.to_lowercase());
+        let status = kept
+            .map(|k| k.get("status").clone())
+            .unwrap_or_else(|| Value::Text("open".into()));
+        let owner = kept
+            .and_then(|k| k.get("owner").as_str().map(|o| Value::Text(o.into())))
+            .or_else(|| g.owner.clone().map(Value::Text))
+            .unwrap_or(Value::Null);
+        let values = [
+            ("id", Value::Text(id)),
+            ("title", Value::Text(g.fix.clone())),
+            ("owner", owner),
+            ("due_date", Value::Date(readiness::due_date(g.severity, start, today))),
+            ("status", status),
+            ("control", g.control.clone().map(Value::Text).unwrap_or(Value::Null)),
+            ("gap", Value::Text(g.reason.clone())),
+        ];
+        records.push(Record {
+            values: values.into_iter().collect(),
+        });
+    }
+    Ok(ws
+        .write_records(&TASKS, &records, "readiness.plan", json!({"gaps": r.gaps.len()}))
+        .await?)
+}
+
+pub async fn run(dir: &Path, make_plan: bool, format: Format) -> Result<(), CliError> {
+    let ws = open(dir).await?;
+    let (r, start) = assess(&ws, dir).await?;
+    let planned = if make_plan {
+        Some(plan(&ws, &r, start).await?)
+    } else {
+        None
+    };
+    let counts = json!({
+        "ready": r.count(Status::Ready),
+        "at_risk": r.count(Status::AtRisk),
+        "gap": r.count(Status::Gap),
+        "not_applicable": r.count(Status::NotApplicable),
+    });
+    match format {
+        Format::Json => output::json(&json!({
+            "score": r.score,
+            "controls": counts,
+            "criteria": r.criteria,
+            "gaps": r.gaps,
+            "control_status": r.controls.iter().filter(|c| c.status != Status::NotApplicable).collect::<Vec<_>>(),
+            "plan": planned,
+        })),
+        Format::Table => {
+            println!(
+                "Readiness score: {}/100 (criteria covered by a ready control; partial counts half)",
+                r.score
+            );
+            println!(
+                "Controls: {} ready, {} at risk, {} with gaps, {} not applicable",
+                counts["ready"], counts["at_risk"], counts["gap"], counts["not_applicable"]
+            );
+            let uncovered = r
+                .criteria
+                .iter()
+                .filter(|c| c.status == readiness::Coverage::Uncovered)
+                .count();
+            println!("Criteria: {} in scope, {uncovered} uncovered\n", r.criteria.len());
+            let mut t = Table::new(&["SEVERITY", "CONTROL", "REASON", "OWNER", "FIX"]);
+            for g in r.gaps.iter().take(25) {
+                t.row(vec![
+                    severity_name(g.severity),
+                    g.control.clone().or_else(|| g.criterion.clone()).unwrap_or_default(),
+                    g.reason.clone(),
+                    g.owner.clone().unwrap_or_else(|| "-".into()),
+                    g.fix.clone(),
+                ]);
+            }
+            t.print()?;
+            if r.gaps.len() > 25 {
+                println!("… and {} more (--format json for all)", r.gaps.len() - 25);
+            }
+            if let Some(p) = planned {
+                println!(
+                    "\nPlan: {} tasks created, {} updated, {} unchanged (evident tasks list)",
+                    p.created, p.updated, p.unchanged
+                );
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! Readiness through the binary: scope required, statuses move with evidence and owners, the
+//! score recomputes from its documented formula, and the plan is idempotent.
+
+use serde_json::Value;
+
+use super::common::*;
+
+on_both_databases!(readiness_tells_the_truth_and_plans);
+
+fn score_from(criteria: &Value) -> u64 {
+    let list = criteria.as_array().unwrap();
+    let credit: f64 = list
+        .iter()
+        .map(|c| match c["status"].as_str().unwrap() {
+            "covered" => 1.0,
+            "partial" => 0.5,
+            _ => 0.0,
+        })
+        .sum();
+    (100.0 * credit / list.len() as f64).round() as u64
+}
+
+fn readiness_tells_the_truth_and_plans(b: Backend) {
+    let env = Env::new(b);
+    env.init();
+    env.refused(&["readiness"], &["no audit scope set yet", "evident scope set"]);
+    env.ok(&[
+        "scope",
+        "set",
+        "--type",
+        "1",
+        "--categories",
+        "security",
+        "--as-of",
+        &day(120),
+    ]);
+
+    let before = env.json(&["readiness"]);
+    assert_eq!(
+        before["criteria"].as_array().unwrap().len(),
+        33,
+        "the security criteria"
+    );
+    assert_eq!(before["score"].as_u64(), Some(score_from(&before["criteria"])));
+    let counts = &before["controls"];
+    let total: u64 = ["ready", "at_risk", "gap", "not_applicable"]
+        .iter()
+        .map(|k| counts[*k].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 158);
+    let gaps = before["gaps"].as_array().unwrap();
+    assert_eq!(gaps[0]["severity"], "uncovered_criterion", "the worst gaps come first");
+
+    // PHY-02 has no linked check or policy: an owner and current evidence make it ready.
+    let phy = env.json(&["controls", "show", "PHY-02"]);
+    let status = |r: &Value| {
+        r["control_status"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["control"] == "PHY-02")
+            .unwrap()
+            .clone()
+    };
+    let reasons: Vec<String> = status(&before)["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["severity"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        reasons.contains(&"missing_evidence".to_string()) && reasons.contains(&"missing_owner".to_string()),
+        "{reasons:?}"
+    );
+    env.ok(&["controls", "set-owner", "PHY-02", "facilities@acme.example"]);
+    for req in phy["evidence"].as_array().unwrap() {
+        let key = req["key"].as_str().unwrap();
+        let f = env.write_file(&format!("{key}.pdf"), key.as_bytes());
+        env.ok(&[
+            "evidence",
+            "add",
+            f.to_str().unwrap(),
+            "--control",
+            "PHY-02",
+            "--requirement",
+            key,
+            "--effective",
+            &day(-1),
+        ]);
+    }
+    let after = env.json(&["readiness"]);
+    assert_eq!(status(&after)["status"], "ready", "{}", status(&after));
+    assert_eq!(
+        after["controls"]["ready"].as_u64(),
+        Some(counts["ready"].as_u64().unwrap() + 1)
+    );
+    let covered: Vec<&str> = after["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "covered")
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    for k in phy["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .filter(|k| k.starts_with("CC"))
+    {
+        assert!(covered.contains(&k), "{k} is covered by the ready PHY-02");
+    }
+    assert_eq!(after["score"].as_u64(), Some(score_from(&after["criteria"])));
+    assert!(after["score"].as_u64() > before["score"].as_u64());
+
+    // The plan: one task per gap, due before the audit date, idempotent, people's progress kept.
+    let planned = env.json(&["readiness", "--plan"]);
+    let created = planned["plan"]["created"].as_u64().unwrap();
+    assert_eq!(created as usize, after["gaps"].as_array().unwrap().len());
+    let again = env.json(&["readiness", "--plan"]);
+    assert_eq!(
+        (again["plan"]["created"].as_u64(), again["plan"]["unchanged"].as_u64()),
+        (Some(0), Some(created))
+    );
+    let tasks = env.json(&["tasks", "list"]);
+    let first = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["control"] == "ACC-01")
+        .unwrap();
+    assert!(first["due_date"].as_str().unwrap() < day(120).as_str());
+    let id = first["id"].as_str().unwrap();
+    env.ok(&["tasks", "update", id, "--status", "in_progress"]);
+    let third = env.json(&["readiness", "--plan"]);
+    assert_eq!(third["plan"]["created"], 0);
+    assert_eq!(
+        env.json(&["tasks", "show", id])["status"],
+        "in_progress",
+        "re-planning keeps a person's progress"
+    );
+    env.assert_verified();
+}
