@@ -377,6 +377,8 @@ pub enum ScopeCommand {
     Show,
     /// Choose the report type, categories and period.
     Set(ScopeSetArgs),
+    /// Record management's sign-off of the scope as it now stands.
+    Approve,
     /// The components of the system description.
     #[command(subcommand)]
     Component(ComponentCommand),

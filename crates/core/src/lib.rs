@@ -2,6 +2,7 @@
 //! No database, no network, no clock: time is always a parameter.
 
 pub mod applicability;
+pub mod checklist;
 pub mod checks;
 pub mod control;
 pub mod dates;

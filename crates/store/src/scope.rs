@@ -11,8 +11,10 @@ use sqlx::{Any, Row, Transaction};
 use crate::clock::now_ms;
 use crate::{StoreError, Workspace};
 
-const SELECT_CURRENT_AUDIT: &str = "SELECT id, report_type, categories, as_of, window_from, window_to, status \
-     FROM audits ORDER BY created_at DESC, id DESC LIMIT 1";
+const SELECT_CURRENT_AUDIT: &str = "SELECT id, report_type, categories, as_of, window_from, window_to, status, \
+     approved_by, approved_at, updated_at, created_at FROM audits ORDER BY created_at DESC, id DESC LIMIT 1";
+const TOUCH_AUDIT: &str = "UPDATE audits SET updated_at = $1 WHERE id = $2";
+const APPROVE_SCOPE: &str = "UPDATE audits SET approved_by = $1, approved_at = $2 WHERE id = $3";
 const INSERT_AUDIT: &str = "INSERT INTO audits (id, framework, report_type, categories, as_of, window_from, \
      window_to, status, created_at, updated_at) VALUES ($1, $2, NULL, '[]', NULL, NULL, NULL, 'planning', $3, $3)";
 const UPDATE_AUDIT_SCOPE: &str = "UPDATE audits SET report_type = $1, categories = $2, as_of = $3, \
@@ -35,6 +37,10 @@ pub struct ComponentRecord {
 pub struct ScopeRecord {
     pub audit_id: Option<String>,
     pub status: Option<String>,
+    /// Who signed the scope off and when; `outdated` when it changed since.
+    pub approval: Option<(String, i64, bool)>,
+    /// When the audit record was first created (the programme's kickoff).
+    pub created_at: Option<i64>,
     /// `None` until `scope set` has been run.
     pub scope: Option<Scope>,
     pub components: Vec<ComponentRecord>,
@@ -102,6 +108,8 @@ impl Workspace {
             return Ok(ScopeRecord {
                 audit_id: None,
                 status: None,
+                approval: None,
+                created_at: None,
                 scope: None,
                 components: Vec::new(),
             });
@@ -121,7 +129,12 @@ impl Workspace {
             });
         }
         components.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+        let by: Option<String> = row.try_get("approved_by")?;
+        let at: Option<i64> = row.try_get("approved_at")?;
+        let updated: i64 = row.try_get("updated_at")?;
         Ok(ScopeRecord {
+            approval: by.zip(at).map(|(by, at)| (by, at, updated > at)),
+            created_at: Some(row.try_get("created_at")?),
             scope: scope_from_row(&row)?,
             status: Some(row.try_get("status")?),
             audit_id: Some(audit_id),
@@ -161,6 +174,34 @@ impl Workspace {
         Ok(())
     }
 
+    /// Management signs off the scope as it now stands.
+    pub async fn approve_scope(&self) -> Result<i64, StoreError> {
+        let record = self.scope().await?;
+        let (Some(audit_id), Some(_)) = (record.audit_id, record.scope) else {
+            return Err(StoreError::Conflict(
+                "no scope to approve yet; set it with `evident scope set`".into(),
+            ));
+        };
+        let at = now_ms();
+        let mut tx = self.begin_write().await?;
+        sqlx::query(APPROVE_SCOPE)
+            .bind(&self.actor)
+            .bind(at)
+            .bind(&audit_id)
+            .execute(&mut *tx)
+            .await?;
+        self.log(
+            &mut tx,
+            "scope.approve",
+            &format!("audit:{audit_id}"),
+            json!({"approved_by": self.actor}),
+        )
+        .await?;
+        tx.commit().await?;
+        self.checkpoint().await?;
+        Ok(at)
+    }
+
     /// Adds a component to the system description; the same kind and name twice is refused.
     pub async fn add_component(&self, component: &ComponentRecord) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
@@ -194,6 +235,12 @@ impl Workspace {
             "in_scope": component.in_scope,
             "reason": component.reason,
         });
+        // The system description is part of what management signed off.
+        sqlx::query(TOUCH_AUDIT)
+            .bind(now_ms())
+            .bind(&audit_id)
+            .execute(&mut *tx)
+            .await?;
         self.log(&mut tx, "scope.component.add", &format!("audit:{audit_id}"), payload)
             .await?;
         tx.commit().await?;
@@ -221,6 +268,11 @@ impl Workspace {
             return Err(not_found());
         }
         let payload = json!({"kind": kind.as_str(), "name": name});
+        sqlx::query(TOUCH_AUDIT)
+            .bind(now_ms())
+            .bind(&audit_id)
+            .execute(&mut *tx)
+            .await?;
         self.log(&mut tx, "scope.component.remove", &format!("audit:{audit_id}"), payload)
             .await?;
         tx.commit().await?;

@@ -122,7 +122,7 @@ async fn create(dir: &Path) -> Result<Workspace, CliError> {
     )
     .await?;
     let today = OffsetDateTime::now_utc().date();
-    let from = add_months(today.replace_day(1).expect("day 1 exists"), 1);
+    let from = add_months(today.replace_day(1).expect("day 1 exists"), 3);
     let to = add_months(from, 6).previous_day().expect("a real date");
     let (categories, _) = parse_categories("security,availability,confidentiality").expect("known categories");
     let (scope, _) = Scope::new(ReportType::Type2, categories, None, Some((from, to))).expect("a valid window");

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use evident_catalog::Catalog;
+use evident_core::checklist::{ChecklistInput, ChecklistItem, Phase, checklist, timeline};
 use evident_core::checks::{self, BUILTIN, CheckStatus};
 use evident_core::readiness::{self, CheckFact, ControlInput, EvidenceFact, Readiness, Severity, Status};
 use evident_core::register::{Record, Value};
@@ -17,7 +18,20 @@ use super::{open, today};
 use crate::error::{CliError, usage};
 use crate::output::{self, Format, Table};
 
-async fn assess(ws: &Workspace, dir: &Path) -> Result<(Readiness, Option<time::Date>), CliError> {
+struct Assessment {
+    readiness: Readiness,
+    start: time::Date,
+    checklist: Vec<ChecklistItem>,
+    timeline: Vec<Phase>,
+}
+
+fn day_of(ms: i64) -> time::Date {
+    time::OffsetDateTime::from_unix_timestamp(ms / 1000)
+        .map(|t| t.date())
+        .unwrap_or_else(|_| today())
+}
+
+async fn assess(ws: &Workspace, dir: &Path) -> Result<Assessment, CliError> {
     let record = ws.scope().await?;
     let Some(scope) = record.scope else {
         return Err(usage(
@@ -44,6 +58,7 @@ async fn assess(ws: &Workspace, dir: &Path) -> Result<(Readiness, Option<time::D
     let now = time::OffsetDateTime::now_utc();
     let rules = super::checks::load_rules(dir)?;
     let mut by_control: BTreeMap<String, Vec<CheckFact>> = BTreeMap::new();
+    let mut check_results: BTreeMap<String, checks::CheckResult> = BTreeMap::new();
     let results = BUILTIN
         .iter()
         .map(|c| {
@@ -58,6 +73,7 @@ async fn assess(ws: &Workspace, dir: &Path) -> Result<(Readiness, Option<time::D
                 .map(|r| (r.controls.clone(), checks::run_rule(r, &facts, &exclusions, now))),
         );
     for (controls, result) in results {
+        check_results.insert(result.id.clone(), result.clone());
         for code in controls {
             by_control.entry(code).or_default().push(CheckFact {
                 id: result.id.clone(),
@@ -84,7 +100,8 @@ async fn assess(ws: &Workspace, dir: &Path) -> Result<(Readiness, Option<time::D
         }
     }
     let mut policies: BTreeMap<String, Vec<(String, bool)>> = BTreeMap::new();
-    for p in ws.policies().await? {
+    let all_policies = ws.policies().await?;
+    for p in &all_policies {
         for c in &p.controls {
             policies
                 .entry(c.clone())
@@ -109,7 +126,106 @@ async fn assess(ws: &Workspace, dir: &Path) -> Result<(Readiness, Option<time::D
             requirements: c.evidence,
         })
         .collect();
-    Ok((readiness::assess(&inputs, &criteria, today), Some(start)))
+    let r = readiness::assess(&inputs, &criteria, today);
+
+    // The checklist, from the same data.
+    let failures = |id: &str| -> Vec<String> {
+        check_results
+            .get(id)
+            .map(|c| c.failures.iter().map(|f| f.record.clone()).collect())
+            .unwrap_or_default()
+    };
+    let staff: Vec<&Record> = facts
+        .people
+        .iter()
+        .filter(|p| p.get("start_date").as_date().is_none_or(|d| d <= today))
+        .filter(|p| p.get("end_date").as_date().is_none_or(|d| d >= today))
+        .collect();
+    let year_ago = today - time::Duration::days(365);
+    let trained = staff
+        .iter()
+        .filter(|p| {
+            facts.training.iter().any(|t| {
+                t.get("email") == p.get("email")
+                    && t.get("kind").as_str() == Some("security_awareness")
+                    && t.get("completed_on").as_date().is_some_and(|d| d >= year_ago)
+            })
+        })
+        .count();
+    let latest = |kinds: &[&str]| {
+        facts
+            .events
+            .iter()
+            .filter(|e| e.get("kind").as_str().is_some_and(|k| kinds.contains(&k)))
+            .filter_map(|e| e.get("date").as_date())
+            .max()
+    };
+    let mut vendors_lacking = failures("vendors-critical-report");
+    vendors_lacking.extend(failures("vendors-reviewed"));
+    vendors_lacking.sort();
+    vendors_lacking.dedup();
+    let status_of = |code: &str| r.controls.iter().find(|c| c.control == code).map(|c| c.status);
+    let (logging_ok, logging_missing): (Vec<String>, Vec<String>) = ["LOG-01", "LOG-04"]
+        .iter()
+        .map(|c| c.to_string())
+        .partition(|c| matches!(status_of(c), Some(Status::Ready | Status::AtRisk)));
+    let requirements: usize = inputs
+        .iter()
+        .filter(|c| c.applicable)
+        .map(|c| c.requirements.len())
+        .sum();
+    let unmet = r
+        .controls
+        .iter()
+        .flat_map(|c| &c.reasons)
+        .filter(|x| matches!(x.severity, Severity::MissingEvidence | Severity::StaleEvidence))
+        .count();
+    let input = ChecklistInput {
+        scope_approval: record
+            .approval
+            .as_ref()
+            .map(|(by, at, outdated)| (by.clone(), day_of(*at), *outdated)),
+        policies: all_policies
+            .iter()
+            .map(|p| (p.id.clone(), p.published().is_some()))
+            .collect(),
+        risks: facts.risks.len(),
+        risks_signed_off: facts
+            .risks
+            .iter()
+            .filter(|x| x.signed_off.is_some() && !x.sign_off_outdated)
+            .count(),
+        staff: staff.len(),
+        staff_trained: trained,
+        important_vendors: facts
+            .vendors
+            .iter()
+            .filter(|v| matches!(v.get("tier").as_str(), Some("critical" | "high")))
+            .count(),
+        vendors_lacking,
+        logging_ok,
+        logging_missing,
+        scans_recent: check_results.get("scans-recent").and_then(|c| match c.status {
+            CheckStatus::NoData => None,
+            CheckStatus::Pass => Some(true),
+            CheckStatus::Fail => Some(false),
+        }),
+        vulnerability_policy_published: all_policies
+            .iter()
+            .any(|p| p.id == "vulnerability-management" && p.published().is_some()),
+        last_access_review: latest(&["access_review"]),
+        last_recovery_test: latest(&["dr_test", "backup_restore_test"]),
+        last_tabletop: latest(&["tabletop_exercise"]),
+        requirements,
+        requirements_met: requirements.saturating_sub(unmet),
+    };
+    let kickoff = record.created_at.map(day_of).unwrap_or(today);
+    Ok(Assessment {
+        checklist: checklist(&input),
+        timeline: timeline(kickoff, scope.period, today),
+        readiness: r,
+        start,
+    })
 }
 
 fn severity_name(s: Severity) -> String {
@@ -167,9 +283,14 @@ async fn plan(
 
 pub async fn run(dir: &Path, make_plan: bool, format: Format) -> Result<(), CliError> {
     let ws = open(dir).await?;
-    let (r, start) = assess(&ws, dir).await?;
+    let Assessment {
+        readiness: r,
+        start,
+        checklist,
+        timeline,
+    } = assess(&ws, dir).await?;
     let planned = if make_plan {
-        Some(plan(&ws, &r, start).await?)
+        Some(plan(&ws, &r, Some(start)).await?)
     } else {
         None
     };
@@ -185,6 +306,8 @@ pub async fn run(dir: &Path, make_plan: bool, format: Format) -> Result<(), CliE
             "controls": counts,
             "criteria": r.criteria,
             "gaps": r.gaps,
+            "checklist": checklist,
+            "timeline": timeline,
             "control_status": r.controls.iter().filter(|c| c.status != Status::NotApplicable).collect::<Vec<_>>(),
             "plan": planned,
         })),
@@ -216,6 +339,20 @@ pub async fn run(dir: &Path, make_plan: bool, format: Format) -> Result<(), CliE
             t.print()?;
             if r.gaps.len() > 25 {
                 println!("… and {} more (--format json for all)", r.gaps.len() - 25);
+            }
+            println!("\nPre-audit checklist:");
+            for c in &checklist {
+                println!("  [{}] {:<46} {}", if c.done { "x" } else { " " }, c.item, c.why);
+            }
+            println!("\nTimeline:");
+            for p in &timeline {
+                let mark = if p.current { "  <- now" } else { "" };
+                println!(
+                    "  {:<22} {} to {}{mark}",
+                    p.phase,
+                    evident_core::format_date(p.start),
+                    evident_core::format_date(p.end)
+                );
             }
             if let Some(p) = planned {
                 println!(

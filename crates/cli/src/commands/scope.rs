@@ -23,6 +23,7 @@ pub fn scope_json(record: &ScopeRecord) -> Value {
         "categories": record.scope.as_ref().map(|s| s.categories.iter().map(|c| c.as_str()).collect::<Vec<_>>()).unwrap_or_default(),
         "components": components,
         "status": record.status,
+        "approval": record.approval.as_ref().map(|(by, at, outdated)| json!({"by": by, "at": super::instant(*at), "outdated": outdated})),
     });
     match record.scope.as_ref().map(|s| s.period) {
         Some(AuditPeriod::AsOf(d)) => out["as_of"] = json!(format_date(d)),
@@ -72,6 +73,16 @@ pub async fn run(dir: &Path, command: ScopeCommand, format: Format) -> Result<()
     let ws = super::open(dir).await?;
     match command {
         ScopeCommand::Show => show(&ws, format).await,
+        ScopeCommand::Approve => {
+            ws.approve_scope().await?;
+            match format {
+                Format::Json => show(&ws, format).await,
+                Format::Table => {
+                    println!("Scope approved by {}.", ws.actor);
+                    Ok(())
+                }
+            }
+        }
         ScopeCommand::Set(args) => {
             let scope = build_scope(&args)?;
             ws.set_scope(&scope).await?;

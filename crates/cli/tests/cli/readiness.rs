@@ -113,10 +113,83 @@ fn readiness_tells_the_truth_and_plans(b: Backend) {
     assert_eq!(after["score"].as_u64(), Some(score_from(&after["criteria"])));
     assert!(after["score"].as_u64() > before["score"].as_u64());
 
+    // The checklist and the timeline are computed from the same data.
+    let items = after["checklist"].as_array().unwrap();
+    assert_eq!(items.len(), 11);
+    assert_eq!(items[0]["item"], "Scope signed by management");
+    assert_eq!(items[0]["done"], false);
+    env.ok(&["scope", "approve"]);
+    let approved = env.json(&["readiness"]);
+    assert_eq!(approved["checklist"][0]["done"], true);
+    assert!(approved["checklist"][0]["why"].as_str().unwrap().contains("cli:tester"));
+    env.ok(&[
+        "scope",
+        "component",
+        "add",
+        "--kind",
+        "data",
+        "--name",
+        "Card data",
+        "--out-of-scope",
+        "--reason",
+        "Stripe holds it",
+    ]);
+    let changed = env.json(&["readiness"]);
+    assert_eq!(
+        changed["checklist"][0]["done"], false,
+        "a change after sign-off needs a new one"
+    );
+    env.ok(&[
+        "events",
+        "add",
+        "--id",
+        "TT-1",
+        "--kind",
+        "tabletop_exercise",
+        "--title",
+        "Tabletop",
+        "--date",
+        &day(-3),
+    ]);
+    let with_tabletop = env.json(&["readiness"]);
+    let tabletop = with_tabletop["checklist"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["item"] == "An incident-response tabletop done")
+        .unwrap();
+    assert_eq!(tabletop["done"], true);
+    let phases: Vec<&str> = with_tabletop["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["phase"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        phases,
+        [
+            "kickoff",
+            "gap assessment",
+            "remediation",
+            "readiness review",
+            "audit date",
+            "fieldwork and report"
+        ]
+    );
+    assert_eq!(with_tabletop["timeline"][4]["start"], day(120));
+    let current: Vec<&Value> = with_tabletop["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["current"] == true)
+        .collect();
+    assert_eq!(current.len(), 1);
+    assert_eq!(current[0]["phase"], "gap assessment");
+
     // The plan: one task per gap, due before the audit date, idempotent, people's progress kept.
     let planned = env.json(&["readiness", "--plan"]);
     let created = planned["plan"]["created"].as_u64().unwrap();
-    assert_eq!(created as usize, after["gaps"].as_array().unwrap().len());
+    assert_eq!(created as usize, planned["gaps"].as_array().unwrap().len());
     let again = env.json(&["readiness", "--plan"]);
     assert_eq!(
         (again["plan"]["created"].as_u64(), again["plan"]["unchanged"].as_u64()),
