@@ -29,7 +29,12 @@ pub struct CheckFact {
     pub id: String,
     pub failed: usize,
     pub failing: bool,
+    /// The first failing run of the current streak (`None`: not failing before now).
+    pub failing_since: Option<Date>,
 }
+
+/// Days a newly failing check has to be fixed before the control counts as a gap.
+pub const DEFAULT_GRACE_DAYS: i64 = 7;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ControlInput {
@@ -66,6 +71,14 @@ pub enum Severity {
     StaleEvidence,
     MissingOwner,
     ExpiringEvidence,
+    FailingCheckInGrace,
+}
+
+impl Severity {
+    /// Reasons that put a control at risk rather than make it a gap.
+    pub fn at_risk_only(self) -> bool {
+        matches!(self, Severity::ExpiringEvidence | Severity::FailingCheckInGrace)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -138,6 +151,10 @@ fn reason(severity: Severity, subject: &str, text: String, fix: String) -> Reaso
 
 /// One control's status and every reason for it.
 pub fn control_status(c: &ControlInput, today: Date) -> ControlStatus {
+    control_status_with_grace(c, today, DEFAULT_GRACE_DAYS)
+}
+
+pub fn control_status_with_grace(c: &ControlInput, today: Date, grace_days: i64) -> ControlStatus {
     let mut reasons = Vec::new();
     if !c.applicable {
         return ControlStatus {
@@ -149,15 +166,35 @@ pub fn control_status(c: &ControlInput, today: Date) -> ControlStatus {
         };
     }
     for check in c.checks.iter().filter(|k| k.failing) {
-        reasons.push(reason(
-            Severity::FailingCheck,
-            &check.id,
-            format!("check {} failing on {} record(s)", check.id, check.failed),
-            format!(
-                "fix the failing records (evident check run --check {}) or exclude them with a reason",
-                check.id
-            ),
-        ));
+        let since = check.failing_since.unwrap_or(today);
+        let grace_ends = since + Duration::days(grace_days);
+        let fix = format!(
+            "fix the failing records (evident check run --check {}) or exclude them with a reason",
+            check.id
+        );
+        let (severity, text) = if grace_ends > today {
+            (
+                Severity::FailingCheckInGrace,
+                format!(
+                    "check {} failing on {} record(s) since {} (grace until {})",
+                    check.id,
+                    check.failed,
+                    format_date(since),
+                    format_date(grace_ends)
+                ),
+            )
+        } else {
+            (
+                Severity::FailingCheck,
+                format!(
+                    "check {} failing on {} record(s) since {}",
+                    check.id,
+                    check.failed,
+                    format_date(since)
+                ),
+            )
+        };
+        reasons.push(reason(severity, &check.id, text, fix));
     }
     for req in &c.requirements {
         let answering: Vec<&EvidenceFact> = c
@@ -230,7 +267,7 @@ pub fn control_status(c: &ControlInput, today: Date) -> ControlStatus {
         ));
     }
     reasons.sort_by_key(|r| r.severity);
-    let status = if reasons.iter().any(|r| r.severity != Severity::ExpiringEvidence) {
+    let status = if reasons.iter().any(|r| !r.severity.at_risk_only()) {
         Status::Gap
     } else if reasons.is_empty() {
         Status::Ready
@@ -248,7 +285,14 @@ pub fn control_status(c: &ControlInput, today: Date) -> ControlStatus {
 
 /// `criteria` are the criteria in scope, in catalog order.
 pub fn assess(controls: &[ControlInput], criteria: &[String], today: Date) -> Readiness {
-    let statuses: Vec<ControlStatus> = controls.iter().map(|c| control_status(c, today)).collect();
+    assess_with_grace(controls, criteria, today, DEFAULT_GRACE_DAYS)
+}
+
+pub fn assess_with_grace(controls: &[ControlInput], criteria: &[String], today: Date, grace_days: i64) -> Readiness {
+    let statuses: Vec<ControlStatus> = controls
+        .iter()
+        .map(|c| control_status_with_grace(c, today, grace_days))
+        .collect();
     let by_code: BTreeMap<&str, &ControlStatus> = statuses.iter().map(|s| (s.control.as_str(), s)).collect();
     let mut coverage = Vec::new();
     let mut gaps = Vec::new();
@@ -336,7 +380,7 @@ pub fn due_date(severity: Severity, start: Option<Date>, today: Date) -> Date {
         Severity::UncoveredCriterion | Severity::FailingCheck => 60,
         Severity::MissingEvidence | Severity::PolicyNotApproved => 45,
         Severity::StaleEvidence => 30,
-        Severity::ExpiringEvidence => 14,
+        Severity::ExpiringEvidence | Severity::FailingCheckInGrace => 14,
     };
     match start {
         Some(s) => (s - Duration::days(lead)).max(today),
@@ -357,6 +401,15 @@ mod tests {
             key: key.into(),
             title: format!("{key} export"),
             refresh,
+        }
+    }
+
+    fn failing(since: Option<Date>) -> CheckFact {
+        CheckFact {
+            id: "mfa".into(),
+            failed: 3,
+            failing: true,
+            failing_since: since,
         }
     }
 
@@ -415,16 +468,22 @@ mod tests {
                 None,
             ),
             (
-                "failing check",
-                |c| {
-                    c.checks.push(CheckFact {
-                        id: "mfa".into(),
-                        failed: 3,
-                        failing: true,
-                    })
-                },
+                "check failing for weeks",
+                |c| c.checks.push(failing(Some(date!(2026 - 11 - 01)))),
                 Status::Gap,
                 Some(Severity::FailingCheck),
+            ),
+            (
+                "check failing since yesterday",
+                |c| c.checks.push(failing(Some(date!(2026 - 11 - 22)))),
+                Status::AtRisk,
+                Some(Severity::FailingCheckInGrace),
+            ),
+            (
+                "check failing for the first time",
+                |c| c.checks.push(failing(None)),
+                Status::AtRisk,
+                Some(Severity::FailingCheckInGrace),
             ),
             (
                 "passing check",
@@ -433,6 +492,7 @@ mod tests {
                         id: "mfa".into(),
                         failed: 0,
                         failing: false,
+                        failing_since: None,
                     })
                 },
                 Status::Ready,
@@ -476,10 +536,16 @@ mod tests {
             id: "mfa-human-accounts".into(),
             failed: 3,
             failing: true,
+            failing_since: Some(date!(2026 - 11 - 02)),
         });
         assert_eq!(
             control_status(&c, TODAY).reasons[0].text,
-            "check mfa-human-accounts failing on 3 record(s)"
+            "check mfa-human-accounts failing on 3 record(s) since 2026-11-02"
+        );
+        assert_eq!(
+            control_status_with_grace(&c, TODAY, 30).status,
+            Status::AtRisk,
+            "a longer grace keeps it at risk"
         );
         c.evidence[0].attests = date!(2026 - 06 - 01);
         assert!(

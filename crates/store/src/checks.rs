@@ -25,6 +25,7 @@ const INSERT_EXCLUSION: &str = "INSERT INTO check_exclusions (id, check_id, reco
      created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 const SELECT_EXCLUSIONS: &str =
     "SELECT check_id, record, reason, owner, expires FROM check_exclusions ORDER BY check_id, record";
+const SELECT_RUN_STATUSES: &str = "SELECT check_id, at, status FROM check_runs ORDER BY check_id, at DESC";
 const SELECT_REVIEWS: &str =
     "SELECT r.key, MAX(v.at) AS last FROM risk_reviews v JOIN risks r ON r.id = v.risk_id GROUP BY r.key";
 const SELECT_SIGN_OFFS: &str = "SELECT key, signed_off_at, updated_at FROM risks WHERE signed_off_at IS NOT NULL";
@@ -163,6 +164,27 @@ impl Workspace {
             commits: self.commits().await?,
             devices: self.devices().await?,
         })
+    }
+
+    /// For each check whose latest kept run failed: when the current run of failures began.
+    pub async fn failing_since(&self) -> Result<BTreeMap<String, i64>, StoreError> {
+        let mut out = BTreeMap::new();
+        let mut current: Option<(String, bool)> = None; // (check, still in its failing streak)
+        for r in sqlx::query(SELECT_RUN_STATUSES).fetch_all(&self.db.pool).await? {
+            let check: String = r.try_get("check_id")?;
+            let status: String = r.try_get("status")?;
+            let at: i64 = r.try_get("at")?;
+            let streak = match &current {
+                Some((c, streak)) if *c == check => *streak,
+                _ => true, // the newest run of a new check
+            };
+            let failing = streak && status == "fail";
+            if failing {
+                out.insert(check.clone(), at);
+            }
+            current = Some((check, failing));
+        }
+        Ok(out)
     }
 
     pub async fn exclusions(&self) -> Result<Vec<Exclusion>, StoreError> {

@@ -57,6 +57,7 @@ async fn assess(ws: &Workspace, dir: &Path) -> Result<Assessment, CliError> {
     let exclusions = ws.exclusions().await?;
     let now = time::OffsetDateTime::now_utc();
     let rules = super::checks::load_rules(dir)?;
+    let failing_since = ws.failing_since().await?;
     let mut by_control: BTreeMap<String, Vec<CheckFact>> = BTreeMap::new();
     let mut check_results: BTreeMap<String, checks::CheckResult> = BTreeMap::new();
     let results = BUILTIN
@@ -79,6 +80,7 @@ async fn assess(ws: &Workspace, dir: &Path) -> Result<Assessment, CliError> {
                 id: result.id.clone(),
                 failed: result.failed,
                 failing: result.status == CheckStatus::Fail,
+                failing_since: failing_since.get(&result.id).map(|at| day_of(*at)),
             });
         }
     }
@@ -126,7 +128,12 @@ async fn assess(ws: &Workspace, dir: &Path) -> Result<Assessment, CliError> {
             requirements: c.evidence,
         })
         .collect();
-    let r = readiness::assess(&inputs, &criteria, today);
+    let grace = facts
+        .params
+        .get("check_failure_grace_days")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(readiness::DEFAULT_GRACE_DAYS);
+    let r = readiness::assess_with_grace(&inputs, &criteria, today, grace);
 
     // The checklist, from the same data.
     let failures = |id: &str| -> Vec<String> {

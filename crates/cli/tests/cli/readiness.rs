@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::common::*;
 
-on_both_databases!(readiness_tells_the_truth_and_plans);
+on_both_databases!(readiness_tells_the_truth_and_plans, failing_checks_get_a_grace_period);
 
 fn score_from(criteria: &Value) -> u64 {
     let list = criteria.as_array().unwrap();
@@ -213,4 +213,64 @@ fn readiness_tells_the_truth_and_plans(b: Backend) {
         "re-planning keeps a person's progress"
     );
     env.assert_verified();
+}
+
+fn failing_checks_get_a_grace_period(b: Backend) {
+    let env = Env::new(b);
+    env.init();
+    env.ok(&[
+        "scope",
+        "set",
+        "--type",
+        "1",
+        "--categories",
+        "security",
+        "--as-of",
+        &day(120),
+    ]);
+    let hr = env.write_file(
+        "hr.csv",
+        b"email,name,employment_type,start_date\nana@acme.example,Ana,employee,2022-01-10\n",
+    );
+    env.ok(&["import", "people", hr.to_str().unwrap()]);
+    let reason_of = |r: &Value| -> Value {
+        let hrs = r["control_status"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["control"] == "HRS-01")
+            .unwrap()
+            .clone();
+        hrs["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["subject"] == "background-checks")
+            .unwrap()
+            .clone()
+    };
+    // Never failed before: inside the grace period.
+    let fresh = reason_of(&env.json(&["readiness"]));
+    assert_eq!(fresh["severity"], "failing_check_in_grace");
+    assert!(
+        fresh["text"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("grace until {}", day(7))),
+        "{fresh}"
+    );
+    // A kept run shows it failing for ten days: past the grace, a gap.
+    let ten_days_ago = (time::OffsetDateTime::now_utc() - time::Duration::days(10)).unix_timestamp() * 1000;
+    env.sql(&[&format!(
+        "INSERT INTO check_runs (id, run_id, check_id, at, status, passed, failed, excluded, actor) \
+         VALUES ('01OLDRUN', '01OLD', 'background-checks', {ten_days_ago}, 'fail', 0, 1, 0, 'cli:tester')"
+    )])
+    .unwrap();
+    env.ok(&["check", "run"]);
+    let old = reason_of(&env.json(&["readiness"]));
+    assert_eq!(old["severity"], "failing_check");
+    assert!(
+        old["text"].as_str().unwrap().contains(&format!("since {}", day(-10))),
+        "{old}"
+    );
 }
