@@ -4,7 +4,13 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::output::Format;
+/// What `--format` accepts; each command says which it supports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    Table,
+    Json,
+    Csv,
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -17,9 +23,9 @@ pub struct Cli {
     /// Defaults to the current folder (`evident-demo` for `demo`).
     #[arg(long, global = true, env = "EVIDENT_HOME")]
     pub workspace: Option<PathBuf>,
-    /// Output format of listings and results.
-    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// Output format: table or json for listings and results; csv for reports.
+    #[arg(long, global = true, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -83,6 +89,9 @@ pub enum Command {
     /// Run a connector: fetch, keep the raw responses as evidence, update the facts.
     #[command(subcommand)]
     Collect(CollectCommand),
+    /// Files for people outside the tool: the gap list, the control matrix.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Where the program stands: control status, criterion coverage, score, gaps.
     Readiness {
         /// Create or update a remediation task for every gap (idempotent).
@@ -119,6 +128,20 @@ pub enum Command {
     /// Remediation tasks.
     #[command(disable_help_flag = true)]
     Tasks(RegisterArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Every gap, most severe first, with owner and fix.
+    Gaps {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The control matrix an auditor expects: one row per control, with its evidence.
+    Controls {
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

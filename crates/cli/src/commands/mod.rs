@@ -10,25 +10,42 @@ mod init;
 mod policies;
 mod readiness;
 mod registers;
+mod report;
 mod risks;
 mod scope;
 
-use crate::args::{Cli, Command};
+use crate::args::{Cli, Command, FormatArg};
 use crate::error::CliError;
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
+    // Listings speak table or json; reports are files (csv).
+    let is_report = matches!(cli.command, Command::Report(_));
+    let format = match (cli.format, is_report) {
+        (FormatArg::Table, _) | (FormatArg::Csv, true) => crate::output::Format::Table,
+        (FormatArg::Json, false) => crate::output::Format::Json,
+        (FormatArg::Json, true) => {
+            return Err(CliError::Usage(
+                "--format: reports are written as csv (the default)".into(),
+            ));
+        }
+        (FormatArg::Csv, false) => {
+            return Err(CliError::Usage(
+                "--format csv is for reports (evident report …); listings take table or json, and `evident export` writes CSV".into(),
+            ));
+        }
+    };
     let chosen = cli.workspace;
     let ws_path = |default: &str| chosen.clone().unwrap_or_else(|| default.into());
     let ws = &ws_path(".");
     match cli.command {
-        Command::Init { organisation } => init::run(ws, &organisation, cli.format).await,
-        Command::Demo => demo::run(&ws_path(demo::DEFAULT_DIR), cli.format).await,
-        Command::Catalog(c) => catalog::run(ws, c, cli.format).await,
-        Command::Controls(c) => controls::run(ws, c, cli.format).await,
-        Command::Scope(c) => scope::run(ws, c, cli.format).await,
-        Command::Evidence(c) => evidence::run(ws, c, cli.format).await,
-        Command::AuditLog { since } => audit::log(ws, since.as_deref(), cli.format).await,
-        Command::Verify => audit::verify(ws, cli.format).await,
+        Command::Init { organisation } => init::run(ws, &organisation, format).await,
+        Command::Demo => demo::run(&ws_path(demo::DEFAULT_DIR), format).await,
+        Command::Catalog(c) => catalog::run(ws, c, format).await,
+        Command::Controls(c) => controls::run(ws, c, format).await,
+        Command::Scope(c) => scope::run(ws, c, format).await,
+        Command::Evidence(c) => evidence::run(ws, c, format).await,
+        Command::AuditLog { since } => audit::log(ws, since.as_deref(), format).await,
+        Command::Verify => audit::verify(ws, format).await,
         Command::Import {
             register,
             file,
@@ -37,25 +54,26 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             observed_on,
         } => {
             if let Some(kind) = evident_collect::kind(&register) {
-                facts::import(ws, kind, &file, &with, observed_on.as_deref(), cli.format).await
+                facts::import(ws, kind, &file, &with, observed_on.as_deref(), format).await
             } else {
-                registers::import(ws, &register, &file, skip_invalid, cli.format).await
+                registers::import(ws, &register, &file, skip_invalid, format).await
             }
         }
-        Command::Export { register, out } => registers::export(ws, &register, &out, cli.format).await,
-        Command::Policies(c) => policies::run(ws, c, cli.format).await,
-        Command::Check(c) => checks::run(ws, c, cli.format).await,
-        Command::Readiness { plan } => readiness::run(ws, plan, cli.format).await,
-        Command::Connect(c) => connectors::connect(ws, c, cli.format).await,
-        Command::Collect(c) => connectors::collect(ws, c, cli.format).await,
-        Command::People(a) => registers::run(ws, &registers::PEOPLE, a.args, cli.format).await,
-        Command::Training(a) => registers::run(ws, &registers::TRAINING, a.args, cli.format).await,
-        Command::BackgroundChecks(a) => registers::run(ws, &registers::BACKGROUND_CHECKS, a.args, cli.format).await,
-        Command::Risks(a) => registers::run(ws, &registers::RISKS, a.args, cli.format).await,
-        Command::Vendors(a) => registers::run(ws, &registers::VENDORS, a.args, cli.format).await,
-        Command::Assets(a) => registers::run(ws, &registers::ASSETS, a.args, cli.format).await,
-        Command::Events(a) => registers::run(ws, &registers::EVENTS, a.args, cli.format).await,
-        Command::Tasks(a) => registers::run(ws, &registers::TASKS, a.args, cli.format).await,
+        Command::Export { register, out } => registers::export(ws, &register, &out, format).await,
+        Command::Policies(c) => policies::run(ws, c, format).await,
+        Command::Check(c) => checks::run(ws, c, format).await,
+        Command::Readiness { plan } => readiness::run(ws, plan, format).await,
+        Command::Report(c) => report::run(ws, &c).await,
+        Command::Connect(c) => connectors::connect(ws, c, format).await,
+        Command::Collect(c) => connectors::collect(ws, c, format).await,
+        Command::People(a) => registers::run(ws, &registers::PEOPLE, a.args, format).await,
+        Command::Training(a) => registers::run(ws, &registers::TRAINING, a.args, format).await,
+        Command::BackgroundChecks(a) => registers::run(ws, &registers::BACKGROUND_CHECKS, a.args, format).await,
+        Command::Risks(a) => registers::run(ws, &registers::RISKS, a.args, format).await,
+        Command::Vendors(a) => registers::run(ws, &registers::VENDORS, a.args, format).await,
+        Command::Assets(a) => registers::run(ws, &registers::ASSETS, a.args, format).await,
+        Command::Events(a) => registers::run(ws, &registers::EVENTS, a.args, format).await,
+        Command::Tasks(a) => registers::run(ws, &registers::TASKS, a.args, format).await,
     }
 }
 

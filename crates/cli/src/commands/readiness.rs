@@ -18,11 +18,11 @@ use super::{open, today};
 use crate::error::{CliError, usage};
 use crate::output::{self, Format, Table};
 
-struct Assessment {
-    readiness: Readiness,
-    start: time::Date,
-    checklist: Vec<ChecklistItem>,
-    timeline: Vec<Phase>,
+pub(crate) struct Assessment {
+    pub readiness: Readiness,
+    pub start: time::Date,
+    pub checklist: Vec<ChecklistItem>,
+    pub timeline: Vec<Phase>,
 }
 
 fn day_of(ms: i64) -> time::Date {
@@ -31,7 +31,7 @@ fn day_of(ms: i64) -> time::Date {
         .unwrap_or_else(|_| today())
 }
 
-async fn assess(ws: &Workspace, dir: &Path) -> Result<Assessment, CliError> {
+pub(crate) async fn assess(ws: &Workspace, dir: &Path) -> Result<Assessment, CliError> {
     let record = ws.scope().await?;
     let Some(scope) = record.scope else {
         return Err(usage(
@@ -235,7 +235,7 @@ async fn assess(ws: &Workspace, dir: &Path) -> Result<Assessment, CliError> {
     })
 }
 
-fn severity_name(s: Severity) -> String {
+pub(crate) fn severity_name(s: Severity) -> String {
     serde_json::to_value(s)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))

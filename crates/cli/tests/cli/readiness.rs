@@ -5,7 +5,11 @@ use serde_json::Value;
 
 use super::common::*;
 
-on_both_databases!(readiness_tells_the_truth_and_plans, failing_checks_get_a_grace_period);
+on_both_databases!(
+    readiness_tells_the_truth_and_plans,
+    failing_checks_get_a_grace_period,
+    csv_reports
+);
 
 fn score_from(criteria: &Value) -> u64 {
     let list = criteria.as_array().unwrap();
@@ -272,5 +276,84 @@ fn failing_checks_get_a_grace_period(b: Backend) {
     assert!(
         old["text"].as_str().unwrap().contains(&format!("since {}", day(-10))),
         "{old}"
+    );
+}
+
+fn csv_reports(b: Backend) {
+    let env = Env::new(b);
+    env.init();
+    env.refused(
+        &[
+            "report",
+            "gaps",
+            "--out",
+            env.tmp.path().join("g.csv").to_str().unwrap(),
+        ],
+        &["no audit scope set yet"],
+    );
+    env.ok(&[
+        "scope",
+        "set",
+        "--type",
+        "1",
+        "--categories",
+        "security",
+        "--as-of",
+        &day(90),
+    ]);
+    let f = env.write_file("review.csv", b"user,decision");
+    let item = env.json(&[
+        "evidence",
+        "add",
+        f.to_str().unwrap(),
+        "--control",
+        "ACC-08",
+        "--effective",
+        &day(-2),
+    ]);
+
+    let matrix = env.tmp.path().join("matrix.csv");
+    env.ok(&["report", "controls", "--out", matrix.to_str().unwrap()]);
+    let mut reader = csv::Reader::from_path(&matrix).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+    assert_eq!(
+        header,
+        [
+            "control",
+            "title",
+            "criteria",
+            "owner",
+            "frequency",
+            "nature",
+            "status",
+            "reasons",
+            "evidence"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 158, "one row per control");
+    let acc08 = rows.iter().find(|r| &r[0] == "ACC-08").unwrap();
+    assert!(acc08[8].contains(item["id"].as_str().unwrap()) && acc08[8].contains(item["sha256"].as_str().unwrap()));
+    assert!(acc08[8].contains(&day(-2)));
+    let na = rows.iter().filter(|r| &r[6] == "not_applicable").count();
+    assert_eq!(
+        na as u64,
+        env.json(&["readiness"])["controls"]["not_applicable"].as_u64().unwrap()
+    );
+
+    let gaps = env.tmp.path().join("gaps.csv");
+    env.ok(&["report", "gaps", "--format", "csv", "--out", gaps.to_str().unwrap()]);
+    let lines = csv::Reader::from_path(&gaps).unwrap().records().count();
+    assert_eq!(lines, env.json(&["readiness"])["gaps"].as_array().unwrap().len());
+
+    let nowhere = env.tmp.path().join("missing-dir/gaps.csv");
+    env.refused(
+        &["report", "gaps", "--out", nowhere.to_str().unwrap()],
+        &["--out", "cannot write"],
+    );
+    assert!(!nowhere.parent().unwrap().exists());
+    env.refused(
+        &["controls", "list", "--format", "csv"],
+        &["--format csv is for reports"],
     );
 }
