@@ -19,6 +19,13 @@ pub fn parse_date(s: &str) -> Result<Date, DateError> {
     Date::parse(t, ISO_DATE).map_err(|_| DateError { given: s.to_string() })
 }
 
+/// The UTC calendar day of an instant in milliseconds since the epoch.
+pub fn date_of_ms(ms: i64) -> Option<Date> {
+    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .ok()
+        .map(|t| t.date())
+}
+
 pub fn format_date(d: Date) -> String {
     d.format(ISO_DATE).expect("a calendar date always formats")
 }

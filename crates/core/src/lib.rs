@@ -16,7 +16,7 @@ pub mod scope;
 
 pub use applicability::{Applicability, NaSource, applicability};
 pub use control::{Control, EmailError, parse_email};
-pub use dates::{DateError, add_months, format_date, parse_date};
+pub use dates::{DateError, add_months, date_of_ms, format_date, parse_date};
 pub use freshness::{Freshness, FreshnessState, freshness, governing_refresh};
 pub use scope::{
     AuditPeriod, ComponentKind, ReportType, Scope, ScopeError, ScopeWarning, parse_categories, parse_window,

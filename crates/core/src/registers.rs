@@ -291,6 +291,12 @@ pub const TASKS: RegisterSpec = RegisterSpec {
     rules: &[],
 };
 
+/// Whether a person in the people register is employed on `day`: started, and not yet left.
+pub fn employed_on(person: &Record, day: time::Date) -> bool {
+    person.get("start_date").as_date().is_none_or(|d| d <= day)
+        && person.get("end_date").as_date().is_none_or(|d| d >= day)
+}
+
 pub const ALL: &[RegisterSpec] = &[
     PEOPLE,
     TRAINING,

@@ -4,11 +4,10 @@ use std::collections::BTreeMap;
 
 use evident_core::checks::{CheckResult, ControlFact, Exclusion, Facts, FindingFact, PolicyFact, RiskFact};
 use evident_core::registers::{ASSETS, BACKGROUND_CHECKS, EVENTS, PEOPLE, RISKS, TRAINING, VENDORS};
-use evident_core::{format_date, parse_date};
+use evident_core::{date_of_ms, format_date, parse_date};
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
-use time::Date;
 
 use crate::clock::now_ms;
 use crate::{StoreError, Workspace};
@@ -29,12 +28,6 @@ const SELECT_RUN_STATUSES: &str = "SELECT check_id, at, status FROM check_runs O
 const SELECT_REVIEWS: &str =
     "SELECT r.key, MAX(v.at) AS last FROM risk_reviews v JOIN risks r ON r.id = v.risk_id GROUP BY r.key";
 const SELECT_SIGN_OFFS: &str = "SELECT key, signed_off_at, updated_at FROM risks WHERE signed_off_at IS NOT NULL";
-
-fn day_of(ms: i64) -> Option<Date> {
-    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
-        .ok()
-        .map(|t| t.date())
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct HistoryEntry {
@@ -76,9 +69,9 @@ impl Workspace {
             .map(|r| {
                 let sign = sign_offs.get(&r.key);
                 RiskFact {
-                    signed_off: sign.and_then(|(at, _)| day_of(*at)),
+                    signed_off: sign.and_then(|(at, _)| date_of_ms(*at)),
                     sign_off_outdated: sign.is_some_and(|(at, updated)| updated > at),
-                    last_review: reviews.get(&r.key).and_then(|at| day_of(*at)),
+                    last_review: reviews.get(&r.key).and_then(|at| date_of_ms(*at)),
                     record: r.record,
                 }
             })
@@ -99,7 +92,7 @@ impl Workspace {
             policies.push(PolicyFact {
                 title: p.title.clone(),
                 published_version: published.as_ref().map(|v| v.version),
-                published_on: published.as_ref().and_then(|v| v.published_at).and_then(day_of),
+                published_on: published.as_ref().and_then(|v| v.published_at).and_then(date_of_ms),
                 approved_by: published.as_ref().and_then(|v| v.approved_by.clone()),
                 review_interval_months: p.review_interval_months.max(0) as u32,
                 accepted_by,

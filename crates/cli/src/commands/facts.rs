@@ -41,9 +41,7 @@ pub async fn import(
         (Some(t), None) => t,
         (None, None) => (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64,
     };
-    let day = time::OffsetDateTime::from_unix_timestamp(observed_at / 1000)
-        .map(|t| t.date())
-        .unwrap_or_else(|_| today());
+    let day = evident_core::date_of_ms(observed_at).unwrap_or_else(today);
 
     let ws = open(dir).await?;
     let title = format!(

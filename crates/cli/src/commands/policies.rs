@@ -16,7 +16,7 @@ use crate::output::{self, Format, Table};
 /// When the published version is due for review: its publication plus the interval.
 fn review_due(p: &Policy) -> Option<String> {
     let published = p.published()?.published_at?;
-    let date = time::OffsetDateTime::from_unix_timestamp(published / 1000).ok()?.date();
+    let date = evident_core::date_of_ms(published)?;
     Some(evident_core::format_date(evident_core::add_months(
         date,
         p.review_interval_months as u32,
@@ -30,8 +30,7 @@ async fn people_in_scope(ws: &Workspace) -> Result<Vec<String>, CliError> {
         .records(&PEOPLE)
         .await?
         .into_iter()
-        .filter(|r| r.record.get("start_date").as_date().is_none_or(|d| d <= today))
-        .filter(|r| r.record.get("end_date").as_date().is_none_or(|d| d >= today))
+        .filter(|r| evident_core::registers::employed_on(&r.record, today))
         .filter_map(|r| r.record.get("email").as_str().map(str::to_string))
         .collect())
 }

@@ -26,9 +26,7 @@ pub(crate) struct Assessment {
 }
 
 fn day_of(ms: i64) -> time::Date {
-    time::OffsetDateTime::from_unix_timestamp(ms / 1000)
-        .map(|t| t.date())
-        .unwrap_or_else(|_| today())
+    evident_core::date_of_ms(ms).unwrap_or_else(today)
 }
 
 pub(crate) async fn assess(ws: &Workspace, dir: &Path) -> Result<Assessment, CliError> {
@@ -145,8 +143,7 @@ pub(crate) async fn assess(ws: &Workspace, dir: &Path) -> Result<Assessment, Cli
     let staff: Vec<&Record> = facts
         .people
         .iter()
-        .filter(|p| p.get("start_date").as_date().is_none_or(|d| d <= today))
-        .filter(|p| p.get("end_date").as_date().is_none_or(|d| d >= today))
+        .filter(|p| evident_core::registers::employed_on(p, today))
         .collect();
     let year_ago = today - time::Duration::days(365);
     let trained = staff

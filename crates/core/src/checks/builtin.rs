@@ -547,9 +547,7 @@ fn leavers_have_end_dates(ctx: &Ctx) -> Vec<Outcome> {
 const DAY_MS: i64 = 86_400_000;
 
 fn ms_date(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
-        .map(|t| format_date(t.date()))
-        .unwrap_or_default()
+    crate::dates::date_of_ms(ms).map(format_date).unwrap_or_default()
 }
 
 fn account_label(a: &crate::facts::Account) -> String {

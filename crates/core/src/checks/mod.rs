@@ -123,10 +123,10 @@ impl Ctx<'_> {
 
     /// People employed today.
     pub fn staff(&self) -> impl Iterator<Item = &Record> {
-        self.facts.people.iter().filter(|p| {
-            p.get("start_date").as_date().is_none_or(|d| d <= self.today)
-                && p.get("end_date").as_date().is_none_or(|d| d >= self.today)
-        })
+        self.facts
+            .people
+            .iter()
+            .filter(|p| crate::registers::employed_on(p, self.today))
     }
 }
 

@@ -239,8 +239,8 @@ fn yaml_text(v: &serde_yaml::Value) -> String {
 }
 
 fn day(ms: Option<i64>) -> Value {
-    ms.and_then(|t| time::OffsetDateTime::from_unix_timestamp(t.div_euclid(1000)).ok())
-        .map(|t| Value::Date(t.date()))
+    ms.and_then(crate::dates::date_of_ms)
+        .map(Value::Date)
         .unwrap_or(Value::Null)
 }
 
