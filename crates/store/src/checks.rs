@@ -40,9 +40,31 @@ pub struct HistoryEntry {
     pub failures: Vec<BTreeMap<String, String>>,
 }
 
+/// The program's controls, evidence and policies, loaded once for whoever needs all three
+/// (facts for checks, readiness, reports).
+#[derive(Debug, Clone)]
+pub struct Program {
+    pub controls: Vec<evident_core::Control>,
+    pub evidence: Vec<crate::EvidenceItem>,
+    pub policies: Vec<crate::Policy>,
+}
+
 impl Workspace {
+    pub async fn program(&self) -> Result<Program, StoreError> {
+        Ok(Program {
+            controls: self.controls().await?,
+            evidence: self.evidence().await?,
+            policies: self.policies().await?,
+        })
+    }
+
     /// Everything the built-in checks read, as of now.
     pub async fn facts(&self) -> Result<Facts, StoreError> {
+        self.facts_of(&self.program().await?).await
+    }
+
+    /// The facts, reusing an already loaded program.
+    pub async fn facts_of(&self, program: &Program) -> Result<Facts, StoreError> {
         let records = |v: Vec<crate::StoredRecord>| v.into_iter().map(|r| r.record).collect::<Vec<_>>();
         let pool = &self.db.pool;
         let reviews: BTreeMap<String, i64> = sqlx::query(SELECT_REVIEWS)
@@ -77,11 +99,11 @@ impl Workspace {
             })
             .collect();
         let mut policies = Vec::new();
-        for p in self.policies().await? {
+        for p in &program.policies {
             let published = p.published().cloned();
             let accepted_by = match &published {
                 Some(v) => self
-                    .acceptances(&p)
+                    .acceptances(p)
                     .await?
                     .into_iter()
                     .filter(|a| a.version == v.version)
@@ -96,15 +118,14 @@ impl Workspace {
                 approved_by: published.as_ref().and_then(|v| v.approved_by.clone()),
                 review_interval_months: p.review_interval_months.max(0) as u32,
                 accepted_by,
-                id: p.id,
+                id: p.id.clone(),
             });
         }
         let in_scope = self.scope_categories().await?;
         let framework = &evident_catalog::Catalog::builtin().framework;
-        let controls = self
-            .controls()
-            .await?
-            .into_iter()
+        let controls = program
+            .controls
+            .iter()
             .map(|c| {
                 let criteria: Vec<_> = c
                     .criteria
@@ -114,9 +135,9 @@ impl Workspace {
                 let applicable =
                     evident_core::applicability(&criteria, in_scope.as_ref(), c.na_reason.as_deref()).applicable;
                 ControlFact {
-                    code: c.code,
-                    title: c.title,
-                    owner: c.owner_email,
+                    code: c.code.clone(),
+                    title: c.title.clone(),
+                    owner: c.owner_email.clone(),
                     applicable,
                 }
             })
@@ -131,12 +152,11 @@ impl Workspace {
             risks,
             policies,
             controls,
-            current_evidence: self
-                .evidence()
-                .await?
-                .into_iter()
+            current_evidence: program
+                .evidence
+                .iter()
                 .filter(|e| e.is_current())
-                .map(|e| e.id)
+                .map(|e| e.id.clone())
                 .collect(),
             params: self.parameters().await?.into_iter().map(|p| (p.key, p.value)).collect(),
             accounts: self.accounts().await?,

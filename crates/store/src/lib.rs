@@ -22,7 +22,7 @@ mod verify;
 mod workspace;
 
 pub use audit::CHECKPOINT_EVERY;
-pub use checks::HistoryEntry;
+pub use checks::{HistoryEntry, Program};
 pub use config::{CONFIG_FILE, Config};
 pub use connectors::{Connector, ConnectorRun};
 pub use db::{Backend, Db, redact_url};

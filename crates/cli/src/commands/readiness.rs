@@ -10,7 +10,7 @@ use evident_core::readiness::{self, CheckFact, ControlInput, EvidenceFact, Readi
 use evident_core::register::{Record, Value};
 use evident_core::registers::TASKS;
 use evident_core::{AuditPeriod, parse_date};
-use evident_store::Workspace;
+use evident_store::{Program, Workspace};
 use serde_json::json;
 
 use super::controls::applicability_of;
@@ -23,6 +23,8 @@ pub(crate) struct Assessment {
     pub start: time::Date,
     pub checklist: Vec<ChecklistItem>,
     pub timeline: Vec<Phase>,
+    /// What the assessment was computed from, for reports that list it.
+    pub program: Program,
 }
 
 fn day_of(ms: i64) -> time::Date {
@@ -51,7 +53,8 @@ pub(crate) async fn assess(ws: &Workspace, dir: &Path) -> Result<Assessment, Cli
         .collect();
 
     // Checks run live: readiness is computed, never stored.
-    let facts = ws.facts().await?;
+    let program = ws.program().await?;
+    let facts = ws.facts_of(&program).await?;
     let exclusions = ws.exclusions().await?;
     let now = time::OffsetDateTime::now_utc();
     let rules = super::checks::load_rules(dir)?;
@@ -84,7 +87,7 @@ pub(crate) async fn assess(ws: &Workspace, dir: &Path) -> Result<Assessment, Cli
     }
 
     let mut evidence: BTreeMap<String, Vec<EvidenceFact>> = BTreeMap::new();
-    for item in ws.evidence().await?.into_iter().filter(|e| e.is_current()) {
+    for item in program.evidence.iter().filter(|e| e.is_current()) {
         let attests = item
             .period_to
             .as_deref()
@@ -100,8 +103,8 @@ pub(crate) async fn assess(ws: &Workspace, dir: &Path) -> Result<Assessment, Cli
         }
     }
     let mut policies: BTreeMap<String, Vec<(String, bool)>> = BTreeMap::new();
-    let all_policies = ws.policies().await?;
-    for p in &all_policies {
+    let all_policies = &program.policies;
+    for p in all_policies {
         for c in &p.controls {
             policies
                 .entry(c.clone())
@@ -110,20 +113,19 @@ pub(crate) async fn assess(ws: &Workspace, dir: &Path) -> Result<Assessment, Cli
         }
     }
     let in_scope = Some(scope.categories.clone());
-    let inputs: Vec<ControlInput> = ws
-        .controls()
-        .await?
-        .into_iter()
+    let inputs: Vec<ControlInput> = program
+        .controls
+        .iter()
         .map(|c| ControlInput {
-            applicable: applicability_of(&c, in_scope.as_ref()).applicable,
+            applicable: applicability_of(c, in_scope.as_ref()).applicable,
             evidence: evidence.remove(&c.code).unwrap_or_default(),
             checks: by_control.remove(&c.code).unwrap_or_default(),
             policies: policies.remove(&c.code).unwrap_or_default(),
-            code: c.code,
-            title: c.title,
-            owner: c.owner_email,
-            criteria: c.criteria,
-            requirements: c.evidence,
+            code: c.code.clone(),
+            title: c.title.clone(),
+            owner: c.owner_email.clone(),
+            criteria: c.criteria.clone(),
+            requirements: c.evidence.clone(),
         })
         .collect();
     let grace = facts
@@ -229,6 +231,7 @@ pub(crate) async fn assess(ws: &Workspace, dir: &Path) -> Result<Assessment, Cli
         timeline: timeline(kickoff, scope.period, today),
         readiness: r,
         start,
+        program,
     })
 }
 
@@ -292,6 +295,7 @@ pub async fn run(dir: &Path, make_plan: bool, format: Format) -> Result<(), CliE
         start,
         checklist,
         timeline,
+        ..
     } = assess(&ws, dir).await?;
     let planned = if make_plan {
         Some(plan(&ws, &r, Some(start)).await?)
