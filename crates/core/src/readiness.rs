@@ -149,12 +149,9 @@ fn reason(severity: Severity, subject: &str, text: String, fix: String) -> Reaso
     }
 }
 
-/// One control's status and every reason for it.
-pub fn control_status(c: &ControlInput, today: Date) -> ControlStatus {
-    control_status_with_grace(c, today, DEFAULT_GRACE_DAYS)
-}
-
-pub fn control_status_with_grace(c: &ControlInput, today: Date, grace_days: i64) -> ControlStatus {
+/// One control's status and every reason for it; a check failing for less than `grace_days`
+/// puts the control at risk rather than making it a gap.
+pub fn control_status(c: &ControlInput, today: Date, grace_days: i64) -> ControlStatus {
     let mut reasons = Vec::new();
     if !c.applicable {
         return ControlStatus {
@@ -284,15 +281,8 @@ pub fn control_status_with_grace(c: &ControlInput, today: Date, grace_days: i64)
 }
 
 /// `criteria` are the criteria in scope, in catalog order.
-pub fn assess(controls: &[ControlInput], criteria: &[String], today: Date) -> Readiness {
-    assess_with_grace(controls, criteria, today, DEFAULT_GRACE_DAYS)
-}
-
-pub fn assess_with_grace(controls: &[ControlInput], criteria: &[String], today: Date, grace_days: i64) -> Readiness {
-    let statuses: Vec<ControlStatus> = controls
-        .iter()
-        .map(|c| control_status_with_grace(c, today, grace_days))
-        .collect();
+pub fn assess(controls: &[ControlInput], criteria: &[String], today: Date, grace_days: i64) -> Readiness {
+    let statuses: Vec<ControlStatus> = controls.iter().map(|c| control_status(c, today, grace_days)).collect();
     let by_code: BTreeMap<&str, &ControlStatus> = statuses.iter().map(|s| (s.control.as_str(), s)).collect();
     let mut coverage = Vec::new();
     let mut gaps = Vec::new();
@@ -527,7 +517,7 @@ mod tests {
         for (name, change, status, first) in cases {
             let mut c = ready("ACC-01", &["CC6.1"]);
             change(&mut c);
-            let s = control_status(&c, TODAY);
+            let s = control_status(&c, TODAY, DEFAULT_GRACE_DAYS);
             assert_eq!(s.status, *status, "{name}: {:?}", s.reasons);
             assert_eq!(s.reasons.first().map(|r| r.severity), *first, "{name}");
         }
@@ -539,17 +529,17 @@ mod tests {
             failing_since: Some(date!(2026 - 11 - 02)),
         });
         assert_eq!(
-            control_status(&c, TODAY).reasons[0].text,
+            control_status(&c, TODAY, DEFAULT_GRACE_DAYS).reasons[0].text,
             "check mfa-human-accounts failing on 3 record(s) since 2026-11-02"
         );
         assert_eq!(
-            control_status_with_grace(&c, TODAY, 30).status,
+            control_status(&c, TODAY, 30).status,
             Status::AtRisk,
             "a longer grace keeps it at risk"
         );
         c.evidence[0].attests = date!(2026 - 06 - 01);
         assert!(
-            control_status(&c, TODAY).reasons[1]
+            control_status(&c, TODAY, DEFAULT_GRACE_DAYS).reasons[1]
                 .text
                 .contains("stale since 2026-09-01")
         );
@@ -569,7 +559,7 @@ mod tests {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        let r = assess(&controls, &criteria, TODAY);
+        let r = assess(&controls, &criteria, TODAY, DEFAULT_GRACE_DAYS);
         let cov: Vec<(&str, Coverage)> = r.criteria.iter().map(|c| (c.id.as_str(), c.status)).collect();
         assert_eq!(
             cov,
@@ -583,7 +573,7 @@ mod tests {
         );
         // Recomputed by hand from the documented formula: (2 covered + 0.5 × 0 partial) / 5.
         assert_eq!(r.score, 40);
-        let only_b = assess(&controls[1..2], &["CC2.1".to_string()], TODAY);
+        let only_b = assess(&controls[1..2], &["CC2.1".to_string()], TODAY, DEFAULT_GRACE_DAYS);
         assert_eq!((only_b.criteria[0].status, only_b.score), (Coverage::Partial, 50));
         let order: Vec<Severity> = r.gaps.iter().map(|g| g.severity).collect();
         let mut sorted = order.clone();

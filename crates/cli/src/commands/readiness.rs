@@ -133,7 +133,7 @@ pub(crate) async fn assess(ws: &Workspace, dir: &Path) -> Result<Assessment, Cli
         .get("check_failure_grace_days")
         .and_then(|v| v.parse().ok())
         .unwrap_or(readiness::DEFAULT_GRACE_DAYS);
-    let r = readiness::assess_with_grace(&inputs, &criteria, today, grace);
+    let r = readiness::assess(&inputs, &criteria, today, grace);
 
     // The checklist, from the same data.
     let failures = |id: &str| -> Vec<String> {

@@ -1,8 +1,6 @@
 //! The check engine through the binary: results per record, exclusions, history, policy
 //! parameters as thresholds.
 
-use serde_json::Value;
-
 use super::common::*;
 
 on_both_databases!(
@@ -11,14 +9,6 @@ on_both_databases!(
     checks_read_policy_parameters,
     custom_rules_from_the_workspace
 );
-
-fn result<'a>(run: &'a Value, id: &str) -> &'a Value {
-    run.as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == id)
-        .unwrap_or_else(|| panic!("no result for {id}"))
-}
 
 const HR: &str = "email,name,employment_type,start_date,manager_email
 ana@acme.example,Ana,employee,2022-01-10,

@@ -339,3 +339,12 @@ impl Env {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 }
+
+/// One check's result in the JSON of `evident check run`.
+pub fn result<'a>(run: &'a Value, id: &str) -> &'a Value {
+    run.as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap_or_else(|| panic!("no result for {id}"))
+}

@@ -1,8 +1,6 @@
 //! Importers of real export formats through the binary: facts, provenance, wrong files, the
 //! leaver scenario, and findings tracked across scans.
 
-use serde_json::Value;
-
 use super::common::*;
 
 on_both_databases!(
@@ -30,10 +28,6 @@ fn okta_users() -> String {
 
 const FACTORS_ANA: &str = r#"[{"id": "f1", "factorType": "webauthn", "status": "ACTIVE",
   "_links": {"self": {"href": "https://acme.okta.com/api/v1/users/00u1/factors/f1"}}}]"#;
-
-fn result<'a>(run: &'a Value, id: &str) -> &'a Value {
-    run.as_array().unwrap().iter().find(|r| r["id"] == id).unwrap()
-}
 
 fn leaver_with_active_account_fails_until_excluded(b: Backend) {
     let env = Env::new(b);
