@@ -19,10 +19,15 @@ const INSERT_CONTROL_CRITERION: &str =
 const INSERT_REQUIREMENT: &str = "INSERT INTO control_evidence_requirements (control_id, key, title, refresh, position) \
      VALUES ($1, $2, $3, $4, $5)";
 
-const SELECT_CONTROLS: &str = "SELECT id, code, template_id, area, title, description, frequency, nature_type, \
-     execution, owner_role, owner_email, testing, na_reason FROM controls ORDER BY code";
-const SELECT_CONTROL_BY_CODE: &str = "SELECT id, code, template_id, area, title, description, frequency, nature_type, \
-     execution, owner_role, owner_email, testing, na_reason FROM controls WHERE code = $1";
+/// The control columns every query reads, in one place.
+macro_rules! select_controls {
+    () => {
+        "SELECT id, code, template_id, area, title, description, frequency, nature_type, execution, owner_role, \
+         owner_email, testing, na_reason FROM controls"
+    };
+}
+const SELECT_CONTROLS: &str = concat!(select_controls!(), " ORDER BY code");
+const SELECT_CONTROL_BY_CODE: &str = concat!(select_controls!(), " WHERE code = $1");
 const SELECT_ALL_CRITERIA: &str = "SELECT control_id, criterion_id FROM control_criteria ORDER BY control_id, position";
 const SELECT_CRITERIA_OF: &str =
     "SELECT control_id, criterion_id FROM control_criteria WHERE control_id = $1 ORDER BY position";

@@ -13,16 +13,18 @@ use crate::clock::now_ms;
 use crate::vault::{StoredBlob, VaultError};
 use crate::{StoreError, Workspace};
 
-const EVIDENCE_COLUMNS_SELECT: &str = "SELECT e.id, e.title, e.sha256, e.size, e.media_type, e.file_name, \
-     e.source_kind, e.source_ref, e.captured_at, e.effective_date, e.period_from, e.period_to, e.supersedes, \
-     e.created_by, (SELECT n.id FROM evidence n WHERE n.supersedes = e.id) AS superseded_by, \
-     w.reason AS withdrawn_reason, w.actor AS withdrawn_by, w.at AS withdrawn_at \
-     FROM evidence e LEFT JOIN evidence_withdrawals w ON w.evidence_id = e.id ORDER BY e.id";
-const EVIDENCE_BY_ID: &str = "SELECT e.id, e.title, e.sha256, e.size, e.media_type, e.file_name, \
-     e.source_kind, e.source_ref, e.captured_at, e.effective_date, e.period_from, e.period_to, e.supersedes, \
-     e.created_by, (SELECT n.id FROM evidence n WHERE n.supersedes = e.id) AS superseded_by, \
-     w.reason AS withdrawn_reason, w.actor AS withdrawn_by, w.at AS withdrawn_at \
-     FROM evidence e LEFT JOIN evidence_withdrawals w ON w.evidence_id = e.id WHERE e.id = $1";
+/// An item with whatever superseded or withdrew it, in one place for every query.
+macro_rules! select_evidence {
+    () => {
+        "SELECT e.id, e.title, e.sha256, e.size, e.media_type, e.file_name, e.source_kind, e.source_ref, \
+         e.captured_at, e.effective_date, e.period_from, e.period_to, e.supersedes, e.created_by, \
+         (SELECT n.id FROM evidence n WHERE n.supersedes = e.id) AS superseded_by, \
+         w.reason AS withdrawn_reason, w.actor AS withdrawn_by, w.at AS withdrawn_at \
+         FROM evidence e LEFT JOIN evidence_withdrawals w ON w.evidence_id = e.id"
+    };
+}
+const EVIDENCE_COLUMNS_SELECT: &str = concat!(select_evidence!(), " ORDER BY e.id");
+const EVIDENCE_BY_ID: &str = concat!(select_evidence!(), " WHERE e.id = $1");
 const ALL_LINKS: &str = "SELECT l.evidence_id, l.control_id, c.code, l.requirement_key FROM evidence_controls l \
      JOIN controls c ON c.id = l.control_id ORDER BY l.evidence_id, c.code";
 const LINKS_OF: &str = "SELECT l.evidence_id, l.control_id, c.code, l.requirement_key FROM evidence_controls l \
