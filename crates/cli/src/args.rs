@@ -10,6 +10,9 @@ pub enum FormatArg {
     Table,
     Json,
     Csv,
+    Html,
+    Pdf,
+    Xlsx,
 }
 
 #[derive(Debug, Parser)]
@@ -40,6 +43,20 @@ pub enum Command {
     },
     /// Open (or create) a demonstration workspace and show its program.
     Demo,
+    /// Measurements over the workspace (see BENCHMARKS.md).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+    /// Create a workspace filled with a made-up company (deterministic for a seed).
+    Generate {
+        /// s (60 people), m (1,000) or l (10,000 people, 60,000 accounts, 200,000 changes).
+        #[arg(long, default_value = "s")]
+        size: String,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Generate as of this date (YYYY-MM-DD) instead of today, for byte-identical runs.
+        #[arg(long)]
+        as_of: Option<String>,
+    },
     /// The frameworks and their criteria.
     #[command(subcommand)]
     Catalog(CatalogCommand),
@@ -131,13 +148,28 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Time the readiness assessment: loading, check engine, readiness engine.
+    Readiness {
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ReportCommand {
-    /// Every gap, most severe first, with owner and fix.
+    /// For the board: score, coverage by category, gaps, checklist, timeline (pdf or html).
+    Readiness {
+        /// The file to write; its extension picks the format unless --format says.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Every gap, most severe first, with owner and fix (csv or xlsx).
     Gaps {
         #[arg(long)]
         out: PathBuf,
     },
-    /// The control matrix an auditor expects: one row per control, with its evidence.
+    /// The control matrix an auditor expects: one row per control, with its evidence (csv or xlsx).
     Controls {
         #[arg(long)]
         out: PathBuf,

@@ -8,7 +8,7 @@ use crate::dates::format_date;
 use crate::scope::AuditPeriod;
 
 /// What the checklist reads, gathered by the caller.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ChecklistInput {
     /// (who, when, changed since)
     pub scope_approval: Option<(String, Date, bool)>,
@@ -31,6 +31,8 @@ pub struct ChecklistInput {
     pub last_access_review: Option<Date>,
     pub last_recovery_test: Option<Date>,
     pub last_tabletop: Option<Date>,
+    /// Recovery tests and tabletops count when held in the 12 months before this day.
+    pub today: Date,
     pub requirements: usize,
     pub requirements_met: usize,
 }
@@ -46,10 +48,18 @@ fn item(item: &'static str, done: bool, why: String) -> ChecklistItem {
     ChecklistItem { item, done, why }
 }
 
-fn dated(last: Option<Date>, what: &str, how: &str) -> (bool, String) {
-    match last {
-        Some(d) => (true, format!("{what} recorded on {}", format_date(d))),
-        None => (false, format!("no {what} recorded yet ({how})")),
+/// Done when recorded at all, or (with `since`) recorded on or after that day.
+fn dated(last: Option<Date>, since: Option<Date>, what: &str, how: &str) -> (bool, String) {
+    match (last, since) {
+        (Some(d), Some(s)) if d < s => (
+            false,
+            format!(
+                "last {what} recorded on {}, more than 12 months ago ({how})",
+                format_date(d)
+            ),
+        ),
+        (Some(d), _) => (true, format!("{what} recorded on {}", format_date(d))),
+        (None, _) => (false, format!("no {what} recorded yet ({how})")),
     }
 }
 
@@ -60,18 +70,22 @@ pub fn checklist(i: &ChecklistInput) -> Vec<ChecklistItem> {
         .filter(|(_, p)| !p)
         .map(|(id, _)| id.as_str())
         .collect();
+    let year_ago = Some(i.today - time::Duration::days(365));
     let (access, access_why) = dated(
         i.last_access_review,
+        None,
         "access review",
         "evident events add --kind access_review",
     );
     let (recovery, recovery_why) = dated(
         i.last_recovery_test,
+        year_ago,
         "backup restore or DR test",
         "evident events add --kind dr_test or backup_restore_test",
     );
     let (tabletop, tabletop_why) = dated(
         i.last_tabletop,
+        year_ago,
         "incident response tabletop",
         "evident events add --kind tabletop_exercise",
     );
@@ -246,10 +260,29 @@ mod tests {
 
     #[test]
     fn every_item_can_be_done_or_not() {
-        let empty = checklist(&ChecklistInput::default());
+        let d = date!(2026 - 11 - 01);
+        let empty = checklist(&ChecklistInput {
+            scope_approval: None,
+            policies: vec![],
+            risks: 0,
+            risks_signed_off: 0,
+            staff: 0,
+            staff_trained: 0,
+            important_vendors: 0,
+            vendors_lacking: vec![],
+            logging_ok: vec![],
+            logging_missing: vec!["LOG-01".into()],
+            scans_recent: None,
+            vulnerability_policy_published: false,
+            last_access_review: None,
+            last_recovery_test: None,
+            last_tabletop: None,
+            today: d,
+            requirements: 0,
+            requirements_met: 0,
+        });
         assert_eq!(empty.len(), 11);
         assert!(empty.iter().all(|i| !i.done), "{empty:?}");
-        let d = date!(2026 - 11 - 01);
         let full = ChecklistInput {
             scope_approval: Some(("cli:ceo".into(), d, false)),
             policies: vec![("isp".into(), true)],
@@ -266,6 +299,7 @@ mod tests {
             last_access_review: Some(d),
             last_recovery_test: Some(d),
             last_tabletop: Some(d),
+            today: d,
             requirements: 10,
             requirements_met: 8,
         };
@@ -277,6 +311,13 @@ mod tests {
         let c = checklist(&outdated);
         assert!(!c[0].done && c[0].why.contains("changed since"));
         assert!(!c[10].done && c[10].why.starts_with("7 of 10"));
+        // A tabletop or recovery test more than a year old no longer counts.
+        let mut stale = full.clone();
+        stale.today = d + time::Duration::days(366);
+        let c = checklist(&stale);
+        assert!(!c[8].done && c[8].why.contains("more than 12 months ago"), "{:?}", c[8]);
+        assert!(!c[9].done && c[9].why.contains("more than 12 months ago"));
+        assert!(c[7].done, "the first access review stays done");
     }
 
     #[test]

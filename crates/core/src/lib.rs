@@ -8,6 +8,7 @@ pub mod control;
 pub mod dates;
 pub mod facts;
 pub mod freshness;
+pub mod generate;
 pub mod ledger;
 pub mod readiness;
 pub mod register;

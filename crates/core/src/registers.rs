@@ -291,6 +291,30 @@ pub const TASKS: RegisterSpec = RegisterSpec {
     rules: &[],
 };
 
+/// A register row from the risk library, without owner or due date.
+pub fn risk_from_template(t: &evident_catalog::RiskTemplate) -> Record {
+    let text = |s: &str| Value::Text(s.to_string());
+    let values = [
+        ("id", text(&t.id)),
+        ("title", text(&t.title)),
+        ("category", text(&t.category)),
+        ("asset", text(&t.asset)),
+        ("threat", text(t.threat.trim())),
+        ("likelihood", Value::Int(t.likelihood.into())),
+        ("impact", Value::Int(t.impact.into())),
+        ("treatment", text(&t.treatment)),
+        ("treatment_plan", text(t.treatment_plan.trim())),
+        ("controls", Value::List(t.controls.clone())),
+        ("residual_likelihood", Value::Int(t.residual_likelihood.into())),
+        ("residual_impact", Value::Int(t.residual_impact.into())),
+        ("owner", Value::Null),
+        ("due_date", Value::Null),
+    ];
+    Record {
+        values: values.into_iter().collect(),
+    }
+}
+
 /// Whether a person in the people register is employed on `day`: started, and not yet left.
 pub fn employed_on(person: &Record, day: time::Date) -> bool {
     person.get("start_date").as_date().is_none_or(|d| d <= day)

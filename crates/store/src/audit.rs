@@ -10,6 +10,7 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
+use crate::bulk::{Cell, insert_rows};
 use crate::clock::now_ms;
 use crate::files::write_atomically;
 use crate::{Backend, StoreError, Workspace};
@@ -18,6 +19,17 @@ use crate::{Backend, StoreError, Workspace};
 pub const CHECKPOINT_EVERY: i64 = 100;
 const HEAD_FILE: &str = "audit-head.json";
 
+const AUDIT_COLUMNS: &[&str] = &[
+    "seq",
+    "at",
+    "actor",
+    "action",
+    "subject",
+    "payload",
+    "payload_hash",
+    "prev_hash",
+    "hash",
+];
 const SELECT_HEAD: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
 const INSERT_ENTRY: &str = "INSERT INTO audit_log (seq, at, actor, action, subject, payload, payload_hash, \
      prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
@@ -107,6 +119,53 @@ impl Workspace {
             insert_checkpoint(tx, &c).await?;
         }
         Ok(entry)
+    }
+
+    /// Appends many entries at once (a bulk load), chained and checkpointed exactly as
+    /// `log` would have done one by one.
+    pub(crate) async fn log_many(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        entries: Vec<(String, String, Value)>,
+    ) -> Result<(), StoreError> {
+        let head = sqlx::query(SELECT_HEAD).fetch_optional(&mut **tx).await?;
+        let mut prev = match head {
+            Some(r) => Some((r.try_get::<i64, _>("seq")?, r.try_get::<String, _>("hash")?)),
+            None => None,
+        };
+        let at = now_ms();
+        let mut rows = Vec::with_capacity(entries.len());
+        let mut checkpoints = Vec::new();
+        for (action, subject, payload) in entries {
+            let e = next_entry(
+                prev.as_ref().map(|(s, h)| (*s, h.as_str())),
+                at,
+                &self.actor,
+                &action,
+                &subject,
+                &payload.to_string(),
+            );
+            if e.seq % CHECKPOINT_EVERY == 0 {
+                checkpoints.push(self.sign(e.seq, &e.hash));
+            }
+            prev = Some((e.seq, e.hash.clone()));
+            rows.push(vec![
+                Cell::from(e.seq),
+                e.at.into(),
+                e.actor.into(),
+                e.action.into(),
+                e.subject.into(),
+                e.payload.into(),
+                e.payload_hash.into(),
+                e.prev_hash.into(),
+                e.hash.into(),
+            ]);
+        }
+        insert_rows(tx, "audit_log", AUDIT_COLUMNS, rows).await?;
+        for c in &checkpoints {
+            insert_checkpoint(tx, c).await?;
+        }
+        Ok(())
     }
 
     fn sign(&self, seq: i64, hash: &str) -> Checkpoint {

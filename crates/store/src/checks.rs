@@ -12,10 +12,6 @@ use sqlx::Row;
 use crate::clock::now_ms;
 use crate::{StoreError, Workspace};
 
-const INSERT_RUN: &str = "INSERT INTO check_runs (id, run_id, check_id, at, status, passed, failed, excluded, actor) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-const INSERT_OUTCOME: &str =
-    "INSERT INTO check_outcomes (check_run_id, record, outcome, reason, exclusion_reason) VALUES ($1, $2, $3, $4, $5)";
 const SELECT_HISTORY: &str = "SELECT id, run_id, at, status, passed, failed, excluded FROM check_runs \
      WHERE check_id = $1 AND at >= $2 AND at < $3 ORDER BY at";
 const SELECT_OUTCOMES: &str =
@@ -176,6 +172,7 @@ impl Workspace {
             changes: self.changes().await?,
             commits: self.commits().await?,
             devices: self.devices().await?,
+            index: Default::default(),
         })
     }
 
@@ -242,55 +239,8 @@ impl Workspace {
 
     /// Keeps one run of the given results (one row per check, its failures and exclusions).
     pub async fn save_run(&self, results: &[CheckResult]) -> Result<String, StoreError> {
-        let run_id = ulid::Ulid::new().to_string();
-        let at = now_ms();
-        let mut tx = self.begin_write().await?;
-        for r in results {
-            let row_id = ulid::Ulid::new().to_string();
-            sqlx::query(INSERT_RUN)
-                .bind(&row_id)
-                .bind(&run_id)
-                .bind(&r.id)
-                .bind(at)
-                .bind(r.status.as_str())
-                .bind(r.passed as i64)
-                .bind(r.failed as i64)
-                .bind(r.excluded as i64)
-                .bind(&self.actor)
-                .execute(&mut *tx)
-                .await?;
-            for f in &r.failures {
-                sqlx::query(INSERT_OUTCOME)
-                    .bind(&row_id)
-                    .bind(&f.record)
-                    .bind("fail")
-                    .bind(&f.reason)
-                    .bind(None::<String>)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            for x in &r.exclusions {
-                sqlx::query(INSERT_OUTCOME)
-                    .bind(&row_id)
-                    .bind(&x.record)
-                    .bind("excluded")
-                    .bind(&x.reason)
-                    .bind(Some(&x.exclusion_reason))
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
-        let summary: BTreeMap<&str, &str> = results.iter().map(|r| (r.id.as_str(), r.status.as_str())).collect();
-        self.log(
-            &mut tx,
-            "checks.run",
-            &format!("run:{run_id}"),
-            json!({"results": summary}),
-        )
-        .await?;
-        tx.commit().await?;
-        self.checkpoint().await?;
-        Ok(run_id)
+        let ids = self.save_runs(&[(now_ms(), results.to_vec())]).await?;
+        Ok(ids.into_iter().next().expect("one run saved"))
     }
 
     pub async fn check_history(

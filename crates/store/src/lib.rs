@@ -2,6 +2,7 @@
 //! PostgreSQL. Everything here is IO; the rules it applies come from `evident-core`.
 
 mod audit;
+mod bulk;
 mod checks;
 mod clock;
 mod config;
@@ -12,6 +13,7 @@ mod error;
 mod evidence;
 mod facts;
 mod files;
+mod generated;
 mod keys;
 mod policies;
 mod registers;

@@ -2,7 +2,7 @@
 //! parameters; versions that are never edited once made; draft → approved → published; and
 //! acceptance recorded per person per published version.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use evident_catalog::{Catalog, POLICY_ROLES, PolicyTemplate};
 use evident_core::ledger::sha256_hex;
@@ -11,6 +11,7 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
+use crate::bulk::{Cell, insert_rows};
 use crate::clock::now_ms;
 use crate::{StoreError, Workspace};
 
@@ -600,8 +601,10 @@ impl Workspace {
         context: serde_json::Value,
     ) -> Result<usize, StoreError> {
         let mut new = Vec::new();
+        let mut cells = Vec::new();
         let policies = self.policies().await?;
-        let mut tx = self.begin_write().await?;
+        // Who already accepted what, loaded once per policy rather than once per row.
+        let mut accepted: HashMap<String, HashSet<(i64, String)>> = HashMap::new();
         for (policy_ref, version, email, at) in rows {
             let policy = policies
                 .iter()
@@ -610,24 +613,36 @@ impl Workspace {
                     kind: "policy",
                     id: policy_ref.clone(),
                 })?;
-            if self
-                .acceptances(policy)
-                .await?
-                .iter()
-                .any(|a| &a.email == email && a.version == *version)
-            {
+            if !accepted.contains_key(&policy.id) {
+                let done = self
+                    .acceptances(policy)
+                    .await?
+                    .into_iter()
+                    .map(|a| (a.version, a.email))
+                    .collect();
+                accepted.insert(policy.id.clone(), done);
+            }
+            let done = accepted.get_mut(&policy.id).expect("loaded above");
+            if !done.insert((*version, email.clone())) {
                 continue;
             }
-            sqlx::query(INSERT_ACCEPTANCE)
-                .bind(&policy.row_id)
-                .bind(version)
-                .bind(email)
-                .bind(at)
-                .bind(&self.actor)
-                .execute(&mut *tx)
-                .await?;
+            cells.push(vec![
+                Cell::from(policy.row_id.clone()),
+                (*version).into(),
+                email.clone().into(),
+                (*at).into(),
+                self.actor.clone().into(),
+            ]);
             new.push(json!({"policy": policy_ref, "version": version, "email": email, "accepted_at": at}));
         }
+        let mut tx = self.begin_write().await?;
+        insert_rows(
+            &mut tx,
+            "policy_acceptances",
+            &["policy_id", "version", "email", "accepted_at", "recorded_by"],
+            cells,
+        )
+        .await?;
         if new.is_empty() {
             return Ok(0);
         }

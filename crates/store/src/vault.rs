@@ -271,6 +271,62 @@ impl Vault {
         })
     }
 
+    /// Stores a small in-memory item (a bulk load). Unlike `put_file` it does not make each
+    /// blob durable on its own: call `sync` once after the batch, before the database records it.
+    pub async fn put_bytes(&self, bytes: &[u8]) -> Result<StoredBlob, VaultError> {
+        if bytes.len() as u64 > self.max_bytes {
+            return Err(VaultError::TooLarge {
+                path: PathBuf::from("(in memory)"),
+                limit: self.max_bytes,
+            });
+        }
+        let sha256 = hex::encode(Sha256::digest(bytes));
+        let target = blob_path(&sha256);
+        let encryptor = age::Encryptor::with_recipients(std::iter::once(&self.recipient as &dyn age::Recipient))
+            .map_err(|e| VaultError::Encrypt(e.to_string()))?;
+        let mut sealed = Vec::with_capacity(bytes.len() + 256);
+        let mut w = encryptor
+            .wrap_output(&mut sealed)
+            .map_err(|e| VaultError::Encrypt(e.to_string()))?;
+        w.write_all(bytes).map_err(|e| VaultError::Encrypt(e.to_string()))?;
+        w.finish().map_err(|e| VaultError::Encrypt(e.to_string()))?;
+        let opts = object_store::PutOptions {
+            mode: object_store::PutMode::Create,
+            ..Default::default()
+        };
+        let deduplicated = match self.store.put_opts(&target, sealed.into(), opts).await {
+            Ok(_) => false,
+            Err(object_store::Error::AlreadyExists { .. }) => true,
+            Err(e) => return Err(e.into()),
+        };
+        Ok(StoredBlob {
+            sha256,
+            size: bytes.len() as u64,
+            deduplicated,
+        })
+    }
+
+    /// Makes everything `put_bytes` wrote durable: on local disk, one flush of the file system
+    /// holding the vault (object stores are durable once a put returns).
+    pub fn sync(&self) -> Result<(), VaultError> {
+        let Some(root) = &self.local_root else {
+            return Ok(());
+        };
+        let dir = File::open(root).map_err(|source| VaultError::Write {
+            path: root.clone(),
+            source,
+        })?;
+        // SAFETY: syncfs takes any open descriptor on the file system and only reads it.
+        let rc = unsafe { libc::syncfs(std::os::fd::AsRawFd::as_raw_fd(&dir)) };
+        if rc != 0 {
+            return Err(VaultError::Write {
+                path: root.clone(),
+                source: std::io::Error::last_os_error(),
+            });
+        }
+        Ok(())
+    }
+
     /// Moves a staged upload to its final address; true when the address was already taken.
     async fn settle(&self, staging: &ObjectPath, target: &ObjectPath) -> Result<bool, VaultError> {
         let taken = match self.store.rename_if_not_exists(staging, target).await {

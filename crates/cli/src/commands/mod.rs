@@ -1,4 +1,5 @@
 mod audit;
+mod bench;
 mod catalog;
 mod checks;
 mod connectors;
@@ -6,6 +7,7 @@ mod controls;
 mod demo;
 mod evidence;
 mod facts;
+mod generate;
 mod init;
 mod policies;
 mod readiness;
@@ -14,25 +16,21 @@ mod report;
 mod risks;
 mod scope;
 
-use crate::args::{Cli, Command, FormatArg};
+use crate::args::{BenchCommand, Cli, Command, FormatArg};
 use crate::error::CliError;
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
-    // Listings speak table or json; reports are files (csv).
-    let is_report = matches!(cli.command, Command::Report(_));
-    let format = match (cli.format, is_report) {
-        (FormatArg::Table, _) | (FormatArg::Csv, true) => crate::output::Format::Table,
-        (FormatArg::Json, false) => crate::output::Format::Json,
-        (FormatArg::Json, true) => {
-            return Err(CliError::Usage(
-                "--format: reports are written as csv (the default)".into(),
-            ));
+    // Listings speak table or json; reports are files and choose their own formats.
+    let format = match cli.format {
+        FormatArg::Table => crate::output::Format::Table,
+        FormatArg::Json => crate::output::Format::Json,
+        other if !matches!(cli.command, Command::Report(_)) => {
+            return Err(CliError::Usage(format!(
+                "--format {}: that is a report format (evident report …); listings take table or json, and `evident export` writes CSV",
+                format_name(other)
+            )));
         }
-        (FormatArg::Csv, false) => {
-            return Err(CliError::Usage(
-                "--format csv is for reports (evident report …); listings take table or json, and `evident export` writes CSV".into(),
-            ));
-        }
+        _ => crate::output::Format::Table,
     };
     let chosen = cli.workspace;
     let ws_path = |default: &str| chosen.clone().unwrap_or_else(|| default.into());
@@ -40,6 +38,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Init { organisation } => init::run(ws, &organisation, format).await,
         Command::Demo => demo::run(&ws_path(demo::DEFAULT_DIR), format).await,
+        Command::Bench(BenchCommand::Readiness { runs }) => bench::readiness(ws, runs, format).await,
+        Command::Generate { size, seed, as_of } => {
+            let dir = ws_path(&format!("evident-{size}"));
+            generate::run(&dir, &size, seed, as_of.as_deref(), format).await
+        }
         Command::Catalog(c) => catalog::run(ws, c, format).await,
         Command::Controls(c) => controls::run(ws, c, format).await,
         Command::Scope(c) => scope::run(ws, c, format).await,
@@ -63,7 +66,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Policies(c) => policies::run(ws, c, format).await,
         Command::Check(c) => checks::run(ws, c, format).await,
         Command::Readiness { plan } => readiness::run(ws, plan, format).await,
-        Command::Report(c) => report::run(ws, &c).await,
+        Command::Report(c) => report::run(ws, &c, cli.format).await,
         Command::Connect(c) => connectors::connect(ws, c, format).await,
         Command::Collect(c) => connectors::collect(ws, c, format).await,
         Command::People(a) => registers::run(ws, &registers::PEOPLE, a.args, format).await,
@@ -74,6 +77,17 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Assets(a) => registers::run(ws, &registers::ASSETS, a.args, format).await,
         Command::Events(a) => registers::run(ws, &registers::EVENTS, a.args, format).await,
         Command::Tasks(a) => registers::run(ws, &registers::TASKS, a.args, format).await,
+    }
+}
+
+pub(crate) fn format_name(f: FormatArg) -> &'static str {
+    match f {
+        FormatArg::Table => "table",
+        FormatArg::Json => "json",
+        FormatArg::Csv => "csv",
+        FormatArg::Html => "html",
+        FormatArg::Pdf => "pdf",
+        FormatArg::Xlsx => "xlsx",
     }
 }
 

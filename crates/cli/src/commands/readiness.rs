@@ -21,10 +21,20 @@ use crate::output::{self, Format, Table};
 pub(crate) struct Assessment {
     pub readiness: Readiness,
     pub start: time::Date,
+    pub scope: evident_core::Scope,
     pub checklist: Vec<ChecklistItem>,
     pub timeline: Vec<Phase>,
     /// What the assessment was computed from, for reports that list it.
     pub program: Program,
+    /// Seconds spent loading, in the check engine, and in the readiness engine (for `bench`).
+    pub timings: Timings,
+}
+
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub(crate) struct Timings {
+    pub load: f64,
+    pub checks: f64,
+    pub readiness: f64,
 }
 
 fn day_of(ms: i64) -> time::Date {
@@ -53,12 +63,18 @@ pub(crate) async fn assess(ws: &Workspace, dir: &Path) -> Result<Assessment, Cli
         .collect();
 
     // Checks run live: readiness is computed, never stored.
+    let started = std::time::Instant::now();
     let program = ws.program().await?;
     let facts = ws.facts_of(&program).await?;
     let exclusions = ws.exclusions().await?;
     let now = time::OffsetDateTime::now_utc();
     let rules = super::checks::load_rules(dir)?;
     let failing_since = ws.failing_since().await?;
+    let mut timings = Timings {
+        load: started.elapsed().as_secs_f64(),
+        ..Timings::default()
+    };
+    let started = std::time::Instant::now();
     let mut by_control: BTreeMap<String, Vec<CheckFact>> = BTreeMap::new();
     let mut check_results: BTreeMap<String, checks::CheckResult> = BTreeMap::new();
     let results = BUILTIN
@@ -133,6 +149,8 @@ pub(crate) async fn assess(ws: &Workspace, dir: &Path) -> Result<Assessment, Cli
         .get("check_failure_grace_days")
         .and_then(|v| v.parse().ok())
         .unwrap_or(readiness::DEFAULT_GRACE_DAYS);
+    timings.checks = started.elapsed().as_secs_f64();
+    let started = std::time::Instant::now();
     let r = readiness::assess(&inputs, &criteria, today, grace);
 
     // The checklist, from the same data.
@@ -151,9 +169,8 @@ pub(crate) async fn assess(ws: &Workspace, dir: &Path) -> Result<Assessment, Cli
     let trained = staff
         .iter()
         .filter(|p| {
-            facts.training.iter().any(|t| {
-                t.get("email") == p.get("email")
-                    && t.get("kind").as_str() == Some("security_awareness")
+            facts.training_of(p.get("email").as_str().unwrap_or("")).any(|t| {
+                t.get("kind").as_str() == Some("security_awareness")
                     && t.get("completed_on").as_date().is_some_and(|d| d >= year_ago)
             })
         })
@@ -222,15 +239,20 @@ pub(crate) async fn assess(ws: &Workspace, dir: &Path) -> Result<Assessment, Cli
         last_access_review: latest(&["access_review"]),
         last_recovery_test: latest(&["dr_test", "backup_restore_test"]),
         last_tabletop: latest(&["tabletop_exercise"]),
+        today,
         requirements,
         requirements_met: requirements.saturating_sub(unmet),
     };
     let kickoff = record.created_at.map(day_of).unwrap_or(today);
+    let (checklist, timeline) = (checklist(&input), timeline(kickoff, scope.period, today));
+    timings.readiness = started.elapsed().as_secs_f64();
     Ok(Assessment {
-        checklist: checklist(&input),
-        timeline: timeline(kickoff, scope.period, today),
+        timings,
+        checklist,
+        timeline,
         readiness: r,
         start,
+        scope: scope.clone(),
         program,
     })
 }

@@ -2,14 +2,21 @@
 //! unwritable path fails fast and leaves nothing half-written.
 
 use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use evident_core::readiness::Status;
+use evident_catalog::Catalog;
+use evident_core::readiness::{Coverage, Status};
+use evident_report::{
+    CategoryLine, ChecklistLine, ControlCounts, GapLine, PhaseLine, ReadinessDoc, Sheet, readiness_html, readiness_pdf,
+    write_csv, write_xlsx,
+};
 use serde_json::to_value;
 
-use super::open;
-use super::readiness::{assess, severity_name};
-use crate::args::ReportCommand;
+use super::readiness::{Assessment, assess, severity_name};
+use super::scope::describe_scope;
+use super::{format_name, open, today};
+use crate::args::{FormatArg, ReportCommand};
 use crate::error::{CliError, usage};
 
 /// Creates `out.partial` beside the destination; renamed into place when complete.
@@ -17,7 +24,9 @@ fn destination(out: &Path) -> Result<(File, PathBuf), CliError> {
     if out.is_dir() {
         return Err(usage(format!("--out: {} is a directory", out.display())));
     }
-    let partial = out.with_extension("partial");
+    let mut name = out.file_name().unwrap_or_default().to_os_string();
+    name.push(".partial");
+    let partial = out.with_file_name(name);
     let file = File::create(&partial).map_err(|e| usage(format!("--out: cannot write {}: {e}", out.display())))?;
     Ok((file, partial))
 }
@@ -26,16 +35,49 @@ fn finish(partial: &Path, out: &Path) -> Result<(), CliError> {
     std::fs::rename(partial, out).map_err(|e| usage(format!("--out: {}: {e}", out.display())))
 }
 
-pub async fn run(dir: &Path, command: &ReportCommand) -> Result<(), CliError> {
-    let out = match command {
-        ReportCommand::Gaps { out, .. } | ReportCommand::Controls { out, .. } => out.clone(),
+/// The format: `--format` when given, else the destination's extension, else the report's default.
+fn choose(command: &ReportCommand, out: &Path, given: FormatArg) -> Result<FormatArg, CliError> {
+    let (name, allowed, default): (&str, &[FormatArg], FormatArg) = match command {
+        ReportCommand::Readiness { .. } => ("readiness", &[FormatArg::Pdf, FormatArg::Html], FormatArg::Pdf),
+        ReportCommand::Gaps { .. } => ("gaps", &[FormatArg::Csv, FormatArg::Xlsx], FormatArg::Csv),
+        ReportCommand::Controls { .. } => ("controls", &[FormatArg::Csv, FormatArg::Xlsx], FormatArg::Csv),
     };
+    let by_extension = out
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .and_then(|e| {
+            allowed
+                .iter()
+                .copied()
+                .find(|f| format_name(*f) == e || (e == "htm" && *f == FormatArg::Html))
+        });
+    let chosen = match given {
+        FormatArg::Table => by_extension.unwrap_or(default),
+        f => f,
+    };
+    if !allowed.contains(&chosen) {
+        let names: Vec<&str> = allowed.iter().map(|f| format_name(*f)).collect();
+        return Err(usage(format!(
+            "--format {}: the {name} report is written as {}",
+            format_name(chosen),
+            names.join(" or ")
+        )));
+    }
+    Ok(chosen)
+}
+
+pub async fn run(dir: &Path, command: &ReportCommand, format: FormatArg) -> Result<(), CliError> {
+    let out = match command {
+        ReportCommand::Readiness { out } | ReportCommand::Gaps { out } | ReportCommand::Controls { out } => out.clone(),
+    };
+    let format = choose(command, &out, format)?;
     let (file, partial) = destination(&out)?;
-    let result = write(dir, command, file).await;
+    let result = write(dir, command, format, file).await;
     match result {
-        Ok(rows) => {
+        Ok(what) => {
             finish(&partial, &out)?;
-            println!("Wrote {rows} rows to {}", out.display());
+            println!("Wrote {what} to {} ({})", out.display(), format_name(format));
             Ok(())
         }
         Err(e) => {
@@ -45,84 +87,196 @@ pub async fn run(dir: &Path, command: &ReportCommand) -> Result<(), CliError> {
     }
 }
 
-async fn write(dir: &Path, command: &ReportCommand, file: File) -> Result<usize, CliError> {
+fn report_err(e: evident_report::ReportError) -> CliError {
+    CliError::Output(std::io::Error::other(e))
+}
+
+async fn write(dir: &Path, command: &ReportCommand, format: FormatArg, file: File) -> Result<String, CliError> {
     let ws = open(dir).await?;
     let a = assess(&ws, dir).await?;
-    let mut w = csv::Writer::from_writer(file);
-    let csv_err = |e: csv::Error| CliError::Output(std::io::Error::other(e));
-    let mut rows = 0;
-    match command {
-        ReportCommand::Gaps { .. } => {
-            w.write_record(["severity", "control", "criterion", "reason", "owner", "fix"])
-                .map_err(csv_err)?;
-            for g in &a.readiness.gaps {
-                let cells = [
+    let mut w = BufWriter::new(file);
+    let what = match command {
+        ReportCommand::Readiness { .. } => {
+            let doc = readiness_doc(&a, &ws.organisation);
+            let bytes = match format {
+                FormatArg::Html => readiness_html(&doc).into_bytes(),
+                _ => readiness_pdf(&doc).map_err(report_err)?,
+            };
+            w.write_all(&bytes)?;
+            format!("the readiness report (score {}, {} gaps)", doc.score, doc.gaps.len())
+        }
+        ReportCommand::Gaps { .. } | ReportCommand::Controls { .. } => {
+            let sheet = match command {
+                ReportCommand::Gaps { .. } => gaps_sheet(&a),
+                _ => controls_sheet(&a),
+            };
+            match format {
+                FormatArg::Xlsx => write_xlsx(&sheet, &mut w),
+                _ => write_csv(&sheet, &mut w),
+            }
+            .map_err(report_err)?;
+            format!("{} rows", sheet.rows.len())
+        }
+    };
+    w.flush()?;
+    w.into_inner()
+        .map_err(|e| CliError::Output(e.into_error()))?
+        .sync_all()?;
+    Ok(what)
+}
+
+fn gaps_sheet(a: &Assessment) -> Sheet {
+    Sheet {
+        name: "Gaps".into(),
+        headers: ["severity", "control", "criterion", "reason", "owner", "fix"]
+            .map(String::from)
+            .to_vec(),
+        rows: a
+            .readiness
+            .gaps
+            .iter()
+            .map(|g| {
+                vec![
                     severity_name(g.severity),
                     g.control.clone().unwrap_or_default(),
                     g.criterion.clone().unwrap_or_default(),
                     g.reason.clone(),
                     g.owner.clone().unwrap_or_default(),
                     g.fix.clone(),
-                ];
-                w.write_record(&cells).map_err(csv_err)?;
-                rows += 1;
-            }
-        }
-        ReportCommand::Controls { .. } => {
-            let (evidence, controls) = (&a.program.evidence, &a.program.controls);
-            w.write_record([
-                "control",
-                "title",
-                "criteria",
-                "owner",
-                "frequency",
-                "nature",
-                "status",
-                "reasons",
-                "evidence",
-            ])
-            .map_err(csv_err)?;
-            for c in controls {
-                let status = a.readiness.controls.iter().find(|s| s.control == c.code);
-                let status_text = status
-                    .map(|s| {
-                        to_value(s.status)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_string))
-                            .unwrap_or_default()
-                    })
-                    .unwrap_or_default();
-                let reasons: Vec<String> = status
-                    .map(|s| s.reasons.iter().map(|r| r.text.clone()).collect())
-                    .unwrap_or_default();
-                let items: Vec<String> = evidence
-                    .iter()
-                    .filter(|e| e.is_current() && e.controls.iter().any(|l| l.control == c.code))
-                    .map(|e| {
-                        let date = e.period_to.clone().or(e.effective_date.clone()).unwrap_or_default();
-                        format!("{} {} ({date}) sha256:{}", e.id, e.title, e.sha256)
-                    })
-                    .collect();
-                let cells = [
-                    c.code.clone(),
-                    c.title.clone(),
-                    c.criteria.join("; "),
-                    c.owner_email.clone().unwrap_or_default(),
-                    c.frequency.to_string(),
-                    format!("{}, {}", c.nature.kind, c.nature.execution),
-                    if status.is_some_and(|s| s.status == Status::NotApplicable) {
-                        "not_applicable".into()
-                    } else {
-                        status_text
-                    },
-                    reasons.join("; "),
-                    items.join("\n"),
-                ];
-                w.write_record(&cells).map_err(csv_err)?;
-                rows += 1;
-            }
+                ]
+            })
+            .collect(),
+        widths: vec![18.0, 10.0, 10.0, 60.0, 28.0, 60.0],
+    }
+}
+
+fn status_name(s: Status) -> String {
+    to_value(s)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn controls_sheet(a: &Assessment) -> Sheet {
+    let (evidence, controls) = (&a.program.evidence, &a.program.controls);
+    let mut current: std::collections::HashMap<&str, Vec<String>> = std::collections::HashMap::new();
+    for e in evidence.iter().filter(|e| e.is_current()) {
+        let date = e.period_to.clone().or(e.effective_date.clone()).unwrap_or_default();
+        for l in &e.controls {
+            current
+                .entry(l.control.as_str())
+                .or_default()
+                .push(format!("{} {} ({date}) sha256:{}", e.id, e.title, e.sha256));
         }
     }
-    w.flush()?;
-    Ok(rows)
+    let rows = controls
+        .iter()
+        .map(|c| {
+            let status = a.readiness.controls.iter().find(|s| s.control == c.code);
+            let reasons: Vec<String> = status
+                .map(|s| s.reasons.iter().map(|r| r.text.clone()).collect())
+                .unwrap_or_default();
+            vec![
+                c.code.clone(),
+                c.title.clone(),
+                c.criteria.join("; "),
+                c.owner_email.clone().unwrap_or_default(),
+                c.frequency.to_string(),
+                format!("{}, {}", c.nature.kind, c.nature.execution),
+                status.map(|s| status_name(s.status)).unwrap_or_default(),
+                reasons.join("; "),
+                current.get(c.code.as_str()).map(|v| v.join("\n")).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    Sheet {
+        name: "Controls".into(),
+        headers: [
+            "control",
+            "title",
+            "criteria",
+            "owner",
+            "frequency",
+            "nature",
+            "status",
+            "reasons",
+            "evidence",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
+        widths: vec![10.0, 40.0, 16.0, 28.0, 12.0, 20.0, 12.0, 50.0, 80.0],
+    }
+}
+
+fn readiness_doc(a: &Assessment, organisation: &str) -> ReadinessDoc {
+    let r = &a.readiness;
+    let fw = &Catalog::builtin().framework;
+    let categories = a
+        .scope
+        .categories
+        .iter()
+        .map(|cat| {
+            let mut line = CategoryLine {
+                category: cat.as_str().to_string(),
+                covered: 0,
+                partial: 0,
+                uncovered: 0,
+            };
+            for k in &r.criteria {
+                if fw.criteria.iter().any(|c| c.id == k.id && c.category == *cat) {
+                    match k.status {
+                        Coverage::Covered => line.covered += 1,
+                        Coverage::Partial => line.partial += 1,
+                        Coverage::Uncovered => line.uncovered += 1,
+                    }
+                }
+            }
+            line
+        })
+        .collect();
+    ReadinessDoc {
+        organisation: organisation.to_string(),
+        prepared_on: evident_core::format_date(today()),
+        scope: format!("SOC 2 {}", describe_scope(&a.scope)),
+        score: r.score,
+        controls: ControlCounts {
+            ready: r.count(Status::Ready),
+            at_risk: r.count(Status::AtRisk),
+            gap: r.count(Status::Gap),
+            not_applicable: r.count(Status::NotApplicable),
+        },
+        categories,
+        gaps: r
+            .gaps
+            .iter()
+            .map(|g| GapLine {
+                severity: severity_name(g.severity).replace('_', " "),
+                control: g.control.clone().unwrap_or_default(),
+                criterion: g.criterion.clone().unwrap_or_default(),
+                reason: g.reason.clone(),
+                owner: g.owner.clone().unwrap_or_default(),
+                fix: g.fix.clone(),
+            })
+            .collect(),
+        checklist: a
+            .checklist
+            .iter()
+            .map(|i| ChecklistLine {
+                item: i.item.to_string(),
+                done: i.done,
+                why: i.why.clone(),
+            })
+            .collect(),
+        timeline: a
+            .timeline
+            .iter()
+            .map(|p| PhaseLine {
+                phase: p.phase.to_string(),
+                start: evident_core::format_date(p.start),
+                end: evident_core::format_date(p.end),
+                current: p.current,
+            })
+            .collect(),
+    }
 }

@@ -3,8 +3,8 @@
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use evident_catalog::{Catalog, RiskTemplate};
-use evident_core::register::{Record, Value};
-use evident_core::registers::RISKS;
+use evident_core::register::Record;
+use evident_core::registers::{RISKS, risk_from_template};
 use evident_store::Workspace;
 use serde_json::json;
 
@@ -41,29 +41,6 @@ pub fn extend(cmd: Command) -> Command {
                 .about("A risk's sign-off and review history")
                 .arg(Arg::new("key").required(true)),
         )
-}
-
-pub(crate) fn template_record(t: &RiskTemplate) -> Record {
-    let text = |s: &str| Value::Text(s.to_string());
-    let values = [
-        ("id", text(&t.id)),
-        ("title", text(&t.title)),
-        ("category", text(&t.category)),
-        ("asset", text(&t.asset)),
-        ("threat", text(t.threat.trim())),
-        ("likelihood", Value::Int(t.likelihood.into())),
-        ("impact", Value::Int(t.impact.into())),
-        ("treatment", text(&t.treatment)),
-        ("treatment_plan", text(t.treatment_plan.trim())),
-        ("controls", Value::List(t.controls.clone())),
-        ("residual_likelihood", Value::Int(t.residual_likelihood.into())),
-        ("residual_impact", Value::Int(t.residual_impact.into())),
-        ("owner", Value::Null),
-        ("due_date", Value::Null),
-    ];
-    Record {
-        values: values.into_iter().collect(),
-    }
 }
 
 pub async fn run(ws: &Workspace, sub: &str, m: &ArgMatches, format: Format) -> Result<(), CliError> {
@@ -120,7 +97,7 @@ pub async fn run(ws: &Workspace, sub: &str, m: &ArgMatches, format: Format) -> R
             let records: Vec<Record> = chosen
                 .iter()
                 .filter(|t| !existing.contains(&t.id.to_lowercase()))
-                .map(|t| template_record(t))
+                .map(|t| risk_from_template(t))
                 .collect();
             let summary = ws
                 .write_records(&RISKS, &records, "risks.adopt", json!({"source": "library"}))

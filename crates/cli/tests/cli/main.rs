@@ -14,6 +14,7 @@ mod checks;
 mod common;
 mod facts;
 mod foundation;
+mod generated;
 mod github;
 mod readiness;
 mod registers;

@@ -61,30 +61,27 @@ fn recent_event(ctx: &Ctx, kind: &str, label: &str, months: i64) -> Vec<Outcome>
 
 fn latest_training(ctx: &Ctx, who: &str, kind: &str) -> Option<Date> {
     ctx.facts
-        .training
-        .iter()
-        .filter(|t| text(t, "email") == who && text(t, "kind") == kind)
+        .training_of(who)
+        .filter(|t| text(t, "kind") == kind)
         .filter_map(|t| t.get("completed_on").as_date())
         .max()
 }
 
 fn first_training(ctx: &Ctx, who: &str, kind: &str) -> Option<Date> {
     ctx.facts
-        .training
-        .iter()
-        .filter(|t| text(t, "email") == who && text(t, "kind") == kind)
+        .training_of(who)
+        .filter(|t| text(t, "kind") == kind)
         .filter_map(|t| t.get("completed_on").as_date())
         .min()
 }
 
 fn people_have_a_manager(ctx: &Ctx) -> Vec<Outcome> {
-    let managers: Vec<&str> = ctx.facts.people.iter().map(|p| text(p, "manager_email")).collect();
     ctx.staff()
         .map(|p| {
             let e = email(p);
             if !text(p, "manager_email").is_empty() {
                 Outcome::pass(&e, format!("reports to {}", text(p, "manager_email")))
-            } else if managers.contains(&e.as_str()) {
+            } else if ctx.facts.manages(&e) {
                 Outcome::pass(&e, "top of the reporting line")
             } else {
                 Outcome::fail(&e, "no manager recorded, and nobody reports to them")
@@ -103,7 +100,7 @@ fn background_checks(ctx: &Ctx) -> Vec<Outcome> {
         .filter(|p| text(p, "employment_type") == "employee")
         .map(|p| {
             let e = email(p);
-            let check = ctx.facts.background_checks.iter().find(|c| text(c, "email") == e);
+            let check = ctx.facts.background_check(&e);
             match (required, check.map(|c| text(c, "status"))) {
                 (false, _) => Outcome::pass(&e, "not required by the HR security policy"),
                 (true, Some("passed")) => Outcome::pass(&e, "passed"),
@@ -131,9 +128,8 @@ fn background_check_before_start(ctx: &Ctx) -> Vec<Outcome> {
             let e = email(p);
             let check = ctx
                 .facts
-                .background_checks
-                .iter()
-                .find(|c| text(c, "email") == e && text(c, "status") == "passed")?;
+                .background_check(&e)
+                .filter(|c| text(c, "status") == "passed")?;
             let (done, start) = (check.get("completed_on").as_date()?, p.get("start_date").as_date()?);
             Some(if done <= start {
                 Outcome::pass(
@@ -262,6 +258,10 @@ fn policies_accepted(ctx: &Ctx) -> Vec<Outcome> {
         .policies
         .iter()
         .filter(|p| p.published_version.is_some())
+        .map(|p| {
+            let accepted: std::collections::HashSet<&str> = p.accepted_by.iter().map(String::as_str).collect();
+            (p, accepted)
+        })
         .collect();
     if published.is_empty() {
         return Vec::new();
@@ -271,7 +271,8 @@ fn policies_accepted(ctx: &Ctx) -> Vec<Outcome> {
             let e = email(p);
             let missing: Vec<&str> = published
                 .iter()
-                .filter(|pol| !pol.accepted_by.contains(&e))
+                .filter(|(_, accepted)| !accepted.contains(e.as_str()))
+                .map(|(pol, _)| pol)
                 .map(|pol| pol.id.as_str())
                 .collect();
             if missing.is_empty() {
@@ -296,10 +297,9 @@ fn critical_vendor_reports(ctx: &Ctx) -> Vec<Outcome> {
         .map(|v| {
             let name = text(v, "name");
             let reports: Vec<&String> = match v.get("soc2_report") {
-                crate::register::Value::List(ids) => ids
-                    .iter()
-                    .filter(|id| ctx.facts.current_evidence.contains(id))
-                    .collect(),
+                crate::register::Value::List(ids) => {
+                    ids.iter().filter(|id| ctx.facts.is_current_evidence(id)).collect()
+                }
                 _ => Vec::new(),
             };
             match (reports.is_empty(), v.get("report_period_end").as_date()) {
@@ -505,9 +505,7 @@ fn events_have_evidence(ctx: &Ctx) -> Vec<Outcome> {
         .map(|e| {
             let id = text(e, "id");
             let current = match e.get("evidence") {
-                crate::register::Value::List(ids) => {
-                    ids.iter().filter(|i| ctx.facts.current_evidence.contains(i)).count()
-                }
+                crate::register::Value::List(ids) => ids.iter().filter(|i| ctx.facts.is_current_evidence(i)).count(),
                 _ => 0,
             };
             if current > 0 {
@@ -559,7 +557,7 @@ fn account_label(a: &crate::facts::Account) -> String {
 /// The person an account belongs to, by email.
 fn owner_of<'a>(ctx: &'a Ctx, a: &crate::facts::Account) -> Option<&'a Record> {
     let email = a.email.as_deref()?;
-    ctx.facts.people.iter().find(|p| text(p, "email") == email)
+    ctx.facts.person(email)
 }
 
 fn active_humans<'a>(ctx: &'a Ctx) -> impl Iterator<Item = &'a crate::facts::Account> {

@@ -1,0 +1,295 @@
+//! `evident generate`: a new workspace filled with a made-up company of a chosen size, for
+//! the demo, for trying the product on realistic volumes, and for the benchmarks.
+
+use std::path::Path;
+use std::time::Instant;
+
+use evident_catalog::Catalog;
+use evident_core::checks::{self, BUILTIN};
+use evident_core::generate::{self, Company, Size};
+use evident_core::register::Value;
+use evident_core::registers::{ASSETS, BACKGROUND_CHECKS, EVENTS, PEOPLE, RISKS, TRAINING, VENDORS};
+use evident_core::{ComponentKind, ReportType, Scope, add_months, parse_categories, parse_date};
+use evident_store::{ComponentRecord, InitOptions, Workspace};
+use serde::Serialize;
+use serde_json::json;
+use time::OffsetDateTime;
+
+use crate::error::{CliError, usage};
+use crate::output::{self, Format, Table};
+
+const COMPONENTS: &[(ComponentKind, &str, bool, &str)] = &[
+    (
+        ComponentKind::Infrastructure,
+        "AWS production account (eu-west-1)",
+        true,
+        "Hosts the customer-facing service and its data",
+    ),
+    (
+        ComponentKind::Software,
+        "The customer-facing web application and API",
+        true,
+        "The service the report describes",
+    ),
+    (
+        ComponentKind::People,
+        "Engineering, IT, support and security staff",
+        true,
+        "Build, run and support the service",
+    ),
+    (
+        ComponentKind::Procedures,
+        "Change, incident and access management",
+        true,
+        "Govern how the service is changed and operated",
+    ),
+    (
+        ComponentKind::Data,
+        "Customer account and usage data",
+        true,
+        "Processed on behalf of customers",
+    ),
+    (
+        ComponentKind::Software,
+        "Marketing website",
+        false,
+        "Static site with no customer data, hosted separately",
+    ),
+];
+
+/// What was generated, with how long each stage took (the benchmarks read these).
+#[derive(Debug, Serialize)]
+pub struct Generated {
+    pub workspace: String,
+    pub organisation: String,
+    pub size: Size,
+    pub seed: u64,
+    pub counts: serde_json::Value,
+    pub seconds: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Parses `--as-of` (a date, noon UTC), or now.
+pub fn instant_of(as_of: Option<&str>) -> Result<OffsetDateTime, CliError> {
+    match as_of {
+        None => Ok(OffsetDateTime::now_utc()),
+        Some(d) => {
+            let day = parse_date(d).map_err(|e| usage(format!("--as-of: {e}")))?;
+            Ok(day.midnight().assume_utc() + time::Duration::hours(12))
+        }
+    }
+}
+
+pub async fn run(dir: &Path, size: &str, seed: u64, as_of: Option<&str>, format: Format) -> Result<(), CliError> {
+    let size = Size::parse(size).ok_or_else(|| usage(format!("--size: {size:?} is not one of s, m, l")))?;
+    let now = instant_of(as_of)?;
+    let (_, g) = build(dir, size, seed, now).await?;
+    match format {
+        Format::Json => output::json(&g),
+        Format::Table => {
+            println!(
+                "Generated {} ({:?}, seed {}) in {}.",
+                g.organisation, g.size, g.seed, g.workspace
+            );
+            let mut t = Table::new(&["WHAT", "COUNT"]);
+            if let Some(m) = g.counts.as_object() {
+                for (k, v) in m {
+                    t.row(vec![k.clone(), v.to_string()]);
+                }
+            }
+            t.print()?;
+            let total: f64 = g.seconds.values().filter_map(|v| v.as_f64()).sum();
+            println!(
+                "\nTook {total:.1} s. Next: evident --workspace {} readiness",
+                g.workspace
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Creates the workspace at `dir` and fills it; refuses a folder that already is one.
+pub async fn build(dir: &Path, size: Size, seed: u64, now: OffsetDateTime) -> Result<(Workspace, Generated), CliError> {
+    if Workspace::config_path(dir).is_file() {
+        return Err(usage(format!(
+            "{} is already a workspace; generate fills a new one (choose another --workspace)",
+            dir.display()
+        )));
+    }
+    let mut seconds = serde_json::Map::new();
+    let mut clock = Instant::now();
+    let mut lap = |name: &str, seconds: &mut serde_json::Map<String, serde_json::Value>| {
+        let s = clock.elapsed().as_secs_f64();
+        seconds.insert(name.into(), json!((s * 1000.0).round() / 1000.0));
+        clock = Instant::now();
+    };
+    let catalog = Catalog::builtin();
+    let company = generate::company(size, seed, now, catalog);
+    lap("generate", &mut seconds);
+
+    let ws = Workspace::init(
+        dir,
+        InitOptions {
+            organisation: company.organisation.clone(),
+        },
+        &super::actor(),
+    )
+    .await?;
+    program(&ws, &company, now).await?;
+    lap("scope_and_owners", &mut seconds);
+
+    for (spec, records, what) in [
+        (&PEOPLE, &company.people, "people.import"),
+        (&TRAINING, &company.training, "training.import"),
+        (
+            &BACKGROUND_CHECKS,
+            &company.background_checks,
+            "background-checks.import",
+        ),
+        (&ASSETS, &company.assets, "assets.import"),
+        (&RISKS, &company.risks, "risks.import"),
+    ] {
+        ws.write_records(spec, records, what, json!({"source": "generate", "seed": seed}))
+            .await?;
+    }
+    lap("registers", &mut seconds);
+
+    let evidence = ws.add_documents(&company.documents).await?;
+    lap("evidence", &mut seconds);
+
+    let vendors: Vec<_> = company
+        .vendors
+        .iter()
+        .map(|(r, doc)| {
+            let mut r = r.clone();
+            if let Some(d) = doc {
+                r.values.insert("soc2_report", Value::List(vec![evidence[*d].clone()]));
+            }
+            r
+        })
+        .collect();
+    let events: Vec<_> = company
+        .events
+        .iter()
+        .map(|(r, docs)| {
+            let mut r = r.clone();
+            if !docs.is_empty() {
+                r.values.insert(
+                    "evidence",
+                    Value::List(docs.iter().map(|d| evidence[*d].clone()).collect()),
+                );
+            }
+            r
+        })
+        .collect();
+    let context = json!({"source": "generate", "seed": seed});
+    ws.write_records(&VENDORS, &vendors, "vendors.import", context.clone())
+        .await?;
+    ws.write_records(&EVENTS, &events, "events.import", context.clone())
+        .await?;
+    let facts = ws.load_facts(&company.facts, &evidence, context).await?;
+    lap("facts", &mut seconds);
+
+    policies_and_risks(&ws, &company).await?;
+    lap("policies_and_risks", &mut seconds);
+
+    // Today's run is real: the engine over what was just stored. The year before it is
+    // backfilled consistently with it.
+    let facts_now = ws.facts().await?;
+    let exclusions = ws.exclusions().await?;
+    let results: Vec<_> = BUILTIN
+        .iter()
+        .map(|c| checks::run(c, &facts_now, &exclusions, now))
+        .collect();
+    let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+    let history = generate::history(&results, seed, now_ms, 364);
+    ws.save_runs(&history).await?;
+    ws.save_runs(&[(now_ms, results)]).await?;
+    lap("check_runs", &mut seconds);
+
+    let counts = json!({
+        "people": company.people.len(),
+        "training": company.training.len(),
+        "background_checks": company.background_checks.len(),
+        "assets": company.assets.len(),
+        "vendors": company.vendors.len(),
+        "risks": company.risks.len(),
+        "events": company.events.len(),
+        "evidence": evidence.len(),
+        "accounts": facts["accounts"],
+        "changes": facts["changes"],
+        "findings": facts["findings"],
+        "devices": facts["devices"],
+        "repositories": facts["protections"],
+        "policy_acceptances": company.acceptances.iter().map(|(_, a)| a.len()).sum::<usize>(),
+        "check_runs": (history.len() + 1) * BUILTIN.len(),
+    });
+    let g = Generated {
+        workspace: ws.dir.display().to_string(),
+        organisation: company.organisation.clone(),
+        size,
+        seed,
+        counts,
+        seconds,
+    };
+    Ok((ws, g))
+}
+
+/// Scope (a Type 2 window opening in a couple of months), its sign-off, owners and roles.
+async fn program(ws: &Workspace, company: &Company, now: OffsetDateTime) -> Result<(), CliError> {
+    let today = now.date();
+    let from = add_months(today.replace_day(1).expect("day 1 exists"), 3);
+    let to = add_months(from, 6).previous_day().expect("a real date");
+    let (categories, _) = parse_categories("security,availability,confidentiality").expect("known categories");
+    let (scope, _) = Scope::new(ReportType::Type2, categories, None, Some((from, to))).expect("a valid window");
+    ws.set_scope(&scope).await?;
+    for (kind, name, in_scope, reason) in COMPONENTS {
+        ws.add_component(&ComponentRecord {
+            kind: *kind,
+            name: (*name).into(),
+            in_scope: *in_scope,
+            reason: (*reason).into(),
+        })
+        .await?;
+    }
+    ws.approve_scope().await?;
+    for c in ws.controls().await? {
+        if let Some(owner) = company.owners.get(c.owner_role.as_str()) {
+            ws.set_control_owner(&c.code, Some(owner)).await?;
+        }
+    }
+    for (role, holder) in &company.roles {
+        ws.set_role(role, holder).await?;
+    }
+    Ok(())
+}
+
+async fn policies_and_risks(ws: &Workspace, company: &Company) -> Result<(), CliError> {
+    let templates: Vec<_> = evident_store::policy_templates().iter().collect();
+    ws.adopt_policies(&templates).await?;
+    for id in &company.publish {
+        ws.approve_policy(id).await?;
+        ws.publish_policy(id).await?;
+    }
+    for id in &company.approve_only {
+        ws.approve_policy(id).await?;
+    }
+    for (policy, accepted) in &company.acceptances {
+        let version = ws.policy(policy).await?.published().map(|v| v.version).unwrap_or(1);
+        let rows: Vec<_> = accepted
+            .iter()
+            .map(|(email, at)| (policy.clone(), version, email.clone(), *at))
+            .collect();
+        ws.record_acceptances(&rows, json!({"source": "generate"})).await?;
+    }
+    for id in &company.risk_sign_offs {
+        ws.sign_off_risk(id).await?;
+    }
+    for id in &company.risk_reviews {
+        ws.review_risk(id, "Quarterly review: likelihood and impact unchanged")
+            .await?;
+    }
+    for e in &company.exclusions {
+        ws.add_exclusion(e).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,135 @@
+use std::collections::BTreeSet;
+
+use evident_catalog::Catalog;
+use time::macros::datetime;
+
+use super::*;
+use crate::checks::{self, BUILTIN};
+
+const NOW: OffsetDateTime = datetime!(2026-11-23 12:00 UTC);
+
+fn small(seed: u64) -> Company {
+    company(Size::S, seed, NOW, Catalog::builtin())
+}
+
+fn emails(c: &Company) -> Vec<String> {
+    c.people.iter().map(|p| p.get("email").to_text()).collect()
+}
+
+#[test]
+fn the_same_seed_gives_the_same_company_and_another_seed_another() {
+    let (a, b, other) = (small(7), small(7), small(8));
+    assert_eq!(emails(&a), emails(&b));
+    assert_eq!(a.documents.len(), b.documents.len());
+    let contents = |c: &Company| c.documents.iter().map(|d| d.content.clone()).collect::<Vec<_>>();
+    assert_eq!(contents(&a), contents(&b));
+    assert_eq!(a.facts.changes.len(), b.facts.changes.len());
+    assert_ne!(emails(&a), emails(&other));
+}
+
+#[test]
+fn sizes_reach_their_targets() {
+    for size in [Size::S, Size::M] {
+        let d = size.dimensions();
+        let c = company(size, 1, NOW, Catalog::builtin());
+        assert_eq!(c.people.len(), d.people, "{size:?}");
+        assert_eq!(c.assets.len(), d.assets);
+        assert_eq!(c.vendors.len(), d.vendors);
+        assert_eq!(c.risks.len(), d.risks.max(Catalog::builtin().risks.len()));
+        assert_eq!(c.facts.changes.len(), d.changes);
+        assert_eq!(c.facts.protections.len(), d.repositories);
+        assert_eq!(c.documents.len(), d.documents, "{size:?}: documents");
+        let findings = c.facts.findings.len();
+        assert!(findings > d.findings * 9 / 10 && findings <= d.findings, "{findings}");
+        let per_person = c.facts.accounts.len() as f64 / d.people as f64;
+        assert!((5.0..7.0).contains(&per_person), "{per_person} accounts per person");
+        let systems: BTreeSet<_> = c.facts.accounts.iter().map(|(_, a)| a.system.clone()).collect();
+        assert_eq!(systems.len(), 8);
+        // Every fact points at a real document.
+        assert!(c.facts.accounts.iter().all(|(d, _)| *d < c.documents.len()));
+        assert!(c.facts.changes.iter().all(|(d, _)| *d < c.documents.len()));
+    }
+}
+
+#[test]
+fn keys_are_unique_where_the_registers_need_them() {
+    let c = company(Size::M, 3, NOW, Catalog::builtin());
+    let unique = |v: Vec<String>| {
+        let n = v.len();
+        v.into_iter().collect::<BTreeSet<_>>().len() == n
+    };
+    assert!(unique(emails(&c)));
+    assert!(unique(c.assets.iter().map(|a| a.get("name").to_text()).collect()));
+    assert!(unique(c.vendors.iter().map(|(v, _)| v.get("name").to_text()).collect()));
+    assert!(unique(c.risks.iter().map(|r| r.get("id").to_text()).collect()));
+    assert!(unique(c.events.iter().map(|(e, _)| e.get("id").to_text()).collect()));
+    assert!(unique(
+        c.facts
+            .accounts
+            .iter()
+            .map(|(_, a)| format!("{} {}", a.system, a.external_id))
+            .collect()
+    ));
+    assert!(unique(
+        c.facts
+            .changes
+            .iter()
+            .map(|(_, ch)| format!("{} {}", ch.repository, ch.number))
+            .collect()
+    ));
+    let every_record_is_valid = |spec: &crate::register::RegisterSpec, records: &[Record]| {
+        for r in records {
+            for f in spec.fields.iter().filter(|f| f.required) {
+                assert_ne!(
+                    r.get(f.name),
+                    &Value::Null,
+                    "{} {} missing {}",
+                    spec.name,
+                    r.key(spec),
+                    f.name
+                );
+            }
+        }
+    };
+    every_record_is_valid(&crate::registers::PEOPLE, &c.people);
+    every_record_is_valid(&crate::registers::ASSETS, &c.assets);
+    every_record_is_valid(&crate::registers::RISKS, &c.risks);
+}
+
+/// The point of the generator: neither all green nor all red, through the real checks.
+#[test]
+fn checks_over_the_company_give_a_mix() {
+    let c = company(Size::S, 42, NOW, Catalog::builtin());
+    let facts = c.check_facts();
+    let results: Vec<_> = BUILTIN.iter().map(|d| checks::run(d, &facts, &[], NOW)).collect();
+    let failing: Vec<_> = results
+        .iter()
+        .filter(|r| r.status == checks::CheckStatus::Fail)
+        .map(|r| &r.id)
+        .collect();
+    let passing = results.iter().filter(|r| r.status == checks::CheckStatus::Pass).count();
+    for must_fail in [
+        "tabletop-annual",
+        "aws-root-no-access-keys",
+        "changes-independently-approved",
+    ] {
+        assert!(
+            failing.iter().any(|f| *f == must_fail),
+            "{must_fail} should fail: {failing:?}"
+        );
+    }
+    assert!(passing >= 8, "{passing} passing: {failing:?}");
+    assert!(failing.len() >= 8, "{failing:?}");
+
+    let days = history(&results, 42, NOW.unix_timestamp() * 1000, 30);
+    assert_eq!(days.len(), 30);
+    assert!(days.windows(2).all(|w| w[0].0 < w[1].0), "oldest first");
+    for (_, runs) in &days {
+        for (past, now) in runs.iter().zip(&results) {
+            assert_eq!(past.id, now.id);
+            assert_eq!(past.passed + past.failed, now.passed + now.failed, "{}", now.id);
+            assert!(past.failed <= now.failed);
+            assert_eq!(past.failed, past.failures.len());
+        }
+    }
+}

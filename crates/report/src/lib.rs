@@ -1,0 +1,14 @@
+//! Files that leave Evident: tables as CSV and XLSX, the readiness report as HTML and PDF.
+//! Takes plain values and returns bytes; knows nothing of the database.
+
+mod error;
+mod html;
+mod pdf;
+mod readiness;
+mod tabular;
+
+pub use error::ReportError;
+pub use html::readiness_html;
+pub use pdf::readiness_pdf;
+pub use readiness::{CategoryLine, ChecklistLine, ControlCounts, GapLine, PhaseLine, ReadinessDoc};
+pub use tabular::{Sheet, write_csv, write_xlsx};

@@ -1,0 +1,98 @@
+//! Multi-row inserts for loads of thousands of rows (generated organisations, backfilled
+//! history), where one statement per row would cost a round trip each on PostgreSQL.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+use sqlx::{Any, AssertSqlSafe, Transaction};
+
+use crate::StoreError;
+
+/// Under SQLite's 32,766 bound parameters per statement (PostgreSQL allows 65,535).
+const MAX_PARAMS: usize = 30_000;
+const MAX_ROWS: usize = 1_000;
+
+/// A typed value: NULLs keep their type, which PostgreSQL needs to accept them.
+#[derive(Debug, Clone)]
+pub(crate) enum Cell {
+    Int(Option<i64>),
+    Text(Option<String>),
+}
+
+impl From<i64> for Cell {
+    fn from(v: i64) -> Cell {
+        Cell::Int(Some(v))
+    }
+}
+impl From<Option<i64>> for Cell {
+    fn from(v: Option<i64>) -> Cell {
+        Cell::Int(v)
+    }
+}
+impl From<bool> for Cell {
+    fn from(v: bool) -> Cell {
+        Cell::Int(Some(i64::from(v)))
+    }
+}
+impl From<String> for Cell {
+    fn from(v: String) -> Cell {
+        Cell::Text(Some(v))
+    }
+}
+impl From<&str> for Cell {
+    fn from(v: &str) -> Cell {
+        Cell::Text(Some(v.to_string()))
+    }
+}
+impl From<Option<String>> for Cell {
+    fn from(v: Option<String>) -> Cell {
+        Cell::Text(v)
+    }
+}
+
+/// The statement for `rows` rows, built once from static names (never from input) and kept.
+fn statement(table: &'static str, columns: &'static [&'static str], rows: usize) -> &'static str {
+    static CACHE: OnceLock<Mutex<HashMap<(&'static str, usize), &'static str>>> = OnceLock::new();
+    let mut cache = CACHE.get_or_init(Default::default).lock().expect("not poisoned");
+    cache.entry((table, rows)).or_insert_with(|| {
+        let n = columns.len();
+        let values: Vec<String> = (0..rows)
+            .map(|r| {
+                let params: Vec<String> = (1..=n).map(|c| format!("${}", r * n + c)).collect();
+                format!("({})", params.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO {table} ({}) VALUES {}",
+            columns.join(", "),
+            values.join(", ")
+        );
+        Box::leak(sql.into_boxed_str())
+    })
+}
+
+/// Inserts `rows` (each with one cell per column, in order) in as few statements as allowed.
+pub(crate) async fn insert_rows(
+    tx: &mut Transaction<'static, Any>,
+    table: &'static str,
+    columns: &'static [&'static str],
+    rows: Vec<Vec<Cell>>,
+) -> Result<(), StoreError> {
+    let per = (MAX_PARAMS / columns.len()).clamp(1, MAX_ROWS);
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<Cell>> = rows.by_ref().take(per).collect();
+        let mut q = sqlx::query(AssertSqlSafe(statement(table, columns, chunk.len())));
+        for row in chunk {
+            debug_assert_eq!(row.len(), columns.len(), "{table}");
+            for cell in row {
+                q = match cell {
+                    Cell::Int(v) => q.bind(v),
+                    Cell::Text(v) => q.bind(v),
+                };
+            }
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
