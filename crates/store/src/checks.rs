@@ -23,6 +23,10 @@ const SELECT_EXCLUSIONS: &str =
 const SELECT_RUN_STATUSES: &str = "SELECT check_id, at, status FROM check_runs ORDER BY check_id, at DESC";
 const SELECT_REVIEWS: &str =
     "SELECT r.key, MAX(v.at) AS last FROM risk_reviews v JOIN risks r ON r.id = v.risk_id GROUP BY r.key";
+const ACCEPTANCES_SQLITE: &str =
+    "SELECT json_group_array(json_array(policy_id, version, email)) AS rows FROM policy_acceptances";
+const ACCEPTANCES_POSTGRES: &str =
+    "SELECT json_agg(json_build_array(policy_id, version, email))::text AS rows FROM policy_acceptances";
 const SELECT_SIGN_OFFS: &str = "SELECT key, signed_off_at, updated_at FROM risks WHERE signed_off_at IS NOT NULL";
 
 #[derive(Debug, Clone, Serialize)]
@@ -47,10 +51,12 @@ pub struct Program {
 
 impl Workspace {
     pub async fn program(&self) -> Result<Program, StoreError> {
+        // Independent reads, overlapped: SQLite builds one while the other is decoded.
+        let (controls, evidence, policies) = tokio::try_join!(self.controls(), self.evidence(), self.policies())?;
         Ok(Program {
-            controls: self.controls().await?,
-            evidence: self.evidence().await?,
-            policies: self.policies().await?,
+            controls,
+            evidence,
+            policies,
         })
     }
 
@@ -63,6 +69,16 @@ impl Workspace {
     pub async fn facts_of(&self, program: &Program) -> Result<Facts, StoreError> {
         let records = |v: Vec<crate::StoredRecord>| v.into_iter().map(|r| r.record).collect::<Vec<_>>();
         let pool = &self.db.pool;
+        // The large independent reads, overlapped (each is one JSON array built by the database).
+        let (people, training, background_checks, assets, accounts, findings, changes) = tokio::try_join!(
+            self.records(&PEOPLE),
+            self.records(&TRAINING),
+            self.records(&BACKGROUND_CHECKS),
+            self.records(&ASSETS),
+            self.accounts(),
+            self.findings(),
+            self.changes(),
+        )?;
         let reviews: BTreeMap<String, i64> = sqlx::query(SELECT_REVIEWS)
             .fetch_all(pool)
             .await?
@@ -94,17 +110,27 @@ impl Workspace {
                 }
             })
             .collect();
+        // Every acceptance in one read: (policy row, version) → emails.
+        let sql = match self.db.backend {
+            crate::Backend::Sqlite => ACCEPTANCES_SQLITE,
+            crate::Backend::Postgres => ACCEPTANCES_POSTGRES,
+        };
+        let row = sqlx::query(sql).fetch_one(pool).await?;
+        let rows: Vec<(String, i64, String)> = match row.try_get::<Option<String>, _>("rows")? {
+            Some(text) => {
+                serde_json::from_str(&text).map_err(|e| StoreError::Config(format!("stored acceptances: {e}")))?
+            }
+            None => Vec::new(),
+        };
+        let mut accepted: BTreeMap<(String, i64), Vec<String>> = BTreeMap::new();
+        for (policy, version, email) in rows {
+            accepted.entry((policy, version)).or_default().push(email);
+        }
         let mut policies = Vec::new();
         for p in &program.policies {
             let published = p.published().cloned();
             let accepted_by = match &published {
-                Some(v) => self
-                    .acceptances(p)
-                    .await?
-                    .into_iter()
-                    .filter(|a| a.version == v.version)
-                    .map(|a| a.email)
-                    .collect(),
+                Some(v) => accepted.remove(&(p.row_id.clone(), v.version)).unwrap_or_default(),
                 None => Vec::new(),
             };
             policies.push(PolicyFact {
@@ -139,11 +165,11 @@ impl Workspace {
             })
             .collect();
         Ok(Facts {
-            people: records(self.records(&PEOPLE).await?),
-            training: records(self.records(&TRAINING).await?),
-            background_checks: records(self.records(&BACKGROUND_CHECKS).await?),
+            people: records(people),
+            training: records(training),
+            background_checks: records(background_checks),
             vendors: records(self.records(&VENDORS).await?),
-            assets: records(self.records(&ASSETS).await?),
+            assets: records(assets),
             events: records(self.records(&EVENTS).await?),
             risks,
             policies,
@@ -155,10 +181,8 @@ impl Workspace {
                 .map(|e| e.id.clone())
                 .collect(),
             params: self.parameters().await?.into_iter().map(|p| (p.key, p.value)).collect(),
-            accounts: self.accounts().await?,
-            findings: self
-                .findings()
-                .await?
+            accounts,
+            findings: findings
                 .into_iter()
                 .map(|f| FindingFact {
                     finding: f.finding,
@@ -169,7 +193,7 @@ impl Workspace {
                 .collect(),
             scans: self.last_scans().await?,
             protections: self.protections().await?,
-            changes: self.changes().await?,
+            changes,
             commits: self.commits().await?,
             devices: self.devices().await?,
             index: Default::default(),

@@ -23,10 +23,79 @@ macro_rules! select_evidence {
          FROM evidence e LEFT JOIN evidence_withdrawals w ON w.evidence_id = e.id"
     };
 }
-const EVIDENCE_COLUMNS_SELECT: &str = concat!(select_evidence!(), " ORDER BY e.id");
+macro_rules! evidence_json_columns {
+    () => {
+        "e.id, e.title, e.sha256, e.size, e.media_type, e.file_name, e.source_kind, e.source_ref, e.captured_at, \
+         e.effective_date, e.period_from, e.period_to, e.supersedes, e.created_by, \
+         (SELECT n.id FROM evidence n WHERE n.supersedes = e.id), w.reason, w.actor, w.at"
+    };
+}
+const ALL_EVIDENCE_SQLITE: &str = concat!(
+    "SELECT json_group_array(json_array(",
+    evidence_json_columns!(),
+    ")) AS rows FROM evidence e LEFT JOIN evidence_withdrawals w ON w.evidence_id = e.id"
+);
+const ALL_EVIDENCE_POSTGRES: &str = concat!(
+    "SELECT json_agg(json_build_array(",
+    evidence_json_columns!(),
+    "))::text AS rows FROM evidence e LEFT JOIN evidence_withdrawals w ON w.evidence_id = e.id"
+);
+const ALL_LINKS_SQLITE: &str = "SELECT json_group_array(json_array(l.evidence_id, l.control_id, c.code, \
+     l.requirement_key)) AS rows FROM evidence_controls l JOIN controls c ON c.id = l.control_id";
+const ALL_LINKS_POSTGRES: &str = "SELECT json_agg(json_build_array(l.evidence_id, l.control_id, c.code, \
+     l.requirement_key))::text AS rows FROM evidence_controls l JOIN controls c ON c.id = l.control_id";
+
+/// One row of the JSON library read, in `evidence_json_columns!` order.
+#[derive(serde::Deserialize)]
+struct EvidenceJson(
+    String,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+);
+
+impl From<EvidenceJson> for EvidenceItem {
+    fn from(r: EvidenceJson) -> EvidenceItem {
+        let withdrawn = match (r.15, r.16, r.17) {
+            (Some(reason), Some(actor), Some(at)) => Some(Withdrawal { reason, actor, at }),
+            _ => None,
+        };
+        EvidenceItem {
+            id: r.0,
+            title: r.1,
+            sha256: r.2,
+            size: r.3,
+            media_type: r.4,
+            file_name: r.5,
+            source_kind: r.6,
+            source_ref: r.7,
+            captured_at: r.8,
+            effective_date: r.9,
+            period_from: r.10,
+            period_to: r.11,
+            supersedes: r.12,
+            superseded_by: r.14,
+            created_by: r.13,
+            controls: Vec::new(),
+            withdrawn,
+        }
+    }
+}
 const EVIDENCE_BY_ID: &str = concat!(select_evidence!(), " WHERE e.id = $1");
-const ALL_LINKS: &str = "SELECT l.evidence_id, l.control_id, c.code, l.requirement_key FROM evidence_controls l \
-     JOIN controls c ON c.id = l.control_id ORDER BY l.evidence_id, c.code";
 const LINKS_OF: &str = "SELECT l.evidence_id, l.control_id, c.code, l.requirement_key FROM evidence_controls l \
      JOIN controls c ON c.id = l.control_id WHERE l.evidence_id = $1 ORDER BY c.code";
 const INSERT_BLOB: &str =
@@ -178,17 +247,31 @@ pub enum EvidenceError {
 impl Workspace {
     pub async fn evidence(&self) -> Result<Vec<EvidenceItem>, StoreError> {
         let pool = &self.db.pool;
-        let mut items: Vec<EvidenceItem> = sqlx::query(EVIDENCE_COLUMNS_SELECT)
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(item_from_row)
-            .collect::<Result<_, _>>()?;
+        // The whole library as two JSON arrays built by the database (tens of thousands of
+        // rows: the driver's per-row cost dominated).
+        let (all, links) = match self.db.backend {
+            crate::Backend::Sqlite => (ALL_EVIDENCE_SQLITE, ALL_LINKS_SQLITE),
+            crate::Backend::Postgres => (ALL_EVIDENCE_POSTGRES, ALL_LINKS_POSTGRES),
+        };
+        let corrupt = |e: serde_json::Error| StoreError::Config(format!("stored evidence: {e}"));
+        let text = |row: AnyRow| -> Result<String, StoreError> {
+            Ok(row.try_get::<Option<String>, _>("rows")?.unwrap_or_else(|| "[]".into()))
+        };
+        let rows: Vec<EvidenceJson> =
+            serde_json::from_str(&text(sqlx::query(all).fetch_one(pool).await?)?).map_err(corrupt)?;
+        let mut items: Vec<EvidenceItem> = rows.into_iter().map(EvidenceItem::from).collect();
+        items.sort_by(|a, b| a.id.cmp(&b.id));
         let index: HashMap<String, usize> = items.iter().enumerate().map(|(i, e)| (e.id.clone(), i)).collect();
-        for row in sqlx::query(ALL_LINKS).fetch_all(pool).await? {
-            let (id, link) = link_from_row(&row)?;
+        let mut links: Vec<(String, String, String, Option<String>)> =
+            serde_json::from_str(&text(sqlx::query(links).fetch_one(pool).await?)?).map_err(corrupt)?;
+        links.sort_by(|a, b| (&a.0, &a.2).cmp(&(&b.0, &b.2)));
+        for (id, control_id, control, requirement) in links {
             if let Some(&i) = index.get(&id) {
-                items[i].controls.push(link);
+                items[i].controls.push(EvidenceLink {
+                    control_id,
+                    control,
+                    requirement,
+                });
             }
         }
         Ok(items)

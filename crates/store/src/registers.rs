@@ -29,6 +29,9 @@ fn is_integer(kind: FieldKind) -> bool {
 
 struct RegisterSql {
     select_all: &'static str,
+    /// The whole register as one JSON array of row arrays (see `Workspace::records`).
+    all_json_sqlite: &'static str,
+    all_json_postgres: &'static str,
     select_by_key: &'static str,
     insert: &'static str,
     update: &'static str,
@@ -46,6 +49,16 @@ fn sql(spec: &RegisterSpec) -> &'static RegisterSql {
                 let leak = |q: String| -> &'static str { Box::leak(q.into_boxed_str()) };
                 let select_all = leak(format!(
                     "SELECT id, key, {}, created_at, updated_at FROM {} ORDER BY key",
+                    cols.join(", "),
+                    s.table
+                ));
+                let all_json_sqlite = leak(format!(
+                    "SELECT json_group_array(json_array(id, key, {}, created_at, updated_at)) AS rows FROM {}",
+                    cols.join(", "),
+                    s.table
+                ));
+                let all_json_postgres = leak(format!(
+                    "SELECT json_agg(json_build_array(id, key, {}, created_at, updated_at))::text AS rows FROM {}",
                     cols.join(", "),
                     s.table
                 ));
@@ -77,6 +90,8 @@ fn sql(spec: &RegisterSpec) -> &'static RegisterSql {
                     s.name,
                     RegisterSql {
                         select_all,
+                        all_json_sqlite,
+                        all_json_postgres,
                         select_by_key,
                         insert,
                         update,
@@ -119,6 +134,43 @@ pub fn record_json(spec: &RegisterSpec, record: &Record) -> Json {
         map.insert(f.name.to_string(), v);
     }
     Json::Object(map)
+}
+
+/// One row of `records`' JSON: [id, key, fields…, created_at, updated_at].
+fn decode_json(spec: &RegisterSpec, row: Vec<Json>) -> Option<StoredRecord> {
+    let n = spec.fields.len();
+    if row.len() != n + 4 {
+        return None;
+    }
+    let mut it = row.into_iter();
+    let text = |v: Json| match v {
+        Json::String(s) => Some(s),
+        _ => None,
+    };
+    let id = text(it.next()?)?;
+    let key = text(it.next()?)?;
+    let mut values = BTreeMap::new();
+    for f in spec.fields {
+        let v = match (it.next()?, f.kind) {
+            (Json::Null, _) => Value::Null,
+            (Json::Number(n), FieldKind::Bool) => Value::Bool(n.as_i64()? != 0),
+            (Json::Number(n), _) if is_integer(f.kind) => Value::Int(n.as_i64()?),
+            (Json::String(s), FieldKind::Date { .. }) => Value::Date(parse_date(&s).ok()?),
+            (Json::String(s), FieldKind::List | FieldKind::Controls | FieldKind::Evidence) => {
+                Value::List(serde_json::from_str(&s).ok()?)
+            }
+            (Json::String(s), _) if !is_integer(f.kind) => Value::Text(s),
+            _ => return None,
+        };
+        values.insert(f.name, v);
+    }
+    Some(StoredRecord {
+        id,
+        key,
+        record: Record { values },
+        created_at: it.next()?.as_i64()?,
+        updated_at: it.next()?.as_i64()?,
+    })
 }
 
 fn decode(spec: &RegisterSpec, row: &AnyRow) -> Result<StoredRecord, StoreError> {
@@ -181,11 +233,25 @@ fn bind_fields<'q>(
 }
 
 impl Workspace {
+    /// Every record, ordered by key. Read as one JSON array built by the database: with tens
+    /// of thousands of rows, the driver's per-row cost dominated.
     pub async fn records(&self, spec: &RegisterSpec) -> Result<Vec<StoredRecord>, StoreError> {
-        let rows = sqlx::query(AssertSqlSafe(sql(spec).select_all))
-            .fetch_all(&self.db.pool)
-            .await?;
-        rows.iter().map(|r| decode(spec, r)).collect()
+        let q = match self.db.backend {
+            crate::Backend::Sqlite => sql(spec).all_json_sqlite,
+            crate::Backend::Postgres => sql(spec).all_json_postgres,
+        };
+        let row = sqlx::query(AssertSqlSafe(q)).fetch_one(&self.db.pool).await?;
+        let Some(text) = row.try_get::<Option<String>, _>("rows")? else {
+            return Ok(Vec::new());
+        };
+        let corrupt = |what: String| StoreError::Config(format!("{}: stored {what} is not valid", spec.table));
+        let rows: Vec<Vec<Json>> = serde_json::from_str(&text).map_err(|e| corrupt(format!("rows ({e})")))?;
+        let mut out = rows
+            .into_iter()
+            .map(|row| decode_json(spec, row).ok_or_else(|| corrupt("row".into())))
+            .collect::<Result<Vec<_>, _>>()?;
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(out)
     }
 
     /// A record by its key (case-insensitive; composite keys joined with `|`).

@@ -77,14 +77,11 @@ pub(crate) async fn assess(ws: &Workspace, dir: &Path) -> Result<Assessment, Cli
     let started = std::time::Instant::now();
     let mut by_control: BTreeMap<String, Vec<CheckFact>> = BTreeMap::new();
     let mut check_results: BTreeMap<String, checks::CheckResult> = BTreeMap::new();
+    let builtin = checks::run_all(BUILTIN, &facts, &exclusions, now);
     let results = BUILTIN
         .iter()
-        .map(|c| {
-            (
-                c.controls.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-                checks::run(c, &facts, &exclusions, now),
-            )
-        })
+        .zip(builtin)
+        .map(|(c, result)| (c.controls.iter().map(|s| s.to_string()).collect::<Vec<_>>(), result))
         .chain(
             rules
                 .iter()

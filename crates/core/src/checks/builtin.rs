@@ -817,11 +817,13 @@ fn default_branch_protections<'a>(ctx: &'a Ctx, repo: &str) -> Vec<&'a crate::fa
         .collect()
 }
 
-fn repositories(ctx: &Ctx) -> Vec<String> {
-    let mut repos: Vec<String> = ctx.facts.protections.iter().map(|p| p.repository.clone()).collect();
-    repos.extend(ctx.facts.changes.iter().map(|c| c.repository.clone()));
-    repos.sort();
-    repos.dedup();
+/// Every repository named by a protection or a change, sorted (hundreds, from 200,000 changes).
+fn repositories<'a>(ctx: &Ctx<'a>) -> Vec<&'a str> {
+    let mut set: std::collections::HashSet<&'a str> =
+        ctx.facts.protections.iter().map(|p| p.repository.as_str()).collect();
+    set.extend(ctx.facts.changes.iter().map(|c| c.repository.as_str()));
+    let mut repos: Vec<&str> = set.into_iter().collect();
+    repos.sort_unstable();
     repos
 }
 
@@ -830,25 +832,25 @@ fn default_branch_reviews(ctx: &Ctx) -> Vec<Outcome> {
     repositories(ctx)
         .into_iter()
         .map(|repo| {
-            let best = default_branch_protections(ctx, &repo)
+            let best = default_branch_protections(ctx, repo)
                 .into_iter()
                 .max_by_key(|p| p.required_approvals);
             match best {
                 Some(p) if p.required_approvals >= needed => Outcome::pass(
-                    &repo,
+                    repo,
                     format!(
                         "{} requires {} approval(s) ({})",
                         p.branch, p.required_approvals, p.source
                     ),
                 ),
                 Some(p) => Outcome::fail(
-                    &repo,
+                    repo,
                     format!(
                         "{} requires {} approval(s); the policy asks for {needed}",
                         p.branch, p.required_approvals
                     ),
                 ),
-                None => Outcome::fail(&repo, "no branch protection or ruleset on the default branch"),
+                None => Outcome::fail(repo, "no branch protection or ruleset on the default branch"),
             }
         })
         .collect()
@@ -858,13 +860,13 @@ fn force_pushes_blocked(ctx: &Ctx) -> Vec<Outcome> {
     repositories(ctx)
         .into_iter()
         .filter_map(|repo| {
-            let ps = default_branch_protections(ctx, &repo);
+            let ps = default_branch_protections(ctx, repo);
             if ps.is_empty() {
                 return None;
             }
             Some(match ps.iter().find(|p| !p.allows_force_pushes) {
-                Some(p) => Outcome::pass(&repo, format!("force pushes blocked ({})", p.source)),
-                None => Outcome::fail(&repo, "force pushes to the default branch are allowed"),
+                Some(p) => Outcome::pass(repo, format!("force pushes blocked ({})", p.source)),
+                None => Outcome::fail(repo, "force pushes to the default branch are allowed"),
             })
         })
         .collect()
