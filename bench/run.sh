@@ -24,7 +24,7 @@ measure() {
   s=$(date +%s.%N)
   rss=$( { /usr/bin/time -f '%M' "$@" >/dev/null; } 2>&1 | tail -n1 )
   e=$(date +%s.%N)
-  printf '%.2f %d' "$(echo "$e - $s" | bc -l)" "$rss"
+  printf '%.2f %d\n' "$(echo "$e - $s" | bc -l)" "$rss"
 }
 # Best wall time of three runs, and the peak memory seen.
 best_of_3() {
@@ -33,7 +33,7 @@ best_of_3() {
     read -r t r < <(measure "$@")
     best=$(echo "if ($t < $best) $t else $best" | bc -l); [ "$r" -gt "$peak" ] && peak=$r
   done
-  printf '%.2f %d' "$best" "$peak"
+  printf '%.2f %d\n' "$best" "$peak"
 }
 mib() { echo $(( $1 / 1024 )); }
 
@@ -44,7 +44,7 @@ for size in "${sizes[@]}"; do
     ws="$work/$size-$db"
     unset EVIDENT_DATABASE_URL
     if [ "$db" = postgres ]; then
-      psql "$pg_admin" -qc "DROP DATABASE IF EXISTS evident_bench_$size WITH (FORCE)" >/dev/null
+      psql "$pg_admin" -qc "DROP DATABASE IF EXISTS evident_bench_$size WITH (FORCE)" >/dev/null 2>&1
       psql "$pg_admin" -qc "CREATE DATABASE evident_bench_$size" >/dev/null
       export EVIDENT_DATABASE_URL="${pg_admin%/*}/evident_bench_$size"
     fi

@@ -25,9 +25,34 @@ pub fn write_csv(sheet: &Sheet, out: impl Write) -> Result<(), ReportError> {
     Ok(())
 }
 
-/// A workbook with one sheet: bold frozen header row, filter on every column, wrapped text.
-pub fn write_xlsx(sheet: &Sheet, mut out: impl Write) -> Result<(), ReportError> {
+/// Excel refuses longer cell text.
+const CELL_LIMIT: usize = 32_767;
+
+/// Text that fits a cell: cut at a character boundary with a note saying where the rest is.
+fn fit(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.len() <= CELL_LIMIT {
+        return cell.into();
+    }
+    const NOTE: &str = "\n… (cut: Excel cells hold 32,767 characters; the full text is in the CSV)";
+    let mut end = CELL_LIMIT - NOTE.len();
+    while !cell.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{NOTE}", &cell[..end]).into()
+}
+
+/// A workbook, one worksheet per sheet: bold frozen header row, filter on every column,
+/// wrapped text.
+pub fn write_xlsx(sheets: &[Sheet], mut out: impl Write) -> Result<(), ReportError> {
     let mut book = Workbook::new();
+    for sheet in sheets {
+        add_sheet(&mut book, sheet)?;
+    }
+    out.write_all(&book.save_to_buffer()?)?;
+    Ok(())
+}
+
+fn add_sheet(book: &mut Workbook, sheet: &Sheet) -> Result<(), ReportError> {
     let ws = book.add_worksheet();
     ws.set_name(&sheet.name)?;
     let head = Format::new().set_bold().set_background_color("E8EEF4");
@@ -38,14 +63,13 @@ pub fn write_xlsx(sheet: &Sheet, mut out: impl Write) -> Result<(), ReportError>
     }
     for (r, row) in sheet.rows.iter().enumerate() {
         for (c, cell) in row.iter().enumerate() {
-            ws.write_string_with_format(r as u32 + 1, c as u16, cell, &body)?;
+            ws.write_string_with_format(r as u32 + 1, c as u16, fit(cell).as_ref(), &body)?;
         }
     }
     ws.set_freeze_panes(1, 0)?;
     if !sheet.headers.is_empty() {
         ws.autofilter(0, 0, sheet.rows.len() as u32, sheet.headers.len() as u16 - 1)?;
     }
-    out.write_all(&book.save_to_buffer()?)?;
     Ok(())
 }
 
@@ -78,8 +102,18 @@ mod tests {
     #[test]
     fn xlsx_is_a_zip_workbook() {
         let mut buf = Vec::new();
-        write_xlsx(&sheet(), &mut buf).unwrap();
+        write_xlsx(&[sheet()], &mut buf).unwrap();
         assert_eq!(&buf[..2], b"PK");
         assert!(buf.len() > 1000);
+    }
+
+    #[test]
+    fn overlong_cells_are_cut_with_a_note_not_refused() {
+        let mut long = sheet();
+        long.rows[0][1] = "é".repeat(20_000);
+        let mut buf = Vec::new();
+        write_xlsx(&[long], &mut buf).expect("written");
+        let cut = fit(&"é".repeat(20_000)).into_owned();
+        assert!(cut.len() <= CELL_LIMIT && cut.ends_with("the full text is in the CSV)"));
     }
 }

@@ -110,8 +110,12 @@ async fn write(dir: &Path, command: &ReportCommand, format: FormatArg, file: Fil
                 ReportCommand::Gaps { .. } => gaps_sheet(&a),
                 _ => controls_sheet(&a),
             };
-            match format {
-                FormatArg::Xlsx => write_xlsx(&sheet, &mut w),
+            match (format, command) {
+                // The workbook adds a sheet with one row per control and current evidence item.
+                (FormatArg::Xlsx, ReportCommand::Controls { .. }) => {
+                    write_xlsx(&[sheet.clone(), evidence_sheet(&a)], &mut w)
+                }
+                (FormatArg::Xlsx, _) => write_xlsx(std::slice::from_ref(&sheet), &mut w),
                 _ => write_csv(&sheet, &mut w),
             }
             .map_err(report_err)?;
@@ -206,6 +210,33 @@ fn controls_sheet(a: &Assessment) -> Sheet {
         .to_vec(),
         rows,
         widths: vec![10.0, 40.0, 16.0, 28.0, 12.0, 20.0, 12.0, 50.0, 80.0],
+    }
+}
+
+/// One row per control and current evidence item, for the workbook.
+fn evidence_sheet(a: &Assessment) -> Sheet {
+    let mut rows = Vec::new();
+    for e in a.program.evidence.iter().filter(|e| e.is_current()) {
+        let date = e.period_to.clone().or(e.effective_date.clone()).unwrap_or_default();
+        for l in &e.controls {
+            rows.push(vec![
+                l.control.clone(),
+                l.requirement.clone().unwrap_or_default(),
+                e.id.clone(),
+                e.title.clone(),
+                date.clone(),
+                e.sha256.clone(),
+            ]);
+        }
+    }
+    rows.sort();
+    Sheet {
+        name: "Evidence".into(),
+        headers: ["control", "requirement", "evidence", "title", "date", "sha256"]
+            .map(String::from)
+            .to_vec(),
+        rows,
+        widths: vec![10.0, 24.0, 28.0, 50.0, 12.0, 66.0],
     }
 }
 

@@ -106,13 +106,18 @@ fn pdftotext(pdf: &std::path::Path) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// The rows of the first sheet of a workbook, counted from its XML.
-fn xlsx_rows(path: &std::path::Path) -> usize {
+/// The rows of a workbook's sheet (1 = the first), counted from its XML.
+fn sheet_rows(path: &std::path::Path, n: usize) -> usize {
     let file = std::fs::File::open(path).unwrap();
     let mut zip = zip::ZipArchive::new(file).expect("an XLSX is a zip");
     let mut sheet = String::new();
-    std::io::Read::read_to_string(&mut zip.by_name("xl/worksheets/sheet1.xml").unwrap(), &mut sheet).unwrap();
+    let name = format!("xl/worksheets/sheet{n}.xml");
+    std::io::Read::read_to_string(&mut zip.by_name(&name).unwrap(), &mut sheet).unwrap();
     sheet.matches("<row ").count()
+}
+
+fn xlsx_rows(path: &std::path::Path) -> usize {
+    sheet_rows(path, 1)
 }
 
 fn reports_in_every_format(b: Backend) {
@@ -149,6 +154,16 @@ fn reports_in_every_format(b: Backend) {
     let xlsx = env.tmp.path().join("matrix.xlsx");
     env.ok(&["report", "controls", "--out", xlsx.to_str().unwrap()]);
     assert_eq!(xlsx_rows(&xlsx), 1 + 158, "a header and one row per control");
+    // The second sheet: one row per control and current evidence item.
+    let links: usize = env
+        .json(&["evidence", "list"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["superseded_by"].is_null() && e["withdrawn"].is_null())
+        .map(|e| e["controls"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(sheet_rows(&xlsx, 2), 1 + links);
     let forced = env.tmp.path().join("matrix.data");
     env.ok(&[
         "report",
