@@ -109,12 +109,12 @@ pub async fn run(dir: &Path, format: Format) -> Result<(), CliError> {
                 r.gaps.len()
             );
             for g in r.gaps.iter().take(5) {
-                println!(
-                    "  - [{}] {}: {}",
-                    super::readiness::severity_name(g.severity),
-                    g.control.as_deref().or(g.criterion.as_deref()).unwrap_or(""),
-                    g.reason
-                );
+                let severity = super::readiness::severity_name(g.severity).replace('_', " ");
+                match &g.control {
+                    Some(c) => println!("  - [{severity}] {c}: {}", g.reason),
+                    // Criterion gaps name their criterion in the reason.
+                    None => println!("  - [{severity}] {}", g.reason),
+                }
             }
             println!("\nTry:");
             let w = ws.dir.display();
