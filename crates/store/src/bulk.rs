@@ -1,12 +1,14 @@
-//! Multi-row inserts for loads of thousands of rows (generated organisations, backfilled
-//! history), where one statement per row would cost a round trip each on PostgreSQL.
+//! Bulk writes and reads. Writes: multi-row inserts for loads of thousands of rows (generated
+//! organisations, backfilled history), where one statement per row would cost a round trip each
+//! on PostgreSQL. Reads: a whole table as one JSON array built by the database, because the
+//! driver's cost per row and value, not the database's, dominated reading 200,000 rows.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
-use sqlx::{Any, AssertSqlSafe, Transaction};
+use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 
-use crate::StoreError;
+use crate::{Backend, StoreError, Workspace};
 
 /// Parameters per statement. Both databases allow far more (SQLite 32,766, PostgreSQL 65,535),
 /// but binding cost grows faster than linearly with statement size in the drivers: measured,
@@ -97,4 +99,26 @@ pub(crate) async fn insert_rows(
         q.execute(&mut **tx).await?;
     }
     Ok(())
+}
+
+impl Workspace {
+    /// Runs the statement for this database (each selects one text column `rows`: a JSON array
+    /// of row arrays) and parses it; `what` names the data in an error.
+    pub(crate) async fn json_rows<T: serde::de::DeserializeOwned>(
+        &self,
+        sqlite: &'static str,
+        postgres: &'static str,
+        what: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        let sql = match self.db.backend {
+            Backend::Sqlite => sqlite,
+            Backend::Postgres => postgres,
+        };
+        let row = sqlx::query(AssertSqlSafe(sql)).fetch_one(&self.db.pool).await?;
+        // PostgreSQL's json_agg of no rows is NULL.
+        let Some(text) = row.try_get::<Option<String>, _>("rows")? else {
+            return Ok(Vec::new());
+        };
+        serde_json::from_str(&text).map_err(|e| StoreError::Config(format!("stored {what}: {e}")))
+    }
 }

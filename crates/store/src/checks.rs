@@ -111,17 +111,9 @@ impl Workspace {
             })
             .collect();
         // Every acceptance in one read: (policy row, version) → emails.
-        let sql = match self.db.backend {
-            crate::Backend::Sqlite => ACCEPTANCES_SQLITE,
-            crate::Backend::Postgres => ACCEPTANCES_POSTGRES,
-        };
-        let row = sqlx::query(sql).fetch_one(pool).await?;
-        let rows: Vec<(String, i64, String)> = match row.try_get::<Option<String>, _>("rows")? {
-            Some(text) => {
-                serde_json::from_str(&text).map_err(|e| StoreError::Config(format!("stored acceptances: {e}")))?
-            }
-            None => Vec::new(),
-        };
+        let rows: Vec<(String, i64, String)> = self
+            .json_rows(ACCEPTANCES_SQLITE, ACCEPTANCES_POSTGRES, "acceptances")
+            .await?;
         let mut accepted: BTreeMap<(String, i64), Vec<String>> = BTreeMap::new();
         for (policy, version, email) in rows {
             accepted.entry((policy, version)).or_default().push(email);

@@ -246,24 +246,16 @@ pub enum EvidenceError {
 
 impl Workspace {
     pub async fn evidence(&self) -> Result<Vec<EvidenceItem>, StoreError> {
-        let pool = &self.db.pool;
-        // The whole library as two JSON arrays built by the database (tens of thousands of
-        // rows: the driver's per-row cost dominated).
-        let (all, links) = match self.db.backend {
-            crate::Backend::Sqlite => (ALL_EVIDENCE_SQLITE, ALL_LINKS_SQLITE),
-            crate::Backend::Postgres => (ALL_EVIDENCE_POSTGRES, ALL_LINKS_POSTGRES),
-        };
-        let corrupt = |e: serde_json::Error| StoreError::Config(format!("stored evidence: {e}"));
-        let text = |row: AnyRow| -> Result<String, StoreError> {
-            Ok(row.try_get::<Option<String>, _>("rows")?.unwrap_or_else(|| "[]".into()))
-        };
-        let rows: Vec<EvidenceJson> =
-            serde_json::from_str(&text(sqlx::query(all).fetch_one(pool).await?)?).map_err(corrupt)?;
+        // The whole library as two JSON arrays built by the database (see `bulk`).
+        let rows: Vec<EvidenceJson> = self
+            .json_rows(ALL_EVIDENCE_SQLITE, ALL_EVIDENCE_POSTGRES, "evidence")
+            .await?;
         let mut items: Vec<EvidenceItem> = rows.into_iter().map(EvidenceItem::from).collect();
         items.sort_by(|a, b| a.id.cmp(&b.id));
         let index: HashMap<String, usize> = items.iter().enumerate().map(|(i, e)| (e.id.clone(), i)).collect();
-        let mut links: Vec<(String, String, String, Option<String>)> =
-            serde_json::from_str(&text(sqlx::query(links).fetch_one(pool).await?)?).map_err(corrupt)?;
+        let mut links: Vec<(String, String, String, Option<String>)> = self
+            .json_rows(ALL_LINKS_SQLITE, ALL_LINKS_POSTGRES, "evidence links")
+            .await?;
         links.sort_by(|a, b| (&a.0, &a.2).cmp(&(&b.0, &b.2)));
         for (id, control_id, control, requirement) in links {
             if let Some(&i) = index.get(&id) {

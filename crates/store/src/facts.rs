@@ -7,7 +7,7 @@ use evident_core::facts::{AccessKey, Account, Change, Commit, Device, Finding, I
 use serde_json::json;
 use sqlx::Row;
 
-use crate::{Backend, StoreError, Workspace};
+use crate::{StoreError, Workspace};
 
 const DELETE_ACCOUNTS: &str = "DELETE FROM accounts WHERE system = $1";
 const INSERT_ACCOUNT: &str = "INSERT INTO accounts (id, system, external_id, username, email, human, mfa, admin, root, \
@@ -291,24 +291,6 @@ impl Workspace {
         Ok(summary)
     }
 
-    /// A whole table as one JSON array of row arrays (SQLite or PostgreSQL spelling).
-    async fn json_rows<T: serde::de::DeserializeOwned>(
-        &self,
-        sqlite: &'static str,
-        postgres: &'static str,
-    ) -> Result<Vec<T>, StoreError> {
-        let sql = match self.db.backend {
-            Backend::Sqlite => sqlite,
-            Backend::Postgres => postgres,
-        };
-        let row = sqlx::query(sql).fetch_one(&self.db.pool).await?;
-        // PostgreSQL's json_agg of no rows is NULL.
-        let Some(text) = row.try_get::<Option<String>, _>("rows")? else {
-            return Ok(Vec::new());
-        };
-        serde_json::from_str(&text).map_err(|e| StoreError::Config(format!("stored facts: {e}")))
-    }
-
     pub async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
         type Row = (
             String,
@@ -325,7 +307,7 @@ impl Workspace {
             i64,
             Vec<AccessKey>,
         );
-        let rows: Vec<Row> = self.json_rows(ACCOUNTS_SQLITE, ACCOUNTS_POSTGRES).await?;
+        let rows: Vec<Row> = self.json_rows(ACCOUNTS_SQLITE, ACCOUNTS_POSTGRES, "accounts").await?;
         let mut out: Vec<Account> = rows
             .into_iter()
             .map(|r| Account {
@@ -350,7 +332,7 @@ impl Workspace {
 
     pub async fn findings(&self) -> Result<Vec<FindingRecord>, StoreError> {
         type Row = (String, String, String, String, String, String, String, i64, Option<i64>);
-        let rows: Vec<Row> = self.json_rows(FINDINGS_SQLITE, FINDINGS_POSTGRES).await?;
+        let rows: Vec<Row> = self.json_rows(FINDINGS_SQLITE, FINDINGS_POSTGRES, "findings").await?;
         let mut out = rows
             .into_iter()
             .map(|r| {
@@ -400,7 +382,7 @@ impl Workspace {
 
     pub async fn changes(&self) -> Result<Vec<Change>, StoreError> {
         type Row = (String, i64, String, String, i64, Vec<String>);
-        let rows: Vec<Row> = self.json_rows(CHANGES_SQLITE, CHANGES_POSTGRES).await?;
+        let rows: Vec<Row> = self.json_rows(CHANGES_SQLITE, CHANGES_POSTGRES, "changes").await?;
         let mut out: Vec<Change> = rows
             .into_iter()
             .map(|r| Change {

@@ -17,6 +17,7 @@ use crate::vault::StoredBlob;
 use crate::{StoreError, Workspace};
 
 const SELECT_CONTROL_IDS: &str = "SELECT id, code FROM controls";
+const SELECT_BLOBS: &str = "SELECT sha256 FROM blobs";
 const EVIDENCE_COLUMNS: &[&str] = &[
     "id",
     "title",
@@ -162,12 +163,6 @@ impl Workspace {
                 withdrawn: None,
             });
         }
-        let mut seen = HashSet::new();
-        let blob_rows: Vec<Vec<Cell>> = blobs
-            .iter()
-            .filter(|b| seen.insert(b.sha256.clone()))
-            .map(|b| vec![Cell::from(b.sha256.clone()), Cell::from(b.size as i64), Cell::from(now)])
-            .collect();
         let evidence_rows = items
             .iter()
             .map(|i| {
@@ -207,15 +202,16 @@ impl Workspace {
             .collect();
         let mut tx = self.begin_write().await?;
         // Content already in the vault from before keeps its first row.
-        let existing: HashSet<String> = sqlx::query("SELECT sha256 FROM blobs")
+        let mut seen: HashSet<String> = sqlx::query(SELECT_BLOBS)
             .fetch_all(&mut *tx)
             .await?
             .iter()
             .map(|r| r.try_get("sha256"))
             .collect::<Result<_, _>>()?;
-        let blob_rows: Vec<Vec<Cell>> = blob_rows
-            .into_iter()
-            .filter(|r: &Vec<Cell>| !matches!(&r[0], Cell::Text(Some(s)) if existing.contains(s)))
+        let blob_rows = blobs
+            .iter()
+            .filter(|b| seen.insert(b.sha256.clone()))
+            .map(|b| vec![Cell::from(b.sha256.clone()), Cell::from(b.size as i64), Cell::from(now)])
             .collect();
         insert_rows(&mut tx, "blobs", &["sha256", "size", "created_at"], blob_rows).await?;
         insert_rows(&mut tx, "evidence", EVIDENCE_COLUMNS, evidence_rows).await?;

@@ -236,19 +236,16 @@ impl Workspace {
     /// Every record, ordered by key. Read as one JSON array built by the database: with tens
     /// of thousands of rows, the driver's per-row cost dominated.
     pub async fn records(&self, spec: &RegisterSpec) -> Result<Vec<StoredRecord>, StoreError> {
-        let q = match self.db.backend {
-            crate::Backend::Sqlite => sql(spec).all_json_sqlite,
-            crate::Backend::Postgres => sql(spec).all_json_postgres,
-        };
-        let row = sqlx::query(AssertSqlSafe(q)).fetch_one(&self.db.pool).await?;
-        let Some(text) = row.try_get::<Option<String>, _>("rows")? else {
-            return Ok(Vec::new());
-        };
-        let corrupt = |what: String| StoreError::Config(format!("{}: stored {what} is not valid", spec.table));
-        let rows: Vec<Vec<Json>> = serde_json::from_str(&text).map_err(|e| corrupt(format!("rows ({e})")))?;
+        let q = sql(spec);
+        let rows: Vec<Vec<Json>> = self
+            .json_rows(q.all_json_sqlite, q.all_json_postgres, spec.table)
+            .await?;
         let mut out = rows
             .into_iter()
-            .map(|row| decode_json(spec, row).ok_or_else(|| corrupt("row".into())))
+            .map(|row| {
+                decode_json(spec, row)
+                    .ok_or_else(|| StoreError::Config(format!("{}: stored row is not valid", spec.table)))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         out.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(out)

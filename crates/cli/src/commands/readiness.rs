@@ -255,7 +255,12 @@ pub(crate) async fn assess(ws: &Workspace, dir: &Path) -> Result<Assessment, Cli
 }
 
 pub(crate) fn severity_name(s: Severity) -> String {
-    serde_json::to_value(s)
+    wire_name(s)
+}
+
+/// A unit enum's name as it appears in JSON output (`at_risk`, `missing_evidence`).
+pub(crate) fn wire_name(v: impl serde::Serialize) -> String {
+    serde_json::to_value(v)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()

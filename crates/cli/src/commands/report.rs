@@ -11,9 +11,8 @@ use evident_report::{
     CategoryLine, ChecklistLine, ControlCounts, GapLine, PhaseLine, ReadinessDoc, Sheet, readiness_html, readiness_pdf,
     write_csv, write_xlsx,
 };
-use serde_json::to_value;
 
-use super::readiness::{Assessment, assess, severity_name};
+use super::readiness::{Assessment, assess, severity_name, wire_name};
 use super::scope::describe_scope;
 use super::{format_name, open, today};
 use crate::args::{FormatArg, ReportCommand};
@@ -154,13 +153,6 @@ fn gaps_sheet(a: &Assessment) -> Sheet {
     }
 }
 
-fn status_name(s: Status) -> String {
-    to_value(s)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
 fn controls_sheet(a: &Assessment) -> Sheet {
     let (evidence, controls) = (&a.program.evidence, &a.program.controls);
     let mut current: std::collections::HashMap<&str, Vec<String>> = std::collections::HashMap::new();
@@ -187,7 +179,7 @@ fn controls_sheet(a: &Assessment) -> Sheet {
                 c.owner_email.clone().unwrap_or_default(),
                 c.frequency.to_string(),
                 format!("{}, {}", c.nature.kind, c.nature.execution),
-                status.map(|s| status_name(s.status)).unwrap_or_default(),
+                status.map(|s| wire_name(s.status)).unwrap_or_default(),
                 reasons.join("; "),
                 current.get(c.code.as_str()).map(|v| v.join("\n")).unwrap_or_default(),
             ]
