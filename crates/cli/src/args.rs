@@ -41,8 +41,30 @@ pub enum Command {
         #[arg(long, default_value = "My Company")]
         organisation: String,
     },
-    /// Open (or create) a demonstration workspace and show its program.
-    Demo,
+    /// Open (or create) a demonstration workspace, show its program and serve it.
+    Demo {
+        /// Where the web interface listens.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: std::net::SocketAddr,
+        /// Only print the summary; do not start the server.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Run the web interface and the JSON API (/api/v1).
+    Serve {
+        /// Address and port to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: std::net::SocketAddr,
+        /// The administrator created on the first start (when there are no users yet).
+        #[arg(long, default_value = "admin@evident.local")]
+        admin: String,
+    },
+    /// People who sign in to the server, and their roles.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// API tokens for /api/v1.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
     /// Measurements over the workspace (see BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -145,6 +167,58 @@ pub enum Command {
     /// Remediation tasks.
     #[command(disable_help_flag = true)]
     Tasks(RegisterArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// List users and their roles.
+    List,
+    /// Add a user; prints a one-time password to hand over.
+    Add {
+        email: String,
+        /// admin, compliance_manager, control_owner, employee, auditor or viewer.
+        #[arg(long)]
+        role: String,
+    },
+    /// Give a user a new one-time password (their sessions end).
+    ResetPassword { email: String },
+    /// Remove a user's second factor so they enrol again at their next sign-in.
+    ResetTotp { email: String },
+    /// Change a user's role.
+    SetRole {
+        email: String,
+        #[arg(long)]
+        role: String,
+    },
+    /// Stop a user from signing in (their sessions end); `--enable` lets them again.
+    Disable {
+        email: String,
+        #[arg(long)]
+        enable: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// List tokens (never their secrets).
+    List,
+    /// Create a token acting as a user; prints the secret once.
+    Create {
+        /// The user the token acts as.
+        #[arg(long)]
+        user: String,
+        /// What uses it, e.g. "CI evidence upload".
+        #[arg(long)]
+        name: String,
+        /// read or write.
+        #[arg(long, default_value = "read")]
+        scope: String,
+        /// Last day the token works (YYYY-MM-DD).
+        #[arg(long)]
+        expires: Option<String>,
+    },
+    /// Revoke a token by its id.
+    Revoke { id: String },
 }
 
 #[derive(Debug, Subcommand)]

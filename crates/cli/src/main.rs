@@ -17,10 +17,17 @@ fn main() {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    // The server answers on every core; one-shot commands need no worker pool.
+    let serving = matches!(
+        cli.command,
+        args::Command::Serve { .. } | args::Command::Demo { no_serve: false, .. }
+    );
+    let runtime = if serving {
+        tokio::runtime::Builder::new_multi_thread().enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    }
+    .expect("tokio runtime");
     let code = match runtime.block_on(commands::run(cli)) {
         Ok(()) => 0,
         Err(e) => {

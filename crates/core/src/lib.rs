@@ -1,6 +1,7 @@
 //! The domain of one organisation's compliance program and the pure engines over it.
 //! No database, no network, no clock: time is always a parameter.
 
+pub mod access;
 pub mod applicability;
 pub mod checklist;
 pub mod checks;

@@ -36,6 +36,8 @@ const INSERT_ENTRY: &str = "INSERT INTO audit_log (seq, at, actor, action, subje
 const INSERT_CHECKPOINT: &str = "INSERT INTO audit_checkpoints (seq, at, hash, signature) VALUES ($1, $2, $3, $4) \
      ON CONFLICT (seq) DO NOTHING";
 const SELECT_LAST_CHECKPOINT: &str = "SELECT seq FROM audit_checkpoints ORDER BY seq DESC LIMIT 1";
+const SELECT_ABOUT: &str = "SELECT seq, at, actor, action, subject, payload, payload_hash, prev_hash, hash \
+     FROM audit_log WHERE subject = $1 ORDER BY seq DESC LIMIT 200";
 const SELECT_ENTRIES: &str = "SELECT seq, at, actor, action, subject, payload, payload_hash, prev_hash, hash \
      FROM audit_log WHERE at >= $1 ORDER BY seq";
 const SELECT_CHECKPOINTS: &str = "SELECT seq, at, hash, signature FROM audit_checkpoints ORDER BY seq";
@@ -231,9 +233,30 @@ impl Workspace {
     }
 
     /// Audit-log entries at or after `since_ms`, oldest first.
+    /// The sequence number of the latest audit entry: every write moves it, so it says
+    /// whether anything changed since a value was computed.
+    pub async fn audit_head(&self) -> Result<i64, StoreError> {
+        let head = sqlx::query(SELECT_HEAD).fetch_optional(&self.db.pool).await?;
+        Ok(match head {
+            Some(r) => r.try_get("seq")?,
+            None => 0,
+        })
+    }
+
     pub async fn audit_log(&self, since_ms: i64) -> Result<Vec<Entry>, StoreError> {
         sqlx::query(SELECT_ENTRIES)
             .bind(since_ms)
+            .fetch_all(&self.db.pool)
+            .await?
+            .iter()
+            .map(entry_from_row)
+            .collect()
+    }
+
+    /// The latest 200 entries about one subject (`control:ACC-01`, `evidence:<id>`), newest first.
+    pub async fn audit_about(&self, subject: &str) -> Result<Vec<Entry>, StoreError> {
+        sqlx::query(SELECT_ABOUT)
+            .bind(subject)
             .fetch_all(&self.db.pool)
             .await?
             .iter()

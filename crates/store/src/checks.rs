@@ -14,6 +14,7 @@ use crate::{StoreError, Workspace};
 
 const SELECT_HISTORY: &str = "SELECT id, run_id, at, status, passed, failed, excluded FROM check_runs \
      WHERE check_id = $1 AND at >= $2 AND at < $3 ORDER BY at";
+const SELECT_STATUSES_BETWEEN: &str = "SELECT at, status FROM check_runs WHERE at >= $1 AND at < $2 ORDER BY at";
 const SELECT_OUTCOMES: &str =
     "SELECT record, outcome, reason, exclusion_reason FROM check_outcomes WHERE check_run_id = $1";
 const INSERT_EXCLUSION: &str = "INSERT INTO check_exclusions (id, check_id, record, reason, owner, expires, created_at, \
@@ -257,6 +258,19 @@ impl Workspace {
     pub async fn save_run(&self, results: &[CheckResult]) -> Result<String, StoreError> {
         let ids = self.save_runs(&[(now_ms(), results.to_vec())]).await?;
         Ok(ids.into_iter().next().expect("one run saved"))
+    }
+
+    /// (when, status) of every stored check run in a period, without their records: enough
+    /// for a trend line.
+    pub async fn check_statuses(&self, from_ms: i64, to_ms: i64) -> Result<Vec<(i64, String)>, StoreError> {
+        let rows = sqlx::query(SELECT_STATUSES_BETWEEN)
+            .bind(from_ms)
+            .bind(to_ms)
+            .fetch_all(&self.db.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("at")?, r.try_get("status")?)))
+            .collect()
     }
 
     pub async fn check_history(

@@ -37,6 +37,50 @@ pub struct Config {
     pub s3_allow_http: bool,
     /// Largest evidence file accepted, in bytes.
     pub max_evidence_bytes: u64,
+    /// `evident serve`: sign-in and session settings.
+    #[serde(default)]
+    pub server: ServerSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct ServerSettings {
+    /// Roles that must use a TOTP second factor (enrolled at their first sign-in).
+    pub require_totp: Vec<String>,
+    /// How long a session lasts, in hours.
+    pub session_hours: u32,
+    /// Mark cookies `Secure`. Unset: secure unless the server listens on loopback only
+    /// (a TLS-terminating proxy in front should set it to true).
+    pub secure_cookies: Option<bool>,
+    /// Largest upload through the web interface, in bytes.
+    pub max_upload_bytes: u64,
+    /// Media types accepted as evidence uploads (by the file's extension).
+    pub upload_types: Vec<String>,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            require_totp: vec!["admin".into(), "compliance_manager".into(), "auditor".into()],
+            session_hours: 12,
+            secure_cookies: None,
+            max_upload_bytes: 100 << 20,
+            upload_types: [
+                "application/pdf",
+                "image/png",
+                "image/jpeg",
+                "text/plain",
+                "text/csv",
+                "text/markdown",
+                "application/json",
+                "application/zip",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            ]
+            .map(String::from)
+            .to_vec(),
+        }
+    }
 }
 
 /// A secret setting: never shown by `Debug`.
@@ -71,6 +115,7 @@ impl Default for Config {
             s3_region: None,
             s3_allow_http: false,
             max_evidence_bytes: 5 << 30,
+            server: ServerSettings::default(),
         }
     }
 }
@@ -120,7 +165,12 @@ impl Config {
              # s3_endpoint = \"https://s3.example.com\"\n\
              # s3_region = \"eu-west-1\"\n\
              {}\
-             max_evidence_bytes = {}\n",
+             max_evidence_bytes = {}\n\n\
+             # [server]\n\
+             # require_totp = [\"admin\", \"compliance_manager\", \"auditor\"]\n\
+             # session_hours = 12\n\
+             # secure_cookies = true   # when a TLS proxy is in front\n\
+             # max_upload_bytes = 104857600\n",
             toml_str(&self.organisation),
             match &self.database_url {
                 Some(u) => format!("database_url = {}\n", toml_str(u)),

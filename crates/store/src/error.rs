@@ -21,6 +21,14 @@ pub enum StoreError {
     NotFound { kind: &'static str, id: String },
     #[error("{0}")]
     Conflict(String),
+    /// Input (a rule file, a value) that cannot be taken as it is.
+    #[error("{0}")]
+    Invalid(String),
+    #[error(
+        "no audit scope set yet, so readiness has nothing to measure; set it first, e.g.\n  \
+         evident scope set --type 2 --categories security,availability --window 2027-01-01..2027-06-30"
+    )]
+    NoScope,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("database migrations: {0}")]
@@ -40,6 +48,8 @@ impl StoreError {
             self,
             StoreError::NotFound { .. }
                 | StoreError::Conflict(_)
+                | StoreError::Invalid(_)
+                | StoreError::NoScope
                 | StoreError::AlreadyInitialised { .. }
                 | StoreError::DatabaseInUse { .. }
                 | StoreError::NotAWorkspace { .. }

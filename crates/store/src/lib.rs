@@ -1,6 +1,7 @@
 //! Persistence: the workspace on disk, its configuration, and one set of SQL for SQLite and
 //! PostgreSQL. Everything here is IO; the rules it applies come from `evident-core`.
 
+mod assessment;
 mod audit;
 mod bulk;
 mod checks;
@@ -19,13 +20,15 @@ mod policies;
 mod registers;
 mod risks;
 mod scope;
+mod users;
 mod vault;
 mod verify;
 mod workspace;
 
+pub use assessment::{Assessment, ControlSummary, Timings, applicability_of, load_rules, summarise};
 pub use audit::CHECKPOINT_EVERY;
 pub use checks::{HistoryEntry, Program};
-pub use config::{CONFIG_FILE, Config};
+pub use config::{CONFIG_FILE, Config, ServerSettings};
 pub use connectors::{Connector, ConnectorRun};
 pub use db::{Backend, Db, redact_url};
 pub use error::StoreError;
@@ -35,6 +38,7 @@ pub use policies::{Acceptance, Parameter, Policy, PolicyVersion, render, templat
 pub use registers::{StoredRecord, WriteSummary, record_json};
 pub use risks::{RiskReview, SignOff};
 pub use scope::{ComponentRecord, ScopeRecord};
+pub use users::{ApiToken, MIN_PASSWORD_CHARS, Session, SessionStage, TokenScope, User, check_new_password};
 pub use vault::{StoredBlob, VaultError};
 pub use verify::VerifyReport;
 pub use workspace::{InitOptions, Workspace};

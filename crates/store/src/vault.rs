@@ -77,7 +77,7 @@ impl Spool {
 struct HashingSink<'a> {
     hasher: Sha256,
     size: u64,
-    out: &'a mut dyn Write,
+    out: &'a mut (dyn Write + Send),
     out_path: &'a Path,
 }
 
@@ -92,6 +92,7 @@ impl HashingSink<'_> {
     }
 }
 
+#[derive(Clone)]
 pub struct Vault {
     store: Arc<dyn ObjectStore>,
     /// Set for the local-disk vault, whose files are fsynced for durability.
@@ -380,7 +381,12 @@ impl Vault {
     }
 
     /// Decrypts a blob into `out`, checking it against its address; returns the byte count.
-    pub async fn read_into(&self, sha256: &str, out: &mut dyn Write, out_path: &Path) -> Result<u64, VaultError> {
+    pub async fn read_into(
+        &self,
+        sha256: &str,
+        out: &mut (dyn Write + Send),
+        out_path: &Path,
+    ) -> Result<u64, VaultError> {
         let undecryptable = |reason: String| VaultError::Undecryptable {
             sha256: sha256.to_string(),
             reason,

@@ -26,7 +26,7 @@ pub struct InitOptions {
     pub organisation: String,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Workspace {
     pub dir: PathBuf,
     pub config: Config,
@@ -56,6 +56,14 @@ impl Created {
 }
 
 impl Workspace {
+    /// The same workspace, writing in someone else's name (the server's signed-in person).
+    pub fn as_actor(&self, actor: &str) -> Workspace {
+        Workspace {
+            actor: actor.to_string(),
+            ..self.clone()
+        }
+    }
+
     pub fn config_path(dir: &Path) -> PathBuf {
         dir.join(CONFIG_FILE)
     }

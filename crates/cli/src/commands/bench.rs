@@ -6,7 +6,9 @@ use std::path::Path;
 use serde_json::json;
 
 use super::open;
-use super::readiness::{Timings, assess};
+use evident_store::Timings;
+
+use super::readiness::assess;
 use crate::error::{CliError, usage};
 use crate::output::{self, Format};
 
@@ -25,7 +27,7 @@ pub async fn readiness(dir: &Path, runs: usize, format: Format) -> Result<(), Cl
     let mut score = 0;
     for _ in 0..runs {
         let started = std::time::Instant::now();
-        let a = assess(&ws, dir).await?;
+        let a = assess(&ws).await?;
         totals.push(started.elapsed().as_secs_f64());
         score = a.readiness.score;
         all.push(a.timings);

@@ -31,38 +31,6 @@ impl AnyCheck<'_> {
     }
 }
 
-/// The workspace's custom rules (`checks/*.yaml`, `*.yml`, `*.json`), checked strictly.
-pub(crate) fn load_rules(dir: &Path) -> Result<Vec<Rule>, CliError> {
-    let folder = dir.join("checks");
-    let Ok(entries) = std::fs::read_dir(&folder) else {
-        return Ok(Vec::new());
-    };
-    let mut files: Vec<_> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml" || x == "json"))
-        .collect();
-    files.sort();
-    let builtin: Vec<&str> = BUILTIN.iter().map(|c| c.id).collect();
-    let controls: Vec<String> = evident_catalog::Catalog::builtin()
-        .library
-        .controls
-        .iter()
-        .map(|c| c.id.clone())
-        .collect();
-    let mut rules: Vec<Rule> = Vec::new();
-    for f in files {
-        let name = f.display().to_string();
-        let text = std::fs::read_to_string(&f).map_err(|e| usage(format!("{name}: {e}")))?;
-        for r in checks::rules::parse(&name, &text, &builtin, &controls).map_err(usage)? {
-            if rules.iter().any(|x| x.id == r.id) {
-                return Err(usage(format!("{name}: rule '{}' is defined twice", r.id)));
-            }
-            rules.push(r);
-        }
-    }
-    Ok(rules)
-}
-
 fn find<'a>(id: &str, rules: &'a [Rule]) -> Result<AnyCheck<'a>, CliError> {
     if let Some(c) = checks::by_id(id) {
         return Ok(AnyCheck::Builtin(c));
@@ -80,7 +48,7 @@ fn day_ms(d: time::Date) -> i64 {
 
 pub async fn run(dir: &Path, command: CheckCommand, format: Format) -> Result<(), CliError> {
     let rules = if evident_store::Workspace::config_path(dir).is_file() {
-        load_rules(dir)?
+        evident_store::load_rules(dir)?
     } else {
         Vec::new()
     };

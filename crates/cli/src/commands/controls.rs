@@ -1,10 +1,8 @@
-use std::collections::BTreeSet;
 use std::path::Path;
 
-use evident_catalog::{Catalog, Category};
-use evident_core::{Applicability, Control, applicability, parse_email};
-use evident_store::Workspace;
-use serde::Serialize;
+use evident_catalog::Catalog;
+use evident_core::parse_email;
+use evident_store::{ControlSummary, Workspace, applicability_of};
 use serde_json::json;
 
 use super::required_text;
@@ -12,52 +10,9 @@ use crate::args::ControlsCommand;
 use crate::error::{CliError, usage};
 use crate::output::{self, Format, Table};
 
-/// A control as listings show it: the stored record plus its computed applicability.
-#[derive(Debug, Serialize)]
-pub struct ControlSummary {
-    pub id: String,
-    pub title: String,
-    pub area: String,
-    pub criteria: Vec<String>,
-    pub owner: Option<String>,
-    pub owner_role: String,
-    pub frequency: String,
-    #[serde(flatten)]
-    pub applicability: Applicability,
-}
-
-pub fn applicability_of(control: &Control, in_scope: Option<&BTreeSet<Category>>) -> Applicability {
-    let fw = &Catalog::builtin().framework;
-    let criteria: Vec<(&str, Category)> = control
-        .criteria
-        .iter()
-        .filter_map(|k| fw.criterion(k).map(|c| (k.as_str(), c.category)))
-        .collect();
-    applicability(&criteria, in_scope, control.na_reason.as_deref())
-}
-
-pub fn summarise(control: &Control, in_scope: Option<&BTreeSet<Category>>) -> ControlSummary {
-    ControlSummary {
-        id: control.code.clone(),
-        title: control.title.clone(),
-        area: control.area.clone(),
-        criteria: control.criteria.clone(),
-        owner: control.owner_email.clone(),
-        owner_role: control.owner_role.to_string(),
-        frequency: control.frequency.to_string(),
-        applicability: applicability_of(control, in_scope),
-    }
-}
-
 /// All controls with their applicability under the current scope.
 pub async fn summaries(ws: &Workspace) -> Result<Vec<ControlSummary>, CliError> {
-    let in_scope = ws.scope_categories().await?;
-    Ok(ws
-        .controls()
-        .await?
-        .iter()
-        .map(|c| summarise(c, in_scope.as_ref()))
-        .collect())
+    Ok(ws.control_summaries().await?)
 }
 
 pub fn criterion_id(given: &str) -> Result<String, CliError> {

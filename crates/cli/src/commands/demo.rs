@@ -16,7 +16,7 @@ use crate::output::{self, Format, Table};
 
 pub const DEFAULT_DIR: &str = "evident-demo";
 
-pub async fn run(dir: &Path, format: Format) -> Result<(), CliError> {
+pub async fn run(dir: &Path, format: Format, serve: Option<std::net::SocketAddr>) -> Result<(), CliError> {
     let fresh = !Workspace::config_path(dir).is_file();
     let ws = if fresh {
         let now = time::OffsetDateTime::now_utc();
@@ -48,7 +48,7 @@ pub async fn run(dir: &Path, format: Format) -> Result<(), CliError> {
     let published = policies.iter().filter(|p| p.published().is_some()).count();
     let risks = ws.records(&evident_core::registers::RISKS).await?.len();
     let evidence = ws.evidence().await?.len();
-    let a = super::readiness::assess(&ws, dir).await?;
+    let a = super::readiness::assess(&ws).await?;
     let r = &a.readiness;
     let readiness = json!({
         "score": r.score,
@@ -57,7 +57,7 @@ pub async fn run(dir: &Path, format: Format) -> Result<(), CliError> {
         "gap": r.count(Status::Gap),
         "gaps": r.gaps.len(),
     });
-    match format {
+    let printed = match format {
         Format::Json => output::json(&json!({
             "workspace": ws.dir,
             "organisation": ws.organisation,
@@ -130,5 +130,10 @@ pub async fn run(dir: &Path, format: Format) -> Result<(), CliError> {
             println!("  evident --workspace {w} verify");
             Ok(())
         }
+    };
+    printed?;
+    match serve {
+        Some(bind) => super::serve::run_server(ws, bind, "admin@evident.local", true).await,
+        None => Ok(()),
     }
 }

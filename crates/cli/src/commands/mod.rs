@@ -15,6 +15,7 @@ mod registers;
 mod report;
 mod risks;
 mod scope;
+mod serve;
 
 use crate::args::{BenchCommand, Cli, Command, FormatArg};
 use crate::error::CliError;
@@ -37,7 +38,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     let ws = &ws_path(".");
     match cli.command {
         Command::Init { organisation } => init::run(ws, &organisation, format).await,
-        Command::Demo => demo::run(&ws_path(demo::DEFAULT_DIR), format).await,
+        Command::Demo { bind, no_serve } => {
+            demo::run(&ws_path(demo::DEFAULT_DIR), format, (!no_serve).then_some(bind)).await
+        }
+        Command::Serve { bind, admin } => serve::serve(ws, bind, &admin).await,
+        Command::Users(c) => serve::users(ws, c, format).await,
+        Command::Tokens(c) => serve::tokens(ws, c, format).await,
         Command::Bench(BenchCommand::Readiness { runs }) => bench::readiness(ws, runs, format).await,
         Command::Generate { size, seed, as_of } => {
             let dir = ws_path(&format!("evident-{size}"));

@@ -12,7 +12,9 @@ use evident_report::{
     write_csv, write_xlsx,
 };
 
-use super::readiness::{Assessment, assess, severity_name, wire_name};
+use evident_store::Assessment;
+
+use super::readiness::{assess, severity_name, wire_name};
 use super::scope::describe_scope;
 use super::{format_name, open, today};
 use crate::args::{FormatArg, ReportCommand};
@@ -92,7 +94,7 @@ fn report_err(e: evident_report::ReportError) -> CliError {
 
 async fn write(dir: &Path, command: &ReportCommand, format: FormatArg, file: File) -> Result<String, CliError> {
     let ws = open(dir).await?;
-    let a = assess(&ws, dir).await?;
+    let a = assess(&ws).await?;
     let mut w = BufWriter::new(file);
     let what = match command {
         ReportCommand::Readiness { .. } => {

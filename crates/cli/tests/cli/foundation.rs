@@ -553,12 +553,12 @@ fn commands_outside_a_workspace_say_so(b: Backend) {
 
 fn demo_builds_a_program(b: Backend) {
     let env = Env::new(b);
-    let demo = env.json(&["demo"]);
+    let demo = env.json(&["demo", "--no-serve"]);
     assert_eq!(demo["created"], true);
     assert_eq!(demo["scope"]["type"], 2);
     assert!(demo["controls"]["applicable"].as_u64().unwrap() < demo["controls"]["total"].as_u64().unwrap());
     assert!(demo["controls"]["without_owner"].as_u64().unwrap() > 0);
-    let again = env.json(&["demo"]);
+    let again = env.json(&["demo", "--no-serve"]);
     assert_eq!(again["created"], false, "a second demo reuses the workspace");
     assert_eq!(again["controls"], demo["controls"]);
 }

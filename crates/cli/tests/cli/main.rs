@@ -18,4 +18,5 @@ mod generated;
 mod github;
 mod readiness;
 mod registers;
+mod server;
 mod vault;

@@ -1,0 +1,567 @@
+//! `evident serve` end to end: the role matrix over every API route, the OpenAPI document
+//! (validated, snapshotted, and each route answering as documented), the CLI's users and
+//! tokens, and the browser tests (web-tests/browser.mjs in Debian's Chromium).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+
+use crate::common::{Backend, Env};
+
+on_both_databases!(
+    role_matrix_and_documented_answers,
+    browser,
+    users_and_tokens_from_the_command_line
+);
+
+/// A running `evident serve` on a free port, stopped when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    admin_password: Option<String>,
+}
+
+impl Server {
+    fn start(env: &Env, admin: &str) -> Server {
+        let mut child = env
+            .command(&["serve", "--bind", "127.0.0.1:0", "--admin", admin])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start evident serve");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut admin_password = None;
+        let base = loop {
+            let line = lines.next().expect("serve printed its address").unwrap();
+            if let Some(p) = line.split("One-time password").nth(1) {
+                admin_password = p.rsplit(' ').next().map(str::to_string);
+            }
+            if let Some(url) = line.split(" at ").nth(1).filter(|u| u.starts_with("http://")) {
+                break url.trim_end_matches('/').to_string();
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server {
+            child,
+            base,
+            admin_password,
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One HTTP exchange through curl: (status, body).
+fn http(
+    base: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+    files: &[(&str, &str)],
+) -> (u16, String) {
+    let mut c = Command::new("curl");
+    c.args(["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method]);
+    if let Some(t) = token {
+        c.arg("-H").arg(format!("Authorization: Bearer {t}"));
+    }
+    if let Some(b) = body {
+        c.args(["-H", "Content-Type: application/json", "--data-binary"])
+            .arg(b.to_string());
+    }
+    for (k, v) in files {
+        c.arg("-F").arg(format!("{k}={v}"));
+    }
+    c.arg(format!("{base}{path}"));
+    let out = c.output().expect("curl");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", &text));
+    (code.trim().parse().unwrap_or(0), body.to_string())
+}
+
+fn get_json(base: &str, path: &str, token: &str) -> Value {
+    let (status, body) = http(base, "GET", path, Some(token), None, &[]);
+    assert_eq!(status, 200, "GET {path}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: not JSON ({e}): {body}"))
+}
+
+const ROLES: [&str; 6] = [
+    "admin",
+    "compliance_manager",
+    "control_owner",
+    "employee",
+    "auditor",
+    "viewer",
+];
+
+fn email(role: &str) -> String {
+    format!("{}@bluefin.test", role.replace('_', "."))
+}
+
+/// The employee who signs in is a person in the generated people register (acceptances are
+/// recorded against people).
+fn employee_email(env: &Env) -> String {
+    let people = env.json(&["people", "list"]);
+    people
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["end_date"].is_null() && p["employment_type"] == "employee")
+        .or_else(|| people.as_array().unwrap().first())
+        .and_then(|p| p["email"].as_str())
+        .expect("a person")
+        .to_string()
+}
+
+/// The program a test serves: the small generated company, a user and a write token per role,
+/// and a control owned by the control owner.
+struct Fixture {
+    employee: String,
+    passwords: Vec<(String, String)>,
+    tokens: Vec<(String, String)>,
+    control: String,
+}
+
+fn fixture(env: &Env) -> Fixture {
+    env.json(&["generate", "--size", "s", "--seed", "7"]);
+    let mut passwords = Vec::new();
+    let mut tokens = Vec::new();
+    let employee = employee_email(env);
+    for role in ROLES {
+        let address = if role == "employee" {
+            employee.clone()
+        } else {
+            email(role)
+        };
+        let added = env.json(&["users", "add", &address, "--role", role]);
+        passwords.push((role.to_string(), added["password"].as_str().unwrap().to_string()));
+        let t = env.json(&[
+            "tokens",
+            "create",
+            "--user",
+            &address,
+            "--name",
+            "role matrix",
+            "--scope",
+            "write",
+        ]);
+        tokens.push((role.to_string(), t["secret"].as_str().unwrap().to_string()));
+    }
+    // A control with a gap (so applicable, so in the auditor's scope), owned by the owner.
+    let controls = env.json(&["controls", "list", "--only", "applicable"]);
+    let control = controls.as_array().unwrap()[0]["id"].as_str().unwrap().to_string();
+    env.ok(&["controls", "set-owner", &control, &email("control_owner")]);
+    Fixture {
+        employee,
+        passwords,
+        tokens,
+        control,
+    }
+}
+
+fn token<'a>(f: &'a Fixture, role: &str) -> &'a str {
+    &f.tokens.iter().find(|(r, _)| r == role).unwrap().1
+}
+
+/// Who may call each API route: one letter per role in ROLES order (y = allowed, n = 404).
+/// Written out here, independently of the server's table, so a change to either shows.
+const MATRIX: &[(&str, &str, &str)] = &[
+    ("GET", "/api/v1/readiness", "yyynyy"),
+    ("GET", "/api/v1/controls", "yyynyy"),
+    ("GET", "/api/v1/controls/{code}", "yyynyy"),
+    ("PUT", "/api/v1/controls/{code}/owner", "yynnnn"),
+    ("GET", "/api/v1/criteria", "yyynyy"),
+    ("GET", "/api/v1/evidence", "yyynyy"),
+    ("POST", "/api/v1/evidence", "yyynnn"),
+    ("GET", "/api/v1/evidence/{id}", "yyynyy"),
+    ("GET", "/api/v1/evidence/{id}/content", "yyynyy"),
+    ("POST", "/api/v1/evidence/{id}/withdraw", "yyynnn"),
+    ("GET", "/api/v1/policies", "yyynyy"),
+    ("GET", "/api/v1/policies/{id}", "yyynyy"),
+    ("POST", "/api/v1/policies/{id}/approve", "yynnnn"),
+    ("POST", "/api/v1/policies/{id}/publish", "yynnnn"),
+    ("GET", "/api/v1/checks", "yyynyy"),
+    ("GET", "/api/v1/checks/{id}", "yyynyy"),
+    ("GET", "/api/v1/audit-log", "yynnyn"),
+    ("GET", "/api/v1/users", "ynnnnn"),
+    ("POST", "/api/v1/users", "ynnnnn"),
+    ("GET", "/api/v1/tokens", "ynnnnn"),
+    ("POST", "/api/v1/tokens", "ynnnnn"),
+    ("POST", "/api/v1/tokens/{id}/revoke", "ynnnnn"),
+    ("GET", "/api/v1/me", "yyyyyy"),
+    ("POST", "/api/v1/me/acceptances", "yyyyyy"),
+    ("GET", "/api/v1/people", "yynnyn"),
+    ("POST", "/api/v1/people", "yynnnn"),
+    ("GET", "/api/v1/people/{key}", "yynnyn"),
+    ("GET", "/api/v1/risks", "yyynyy"),
+    ("POST", "/api/v1/risks", "yynnnn"),
+    ("GET", "/api/v1/risks/{key}", "yyynyy"),
+    ("GET", "/api/v1/vendors", "yyynyy"),
+    ("POST", "/api/v1/vendors", "yynnnn"),
+    ("GET", "/api/v1/vendors/{key}", "yyynyy"),
+    ("GET", "/api/v1/assets", "yyynyy"),
+    ("POST", "/api/v1/assets", "yynnnn"),
+    ("GET", "/api/v1/assets/{key}", "yyynyy"),
+    ("GET", "/api/v1/events", "yyynyy"),
+    ("POST", "/api/v1/events", "yynnnn"),
+    ("GET", "/api/v1/events/{key}", "yyynyy"),
+    ("GET", "/api/v1/tasks", "yyynny"),
+    ("POST", "/api/v1/tasks", "yynnnn"),
+    ("GET", "/api/v1/tasks/{key}", "yyynny"),
+];
+
+fn snapshot_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli/openapi.snapshot.json")
+}
+
+/// The required fields of a documented response schema (following one $ref, and Page<>'s items).
+fn check_shape(doc: &Value, schema: &Value, value: &Value, what: &str) {
+    let resolved = match schema.get("$ref").and_then(Value::as_str) {
+        Some(r) => &doc["components"]["schemas"][r.rsplit('/').next().unwrap()],
+        None => schema,
+    };
+    for field in resolved["required"].as_array().into_iter().flatten() {
+        let f = field.as_str().unwrap();
+        assert!(
+            value.get(f).is_some(),
+            "{what}: the answer lacks the documented field '{f}': {value}"
+        );
+    }
+    if let (Some(items), Some(list)) = (
+        resolved["properties"]["items"]["items"].as_object(),
+        value["items"].as_array(),
+    ) && let Some(first) = list.first()
+    {
+        check_shape(doc, &Value::Object(items.clone()), first, what);
+    }
+}
+
+fn role_matrix_and_documented_answers(b: Backend) {
+    let env = Env::new(b);
+    let f = fixture(&env);
+    let server = Server::start(&env, "first@bluefin.test");
+    let base = server.base.clone();
+    let admin = token(&f, "admin");
+    let doc: Value = serde_json::from_str(&http(&base, "GET", "/api/v1/openapi.json", None, None, &[]).1).unwrap();
+
+    // The document and the route table agree, and the matrix names every documented route.
+    let mut documented: Vec<(String, String)> = Vec::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            documented.push((method.to_uppercase(), path.clone()));
+        }
+    }
+    documented.sort();
+    let mut listed: Vec<(String, String)> = MATRIX.iter().map(|(m, p, _)| (m.to_string(), p.to_string())).collect();
+    listed.sort();
+    assert_eq!(
+        documented, listed,
+        "the role matrix must list exactly the documented routes"
+    );
+
+    // Subjects for the path parameters.
+    let sample = std::env::temp_dir().join(format!("evident-matrix-{}.txt", std::process::id()));
+    std::fs::write(&sample, "evidence for the role matrix\n").unwrap();
+    let file_arg = format!("@{}", sample.display());
+    let (status, body) = http(
+        &base,
+        "POST",
+        "/api/v1/evidence",
+        Some(admin),
+        None,
+        &[("file", &file_arg), ("control", &f.control), ("title", "matrix sample")],
+    );
+    assert_eq!(status, 201, "admin upload: {body}");
+    let evidence_id = serde_json::from_str::<Value>(&body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let policy = get_json(&base, "/api/v1/policies", admin)["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let check = get_json(&base, "/api/v1/checks", admin)["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let spare = env.json(&[
+        "tokens",
+        "create",
+        "--user",
+        &email("viewer"),
+        "--name",
+        "to revoke",
+        "--scope",
+        "read",
+    ]);
+    let token_id = spare["token"]["id"].as_str().unwrap().to_string();
+    let (status, body) = http(
+        &base,
+        "POST",
+        "/api/v1/tasks",
+        Some(admin),
+        Some(&json!({"id": "T-1", "title": "Matrix task", "status": "open", "owner": email("employee")})),
+        &[],
+    );
+    assert_eq!(status, 200, "a task through the API: {body}");
+    let keys: Vec<(String, String)> = ["people", "risks", "vendors", "assets", "events", "tasks"]
+        .iter()
+        .map(|r| {
+            let list = get_json(&base, &format!("/api/v1/{r}"), admin);
+            let key = list["items"][0]["key"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no {r} to try"));
+            (
+                r.to_string(),
+                key.replace('%', "%25").replace(' ', "%20").replace('/', "%2F"),
+            )
+        })
+        .collect();
+
+    let mut failures = Vec::new();
+    for (method, path, allowed) in MATRIX {
+        let register = path.trim_start_matches("/api/v1/").split('/').next().unwrap();
+        let concrete = path
+            .replace("{code}", &f.control)
+            .replace(
+                "{key}",
+                keys.iter()
+                    .find(|(r, _)| r == register)
+                    .map(|(_, k)| k.as_str())
+                    .unwrap_or(""),
+            )
+            .replace(
+                "{id}",
+                match register {
+                    "evidence" => &evidence_id,
+                    "policies" => &policy,
+                    "checks" => &check,
+                    _ => &token_id,
+                },
+            );
+        let op = &doc["paths"][path][method.to_lowercase()];
+        for (i, role) in ROLES.iter().enumerate() {
+            let want = allowed.as_bytes()[i] == b'y';
+            let t = token(&f, role);
+            let (body, files): (Option<Value>, Vec<(&str, &str)>) = match (*method, *path) {
+                ("GET", _) => (None, vec![]),
+                ("POST", "/api/v1/evidence") => {
+                    (None, vec![("file", file_arg.as_str()), ("control", f.control.as_str())])
+                }
+                ("PUT", _) => (Some(json!({"owner": email("control_owner")})), vec![]),
+                _ => (Some(json!({})), vec![]),
+            };
+            let (status, answer) = http(&base, method, &concrete, Some(t), body.as_ref(), &files);
+            let got = status != 404;
+            if got != want {
+                failures.push(format!(
+                    "{role} {method} {concrete}: {status} (expected {})",
+                    if want { "allowed" } else { "404" }
+                ));
+                continue;
+            }
+            // Each answer is one the document lists for the operation.
+            if op["responses"].get(status.to_string()).is_none() {
+                failures.push(format!(
+                    "{role} {method} {concrete}: {status} is not documented: {answer}"
+                ));
+            }
+            if status == 200 && *method == "GET" && !path.ends_with("/content") {
+                let v: Value =
+                    serde_json::from_str(&answer).unwrap_or_else(|e| panic!("{method} {concrete}: not JSON ({e})"));
+                check_shape(
+                    &doc,
+                    &op["responses"]["200"]["content"]["application/json"]["schema"],
+                    &v,
+                    &format!("{role} {method} {concrete}"),
+                );
+            }
+        }
+    }
+    assert!(failures.is_empty(), "role matrix:\n{}", failures.join("\n"));
+
+    // Without a token, or with a revoked one, nothing is answered.
+    assert_eq!(http(&base, "GET", "/api/v1/controls", None, None, &[]).0, 401);
+    assert_eq!(
+        http(&base, "GET", "/api/v1/controls", Some("evd_not_a_token"), None, &[]).0,
+        401
+    );
+    // A read-only token cannot write, even for an administrator.
+    let read = env.json(&[
+        "tokens",
+        "create",
+        "--user",
+        &email("admin"),
+        "--name",
+        "read only",
+        "--scope",
+        "read",
+    ]);
+    let read = read["secret"].as_str().unwrap();
+    assert_eq!(http(&base, "GET", "/api/v1/controls", Some(read), None, &[]).0, 200);
+    assert_eq!(
+        http(&base, "POST", "/api/v1/risks", Some(read), Some(&json!({})), &[]).0,
+        404
+    );
+    // Bad input names the field and changes nothing.
+    let (status, body) = http(
+        &base,
+        "POST",
+        "/api/v1/risks",
+        Some(admin),
+        Some(&json!({"id": "R-900", "title": "t", "likelihood": 9, "impact": 2, "treatment": "mitigate"})),
+        &[],
+    );
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["field"], "likelihood");
+    assert_eq!(http(&base, "GET", "/api/v1/risks/R-900", Some(admin), None, &[]).0, 404);
+    // The auditor sees only in-scope evidence; an item on an out-of-scope control is hidden.
+    let auditor = token(&f, "auditor");
+    let all = get_json(&base, "/api/v1/evidence?per=100", admin)["total"]
+        .as_u64()
+        .unwrap();
+    let seen = get_json(&base, "/api/v1/evidence?per=100", auditor)["total"]
+        .as_u64()
+        .unwrap();
+    assert!(seen <= all);
+    let _ = std::fs::remove_file(&sample);
+
+    // The document is valid OpenAPI 3.1 and matches the snapshot kept in the repository.
+    let spec_file = env.tmp.path().join("openapi.json");
+    std::fs::write(&spec_file, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    let v = Command::new("python3")
+        .args(["-m", "openapi_spec_validator"])
+        .arg(&spec_file)
+        .output()
+        .expect("python3");
+    assert!(
+        v.status.success(),
+        "the OpenAPI document does not validate (needs `pip install openapi-spec-validator`): {}{}",
+        String::from_utf8_lossy(&v.stdout),
+        String::from_utf8_lossy(&v.stderr)
+    );
+    let pretty = serde_json::to_string_pretty(&doc).unwrap() + "\n";
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(snapshot_path(), &pretty).unwrap();
+    }
+    let kept = std::fs::read_to_string(snapshot_path()).unwrap_or_default();
+    assert!(
+        kept == pretty,
+        "the OpenAPI document changed; review it and run with UPDATE_SNAPSHOTS=1 to accept ({})",
+        snapshot_path().display()
+    );
+}
+
+fn users_and_tokens_from_the_command_line(b: Backend) {
+    let env = Env::new(b);
+    env.init();
+    let added = env.json(&["users", "add", "Lead@Bluefin.test", "--role", "compliance-manager"]);
+    assert_eq!(added["user"]["email"], "lead@bluefin.test");
+    assert_eq!(added["user"]["role"], "compliance_manager");
+    assert!(added["password"].as_str().unwrap().len() >= 20);
+    env.refused(
+        &["users", "add", "lead@bluefin.test", "--role", "viewer"],
+        &["already exists"],
+    );
+    env.refused(
+        &["users", "add", "someone@bluefin.test", "--role", "root"],
+        &["--role", "unknown role 'root'"],
+    );
+    env.refused(
+        &["users", "add", "not-an-email", "--role", "viewer"],
+        &["EMAIL", "not an email"],
+    );
+    let reset = env.json(&["users", "reset-password", "lead@bluefin.test"]);
+    assert_ne!(reset["password"], added["password"]);
+    env.refused(&["users", "reset-password", "nobody@bluefin.test"], &["unknown user"]);
+    let t = env.json(&[
+        "tokens",
+        "create",
+        "--user",
+        "lead@bluefin.test",
+        "--name",
+        "ci",
+        "--scope",
+        "write",
+    ]);
+    assert!(t["secret"].as_str().unwrap().starts_with("evd_"));
+    env.refused(
+        &[
+            "tokens",
+            "create",
+            "--user",
+            "lead@bluefin.test",
+            "--name",
+            "x",
+            "--scope",
+            "admin",
+        ],
+        &["--scope"],
+    );
+    let id = t["token"]["id"].as_str().unwrap();
+    env.ok(&["tokens", "revoke", id]);
+    env.refused(&["tokens", "revoke", id], &["already revoked"]);
+    let listed = env.json(&["tokens", "list"]);
+    assert!(listed[0]["revoked_at"].is_string());
+    // Secrets are stored only as hashes: neither the password nor the token is in the database.
+    let log = env.json(&["audit-log"]);
+    let text = log.to_string();
+    assert!(!text.contains(t["secret"].as_str().unwrap()) && !text.contains(reset["password"].as_str().unwrap()));
+    assert!(text.contains("users.add") && text.contains("tokens.revoke"));
+}
+
+fn browser(b: Backend) {
+    let env = Env::new(b);
+    let f = fixture(&env);
+    let server = Server::start(&env, "first@bluefin.test");
+    let admin = token(&f, "admin");
+    let policy = get_json(&server.base, "/api/v1/policies", admin)["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let password = |role: &str| f.passwords.iter().find(|(r, _)| r == role).unwrap().1.clone();
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web-tests");
+    assert!(
+        web.join("node_modules/playwright-core").is_dir(),
+        "browser tests need `npm ci` in {} (and Debian's chromium)",
+        web.display()
+    );
+    let shots = std::env::var("EVIDENT_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots"))
+        .join(match b {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        });
+    let out = Command::new("node")
+        .arg(web.join("browser.mjs"))
+        .env("BASE_URL", &server.base)
+        .env("ADMIN_EMAIL", email("admin"))
+        .env("ADMIN_PASSWORD", password("admin"))
+        .env("EMPLOYEE_EMAIL", &f.employee)
+        .env("EMPLOYEE_PASSWORD", password("employee"))
+        .env("AUDITOR_EMAIL", email("auditor"))
+        .env("AUDITOR_PASSWORD", password("auditor"))
+        .env("CONTROL", &f.control)
+        .env("POLICY", &policy)
+        .env("SCREENSHOTS", &shots)
+        .output()
+        .expect("node");
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "browser tests failed:\n{log}");
+    assert!(log.contains("all browser checks passed"), "{log}");
+    assert!(shots.join("02-dashboard.png").is_file());
+    let _ = server.admin_password;
+}

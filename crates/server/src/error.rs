@@ -1,0 +1,127 @@
+//! The server's one error type and how each kind is answered: bad input as 400/422 naming the
+//! field, what the caller may not see as 404, everything else as a 500 with a reference id
+//! (the detail goes to the log, never to the client).
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use evident_store::{EvidenceError, StoreError, VaultError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("not found")]
+    NotFound,
+    #[error("{field}: {reason}")]
+    Invalid { field: String, reason: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the form has expired or did not come from this site; reload the page and try again")]
+    Csrf,
+    #[error("too many attempts; wait a few minutes")]
+    RateLimited,
+    #[error("sign in first")]
+    Unauthenticated,
+    #[error("{0}")]
+    Bind(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ServerError {
+    pub fn invalid(field: &str, reason: impl std::fmt::Display) -> ServerError {
+        ServerError::Invalid {
+            field: field.into(),
+            reason: reason.to_string(),
+        }
+    }
+}
+
+impl From<EvidenceError> for ServerError {
+    fn from(e: EvidenceError) -> Self {
+        match e {
+            EvidenceError::Store(s) => s.into(),
+            EvidenceError::Vault(v @ (VaultError::TooLarge { .. } | VaultError::Read { .. })) => {
+                ServerError::invalid("file", v)
+            }
+            EvidenceError::Vault(v) => ServerError::Internal(v.to_string()),
+        }
+    }
+}
+
+impl From<askama::Error> for ServerError {
+    fn from(e: askama::Error) -> Self {
+        ServerError::Internal(format!("template: {e}"))
+    }
+}
+
+/// What the client is told, and with which status.
+pub(crate) fn classify(e: &ServerError) -> (StatusCode, Option<String>) {
+    match e {
+        ServerError::NotFound => (StatusCode::NOT_FOUND, Some("not found".into())),
+        ServerError::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, Some(e.to_string())),
+        ServerError::Conflict(m) => (StatusCode::CONFLICT, Some(m.clone())),
+        ServerError::Csrf => (StatusCode::FORBIDDEN, Some(e.to_string())),
+        ServerError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, Some(e.to_string())),
+        ServerError::Unauthenticated => (StatusCode::UNAUTHORIZED, Some(e.to_string())),
+        ServerError::Store(StoreError::NotFound { .. }) => (StatusCode::NOT_FOUND, Some("not found".into())),
+        ServerError::Store(s @ (StoreError::Invalid(_) | StoreError::NoScope)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(s.to_string()))
+        }
+        ServerError::Store(StoreError::Conflict(m)) => (StatusCode::CONFLICT, Some(m.clone())),
+        _ => (StatusCode::INTERNAL_SERVER_ERROR, None),
+    }
+}
+
+/// A 5xx: logged with a reference the person can quote; the page shows only the reference.
+pub(crate) fn log_internal(e: &ServerError) -> String {
+    let reference = ulid::Ulid::new().to_string();
+    tracing::error!(reference = %reference, error = %e, "request failed");
+    reference
+}
+
+impl IntoResponse for ServerError {
+    fn into_response(self) -> Response {
+        let (status, message) = classify(&self);
+        let message = match message {
+            Some(m) => m,
+            None => {
+                let reference = log_internal(&self);
+                let page = crate::html::error_page(&reference);
+                return (status, Html(page)).into_response();
+            }
+        };
+        let body = format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\
+             <link rel=\"stylesheet\" href=\"/static/evident.css\"></head><body><main class=\"error-page\">\
+             <h1>{}</h1><p>{}</p><p><a href=\"/\">Back to the dashboard</a></p></main></body></html>",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or(""),
+            crate::html::esc(&message)
+        );
+        (status, Html(body)).into_response()
+    }
+}
+
+/// The API's answers: the same kinds as JSON `{error, field?, reference?}`.
+pub(crate) struct ApiError(pub ServerError);
+
+impl<E: Into<ServerError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, message) = classify(&self.0);
+        let body = match (&self.0, message) {
+            (ServerError::Invalid { field, reason }, _) => {
+                serde_json::json!({"error": reason, "field": field})
+            }
+            (_, Some(m)) => serde_json::json!({"error": m}),
+            (e, None) => serde_json::json!({"error": "internal error", "reference": log_internal(e)}),
+        };
+        (status, axum::Json(body)).into_response()
+    }
+}

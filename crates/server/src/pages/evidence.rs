@@ -1,0 +1,355 @@
+//! The evidence library: search and paging over every item, the item's record and versions,
+//! download (decrypted and checked against its hash on the way out) and withdrawal.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use evident_core::access::Reach;
+use evident_store::EvidenceItem;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{Layout, TablePage, flash_from, render};
+use crate::ServerError;
+use crate::access::Access;
+use crate::html::esc;
+use crate::state::{AppState, Snapshot};
+use crate::table::{Cell, ListQuery, Row, col, page};
+
+fn state_of(e: &EvidenceItem) -> &'static str {
+    if e.withdrawn.is_some() {
+        "withdrawn"
+    } else if e.superseded_by.is_some() {
+        "superseded"
+    } else {
+        "current"
+    }
+}
+
+/// Items this caller may see: an auditor only those linked to in-scope controls.
+pub fn visible<'a>(snap: &'a Snapshot, access: &Access) -> Vec<&'a EvidenceItem> {
+    let scoped: Option<Vec<&str>> = (access.reach == Reach::InScope).then(|| {
+        super::controls::visible(snap, access)
+            .into_iter()
+            .map(|c| c.code.as_str())
+            .collect()
+    });
+    snap.program
+        .evidence
+        .iter()
+        .filter(|e| {
+            scoped
+                .as_ref()
+                .is_none_or(|s| e.controls.iter().any(|l| s.contains(&l.control.as_str())))
+        })
+        .collect()
+}
+
+pub fn json_of(e: &EvidenceItem) -> serde_json::Value {
+    json!({
+        "id": e.id, "title": e.title, "sha256": e.sha256, "size": e.size, "media_type": e.media_type,
+        "file_name": e.file_name, "source_kind": e.source_kind, "source_ref": e.source_ref,
+        "captured_at": e.captured_at, "effective_date": e.effective_date, "period_from": e.period_from,
+        "period_to": e.period_to, "supersedes": e.supersedes, "superseded_by": e.superseded_by,
+        "created_by": e.created_by, "state": state_of(e),
+        "controls": e.controls.iter().map(|l| json!({"control": l.control, "requirement": l.requirement})).collect::<Vec<_>>(),
+        "withdrawn": e.withdrawn.as_ref().map(|w| json!({"reason": w.reason, "by": w.actor, "at": w.at})),
+    })
+}
+
+pub fn rows(snap: &Snapshot, access: &Access) -> Vec<Row> {
+    visible(snap, access)
+        .into_iter()
+        .map(|e| {
+            let controls: Vec<&str> = e.controls.iter().map(|l| l.control.as_str()).collect();
+            Row {
+                cells: vec![
+                    Cell::link(&e.title, format!("/evidence/{}", e.id)),
+                    Cell::text(&e.file_name),
+                    Cell::text(controls.join(", ")),
+                    Cell::text(e.period_to.clone().or(e.effective_date.clone()).unwrap_or_default()),
+                    Cell::text(crate::html::when(e.captured_at)),
+                    Cell::text(&e.source_kind),
+                    Cell::badge(state_of(e)),
+                ],
+                json: json_of(e),
+                tags: vec![("state", state_of(e).into()), ("source", e.source_kind.clone())],
+            }
+        })
+        .collect()
+}
+
+pub const COLUMNS: [crate::table::Column; 7] = [
+    col("title", "Title"),
+    col("file", "File"),
+    col("controls", "Controls"),
+    col("attests", "Attests to"),
+    col("captured", "Captured"),
+    col("source", "Source"),
+    col("state", "State"),
+];
+pub const FILTERS: [(&str, &str); 2] = [("state", "State"), ("source", "Source")];
+
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Result<Response, ServerError> {
+    let snap = state.snapshot().await?;
+    let mut q = ListQuery::from_map(q);
+    if q.sort.is_none() {
+        q.sort = Some("captured".into());
+        q.dir = Some("desc".into());
+    }
+    let p = page("/evidence", &COLUMNS, rows(&snap, &access), &q, FILTERS.to_vec());
+    render(TablePage {
+        layout: Layout::new(&state, &access, "Evidence", "/evidence"),
+        intro: "Every item in the vault: encrypted at rest, addressed by its SHA-256, never edited. Upload new evidence from a control's page.".into(),
+        extra: String::new(),
+        page: p,
+        empty: "No evidence yet.".into(),
+        action_href: String::new(),
+        action_label: String::new(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "detail.html")]
+pub struct DetailPage {
+    pub layout: Layout,
+    badge: String,
+    sections: Vec<(String, String)>,
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Result<Response, ServerError> {
+    let snap = state.snapshot().await?;
+    let e = visible(&snap, &access)
+        .into_iter()
+        .find(|e| e.id == id)
+        .ok_or(ServerError::NotFound)?;
+    let mut facts = String::from("<dl class=\"facts\">");
+    let mut fact = |k: &str, v: &str| facts.push_str(&format!("<dt>{}</dt><dd>{}</dd>", esc(k), esc(v)));
+    fact("File", &e.file_name);
+    fact("Type", &e.media_type);
+    fact("Size", &format!("{} bytes", e.size));
+    fact("SHA-256", &e.sha256);
+    fact("Captured", &crate::html::when(e.captured_at));
+    fact("Added by", &e.created_by);
+    fact("Source", &format!("{}: {}", e.source_kind, e.source_ref));
+    if let Some(d) = &e.effective_date {
+        fact("Attests to", d);
+    }
+    if let (Some(f), Some(t)) = (&e.period_from, &e.period_to) {
+        fact("Period", &format!("{f} to {t}"));
+    }
+    if let Some(w) = &e.withdrawn {
+        fact(
+            "Withdrawn",
+            &format!("{} by {}: {}", crate::html::when(w.at), w.actor, w.reason),
+        );
+    }
+    facts.push_str("</dl>");
+    facts.push_str(&format!(
+        "<p><a class=\"button\" href=\"/evidence/{}/download\" download>Download</a> <span class=\"small muted\">decrypted and checked against its SHA-256 as it is sent</span></p>",
+        esc(&e.id)
+    ));
+    let links: String = e
+        .controls
+        .iter()
+        .map(|l| {
+            format!(
+                "<li><a href=\"/controls/{0}\">{0}</a>{1}</li>",
+                esc(&l.control),
+                l.requirement
+                    .as_deref()
+                    .map(|r| format!(" · {}", esc(r)))
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
+    // Versions: walk the supersedes chain both ways.
+    let by_id: BTreeMap<&str, &EvidenceItem> = snap.program.evidence.iter().map(|x| (x.id.as_str(), x)).collect();
+    let mut chain = vec![e];
+    let mut cur = e;
+    while let Some(prev) = cur.supersedes.as_deref().and_then(|p| by_id.get(p)) {
+        chain.insert(0, prev);
+        cur = prev;
+    }
+    cur = e;
+    while let Some(next) = cur.superseded_by.as_deref().and_then(|p| by_id.get(p)) {
+        chain.push(next);
+        cur = next;
+    }
+    let versions: String = chain
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            format!(
+                "<li>{}. <a href=\"/evidence/{}\">{}</a> · {} · <span class=\"badge {}\">{}</span>{}</li>",
+                i + 1,
+                esc(&v.id),
+                esc(&v.title),
+                crate::html::when(v.captured_at),
+                state_of(v),
+                state_of(v),
+                if v.id == e.id { " (this one)" } else { "" }
+            )
+        })
+        .collect();
+    let mut sections = vec![
+        (String::new(), facts),
+        ("Controls".into(), format!("<ul>{links}</ul>")),
+        ("Versions".into(), format!("<ol class=\"reasons\">{versions}</ol>")),
+    ];
+    let may_withdraw = e.withdrawn.is_none()
+        && match access.reach {
+            Reach::All => access.may_write(evident_core::access::Area::Evidence),
+            _ => false,
+        }
+        || e.withdrawn.is_none()
+            && evident_core::access::reach(
+                access.role(),
+                evident_core::access::Area::Evidence,
+                evident_core::access::Action::Write,
+            ) == Reach::Own
+            && e.controls.iter().any(|l| {
+                snap.program
+                    .controls
+                    .iter()
+                    .any(|c| c.code == l.control && c.owner_email.as_deref() == Some(access.user.email.as_str()))
+            });
+    if may_withdraw {
+        sections.push((
+            "Withdraw".into(),
+            format!(
+                "<form class=\"stack\" method=\"post\" action=\"/evidence/{}/withdraw\" data-confirm=\"Withdraw this evidence? It stays in the record, marked withdrawn.\">\
+                 <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+                 <div class=\"field\"><label for=\"reason\">Reason</label><input type=\"text\" id=\"reason\" name=\"reason\" required></div>\
+                 <button class=\"danger\" type=\"submit\">Withdraw</button></form>",
+                esc(&e.id),
+                esc(access.csrf.as_deref().unwrap_or(""))
+            ),
+        ));
+    }
+    let mut layout = Layout::new(&state, &access, e.title.clone(), "/evidence");
+    layout.flash = flash_from(&q);
+    render(DetailPage {
+        layout,
+        badge: state_of(e).into(),
+        sections,
+    })
+}
+
+pub async fn download(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+) -> Result<Response, ServerError> {
+    let snap = state.snapshot().await?;
+    let e = visible(&snap, &access)
+        .into_iter()
+        .find(|e| e.id == id)
+        .ok_or(ServerError::NotFound)?;
+    // The vault's reader is not Send; it runs on a blocking thread of its own.
+    let vault = state.ws.vault.clone();
+    let (sha256, name, size) = (
+        e.sha256.clone(),
+        e.file_name.clone(),
+        usize::try_from(e.size).unwrap_or(0),
+    );
+    let handle = tokio::runtime::Handle::current();
+    let bytes = tokio::task::spawn_blocking(move || {
+        let mut bytes = Vec::with_capacity(size);
+        handle
+            .block_on(vault.read_into(&sha256, &mut bytes, std::path::Path::new(&name)))
+            .map(|_| bytes)
+    })
+    .await
+    .map_err(|err| ServerError::Internal(err.to_string()))?
+    .map_err(|err| ServerError::Internal(err.to_string()))?;
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        e.file_name.replace(['"', '\\', '\r', '\n'], "_")
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, e.media_type.clone()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::HeaderName::from_static("x-content-sha256"), e.sha256.clone()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct WithdrawForm {
+    reason: String,
+}
+
+pub async fn withdraw_item(
+    state: &AppState,
+    access: &Access,
+    id: &str,
+    reason: &str,
+) -> Result<EvidenceItem, ServerError> {
+    let snap = state.snapshot().await?;
+    let e = snap
+        .program
+        .evidence
+        .iter()
+        .find(|e| e.id == id)
+        .ok_or(ServerError::NotFound)?;
+    let allowed = match access.reach {
+        Reach::All => true,
+        Reach::Own => e.controls.iter().any(|l| {
+            snap.program
+                .controls
+                .iter()
+                .any(|c| c.code == l.control && c.owner_email.as_deref() == Some(access.user.email.as_str()))
+        }),
+        _ => false,
+    };
+    if !allowed {
+        return Err(ServerError::NotFound);
+    }
+    if reason.trim().is_empty() {
+        return Err(ServerError::invalid("reason", "say why the evidence is withdrawn"));
+    }
+    Ok(state
+        .ws
+        .as_actor(&access.user.email)
+        .withdraw_evidence(id, reason.trim())
+        .await?)
+}
+
+pub async fn withdraw(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+    Form(form): Form<WithdrawForm>,
+) -> Result<Response, ServerError> {
+    withdraw_item(&state, &access, &id, &form.reason).await?;
+    Ok(Redirect::to(&format!("/evidence/{id}?done=withdrawn")).into_response())
+}
+
+pub type Detail = DetailPage;
+
+impl DetailPage {
+    pub fn new(layout: Layout, badge: impl Into<String>, sections: Vec<(String, String)>) -> DetailPage {
+        DetailPage {
+            layout,
+            badge: badge.into(),
+            sections,
+        }
+    }
+}

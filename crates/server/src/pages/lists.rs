@@ -1,0 +1,574 @@
+//! The remaining listings and their detail pages: the registers (people, risks with their heat
+//! map, vendors, assets, events, tasks), criteria, checks, the audit log and the scope.
+
+use std::collections::BTreeMap;
+
+use axum::Extension;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use evident_catalog::Catalog;
+use evident_core::access::Reach;
+use evident_core::register::{FieldKind, RegisterSpec, Value};
+use evident_core::registers::{ASSETS, EVENTS, PEOPLE, RISKS, TASKS, VENDORS};
+use evident_store::{StoredRecord, record_json};
+use serde_json::json;
+
+use super::evidence::Detail;
+use super::{Layout, TablePage, name_of, render};
+use crate::ServerError;
+use crate::access::Access;
+use crate::html::{esc, when};
+use crate::state::{AppState, Snapshot};
+use crate::table::{Cell, Column, ListQuery, Row, col, page};
+
+/// The registers the interface lists, with the page path and title of each.
+pub const REGISTERS: [(&RegisterSpec, &str, &str); 6] = [
+    (&PEOPLE, "people", "People"),
+    (&RISKS, "risks", "Risks"),
+    (&VENDORS, "vendors", "Vendors"),
+    (&ASSETS, "assets", "Assets"),
+    (&EVENTS, "events", "Events"),
+    (&TASKS, "tasks", "Tasks"),
+];
+
+pub fn register(path: &str) -> Option<&'static RegisterSpec> {
+    REGISTERS.iter().find(|(_, p, _)| *p == path).map(|(s, _, _)| *s)
+}
+
+/// Columns shown for a register: the first six fields (its identity and headline facts).
+fn columns(spec: &RegisterSpec) -> Vec<Column> {
+    spec.fields.iter().take(6).map(|f| col(f.name, f.name)).collect()
+}
+
+pub fn register_rows(spec: &RegisterSpec, path: &str, records: &[StoredRecord]) -> Vec<Row> {
+    let shown: Vec<_> = spec.fields.iter().take(6).collect();
+    records
+        .iter()
+        .map(|r| {
+            let cells = shown
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    let v = r.record.get(f.name);
+                    let text = v.to_text();
+                    match (&f.kind, v) {
+                        _ if i == 0 => Cell::link(text, format!("/{path}/{}", crate::html::url_encode(&r.key))),
+                        (FieldKind::Enum(_), Value::Text(_)) => Cell::badge(text),
+                        (FieldKind::Int { .. }, _) => Cell::num(text),
+                        _ => Cell::text(text),
+                    }
+                })
+                .collect();
+            let tags = spec
+                .fields
+                .iter()
+                .filter(|f| matches!(f.kind, FieldKind::Enum(_)))
+                .map(|f| (f.name, r.record.get(f.name).to_text()))
+                .collect();
+            let mut json = record_json(spec, &r.record);
+            if let Some(m) = json.as_object_mut() {
+                m.insert("key".into(), json!(r.key));
+                m.insert("updated_at".into(), json!(r.updated_at));
+            }
+            Row { cells, json, tags }
+        })
+        .collect()
+}
+
+pub fn register_filters(spec: &RegisterSpec) -> Vec<(&'static str, &'static str)> {
+    spec.fields
+        .iter()
+        .filter(|f| matches!(f.kind, FieldKind::Enum(_)))
+        .map(|f| (f.name, f.name))
+        .collect()
+}
+
+/// The 5×5 matrix of inherent likelihood × impact, counts in each cell.
+fn heat_map(records: &[StoredRecord]) -> String {
+    let mut counts = [[0usize; 5]; 5];
+    for r in records {
+        let get = |k: &str| match r.record.get(k) {
+            Value::Int(n) if (1..=5).contains(n) => Some(*n as usize),
+            _ => None,
+        };
+        if let (Some(l), Some(i)) = (get("likelihood"), get("impact")) {
+            counts[l - 1][i - 1] += 1;
+        }
+    }
+    let mut h = String::from(
+        "<section class=\"card\"><h2>Heat map</h2><div class=\"table-wrap\"><table class=\"heatmap\" id=\"heatmap\">\
+         <caption>Risks by inherent likelihood (rows) and impact (columns)</caption>\
+         <thead><tr><th scope=\"col\">Likelihood \\ Impact</th>",
+    );
+    for i in 1..=5 {
+        h.push_str(&format!("<th scope=\"col\">{i}</th>"));
+    }
+    h.push_str("</tr></thead><tbody>");
+    for l in (1..=5).rev() {
+        h.push_str(&format!("<tr><th scope=\"row\">{l}</th>"));
+        for i in 1..=5 {
+            // Severity band of the cell: its score on a 1–25 scale, in five steps.
+            let band = ((l * i) as f64 / 5.0).ceil().clamp(1.0, 5.0) as usize;
+            let n = counts[l - 1][i - 1];
+            h.push_str(&format!(
+                "<td class=\"h{band}\"><a href=\"/risks?likelihood={l}&amp;impact={i}\" aria-label=\"{n} risks with likelihood {l} and impact {i}\">{n}</a></td>"
+            ));
+        }
+        h.push_str("</tr>");
+    }
+    h.push_str("</tbody></table></div></section>");
+    h
+}
+
+pub async fn register_list(
+    path: &'static str,
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Result<Response, ServerError> {
+    let (spec, title) = REGISTERS
+        .iter()
+        .find(|(_, p, _)| *p == path)
+        .map(|(s, _, t)| (*s, *t))
+        .ok_or(ServerError::NotFound)?;
+    let records = state.ws.records(spec).await?;
+    let mut q = ListQuery::from_map(q);
+    // The heat map's cells link to the risks in them.
+    let cell: Option<(String, String)> = q.filters.remove("likelihood").zip(q.filters.remove("impact"));
+    let mut rows = register_rows(spec, path, &records);
+    if let Some((l, i)) = &cell {
+        let is = |v: &serde_json::Value, want: &str| v.as_i64().is_some_and(|n| n.to_string() == want);
+        rows.retain(|r| is(&r.json["likelihood"], l) && is(&r.json["impact"], i));
+    }
+    let extra = if spec.name == "risks" {
+        heat_map(&records)
+    } else {
+        String::new()
+    };
+    let p = page(&format!("/{path}"), &columns(spec), rows, &q, register_filters(spec));
+    render(TablePage {
+        layout: Layout::new(&state, &access, title, &format!("/{path}")),
+        intro: String::new(),
+        extra,
+        page: p,
+        empty: format!(
+            "No {} yet: import them with `evident import {} FILE.csv`.",
+            spec.name, spec.name
+        ),
+        action_href: String::new(),
+        action_label: String::new(),
+    })
+}
+
+pub async fn register_item(
+    path: &'static str,
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(key): Path<String>,
+) -> Result<Response, ServerError> {
+    let spec = register(path).ok_or(ServerError::NotFound)?;
+    let r = state.ws.record(spec, &key).await?;
+    let mut facts = String::from("<dl class=\"facts\">");
+    for f in spec.fields {
+        facts.push_str(&format!(
+            "<dt>{}</dt><dd>{}</dd>",
+            esc(&f.name.replace('_', " ")),
+            esc(&r.record.get(f.name).to_text())
+        ));
+    }
+    facts.push_str(&format!("<dt>Last changed</dt><dd>{}</dd></dl>", when(r.updated_at)));
+    let mut sections = vec![(String::new(), facts)];
+    if spec.name == "risks" {
+        let reviews = state.ws.risk_reviews(&key).await?;
+        let list: String = reviews
+            .iter()
+            .map(|v| {
+                format!(
+                    "<li>{} · {} · {}×{}: {}</li>",
+                    when(v.at),
+                    esc(&v.actor),
+                    v.likelihood,
+                    v.impact,
+                    esc(&v.note)
+                )
+            })
+            .collect();
+        sections.push((
+            "Reviews".into(),
+            if list.is_empty() {
+                "<p class=\"muted\">No reviews yet.</p>".into()
+            } else {
+                format!("<ul>{list}</ul>")
+            },
+        ));
+    }
+    render(Detail::new(
+        Layout::new(&state, &access, format!("{} {}", spec.noun, r.key), &format!("/{path}")),
+        "",
+        sections,
+    ))
+}
+
+fn criteria_rows(snap: &Snapshot, access: &Access) -> Vec<Row> {
+    let fw = &Catalog::builtin().framework;
+    let coverage: BTreeMap<&str, (String, Vec<String>)> = snap
+        .assessment
+        .as_ref()
+        .map(|a| {
+            a.readiness
+                .criteria
+                .iter()
+                .map(|c| (c.id.as_str(), (name_of(c.status), c.controls.clone())))
+                .collect()
+        })
+        .unwrap_or_default();
+    fw.criteria
+        .iter()
+        .filter(|c| access.reach != Reach::InScope || coverage.contains_key(c.id.as_str()))
+        .map(|c| {
+            let (status, controls) = coverage
+                .get(c.id.as_str())
+                .cloned()
+                .unwrap_or_else(|| ("out_of_scope".into(), Vec::new()));
+            let category = name_of(c.category);
+            Row {
+                cells: vec![
+                    Cell::link(&c.id, format!("/criteria/{}", c.id)),
+                    Cell::text(&c.title),
+                    Cell::text(category.replace('_', " ")),
+                    Cell::badge(&status),
+                    Cell::num(controls.len()),
+                ],
+                json: json!({"id": c.id, "title": c.title, "category": category, "status": status, "controls": controls}),
+                tags: vec![("status", status), ("category", category)],
+            }
+        })
+        .collect()
+}
+
+pub const CRITERIA_COLUMNS: [Column; 5] = [
+    col("id", "Criterion"),
+    col("title", "Title"),
+    col("category", "Category"),
+    col("status", "Coverage"),
+    col("controls", "Controls"),
+];
+
+pub fn criteria(snap: &Snapshot, access: &Access) -> Vec<Row> {
+    criteria_rows(snap, access)
+}
+
+pub async fn criteria_list(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Result<Response, ServerError> {
+    let snap = state.snapshot().await?;
+    let q = ListQuery::from_map(q);
+    let p = page(
+        "/criteria",
+        &CRITERIA_COLUMNS,
+        criteria_rows(&snap, &access),
+        &q,
+        vec![("status", "Coverage"), ("category", "Category")],
+    );
+    render(TablePage {
+        layout: Layout::new(&state, &access, "Criteria", "/criteria"),
+        intro: "A criterion is covered when a ready control maps to it, partial when its controls are at risk.".into(),
+        extra: String::new(),
+        page: p,
+        empty: "No criteria.".into(),
+        action_href: String::new(),
+        action_label: String::new(),
+    })
+}
+
+pub async fn criterion(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+) -> Result<Response, ServerError> {
+    let snap = state.snapshot().await?;
+    let rows = criteria_rows(&snap, &access);
+    let row = rows
+        .iter()
+        .find(|r| r.json["id"].as_str().is_some_and(|x| x.eq_ignore_ascii_case(&id)))
+        .ok_or(ServerError::NotFound)?;
+    let fw = &Catalog::builtin().framework;
+    let c = fw
+        .criterion(row.json["id"].as_str().unwrap_or(""))
+        .ok_or(ServerError::NotFound)?;
+    let statuses = super::controls::status_of(&snap);
+    let mapped: String = snap
+        .program
+        .controls
+        .iter()
+        .filter(|k| k.criteria.contains(&c.id))
+        .map(|k| {
+            let s = statuses.get(k.code.as_str()).map(|s| name_of(*s)).unwrap_or_default();
+            format!(
+                "<li><a href=\"/controls/{0}\">{0}</a> {1} <span class=\"badge {2}\">{3}</span></li>",
+                esc(&k.code),
+                esc(&k.title),
+                esc(&s),
+                esc(&s.replace('_', " "))
+            )
+        })
+        .collect();
+    render(Detail::new(
+        Layout::new(&state, &access, format!("{} {}", c.id, c.title), "/criteria"),
+        row.json["status"].as_str().unwrap_or(""),
+        vec![
+            (String::new(), format!("<p>{}</p>", esc(&c.explanation))),
+            (
+                "Controls mapped to it".into(),
+                if mapped.is_empty() {
+                    "<p>None: this criterion is uncovered.</p>".into()
+                } else {
+                    format!("<ul>{mapped}</ul>")
+                },
+            ),
+        ],
+    ))
+}
+
+pub fn check_rows(snap: &Snapshot) -> Vec<Row> {
+    snap.assessment
+        .as_ref()
+        .map(|a| {
+            a.checks
+                .values()
+                .map(|r| {
+                    let status = name_of(r.status);
+                    Row {
+                        cells: vec![
+                            Cell::link(&r.id, format!("/checks/{}", r.id)),
+                            Cell::text(&r.title),
+                            Cell::badge(&status),
+                            Cell::num(r.passed),
+                            Cell::num(r.failed),
+                            Cell::num(r.excluded),
+                        ],
+                        json: json!({"id": r.id, "title": r.title, "status": status, "passed": r.passed,
+                                     "failed": r.failed, "excluded": r.excluded}),
+                        tags: vec![("status", status)],
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub const CHECK_COLUMNS: [Column; 6] = [
+    col("id", "Check"),
+    col("title", "Title"),
+    col("status", "Status"),
+    col("passed", "Passed"),
+    col("failed", "Failed"),
+    col("excluded", "Excluded"),
+];
+
+pub async fn checks_list(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Result<Response, ServerError> {
+    let snap = state.snapshot().await?;
+    let q = ListQuery::from_map(q);
+    let p = page(
+        "/checks",
+        &CHECK_COLUMNS,
+        check_rows(&snap),
+        &q,
+        vec![("status", "Status")],
+    );
+    render(TablePage {
+        layout: Layout::new(&state, &access, "Checks", "/checks"),
+        intro: "Automated tests over the facts collected from your systems, run live for this page.".into(),
+        extra: String::new(),
+        page: p,
+        empty: "No checks have data yet: set the audit scope and import or collect facts.".into(),
+        action_href: String::new(),
+        action_label: String::new(),
+    })
+}
+
+pub async fn check(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+) -> Result<Response, ServerError> {
+    let snap = state.snapshot().await?;
+    let r = snap
+        .assessment
+        .as_ref()
+        .and_then(|a| a.checks.get(&id))
+        .ok_or(ServerError::NotFound)?;
+    let failing: String = r
+        .failures
+        .iter()
+        .take(500)
+        .map(|f| {
+            format!(
+                "<tr><td class=\"mono\">{}</td><td>{}</td></tr>",
+                esc(&f.record),
+                esc(&f.reason)
+            )
+        })
+        .collect();
+    let excluded: String = r
+        .exclusions
+        .iter()
+        .map(|x| format!("<li>{}</li>", esc(&format!("{x:?}"))))
+        .collect();
+    let mut sections = vec![(
+        String::new(),
+        format!(
+            "<p>{} passed, {} failed, {} excluded.</p>",
+            r.passed, r.failed, r.excluded
+        ),
+    )];
+    sections.push((
+        format!("Failing records ({})", r.failures.len()),
+        if failing.is_empty() {
+            "<p>None.</p>".into()
+        } else {
+            format!(
+                "<div class=\"table-wrap\"><table class=\"data\"><thead><tr><th>Record</th><th>Why</th></tr></thead><tbody>{failing}</tbody></table></div>{}",
+                if r.failures.len() > 500 { "<p class=\"small muted\">The first 500 are shown; the API and `evident check show` list all.</p>" } else { "" }
+            )
+        },
+    ));
+    if !excluded.is_empty() {
+        sections.push(("Exclusions".into(), format!("<ul>{excluded}</ul>")));
+    }
+    render(Detail::new(
+        Layout::new(&state, &access, r.title.clone(), "/checks"),
+        name_of(r.status),
+        sections,
+    ))
+}
+
+pub fn audit_rows(entries: &[evident_core::ledger::Entry]) -> Vec<Row> {
+    entries
+        .iter()
+        .rev()
+        .map(|e| Row {
+            cells: vec![
+                Cell::num(e.seq),
+                Cell::text(when(e.at)),
+                Cell::text(&e.actor),
+                Cell::text(&e.action),
+                Cell::text(&e.subject),
+                Cell::text(&e.hash[..16]),
+            ],
+            json: json!({"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "subject": e.subject,
+                         "payload_hash": e.payload_hash, "prev_hash": e.prev_hash, "hash": e.hash}),
+            tags: vec![("action", e.action.clone())],
+        })
+        .collect()
+}
+
+pub const AUDIT_COLUMNS: [Column; 6] = [
+    col("seq", "#"),
+    col("at", "When (UTC)"),
+    col("actor", "Who"),
+    col("action", "Action"),
+    col("subject", "Subject"),
+    col("hash", "Hash"),
+];
+
+pub async fn audit_log(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Result<Response, ServerError> {
+    let entries = state.ws.audit_log(0).await?;
+    let q = ListQuery::from_map(q);
+    let p = page(
+        "/audit-log",
+        &AUDIT_COLUMNS,
+        audit_rows(&entries),
+        &q,
+        vec![("action", "Action")],
+    );
+    render(TablePage {
+        layout: Layout::new(&state, &access, "Audit log", "/audit-log"),
+        intro: "Every write, hash-chained: each entry commits to the one before. `evident verify` checks the chain and the signed checkpoints.".into(),
+        extra: String::new(),
+        page: p,
+        empty: "Nothing recorded yet.".into(),
+        action_href: String::new(),
+        action_label: String::new(),
+    })
+}
+
+pub async fn scope(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+) -> Result<Response, ServerError> {
+    let record = state.ws.scope().await?;
+    let mut sections = Vec::new();
+    match &record.scope {
+        None => sections.push((
+            String::new(),
+            "<p>No audit scope yet. Set it with <code>evident scope set</code>.</p>".to_string(),
+        )),
+        Some(s) => {
+            let cats: Vec<String> = s.categories.iter().map(|c| name_of(c).replace('_', " ")).collect();
+            let period = match s.period {
+                evident_core::AuditPeriod::AsOf(d) => format!("as of {d}"),
+                evident_core::AuditPeriod::Window { from, to } => format!("observation window {from} to {to}"),
+            };
+            let approval = match &record.approval {
+                Some((by, at, outdated)) => format!(
+                    "signed off by {} on {}{}",
+                    esc(by),
+                    when(*at),
+                    if *outdated {
+                        " (outdated: the scope changed since)"
+                    } else {
+                        ""
+                    }
+                ),
+                None => "not signed off by management yet".into(),
+            };
+            sections.push((
+                String::new(),
+                format!(
+                    "<dl class=\"facts\"><dt>Report</dt><dd>SOC 2 Type {}</dd><dt>Categories</dt><dd>{}</dd><dt>Period</dt><dd>{}</dd><dt>Approval</dt><dd>{}</dd></dl>",
+                    s.report_type.number(),
+                    esc(&cats.join(", ")),
+                    esc(&period),
+                    approval
+                ),
+            ));
+        }
+    }
+    let comps: String = record
+        .components
+        .iter()
+        .map(|c| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&name_of(c.kind)),
+                esc(&c.name),
+                if c.in_scope { "in scope" } else { "out of scope" },
+                esc(&c.reason)
+            )
+        })
+        .collect();
+    sections.push((
+        "System description: components".into(),
+        if comps.is_empty() {
+            "<p class=\"muted\">No components recorded: add them with <code>evident scope add</code>.</p>".into()
+        } else {
+            format!("<div class=\"table-wrap\"><table class=\"data\"><thead><tr><th>Kind</th><th>Name</th><th>Scope</th><th>Why</th></tr></thead><tbody>{comps}</tbody></table></div>")
+        },
+    ));
+    render(Detail::new(
+        Layout::new(&state, &access, "Audit scope", "/scope"),
+        "",
+        sections,
+    ))
+}

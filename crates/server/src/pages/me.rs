@@ -1,0 +1,182 @@
+//! What one person has to do: accept published policies (the exact version they read), their
+//! tasks and their training. Every role has this page; it shows only the caller's own items.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use evident_core::registers::{TASKS, TRAINING};
+use serde::Deserialize;
+
+use super::{Layout, flash_from, render};
+use crate::ServerError;
+use crate::access::Access;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "me.html")]
+struct MePage {
+    layout: Layout,
+    /// (policy id, title, version, rendered body)
+    to_accept: Vec<(String, String, i64, String)>,
+    accepted: Vec<(String, i64, String)>,
+    tasks: Vec<(String, String, String, String)>,
+    training: Vec<(String, String)>,
+    password_error: String,
+    min_password: usize,
+    /// Why acceptances cannot be recorded for this account, if they cannot.
+    note: String,
+}
+
+/// Everything the page and the API say about the caller.
+pub struct Mine {
+    pub to_accept: Vec<(String, String, i64, String)>,
+    pub accepted: Vec<(String, i64, String)>,
+    pub tasks: Vec<(String, String, String, String)>,
+    pub training: Vec<(String, String)>,
+}
+
+pub async fn mine(state: &AppState, email: &str) -> Result<Mine, ServerError> {
+    let mut to_accept = Vec::new();
+    let mut accepted = Vec::new();
+    for p in state.ws.policies().await? {
+        let Some(v) = p.published() else { continue };
+        let mine: Vec<_> = state
+            .ws
+            .acceptances(&p)
+            .await?
+            .into_iter()
+            .filter(|a| a.email == email)
+            .collect();
+        match mine.iter().find(|a| a.version == v.version) {
+            Some(a) => accepted.push((p.title.clone(), a.version, crate::html::when(a.accepted_at))),
+            None => to_accept.push((
+                p.id.clone(),
+                p.title.clone(),
+                v.version,
+                crate::markdown::render(&v.body),
+            )),
+        }
+    }
+    let tasks = state
+        .ws
+        .records(&TASKS)
+        .await?
+        .into_iter()
+        .filter(|t| t.record.get("owner").as_str() == Some(email))
+        .map(|t| {
+            (
+                t.record.get("id").to_text(),
+                t.record.get("title").to_text(),
+                t.record.get("status").to_text(),
+                t.record.get("due_date").to_text(),
+            )
+        })
+        .collect();
+    let training = state
+        .ws
+        .records(&TRAINING)
+        .await?
+        .into_iter()
+        .filter(|t| t.record.get("email").as_str() == Some(email))
+        .map(|t| (t.record.get("course").to_text(), t.record.get("completed_on").to_text()))
+        .collect();
+    Ok(Mine {
+        to_accept,
+        accepted,
+        tasks,
+        training,
+    })
+}
+
+async fn me_page(state: &AppState, access: &Access, password_error: String) -> Result<MePage, ServerError> {
+    let m = mine(state, &access.user.email).await?;
+    let is_person = state
+        .ws
+        .records(&evident_core::registers::PEOPLE)
+        .await?
+        .iter()
+        .any(|p| p.record.get("email").as_str() == Some(access.user.email.as_str()));
+    let note = if is_person {
+        String::new()
+    } else {
+        format!(
+            "{} is not in the people register, so policy acceptances cannot be recorded for this account. Ask your compliance lead to add you.",
+            access.user.email
+        )
+    };
+    Ok(MePage {
+        layout: Layout::new(state, access, "My policies and tasks", "/me"),
+        to_accept: m.to_accept,
+        accepted: m.accepted,
+        tasks: m.tasks,
+        training: m.training,
+        password_error,
+        min_password: evident_store::MIN_PASSWORD_CHARS,
+        note,
+    })
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Result<Response, ServerError> {
+    let mut p = me_page(&state, &access, String::new()).await?;
+    p.layout.flash = flash_from(&q);
+    render(p)
+}
+
+#[derive(Deserialize)]
+pub struct AcceptForm {
+    policy: String,
+    version: i64,
+}
+
+pub async fn accept(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Form(form): Form<AcceptForm>,
+) -> Result<Response, ServerError> {
+    // The version the person read must still be the published one.
+    let accepted = state
+        .ws
+        .as_actor(&access.user.email)
+        .accept_policy(&form.policy, &access.user.email, Some(form.version))
+        .await;
+    match accepted {
+        Ok(_) => Ok(Redirect::to("/me?done=accepted").into_response()),
+        Err(e @ (evident_store::StoreError::Conflict(_) | evident_store::StoreError::NotFound { .. })) => {
+            let mut p = me_page(&state, &access, String::new()).await?;
+            if p.note.is_empty() {
+                p.note = e.to_string().replace("--version: ", "");
+            }
+            Ok((axum::http::StatusCode::CONFLICT, Html(p.render()?)).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    new_password: String,
+}
+
+pub async fn password(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, ServerError> {
+    if let Err(reason) = evident_store::check_new_password(&form.new_password) {
+        let p = me_page(&state, &access, reason).await?;
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(p.render()?)).into_response());
+    }
+    state
+        .ws
+        .as_actor(&access.user.email)
+        .set_password(&access.user.email, &form.new_password)
+        .await?;
+    Ok(Redirect::to("/login").into_response())
+}

@@ -1,0 +1,143 @@
+//! The HTML pages, one module per area. Each handler receives the [`Access`] the guard
+//! granted and renders an askama template inside the common layout.
+
+pub mod controls;
+pub mod dashboard;
+pub mod evidence;
+pub mod lists;
+pub mod me;
+pub mod policies;
+pub mod settings;
+
+use askama::Template;
+use axum::response::{Html, IntoResponse, Response};
+use evident_core::access::Area;
+
+use crate::ServerError;
+use crate::access::Access;
+use crate::state::AppState;
+use crate::table::Page;
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+pub struct Layout {
+    pub title: String,
+    pub org: String,
+    pub user: String,
+    pub role: &'static str,
+    pub csrf: String,
+    pub nav: Vec<NavItem>,
+    pub flash: Option<String>,
+}
+
+/// The navigation, in groups; an empty href is a group heading.
+const NAV: &[(&str, &str, Option<Area>)] = &[
+    ("", "Readiness", None),
+    ("/", "Dashboard", Some(Area::Dashboard)),
+    ("/scope", "Scope", Some(Area::Scope)),
+    ("/criteria", "Criteria", Some(Area::Criteria)),
+    ("", "Program", None),
+    ("/controls", "Controls", Some(Area::Controls)),
+    ("/evidence", "Evidence", Some(Area::Evidence)),
+    ("/policies", "Policies", Some(Area::Policies)),
+    ("/checks", "Checks", Some(Area::Checks)),
+    ("/tasks", "Tasks", Some(Area::Tasks)),
+    ("", "Registers", None),
+    ("/people", "People", Some(Area::People)),
+    ("/risks", "Risks", Some(Area::Risks)),
+    ("/vendors", "Vendors", Some(Area::Vendors)),
+    ("/assets", "Assets", Some(Area::Assets)),
+    ("/events", "Events", Some(Area::Events)),
+    ("", "You", None),
+    ("/me", "My policies and tasks", Some(Area::Me)),
+    ("/audit-log", "Audit log", Some(Area::AuditLog)),
+    ("/settings", "Settings", Some(Area::Settings)),
+];
+
+impl Layout {
+    pub fn new(state: &AppState, access: &Access, title: impl Into<String>, current: &str) -> Layout {
+        let mut nav: Vec<NavItem> = Vec::new();
+        for (href, label, area) in NAV {
+            match area {
+                None => nav.push(NavItem {
+                    href: "",
+                    label,
+                    current: false,
+                }),
+                Some(a) if access.may_read(*a) => nav.push(NavItem {
+                    href,
+                    label,
+                    current: *href == current,
+                }),
+                Some(_) => {}
+            }
+        }
+        // Drop group headings with nothing under them.
+        let mut kept = Vec::new();
+        for (i, item) in nav.iter().enumerate() {
+            let heading_without_items = item.href.is_empty() && nav.get(i + 1).is_none_or(|n| n.href.is_empty());
+            if !heading_without_items {
+                kept.push(i);
+            }
+        }
+        let nav = nav
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| kept.contains(i))
+            .map(|(_, n)| n)
+            .collect();
+        Layout {
+            title: title.into(),
+            org: state.ws.organisation.clone(),
+            user: access.user.email.clone(),
+            role: access.role().label(),
+            csrf: access.csrf.clone().unwrap_or_default(),
+            nav,
+            flash: None,
+        }
+    }
+}
+
+pub fn render(t: impl Template) -> Result<Response, ServerError> {
+    Ok(Html(t.render()?).into_response())
+}
+
+/// A listing page: the common table with its filters and pager.
+#[derive(Template)]
+#[template(path = "table.html")]
+pub struct TablePage {
+    pub layout: Layout,
+    pub intro: String,
+    /// Trusted HTML built in Rust with every datum escaped (charts, heat maps, forms).
+    pub extra: String,
+    pub page: Page,
+    pub empty: String,
+    pub action_href: String,
+    pub action_label: String,
+}
+
+/// A unit enum's wire name (`at_risk`, `security`).
+pub fn name_of(v: impl serde::Serialize) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+pub fn flash_from(q: &std::collections::BTreeMap<String, String>) -> Option<String> {
+    q.get("done").map(|d| match d.as_str() {
+        "uploaded" => "Evidence stored in the vault and linked.".to_string(),
+        "approved" => "Policy version approved.".to_string(),
+        "published" => "Policy version published; staff can now accept it.".to_string(),
+        "accepted" => "Thank you: your acceptance is recorded.".to_string(),
+        "saved" => "Saved.".to_string(),
+        "withdrawn" => "Evidence withdrawn; the record and its reason are kept.".to_string(),
+        "user" => "User added.".to_string(),
+        "revoked" => "Token revoked.".to_string(),
+        _ => "Done.".to_string(),
+    })
+}

@@ -1,0 +1,268 @@
+//! Policies: the list, reading the rendered text, editing (a new draft version), approving,
+//! publishing, and who has accepted the published version.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use evident_store::Policy;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{Layout, TablePage, flash_from, render};
+use crate::ServerError;
+use crate::access::Access;
+use crate::state::AppState;
+use crate::table::{Cell, ListQuery, Row, col, page};
+
+fn status_of(p: &Policy) -> String {
+    p.latest().map(|v| v.status.clone()).unwrap_or_else(|| "draft".into())
+}
+
+pub fn json_of(p: &Policy) -> serde_json::Value {
+    json!({
+        "id": p.id, "title": p.title, "owner_role": p.owner_role, "controls": p.controls,
+        "review_interval_months": p.review_interval_months,
+        "status": status_of(p),
+        "latest_version": p.latest().map(|v| v.version),
+        "published_version": p.published().map(|v| v.version),
+        "versions": p.versions.iter().map(|v| json!({
+            "version": v.version, "status": v.status, "body_sha256": v.body_sha256,
+            "created_at": v.created_at, "created_by": v.created_by,
+            "approved_at": v.approved_at, "approved_by": v.approved_by,
+            "published_at": v.published_at, "published_by": v.published_by,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+pub fn rows(policies: &[Policy]) -> Vec<Row> {
+    policies
+        .iter()
+        .map(|p| {
+            let status = status_of(p);
+            Row {
+                cells: vec![
+                    Cell::link(&p.title, format!("/policies/{}", p.id)),
+                    Cell::text(&p.id),
+                    Cell::text(p.owner_role.replace('_', " ")),
+                    Cell::num(p.latest().map(|v| v.version).unwrap_or(0)),
+                    Cell::badge(&status),
+                    Cell::text(
+                        p.published()
+                            .map(|v| format!("v{}", v.version))
+                            .unwrap_or_else(|| "not yet".into()),
+                    ),
+                ],
+                json: json_of(p),
+                tags: vec![("status", status)],
+            }
+        })
+        .collect()
+}
+
+pub const COLUMNS: [crate::table::Column; 6] = [
+    col("title", "Policy"),
+    col("id", "Id"),
+    col("owner", "Owner"),
+    col("version", "Latest version"),
+    col("status", "Status"),
+    col("published", "Published"),
+];
+
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Result<Response, ServerError> {
+    let snap = state.snapshot().await?;
+    let q = ListQuery::from_map(q);
+    let p = page(
+        "/policies",
+        &COLUMNS,
+        rows(&snap.program.policies),
+        &q,
+        vec![("status", "Status")],
+    );
+    render(TablePage {
+        layout: Layout::new(&state, &access, "Policies", "/policies"),
+        intro: "Each edit is a new version; a version is approved, then published for staff to accept.".into(),
+        extra: String::new(),
+        page: p,
+        empty: "No policies yet: adopt the templates with `evident policies adopt`.".into(),
+        action_href: String::new(),
+        action_label: String::new(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "policy.html")]
+struct PolicyPage {
+    layout: Layout,
+    id: String,
+    title: String,
+    status: String,
+    version: i64,
+    versions: usize,
+    published: String,
+    owner_role: String,
+    controls: Vec<String>,
+    sha256: String,
+    trail: Vec<(String, String)>,
+    body: String,
+    can_write: bool,
+    accepted: Vec<(String, i64, String)>,
+    staff: usize,
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Result<Response, ServerError> {
+    let p = state.ws.policy(&id).await?;
+    let latest = p.latest().ok_or(ServerError::NotFound)?;
+    let mut trail = vec![(
+        "Drafted".to_string(),
+        format!("{} by {}", crate::html::when(latest.created_at), latest.created_by),
+    )];
+    if let (Some(at), Some(by)) = (latest.approved_at, &latest.approved_by) {
+        trail.push(("Approved".into(), format!("{} by {by}", crate::html::when(at))));
+    }
+    if let (Some(at), Some(by)) = (latest.published_at, &latest.published_by) {
+        trail.push(("Published".into(), format!("{} by {by}", crate::html::when(at))));
+    }
+    let accepted = if access.may_read(evident_core::access::Area::People)
+        || access.role() == evident_core::access::Role::Auditor
+    {
+        state
+            .ws
+            .acceptances(&p)
+            .await?
+            .into_iter()
+            .map(|a| (a.email, a.version, crate::html::when(a.accepted_at)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let staff = state
+        .snapshot()
+        .await?
+        .assessment
+        .as_ref()
+        .map(|a| a.facts.people.len())
+        .unwrap_or(0);
+    let mut layout = Layout::new(&state, &access, p.title.clone(), "/policies");
+    layout.flash = flash_from(&q);
+    render(PolicyPage {
+        layout,
+        status: latest.status.clone(),
+        version: latest.version,
+        versions: p.versions.len(),
+        published: p.published().map(|v| v.version.to_string()).unwrap_or_default(),
+        owner_role: p.owner_role.replace('_', " "),
+        controls: p.controls.clone(),
+        sha256: latest.body_sha256.clone(),
+        trail,
+        body: crate::markdown::render(&latest.body),
+        can_write: access.may_write(evident_core::access::Area::Policies),
+        accepted,
+        staff,
+        id: p.id.clone(),
+        title: p.title.clone(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "policy_edit.html")]
+struct EditPage {
+    layout: Layout,
+    id: String,
+    title: String,
+    source: String,
+    title_error: String,
+    source_error: String,
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+) -> Result<Response, ServerError> {
+    if !access.may_write(evident_core::access::Area::Policies) {
+        return Err(ServerError::NotFound);
+    }
+    let p = state.ws.policy(&id).await?;
+    render(EditPage {
+        layout: Layout::new(&state, &access, format!("Edit {}", p.title), "/policies"),
+        id: p.id,
+        title: p.title,
+        source: p.source,
+        title_error: String::new(),
+        source_error: String::new(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct EditForm {
+    title: String,
+    source: String,
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+    Form(form): Form<EditForm>,
+) -> Result<Response, ServerError> {
+    let p = state.ws.policy(&id).await?;
+    let (title_error, source_error) = (
+        if form.title.trim().is_empty() {
+            "A policy needs a title."
+        } else {
+            ""
+        },
+        if form.source.trim().is_empty() {
+            "The text cannot be empty."
+        } else {
+            ""
+        },
+    );
+    if !title_error.is_empty() || !source_error.is_empty() {
+        let page = EditPage {
+            layout: Layout::new(&state, &access, format!("Edit {}", p.title), "/policies"),
+            id: p.id,
+            title: form.title,
+            source: form.source,
+            title_error: title_error.into(),
+            source_error: source_error.into(),
+        };
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+    }
+    state
+        .ws
+        .as_actor(&access.user.email)
+        .edit_policy(&p.id, Some(form.title.trim()), Some(&form.source))
+        .await?;
+    Ok(Redirect::to(&format!("/policies/{}?done=saved", p.id)).into_response())
+}
+
+pub async fn approve(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+) -> Result<Response, ServerError> {
+    state.ws.as_actor(&access.user.email).approve_policy(&id).await?;
+    Ok(Redirect::to(&format!("/policies/{id}?done=approved")).into_response())
+}
+
+pub async fn publish(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+) -> Result<Response, ServerError> {
+    state.ws.as_actor(&access.user.email).publish_policy(&id).await?;
+    Ok(Redirect::to(&format!("/policies/{id}?done=published")).into_response())
+}

@@ -1,0 +1,465 @@
+//! Every route, each registered with its area so the guard can decide, and every API route
+//! registered together with its OpenAPI entry, so the document cannot drift from the router.
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware::from_fn_with_state;
+use axum::response::IntoResponse;
+use axum::routing::{MethodRouter, get, post, put};
+use evident_core::access::Area;
+
+use crate::access::guard;
+use crate::api;
+use crate::pages::{controls, dashboard, evidence, lists, me, policies, settings};
+use crate::state::AppState;
+use crate::{signin, static_files};
+
+/// What a documented API route takes and returns, for the OpenAPI document.
+#[derive(Debug, Clone)]
+pub struct Doc {
+    pub method: Method,
+    pub path: String,
+    pub area: Area,
+    pub summary: String,
+    /// The schema it returns (`Control`, `Page<Evidence>` …).
+    pub returns: &'static str,
+    /// The request body's schema, if any (`multipart` for uploads).
+    pub body: Option<&'static str>,
+    /// Path parameters, in order.
+    pub params: Vec<&'static str>,
+    /// Whether the route takes the listing query (q, sort, dir, page, per, filters).
+    pub listing: bool,
+    /// Statuses it answers with besides 200 (and 401/404, which every route may).
+    pub statuses: &'static [u16],
+}
+
+struct Builder {
+    /// None when only the documentation is wanted.
+    state: Option<AppState>,
+    router: Router<AppState>,
+    docs: Vec<Doc>,
+}
+
+impl Builder {
+    fn guarded(&self, area: Area, mr: MethodRouter<AppState>) -> MethodRouter<AppState> {
+        match &self.state {
+            Some(state) => mr
+                .layer::<_, std::convert::Infallible>(from_fn_with_state(state.clone(), guard))
+                .layer::<_, std::convert::Infallible>(axum::Extension(area)),
+            None => mr,
+        }
+    }
+
+    fn page(mut self, path: &str, area: Area, mr: MethodRouter<AppState>) -> Self {
+        let mr = self.guarded(area, mr);
+        self.router = self.router.route(path, mr);
+        self
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn api(
+        mut self,
+        method: Method,
+        path: &str,
+        area: Area,
+        summary: impl Into<String>,
+        returns: &'static str,
+        body: Option<&'static str>,
+        mr: MethodRouter<AppState>,
+    ) -> Self {
+        let params = path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|s| -> &'static str { Box::leak(s.to_string().into_boxed_str()) })
+            .collect();
+        let statuses: &'static [u16] = match (&method, body) {
+            (&Method::GET, _) => &[],
+            (_, Some("multipart")) => &[201, 409, 413, 422],
+            _ => &[409, 422],
+        };
+        self.docs.push(Doc {
+            listing: returns.starts_with("Page<"),
+            method,
+            path: path.to_string(),
+            area,
+            summary: summary.into(),
+            returns,
+            body,
+            params,
+            statuses,
+        });
+        let mr = self.guarded(area, mr);
+        self.router = self.router.route(path, mr);
+        self
+    }
+}
+
+/// The API routes and their documentation (used by the router, the OpenAPI document and the
+/// role-matrix test alike).
+pub fn api_docs() -> Vec<Doc> {
+    build(None).1
+}
+
+fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
+    let mut b = Builder {
+        state,
+        router: Router::new(),
+        docs: Vec::new(),
+    };
+    b = b
+        .page("/", Area::Dashboard, get(dashboard::page))
+        .page("/scope", Area::Scope, get(lists::scope))
+        .page("/criteria", Area::Criteria, get(lists::criteria_list))
+        .page("/criteria/{id}", Area::Criteria, get(lists::criterion))
+        .page("/controls", Area::Controls, get(controls::list))
+        .page("/controls/{code}", Area::Controls, get(controls::detail))
+        .page("/controls/{code}/owner", Area::Controls, post(controls::set_owner))
+        .page("/controls/{code}/evidence", Area::Evidence, post(controls::upload))
+        .page("/evidence", Area::Evidence, get(evidence::list))
+        .page("/evidence/{id}", Area::Evidence, get(evidence::detail))
+        .page("/evidence/{id}/download", Area::Evidence, get(evidence::download))
+        .page("/evidence/{id}/withdraw", Area::Evidence, post(evidence::withdraw))
+        .page("/policies", Area::Policies, get(policies::list))
+        .page("/policies/{id}", Area::Policies, get(policies::detail))
+        .page(
+            "/policies/{id}/edit",
+            Area::Policies,
+            get(policies::edit_form).post(policies::edit),
+        )
+        .page("/policies/{id}/approve", Area::Policies, post(policies::approve))
+        .page("/policies/{id}/publish", Area::Policies, post(policies::publish))
+        .page("/checks", Area::Checks, get(lists::checks_list))
+        .page("/checks/{id}", Area::Checks, get(lists::check))
+        .page("/audit-log", Area::AuditLog, get(lists::audit_log))
+        .page("/me", Area::Me, get(me::page))
+        .page("/me/accept", Area::Me, post(me::accept))
+        .page("/me/password", Area::Me, post(me::password))
+        .page("/settings", Area::Settings, get(settings::page))
+        .page("/settings/users", Area::Settings, post(settings::add_user))
+        .page("/settings/tokens", Area::Settings, post(settings::create_token))
+        .page(
+            "/settings/tokens/{id}/revoke",
+            Area::Settings,
+            post(settings::revoke_token),
+        );
+    for (spec, path, _) in lists::REGISTERS {
+        let area = register_area(path);
+        b = b
+            .page(
+                &format!("/{path}"),
+                area,
+                get(move |s, a, q| lists::register_list(path, s, a, q)),
+            )
+            .page(
+                &format!("/{path}/{{key}}"),
+                area,
+                get(move |s, a, k| lists::register_item(path, s, a, k)),
+            );
+        let _ = spec;
+    }
+
+    // The API.
+    use Method as M;
+    b = b
+        .api(
+            M::GET,
+            "/api/v1/readiness",
+            Area::Dashboard,
+            "Readiness: score, control counts, criteria, gaps, checklist, timeline",
+            "Readiness",
+            None,
+            get(api::readiness),
+        )
+        .api(
+            M::GET,
+            "/api/v1/controls",
+            Area::Controls,
+            "Controls with owner and status (filters: status, area, owner)",
+            "Page<Control>",
+            None,
+            get(api::controls),
+        )
+        .api(
+            M::GET,
+            "/api/v1/controls/{code}",
+            Area::Controls,
+            "One control with its status and reasons",
+            "Control",
+            None,
+            get(api::control),
+        )
+        .api(
+            M::PUT,
+            "/api/v1/controls/{code}/owner",
+            Area::Controls,
+            "Set or clear a control's owner",
+            "Control",
+            Some("OwnerChange"),
+            put(api::set_owner),
+        )
+        .api(
+            M::GET,
+            "/api/v1/criteria",
+            Area::Criteria,
+            "Criteria with coverage (filters: status, category)",
+            "Page<Criterion>",
+            None,
+            get(api::criteria),
+        )
+        .api(
+            M::GET,
+            "/api/v1/evidence",
+            Area::Evidence,
+            "The evidence library (filters: state, source)",
+            "Page<Evidence>",
+            None,
+            get(api::evidence),
+        )
+        .api(
+            M::POST,
+            "/api/v1/evidence",
+            Area::Evidence,
+            "Upload evidence for a control (multipart: file, control, title, requirement, effective_date)",
+            "Evidence",
+            Some("multipart"),
+            post(api::upload),
+        )
+        .api(
+            M::GET,
+            "/api/v1/evidence/{id}",
+            Area::Evidence,
+            "One evidence item",
+            "Evidence",
+            None,
+            get(api::evidence_item),
+        )
+        .api(
+            M::GET,
+            "/api/v1/evidence/{id}/content",
+            Area::Evidence,
+            "The item's bytes, decrypted and checked against its SHA-256",
+            "binary",
+            None,
+            get(evidence::download),
+        )
+        .api(
+            M::POST,
+            "/api/v1/evidence/{id}/withdraw",
+            Area::Evidence,
+            "Withdraw an item (kept, marked withdrawn, with the reason)",
+            "Evidence",
+            Some("Withdrawal"),
+            post(api::withdraw),
+        )
+        .api(
+            M::GET,
+            "/api/v1/policies",
+            Area::Policies,
+            "Policies and their versions (filter: status)",
+            "Page<Policy>",
+            None,
+            get(api::policies),
+        )
+        .api(
+            M::GET,
+            "/api/v1/policies/{id}",
+            Area::Policies,
+            "One policy with its versions",
+            "Policy",
+            None,
+            get(api::policy),
+        )
+        .api(
+            M::POST,
+            "/api/v1/policies/{id}/approve",
+            Area::Policies,
+            "Approve the latest draft version",
+            "Policy",
+            None,
+            post(api::approve),
+        )
+        .api(
+            M::POST,
+            "/api/v1/policies/{id}/publish",
+            Area::Policies,
+            "Publish the approved version",
+            "Policy",
+            None,
+            post(api::publish),
+        )
+        .api(
+            M::GET,
+            "/api/v1/checks",
+            Area::Checks,
+            "Check results, run live (filter: status)",
+            "Page<Check>",
+            None,
+            get(api::checks),
+        )
+        .api(
+            M::GET,
+            "/api/v1/checks/{id}",
+            Area::Checks,
+            "One check with its failing records",
+            "CheckDetail",
+            None,
+            get(api::check),
+        )
+        .api(
+            M::GET,
+            "/api/v1/audit-log",
+            Area::AuditLog,
+            "The hash-chained audit log, newest first (filter: action)",
+            "Page<AuditEntry>",
+            None,
+            get(api::audit_log),
+        )
+        .api(
+            M::GET,
+            "/api/v1/users",
+            Area::Settings,
+            "Users and their roles",
+            "Page<User>",
+            None,
+            get(api::users),
+        )
+        .api(
+            M::POST,
+            "/api/v1/users",
+            Area::Settings,
+            "Add a user; the one-time password is returned once",
+            "NewUser",
+            Some("UserRequest"),
+            post(api::add_user),
+        )
+        .api(
+            M::GET,
+            "/api/v1/tokens",
+            Area::Settings,
+            "API tokens (never their secrets)",
+            "Page<Token>",
+            None,
+            get(api::tokens),
+        )
+        .api(
+            M::POST,
+            "/api/v1/tokens",
+            Area::Settings,
+            "Create a token for yourself; the secret is returned once",
+            "NewToken",
+            Some("TokenRequest"),
+            post(api::create_token),
+        )
+        .api(
+            M::POST,
+            "/api/v1/tokens/{id}/revoke",
+            Area::Settings,
+            "Revoke a token",
+            "Token",
+            None,
+            post(api::revoke_token),
+        )
+        .api(
+            M::GET,
+            "/api/v1/me",
+            Area::Me,
+            "Your policies to accept, acceptances, tasks and training",
+            "Me",
+            None,
+            get(api::me),
+        )
+        .api(
+            M::POST,
+            "/api/v1/me/acceptances",
+            Area::Me,
+            "Accept the published version of a policy you have read",
+            "Me",
+            Some("AcceptanceRequest"),
+            post(api::accept),
+        );
+    for (spec, path, title) in lists::REGISTERS {
+        let area = register_area(path);
+        let noun = spec.noun;
+        b = b
+            .api(
+                M::GET,
+                &format!("/api/v1/{path}"),
+                area,
+                format!("{title} (filters: the register's enumerated fields)"),
+                "Page<Record>",
+                None,
+                get(move |s, a, q| api::records(spec, path, s, a, q)),
+            )
+            .api(
+                M::POST,
+                &format!("/api/v1/{path}"),
+                area,
+                format!("Add or update a {noun} (fields as in the CSV import)"),
+                "Record",
+                Some("RecordRequest"),
+                post(move |s, a, body| api::write_record(spec, s, a, body)),
+            )
+            .api(
+                M::GET,
+                &format!("/api/v1/{path}/{{key}}"),
+                area,
+                format!("One {noun}"),
+                "Record",
+                None,
+                get(move |s, a, k| api::record(spec, s, a, k)),
+            );
+    }
+    let docs = b.docs;
+    let router = b
+        .router
+        .route("/api/v1/openapi.json", get(api::openapi))
+        .route("/login", get(signin::login_form).post(signin::login))
+        .route("/login/totp", get(signin::totp_form).post(signin::totp))
+        .route("/login/enroll", get(signin::enroll_form).post(signin::enroll))
+        .route("/logout", post(signin::logout))
+        .route("/static/{file}", get(static_files::serve))
+        .route("/healthz", get(|| async { "ok" }));
+    (router, docs)
+}
+
+fn register_area(path: &str) -> Area {
+    match path {
+        "people" => Area::People,
+        "risks" => Area::Risks,
+        "vendors" => Area::Vendors,
+        "assets" => Area::Assets,
+        "events" => Area::Events,
+        _ => Area::Tasks,
+    }
+}
+
+/// Headers every answer carries: no framing, no sniffing, scripts and styles only from here.
+async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        ),
+    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+pub fn app(state: AppState) -> Router {
+    let upload_limit = usize::try_from(state.ws.config.server.max_upload_bytes).unwrap_or(usize::MAX);
+    let (router, _) = build(Some(state.clone()));
+    router
+        .fallback(|| async { crate::ServerError::NotFound.into_response() })
+        .layer(axum::middleware::from_fn(security_headers))
+        // Multipart parts are checked against the limit as they stream; this caps the whole body.
+        .layer(DefaultBodyLimit::max(upload_limit.saturating_add(1 << 20)))
+        .with_state(state)
+}

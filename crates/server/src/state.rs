@@ -1,0 +1,114 @@
+//! What every request shares: the workspace, the sign-in limiter and the computed snapshot.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use evident_store::{Assessment, Workspace};
+
+use crate::ServerError;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub ws: Workspace,
+    pub secure_cookies: bool,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    failures: Mutex<HashMap<String, Vec<Instant>>>,
+    snapshot: tokio::sync::Mutex<Option<Arc<Snapshot>>>,
+}
+
+/// Readiness, the program and the facts as of one point in the audit log. Recomputed when the
+/// log's head moves (any write, through the server or the CLI) or the day changes, so pages
+/// read a consistent picture and the load of computing it is paid once per change.
+pub struct Snapshot {
+    pub head: i64,
+    pub day: time::Date,
+    pub computed_at: time::OffsetDateTime,
+    /// None when no audit scope is set yet.
+    pub assessment: Option<Assessment>,
+    pub program: evident_store::Program,
+    /// (day, % of checks passing) over the last [`TREND_DAYS`] days of stored runs.
+    pub trend: Vec<(String, f64)>,
+}
+
+pub const TREND_DAYS: i64 = 90;
+
+/// Sign-in failures allowed per key (an email, an address) within the window.
+const MAX_FAILURES: usize = 5;
+const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+impl AppState {
+    pub fn new(ws: Workspace, loopback: bool) -> AppState {
+        let secure_cookies = ws.config.server.secure_cookies.unwrap_or(!loopback);
+        AppState {
+            ws,
+            secure_cookies,
+            inner: Arc::new(Inner {
+                failures: Mutex::new(HashMap::new()),
+                snapshot: tokio::sync::Mutex::new(None),
+            }),
+        }
+    }
+
+    /// True when `key` has failed too often recently.
+    pub fn limited(&self, key: &str) -> bool {
+        let mut map = self.inner.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        let list = map.entry(key.to_string()).or_default();
+        list.retain(|t| now.duration_since(*t) < FAILURE_WINDOW);
+        list.len() >= MAX_FAILURES
+    }
+
+    pub fn record_failure(&self, key: &str) {
+        let mut map = self.inner.failures.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(key.to_string()).or_default().push(Instant::now());
+    }
+
+    pub fn clear_failures(&self, key: &str) {
+        let mut map = self.inner.failures.lock().unwrap_or_else(|e| e.into_inner());
+        map.remove(key);
+    }
+
+    /// The current snapshot, recomputed first if anything changed since the last one.
+    pub async fn snapshot(&self) -> Result<Arc<Snapshot>, ServerError> {
+        let head = self.ws.audit_head().await?;
+        let now = time::OffsetDateTime::now_utc();
+        let mut slot = self.inner.snapshot.lock().await;
+        if let Some(s) = slot.as_ref().filter(|s| s.head == head && s.day == now.date()) {
+            return Ok(s.clone());
+        }
+        let (assessment, program) = match self.ws.assess(now.date(), now).await {
+            Ok(a) => {
+                let program = a.program.clone();
+                (Some(a), program)
+            }
+            Err(evident_store::StoreError::NoScope) => (None, self.ws.program().await?),
+            Err(e) => return Err(e.into()),
+        };
+        let to = now.unix_timestamp() * 1000;
+        let mut per_day: std::collections::BTreeMap<String, (u32, u32)> = Default::default();
+        for (at, status) in self.ws.check_statuses(to - TREND_DAYS * 86_400_000, to).await? {
+            let e = per_day.entry(crate::html::when(at)[..10].to_string()).or_default();
+            e.0 += u32::from(status == "pass");
+            e.1 += u32::from(status != "no_data");
+        }
+        let trend = per_day
+            .into_iter()
+            .filter(|(_, (_, n))| *n > 0)
+            .map(|(day, (p, n))| (day, f64::from(p) * 100.0 / f64::from(n)))
+            .collect();
+        let s = Arc::new(Snapshot {
+            trend,
+            head,
+            day: now.date(),
+            computed_at: now,
+            assessment,
+            program,
+        });
+        *slot = Some(s.clone());
+        Ok(s)
+    }
+}

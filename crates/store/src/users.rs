@@ -1,0 +1,588 @@
+//! People who sign in, their sessions and their API tokens.
+//!
+//! Nothing secret is stored as given: passwords as argon2id hashes, session ids and API tokens as
+//! SHA-256 digests (they are long random strings, so a fast hash is enough), TOTP secrets sealed
+//! with the vault key. Changes to users and tokens, and every sign-in, go to the audit log.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use evident_core::access::Role;
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::clock::now_ms;
+use crate::{StoreError, Workspace};
+
+const SELECT_USERS: &str =
+    "SELECT id, email, role, password_hash, totp_enabled, created_at, disabled_at FROM users ORDER BY email";
+const SELECT_USER: &str =
+    "SELECT id, email, role, password_hash, totp_enabled, created_at, disabled_at FROM users WHERE email = $1";
+const SELECT_USER_BY_ID: &str =
+    "SELECT id, email, role, password_hash, totp_enabled, created_at, disabled_at FROM users WHERE id = $1";
+const COUNT_USERS: &str = "SELECT COUNT(*) AS n FROM users";
+const INSERT_USER: &str = "INSERT INTO users (id, email, role, password_hash, totp_enabled, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, 0, $5, $5)";
+const SET_PASSWORD: &str = "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3";
+const SET_ROLE: &str = "UPDATE users SET role = $1, updated_at = $2 WHERE id = $3";
+const SET_DISABLED: &str = "UPDATE users SET disabled_at = $1, updated_at = $2 WHERE id = $3";
+const SET_TOTP: &str = "UPDATE users SET totp_sealed = $1, totp_enabled = $2, updated_at = $3 WHERE id = $4";
+const SELECT_TOTP: &str = "SELECT totp_sealed FROM users WHERE id = $1";
+
+const INSERT_SESSION: &str =
+    "INSERT INTO sessions (id_hash, user_id, csrf, stage, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)";
+const SELECT_SESSION: &str = "SELECT s.user_id, s.csrf, s.stage, s.expires_at FROM sessions s WHERE s.id_hash = $1";
+const PROMOTE_SESSION: &str = "UPDATE sessions SET stage = 'full' WHERE id_hash = $1";
+const DELETE_SESSION: &str = "DELETE FROM sessions WHERE id_hash = $1";
+const DELETE_USER_SESSIONS: &str = "DELETE FROM sessions WHERE user_id = $1";
+const DELETE_EXPIRED_SESSIONS: &str = "DELETE FROM sessions WHERE expires_at < $1";
+
+const INSERT_TOKEN: &str = "INSERT INTO api_tokens (id, user_id, name, token_hash, scope, created_at, expires_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+const SELECT_TOKENS: &str = "SELECT t.id, u.email, t.name, t.scope, t.created_at, t.expires_at, t.revoked_at \
+     FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.id";
+const SELECT_TOKEN_BY_HASH: &str =
+    "SELECT user_id, scope, expires_at, revoked_at FROM api_tokens WHERE token_hash = $1";
+const SELECT_TOKEN: &str = "SELECT id, revoked_at FROM api_tokens WHERE id = $1";
+const REVOKE_TOKEN: &str = "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2";
+
+/// Shortest password a person may choose; generated ones are longer.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    pub totp_enabled: bool,
+    pub created_at: i64,
+    pub disabled_at: Option<i64>,
+    #[serde(skip)]
+    password_hash: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStage {
+    /// The password was right; the second factor (or its enrolment) is still owed.
+    Password,
+    Full,
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: User,
+    pub stage: SessionStage,
+    pub csrf: String,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenScope {
+    Read,
+    Write,
+}
+
+impl TokenScope {
+    pub fn parse(s: &str) -> Result<TokenScope, String> {
+        match s.trim() {
+            "read" => Ok(TokenScope::Read),
+            "write" => Ok(TokenScope::Write),
+            other => Err(format!("unknown token scope '{other}'; expected read or write")),
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            TokenScope::Read => "read",
+            TokenScope::Write => "write",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiToken {
+    pub id: String,
+    pub user: String,
+    pub name: String,
+    pub scope: TokenScope,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+fn digest(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+fn random_bytes<const N: usize>() -> Result<[u8; N], StoreError> {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b).map_err(|e| StoreError::Config(format!("no randomness: {e}")))?;
+    Ok(b)
+}
+
+/// A password to hand over once: 20 characters without look-alikes (about 100 bits).
+fn generated_password() -> Result<String, StoreError> {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY346789";
+    Ok(random_bytes::<20>()?
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect())
+}
+
+fn hash_password(password: &str) -> Result<String, StoreError> {
+    let salt = SaltString::encode_b64(&random_bytes::<16>()?).map_err(|e| StoreError::Config(e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| StoreError::Config(format!("password hashing: {e}")))
+}
+
+fn password_matches(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .unwrap_or(false)
+}
+
+/// Argon2 takes tens of milliseconds on purpose; keep it off the async workers.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Config(format!("password hashing task: {e}")))
+}
+
+fn user_of(row: &sqlx::any::AnyRow) -> Result<User, StoreError> {
+    let role: String = row.try_get("role")?;
+    Ok(User {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        role: Role::parse(&role).map_err(StoreError::Invalid)?,
+        totp_enabled: row.try_get::<i64, _>("totp_enabled")? != 0,
+        created_at: row.try_get("created_at")?,
+        disabled_at: row.try_get("disabled_at")?,
+        password_hash: row.try_get("password_hash")?,
+    })
+}
+
+pub fn check_new_password(password: &str) -> Result<(), String> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(format!("a password needs at least {MIN_PASSWORD_CHARS} characters"));
+    }
+    Ok(())
+}
+
+impl Workspace {
+    pub async fn users(&self) -> Result<Vec<User>, StoreError> {
+        let rows = sqlx::query(SELECT_USERS).fetch_all(&self.db.pool).await?;
+        rows.iter().map(user_of).collect()
+    }
+
+    pub async fn user(&self, email: &str) -> Result<User, StoreError> {
+        let email = email.trim().to_lowercase();
+        let row = sqlx::query(SELECT_USER)
+            .bind(&email)
+            .fetch_optional(&self.db.pool)
+            .await?;
+        row.as_ref().map(user_of).transpose()?.ok_or(StoreError::NotFound {
+            kind: "user",
+            id: email,
+        })
+    }
+
+    async fn user_by_id(&self, id: &str) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query(SELECT_USER_BY_ID)
+            .bind(id)
+            .fetch_optional(&self.db.pool)
+            .await?;
+        row.as_ref().map(user_of).transpose()
+    }
+
+    /// Adds a user with a generated one-time password, returned once and never stored.
+    pub async fn add_user(&self, email: &str, role: Role) -> Result<(User, String), StoreError> {
+        let email = evident_core::parse_email(email).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        if self.user(&email).await.is_ok() {
+            return Err(StoreError::Conflict(format!(
+                "a user {email} already exists; nothing was changed"
+            )));
+        }
+        let password = generated_password()?;
+        let hash = {
+            let p = password.clone();
+            blocking(move || hash_password(&p)).await??
+        };
+        let id = ulid::Ulid::new().to_string();
+        let mut tx = self.begin_write().await?;
+        sqlx::query(INSERT_USER)
+            .bind(&id)
+            .bind(&email)
+            .bind(role.name())
+            .bind(&hash)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+        self.log(
+            &mut tx,
+            "users.add",
+            &format!("user:{email}"),
+            json!({"role": role.name()}),
+        )
+        .await?;
+        tx.commit().await?;
+        self.checkpoint().await?;
+        Ok((self.user(&email).await?, password))
+    }
+
+    /// The first start of a server with nobody to sign in: an admin with a one-time password.
+    pub async fn ensure_first_admin(&self, email: &str) -> Result<Option<(User, String)>, StoreError> {
+        let n: i64 = sqlx::query(COUNT_USERS).fetch_one(&self.db.pool).await?.try_get("n")?;
+        if n > 0 {
+            return Ok(None);
+        }
+        self.add_user(email, Role::Admin).await.map(Some)
+    }
+
+    /// A new generated password; the user's sessions end.
+    pub async fn reset_password(&self, email: &str) -> Result<String, StoreError> {
+        let password = generated_password()?;
+        self.write_password(email, &password, "users.reset_password").await?;
+        Ok(password)
+    }
+
+    /// A password the person chose (after signing in with a one-time one).
+    pub async fn set_password(&self, email: &str, password: &str) -> Result<(), StoreError> {
+        check_new_password(password).map_err(StoreError::Invalid)?;
+        self.write_password(email, password, "users.set_password").await
+    }
+
+    async fn write_password(&self, email: &str, password: &str, action: &str) -> Result<(), StoreError> {
+        let user = self.user(email).await?;
+        let hash = {
+            let p = password.to_string();
+            blocking(move || hash_password(&p)).await??
+        };
+        let mut tx = self.begin_write().await?;
+        sqlx::query(SET_PASSWORD)
+            .bind(&hash)
+            .bind(now_ms())
+            .bind(&user.id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(DELETE_USER_SESSIONS)
+            .bind(&user.id)
+            .execute(&mut *tx)
+            .await?;
+        self.log(&mut tx, action, &format!("user:{}", user.email), json!({}))
+            .await?;
+        tx.commit().await?;
+        self.checkpoint().await?;
+        Ok(())
+    }
+
+    pub async fn set_user_role(&self, email: &str, role: Role) -> Result<User, StoreError> {
+        let user = self.user(email).await?;
+        let mut tx = self.begin_write().await?;
+        sqlx::query(SET_ROLE)
+            .bind(role.name())
+            .bind(now_ms())
+            .bind(&user.id)
+            .execute(&mut *tx)
+            .await?;
+        self.log(
+            &mut tx,
+            "users.role",
+            &format!("user:{}", user.email),
+            json!({"from": user.role.name(), "to": role.name()}),
+        )
+        .await?;
+        tx.commit().await?;
+        self.checkpoint().await?;
+        self.user(email).await
+    }
+
+    /// Disables or re-enables a user; disabling ends their sessions.
+    pub async fn set_user_disabled(&self, email: &str, disabled: bool) -> Result<User, StoreError> {
+        let user = self.user(email).await?;
+        let now = now_ms();
+        let mut tx = self.begin_write().await?;
+        sqlx::query(SET_DISABLED)
+            .bind(disabled.then_some(now))
+            .bind(now)
+            .bind(&user.id)
+            .execute(&mut *tx)
+            .await?;
+        if disabled {
+            sqlx::query(DELETE_USER_SESSIONS)
+                .bind(&user.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let action = if disabled { "users.disable" } else { "users.enable" };
+        self.log(&mut tx, action, &format!("user:{}", user.email), json!({}))
+            .await?;
+        tx.commit().await?;
+        self.checkpoint().await?;
+        self.user(email).await
+    }
+
+    /// The user whose password this is, if any. Unknown emails cost a hash too, so the time
+    /// taken does not tell which emails exist.
+    pub async fn check_password(&self, email: &str, password: &str) -> Result<Option<User>, StoreError> {
+        let user = self.user(email).await.ok().filter(|u| u.disabled_at.is_none());
+        let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+        let password = password.to_string();
+        let ok = blocking(move || match hash {
+            Some(h) => password_matches(&h, &password),
+            None => {
+                let _ = hash_password(&password);
+                false
+            }
+        })
+        .await?;
+        Ok(user.filter(|_| ok))
+    }
+
+    pub async fn totp_secret(&self, user: &User) -> Result<Option<Vec<u8>>, StoreError> {
+        let row = sqlx::query(SELECT_TOTP).bind(&user.id).fetch_one(&self.db.pool).await?;
+        let sealed: Option<String> = row.try_get("totp_sealed")?;
+        sealed
+            .map(|s| self.vault.unseal(&s).map_err(|e| StoreError::Config(e.to_string())))
+            .transpose()
+    }
+
+    /// Stores a TOTP secret the user has proven they hold (they entered a valid code).
+    pub async fn enable_totp(&self, user: &User, secret: &[u8]) -> Result<(), StoreError> {
+        let sealed = self.vault.seal(secret).map_err(|e| StoreError::Config(e.to_string()))?;
+        self.write_totp(user, Some(sealed), "users.totp_enable").await
+    }
+
+    /// Removes the second factor (an admin helping someone who lost their device).
+    pub async fn reset_totp(&self, email: &str) -> Result<(), StoreError> {
+        let user = self.user(email).await?;
+        self.write_totp(&user, None, "users.totp_reset").await
+    }
+
+    async fn write_totp(&self, user: &User, sealed: Option<String>, action: &str) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(SET_TOTP)
+            .bind(sealed.as_deref())
+            .bind(i64::from(sealed.is_some()))
+            .bind(now_ms())
+            .bind(&user.id)
+            .execute(&mut *tx)
+            .await?;
+        self.log(&mut tx, action, &format!("user:{}", user.email), json!({}))
+            .await?;
+        tx.commit().await?;
+        self.checkpoint().await?;
+        Ok(())
+    }
+
+    /// Starts a session; returns the cookie value (given once, stored as a digest).
+    pub async fn create_session(
+        &self,
+        user: &User,
+        stage: SessionStage,
+        lifetime_ms: i64,
+    ) -> Result<String, StoreError> {
+        let token = hex::encode(random_bytes::<32>()?);
+        let csrf = hex::encode(random_bytes::<32>()?);
+        let now = now_ms();
+        let stage_name = match stage {
+            SessionStage::Password => "password",
+            SessionStage::Full => "full",
+        };
+        let mut tx = self.begin_write().await?;
+        sqlx::query(DELETE_EXPIRED_SESSIONS).bind(now).execute(&mut *tx).await?;
+        sqlx::query(INSERT_SESSION)
+            .bind(digest(&token))
+            .bind(&user.id)
+            .bind(&csrf)
+            .bind(stage_name)
+            .bind(now)
+            .bind(now + lifetime_ms)
+            .execute(&mut *tx)
+            .await?;
+        if stage == SessionStage::Full {
+            self.log(&mut tx, "auth.sign_in", &format!("user:{}", user.email), json!({}))
+                .await?;
+        }
+        tx.commit().await?;
+        if stage == SessionStage::Full {
+            self.checkpoint().await?;
+        }
+        Ok(token)
+    }
+
+    /// The live session a cookie names, if any (expired or disabled ones are not).
+    pub async fn session(&self, token: &str) -> Result<Option<Session>, StoreError> {
+        let Some(row) = sqlx::query(SELECT_SESSION)
+            .bind(digest(token))
+            .fetch_optional(&self.db.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let expires_at: i64 = row.try_get("expires_at")?;
+        if expires_at < now_ms() {
+            return Ok(None);
+        }
+        let user_id: String = row.try_get("user_id")?;
+        let Some(user) = self.user_by_id(&user_id).await?.filter(|u| u.disabled_at.is_none()) else {
+            return Ok(None);
+        };
+        let stage: String = row.try_get("stage")?;
+        Ok(Some(Session {
+            user,
+            stage: if stage == "full" {
+                SessionStage::Full
+            } else {
+                SessionStage::Password
+            },
+            csrf: row.try_get("csrf")?,
+            expires_at,
+        }))
+    }
+
+    /// The second factor was given: the session becomes a full one.
+    pub async fn complete_session(&self, token: &str, user: &User) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(PROMOTE_SESSION)
+            .bind(digest(token))
+            .execute(&mut *tx)
+            .await?;
+        self.log(
+            &mut tx,
+            "auth.sign_in",
+            &format!("user:{}", user.email),
+            json!({"second_factor": "totp"}),
+        )
+        .await?;
+        tx.commit().await?;
+        self.checkpoint().await?;
+        Ok(())
+    }
+
+    pub async fn end_session(&self, token: &str) -> Result<(), StoreError> {
+        sqlx::query(DELETE_SESSION)
+            .bind(digest(token))
+            .execute(&self.db.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A new API token for a user; the secret is returned once.
+    pub async fn create_token(
+        &self,
+        email: &str,
+        name: &str,
+        scope: TokenScope,
+        expires_at: Option<i64>,
+    ) -> Result<(ApiToken, String), StoreError> {
+        let user = self.user(email).await?;
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(StoreError::Invalid("a token needs a name saying what uses it".into()));
+        }
+        let secret = format!("evd_{}", hex::encode(random_bytes::<24>()?));
+        let id = ulid::Ulid::new().to_string();
+        let now = now_ms();
+        let mut tx = self.begin_write().await?;
+        sqlx::query(INSERT_TOKEN)
+            .bind(&id)
+            .bind(&user.id)
+            .bind(name)
+            .bind(digest(&secret))
+            .bind(scope.name())
+            .bind(now)
+            .bind(expires_at)
+            .execute(&mut *tx)
+            .await?;
+        self.log(
+            &mut tx,
+            "tokens.create",
+            &format!("token:{id}"),
+            json!({"user": user.email, "name": name, "scope": scope.name(), "expires_at": expires_at}),
+        )
+        .await?;
+        tx.commit().await?;
+        self.checkpoint().await?;
+        let token = ApiToken {
+            id,
+            user: user.email,
+            name: name.to_string(),
+            scope,
+            created_at: now,
+            expires_at,
+            revoked_at: None,
+        };
+        Ok((token, secret))
+    }
+
+    pub async fn tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        let rows = sqlx::query(SELECT_TOKENS).fetch_all(&self.db.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let scope: String = r.try_get("scope")?;
+                Ok(ApiToken {
+                    id: r.try_get("id")?,
+                    user: r.try_get("email")?,
+                    name: r.try_get("name")?,
+                    scope: TokenScope::parse(&scope).map_err(StoreError::Invalid)?,
+                    created_at: r.try_get("created_at")?,
+                    expires_at: r.try_get("expires_at")?,
+                    revoked_at: r.try_get("revoked_at")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn revoke_token(&self, id: &str) -> Result<(), StoreError> {
+        let row = sqlx::query(SELECT_TOKEN)
+            .bind(id.trim())
+            .fetch_optional(&self.db.pool)
+            .await?
+            .ok_or(StoreError::NotFound {
+                kind: "token",
+                id: id.to_string(),
+            })?;
+        if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
+            return Err(StoreError::Conflict(format!("token {id} is already revoked")));
+        }
+        let mut tx = self.begin_write().await?;
+        sqlx::query(REVOKE_TOKEN)
+            .bind(now_ms())
+            .bind(id.trim())
+            .execute(&mut *tx)
+            .await?;
+        self.log(&mut tx, "tokens.revoke", &format!("token:{}", id.trim()), json!({}))
+            .await?;
+        tx.commit().await?;
+        self.checkpoint().await?;
+        Ok(())
+    }
+
+    /// The user and scope an API token grants, if it is live.
+    pub async fn token_user(&self, secret: &str) -> Result<Option<(User, TokenScope)>, StoreError> {
+        let Some(row) = sqlx::query(SELECT_TOKEN_BY_HASH)
+            .bind(digest(secret))
+            .fetch_optional(&self.db.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let now = now_ms();
+        let revoked: Option<i64> = row.try_get("revoked_at")?;
+        let expires: Option<i64> = row.try_get("expires_at")?;
+        if revoked.is_some() || expires.is_some_and(|e| e < now) {
+            return Ok(None);
+        }
+        let scope: String = row.try_get("scope")?;
+        let user_id: String = row.try_get("user_id")?;
+        Ok(self
+            .user_by_id(&user_id)
+            .await?
+            .filter(|u| u.disabled_at.is_none())
+            .map(|u| (u, TokenScope::parse(&scope).unwrap_or(TokenScope::Read))))
+    }
+}

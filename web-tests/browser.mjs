@@ -1,0 +1,229 @@
+// Browser tests of the Evident web interface, in Debian's Chromium driven by playwright-core.
+// Run by the Rust test `server::browser` (crates/cli/tests/cli/server.rs), which prepares a
+// workspace, starts `evident serve` and passes:
+//   BASE_URL, ADMIN_EMAIL, ADMIN_PASSWORD, EMPLOYEE_EMAIL, EMPLOYEE_PASSWORD,
+//   AUDITOR_EMAIL, AUDITOR_PASSWORD, OWNER_EMAIL, OWNER_PASSWORD, CONTROL, OTHER_CONTROL,
+//   POLICY, SCREENSHOTS (a folder), CHROMIUM (default /usr/bin/chromium).
+// Every step asserts what a person would see; the first failure exits non-zero.
+
+import { chromium } from 'playwright-core';
+import { createHmac } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const env = (k) => {
+  const v = process.env[k];
+  if (!v) throw new Error(`${k} is not set`);
+  return v;
+};
+const BASE = env('BASE_URL').replace(/\/$/, '');
+const SHOTS = env('SCREENSHOTS');
+mkdirSync(SHOTS, { recursive: true });
+
+function check(cond, what) {
+  if (!cond) throw new Error(`FAILED: ${what}`);
+  console.log(`ok - ${what}`);
+}
+
+// RFC 6238 (SHA-1, 30 s, 6 digits) from a base32 secret, as an authenticator app computes it.
+function totp(base32, at = Date.now()) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0, value = 0;
+  const bytes = [];
+  for (const c of base32.replace(/=+$/, '')) {
+    value = (value << 5) | alphabet.indexOf(c);
+    bits += 5;
+    if (bits >= 8) { bytes.push((value >>> (bits - 8)) & 255); bits -= 8; }
+  }
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
+  const h = createHmac('sha1', Buffer.from(bytes)).update(counter).digest();
+  const o = h[19] & 15;
+  const n = ((h[o] & 127) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3];
+  return String(n % 1_000_000).padStart(6, '0');
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+// Signs in; enrols or answers the second factor when asked. Returns the TOTP secret if enrolled.
+async function signIn(browser, email, password, secret) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${BASE}/`);
+  check(page.url().includes('/login'), `${email}: an anonymous visit is sent to the sign-in page`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForLoadState();
+  if (page.url().includes('/login/enroll')) {
+    secret = (await page.locator('#totp-secret').textContent()).trim();
+    check(/^[A-Z2-7]{32}$/.test(secret), `${email}: enrolment shows a base32 secret`);
+    // A wrong code is refused and the page says why.
+    await page.getByLabel('Code from your authenticator app').fill('000000' === totp(secret) ? '111111' : '000000');
+    await page.getByRole('button', { name: 'Turn on and continue' }).click();
+    check(await page.locator('.flash.error').isVisible(), `${email}: a wrong enrolment code is refused with a message`);
+    await page.getByLabel('Code from your authenticator app').fill(totp(secret));
+    await page.getByRole('button', { name: 'Turn on and continue' }).click();
+    await page.waitForLoadState();
+  } else if (page.url().includes('/login/totp')) {
+    check(!!secret, `${email}: asked for a code only when a secret was enrolled`);
+    await page.getByLabel('Code from your authenticator app').fill(totp(secret));
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.waitForLoadState();
+  }
+  check(!page.url().includes('/login'), `${email}: signed in`);
+  return { context, page, secret };
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-dev-shm-usage'],
+});
+try {
+  const CONTROL = env('CONTROL');
+  const POLICY = env('POLICY');
+
+  // The sign-in page itself, and a wrong password.
+  {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    await page.goto(`${BASE}/login`);
+    await shot(page, '01-sign-in');
+    await page.getByLabel('Email').fill(env('ADMIN_EMAIL'));
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    check(await page.locator('.flash.error').isVisible(), 'a wrong password is refused with a message');
+    check((await page.getByLabel('Email').inputValue()) === env('ADMIN_EMAIL'), 'the email typed is kept after a refusal');
+    await ctx.close();
+  }
+
+  // Administrator: password, then TOTP enrolment (admins must use a second factor).
+  const admin = await signIn(browser, env('ADMIN_EMAIL'), env('ADMIN_PASSWORD'));
+  let page = admin.page;
+  check(!!admin.secret, 'the administrator had to enrol a second factor');
+  await page.goto(`${BASE}/`);
+  const score = (await page.locator('#score').textContent()).trim();
+  check(/^\d+\/100$/.test(score), `the dashboard shows the readiness score (${score})`);
+  check(await page.locator('svg.chart').isVisible(), 'the dashboard draws status by category');
+  check((await page.getByRole('heading', { name: 'Top gaps' }).count()) === 1, 'the dashboard lists the top gaps');
+  await shot(page, '02-dashboard');
+
+  // Controls: filter by status on the server.
+  await page.goto(`${BASE}/controls?status=gap`);
+  const statuses = await page.locator('table.data tbody td .badge').allTextContents();
+  check(statuses.length > 0 && statuses.every((s) => s.trim() === 'gap'), 'the control list filters by status');
+  await shot(page, '03-controls');
+
+  // Upload evidence to a control by choosing a file, and see it listed.
+  await page.goto(`${BASE}/controls/${CONTROL}`);
+  const before = await page.locator('#evidence-table tbody tr').count();
+  const fileName = `access-review-${Date.now()}.txt`;
+  await page.locator('input[type=file]').setInputFiles({
+    name: fileName, mimeType: 'text/plain', buffer: Buffer.from(`Quarterly access review signed off ${new Date().toISOString()}\n`),
+  });
+  check((await page.locator('.dropzone .chosen').textContent()).includes(fileName), 'the drop zone names the chosen file');
+  await page.getByLabel('Title').fill('Browser test access review');
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await page.waitForLoadState();
+  check(page.url().includes('done=uploaded'), 'the upload is accepted');
+  check((await page.locator('#evidence-table tbody tr').count()) === before + 1, 'the new item is listed under the control');
+  check(await page.getByRole('link', { name: 'Browser test access review' }).isVisible(), 'the item is listed by its title');
+  await shot(page, '04-control-detail');
+
+  // A forbidden type is refused before it is stored, with the reason next to the field.
+  await page.locator('input[type=file]').setInputFiles({ name: 'tool.exe', mimeType: 'application/octet-stream', buffer: Buffer.from('MZ') });
+  await page.getByLabel('Title').fill('should not be stored');
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await page.waitForLoadState();
+  check((await page.locator('#file-error').textContent()).includes('not accepted'), 'a forbidden file type is refused next to the field');
+  check((await page.getByLabel('Title').inputValue()) === 'should not be stored', 'the title typed is kept after the refusal');
+
+  await page.goto(`${BASE}/evidence?q=Browser+test`);
+  check((await page.locator('table.data tbody tr').count()) === 1, 'the evidence library finds the item by search');
+  await shot(page, '05-evidence');
+
+  // Policy: edit (a new draft), approve, publish.
+  await page.goto(`${BASE}/policies/${POLICY}/edit`);
+  const source = await page.getByLabel(/^Text/).inputValue();
+  await page.getByLabel(/^Text/).fill(`${source}\n\n## Browser test\n\nAdded by the browser test.\n`);
+  await page.getByRole('button', { name: 'Save as a new draft' }).click();
+  await page.waitForLoadState();
+  check((await page.locator('.badge.draft').count()) === 1, 'saving the policy makes a draft version');
+  await page.locator('#approve').click();
+  await page.waitForLoadState();
+  check(page.url().includes('done=approved'), 'the draft is approved');
+  await page.locator('#publish').click();
+  await page.waitForLoadState();
+  check(page.url().includes('done=published'), 'the approved version is published');
+  check(await page.getByRole('heading', { name: 'Browser test' }).isVisible(), 'the published policy shows its rendered Markdown');
+  const version = (await page.locator('.badge.published').count()) === 1;
+  check(version, 'the policy shows as published');
+  await shot(page, '06-policy');
+
+  for (const [path, name] of [['risks', '07-risks'], ['criteria', '08-criteria'], ['checks', '09-checks'], ['people', '10-people'], ['audit-log', '11-audit-log'], ['settings', '12-settings'], ['scope', '13-scope']]) {
+    await page.goto(`${BASE}/${path}`);
+    check((await page.locator('main h1').count()) >= 1, `the ${path} page renders`);
+    await shot(page, name);
+  }
+  await page.goto(`${BASE}/risks`);
+  check(await page.locator('#heatmap').isVisible(), 'the risk register shows its 5×5 heat map');
+
+  // On a phone-sized screen the layout still works.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${BASE}/`);
+  await shot(page, '14-dashboard-phone');
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  // Employee: no second factor required for the role; accepts the exact published version.
+  const emp = await signIn(browser, env('EMPLOYEE_EMAIL'), env('EMPLOYEE_PASSWORD'));
+  page = emp.page;
+  check(page.url().endsWith('/') || page.url().includes('/me'), 'the employee lands after sign-in');
+  let res = await page.goto(`${BASE}/controls`);
+  check(res.status() === 404, 'an employee cannot open the control list (404)');
+  await page.goto(`${BASE}/me`);
+  await page.locator('#to-accept summary').first().click();
+  await shot(page, '15-my-policies');
+  await page.locator(`#accept-${POLICY}`).click();
+  await page.waitForLoadState();
+  check(page.url().includes('done=accepted'), 'the employee accepted the policy');
+  check((await page.locator(`#accept-${POLICY}`).count()) === 0, 'the accepted policy is no longer waiting');
+
+  // Back as the administrator: the acceptance is listed on the policy.
+  page = admin.page;
+  await page.goto(`${BASE}/policies/${POLICY}`);
+  check((await page.locator('#acceptances').textContent()).includes(env('EMPLOYEE_EMAIL')), 'the policy lists who accepted it');
+
+  // Auditor: read-only, cannot upload or open settings.
+  const aud = await signIn(browser, env('AUDITOR_EMAIL'), env('AUDITOR_PASSWORD'));
+  page = aud.page;
+  await page.goto(`${BASE}/controls/${CONTROL}`);
+  check((await page.locator('input[type=file]').count()) === 0, 'the auditor sees no upload form');
+  check(await page.getByRole('heading', { name: 'Evidence', exact: true }).isVisible(), 'the auditor can read the control and its evidence');
+  res = await page.goto(`${BASE}/settings`);
+  check(res.status() === 404, 'the auditor cannot open settings (404)');
+  check((await page.locator('nav.side a[href="/settings"]').count()) === 0, 'the auditor has no settings link');
+  await page.goto(`${BASE}/controls/${CONTROL}`);
+  const csrf = await page.locator('meta[name=csrf-token]').getAttribute('content');
+  const upload = await page.request.post(`${BASE}/controls/${CONTROL}/evidence?csrf=${csrf}`, {
+    multipart: { file: { name: 'x.txt', mimeType: 'text/plain', buffer: Buffer.from('x') }, title: 'auditor upload' },
+  });
+  check(upload.status() === 404, 'an upload posted by the auditor is refused (404)');
+  await shot(page, '16-auditor-control');
+
+  // A form posted without the CSRF token is refused.
+  const forged = await admin.page.request.post(`${BASE}/policies/${POLICY}/approve`, { form: { csrf: 'forged' } });
+  check(forged.status() === 403, 'a form without the session CSRF token is refused (403)');
+
+  // Sign out ends the session.
+  page = admin.page;
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForLoadState();
+  await page.goto(`${BASE}/`);
+  check(page.url().includes('/login'), 'after signing out the dashboard asks to sign in again');
+  writeFileSync(join(SHOTS, 'RESULT'), 'pass\n');
+  console.log('all browser checks passed');
+} finally {
+  await browser.close();
+}
