@@ -7,6 +7,7 @@ mod api;
 mod error;
 mod html;
 mod markdown;
+mod oidc;
 mod openapi;
 mod pages;
 mod routes;

@@ -418,6 +418,8 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
         .route("/login/totp", get(signin::totp_form).post(signin::totp))
         .route("/login/enroll", get(signin::enroll_form).post(signin::enroll))
         .route("/logout", post(signin::logout))
+        .route("/login/oidc", get(crate::oidc::start))
+        .route("/login/oidc/callback", get(crate::oidc::callback))
         .route("/static/{file}", get(static_files::serve))
         .route("/healthz", get(|| async { "ok" }));
     (router, docs)

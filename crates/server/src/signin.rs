@@ -31,7 +31,8 @@ struct LoginPage {
     next: String,
     secret: String,
     uri: String,
-    oidc: bool,
+    /// The single sign-on button's words, when a provider is configured.
+    oidc: Option<String>,
 }
 
 impl LoginPage {
@@ -49,7 +50,13 @@ impl LoginPage {
             next: "/".into(),
             secret: String::new(),
             uri: String::new(),
-            oidc: false,
+            oidc: state
+                .ws
+                .config
+                .server
+                .oidc
+                .as_ref()
+                .map(|o| o.label.clone().unwrap_or_else(|| "Sign in with single sign-on".into())),
         }
     }
     fn respond(self, status: axum::http::StatusCode) -> Result<Response, ServerError> {
@@ -63,11 +70,18 @@ pub struct NextQuery {
 }
 
 /// Only paths on this site: `?next=https://evil.example` must not send anyone away.
-fn safe_next(next: Option<&str>) -> String {
+pub fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
         _ => "/".into(),
     }
+}
+
+/// The sign-in page with a message (single sign-on refusals).
+pub fn login_error(state: &AppState, message: &str) -> Result<Response, ServerError> {
+    let mut page = LoginPage::new(state, "password");
+    page.error = message.to_string();
+    page.respond(axum::http::StatusCode::UNAUTHORIZED)
 }
 
 pub async fn login_form(State(state): State<AppState>, Query(q): Query<NextQuery>) -> Result<Response, ServerError> {
@@ -163,7 +177,7 @@ pub async fn login(
         .into_response())
 }
 
-fn session_ms(state: &AppState) -> i64 {
+pub fn session_ms(state: &AppState) -> i64 {
     i64::from(state.ws.config.server.session_hours.max(1)) * 3_600_000
 }
 

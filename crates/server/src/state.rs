@@ -12,6 +12,7 @@ use crate::ServerError;
 pub struct AppState {
     pub ws: Workspace,
     pub secure_cookies: bool,
+    pub oidc: Arc<crate::oidc::OidcState>,
     inner: Arc<Inner>,
 }
 
@@ -46,6 +47,7 @@ impl AppState {
         AppState {
             ws,
             secure_cookies,
+            oidc: Arc::default(),
             inner: Arc::new(Inner {
                 failures: Mutex::new(HashMap::new()),
                 snapshot: tokio::sync::Mutex::new(None),

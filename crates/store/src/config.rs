@@ -56,6 +56,23 @@ pub struct ServerSettings {
     pub max_upload_bytes: u64,
     /// Media types accepted as evidence uploads (by the file's extension).
     pub upload_types: Vec<String>,
+    /// Single sign-on with an OpenID Connect provider (authorization code flow with PKCE).
+    pub oidc: Option<OidcSettings>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OidcSettings {
+    /// The provider's issuer URL; its `/.well-known/openid-configuration` is read at first use.
+    pub issuer: String,
+    pub client_id: String,
+    /// Better given as EVIDENT_OIDC_CLIENT_SECRET than written in the file.
+    #[serde(default, skip_serializing)]
+    pub client_secret: Option<Secret>,
+    /// This server's callback, registered with the provider: `https://…/login/oidc/callback`.
+    pub redirect_url: String,
+    /// The button's words, e.g. "Sign in with Okta".
+    #[serde(default)]
+    pub label: Option<String>,
 }
 
 impl Default for ServerSettings {
@@ -79,6 +96,7 @@ impl Default for ServerSettings {
             ]
             .map(String::from)
             .to_vec(),
+            oidc: None,
         }
     }
 }

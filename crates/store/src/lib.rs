@@ -28,7 +28,7 @@ mod workspace;
 pub use assessment::{Assessment, ControlSummary, Timings, applicability_of, load_rules, summarise};
 pub use audit::CHECKPOINT_EVERY;
 pub use checks::{HistoryEntry, Program};
-pub use config::{CONFIG_FILE, Config, ServerSettings};
+pub use config::{CONFIG_FILE, Config, OidcSettings, Secret, ServerSettings};
 pub use connectors::{Connector, ConnectorRun};
 pub use db::{Backend, Db, redact_url};
 pub use error::StoreError;

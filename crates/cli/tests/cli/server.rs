@@ -13,7 +13,8 @@ use crate::common::{Backend, Env};
 on_both_databases!(
     role_matrix_and_documented_answers,
     browser,
-    users_and_tokens_from_the_command_line
+    users_and_tokens_from_the_command_line,
+    single_sign_on
 );
 
 /// A running `evident serve` on a free port, stopped when dropped.
@@ -564,4 +565,206 @@ fn browser(b: Backend) {
     assert!(log.contains("all browser checks passed"), "{log}");
     assert!(shots.join("02-dashboard.png").is_file());
     let _ = server.admin_password;
+}
+
+/// A stand-in OpenID Connect provider speaking the documented protocol: discovery, an
+/// authorization endpoint that signs in `email` at once, a token endpoint issuing an RS256 ID
+/// token for the nonce it was given, and its keys.
+struct Provider {
+    base: String,
+}
+
+fn provider(email: &'static str, client_id: &'static str) -> Provider {
+    use base64::Engine;
+    use std::io::{Read, Write};
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let issuer = base.clone();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli/fixtures");
+    let key =
+        ring::signature::RsaKeyPair::from_der(&std::fs::read(fixtures.join("oidc-test-key.der")).unwrap()).unwrap();
+    let jwks = std::fs::read_to_string(fixtures.join("oidc-test-jwks.json")).unwrap();
+    std::thread::spawn(move || {
+        // code → nonce, from the authorization request to the token request.
+        let mut codes: Vec<(String, String)> = Vec::new();
+        for stream in listener.incoming() {
+            let mut s = stream.unwrap();
+            let mut buf = vec![0u8; 65536];
+            let n = s.read(&mut buf).unwrap_or(0);
+            let req = String::from_utf8_lossy(&buf[..n]).to_string();
+            let target = req.split_whitespace().nth(1).unwrap_or("/").to_string();
+            let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+            let body = req.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+            let param = |text: &str, k: &str| {
+                text.split('&')
+                    .filter_map(|kv| kv.split_once('='))
+                    .find(|(key, _)| *key == k)
+                    .map(|(_, v)| {
+                        let mut out = Vec::new();
+                        let bytes = v.as_bytes();
+                        let mut i = 0;
+                        while i < bytes.len() {
+                            if bytes[i] == b'%' && i + 2 < bytes.len() {
+                                out.push(u8::from_str_radix(&v[i + 1..i + 3], 16).unwrap());
+                                i += 3;
+                            } else {
+                                out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+                                i += 1;
+                            }
+                        }
+                        String::from_utf8(out).unwrap()
+                    })
+                    .unwrap_or_default()
+            };
+            let (status, headers, payload) = match path {
+                "/.well-known/openid-configuration" => (
+                    "200 OK",
+                    "Content-Type: application/json\r\n".to_string(),
+                    json!({"issuer": issuer, "authorization_endpoint": format!("{issuer}/authorize"),
+                           "token_endpoint": format!("{issuer}/token"), "jwks_uri": format!("{issuer}/jwks"),
+                           "response_types_supported": ["code"], "id_token_signing_alg_values_supported": ["RS256"]})
+                    .to_string(),
+                ),
+                "/jwks" => ("200 OK", "Content-Type: application/json\r\n".to_string(), jwks.clone()),
+                "/authorize" => {
+                    assert_eq!(param(query, "code_challenge_method"), "S256", "PKCE is used");
+                    assert_eq!(param(query, "client_id"), client_id);
+                    let code = format!("code-{}", codes.len());
+                    codes.push((code.clone(), param(query, "nonce")));
+                    let back = format!(
+                        "{}?code={code}&state={}",
+                        param(query, "redirect_uri"),
+                        param(query, "state")
+                    );
+                    ("302 Found", format!("Location: {back}\r\n"), String::new())
+                }
+                "/token" => {
+                    assert!(!param(&body, "code_verifier").is_empty(), "the PKCE verifier is sent");
+                    let nonce = codes
+                        .iter()
+                        .find(|(c, _)| *c == param(&body, "code"))
+                        .map(|(_, n)| n.clone());
+                    match nonce {
+                        None => (
+                            "400 Bad Request",
+                            "Content-Type: application/json\r\n".into(),
+                            r#"{"error":"invalid_grant"}"#.into(),
+                        ),
+                        Some(nonce) => {
+                            let now = std::time::SystemTime::now()
+                                .duration_since(std::time::UNIX_EPOCH)
+                                .unwrap()
+                                .as_secs();
+                            let header = b64(json!({"alg": "RS256", "kid": "test-1", "typ": "JWT"})
+                                .to_string()
+                                .as_bytes());
+                            let claims = b64(json!({"iss": issuer, "aud": client_id, "sub": "u-1", "email": email,
+                                                    "email_verified": true, "nonce": nonce, "iat": now, "exp": now + 300})
+                                .to_string()
+                                .as_bytes());
+                            let signing_input = format!("{header}.{claims}");
+                            let mut sig = vec![0u8; key.public().modulus_len()];
+                            key.sign(
+                                &ring::signature::RSA_PKCS1_SHA256,
+                                &ring::rand::SystemRandom::new(),
+                                signing_input.as_bytes(),
+                                &mut sig,
+                            )
+                            .unwrap();
+                            let id_token = format!("{signing_input}.{}", b64(&sig));
+                            (
+                                "200 OK",
+                                "Content-Type: application/json\r\n".into(),
+                                json!({"access_token": "at", "token_type": "Bearer", "id_token": id_token}).to_string(),
+                            )
+                        }
+                    }
+                }
+                _ => ("404 Not Found", String::new(), String::new()),
+            };
+            let _ = write!(
+                s,
+                "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{payload}",
+                payload.len()
+            );
+        }
+    });
+    Provider { base }
+}
+
+/// One request with a cookie jar, not following redirects: (status, Location, body).
+fn browse(jar: &Path, url: &str) -> (u16, String, String) {
+    let out = Command::new("curl")
+        .args(["-s", "-i", "-b"])
+        .arg(jar)
+        .arg("-c")
+        .arg(jar)
+        .arg(url)
+        .output()
+        .expect("curl");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let location = text
+        .lines()
+        .find(|l| l.to_lowercase().starts_with("location:"))
+        .map(|l| l[9..].trim().to_string())
+        .unwrap_or_default();
+    (status, location, text)
+}
+
+fn single_sign_on(b: Backend) {
+    let env = Env::new(b);
+    env.init();
+    env.json(&["users", "add", "sso.lead@bluefin.test", "--role", "compliance_manager"]);
+    let idp = provider("sso.lead@bluefin.test", "evident-test");
+    let stranger = provider("stranger@bluefin.test", "evident-test");
+    let config = std::fs::read_to_string(env.dir.join("evident.toml")).unwrap();
+    let with_sso = |issuer: &str| {
+        format!(
+            "{config}\n[server.oidc]\nissuer = \"{issuer}\"\nclient_id = \"evident-test\"\nredirect_url = \"http://127.0.0.1/login/oidc/callback\"\nlabel = \"Sign in with Test IdP\"\n"
+        )
+    };
+    for (idp, welcome) in [(&idp, true), (&stranger, false)] {
+        std::fs::write(env.dir.join("evident.toml"), with_sso(&idp.base)).unwrap();
+        let server = Server::start(&env, "first@bluefin.test");
+        let jar = env.tmp.path().join(format!("jar-{welcome}"));
+        let (_, _, login) = browse(&jar, &format!("{}/login", server.base));
+        assert!(
+            login.contains("Sign in with Test IdP"),
+            "the sign-in page offers single sign-on"
+        );
+        let (status, to_idp, _) = browse(&jar, &format!("{}/login/oidc", server.base));
+        assert_eq!(status, 303);
+        assert!(to_idp.starts_with(&format!("{}/authorize?", idp.base)), "{to_idp}");
+        let (status, back, _) = browse(&jar, &to_idp);
+        assert_eq!(status, 302);
+        // The registered redirect names the server's host as the provider knows it; call ours.
+        let callback = back.replacen("http://127.0.0.1", &server.base, 1);
+        let (status, next, page) = browse(&jar, &callback);
+        if welcome {
+            assert_eq!(status, 303, "{page}");
+            assert_eq!(next, "/");
+            let (status, _, dash) = browse(&jar, &format!("{}/", server.base));
+            assert_eq!(status, 200);
+            assert!(
+                dash.contains("sso.lead@bluefin.test"),
+                "signed in as the provider's person"
+            );
+            // The state is single-use: replaying the callback is refused.
+            let (status, _, replay) = browse(&env.tmp.path().join("other-jar"), &callback);
+            assert_eq!(status, 401);
+            assert!(replay.contains("not started here"), "{replay}");
+        } else {
+            assert_eq!(status, 401, "{page}");
+            assert!(
+                page.contains("stranger@bluefin.test has no active account here"),
+                "{page}"
+            );
+            let (status, to, _) = browse(&jar, &format!("{}/", server.base));
+            assert_eq!((status, to.as_str()), (303, "/login?next=/"));
+        }
+    }
+    let log = env.json(&["audit-log"]).to_string();
+    assert!(log.contains("auth.sign_in"), "the sign-in is in the audit log");
 }
