@@ -65,6 +65,10 @@ pub async fn readiness(State(state): State<AppState>, Extension(access): Extensi
     .into_response())
 }
 
+pub async fn scope(State(state): State<AppState>) -> ApiResult {
+    Ok(Json(state.ws.scope().await?.to_json()).into_response())
+}
+
 pub async fn controls(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
@@ -166,7 +170,7 @@ pub async fn evidence(
     let snap = state.snapshot().await?;
     Ok(listing(
         &evidence::COLUMNS,
-        evidence::rows(&snap, &access),
+        evidence::rows(&snap, &access, true),
         q,
         evidence::FILTERS.to_vec(),
     ))
@@ -274,7 +278,7 @@ pub async fn audit_log(State(state): State<AppState>, Query(q): Query<BTreeMap<S
     let entries = state.ws.audit_log(0).await?;
     Ok(listing(
         &lists::AUDIT_COLUMNS,
-        lists::audit_rows(&entries),
+        lists::audit_rows(&entries, true),
         q,
         vec![("action", "Action")],
     ))
@@ -434,7 +438,7 @@ pub async fn records(
         .collect();
     Ok(listing(
         &columns,
-        lists::register_rows(spec, path, &records),
+        lists::register_rows(spec, path, &records, true),
         q,
         lists::register_filters(spec),
     ))

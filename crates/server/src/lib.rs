@@ -32,6 +32,13 @@ pub async fn serve(ws: evident_store::Workspace, bind: SocketAddr) -> Result<(),
         .map_err(|e| ServerError::Bind(format!("{bind}: {e}")))?;
     let local = listener.local_addr().map_err(|e| ServerError::Bind(e.to_string()))?;
     let state = AppState::new(ws, local.ip().is_loopback());
+    // Compute readiness before the first visitor asks for it (seconds on a large program).
+    let warm = state.clone();
+    tokio::spawn(async move {
+        if let Err(e) = warm.snapshot().await {
+            tracing::warn!(error = %e, "could not compute the first snapshot");
+        }
+    });
     println!("Evident is serving {} at http://{local}/", state.ws.organisation);
     let app = app(state);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())

@@ -263,6 +263,21 @@ fn schemas() -> Map<String, Value> {
             &["email", "role", "to_accept"],
         ),
     );
+    put(
+        "Scope",
+        obj(
+            &[
+                ("type", int_null()),
+                ("categories", strings()),
+                ("components", json!({"type": "array", "items": any_obj()})),
+                ("status", s_null()),
+                ("approval", json!({"type": ["object", "null"]})),
+                ("as_of", s()),
+                ("window", any_obj()),
+            ],
+            &["type", "categories", "components"],
+        ),
+    );
     put("OwnerChange", obj(&[("owner", s_null())], &[]));
     put("Withdrawal", obj(&[("reason", s())], &["reason"]));
     put("UserRequest", obj(&[("email", s()), ("role", s())], &["email", "role"]));

@@ -173,6 +173,15 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
         )
         .api(
             M::GET,
+            "/api/v1/scope",
+            Area::Scope,
+            "The audit scope: report type, categories, period, approval and the system's components",
+            "Scope",
+            None,
+            get(api::scope),
+        )
+        .api(
+            M::GET,
             "/api/v1/controls",
             Area::Controls,
             "Controls with owner and status (filters: status, area, owner)",

@@ -104,7 +104,7 @@ pub(crate) async fn insert_rows(
 impl Workspace {
     /// Runs the statement for this database (each selects one text column `rows`: a JSON array
     /// of row arrays) and parses it; `what` names the data in an error.
-    pub(crate) async fn json_rows<T: serde::de::DeserializeOwned>(
+    pub(crate) async fn json_rows<T: serde::de::DeserializeOwned + Send + 'static>(
         &self,
         sqlite: &'static str,
         postgres: &'static str,
@@ -119,6 +119,11 @@ impl Workspace {
         let Some(text) = row.try_get::<Option<String>, _>("rows")? else {
             return Ok(Vec::new());
         };
-        serde_json::from_str(&text).map_err(|e| StoreError::Config(format!("stored {what}: {e}")))
+        // Parsing is most of the cost of the large reads; on the blocking pool, reads started
+        // together parse on all cores even under the CLI's single-threaded runtime.
+        tokio::task::spawn_blocking(move || serde_json::from_str::<Vec<T>>(&text))
+            .await
+            .map_err(|e| StoreError::Config(format!("parsing stored {what}: {e}")))?
+            .map_err(|e| StoreError::Config(format!("stored {what}: {e}")))
     }
 }

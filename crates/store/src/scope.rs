@@ -78,6 +78,37 @@ fn scope_from_row(row: &AnyRow) -> Result<Option<Scope>, StoreError> {
     }))
 }
 
+impl ScopeRecord {
+    /// The scope as the CLI's JSON and the API show it; instants as RFC 3339.
+    pub fn to_json(&self) -> serde_json::Value {
+        let instant = |ms: i64| {
+            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+                .ok()
+                .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        };
+        let components: Vec<serde_json::Value> = self
+            .components
+            .iter()
+            .map(|c| json!({"kind": c.kind, "name": c.name, "in_scope": c.in_scope, "reason": c.reason}))
+            .collect();
+        let mut out = json!({
+            "type": self.scope.as_ref().map(|s| s.report_type.number()),
+            "categories": self.scope.as_ref().map(|s| s.categories.iter().map(|c| c.as_str()).collect::<Vec<_>>()).unwrap_or_default(),
+            "components": components,
+            "status": self.status,
+            "approval": self.approval.as_ref().map(|(by, at, outdated)| json!({"by": by, "at": instant(*at), "outdated": outdated})),
+        });
+        match self.scope.as_ref().map(|s| s.period) {
+            Some(AuditPeriod::AsOf(d)) => out["as_of"] = json!(format_date(d)),
+            Some(AuditPeriod::Window { from, to }) => {
+                out["window"] = json!({"from": format_date(from), "to": format_date(to)})
+            }
+            None => {}
+        }
+        out
+    }
+}
+
 impl Workspace {
     async fn current_audit(&self) -> Result<Option<AnyRow>, StoreError> {
         Ok(sqlx::query(SELECT_CURRENT_AUDIT).fetch_optional(&self.db.pool).await?)

@@ -4,7 +4,7 @@ use evident_core::{
     AuditPeriod, ComponentKind, ReportType, Scope, format_date, parse_categories, parse_date, parse_window,
 };
 use evident_store::{ComponentRecord, ScopeRecord, Workspace};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::controls::summaries;
 use super::required_text;
@@ -13,26 +13,7 @@ use crate::error::{CliError, usage};
 use crate::output::{self, Format, Table, warn};
 
 pub fn scope_json(record: &ScopeRecord) -> Value {
-    let components: Vec<Value> = record
-        .components
-        .iter()
-        .map(|c| json!({"kind": c.kind, "name": c.name, "in_scope": c.in_scope, "reason": c.reason}))
-        .collect();
-    let mut out = json!({
-        "type": record.scope.as_ref().map(|s| s.report_type.number()),
-        "categories": record.scope.as_ref().map(|s| s.categories.iter().map(|c| c.as_str()).collect::<Vec<_>>()).unwrap_or_default(),
-        "components": components,
-        "status": record.status,
-        "approval": record.approval.as_ref().map(|(by, at, outdated)| json!({"by": by, "at": super::instant(*at), "outdated": outdated})),
-    });
-    match record.scope.as_ref().map(|s| s.period) {
-        Some(AuditPeriod::AsOf(d)) => out["as_of"] = json!(format_date(d)),
-        Some(AuditPeriod::Window { from, to }) => {
-            out["window"] = json!({"from": format_date(from), "to": format_date(to)})
-        }
-        None => {}
-    }
-    out
+    record.to_json()
 }
 
 pub fn describe_scope(scope: &Scope) -> String {

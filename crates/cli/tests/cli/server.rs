@@ -176,6 +176,7 @@ fn token<'a>(f: &'a Fixture, role: &str) -> &'a str {
 /// Written out here, independently of the server's table, so a change to either shows.
 const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/readiness", "yyynyy"),
+    ("GET", "/api/v1/scope", "yyynyy"),
     ("GET", "/api/v1/controls", "yyynyy"),
     ("GET", "/api/v1/controls/{code}", "yyynyy"),
     ("PUT", "/api/v1/controls/{code}/owner", "yynnnn"),

@@ -61,7 +61,8 @@ pub fn json_of(e: &EvidenceItem) -> serde_json::Value {
     })
 }
 
-pub fn rows(snap: &Snapshot, access: &Access) -> Vec<Row> {
+/// Listing rows; `with_json` adds each item's API form (the pages do without it).
+pub fn rows(snap: &Snapshot, access: &Access, with_json: bool) -> Vec<Row> {
     visible(snap, access)
         .into_iter()
         .map(|e| {
@@ -76,7 +77,7 @@ pub fn rows(snap: &Snapshot, access: &Access) -> Vec<Row> {
                     Cell::text(&e.source_kind),
                     Cell::badge(state_of(e)),
                 ],
-                json: json_of(e),
+                json: if with_json { json_of(e) } else { serde_json::Value::Null },
                 tags: vec![("state", state_of(e).into()), ("source", e.source_kind.clone())],
             }
         })
@@ -105,7 +106,7 @@ pub async fn list(
         q.sort = Some("captured".into());
         q.dir = Some("desc".into());
     }
-    let p = page("/evidence", &COLUMNS, rows(&snap, &access), &q, FILTERS.to_vec());
+    let p = page("/evidence", &COLUMNS, rows(&snap, &access, false), &q, FILTERS.to_vec());
     render(TablePage {
         layout: Layout::new(&state, &access, "Evidence", "/evidence"),
         intro: "Every item in the vault: encrypted at rest, addressed by its SHA-256, never edited. Upload new evidence from a control's page.".into(),

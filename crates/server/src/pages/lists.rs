@@ -40,7 +40,8 @@ fn columns(spec: &RegisterSpec) -> Vec<Column> {
     spec.fields.iter().take(6).map(|f| col(f.name, f.name)).collect()
 }
 
-pub fn register_rows(spec: &RegisterSpec, path: &str, records: &[StoredRecord]) -> Vec<Row> {
+/// Listing rows; `with_json` adds each record's API form (the pages do without it).
+pub fn register_rows(spec: &RegisterSpec, path: &str, records: &[StoredRecord], with_json: bool) -> Vec<Row> {
     let shown: Vec<_> = spec.fields.iter().take(6).collect();
     records
         .iter()
@@ -65,11 +66,16 @@ pub fn register_rows(spec: &RegisterSpec, path: &str, records: &[StoredRecord]) 
                 .filter(|f| matches!(f.kind, FieldKind::Enum(_)))
                 .map(|f| (f.name, r.record.get(f.name).to_text()))
                 .collect();
-            let mut json = record_json(spec, &r.record);
-            if let Some(m) = json.as_object_mut() {
-                m.insert("key".into(), json!(r.key));
-                m.insert("updated_at".into(), json!(r.updated_at));
-            }
+            let json = if with_json {
+                let mut json = record_json(spec, &r.record);
+                if let Some(m) = json.as_object_mut() {
+                    m.insert("key".into(), json!(r.key));
+                    m.insert("updated_at".into(), json!(r.updated_at));
+                }
+                json
+            } else {
+                serde_json::Value::Null
+            };
             Row { cells, json, tags }
         })
         .collect()
@@ -131,20 +137,19 @@ pub async fn register_list(
         .find(|(_, p, _)| *p == path)
         .map(|(s, _, t)| (*s, *t))
         .ok_or(ServerError::NotFound)?;
-    let records = state.ws.records(spec).await?;
+    let mut records = state.ws.records(spec).await?;
     let mut q = ListQuery::from_map(q);
-    // The heat map's cells link to the risks in them.
-    let cell: Option<(String, String)> = q.filters.remove("likelihood").zip(q.filters.remove("impact"));
-    let mut rows = register_rows(spec, path, &records);
-    if let Some((l, i)) = &cell {
-        let is = |v: &serde_json::Value, want: &str| v.as_i64().is_some_and(|n| n.to_string() == want);
-        rows.retain(|r| is(&r.json["likelihood"], l) && is(&r.json["impact"], i));
-    }
     let extra = if spec.name == "risks" {
         heat_map(&records)
     } else {
         String::new()
     };
+    // The heat map's cells link to the risks in them.
+    if let Some((l, i)) = q.filters.remove("likelihood").zip(q.filters.remove("impact")) {
+        let is = |r: &StoredRecord, k: &str, want: &str| r.record.get(k).to_text() == want;
+        records.retain(|r| is(r, "likelihood", &l) && is(r, "impact", &i));
+    }
+    let rows = register_rows(spec, path, &records, false);
     let p = page(&format!("/{path}"), &columns(spec), rows, &q, register_filters(spec));
     render(TablePage {
         layout: Layout::new(&state, &access, title, &format!("/{path}")),
@@ -419,7 +424,16 @@ pub async fn check(
     let excluded: String = r
         .exclusions
         .iter()
-        .map(|x| format!("<li>{}</li>", esc(&format!("{x:?}"))))
+        .map(|x| {
+            format!(
+                "<li><span class=\"mono\">{}</span>: {} <span class=\"muted\">excluded by {} until {}: {}</span></li>",
+                esc(&x.record),
+                esc(&x.reason),
+                esc(&x.owner),
+                x.expires,
+                esc(&x.exclusion_reason)
+            )
+        })
         .collect();
     let mut sections = vec![(
         String::new(),
@@ -449,7 +463,8 @@ pub async fn check(
     ))
 }
 
-pub fn audit_rows(entries: &[evident_core::ledger::Entry]) -> Vec<Row> {
+/// Listing rows, newest first; `with_json` adds each entry's API form.
+pub fn audit_rows(entries: &[evident_core::ledger::Entry], with_json: bool) -> Vec<Row> {
     entries
         .iter()
         .rev()
@@ -462,8 +477,12 @@ pub fn audit_rows(entries: &[evident_core::ledger::Entry]) -> Vec<Row> {
                 Cell::text(&e.subject),
                 Cell::text(&e.hash[..16]),
             ],
-            json: json!({"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "subject": e.subject,
-                         "payload_hash": e.payload_hash, "prev_hash": e.prev_hash, "hash": e.hash}),
+            json: if with_json {
+                json!({"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "subject": e.subject,
+                       "payload_hash": e.payload_hash, "prev_hash": e.prev_hash, "hash": e.hash})
+            } else {
+                serde_json::Value::Null
+            },
             tags: vec![("action", e.action.clone())],
         })
         .collect()
@@ -488,7 +507,7 @@ pub async fn audit_log(
     let p = page(
         "/audit-log",
         &AUDIT_COLUMNS,
-        audit_rows(&entries),
+        audit_rows(&entries, false),
         &q,
         vec![("action", "Action")],
     );
