@@ -126,7 +126,7 @@ try {
   check((await page.locator('.dropzone .chosen').textContent()).includes(fileName), 'the drop zone names the chosen file');
   await page.getByLabel('Title').fill('Browser test access review');
   await page.getByRole('button', { name: 'Upload' }).click();
-  await page.waitForLoadState();
+  await page.waitForURL(/done=uploaded/);
   check(page.url().includes('done=uploaded'), 'the upload is accepted');
   check((await page.locator('#evidence-table tbody tr').count()) === before + 1, 'the new item is listed under the control');
   check(await page.getByRole('link', { name: 'Browser test access review' }).isVisible(), 'the item is listed by its title');
@@ -136,7 +136,7 @@ try {
   await page.locator('input[type=file]').setInputFiles({ name: 'tool.exe', mimeType: 'application/octet-stream', buffer: Buffer.from('MZ') });
   await page.getByLabel('Title').fill('should not be stored');
   await page.getByRole('button', { name: 'Upload' }).click();
-  await page.waitForLoadState();
+  await page.locator('#file-error').waitFor();
   check((await page.locator('#file-error').textContent()).includes('not accepted'), 'a forbidden file type is refused next to the field');
   check((await page.getByLabel('Title').inputValue()) === 'should not be stored', 'the title typed is kept after the refusal');
 
@@ -169,6 +169,14 @@ try {
   }
   await page.goto(`${BASE}/risks`);
   check(await page.locator('#heatmap').isVisible(), 'the risk register shows its 5×5 heat map');
+
+  // Settings: an administrator changes someone's role.
+  await page.goto(`${BASE}/settings`);
+  const viewerRow = page.locator('#users tr', { hasText: 'viewer@bluefin.test' });
+  await viewerRow.locator('select').selectOption('control_owner');
+  await viewerRow.getByRole('button', { name: 'Change role' }).click();
+  await page.waitForLoadState();
+  check((await page.locator('#users tr', { hasText: 'viewer@bluefin.test' }).textContent()).includes('Control owner'), 'an administrator changes a role in settings');
 
   // On a phone-sized screen the layout still works.
   await page.setViewportSize({ width: 390, height: 844 });

@@ -24,7 +24,7 @@ type ApiResult = Result<Response, ApiError>;
 
 fn listing(
     columns: &[Column],
-    rows: Vec<Row>,
+    rows: &[Row],
     q: BTreeMap<String, String>,
     filters: Vec<(&'static str, &'static str)>,
 ) -> Response {
@@ -77,7 +77,7 @@ pub async fn controls(
     let snap = state.snapshot().await?;
     Ok(listing(
         &controls::COLUMNS,
-        controls::rows(&snap, &access),
+        &controls::rows(&snap, &access),
         q,
         controls::FILTERS.to_vec(),
     ))
@@ -156,7 +156,7 @@ pub async fn criteria(
     let snap = state.snapshot().await?;
     Ok(listing(
         &lists::CRITERIA_COLUMNS,
-        lists::criteria(&snap, &access),
+        &lists::criteria(&snap, &access),
         q,
         vec![("status", "Coverage"), ("category", "Category")],
     ))
@@ -170,7 +170,7 @@ pub async fn evidence(
     let snap = state.snapshot().await?;
     Ok(listing(
         &evidence::COLUMNS,
-        evidence::rows(&snap, &access, true),
+        &evidence::rows(&snap, &access),
         q,
         evidence::FILTERS.to_vec(),
     ))
@@ -220,7 +220,7 @@ pub async fn policies(State(state): State<AppState>, Query(q): Query<BTreeMap<St
     let snap = state.snapshot().await?;
     Ok(listing(
         &policies::COLUMNS,
-        policies::rows(&snap.program.policies),
+        &policies::rows(&snap.program().policies),
         q,
         vec![("status", "Status")],
     ))
@@ -254,7 +254,7 @@ pub async fn checks(State(state): State<AppState>, Query(q): Query<BTreeMap<Stri
     let snap = state.snapshot().await?;
     Ok(listing(
         &lists::CHECK_COLUMNS,
-        lists::check_rows(&snap),
+        &lists::check_rows(&snap),
         q,
         vec![("status", "Status")],
     ))
@@ -278,7 +278,7 @@ pub async fn audit_log(State(state): State<AppState>, Query(q): Query<BTreeMap<S
     let entries = state.ws.audit_log(0).await?;
     Ok(listing(
         &lists::AUDIT_COLUMNS,
-        lists::audit_rows(&entries, true),
+        &lists::audit_rows(&entries, true),
         q,
         vec![("action", "Action")],
     ))
@@ -299,7 +299,7 @@ pub async fn users(State(state): State<AppState>, Query(q): Query<BTreeMap<Strin
     let users = state.ws.users().await?;
     Ok(listing(
         &[crate::table::col("user", "User")],
-        plain_rows(users.iter().map(settings::user_json).collect()),
+        &plain_rows(users.iter().map(settings::user_json).collect()),
         q,
         vec![],
     ))
@@ -337,7 +337,7 @@ pub async fn tokens(State(state): State<AppState>, Query(q): Query<BTreeMap<Stri
     let tokens = state.ws.tokens().await?;
     Ok(listing(
         &[crate::table::col("token", "Token")],
-        plain_rows(tokens.iter().map(settings::token_json).collect()),
+        &plain_rows(tokens.iter().map(settings::token_json).collect()),
         q,
         vec![],
     ))
@@ -438,7 +438,7 @@ pub async fn records(
         .collect();
     Ok(listing(
         &columns,
-        lists::register_rows(spec, path, &records, true),
+        &lists::register_rows(spec, path, &records, true),
         q,
         lists::register_filters(spec),
     ))

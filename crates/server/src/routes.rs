@@ -138,6 +138,18 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
         .page("/settings", Area::Settings, get(settings::page))
         .page("/settings/users", Area::Settings, post(settings::add_user))
         .page("/settings/tokens", Area::Settings, post(settings::create_token))
+        .page("/settings/users/{email}/role", Area::Settings, post(settings::set_role))
+        .page(
+            "/settings/users/{email}/disable",
+            Area::Settings,
+            post(settings::disable),
+        )
+        .page("/settings/users/{email}/enable", Area::Settings, post(settings::enable))
+        .page(
+            "/settings/users/{email}/reset-totp",
+            Area::Settings,
+            post(settings::reset_totp),
+        )
         .page(
             "/settings/tokens/{id}/revoke",
             Area::Settings,

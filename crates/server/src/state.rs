@@ -17,6 +17,8 @@ pub struct AppState {
 }
 
 struct Inner {
+    /// Set once the first snapshot exists.
+    ready: std::sync::atomic::AtomicBool,
     failures: Mutex<HashMap<String, Vec<Instant>>>,
     snapshot: tokio::sync::Mutex<Option<Arc<Snapshot>>>,
 }
@@ -28,14 +30,30 @@ pub struct Snapshot {
     pub head: i64,
     pub day: time::Date,
     pub computed_at: time::OffsetDateTime,
-    /// None when no audit scope is set yet.
+    /// None when no audit scope is set yet. Its facts are dropped once the checks have run
+    /// (on a large program they are most of the memory, and no page reads them).
     pub assessment: Option<Assessment>,
-    pub program: evident_store::Program,
+    /// The program when there is no assessment to carry it.
+    unassessed: Option<evident_store::Program>,
+    /// People in the people register.
+    pub staff: usize,
     /// (day, % of checks passing) over the last [`TREND_DAYS`] days of stored runs.
     pub trend: Vec<(String, f64)>,
+    /// The evidence library laid out for listing, built at first use.
+    pub evidence_rows: std::sync::OnceLock<Vec<crate::table::Row>>,
 }
 
 pub const TREND_DAYS: i64 = 90;
+
+impl Snapshot {
+    pub fn program(&self) -> &evident_store::Program {
+        match (&self.assessment, &self.unassessed) {
+            (Some(a), _) => &a.program,
+            (None, Some(p)) => p,
+            (None, None) => unreachable!("a snapshot holds a program one way or the other"),
+        }
+    }
+}
 
 /// Sign-in failures allowed per key (an email, an address) within the window.
 const MAX_FAILURES: usize = 5;
@@ -49,6 +67,7 @@ impl AppState {
             secure_cookies,
             oidc: Arc::default(),
             inner: Arc::new(Inner {
+                ready: Default::default(),
                 failures: Mutex::new(HashMap::new()),
                 snapshot: tokio::sync::Mutex::new(None),
             }),
@@ -74,6 +93,17 @@ impl AppState {
         map.remove(key);
     }
 
+    /// None while the very first snapshot is being computed (seconds on a large program), so a
+    /// page can show that work is under way instead of hanging; afterwards, as `snapshot`.
+    pub async fn snapshot_or_busy(&self) -> Result<Option<Arc<Snapshot>>, ServerError> {
+        let first_under_way =
+            !self.inner.ready.load(std::sync::atomic::Ordering::Acquire) && self.inner.snapshot.try_lock().is_err();
+        if first_under_way {
+            return Ok(None);
+        }
+        self.snapshot().await.map(Some)
+    }
+
     /// The current snapshot, recomputed first if anything changed since the last one.
     pub async fn snapshot(&self) -> Result<Arc<Snapshot>, ServerError> {
         let head = self.ws.audit_head().await?;
@@ -82,12 +112,16 @@ impl AppState {
         if let Some(s) = slot.as_ref().filter(|s| s.head == head && s.day == now.date()) {
             return Ok(s.clone());
         }
-        let (assessment, program) = match self.ws.assess(now.date(), now).await {
-            Ok(a) => {
-                let program = a.program.clone();
-                (Some(a), program)
+        let (assessment, unassessed, staff) = match self.ws.assess(now.date(), now).await {
+            Ok(mut a) => {
+                let staff = a.facts.people.len();
+                a.facts = Default::default();
+                (Some(a), None, staff)
             }
-            Err(evident_store::StoreError::NoScope) => (None, self.ws.program().await?),
+            Err(evident_store::StoreError::NoScope) => {
+                let staff = self.ws.records(&evident_core::registers::PEOPLE).await?.len();
+                (None, Some(self.ws.program().await?), staff)
+            }
             Err(e) => return Err(e.into()),
         };
         let to = now.unix_timestamp() * 1000;
@@ -108,9 +142,24 @@ impl AppState {
             day: now.date(),
             computed_at: now,
             assessment,
-            program,
+            unassessed,
+            staff,
+            evidence_rows: Default::default(),
         });
         *slot = Some(s.clone());
+        drop(slot);
+        self.inner.ready.store(true, std::sync::atomic::Ordering::Release);
+        release_freed_memory();
         Ok(s)
+    }
+}
+
+/// Hands memory freed after a recompute (the facts, hundreds of MiB on a large program) back to
+/// the system; glibc otherwise keeps it mapped and the server's resident size stays at its peak.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free heap pages to the kernel; it takes no pointers.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }

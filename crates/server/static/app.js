@@ -75,4 +75,38 @@
       e.stopImmediatePropagation();
     }
   }, true);
+
+  // Uploads can be large: a form marked data-progress is sent by XHR so a progress bar can
+  // follow the bytes. The answer is what a plain submit would have shown: a redirect is
+  // followed, an error page (the form with the reason next to the field) replaces this one.
+  document.querySelectorAll('form[data-progress]').forEach(function (form) {
+    var bar = form.querySelector('progress');
+    form.addEventListener('submit', function (e) {
+      if (e.defaultPrevented || !window.FormData) return;
+      e.preventDefault();
+      var xhr = new XMLHttpRequest();
+      xhr.open(form.method || 'post', form.action);
+      if (bar) {
+        bar.hidden = false;
+        bar.removeAttribute('value');
+        xhr.upload.addEventListener('progress', function (p) {
+          if (p.lengthComputable) { bar.max = p.total; bar.value = p.loaded; }
+        });
+      }
+      xhr.addEventListener('load', function () {
+        if (xhr.status < 400 && xhr.responseURL && xhr.responseURL !== form.action) {
+          window.location.assign(xhr.responseURL);
+        } else {
+          document.open();
+          document.write(xhr.responseText);
+          document.close();
+        }
+      });
+      xhr.addEventListener('error', function () {
+        if (bar) bar.hidden = true;
+        window.alert('The upload did not reach the server. Check the connection and try again.');
+      });
+      xhr.send(new FormData(form));
+    });
+  });
 })();

@@ -14,7 +14,8 @@ on_both_databases!(
     role_matrix_and_documented_answers,
     browser,
     users_and_tokens_from_the_command_line,
-    single_sign_on
+    single_sign_on,
+    uploads_are_checked_before_anything_is_stored
 );
 
 /// A running `evident serve` on a free port, stopped when dropped.
@@ -768,4 +769,93 @@ fn single_sign_on(b: Backend) {
     }
     let log = env.json(&["audit-log"]).to_string();
     assert!(log.contains("auth.sign_in"), "the sign-in is in the audit log");
+}
+
+fn uploads_are_checked_before_anything_is_stored(b: Backend) {
+    let env = Env::new(b);
+    env.init();
+    let config = std::fs::read_to_string(env.dir.join("evident.toml")).unwrap();
+    std::fs::write(
+        env.dir.join("evident.toml"),
+        format!("{config}\n[server]\nmax_upload_bytes = 1000\n"),
+    )
+    .unwrap();
+    env.json(&["users", "add", "admin@bluefin.test", "--role", "admin"]);
+    let t = env.json(&[
+        "tokens",
+        "create",
+        "--user",
+        "admin@bluefin.test",
+        "--name",
+        "uploads",
+        "--scope",
+        "write",
+    ]);
+    let t = t["secret"].as_str().unwrap();
+    let server = Server::start(&env, "first@bluefin.test");
+    let big = env.tmp.path().join("big.pdf");
+    std::fs::write(&big, vec![b'x'; 5000]).unwrap();
+    let exe = env.tmp.path().join("tool.exe");
+    std::fs::write(&exe, b"MZ").unwrap();
+    let before = env.json(&["evidence", "list", "--all"]);
+    for (file, needle) in [(&big, "larger than the limit"), (&exe, "not accepted")] {
+        let arg = format!("@{}", file.display());
+        let (status, body) = http(
+            &server.base,
+            "POST",
+            "/api/v1/evidence",
+            Some(t),
+            None,
+            &[("file", &arg), ("control", "ACC-01")],
+        );
+        assert_eq!(status, 422, "{body}");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["field"], "file");
+        assert!(v["error"].as_str().unwrap().contains(needle), "{body}");
+    }
+    let (status, body) = http(
+        &server.base,
+        "POST",
+        "/api/v1/evidence",
+        Some(t),
+        None,
+        &[("title", "no file"), ("control", "ACC-01")],
+    );
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(
+        env.json(&["evidence", "list", "--all"]),
+        before,
+        "a refused upload changes nothing"
+    );
+    assert_eq!(
+        std::fs::read_dir(env.dir.join("tmp")).map(|d| d.count()).unwrap_or(0),
+        0,
+        "no temporary file is left"
+    );
+    // An accepted one is in the vault, byte for byte.
+    let small = env.tmp.path().join("ok.txt");
+    std::fs::write(&small, b"a small piece of evidence\n").unwrap();
+    let arg = format!("@{}", small.display());
+    let (status, body) = http(
+        &server.base,
+        "POST",
+        "/api/v1/evidence",
+        Some(t),
+        None,
+        &[("file", &arg), ("control", "ACC-01"), ("title", "small")],
+    );
+    assert_eq!(status, 201, "{body}");
+    let id = serde_json::from_str::<Value>(&body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, content) = http(
+        &server.base,
+        "GET",
+        &format!("/api/v1/evidence/{id}/content"),
+        Some(t),
+        None,
+        &[],
+    );
+    assert_eq!((status, content.as_str()), (200, "a small piece of evidence\n"));
 }

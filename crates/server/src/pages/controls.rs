@@ -37,7 +37,7 @@ pub fn visible<'a>(snap: &'a Snapshot, access: &Access) -> Vec<&'a evident_core:
             })
             .unwrap_or_default()
     });
-    snap.program
+    snap.program()
         .controls
         .iter()
         .filter(|c| in_scope.as_ref().is_none_or(|s| s.contains(&c.code.as_str())))
@@ -115,7 +115,7 @@ pub async fn list(
 ) -> Result<Response, ServerError> {
     let snap = state.snapshot().await?;
     let q = ListQuery::from_map(q);
-    let p = page("/controls", &COLUMNS, rows(&snap, &access), &q, FILTERS.to_vec());
+    let p = page("/controls", &COLUMNS, &rows(&snap, &access), &q, FILTERS.to_vec());
     render(TablePage {
         layout: Layout::new(&state, &access, "Controls", "/controls"),
         intro: "Every control of the program, its owner and its readiness. Filter by status to see what needs work."
@@ -127,6 +127,9 @@ pub async fn list(
         action_label: String::new(),
     })
 }
+
+/// (id, title, requirement, attests, captured, sha256, its first 12 characters)
+type EvidenceView = (String, String, String, String, String, String, String);
 
 /// (id, title, status, failing (record, reason), how many more fail)
 type CheckView = (String, String, String, Vec<(String, String)>, usize);
@@ -147,8 +150,7 @@ struct ControlPage {
     na_reason: String,
     reasons: Vec<(String, String, String)>,
     requirements: Vec<(String, String, String)>,
-    /// (id, title, requirement, attests, captured, sha256)
-    evidence: Vec<(String, String, String, String, String, String)>,
+    evidence: Vec<EvidenceView>,
     /// (id, title, status, failing (record, reason), more)
     checks: Vec<CheckView>,
     history: Vec<(String, String, String)>,
@@ -206,11 +208,11 @@ async fn control_page(
         ),
         ..access.clone()
     };
-    let evidence = snap
-        .program
-        .evidence
-        .iter()
-        .filter(|e| e.is_current())
+    let mut current: Vec<&evident_store::EvidenceItem> =
+        snap.program().evidence.iter().filter(|e| e.is_current()).collect();
+    current.sort_by_key(|e| std::cmp::Reverse(e.captured_at));
+    let evidence = current
+        .into_iter()
         .flat_map(|e| {
             e.controls.iter().filter(|l| l.control == code).map(move |l| {
                 (
@@ -220,6 +222,7 @@ async fn control_page(
                     e.period_to.clone().or(e.effective_date.clone()).unwrap_or_default(),
                     crate::html::when(e.captured_at),
                     e.sha256.clone(),
+                    e.sha256.chars().take(12).collect::<String>(),
                 )
             })
         })
@@ -489,7 +492,7 @@ pub async fn store_upload(
 ) -> Result<evident_store::EvidenceItem, ServerError> {
     let snap = state.snapshot().await?;
     let control = snap
-        .program
+        .program()
         .controls
         .iter()
         .find(|c| c.code == code)

@@ -150,7 +150,7 @@ pub async fn register_list(
         records.retain(|r| is(r, "likelihood", &l) && is(r, "impact", &i));
     }
     let rows = register_rows(spec, path, &records, false);
-    let p = page(&format!("/{path}"), &columns(spec), rows, &q, register_filters(spec));
+    let p = page(&format!("/{path}"), &columns(spec), &rows, &q, register_filters(spec));
     render(TablePage {
         layout: Layout::new(&state, &access, title, &format!("/{path}")),
         intro: String::new(),
@@ -273,7 +273,7 @@ pub async fn criteria_list(
     let p = page(
         "/criteria",
         &CRITERIA_COLUMNS,
-        criteria_rows(&snap, &access),
+        &criteria_rows(&snap, &access),
         &q,
         vec![("status", "Coverage"), ("category", "Category")],
     );
@@ -305,7 +305,7 @@ pub async fn criterion(
         .ok_or(ServerError::NotFound)?;
     let statuses = super::controls::status_of(&snap);
     let mapped: String = snap
-        .program
+        .program()
         .controls
         .iter()
         .filter(|k| k.criteria.contains(&c.id))
@@ -383,7 +383,7 @@ pub async fn checks_list(
     let p = page(
         "/checks",
         &CHECK_COLUMNS,
-        check_rows(&snap),
+        &check_rows(&snap),
         &q,
         vec![("status", "Status")],
     );
@@ -507,7 +507,7 @@ pub async fn audit_log(
     let p = page(
         "/audit-log",
         &AUDIT_COLUMNS,
-        audit_rows(&entries, false),
+        &audit_rows(&entries, false),
         &q,
         vec![("action", "Action")],
     );

@@ -81,7 +81,7 @@ pub async fn list(
     let p = page(
         "/policies",
         &COLUMNS,
-        rows(&snap.program.policies),
+        &rows(&snap.program().policies),
         &q,
         vec![("status", "Status")],
     );
@@ -147,13 +147,7 @@ pub async fn detail(
     } else {
         Vec::new()
     };
-    let staff = state
-        .snapshot()
-        .await?
-        .assessment
-        .as_ref()
-        .map(|a| a.facts.people.len())
-        .unwrap_or(0);
+    let staff = state.snapshot().await?.staff;
     let mut layout = Layout::new(&state, &access, p.title.clone(), "/policies");
     layout.flash = flash_from(&q);
     render(PolicyPage {

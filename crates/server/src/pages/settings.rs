@@ -41,11 +41,45 @@ async fn settings_page(state: &AppState, access: &Access, f: FormState) -> Resul
     let csrf = esc(access.csrf.as_deref().unwrap_or(""));
     let users = state.ws.users().await?;
     let mut u = String::from(
-        "<div class=\"table-wrap\"><table class=\"data\" id=\"users\"><thead><tr><th>Email</th><th>Role</th><th>Second factor</th><th>Since</th><th>State</th></tr></thead><tbody>",
+        "<div class=\"table-wrap\"><table class=\"data\" id=\"users\"><thead><tr><th>Email</th><th>Role</th><th>Second factor</th><th>Since</th><th>State</th><th>Actions</th></tr></thead><tbody>",
     );
     for x in &users {
+        let target = crate::html::url_encode(&x.email);
+        let roles: String = ROLES
+            .iter()
+            .map(|r| {
+                format!(
+                    "<option value=\"{}\"{}>{}</option>",
+                    r.name(),
+                    if *r == x.role { " selected" } else { "" },
+                    r.label()
+                )
+            })
+            .collect();
+        let myself = x.email == access.user.email;
+        let actions = if myself {
+            "<span class=\"small muted\">you</span>".to_string()
+        } else {
+            format!(
+                "<form class=\"inline\" method=\"post\" action=\"/settings/users/{target}/role\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                 <label class=\"visually-hidden\" for=\"role-{target}\">Role of {email}</label><select id=\"role-{target}\" name=\"role\">{roles}</select> <button type=\"submit\">Change role</button></form> \
+                 <form class=\"inline\" method=\"post\" action=\"/settings/users/{target}/{toggle}\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button type=\"submit\" class=\"{class}\">{verb}</button></form> \
+                 {reset}",
+                email = esc(&x.email),
+                toggle = if x.disabled_at.is_some() { "enable" } else { "disable" },
+                class = if x.disabled_at.is_some() { "" } else { "danger" },
+                verb = if x.disabled_at.is_some() { "Enable" } else { "Disable" },
+                reset = if x.totp_enabled {
+                    format!(
+                        "<form class=\"inline\" method=\"post\" action=\"/settings/users/{target}/reset-totp\" data-confirm=\"Remove this person's second factor? They set up a new one at their next sign-in.\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button type=\"submit\">Reset second factor</button></form>"
+                    )
+                } else {
+                    String::new()
+                }
+            )
+        };
         u.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{actions}</td></tr>",
             esc(&x.email),
             x.role.label(),
             if x.totp_enabled { "TOTP" } else { "none" },
@@ -248,4 +282,73 @@ pub async fn revoke_token(
 ) -> Result<Response, ServerError> {
     state.ws.as_actor(&access.user.email).revoke_token(&id).await?;
     Ok(Redirect::to("/settings?done=revoked").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    role: String,
+}
+
+/// Administrators change others, never themselves (so an instance cannot lose its last admin
+/// by a slip of the mouse).
+fn not_self(access: &Access, email: &str) -> Result<(), ServerError> {
+    if access.user.email.eq_ignore_ascii_case(email.trim()) {
+        return Err(ServerError::Conflict(
+            "you cannot change your own role or access here; ask another administrator".into(),
+        ));
+    }
+    Ok(())
+}
+
+pub async fn set_role(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(email): Path<String>,
+    Form(form): Form<RoleForm>,
+) -> Result<Response, ServerError> {
+    not_self(&access, &email)?;
+    let role = Role::parse(&form.role).map_err(|e| ServerError::invalid("role", e))?;
+    state
+        .ws
+        .as_actor(&access.user.email)
+        .set_user_role(&email, role)
+        .await?;
+    Ok(Redirect::to("/settings?done=saved").into_response())
+}
+
+pub async fn disable(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(email): Path<String>,
+) -> Result<Response, ServerError> {
+    not_self(&access, &email)?;
+    state
+        .ws
+        .as_actor(&access.user.email)
+        .set_user_disabled(&email, true)
+        .await?;
+    Ok(Redirect::to("/settings?done=saved").into_response())
+}
+
+pub async fn enable(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(email): Path<String>,
+) -> Result<Response, ServerError> {
+    state
+        .ws
+        .as_actor(&access.user.email)
+        .set_user_disabled(&email, false)
+        .await?;
+    Ok(Redirect::to("/settings?done=saved").into_response())
+}
+
+pub async fn reset_totp(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(email): Path<String>,
+) -> Result<Response, ServerError> {
+    not_self(&access, &email)?;
+    state.ws.as_actor(&access.user.email).reset_totp(&email).await?;
+    Ok(Redirect::to("/settings?done=saved").into_response())
 }
