@@ -170,6 +170,23 @@ try {
   await page.goto(`${BASE}/risks`);
   check(await page.locator('#heatmap').isVisible(), 'the risk register shows its 5×5 heat map');
 
+  // A risk added through the form: a bad value is refused next to its field, the rest kept.
+  await page.goto(`${BASE}/risks`);
+  await page.getByRole('link', { name: 'Add a risk' }).click();
+  await page.locator('#f-id').fill('R-BROWSER');
+  await page.locator('#f-title').fill('Laptop theft exposes customer data');
+  await page.locator('#f-likelihood').fill('7');
+  await page.locator('#f-impact').fill('4');
+  await page.getByLabel('Treatment (required)', { exact: true }).selectOption('mitigate');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.locator('#e-likelihood').waitFor();
+  check((await page.locator('#e-likelihood').textContent()).includes('1 to 5'), 'an out-of-range likelihood is refused next to the field');
+  check((await page.locator('#f-title').inputValue()) === 'Laptop theft exposes customer data', 'the other fields keep what was typed');
+  await page.locator('#f-likelihood').fill('3');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.waitForURL(/done=saved/);
+  check((await page.locator('main').textContent()).includes('Laptop theft exposes customer data'), 'the new risk is saved and shown');
+
   // Settings: an administrator changes someone's role.
   await page.goto(`${BASE}/settings`);
   const viewerRow = page.locator('#users tr', { hasText: 'viewer@bluefin.test' });

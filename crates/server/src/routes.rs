@@ -11,7 +11,7 @@ use evident_core::access::Area;
 
 use crate::access::guard;
 use crate::api;
-use crate::pages::{controls, dashboard, evidence, lists, me, policies, settings};
+use crate::pages::{controls, dashboard, evidence, lists, me, policies, records, settings};
 use crate::state::AppState;
 use crate::{signin, static_files};
 
@@ -155,7 +155,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             Area::Settings,
             post(settings::revoke_token),
         );
-    for (spec, path, _) in lists::REGISTERS {
+    for (_, path, _) in lists::REGISTERS {
         let area = register_area(path);
         b = b
             .page(
@@ -164,11 +164,21 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
                 get(move |s, a, q| lists::register_list(path, s, a, q)),
             )
             .page(
+                &format!("/{path}/new"),
+                area,
+                get(move |s, a| records::new_form(path, s, a)).post(move |s, a, f| records::create(path, s, a, f)),
+            )
+            .page(
                 &format!("/{path}/{{key}}"),
                 area,
-                get(move |s, a, k| lists::register_item(path, s, a, k)),
+                get(move |s, a, k, q| lists::register_item(path, s, a, k, q)),
+            )
+            .page(
+                &format!("/{path}/{{key}}/edit"),
+                area,
+                get(move |s, a, k| records::edit_form(path, s, a, k))
+                    .post(move |s, a, k, f| records::update(path, s, a, k, f)),
             );
-        let _ = spec;
     }
 
     // The API.
@@ -447,14 +457,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
 }
 
 fn register_area(path: &str) -> Area {
-    match path {
-        "people" => Area::People,
-        "risks" => Area::Risks,
-        "vendors" => Area::Vendors,
-        "assets" => Area::Assets,
-        "events" => Area::Events,
-        _ => Area::Tasks,
-    }
+    lists::access_area(path)
 }
 
 /// Headers every answer carries: no framing, no sniffing, scripts and styles only from here.

@@ -31,6 +31,19 @@ pub const REGISTERS: [(&RegisterSpec, &str, &str); 6] = [
     (&TASKS, "tasks", "Tasks"),
 ];
 
+/// The access area of a register's pages.
+pub fn access_area(path: &str) -> evident_core::access::Area {
+    use evident_core::access::Area;
+    match path {
+        "people" => Area::People,
+        "risks" => Area::Risks,
+        "vendors" => Area::Vendors,
+        "assets" => Area::Assets,
+        "events" => Area::Events,
+        _ => Area::Tasks,
+    }
+}
+
 pub fn register(path: &str) -> Option<&'static RegisterSpec> {
     REGISTERS.iter().find(|(_, p, _)| *p == path).map(|(s, _, _)| *s)
 }
@@ -157,11 +170,15 @@ pub async fn register_list(
         extra,
         page: p,
         empty: format!(
-            "No {} yet: import them with `evident import {} FILE.csv`.",
+            "No {} yet: add one here, or import a file with `evident import {} FILE.csv`.",
             spec.name, spec.name
         ),
-        action_href: String::new(),
-        action_label: String::new(),
+        action_href: if access.may_write(access_area(path)) {
+            format!("/{path}/new")
+        } else {
+            String::new()
+        },
+        action_label: format!("Add a {}", spec.noun),
     })
 }
 
@@ -170,6 +187,7 @@ pub async fn register_item(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
     Path(key): Path<String>,
+    Query(q): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ServerError> {
     let spec = register(path).ok_or(ServerError::NotFound)?;
     let r = state.ws.record(spec, &key).await?;
@@ -182,6 +200,12 @@ pub async fn register_item(
         ));
     }
     facts.push_str(&format!("<dt>Last changed</dt><dd>{}</dd></dl>", when(r.updated_at)));
+    if access.may_write(access_area(path)) {
+        facts.push_str(&format!(
+            "<p><a class=\"button\" href=\"/{path}/{}/edit\">Edit</a></p>",
+            crate::html::url_encode(&r.key)
+        ));
+    }
     let mut sections = vec![(String::new(), facts)];
     if spec.name == "risks" {
         let reviews = state.ws.risk_reviews(&key).await?;
@@ -207,11 +231,9 @@ pub async fn register_item(
             },
         ));
     }
-    render(Detail::new(
-        Layout::new(&state, &access, format!("{} {}", spec.noun, r.key), &format!("/{path}")),
-        "",
-        sections,
-    ))
+    let mut layout = Layout::new(&state, &access, format!("{} {}", spec.noun, r.key), &format!("/{path}"));
+    layout.flash = super::flash_from(&q);
+    render(Detail::new(layout, "", sections))
 }
 
 fn criteria_rows(snap: &Snapshot, access: &Access) -> Vec<Row> {

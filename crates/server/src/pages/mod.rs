@@ -7,6 +7,7 @@ pub mod evidence;
 pub mod lists;
 pub mod me;
 pub mod policies;
+pub mod records;
 pub mod settings;
 
 use askama::Template;
