@@ -144,6 +144,32 @@ try {
   check((await page.locator('table.data tbody tr').count()) === 1, 'the evidence library finds the item by search');
   await shot(page, '05-evidence');
 
+  // A new version supersedes the item; the old one stays in the record.
+  await page.getByRole('link', { name: 'Browser test access review' }).click();
+  await page.locator('input[type=file]').setInputFiles({ name: 'access-review-v2.txt', mimeType: 'text/plain', buffer: Buffer.from('second version\n') });
+  await page.getByRole('button', { name: 'Upload new version' }).click();
+  await page.waitForURL(/done=uploaded/);
+  check((await page.locator('ol.reasons li').count()) === 2, 'the item lists both versions');
+  check((await page.locator('ol.reasons .badge.superseded').count()) === 1, 'the first version is marked superseded');
+
+  // A failing record set aside on a check: a past end date is refused next to its field.
+  await page.goto(`${BASE}/checks?status=fail`);
+  await page.locator('table.data tbody tr a').first().click();
+  const failing = (await page.locator('table.data tbody td.mono').first().textContent()).trim();
+  await page.locator('#x-record').fill(failing);
+  await page.locator('#x-reason').fill('Service account reviewed by the security lead');
+  await page.locator('#x-owner').fill('security@example.com');
+  await page.locator('#x-expires').fill('2020-01-01');
+  await page.getByRole('button', { name: 'Add exclusion' }).click();
+  await page.locator('#x-expires-error').waitFor();
+  check((await page.locator('#x-expires-error').textContent()).includes('already past'), 'an exclusion ending in the past is refused next to the field');
+  check((await page.locator('#x-reason').inputValue()) === 'Service account reviewed by the security lead', 'the exclusion form keeps what was typed');
+  await page.locator('#x-expires').fill('2099-01-01');
+  await page.getByRole('button', { name: 'Add exclusion' }).click();
+  await page.waitForLoadState();
+  check((await page.locator('main').textContent()).includes('excluded by security@example.com'), 'the exclusion is listed on the check');
+  await shot(page, '09b-check-detail');
+
   // Policy: edit (a new draft), approve, publish.
   await page.goto(`${BASE}/policies/${POLICY}/edit`);
   const source = await page.getByLabel(/^Text/).inputValue();

@@ -125,3 +125,44 @@ impl IntoResponse for ApiError {
         (status, axum::Json(body)).into_response()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(r: Response) -> (StatusCode, String) {
+        let status = r.status();
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let bytes = rt.block_on(axum::body::to_bytes(r.into_body(), 1 << 20)).unwrap();
+        (status, String::from_utf8(bytes.to_vec()).unwrap())
+    }
+
+    #[test]
+    fn a_failure_shows_a_reference_and_nothing_from_inside() {
+        let (status, page) = body(ServerError::Internal("disk /secret/path full".into()).into_response());
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(page.contains("Something went wrong") && page.contains("class=\"ref\""));
+        assert!(!page.contains("/secret/path"), "{page}");
+        let (status, json) = body(ApiError(ServerError::Internal("password=hunter2".into())).into_response());
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["error"], "internal error");
+        assert_eq!(v["reference"].as_str().unwrap().len(), 26, "a ULID reference");
+        assert!(!json.contains("hunter2"));
+    }
+
+    #[test]
+    fn bad_input_names_the_field_and_hidden_things_are_404() {
+        let (status, json) = body(ApiError(ServerError::invalid("likelihood", "'9' is not 1 to 5")).into_response());
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(json.contains("\"field\":\"likelihood\""));
+        let (status, _) = body(
+            ServerError::Store(StoreError::NotFound {
+                kind: "user",
+                id: "x".into(),
+            })
+            .into_response(),
+        );
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+}

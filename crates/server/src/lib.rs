@@ -27,6 +27,12 @@ pub use totp::code_at as totp_code_at;
 
 /// Binds, prints where to find the server, and serves until interrupted.
 pub async fn serve(ws: evident_store::Workspace, bind: SocketAddr) -> Result<(), ServerError> {
+    // Server log lines (failures with their reference ids, refused sign-ins) go to stderr;
+    // they never carry passwords, tokens or session ids.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .map_err(|e| ServerError::Bind(format!("{bind}: {e}")))?;

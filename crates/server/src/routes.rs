@@ -120,6 +120,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
         .page("/evidence/{id}", Area::Evidence, get(evidence::detail))
         .page("/evidence/{id}/download", Area::Evidence, get(evidence::download))
         .page("/evidence/{id}/withdraw", Area::Evidence, post(evidence::withdraw))
+        .page("/evidence/{id}/versions", Area::Evidence, post(evidence::new_version))
         .page("/policies", Area::Policies, get(policies::list))
         .page("/policies/{id}", Area::Policies, get(policies::detail))
         .page(
@@ -131,6 +132,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
         .page("/policies/{id}/publish", Area::Policies, post(policies::publish))
         .page("/checks", Area::Checks, get(lists::checks_list))
         .page("/checks/{id}", Area::Checks, get(lists::check))
+        .page("/checks/{id}/exclusions", Area::Checks, post(lists::exclude))
         .page("/audit-log", Area::AuditLog, get(lists::audit_log))
         .page("/me", Area::Me, get(me::page))
         .page("/me/accept", Area::Me, post(me::accept))

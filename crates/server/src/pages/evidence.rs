@@ -240,6 +240,22 @@ pub async fn detail(
                     .iter()
                     .any(|c| c.code == l.control && c.owner_email.as_deref() == Some(access.user.email.as_str()))
             });
+    if may_withdraw && e.superseded_by.is_none() {
+        sections.push((
+            "Upload a new version".into(),
+            format!(
+                "<p class=\"small muted\">The new file supersedes this one for the same controls; this version stays in the record, marked superseded.</p>\
+                 <form class=\"stack\" method=\"post\" action=\"/evidence/{id}/versions?csrf={csrf}\" enctype=\"multipart/form-data\" data-progress>\
+                 <div class=\"field\"><label for=\"file\">File</label><div class=\"dropzone\"><input type=\"file\" id=\"file\" name=\"file\" required><span class=\"chosen\">Drop a file here or choose one</span></div></div>\
+                 <div class=\"field\"><label for=\"vtitle\">Title</label><input type=\"text\" id=\"vtitle\" name=\"title\" value=\"{title}\"></div>\
+                 <div class=\"field\"><label for=\"veffective\">Date it attests to</label><input type=\"date\" id=\"veffective\" name=\"effective_date\"></div>\
+                 <button class=\"primary\" type=\"submit\">Upload new version</button><progress hidden aria-label=\"Upload progress\"></progress></form>",
+                id = esc(&e.id),
+                csrf = esc(access.csrf.as_deref().unwrap_or("")),
+                title = esc(&e.title),
+            ),
+        ));
+    }
     if may_withdraw {
         sections.push((
             "Withdraw".into(),
@@ -365,4 +381,63 @@ impl DetailPage {
             sections,
         }
     }
+}
+
+/// A new version of an item, for the same controls and requirements; the old one is kept and
+/// marked superseded.
+pub async fn new_version(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+    mp: axum::extract::Multipart,
+) -> Result<Response, ServerError> {
+    let snap = state.snapshot().await?;
+    let old = snap
+        .program()
+        .evidence
+        .iter()
+        .find(|e| e.id == id)
+        .ok_or(ServerError::NotFound)?
+        .clone();
+    let owns = |code: &str| {
+        snap.program()
+            .controls
+            .iter()
+            .any(|c| c.code == code && c.owner_email.as_deref() == Some(access.user.email.as_str()))
+    };
+    let allowed = match access.reach {
+        Reach::All => true,
+        Reach::Own => old.controls.iter().any(|l| owns(&l.control)),
+        _ => false,
+    };
+    if !allowed {
+        return Err(ServerError::NotFound);
+    }
+    let up = super::controls::receive(&state, mp).await?;
+    let field = |k: &str| up.fields.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    if let Some(d) = field("effective_date") {
+        evident_core::parse_date(&d).map_err(|e| ServerError::invalid("effective_date", e))?;
+    }
+    let item = state
+        .ws
+        .as_actor(&access.user.email)
+        .add_evidence(
+            evident_store::NewEvidence {
+                file: &up.file.0,
+                title: field("title").unwrap_or_else(|| old.title.clone()),
+                media_type: up.media_type.clone(),
+                controls: old
+                    .controls
+                    .iter()
+                    .map(|l| (l.control.clone(), l.requirement.clone()))
+                    .collect(),
+                effective_date: field("effective_date"),
+                period: None,
+                source_kind: "person",
+                source_ref: format!("web upload by {} ({})", access.user.email, up.file_name),
+            },
+            Some(&old.id),
+        )
+        .await?;
+    Ok(Redirect::to(&format!("/evidence/{}?done=uploaded", item.id)).into_response())
 }

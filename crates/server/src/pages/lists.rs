@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use axum::Extension;
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use evident_catalog::Catalog;
 use evident_core::access::Reach;
 use evident_core::register::{FieldKind, RegisterSpec, Value};
@@ -425,11 +425,23 @@ pub async fn check(
     Extension(access): Extension<Access>,
     Path(id): Path<String>,
 ) -> Result<Response, ServerError> {
+    render(check_page(&state, &access, &id, None).await?)
+}
+
+/// A refused exclusion form: what was typed, and the field at fault with the reason.
+type Refusal<'a> = (&'a ExclusionForm, &'a str, String);
+
+async fn check_page(
+    state: &AppState,
+    access: &Access,
+    id: &str,
+    refused: Option<Refusal<'_>>,
+) -> Result<Detail, ServerError> {
     let snap = state.snapshot().await?;
     let r = snap
         .assessment
         .as_ref()
-        .and_then(|a| a.checks.get(&id))
+        .and_then(|a| a.checks.get(id))
         .ok_or(ServerError::NotFound)?;
     let failing: String = r
         .failures
@@ -478,8 +490,46 @@ pub async fn check(
     if !excluded.is_empty() {
         sections.push(("Exclusions".into(), format!("<ul>{excluded}</ul>")));
     }
-    render(Detail::new(
-        Layout::new(&state, &access, r.title.clone(), "/checks"),
+    if access.may_write(evident_core::access::Area::Checks) {
+        let csrf = esc(access.csrf.as_deref().unwrap_or(""));
+        let value = |f: &str| match refused {
+            Some((form, _, _)) => esc(match f {
+                "record" => &form.record,
+                "reason" => &form.reason,
+                "owner" => &form.owner,
+                _ => &form.expires,
+            }),
+            None => String::new(),
+        };
+        let field = |name: &str, label: &str, kind: &str| {
+            let (class, error) = match refused {
+                Some((_, at, ref reason)) if at == name => (
+                    " invalid",
+                    format!("<span class=\"error\" id=\"x-{name}-error\">{}</span>", esc(reason)),
+                ),
+                _ => ("", String::new()),
+            };
+            format!(
+                "<div class=\"field{class}\"><label for=\"x-{name}\">{label}</label><input type=\"{kind}\" id=\"x-{name}\" name=\"{name}\" value=\"{}\" required>{error}</div>",
+                value(name)
+            )
+        };
+        sections.push((
+            "Set a failing record aside".into(),
+            format!(
+                "<p class=\"small muted\">An exclusion is an accepted exception: it needs a reason, an owner and an end date, and the auditor sees it.</p>\
+                 <form class=\"stack\" method=\"post\" action=\"/checks/{id}/exclusions\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{}{}{}{}\
+                 <button type=\"submit\">Add exclusion</button></form>",
+                field("record", "Record", "text"),
+                field("reason", "Reason", "text"),
+                field("owner", "Owner's email", "email"),
+                field("expires", "Until", "date"),
+                id = esc(&r.id),
+            ),
+        ));
+    }
+    Ok(Detail::new(
+        Layout::new(state, access, r.title.clone(), "/checks"),
         name_of(r.status),
         sections,
     ))
@@ -612,4 +662,64 @@ pub async fn scope(
         "",
         sections,
     ))
+}
+
+#[derive(serde::Deserialize)]
+pub struct ExclusionForm {
+    record: String,
+    reason: String,
+    owner: String,
+    expires: String,
+}
+
+pub async fn exclude(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<ExclusionForm>,
+) -> Result<Response, ServerError> {
+    let snap = state.snapshot().await?;
+    if !snap.assessment.as_ref().is_some_and(|a| a.checks.contains_key(&id)) {
+        return Err(ServerError::NotFound);
+    }
+    let checked = (|| -> Result<evident_core::checks::Exclusion, (&'static str, String)> {
+        let text = |field: &'static str, v: &str| {
+            let v = v.trim();
+            if v.is_empty() {
+                Err((field, "cannot be empty".to_string()))
+            } else {
+                Ok(v.to_string())
+            }
+        };
+        let record = text("record", &form.record)?;
+        let reason = text("reason", &form.reason)?;
+        let owner = evident_core::parse_email(&form.owner).map_err(|e| ("owner", e.to_string()))?;
+        let expires = evident_core::parse_date(form.expires.trim()).map_err(|e| ("expires", e.to_string()))?;
+        if expires < time::OffsetDateTime::now_utc().date() {
+            return Err((
+                "expires",
+                format!("{} is already past", evident_core::format_date(expires)),
+            ));
+        }
+        Ok(evident_core::checks::Exclusion {
+            check: id.clone(),
+            record,
+            reason,
+            owner,
+            expires,
+        })
+    })();
+    let e = match checked {
+        Ok(e) => e,
+        Err((field, reason)) => {
+            let page = check_page(&state, &access, &id, Some((&form, field, reason))).await?;
+            return Ok((
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                axum::response::Html(askama::Template::render(&page)?),
+            )
+                .into_response());
+        }
+    };
+    state.ws.as_actor(&access.user.email).add_exclusion(&e).await?;
+    Ok(axum::response::Redirect::to(&format!("/checks/{id}")).into_response())
 }
