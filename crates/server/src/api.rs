@@ -510,3 +510,99 @@ pub async fn write_record(
     json["updated_at"] = json!(r.updated_at);
     Ok(Json(json).into_response())
 }
+
+#[derive(Deserialize)]
+pub struct PolicyEdit {
+    title: Option<String>,
+    source: Option<String>,
+}
+
+/// A new draft version with the given title and/or text.
+pub async fn edit_policy(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+    Json(body): Json<PolicyEdit>,
+) -> ApiResult {
+    let title = body.title.as_deref().map(str::trim);
+    if title.is_some_and(str::is_empty) {
+        return Err(ServerError::invalid("title", "a policy needs a title").into());
+    }
+    if body.source.as_deref().is_some_and(|s| s.trim().is_empty()) {
+        return Err(ServerError::invalid("source", "the text cannot be empty").into());
+    }
+    if title.is_none() && body.source.is_none() {
+        return Err(ServerError::invalid("source", "give a new title or text").into());
+    }
+    let ws = state.ws.as_actor(&access.user.email);
+    ws.edit_policy(&id, title, body.source.as_deref()).await?;
+    Ok(Json(policies::json_of(&ws.policy(&id).await?)).into_response())
+}
+
+pub async fn new_version(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+    mp: Multipart,
+) -> ApiResult {
+    let item = evidence::store_version(&state, &access, &id, mp).await?;
+    Ok((StatusCode::CREATED, Json(evidence::json_of(&item))).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ExclusionRequest {
+    record: String,
+    reason: String,
+    owner: String,
+    expires: String,
+}
+
+pub async fn exclude(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+    Json(body): Json<ExclusionRequest>,
+) -> ApiResult {
+    let e = lists::exclusion_of(&state, &id, &body.record, &body.reason, &body.owner, &body.expires)
+        .await?
+        .map_err(|(field, reason)| ServerError::invalid(field, reason))?;
+    state.ws.as_actor(&access.user.email).add_exclusion(&e).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            json!({"check": e.check, "record": e.record, "reason": e.reason, "owner": e.owner,
+        "expires": evident_core::format_date(e.expires)}),
+        ),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct UserChange {
+    role: Option<String>,
+    disabled: Option<bool>,
+}
+
+pub async fn change_user(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(email): Path<String>,
+    Json(body): Json<UserChange>,
+) -> ApiResult {
+    if access.user.email.eq_ignore_ascii_case(email.trim()) {
+        return Err(ServerError::Conflict(
+            "you cannot change your own role or access; ask another administrator".into(),
+        )
+        .into());
+    }
+    let ws = state.ws.as_actor(&access.user.email);
+    let mut user = ws.user(&email).await?;
+    if let Some(r) = &body.role {
+        let role = Role::parse(r).map_err(|e| ServerError::invalid("role", e))?;
+        user = ws.set_user_role(&email, role).await?;
+    }
+    if let Some(d) = body.disabled {
+        user = ws.set_user_disabled(&email, d).await?;
+    }
+    Ok(Json(settings::user_json(&user)).into_response())
+}

@@ -278,6 +278,36 @@ fn schemas() -> Map<String, Value> {
             &["type", "categories", "components"],
         ),
     );
+    put("PolicyEdit", obj(&[("title", s()), ("source", s())], &[]));
+    put(
+        "ExclusionRequest",
+        obj(
+            &[
+                ("record", s()),
+                ("reason", s()),
+                ("owner", s()),
+                ("expires", json!({"type": "string", "format": "date"})),
+            ],
+            &["record", "reason", "owner", "expires"],
+        ),
+    );
+    put(
+        "Exclusion",
+        obj(
+            &[
+                ("check", s()),
+                ("record", s()),
+                ("reason", s()),
+                ("owner", s()),
+                ("expires", s()),
+            ],
+            &["check", "record", "expires"],
+        ),
+    );
+    put(
+        "UserChange",
+        obj(&[("role", s()), ("disabled", json!({"type": "boolean"}))], &[]),
+    );
     put("OwnerChange", obj(&[("owner", s_null())], &[]));
     put("Withdrawal", obj(&[("reason", s())], &["reason"]));
     put("UserRequest", obj(&[("email", s()), ("role", s())], &["email", "role"]));

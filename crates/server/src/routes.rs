@@ -286,6 +286,15 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             post(api::withdraw),
         )
         .api(
+            M::POST,
+            "/api/v1/evidence/{id}/versions",
+            Area::Evidence,
+            "Upload a new version of a current item (multipart: file, title, effective_date); it supersedes the item for the same controls",
+            "Evidence",
+            Some("multipart"),
+            post(api::new_version),
+        )
+        .api(
             M::GET,
             "/api/v1/policies",
             Area::Policies,
@@ -302,6 +311,15 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "Policy",
             None,
             get(api::policy),
+        )
+        .api(
+            M::PUT,
+            "/api/v1/policies/{id}",
+            Area::Policies,
+            "Edit a policy's title or text: a new draft version",
+            "Policy",
+            Some("PolicyEdit"),
+            put(api::edit_policy),
         )
         .api(
             M::POST,
@@ -340,6 +358,15 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             get(api::check),
         )
         .api(
+            M::POST,
+            "/api/v1/checks/{id}/exclusions",
+            Area::Checks,
+            "Set a failing record aside: reason, owner and end date",
+            "Exclusion",
+            Some("ExclusionRequest"),
+            post(api::exclude),
+        )
+        .api(
             M::GET,
             "/api/v1/audit-log",
             Area::AuditLog,
@@ -365,6 +392,15 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "NewUser",
             Some("UserRequest"),
             post(api::add_user),
+        )
+        .api(
+            M::PUT,
+            "/api/v1/users/{email}",
+            Area::Settings,
+            "Change a user's role or disable them (not yourself)",
+            "User",
+            Some("UserChange"),
+            put(api::change_user),
         )
         .api(
             M::GET,

@@ -187,15 +187,19 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/evidence/{id}", "yyynyy"),
     ("GET", "/api/v1/evidence/{id}/content", "yyynyy"),
     ("POST", "/api/v1/evidence/{id}/withdraw", "yyynnn"),
+    ("POST", "/api/v1/evidence/{id}/versions", "yyynnn"),
     ("GET", "/api/v1/policies", "yyynyy"),
     ("GET", "/api/v1/policies/{id}", "yyynyy"),
+    ("PUT", "/api/v1/policies/{id}", "yynnnn"),
     ("POST", "/api/v1/policies/{id}/approve", "yynnnn"),
     ("POST", "/api/v1/policies/{id}/publish", "yynnnn"),
     ("GET", "/api/v1/checks", "yyynyy"),
     ("GET", "/api/v1/checks/{id}", "yyynyy"),
+    ("POST", "/api/v1/checks/{id}/exclusions", "yynnnn"),
     ("GET", "/api/v1/audit-log", "yynnyn"),
     ("GET", "/api/v1/users", "ynnnnn"),
     ("POST", "/api/v1/users", "ynnnnn"),
+    ("PUT", "/api/v1/users/{email}", "ynnnnn"),
     ("GET", "/api/v1/tokens", "ynnnnn"),
     ("POST", "/api/v1/tokens", "ynnnnn"),
     ("POST", "/api/v1/tokens/{id}/revoke", "ynnnnn"),
@@ -204,6 +208,12 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/people", "yynnyn"),
     ("POST", "/api/v1/people", "yynnnn"),
     ("GET", "/api/v1/people/{key}", "yynnyn"),
+    ("GET", "/api/v1/training", "yynnyn"),
+    ("POST", "/api/v1/training", "yynnnn"),
+    ("GET", "/api/v1/training/{key}", "yynnyn"),
+    ("GET", "/api/v1/background-checks", "yynnyn"),
+    ("POST", "/api/v1/background-checks", "yynnnn"),
+    ("GET", "/api/v1/background-checks/{key}", "yynnyn"),
     ("GET", "/api/v1/risks", "yyynyy"),
     ("POST", "/api/v1/risks", "yynnnn"),
     ("GET", "/api/v1/risks/{key}", "yyynyy"),
@@ -315,25 +325,36 @@ fn role_matrix_and_documented_answers(b: Backend) {
         &[],
     );
     assert_eq!(status, 200, "a task through the API: {body}");
-    let keys: Vec<(String, String)> = ["people", "risks", "vendors", "assets", "events", "tasks"]
-        .iter()
-        .map(|r| {
-            let list = get_json(&base, &format!("/api/v1/{r}"), admin);
-            let key = list["items"][0]["key"]
-                .as_str()
-                .unwrap_or_else(|| panic!("no {r} to try"));
-            (
-                r.to_string(),
-                key.replace('%', "%25").replace(' ', "%20").replace('/', "%2F"),
-            )
-        })
-        .collect();
+    env.json(&["users", "add", "spare@bluefin.test", "--role", "viewer"]);
+    let keys: Vec<(String, String)> = [
+        "people",
+        "training",
+        "background-checks",
+        "risks",
+        "vendors",
+        "assets",
+        "events",
+        "tasks",
+    ]
+    .iter()
+    .map(|r| {
+        let list = get_json(&base, &format!("/api/v1/{r}"), admin);
+        let key = list["items"][0]["key"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {r} to try"));
+        (
+            r.to_string(),
+            key.replace('%', "%25").replace(' ', "%20").replace('/', "%2F"),
+        )
+    })
+    .collect();
 
     let mut failures = Vec::new();
     for (method, path, allowed) in MATRIX {
         let register = path.trim_start_matches("/api/v1/").split('/').next().unwrap();
         let concrete = path
             .replace("{code}", &f.control)
+            .replace("{email}", "spare@bluefin.test")
             .replace(
                 "{key}",
                 keys.iter()
@@ -359,6 +380,7 @@ fn role_matrix_and_documented_answers(b: Backend) {
                 ("POST", "/api/v1/evidence") => {
                     (None, vec![("file", file_arg.as_str()), ("control", f.control.as_str())])
                 }
+                ("POST", "/api/v1/evidence/{id}/versions") => (None, vec![("file", file_arg.as_str())]),
                 ("PUT", _) => (Some(json!({"owner": email("control_owner")})), vec![]),
                 _ => (Some(json!({})), vec![]),
             };
@@ -390,6 +412,63 @@ fn role_matrix_and_documented_answers(b: Backend) {
         }
     }
     assert!(failures.is_empty(), "role matrix:\n{}", failures.join("\n"));
+
+    // The write routes do what they document.
+    let before = get_json(&base, &format!("/api/v1/policies/{policy}"), admin)["latest_version"]
+        .as_i64()
+        .unwrap();
+    let (status, body) = http(
+        &base,
+        "PUT",
+        &format!("/api/v1/policies/{policy}"),
+        Some(admin),
+        Some(&json!({"source": "# Rewritten\n\nBy the API.\n"})),
+        &[],
+    );
+    assert_eq!(status, 200, "{body}");
+    let edited: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (
+            edited["latest_version"].as_i64().unwrap(),
+            edited["status"].as_str().unwrap()
+        ),
+        (before + 1, "draft")
+    );
+    let (status, body) = http(
+        &base,
+        "POST",
+        &format!("/api/v1/checks/{check}/exclusions"),
+        Some(admin),
+        Some(&json!({"record": "r", "reason": "why", "owner": "o@bluefin.test", "expires": "2020-01-01"})),
+        &[],
+    );
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["field"], "expires");
+    let (status, body) = http(
+        &base,
+        "PUT",
+        "/api/v1/users/spare@bluefin.test",
+        Some(admin),
+        Some(&json!({"role": "auditor"})),
+        &[],
+    );
+    assert_eq!(
+        (status, serde_json::from_str::<Value>(&body).unwrap()["role"].clone()),
+        (200, json!("auditor")),
+        "{body}"
+    );
+    assert_eq!(
+        http(
+            &base,
+            "PUT",
+            &format!("/api/v1/users/{}", email("admin")),
+            Some(admin),
+            Some(&json!({"role": "viewer"})),
+            &[]
+        )
+        .0,
+        409
+    );
 
     // Without a token, or with a revoked one, nothing is answered.
     assert_eq!(http(&base, "GET", "/api/v1/controls", None, None, &[]).0, 401);

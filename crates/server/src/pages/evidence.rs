@@ -391,6 +391,17 @@ pub async fn new_version(
     Path(id): Path<String>,
     mp: axum::extract::Multipart,
 ) -> Result<Response, ServerError> {
+    let item = store_version(&state, &access, &id, mp).await?;
+    Ok(Redirect::to(&format!("/evidence/{}?done=uploaded", item.id)).into_response())
+}
+
+/// Stores an upload as the next version of `id` (the web form and the API).
+pub async fn store_version(
+    state: &AppState,
+    access: &Access,
+    id: &str,
+    mp: axum::extract::Multipart,
+) -> Result<EvidenceItem, ServerError> {
     let snap = state.snapshot().await?;
     let old = snap
         .program()
@@ -413,7 +424,12 @@ pub async fn new_version(
     if !allowed {
         return Err(ServerError::NotFound);
     }
-    let up = super::controls::receive(&state, mp).await?;
+    if old.withdrawn.is_some() || old.superseded_by.is_some() {
+        return Err(ServerError::Conflict(format!(
+            "{id} is not the current version; add the new one to the current item"
+        )));
+    }
+    let up = super::controls::receive(state, mp).await?;
     let field = |k: &str| up.fields.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     if let Some(d) = field("effective_date") {
         evident_core::parse_date(&d).map_err(|e| ServerError::invalid("effective_date", e))?;
@@ -439,5 +455,5 @@ pub async fn new_version(
             Some(&old.id),
         )
         .await?;
-    Ok(Redirect::to(&format!("/evidence/{}?done=uploaded", item.id)).into_response())
+    Ok(item)
 }

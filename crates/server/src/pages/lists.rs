@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use evident_catalog::Catalog;
 use evident_core::access::Reach;
 use evident_core::register::{FieldKind, RegisterSpec, Value};
-use evident_core::registers::{ASSETS, EVENTS, PEOPLE, RISKS, TASKS, VENDORS};
+use evident_core::registers::{ASSETS, BACKGROUND_CHECKS, EVENTS, PEOPLE, RISKS, TASKS, TRAINING, VENDORS};
 use evident_store::{StoredRecord, record_json};
 use serde_json::json;
 
@@ -22,8 +22,10 @@ use crate::state::{AppState, Snapshot};
 use crate::table::{Cell, Column, ListQuery, Row, col, page};
 
 /// The registers the interface lists, with the page path and title of each.
-pub const REGISTERS: [(&RegisterSpec, &str, &str); 6] = [
+pub const REGISTERS: [(&RegisterSpec, &str, &str); 8] = [
     (&PEOPLE, "people", "People"),
+    (&TRAINING, "training", "Training"),
+    (&BACKGROUND_CHECKS, "background-checks", "Background checks"),
     (&RISKS, "risks", "Risks"),
     (&VENDORS, "vendors", "Vendors"),
     (&ASSETS, "assets", "Assets"),
@@ -35,7 +37,8 @@ pub const REGISTERS: [(&RegisterSpec, &str, &str); 6] = [
 pub fn access_area(path: &str) -> evident_core::access::Area {
     use evident_core::access::Area;
     match path {
-        "people" => Area::People,
+        // Training and screening records are personal data, like the people register.
+        "people" | "training" | "background-checks" => Area::People,
         "risks" => Area::Risks,
         "vendors" => Area::Vendors,
         "assets" => Area::Assets,
@@ -678,37 +681,7 @@ pub async fn exclude(
     Path(id): Path<String>,
     axum::Form(form): axum::Form<ExclusionForm>,
 ) -> Result<Response, ServerError> {
-    let snap = state.snapshot().await?;
-    if !snap.assessment.as_ref().is_some_and(|a| a.checks.contains_key(&id)) {
-        return Err(ServerError::NotFound);
-    }
-    let checked = (|| -> Result<evident_core::checks::Exclusion, (&'static str, String)> {
-        let text = |field: &'static str, v: &str| {
-            let v = v.trim();
-            if v.is_empty() {
-                Err((field, "cannot be empty".to_string()))
-            } else {
-                Ok(v.to_string())
-            }
-        };
-        let record = text("record", &form.record)?;
-        let reason = text("reason", &form.reason)?;
-        let owner = evident_core::parse_email(&form.owner).map_err(|e| ("owner", e.to_string()))?;
-        let expires = evident_core::parse_date(form.expires.trim()).map_err(|e| ("expires", e.to_string()))?;
-        if expires < time::OffsetDateTime::now_utc().date() {
-            return Err((
-                "expires",
-                format!("{} is already past", evident_core::format_date(expires)),
-            ));
-        }
-        Ok(evident_core::checks::Exclusion {
-            check: id.clone(),
-            record,
-            reason,
-            owner,
-            expires,
-        })
-    })();
+    let checked = exclusion_of(&state, &id, &form.record, &form.reason, &form.owner, &form.expires).await?;
     let e = match checked {
         Ok(e) => e,
         Err((field, reason)) => {
@@ -722,4 +695,50 @@ pub async fn exclude(
     };
     state.ws.as_actor(&access.user.email).add_exclusion(&e).await?;
     Ok(axum::response::Redirect::to(&format!("/checks/{id}")).into_response())
+}
+
+/// An exclusion checked as the CLI checks it; the outer error is for an unknown check, the
+/// inner one names the field at fault.
+#[allow(clippy::type_complexity)]
+pub async fn exclusion_of(
+    state: &AppState,
+    id: &str,
+    record: &str,
+    reason: &str,
+    owner: &str,
+    expires: &str,
+) -> Result<Result<evident_core::checks::Exclusion, (&'static str, String)>, ServerError> {
+    let snap = state.snapshot().await?;
+    if !snap.assessment.as_ref().is_some_and(|a| a.checks.contains_key(id)) {
+        return Err(ServerError::NotFound);
+    }
+    Ok(
+        (|| -> Result<evident_core::checks::Exclusion, (&'static str, String)> {
+            let text = |field: &'static str, v: &str| {
+                let v = v.trim();
+                if v.is_empty() {
+                    Err((field, "cannot be empty".to_string()))
+                } else {
+                    Ok(v.to_string())
+                }
+            };
+            let record = text("record", record)?;
+            let reason = text("reason", reason)?;
+            let owner = evident_core::parse_email(owner).map_err(|e| ("owner", e.to_string()))?;
+            let expires = evident_core::parse_date(expires.trim()).map_err(|e| ("expires", e.to_string()))?;
+            if expires < time::OffsetDateTime::now_utc().date() {
+                return Err((
+                    "expires",
+                    format!("{} is already past", evident_core::format_date(expires)),
+                ));
+            }
+            Ok(evident_core::checks::Exclusion {
+                check: id.to_string(),
+                record,
+                reason,
+                owner,
+                expires,
+            })
+        })(),
+    )
 }

@@ -49,6 +49,8 @@ const NAV: &[(&str, &str, Option<Area>)] = &[
     ("/tasks", "Tasks", Some(Area::Tasks)),
     ("", "Registers", None),
     ("/people", "People", Some(Area::People)),
+    ("/training", "Training", Some(Area::People)),
+    ("/background-checks", "Background checks", Some(Area::People)),
     ("/risks", "Risks", Some(Area::Risks)),
     ("/vendors", "Vendors", Some(Area::Vendors)),
     ("/assets", "Assets", Some(Area::Assets)),
