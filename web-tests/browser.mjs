@@ -267,6 +267,15 @@ try {
   const forged = await admin.page.request.post(`${BASE}/policies/${POLICY}/approve`, { form: { csrf: 'forged' } });
   check(forged.status() === 403, 'a form without the session CSRF token is refused (403)');
 
+  // Signing out everywhere ends the employee's other sessions too.
+  const second = await signIn(browser, env('EMPLOYEE_EMAIL'), env('EMPLOYEE_PASSWORD'));
+  await emp.page.goto(`${BASE}/me`);
+  emp.page.once('dialog', (d) => d.accept());
+  await emp.page.getByRole('button', { name: 'Sign out everywhere' }).click();
+  await emp.page.waitForURL(/\/login/);
+  await second.page.goto(`${BASE}/me`);
+  check(second.page.url().includes('/login'), "signing out everywhere ends the person's other sessions");
+
   // Sign out ends the session.
   page = admin.page;
   await page.getByRole('button', { name: 'Sign out' }).click();

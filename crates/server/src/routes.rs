@@ -137,6 +137,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
         .page("/me", Area::Me, get(me::page))
         .page("/me/accept", Area::Me, post(me::accept))
         .page("/me/password", Area::Me, post(me::password))
+        .page("/me/sign-out-everywhere", Area::Me, post(me::sign_out_everywhere))
         .page("/settings", Area::Settings, get(settings::page))
         .page("/settings/users", Area::Settings, post(settings::add_user))
         .page("/settings/tokens", Area::Settings, post(settings::create_token))

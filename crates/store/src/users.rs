@@ -463,6 +463,26 @@ impl Workspace {
         Ok(())
     }
 
+    /// Ends every session of a user (signing out everywhere); returns how many there were.
+    pub async fn end_sessions(&self, user: &User) -> Result<u64, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query(DELETE_USER_SESSIONS)
+            .bind(&user.id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        self.log(
+            &mut tx,
+            "auth.sign_out_everywhere",
+            &format!("user:{}", user.email),
+            json!({"sessions": n}),
+        )
+        .await?;
+        tx.commit().await?;
+        self.checkpoint().await?;
+        Ok(n)
+    }
+
     pub async fn end_session(&self, token: &str) -> Result<(), StoreError> {
         sqlx::query(DELETE_SESSION)
             .bind(digest(token))

@@ -180,3 +180,18 @@ pub async fn password(
         .await?;
     Ok(Redirect::to("/login").into_response())
 }
+
+pub async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+) -> Result<Response, ServerError> {
+    state.ws.as_actor(&access.user.email).end_sessions(&access.user).await?;
+    Ok((
+        [(
+            axum::http::header::SET_COOKIE,
+            crate::access::session_cookie(&state, "", 0),
+        )],
+        Redirect::to("/login"),
+    )
+        .into_response())
+}
