@@ -322,10 +322,7 @@ pub async fn add_user(
         .as_actor(&access.user.email)
         .add_user(&body.email, role)
         .await
-        .map_err(|e| match e {
-            evident_store::StoreError::Invalid(r) => ServerError::invalid("email", r),
-            other => other.into(),
-        })?;
+        .map_err(ServerError::store_as("email"))?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"user": settings::user_json(&user), "password": password})),
@@ -360,10 +357,7 @@ pub async fn create_token(
         .as_actor(&access.user.email)
         .create_token(&access.user.email, &body.name, scope, None)
         .await
-        .map_err(|e| match e {
-            evident_store::StoreError::Invalid(r) => ServerError::invalid("name", r),
-            other => other.into(),
-        })?;
+        .map_err(ServerError::store_as("name"))?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"token": settings::token_json(&token), "secret": secret})),

@@ -37,6 +37,16 @@ impl ServerError {
     }
 }
 
+impl ServerError {
+    /// A store refusal of bad input, attributed to the field it came from; other errors as they are.
+    pub fn store_as(field: &'static str) -> impl FnOnce(StoreError) -> ServerError {
+        move |e| match e {
+            StoreError::Invalid(reason) => ServerError::invalid(field, reason),
+            other => other.into(),
+        }
+    }
+}
+
 impl From<EvidenceError> for ServerError {
     fn from(e: EvidenceError) -> Self {
         match e {

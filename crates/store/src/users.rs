@@ -32,7 +32,9 @@ const SELECT_TOTP: &str = "SELECT totp_sealed FROM users WHERE id = $1";
 
 const INSERT_SESSION: &str =
     "INSERT INTO sessions (id_hash, user_id, csrf, stage, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)";
-const SELECT_SESSION: &str = "SELECT s.user_id, s.csrf, s.stage, s.expires_at FROM sessions s WHERE s.id_hash = $1";
+/// The session and its user in one read: the guard runs it on every request.
+const SELECT_SESSION: &str = "SELECT s.csrf, s.stage, s.expires_at, u.id, u.email, u.role, u.password_hash, \
+     u.totp_enabled, u.created_at, u.disabled_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1";
 const PROMOTE_SESSION: &str = "UPDATE sessions SET stage = 'full' WHERE id_hash = $1";
 const DELETE_SESSION: &str = "DELETE FROM sessions WHERE id_hash = $1";
 const DELETE_USER_SESSIONS: &str = "DELETE FROM sessions WHERE user_id = $1";
@@ -424,13 +426,10 @@ impl Workspace {
             return Ok(None);
         };
         let expires_at: i64 = row.try_get("expires_at")?;
-        if expires_at < now_ms() {
+        let user = user_of(&row)?;
+        if expires_at < now_ms() || user.disabled_at.is_some() {
             return Ok(None);
         }
-        let user_id: String = row.try_get("user_id")?;
-        let Some(user) = self.user_by_id(&user_id).await?.filter(|u| u.disabled_at.is_none()) else {
-            return Ok(None);
-        };
         let stage: String = row.try_get("stage")?;
         Ok(Some(Session {
             user,

@@ -116,16 +116,12 @@ pub async fn list(
     let snap = state.snapshot().await?;
     let q = ListQuery::from_map(q);
     let p = page("/controls", &COLUMNS, &rows(&snap, &access), &q, FILTERS.to_vec());
-    render(TablePage {
-        layout: Layout::new(&state, &access, "Controls", "/controls"),
-        intro: "Every control of the program, its owner and its readiness. Filter by status to see what needs work."
-            .into(),
-        extra: String::new(),
-        page: p,
-        empty: "No controls yet: adopt the library with `evident controls adopt`.".into(),
-        action_href: String::new(),
-        action_label: String::new(),
-    })
+    render(TablePage::new(
+        Layout::new(&state, &access, "Controls", "/controls"),
+        "Every control of the program, its owner and its readiness. Filter by status to see what needs work.".into(),
+        p,
+        "No controls yet: adopt the library with `evident controls adopt`.".into(),
+    ))
 }
 
 /// (id, title, requirement, attests, captured, sha256, its first 12 characters)

@@ -49,6 +49,27 @@ pub fn visible<'a>(snap: &'a Snapshot, access: &Access) -> Vec<&'a EvidenceItem>
         .collect()
 }
 
+/// Whether `access` may change this item (withdraw it, add a version): everyone who writes
+/// evidence at all, or control owners for items on a control they own. `reach` is the caller's
+/// reach for writing evidence, whatever route they came through.
+pub fn may_change(snap: &Snapshot, access: &Access, item: &EvidenceItem) -> bool {
+    let write = evident_core::access::reach(
+        access.role(),
+        evident_core::access::Area::Evidence,
+        evident_core::access::Action::Write,
+    );
+    match write {
+        Reach::All => true,
+        Reach::Own => item.controls.iter().any(|l| {
+            snap.program()
+                .controls
+                .iter()
+                .any(|c| c.code == l.control && c.owner_email.as_deref() == Some(access.user.email.as_str()))
+        }),
+        _ => false,
+    }
+}
+
 pub fn json_of(e: &EvidenceItem) -> serde_json::Value {
     json!({
         "id": e.id, "title": e.title, "sha256": e.sha256, "size": e.size, "media_type": e.media_type,
@@ -119,15 +140,12 @@ pub async fn list(
         q.dir = Some("desc".into());
     }
     let p = page("/evidence", &COLUMNS, &rows(&snap, &access), &q, FILTERS.to_vec());
-    render(TablePage {
-        layout: Layout::new(&state, &access, "Evidence", "/evidence"),
-        intro: "Every item in the vault: encrypted at rest, addressed by its SHA-256, never edited. Upload new evidence from a control's page.".into(),
-        extra: String::new(),
-        page: p,
-        empty: "No evidence yet.".into(),
-        action_href: String::new(),
-        action_label: String::new(),
-    })
+    render(TablePage::new(
+        Layout::new(&state, &access, "Evidence", "/evidence"),
+        "Every item in the vault: encrypted at rest, addressed by its SHA-256, never edited. Upload new evidence from a control's page.".into(),
+        p,
+        "No evidence yet.".into(),
+    ))
 }
 
 #[derive(Template)]
@@ -223,23 +241,7 @@ pub async fn detail(
         ("Controls".into(), format!("<ul>{links}</ul>")),
         ("Versions".into(), format!("<ol class=\"reasons\">{versions}</ol>")),
     ];
-    let may_withdraw = e.withdrawn.is_none()
-        && match access.reach {
-            Reach::All => access.may_write(evident_core::access::Area::Evidence),
-            _ => false,
-        }
-        || e.withdrawn.is_none()
-            && evident_core::access::reach(
-                access.role(),
-                evident_core::access::Area::Evidence,
-                evident_core::access::Action::Write,
-            ) == Reach::Own
-            && e.controls.iter().any(|l| {
-                snap.program()
-                    .controls
-                    .iter()
-                    .any(|c| c.code == l.control && c.owner_email.as_deref() == Some(access.user.email.as_str()))
-            });
+    let may_withdraw = e.withdrawn.is_none() && may_change(&snap, &access, e);
     if may_withdraw && e.superseded_by.is_none() {
         sections.push((
             "Upload a new version".into(),
@@ -338,17 +340,7 @@ pub async fn withdraw_item(
         .iter()
         .find(|e| e.id == id)
         .ok_or(ServerError::NotFound)?;
-    let allowed = match access.reach {
-        Reach::All => true,
-        Reach::Own => e.controls.iter().any(|l| {
-            snap.program()
-                .controls
-                .iter()
-                .any(|c| c.code == l.control && c.owner_email.as_deref() == Some(access.user.email.as_str()))
-        }),
-        _ => false,
-    };
-    if !allowed {
+    if !may_change(&snap, access, e) {
         return Err(ServerError::NotFound);
     }
     if reason.trim().is_empty() {
@@ -410,18 +402,7 @@ pub async fn store_version(
         .find(|e| e.id == id)
         .ok_or(ServerError::NotFound)?
         .clone();
-    let owns = |code: &str| {
-        snap.program()
-            .controls
-            .iter()
-            .any(|c| c.code == code && c.owner_email.as_deref() == Some(access.user.email.as_str()))
-    };
-    let allowed = match access.reach {
-        Reach::All => true,
-        Reach::Own => old.controls.iter().any(|l| owns(&l.control)),
-        _ => false,
-    };
-    if !allowed {
+    if !may_change(&snap, access, &old) {
         return Err(ServerError::NotFound);
     }
     if old.withdrawn.is_some() || old.superseded_by.is_some() {

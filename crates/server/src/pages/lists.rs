@@ -302,15 +302,12 @@ pub async fn criteria_list(
         &q,
         vec![("status", "Coverage"), ("category", "Category")],
     );
-    render(TablePage {
-        layout: Layout::new(&state, &access, "Criteria", "/criteria"),
-        intro: "A criterion is covered when a ready control maps to it, partial when its controls are at risk.".into(),
-        extra: String::new(),
-        page: p,
-        empty: "No criteria.".into(),
-        action_href: String::new(),
-        action_label: String::new(),
-    })
+    render(TablePage::new(
+        Layout::new(&state, &access, "Criteria", "/criteria"),
+        "A criterion is covered when a ready control maps to it, partial when its controls are at risk.".into(),
+        p,
+        "No criteria.".into(),
+    ))
 }
 
 pub async fn criterion(
@@ -412,15 +409,12 @@ pub async fn checks_list(
         &q,
         vec![("status", "Status")],
     );
-    render(TablePage {
-        layout: Layout::new(&state, &access, "Checks", "/checks"),
-        intro: "Automated tests over the facts collected from your systems, run live for this page.".into(),
-        extra: String::new(),
-        page: p,
-        empty: "No checks have data yet: set the audit scope and import or collect facts.".into(),
-        action_href: String::new(),
-        action_label: String::new(),
-    })
+    render(TablePage::new(
+        Layout::new(&state, &access, "Checks", "/checks"),
+        "Automated tests over the facts collected from your systems, run live for this page.".into(),
+        p,
+        "No checks have data yet: set the audit scope and import or collect facts.".into(),
+    ))
 }
 
 pub async fn check(
@@ -586,15 +580,12 @@ pub async fn audit_log(
         &q,
         vec![("action", "Action")],
     );
-    render(TablePage {
-        layout: Layout::new(&state, &access, "Audit log", "/audit-log"),
-        intro: "Every write, hash-chained: each entry commits to the one before. `evident verify` checks the chain and the signed checkpoints.".into(),
-        extra: String::new(),
-        page: p,
-        empty: "Nothing recorded yet.".into(),
-        action_href: String::new(),
-        action_label: String::new(),
-    })
+    render(TablePage::new(
+        Layout::new(&state, &access, "Audit log", "/audit-log"),
+        "Every write, hash-chained: each entry commits to the one before. `evident verify` checks the chain and the signed checkpoints.".into(),
+        p,
+        "Nothing recorded yet.".into(),
+    ))
 }
 
 pub async fn scope(

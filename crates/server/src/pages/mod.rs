@@ -123,6 +123,21 @@ pub struct TablePage {
     pub action_label: String,
 }
 
+impl TablePage {
+    /// A listing without an action button or extra block (most of them).
+    pub fn new(layout: Layout, intro: String, page: Page, empty: String) -> TablePage {
+        TablePage {
+            layout,
+            intro,
+            extra: String::new(),
+            page,
+            empty,
+            action_href: String::new(),
+            action_label: String::new(),
+        }
+    }
+}
+
 /// A unit enum's wire name (`at_risk`, `security`).
 pub fn name_of(v: impl serde::Serialize) -> String {
     serde_json::to_value(v)

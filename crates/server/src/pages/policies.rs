@@ -85,15 +85,12 @@ pub async fn list(
         &q,
         vec![("status", "Status")],
     );
-    render(TablePage {
-        layout: Layout::new(&state, &access, "Policies", "/policies"),
-        intro: "Each edit is a new version; a version is approved, then published for staff to accept.".into(),
-        extra: String::new(),
-        page: p,
-        empty: "No policies yet: adopt the templates with `evident policies adopt`.".into(),
-        action_href: String::new(),
-        action_label: String::new(),
-    })
+    render(TablePage::new(
+        Layout::new(&state, &access, "Policies", "/policies"),
+        "Each edit is a new version; a version is approved, then published for staff to accept.".into(),
+        p,
+        "No policies yet: adopt the templates with `evident policies adopt`.".into(),
+    ))
 }
 
 #[derive(Template)]
