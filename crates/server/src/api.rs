@@ -284,25 +284,22 @@ pub async fn audit_log(State(state): State<AppState>, Query(q): Query<BTreeMap<S
     ))
 }
 
-fn plain_rows(items: Vec<Value>) -> Vec<Row> {
-    items
+/// A listing of items that have no columns of their own (users, tokens): search over their JSON.
+fn plain_listing(items: Vec<Value>, q: BTreeMap<String, String>) -> Response {
+    let rows: Vec<Row> = items
         .into_iter()
         .map(|json| Row {
             cells: vec![crate::table::Cell::text(json.to_string())],
             json,
             tags: Vec::new(),
         })
-        .collect()
+        .collect();
+    listing(&[crate::table::col("item", "Item")], &rows, q, vec![])
 }
 
 pub async fn users(State(state): State<AppState>, Query(q): Query<BTreeMap<String, String>>) -> ApiResult {
     let users = state.ws.users().await?;
-    Ok(listing(
-        &[crate::table::col("user", "User")],
-        &plain_rows(users.iter().map(settings::user_json).collect()),
-        q,
-        vec![],
-    ))
+    Ok(plain_listing(users.iter().map(settings::user_json).collect(), q))
 }
 
 #[derive(Deserialize)]
@@ -332,12 +329,7 @@ pub async fn add_user(
 
 pub async fn tokens(State(state): State<AppState>, Query(q): Query<BTreeMap<String, String>>) -> ApiResult {
     let tokens = state.ws.tokens().await?;
-    Ok(listing(
-        &[crate::table::col("token", "Token")],
-        &plain_rows(tokens.iter().map(settings::token_json).collect()),
-        q,
-        vec![],
-    ))
+    Ok(plain_listing(tokens.iter().map(settings::token_json).collect(), q))
 }
 
 #[derive(Deserialize)]

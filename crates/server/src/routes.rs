@@ -159,7 +159,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             post(settings::revoke_token),
         );
     for (_, path, _) in lists::REGISTERS {
-        let area = register_area(path);
+        let area = lists::access_area(path);
         b = b
             .page(
                 &format!("/{path}"),
@@ -449,7 +449,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             post(api::accept),
         );
     for (spec, path, title) in lists::REGISTERS {
-        let area = register_area(path);
+        let area = lists::access_area(path);
         let noun = spec.noun;
         b = b
             .api(
@@ -493,10 +493,6 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
         .route("/static/{file}", get(static_files::serve))
         .route("/healthz", get(|| async { "ok" }));
     (router, docs)
-}
-
-fn register_area(path: &str) -> Area {
-    lists::access_area(path)
 }
 
 /// Headers every answer carries: no framing, no sniffing, scripts and styles only from here.

@@ -535,12 +535,7 @@ impl Workspace {
                 policy.id, published.version
             )));
         }
-        if sqlx::query(PERSON_EXISTS)
-            .bind(email)
-            .fetch_optional(&self.db.pool)
-            .await?
-            .is_none()
-        {
+        if !self.person_exists(email).await? {
             return Err(StoreError::NotFound {
                 kind: "person",
                 id: email.to_string(),
@@ -572,6 +567,15 @@ impl Workspace {
         tx.commit().await?;
         self.checkpoint().await?;
         Ok(published.version)
+    }
+
+    /// Whether the people register holds this email (acceptances are recorded against people).
+    pub async fn person_exists(&self, email: &str) -> Result<bool, StoreError> {
+        Ok(sqlx::query(PERSON_EXISTS)
+            .bind(email)
+            .fetch_optional(&self.db.pool)
+            .await?
+            .is_some())
     }
 
     pub async fn acceptances(&self, policy: &Policy) -> Result<Vec<Acceptance>, StoreError> {

@@ -24,7 +24,7 @@ fn status_name(s: Status) -> String {
 
 /// The controls this caller may see (an auditor only those applicable in the audit's scope).
 pub fn visible<'a>(snap: &'a Snapshot, access: &Access) -> Vec<&'a evident_core::Control> {
-    let in_scope: Option<Vec<&str>> = (access.reach == Reach::InScope).then(|| {
+    let in_scope: Option<std::collections::HashSet<&str>> = (access.reach == Reach::InScope).then(|| {
         snap.assessment
             .as_ref()
             .map(|a| {
@@ -40,7 +40,7 @@ pub fn visible<'a>(snap: &'a Snapshot, access: &Access) -> Vec<&'a evident_core:
     snap.program()
         .controls
         .iter()
-        .filter(|c| in_scope.as_ref().is_none_or(|s| s.contains(&c.code.as_str())))
+        .filter(|c| in_scope.as_ref().is_none_or(|s| s.contains(c.code.as_str())))
         .collect()
 }
 

@@ -32,7 +32,7 @@ fn state_of(e: &EvidenceItem) -> &'static str {
 
 /// Items this caller may see: an auditor only those linked to in-scope controls.
 pub fn visible<'a>(snap: &'a Snapshot, access: &Access) -> Vec<&'a EvidenceItem> {
-    let scoped: Option<Vec<&str>> = (access.reach == Reach::InScope).then(|| {
+    let scoped: Option<std::collections::HashSet<&str>> = (access.reach == Reach::InScope).then(|| {
         super::controls::visible(snap, access)
             .into_iter()
             .map(|c| c.code.as_str())
@@ -44,7 +44,7 @@ pub fn visible<'a>(snap: &'a Snapshot, access: &Access) -> Vec<&'a EvidenceItem>
         .filter(|e| {
             scoped
                 .as_ref()
-                .is_none_or(|s| e.controls.iter().any(|l| s.contains(&l.control.as_str())))
+                .is_none_or(|s| e.controls.iter().any(|l| s.contains(l.control.as_str())))
         })
         .collect()
 }

@@ -93,13 +93,7 @@ pub async fn mine(state: &AppState, email: &str) -> Result<Mine, ServerError> {
 
 async fn me_page(state: &AppState, access: &Access, password_error: String) -> Result<MePage, ServerError> {
     let m = mine(state, &access.user.email).await?;
-    let is_person = state
-        .ws
-        .records(&evident_core::registers::PEOPLE)
-        .await?
-        .iter()
-        .any(|p| p.record.get("email").as_str() == Some(access.user.email.as_str()));
-    let note = if is_person {
+    let note = if state.ws.person_exists(&access.user.email).await? {
         String::new()
     } else {
         format!(

@@ -79,20 +79,11 @@ impl Layout {
                 Some(_) => {}
             }
         }
-        // Drop group headings with nothing under them.
-        let mut kept = Vec::new();
-        for (i, item) in nav.iter().enumerate() {
-            let heading_without_items = item.href.is_empty() && nav.get(i + 1).is_none_or(|n| n.href.is_empty());
-            if !heading_without_items {
-                kept.push(i);
-            }
-        }
-        let nav = nav
-            .into_iter()
-            .enumerate()
-            .filter(|(i, _)| kept.contains(i))
-            .map(|(_, n)| n)
+        // Drop group headings with nothing under them (a heading followed by a heading or the end).
+        let empty: Vec<bool> = (0..nav.len())
+            .map(|i| nav[i].href.is_empty() && nav.get(i + 1).is_none_or(|n| n.href.is_empty()))
             .collect();
+        let nav = nav.into_iter().zip(empty).filter(|(_, e)| !e).map(|(n, _)| n).collect();
         Layout {
             title: title.into(),
             org: state.ws.organisation.clone(),
