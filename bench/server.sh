@@ -23,6 +23,9 @@ for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/healthz" 
 rss() { awk '/VmRSS/ {print int($2/1024)}' "/proc/$pid/status"; }
 jar=$(mktemp)
 curl -s -c "$jar" -o /dev/null --data-urlencode "email=$email" --data-urlencode "password=$password" "http://127.0.0.1:$port/login"
+# A one-time password is replaced at the first sign-in.
+curl -s -b "$jar" -c "$jar" -o /dev/null --data-urlencode "new_password=bench passphrase $port" \
+  --data-urlencode "confirm=bench passphrase $port" "http://127.0.0.1:$port/login/password"
 cookie=$(awk '$6 == "evident_session" {print $7}' "$jar")
 [ -n "$cookie" ] || { echo "sign-in failed" >&2; cat "$log" >&2; exit 1; }
 start_rss=$(rss)

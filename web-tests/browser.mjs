@@ -47,14 +47,31 @@ async function shot(page, name) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
-// Signs in; enrols or answers the second factor when asked. Returns the TOTP secret if enrolled.
+// A TOTP code works once, so a second sign-in within the same 30-second step waits for the next.
+const lastStep = new Map();
+async function freshCode(secret) {
+  for (;;) {
+    const step = Math.floor(Date.now() / 30000);
+    if ((lastStep.get(secret) ?? -1) < step) {
+      lastStep.set(secret, step);
+      return totp(secret);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+// Passwords people chose in place of the one-time passwords they were given.
+const chosen = new Map();
+
+// Signs in; enrols or answers the second factor when asked, and replaces a one-time password
+// at the first sign-in. Returns the TOTP secret if enrolled.
 async function signIn(browser, email, password, secret) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   await page.goto(`${BASE}/`);
   check(page.url().includes('/login'), `${email}: an anonymous visit is sent to the sign-in page`);
   await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
+  await page.getByLabel('Password', { exact: true }).fill(chosen.get(email) ?? password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForLoadState();
   if (page.url().includes('/login/enroll')) {
@@ -64,14 +81,27 @@ async function signIn(browser, email, password, secret) {
     await page.getByLabel('Code from your authenticator app').fill('000000' === totp(secret) ? '111111' : '000000');
     await page.getByRole('button', { name: 'Turn on and continue' }).click();
     check(await page.locator('.flash.error').isVisible(), `${email}: a wrong enrolment code is refused with a message`);
-    await page.getByLabel('Code from your authenticator app').fill(totp(secret));
+    await page.getByLabel('Code from your authenticator app').fill(await freshCode(secret));
     await page.getByRole('button', { name: 'Turn on and continue' }).click();
     await page.waitForLoadState();
   } else if (page.url().includes('/login/totp')) {
     check(!!secret, `${email}: asked for a code only when a secret was enrolled`);
-    await page.getByLabel('Code from your authenticator app').fill(totp(secret));
+    await page.getByLabel('Code from your authenticator app').fill(await freshCode(secret));
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.waitForLoadState();
+  }
+  if (page.url().includes('/login/password')) {
+    check(!chosen.has(email), `${email}: asked to replace the one-time password only at the first sign-in`);
+    const mine = `${email.split('@')[0]} chose this passphrase`;
+    await page.getByLabel('New password').fill(mine);
+    await page.getByLabel('The same password again').fill(`${mine}!`);
+    await page.getByRole('button', { name: 'Save and continue' }).click();
+    check(await page.locator('.flash.error').isVisible(), `${email}: two different new passwords are refused with a message`);
+    await page.getByLabel('New password').fill(mine);
+    await page.getByLabel('The same password again').fill(mine);
+    await page.getByRole('button', { name: 'Save and continue' }).click();
+    await page.waitForLoadState();
+    chosen.set(email, mine);
   }
   check(!page.url().includes('/login'), `${email}: signed in`);
   return { context, page, secret };

@@ -17,6 +17,7 @@ fn main() {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
+    evident_server::init_logging();
     // The server answers on every core; one-shot commands need no worker pool.
     let serving = matches!(
         cli.command,

@@ -112,7 +112,14 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
         };
         match session {
             Ok(Some(s)) if s.stage == SessionStage::Full => (s.user, Some(s.csrf), None),
-            Ok(Some(_)) if !api => return Redirect::to("/login/totp").into_response(),
+            Ok(Some(s)) if !api => {
+                let step = match s.stage {
+                    SessionStage::ChangePassword => "/login/password",
+                    _ if s.user.totp_enabled => "/login/totp",
+                    _ => "/login/enroll",
+                };
+                return Redirect::to(step).into_response();
+            }
             Ok(_) if api => return deny(ServerError::Unauthenticated),
             Ok(_) => {
                 let back = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
@@ -174,7 +181,8 @@ async fn csrf_token_matches(req: Request, want: &str) -> Result<Request, ServerE
         return Err(ServerError::Csrf);
     }
     let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, FORM_LIMIT)
+    // Url-encoded forms (policy text is the largest) are read whole to find their CSRF field.
+    let bytes = axum::body::to_bytes(body, crate::routes::FORM_LIMIT)
         .await
         .map_err(|_| ServerError::invalid("form", "the form is larger than 2 MiB"))?;
     let field = form_field(&bytes, "csrf");
@@ -183,9 +191,6 @@ async fn csrf_token_matches(req: Request, want: &str) -> Result<Request, ServerE
     }
     Ok(Request::from_parts(parts, axum::body::Body::from(bytes)))
 }
-
-/// Url-encoded forms (policy text is the largest) are read whole to find their CSRF field.
-const FORM_LIMIT: usize = 2 << 20;
 
 fn form_field(body: &[u8], name: &str) -> Option<String> {
     let text = std::str::from_utf8(body).ok()?;

@@ -20,6 +20,8 @@ pub enum ServerError {
     RateLimited,
     #[error("sign in first")]
     Unauthenticated,
+    #[error("the request body is larger than the limit of {0} for this address")]
+    TooLarge(String),
     #[error("{0}")]
     Bind(String),
     #[error(transparent)]
@@ -74,6 +76,7 @@ pub(crate) fn classify(e: &ServerError) -> (StatusCode, Option<String>) {
         ServerError::Csrf => (StatusCode::FORBIDDEN, Some(e.to_string())),
         ServerError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, Some(e.to_string())),
         ServerError::Unauthenticated => (StatusCode::UNAUTHORIZED, Some(e.to_string())),
+        ServerError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, Some(e.to_string())),
         ServerError::Store(StoreError::NotFound { .. }) => (StatusCode::NOT_FOUND, Some("not found".into())),
         ServerError::Store(s @ (StoreError::Invalid(_) | StoreError::NoScope)) => {
             (StatusCode::UNPROCESSABLE_ENTITY, Some(s.to_string()))

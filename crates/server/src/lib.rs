@@ -25,14 +25,20 @@ pub use routes::{Doc, api_docs, app};
 pub use state::AppState;
 pub use totp::code_at as totp_code_at;
 
-/// Binds, prints where to find the server, and serves until interrupted.
-pub async fn serve(ws: evident_store::Workspace, bind: SocketAddr) -> Result<(), ServerError> {
-    // Server log lines (failures with their reference ids, refused sign-ins) go to stderr;
-    // they never carry passwords, tokens or session ids.
+/// Server log lines (failures with their reference ids, refused sign-ins) and store warnings go
+/// to stderr; they never carry passwords, tokens or session ids.
+pub fn init_logging() {
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .try_init();
+}
+
+/// Binds, prints where to find the server, and serves until interrupted.
+pub async fn serve(ws: evident_store::Workspace, bind: SocketAddr) -> Result<(), ServerError> {
+    init_logging();
+    state::parse_trusted_proxies(&ws.config.server.trusted_proxies)?;
+    pages::controls::clear_partial_uploads(&ws);
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .map_err(|e| ServerError::Bind(format!("{bind}: {e}")))?;
@@ -46,11 +52,51 @@ pub async fn serve(ws: evident_store::Workspace, bind: SocketAddr) -> Result<(),
         }
     });
     println!("Evident is serving {} at http://{local}/", state.ws.organisation);
-    let app = app(state);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| ServerError::Bind(e.to_string()))
+    let head_timeout = std::time::Duration::from_secs(state.ws.config.server.request_head_timeout_secs.max(1));
+    serve_connections(listener, app(state), head_timeout).await
+}
+
+/// Accepts connections until interrupted, each served over HTTP/1.1 with a timeout on reading
+/// a request's head, which also bounds how long a kept-alive connection may sit idle, so
+/// connections that send nothing do not stay open. On interruption, open connections finish
+/// their current request.
+async fn serve_connections(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    head_timeout: std::time::Duration,
+) -> Result<(), ServerError> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut interrupted = std::pin::pin!(tokio::signal::ctrl_c());
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                // Out of descriptors and the like: wait a moment rather than spin or stop.
+                Err(e) => {
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = &mut interrupted => break,
+        };
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+            tower::ServiceExt::oneshot(app.clone(), req)
+        });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(head_timeout)
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(30), graceful.shutdown()).await;
+    Ok(())
 }

@@ -41,7 +41,59 @@ struct Builder {
     docs: Vec<Doc>,
 }
 
+/// The largest body of a form or JSON request (policy text is the largest).
+pub const FORM_LIMIT: usize = 2 << 20;
+/// The sign-in forms carry an email, a password or a code.
+const SIGN_IN_LIMIT: usize = 16 << 10;
+
+/// Caps what a route reads of a body: a declared `Content-Length` over the limit is answered
+/// 413 before any of it is read, and a body without one is cut off at the limit as it streams.
+/// Only upload routes take more than a form's worth, and they stream to disk.
+fn body_limit<S: Clone + Send + Sync + 'static>(mr: MethodRouter<S>, limit: usize) -> MethodRouter<S> {
+    mr.layer(DefaultBodyLimit::max(limit)).layer(axum::middleware::from_fn(
+        move |req: axum::extract::Request, next: axum::middleware::Next| refuse_declared_oversize(limit, req, next),
+    ))
+}
+
+async fn refuse_declared_oversize(
+    limit: usize,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        let e = crate::ServerError::TooLarge(crate::pages::controls::human_bytes(limit as u64));
+        return if req.uri().path().starts_with("/api/") {
+            crate::error::ApiError(e).into_response()
+        } else {
+            e.into_response()
+        };
+    }
+    next.run(req).await
+}
+
 impl Builder {
+    fn upload_limit(&self) -> usize {
+        self.state
+            .as_ref()
+            .map(|s| usize::try_from(s.ws.config.server.max_upload_bytes).unwrap_or(usize::MAX))
+            .unwrap_or(usize::MAX)
+            // Room for the form's other fields and the multipart framing.
+            .saturating_add(1 << 20)
+    }
+
+    /// A page that takes an upload (multipart, streamed to disk).
+    fn upload_page(mut self, path: &str, area: Area, mr: MethodRouter<AppState>) -> Self {
+        let limit = self.upload_limit();
+        let mr = body_limit(self.guarded(area, mr), limit);
+        self.router = self.router.route(path, mr);
+        self
+    }
+
     fn guarded(&self, area: Area, mr: MethodRouter<AppState>) -> MethodRouter<AppState> {
         match &self.state {
             Some(state) => mr
@@ -52,7 +104,7 @@ impl Builder {
     }
 
     fn page(mut self, path: &str, area: Area, mr: MethodRouter<AppState>) -> Self {
-        let mr = self.guarded(area, mr);
+        let mr = body_limit(self.guarded(area, mr), FORM_LIMIT);
         self.router = self.router.route(path, mr);
         self
     }
@@ -89,7 +141,12 @@ impl Builder {
             params,
             statuses,
         });
-        let mr = self.guarded(area, mr);
+        let limit = if body == Some("multipart") {
+            self.upload_limit()
+        } else {
+            FORM_LIMIT
+        };
+        let mr = body_limit(self.guarded(area, mr), limit);
         self.router = self.router.route(path, mr);
         self
     }
@@ -115,12 +172,12 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
         .page("/controls", Area::Controls, get(controls::list))
         .page("/controls/{code}", Area::Controls, get(controls::detail))
         .page("/controls/{code}/owner", Area::Controls, post(controls::set_owner))
-        .page("/controls/{code}/evidence", Area::Evidence, post(controls::upload))
+        .upload_page("/controls/{code}/evidence", Area::Evidence, post(controls::upload))
         .page("/evidence", Area::Evidence, get(evidence::list))
         .page("/evidence/{id}", Area::Evidence, get(evidence::detail))
         .page("/evidence/{id}/download", Area::Evidence, get(evidence::download))
         .page("/evidence/{id}/withdraw", Area::Evidence, post(evidence::withdraw))
-        .page("/evidence/{id}/versions", Area::Evidence, post(evidence::new_version))
+        .upload_page("/evidence/{id}/versions", Area::Evidence, post(evidence::new_version))
         .page("/policies", Area::Policies, get(policies::list))
         .page("/policies/{id}", Area::Policies, get(policies::detail))
         .page(
@@ -484,14 +541,30 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
     let router = b
         .router
         .route("/api/v1/openapi.json", get(api::openapi))
-        .route("/login", get(signin::login_form).post(signin::login))
-        .route("/login/totp", get(signin::totp_form).post(signin::totp))
-        .route("/login/enroll", get(signin::enroll_form).post(signin::enroll))
-        .route("/logout", post(signin::logout))
-        .route("/login/oidc", get(crate::oidc::start))
-        .route("/login/oidc/callback", get(crate::oidc::callback))
-        .route("/static/{file}", get(static_files::serve))
-        .route("/healthz", get(|| async { "ok" }));
+        .route(
+            "/login",
+            body_limit(get(signin::login_form).post(signin::login), SIGN_IN_LIMIT),
+        )
+        .route(
+            "/login/totp",
+            body_limit(get(signin::totp_form).post(signin::totp), SIGN_IN_LIMIT),
+        )
+        .route(
+            "/login/enroll",
+            body_limit(get(signin::enroll_form).post(signin::enroll), SIGN_IN_LIMIT),
+        )
+        .route(
+            "/login/password",
+            body_limit(get(signin::new_password_form).post(signin::new_password), SIGN_IN_LIMIT),
+        )
+        .route("/logout", body_limit(post(signin::logout), SIGN_IN_LIMIT))
+        .route("/login/oidc", body_limit(get(crate::oidc::start), SIGN_IN_LIMIT))
+        .route(
+            "/login/oidc/callback",
+            body_limit(get(crate::oidc::callback), SIGN_IN_LIMIT),
+        )
+        .route("/static/{file}", body_limit(get(static_files::serve), SIGN_IN_LIMIT))
+        .route("/healthz", body_limit(get(|| async { "ok" }), SIGN_IN_LIMIT));
     (router, docs)
 }
 
@@ -515,12 +588,11 @@ async fn security_headers(req: axum::extract::Request, next: axum::middleware::N
 }
 
 pub fn app(state: AppState) -> Router {
-    let upload_limit = usize::try_from(state.ws.config.server.max_upload_bytes).unwrap_or(usize::MAX);
     let (router, _) = build(Some(state.clone()));
     router
         .fallback(|| async { crate::ServerError::NotFound.into_response() })
         .layer(axum::middleware::from_fn(security_headers))
-        // Multipart parts are checked against the limit as they stream; this caps the whole body.
-        .layer(DefaultBodyLimit::max(upload_limit.saturating_add(1 << 20)))
+        // Every route sets its own limit; this is the cap for anything that does not.
+        .layer(DefaultBodyLimit::max(SIGN_IN_LIMIT))
         .with_state(state)
 }

@@ -33,6 +33,7 @@ struct LoginPage {
     uri: String,
     /// The single sign-on button's words, when a provider is configured.
     oidc: Option<String>,
+    min_password: usize,
 }
 
 impl LoginPage {
@@ -41,6 +42,7 @@ impl LoginPage {
             title: match step {
                 "password" => "Sign in",
                 "totp" => "Second factor",
+                "new_password" => "Choose your password",
                 _ => "Set up a second factor",
             },
             org: state.ws.organisation.clone(),
@@ -57,7 +59,12 @@ impl LoginPage {
                 .oidc
                 .as_ref()
                 .map(|o| o.label.clone().unwrap_or_else(|| "Sign in with single sign-on".into())),
+            min_password: evident_store::MIN_PASSWORD_CHARS,
         }
+    }
+    /// `next`, ready for a form's query string.
+    fn next_query(&self) -> String {
+        crate::html::url_encode(&self.next)
     }
     fn respond(self, status: axum::http::StatusCode) -> Result<Response, ServerError> {
         Ok((status, Html(self.render()?)).into_response())
@@ -69,12 +76,51 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-/// Only paths on this site: `?next=https://evil.example` must not send anyone away.
+/// Only paths on this site: `?next=https://evil.example` must not send anyone away. Browsers
+/// drop tabs and newlines from URLs and read `\\` as `/`, so `/\t/evil.example` is off-site to
+/// them: only printable ASCII is taken, and the path must still be on this site after
+/// percent-decoding (as often as it decodes). Anything else goes to the home page.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/".into(),
+    let home = || "/".to_string();
+    let Some(n) = next else { return home() };
+    if !n.bytes().all(|b| (0x21..0x7f).contains(&b)) {
+        return home();
     }
+    let mut decoded = n.to_string();
+    for _ in 0..4 {
+        if !on_this_site(&decoded) {
+            return home();
+        }
+        let next = percent_decode(&decoded);
+        if next == decoded {
+            return n.to_string();
+        }
+        decoded = next;
+    }
+    home()
+}
+
+fn on_this_site(path: &str) -> bool {
+    path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') && !path.chars().any(char::is_control)
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%'
+            && let (Some(h), Some(l)) = (b.get(i + 1).and_then(|c| hex(*c)), b.get(i + 2).and_then(|c| hex(*c)))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The sign-in page with a message (single sign-on refusals).
@@ -124,18 +170,19 @@ pub async fn login(
 ) -> Result<Response, ServerError> {
     check_origin(&headers)?;
     let email = form.email.trim().to_lowercase();
-    let keys = [format!("email:{email}"), format!("ip:{}", peer.ip())];
+    let client = state.client_ip(peer.ip(), &headers);
+    let keys = [format!("email:{email}"), format!("ip:{client}")];
     let mut page = LoginPage::new(&state, "password");
     page.email = form.email.clone();
     page.next = safe_next(form.next.as_deref());
     if keys.iter().any(|k| state.limited(k)) {
-        tracing::warn!(peer = %peer.ip(), "sign-in rate limited");
+        tracing::warn!(client = %client, "sign-in rate limited");
         page.error = "Too many failed attempts. Wait 15 minutes and try again.".into();
         return page.respond(axum::http::StatusCode::TOO_MANY_REQUESTS);
     }
     let Some(user) = state.ws.check_password(&email, &form.password).await? else {
         keys.iter().for_each(|k| state.record_failure(k));
-        tracing::info!(peer = %peer.ip(), "sign-in failed");
+        tracing::info!(client = %client, "sign-in failed");
         page.error = "That email and password do not match an active account.".into();
         return page.respond(axum::http::StatusCode::UNAUTHORIZED);
     };
@@ -162,6 +209,12 @@ pub async fn login(
             PENDING_MS,
             format!("{step}?next={}", crate::html::url_encode(&page.next)),
         )
+    } else if user.password_one_time {
+        (
+            SessionStage::ChangePassword,
+            PENDING_MS,
+            format!("/login/password?next={}", crate::html::url_encode(&page.next)),
+        )
     } else {
         (SessionStage::Full, session_ms(&state), page.next.clone())
     };
@@ -186,6 +239,14 @@ async fn pending(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<(String, evident_store::Session)>, ServerError> {
+    pending_at(state, headers, SessionStage::Password).await
+}
+
+async fn pending_at(
+    state: &AppState,
+    headers: &HeaderMap,
+    stage: SessionStage,
+) -> Result<Option<(String, evident_store::Session)>, ServerError> {
     let Some(token) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
@@ -193,7 +254,7 @@ async fn pending(
         .ws
         .session(&token)
         .await?
-        .filter(|s| s.stage == SessionStage::Password)
+        .filter(|s| s.stage == stage)
         .map(|s| (token, s)))
 }
 
@@ -204,11 +265,17 @@ fn now_s() -> u64 {
         .unwrap_or(0)
 }
 
-pub async fn totp_form(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ServerError> {
+pub async fn totp_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<NextQuery>,
+) -> Result<Response, ServerError> {
     if pending(&state, &headers).await?.is_none() {
         return Ok(Redirect::to("/login").into_response());
     }
-    LoginPage::new(&state, "totp").respond(axum::http::StatusCode::OK)
+    let mut page = LoginPage::new(&state, "totp");
+    page.next = safe_next(q.next.as_deref());
+    page.respond(axum::http::StatusCode::OK)
 }
 
 #[derive(Deserialize)]
@@ -217,11 +284,24 @@ pub struct CodeForm {
 }
 
 /// Upgrades the pending session to a full one, under a fresh cookie (the session id changes
-/// when privilege does).
+/// when privilege does); someone signed in with a one-time password chooses their own first.
 async fn finish(state: &AppState, old: &str, user: &User, next: Option<&str>) -> Result<Response, ServerError> {
     let ws = state.ws.as_actor(&user.email);
-    ws.complete_session(old, user).await?;
     ws.end_session(old).await?;
+    if user.password_one_time {
+        let token = ws
+            .create_session(user, SessionStage::ChangePassword, PENDING_MS)
+            .await?;
+        return Ok((
+            [(header::SET_COOKIE, session_cookie(state, &token, PENDING_MS / 1000))],
+            Redirect::to(&format!(
+                "/login/password?next={}",
+                crate::html::url_encode(&safe_next(next))
+            )),
+        )
+            .into_response());
+    }
+    ws.complete_session(user).await?;
     let token = ws.create_session(user, SessionStage::Full, session_ms(state)).await?;
     Ok((
         [(
@@ -245,11 +325,24 @@ pub async fn totp(
     };
     let key = format!("totp:{}", session.user.email);
     let secret = state.ws.totp_secret(&session.user).await?;
-    let ok = !state.limited(&key) && secret.is_some_and(|s| totp::verify(&s, &form.code, now_s()));
-    if !ok {
+    let step = if state.limited(&key) {
+        None
+    } else {
+        secret.and_then(|s| totp::verify(&s, &form.code, now_s()))
+    };
+    let refusal = match step {
+        None => Some("That code is not the current one. Check your device's clock and try again."),
+        // A code works once: one seen on the wire or over a shoulder cannot sign anyone in.
+        Some(step) if !state.ws.spend_totp_step(&session.user, step).await? => {
+            Some("That code was already used. Wait for the next code and enter it.")
+        }
+        Some(_) => None,
+    };
+    if let Some(message) = refusal {
         state.record_failure(&key);
         let mut page = LoginPage::new(&state, "totp");
-        page.error = "That code is not the current one. Check your device's clock and try again.".into();
+        page.next = safe_next(q.next.as_deref());
+        page.error = message.into();
         return page.respond(axum::http::StatusCode::UNAUTHORIZED);
     }
     state.clear_failures(&key);
@@ -264,11 +357,20 @@ fn enrolment_secret(session_csrf: &str) -> Vec<u8> {
     mac.finalize().into_bytes()[..20].to_vec()
 }
 
-pub async fn enroll_form(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ServerError> {
+pub async fn enroll_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<NextQuery>,
+) -> Result<Response, ServerError> {
     let Some((_, session)) = pending(&state, &headers).await? else {
         return Ok(Redirect::to("/login").into_response());
     };
+    // Enrolment is for a first factor only: a password alone must never replace one.
+    if session.user.totp_enabled {
+        return Ok(Redirect::to("/login/totp").into_response());
+    }
     let mut page = LoginPage::new(&state, "enroll");
+    page.next = safe_next(q.next.as_deref());
     enrolment_page(&mut page, &state, &session);
     page.respond(axum::http::StatusCode::OK)
 }
@@ -293,19 +395,99 @@ pub async fn enroll(
     let Some((token, session)) = pending(&state, &headers).await? else {
         return Ok(Redirect::to("/login").into_response());
     };
+    if session.user.totp_enabled {
+        return Ok(Redirect::to("/login/totp").into_response());
+    }
     let secret = enrolment_secret(&session.csrf);
-    if !totp::verify(&secret, &form.code, now_s()) {
+    let Some(step) = totp::verify(&secret, &form.code, now_s()) else {
         let mut page = LoginPage::new(&state, "enroll");
+        page.next = safe_next(q.next.as_deref());
         enrolment_page(&mut page, &state, &session);
         page.error = "That code does not match the key. Enter the code your app shows now.".into();
         return page.respond(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
-    }
-    state
+    };
+    match state
         .ws
         .as_actor(&session.user.email)
-        .enable_totp(&session.user, &secret)
-        .await?;
+        .enable_totp(&session.user, &secret, step)
+        .await
+    {
+        Ok(()) => {}
+        // Another sign-in enrolled a factor first: this one must now be given.
+        Err(evident_store::StoreError::Conflict(_)) => return Ok(Redirect::to("/login/totp").into_response()),
+        Err(e) => return Err(e.into()),
+    }
     finish(&state, &token, &session.user, q.next.as_deref()).await
+}
+
+pub async fn new_password_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<NextQuery>,
+) -> Result<Response, ServerError> {
+    if pending_at(&state, &headers, SessionStage::ChangePassword)
+        .await?
+        .is_none()
+    {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    let mut page = LoginPage::new(&state, "new_password");
+    page.next = safe_next(q.next.as_deref());
+    page.respond(axum::http::StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+pub struct NewPasswordForm {
+    new_password: String,
+    confirm: String,
+}
+
+/// The one-time password is replaced by one the person chose; then they are signed in.
+pub async fn new_password(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<NextQuery>,
+    Form(form): Form<NewPasswordForm>,
+) -> Result<Response, ServerError> {
+    check_origin(&headers)?;
+    let Some((_, session)) = pending_at(&state, &headers, SessionStage::ChangePassword).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let user = &session.user;
+    let refusal = if form.new_password != form.confirm {
+        Some("The two passwords differ. Type the same password twice.".to_string())
+    } else if let Err(reason) = evident_store::check_new_password(&form.new_password) {
+        Some(format!("Choose another password: {reason}."))
+    } else if state
+        .ws
+        .check_password(&user.email, &form.new_password)
+        .await?
+        .is_some()
+    {
+        Some("Choose a password of your own, not the one you were given.".to_string())
+    } else {
+        None
+    };
+    if let Some(message) = refusal {
+        let mut page = LoginPage::new(&state, "new_password");
+        page.next = safe_next(q.next.as_deref());
+        page.error = message;
+        return page.respond(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let ws = state.ws.as_actor(&user.email);
+    // Ends every session of the user, this pending one included.
+    ws.set_password(&user.email, &form.new_password).await?;
+    let user = ws.user(&user.email).await?;
+    ws.complete_session(&user).await?;
+    let fresh = ws.create_session(&user, SessionStage::Full, session_ms(&state)).await?;
+    Ok((
+        [(
+            header::SET_COOKIE,
+            session_cookie(&state, &fresh, session_ms(&state) / 1000),
+        )],
+        Redirect::to(&safe_next(q.next.as_deref())),
+    )
+        .into_response())
 }
 
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ServerError> {
@@ -318,4 +500,40 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result
         Redirect::to("/login"),
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_leads_only_to_paths_on_this_site() {
+        for hostile in [
+            "/\t/evil.example",
+            "/%09/evil.example",
+            "/%0a/evil.example",
+            "/\n/evil.example",
+            "/\r\nSet-Cookie:x=1",
+            "/%2f/evil.example",
+            "/%252f%252fevil.example",
+            "/%5cevil.example",
+            "/\\evil.example",
+            "//evil.example",
+            "https://evil.example",
+            "evil.example",
+            "/ caf\u{e9}",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(hostile)), "/", "{hostile:?}");
+        }
+        for fine in [
+            "/",
+            "/controls?status=gap",
+            "/evidence?q=access%20review",
+            "/policies/p-1#top",
+        ] {
+            assert_eq!(safe_next(Some(fine)), fine);
+        }
+        assert_eq!(safe_next(None), "/");
+    }
 }

@@ -1,6 +1,7 @@
 //! What every request shares: the workspace, the sign-in limiter and the computed snapshot.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -8,10 +9,70 @@ use evident_store::{Assessment, Workspace};
 
 use crate::ServerError;
 
+/// An address or a CIDR range of trusted reverse proxies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Net {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl Net {
+    /// `10.0.0.5`, `10.0.0.0/8`, `::1`, `fd00::/8`.
+    pub fn parse(s: &str) -> Result<Net, String> {
+        let s = s.trim();
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: IpAddr = addr
+            .parse()
+            .map_err(|_| format!("'{s}' is not an IP address or CIDR range"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => max,
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("'{s}': the prefix length must be 0 to {max}"))?,
+        };
+        Ok(Net { addr, prefix })
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let bits = |ip: IpAddr| -> Option<u128> {
+            match (self.addr, ip) {
+                (IpAddr::V4(_), IpAddr::V4(v)) => Some(u128::from(u32::from(v)) << 96),
+                (IpAddr::V6(_), IpAddr::V6(v)) => Some(u128::from(v)),
+                (IpAddr::V4(_), IpAddr::V6(v)) => v.to_ipv4_mapped().map(|v| u128::from(u32::from(v)) << 96),
+                _ => None,
+            }
+        };
+        let (Some(a), Some(b)) = (bits(self.addr), bits(ip)) else {
+            return false;
+        };
+        let shift = if self.addr.is_ipv4() {
+            32 - u32::from(self.prefix) + 96
+        } else {
+            128 - u32::from(self.prefix)
+        };
+        shift >= 128 || (a >> shift) == (b >> shift)
+    }
+}
+
+/// The `[server] trusted_proxies` setting, checked once at start.
+pub fn parse_trusted_proxies(list: &[String]) -> Result<Vec<Net>, ServerError> {
+    list.iter()
+        .map(|s| Net::parse(s).map_err(|e| ServerError::Bind(format!("[server] trusted_proxies: {e}"))))
+        .collect()
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub ws: Workspace,
     pub secure_cookies: bool,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Arc<Vec<Net>>,
     pub oidc: Arc<crate::oidc::OidcState>,
     inner: Arc<Inner>,
 }
@@ -58,13 +119,17 @@ impl Snapshot {
 /// Sign-in failures allowed per key (an email, an address) within the window.
 const MAX_FAILURES: usize = 5;
 const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
+const MAX_TRACKED_KEYS: usize = 10_000;
 
 impl AppState {
     pub fn new(ws: Workspace, loopback: bool) -> AppState {
         let secure_cookies = ws.config.server.secure_cookies.unwrap_or(!loopback);
+        // Refused at start by `serve`; here an unreadable entry trusts nothing.
+        let trusted_proxies = parse_trusted_proxies(&ws.config.server.trusted_proxies).unwrap_or_default();
         AppState {
             ws,
             secure_cookies,
+            trusted_proxies: Arc::new(trusted_proxies),
             oidc: Arc::default(),
             inner: Arc::new(Inner {
                 ready: Default::default(),
@@ -72,6 +137,34 @@ impl AppState {
                 snapshot: tokio::sync::Mutex::new(None),
             }),
         }
+    }
+
+    /// The client behind the connection: the peer itself unless it is a trusted proxy, then
+    /// the nearest address in `X-Forwarded-For` that is not one (the ones further left were
+    /// written by the client and prove nothing).
+    pub fn client_ip(&self, peer: IpAddr, headers: &axum::http::HeaderMap) -> IpAddr {
+        let trusted = |ip: IpAddr| self.trusted_proxies.iter().any(|n| n.contains(ip));
+        if !trusted(peer) {
+            return peer;
+        }
+        let mut client = peer;
+        let hops = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect::<Vec<_>>();
+        for hop in hops.iter().rev() {
+            let Ok(ip) = hop.parse::<IpAddr>() else {
+                break;
+            };
+            client = ip;
+            if !trusted(ip) {
+                break;
+            }
+        }
+        client
     }
 
     /// True when `key` has failed too often recently.
@@ -85,6 +178,11 @@ impl AppState {
 
     pub fn record_failure(&self, key: &str) {
         let mut map = self.inner.failures.lock().unwrap_or_else(|e| e.into_inner());
+        // Guesses at many different emails must not grow the table without end.
+        if map.len() >= MAX_TRACKED_KEYS {
+            let now = Instant::now();
+            map.retain(|_, list| list.last().is_some_and(|t| now.duration_since(*t) < FAILURE_WINDOW));
+        }
         map.entry(key.to_string()).or_default().push(Instant::now());
     }
 
@@ -161,5 +259,31 @@ fn release_freed_memory() {
     // SAFETY: malloc_trim only returns free heap pages to the kernel; it takes no pointers.
     unsafe {
         libc::malloc_trim(0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Net;
+
+    #[test]
+    fn trusted_proxy_ranges() {
+        let n = Net::parse("10.0.0.0/8").unwrap();
+        assert!(n.contains("10.200.1.2".parse().unwrap()));
+        assert!(!n.contains("11.0.0.1".parse().unwrap()));
+        assert!(
+            n.contains("::ffff:10.1.1.1".parse().unwrap()),
+            "IPv4 seen through an IPv6 socket"
+        );
+        let one = Net::parse("192.0.2.7").unwrap();
+        assert!(one.contains("192.0.2.7".parse().unwrap()));
+        assert!(!one.contains("192.0.2.8".parse().unwrap()));
+        let v6 = Net::parse("fd00::/8").unwrap();
+        assert!(v6.contains("fd12::1".parse().unwrap()));
+        assert!(!v6.contains("fe80::1".parse().unwrap()));
+        assert!(Net::parse("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
+        for bad in ["proxy.local", "10.0.0.0/33", "::1/129", "10.0.0.0/x"] {
+            assert!(Net::parse(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -16,15 +16,17 @@ pub fn code_at(secret: &[u8], unix_seconds: u64) -> String {
     format!("{:06}", n % 1_000_000)
 }
 
-/// Accepts the current code and the ones either side, for clocks a little apart.
-pub fn verify(secret: &[u8], code: &str, unix_seconds: u64) -> bool {
+/// Accepts the current code and the ones either side, for clocks a little apart; returns the
+/// time step the code belongs to, which the caller spends so the code works once.
+pub fn verify(secret: &[u8], code: &str, unix_seconds: u64) -> Option<i64> {
     let code = code.trim().replace(' ', "");
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return false;
+        return None;
     }
     [unix_seconds.saturating_sub(STEP), unix_seconds, unix_seconds + STEP]
-        .iter()
-        .any(|t| code_at(secret, *t) == code)
+        .into_iter()
+        .find(|t| code_at(secret, *t) == code)
+        .and_then(|t| i64::try_from(t / STEP).ok())
 }
 
 /// RFC 4648 base32 without padding, as authenticator apps take secrets.
@@ -67,10 +69,11 @@ mod tests {
     #[test]
     fn neighbouring_steps_are_accepted_and_others_are_not() {
         let secret = b"12345678901234567890";
-        assert!(verify(secret, "287082", 59 + 30));
-        assert!(!verify(secret, "287082", 59 + 90));
-        assert!(!verify(secret, "28708", 59));
-        assert!(!verify(secret, "abcdef", 59));
+        assert_eq!(verify(secret, "287082", 59 + 30), Some(1));
+        assert_eq!(verify(secret, "287082", 59), Some(1));
+        assert_eq!(verify(secret, "287082", 59 + 90), None);
+        assert_eq!(verify(secret, "28708", 59), None);
+        assert_eq!(verify(secret, "abcdef", 59), None);
     }
 
     #[test]

@@ -185,8 +185,24 @@ impl Workspace {
     }
 
     /// Signs the current head unless it is already signed, and pins it outside the database.
-    /// Called at the end of every command that wrote anything.
+    /// Called at the end of every command that wrote anything, after its commit: the write is
+    /// durable by then, so a failure here must not turn it into a reported failure (a client
+    /// would retry and store it twice). It is logged instead; the next write, or `evident
+    /// verify`, signs the head again.
     pub async fn checkpoint(&self) -> Result<Option<i64>, StoreError> {
+        match self.sign_head().await {
+            Ok(seq) => Ok(seq),
+            Err(e) => {
+                tracing::warn!(error = %e, "the audit log's head could not be signed; the next write will sign it");
+                Ok(None)
+            }
+        }
+    }
+
+    /// Signs and pins the head under the single-writer lock, so concurrent writers (other
+    /// processes, other servers) pin heads in the order they were made and never share a
+    /// temporary file.
+    pub(crate) async fn sign_head(&self) -> Result<Option<i64>, StoreError> {
         let mut tx = self.begin_write().await?;
         let Some(row) = sqlx::query(SELECT_HEAD).fetch_optional(&mut *tx).await? else {
             return Ok(None);
@@ -201,17 +217,19 @@ impl Workspace {
         if last != Some(seq) {
             insert_checkpoint(&mut tx, &c).await?;
         }
-        tx.commit().await?;
         let pinned = PinnedHead {
             seq: c.seq,
             at: c.at,
             hash: c.hash,
             signature: c.signature,
         };
+        // The entry it signs is already committed, so a pinned head never names an entry that
+        // a failed commit below could take back.
         write_atomically(
             &self.head_file(),
             serde_json::to_string_pretty(&pinned).expect("serialises").as_bytes(),
         )?;
+        tx.commit().await?;
         Ok(Some(seq))
     }
 

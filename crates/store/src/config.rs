@@ -58,6 +58,14 @@ pub struct ServerSettings {
     pub upload_types: Vec<String>,
     /// Single sign-on with an OpenID Connect provider (authorization code flow with PKCE).
     pub oidc: Option<OidcSettings>,
+    /// Addresses (or CIDR ranges) of reverse proxies whose `X-Forwarded-For` is believed, so
+    /// sign-in limits key on the real client. None by default: the peer address is the client.
+    pub trusted_proxies: Vec<String>,
+    /// How long an unused one-time password (users add, reset-password, first start) works.
+    pub one_time_password_hours: u32,
+    /// Seconds a client may take to send a request's head, and a kept-alive connection may sit
+    /// idle, before the server closes it.
+    pub request_head_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -82,6 +90,9 @@ impl Default for ServerSettings {
             session_hours: 12,
             secure_cookies: None,
             max_upload_bytes: 100 << 20,
+            trusted_proxies: Vec::new(),
+            one_time_password_hours: 72,
+            request_head_timeout_secs: 20,
             upload_types: [
                 "application/pdf",
                 "image/png",

@@ -181,10 +181,33 @@ impl EvidenceItem {
     }
 }
 
+/// Where an item's bytes are.
+#[derive(Debug)]
+pub enum EvidenceFile<'a> {
+    /// A file on disk; the item takes its name.
+    Path(&'a Path),
+    /// Bytes received over the network into an unnamed temporary file (nothing is left on disk
+    /// if the process dies), with the name the person's file had.
+    Received { file: std::fs::File, name: String },
+}
+
+/// The name an item is stored and downloaded under: the last path component, without control
+/// characters, at most 200 characters; "evidence" when nothing is left.
+pub fn clean_file_name(name: &str) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let cleaned: String = last.chars().filter(|c| !c.is_control()).take(200).collect();
+    let cleaned = cleaned.trim();
+    if cleaned.is_empty() || cleaned == "." || cleaned == ".." {
+        "evidence".into()
+    } else {
+        cleaned.to_string()
+    }
+}
+
 /// What a person or importer hands in; the caller has already validated dates against today.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct NewEvidence<'a> {
-    pub file: &'a Path,
+    pub file: EvidenceFile<'a>,
     pub title: String,
     pub media_type: String,
     /// (control code, requirement key)
@@ -307,13 +330,17 @@ impl Workspace {
             })?;
             control_ids.push(row.try_get::<String, _>("id").map_err(StoreError::from)?);
         }
-        let StoredBlob { sha256, size, .. } = self.vault.put_file(new.file).await?;
+        let (StoredBlob { sha256, size, .. }, file_name) = match new.file {
+            EvidenceFile::Path(path) => (
+                self.vault.put_file(path).await?,
+                clean_file_name(&path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()),
+            ),
+            EvidenceFile::Received { file, name } => {
+                let name = clean_file_name(&name);
+                (self.vault.put_open_file(file, Path::new(&name)).await?, name)
+            }
+        };
         let now = now_ms();
-        let file_name = new
-            .file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "evidence".into());
         let item = EvidenceItem {
             id: ulid::Ulid::new().to_string(),
             title: new.title,

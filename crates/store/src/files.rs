@@ -43,13 +43,22 @@ pub(crate) fn restrict(path: &Path, mode: u32) -> Result<(), StoreError> {
 }
 
 /// Writes a file so that it is either absent or complete, and durable once this returns.
+/// The temporary name is unique, so two writers never write into, or rename away, each
+/// other's temporary file.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let tmp = path.with_extension("tmp");
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", ulid::Ulid::new()));
     let mut f = fs::File::create(&tmp).map_err(StoreError::io(&tmp))?;
     f.write_all(bytes)
         .and_then(|_| f.sync_all())
         .map_err(StoreError::io(&tmp))?;
-    fs::rename(&tmp, path).map_err(StoreError::io(path))?;
+    if let Err(e) = fs::rename(&tmp, path) {
+        let _ = fs::remove_file(&tmp);
+        return Err(StoreError::io(path)(e));
+    }
     if let Some(parent) = path.parent() {
         fs::File::open(parent)
             .and_then(|d| d.sync_all())

@@ -15,27 +15,32 @@ use sqlx::Row;
 use crate::clock::now_ms;
 use crate::{StoreError, Workspace};
 
-const SELECT_USERS: &str =
-    "SELECT id, email, role, password_hash, totp_enabled, created_at, disabled_at FROM users ORDER BY email";
-const SELECT_USER: &str =
-    "SELECT id, email, role, password_hash, totp_enabled, created_at, disabled_at FROM users WHERE email = $1";
-const SELECT_USER_BY_ID: &str =
-    "SELECT id, email, role, password_hash, totp_enabled, created_at, disabled_at FROM users WHERE id = $1";
+const SELECT_USERS: &str = "SELECT id, email, role, password_hash, totp_enabled, created_at, disabled_at, password_one_time, password_expires_at FROM users ORDER BY email";
+const SELECT_USER: &str = "SELECT id, email, role, password_hash, totp_enabled, created_at, disabled_at, password_one_time, password_expires_at FROM users WHERE email = $1";
+const SELECT_USER_BY_ID: &str = "SELECT id, email, role, password_hash, totp_enabled, created_at, disabled_at, password_one_time, password_expires_at FROM users WHERE id = $1";
 const COUNT_USERS: &str = "SELECT COUNT(*) AS n FROM users";
-const INSERT_USER: &str = "INSERT INTO users (id, email, role, password_hash, totp_enabled, created_at, updated_at) \
-     VALUES ($1, $2, $3, $4, 0, $5, $5)";
-const SET_PASSWORD: &str = "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3";
+const INSERT_USER: &str = "INSERT INTO users (id, email, role, password_hash, totp_enabled, created_at, updated_at, \
+     password_one_time, password_expires_at) VALUES ($1, $2, $3, $4, 0, $5, $5, 1, $6)";
+const SET_PASSWORD: &str = "UPDATE users SET password_hash = $1, updated_at = $2, password_one_time = $3, \
+     password_expires_at = $4 WHERE id = $5";
 const SET_ROLE: &str = "UPDATE users SET role = $1, updated_at = $2 WHERE id = $3";
 const SET_DISABLED: &str = "UPDATE users SET disabled_at = $1, updated_at = $2 WHERE id = $3";
-const SET_TOTP: &str = "UPDATE users SET totp_sealed = $1, totp_enabled = $2, updated_at = $3 WHERE id = $4";
+const SET_TOTP: &str = "UPDATE users SET totp_sealed = $1, totp_enabled = $2, updated_at = $3, totp_last_step = $4 \
+     WHERE id = $5";
+/// Enrolment only where no factor exists yet: two racing enrolments cannot both win.
+const ENROL_TOTP: &str = "UPDATE users SET totp_sealed = $1, totp_enabled = 1, updated_at = $2, totp_last_step = $3 \
+     WHERE id = $4 AND totp_enabled = 0";
+/// A code's step is spent once, atomically, whichever server instance sees it.
+const SPEND_TOTP_STEP: &str = "UPDATE users SET totp_last_step = $1 \
+     WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)";
 const SELECT_TOTP: &str = "SELECT totp_sealed FROM users WHERE id = $1";
 
 const INSERT_SESSION: &str =
     "INSERT INTO sessions (id_hash, user_id, csrf, stage, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)";
 /// The session and its user in one read: the guard runs it on every request.
 const SELECT_SESSION: &str = "SELECT s.csrf, s.stage, s.expires_at, u.id, u.email, u.role, u.password_hash, \
-     u.totp_enabled, u.created_at, u.disabled_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1";
-const PROMOTE_SESSION: &str = "UPDATE sessions SET stage = 'full' WHERE id_hash = $1";
+     u.totp_enabled, u.created_at, u.disabled_at, u.password_one_time, u.password_expires_at \
+     FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1";
 const DELETE_SESSION: &str = "DELETE FROM sessions WHERE id_hash = $1";
 const DELETE_USER_SESSIONS: &str = "DELETE FROM sessions WHERE user_id = $1";
 const DELETE_EXPIRED_SESSIONS: &str = "DELETE FROM sessions WHERE expires_at < $1";
@@ -60,6 +65,10 @@ pub struct User {
     pub totp_enabled: bool,
     pub created_at: i64,
     pub disabled_at: Option<i64>,
+    /// The password was handed over once (generated); it must be replaced at first sign-in.
+    pub password_one_time: bool,
+    /// When an unused one-time password stops working.
+    pub password_expires_at: Option<i64>,
     #[serde(skip)]
     password_hash: Option<String>,
 }
@@ -69,7 +78,28 @@ pub struct User {
 pub enum SessionStage {
     /// The password was right; the second factor (or its enrolment) is still owed.
     Password,
+    /// Both factors were given, but the password was a one-time one: choosing a new one is
+    /// the only thing this session may do.
+    ChangePassword,
     Full,
+}
+
+impl SessionStage {
+    fn name(self) -> &'static str {
+        match self {
+            SessionStage::Password => "password",
+            SessionStage::ChangePassword => "change_password",
+            SessionStage::Full => "full",
+        }
+    }
+    fn parse(s: &str) -> SessionStage {
+        match s {
+            "full" => SessionStage::Full,
+            "change_password" => SessionStage::ChangePassword,
+            // Anything unknown grants the least.
+            _ => SessionStage::Password,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -163,6 +193,8 @@ fn user_of(row: &sqlx::any::AnyRow) -> Result<User, StoreError> {
         totp_enabled: row.try_get::<i64, _>("totp_enabled")? != 0,
         created_at: row.try_get("created_at")?,
         disabled_at: row.try_get("disabled_at")?,
+        password_one_time: row.try_get::<i64, _>("password_one_time")? != 0,
+        password_expires_at: row.try_get("password_expires_at")?,
         password_hash: row.try_get("password_hash")?,
     })
 }
@@ -221,6 +253,7 @@ impl Workspace {
             .bind(role.name())
             .bind(&hash)
             .bind(now_ms())
+            .bind(self.one_time_expiry())
             .execute(&mut *tx)
             .await?;
         self.log(
@@ -244,20 +277,33 @@ impl Workspace {
         self.add_user(email, Role::Admin).await.map(Some)
     }
 
-    /// A new generated password; the user's sessions end.
+    /// When a one-time password handed over now stops working.
+    fn one_time_expiry(&self) -> i64 {
+        now_ms() + i64::from(self.config.server.one_time_password_hours.max(1)) * 3_600_000
+    }
+
+    /// A new generated one-time password; the user's sessions end.
     pub async fn reset_password(&self, email: &str) -> Result<String, StoreError> {
         let password = generated_password()?;
-        self.write_password(email, &password, "users.reset_password").await?;
+        self.write_password(email, &password, true, "users.reset_password")
+            .await?;
         Ok(password)
     }
 
-    /// A password the person chose (after signing in with a one-time one).
+    /// A password the person chose. The caller has proven they are the person: by the
+    /// current password, or by signing in with a one-time one moments ago.
     pub async fn set_password(&self, email: &str, password: &str) -> Result<(), StoreError> {
         check_new_password(password).map_err(StoreError::Invalid)?;
-        self.write_password(email, password, "users.set_password").await
+        self.write_password(email, password, false, "users.set_password").await
     }
 
-    async fn write_password(&self, email: &str, password: &str, action: &str) -> Result<(), StoreError> {
+    async fn write_password(
+        &self,
+        email: &str,
+        password: &str,
+        one_time: bool,
+        action: &str,
+    ) -> Result<(), StoreError> {
         let user = self.user(email).await?;
         let hash = {
             let p = password.to_string();
@@ -267,6 +313,8 @@ impl Workspace {
         sqlx::query(SET_PASSWORD)
             .bind(&hash)
             .bind(now_ms())
+            .bind(i64::from(one_time))
+            .bind(one_time.then(|| self.one_time_expiry()))
             .bind(&user.id)
             .execute(&mut *tx)
             .await?;
@@ -328,9 +376,13 @@ impl Workspace {
     }
 
     /// The user whose password this is, if any. Unknown emails cost a hash too, so the time
-    /// taken does not tell which emails exist.
+    /// taken does not tell which emails exist. A one-time password past its expiry is no
+    /// password at all.
     pub async fn check_password(&self, email: &str, password: &str) -> Result<Option<User>, StoreError> {
-        let user = self.user(email).await.ok().filter(|u| u.disabled_at.is_none());
+        let now = now_ms();
+        let user = self.user(email).await.ok().filter(|u| {
+            u.disabled_at.is_none() && !(u.password_one_time && u.password_expires_at.is_some_and(|e| e <= now))
+        });
         let hash = user.as_ref().and_then(|u| u.password_hash.clone());
         let password = password.to_string();
         let ok = blocking(move || match hash {
@@ -352,24 +404,71 @@ impl Workspace {
             .transpose()
     }
 
-    /// Stores a TOTP secret the user has proven they hold (they entered a valid code).
-    pub async fn enable_totp(&self, user: &User, secret: &[u8]) -> Result<(), StoreError> {
+    /// Stores the first TOTP secret of a user who has proven they hold it (they entered the
+    /// code of `step`, which is spent). Refused when the user already has a second factor:
+    /// replacing one takes the old one or an administrator's reset.
+    pub async fn enable_totp(&self, user: &User, secret: &[u8], step: i64) -> Result<(), StoreError> {
         let sealed = self.vault.seal(secret).map_err(|e| StoreError::Config(e.to_string()))?;
-        self.write_totp(user, Some(sealed), "users.totp_enable").await
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query(ENROL_TOTP)
+            .bind(&sealed)
+            .bind(now_ms())
+            .bind(step)
+            .bind(&user.id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::Conflict(format!(
+                "{} already has a second factor; replacing it needs the current one or an administrator's reset",
+                user.email
+            )));
+        }
+        self.log(&mut tx, "users.totp_enable", &format!("user:{}", user.email), json!({}))
+            .await?;
+        tx.commit().await?;
+        self.checkpoint().await?;
+        Ok(())
+    }
+
+    /// Replaces the second factor of a user who gave a valid code of the old one (`old_step`,
+    /// spent here) and of the new one (`new_step`).
+    pub async fn replace_totp(
+        &self,
+        user: &User,
+        secret: &[u8],
+        old_step: i64,
+        new_step: i64,
+    ) -> Result<(), StoreError> {
+        if !self.spend_totp_step(user, old_step).await? {
+            return Err(StoreError::Invalid(
+                "that code of your current authenticator was already used".into(),
+            ));
+        }
+        let sealed = self.vault.seal(secret).map_err(|e| StoreError::Config(e.to_string()))?;
+        self.write_totp(user, Some(sealed), Some(new_step), "users.totp_replace")
+            .await
     }
 
     /// Removes the second factor (an admin helping someone who lost their device).
     pub async fn reset_totp(&self, email: &str) -> Result<(), StoreError> {
         let user = self.user(email).await?;
-        self.write_totp(&user, None, "users.totp_reset").await
+        self.write_totp(&user, None, None, "users.totp_reset").await
     }
 
-    async fn write_totp(&self, user: &User, sealed: Option<String>, action: &str) -> Result<(), StoreError> {
+    async fn write_totp(
+        &self,
+        user: &User,
+        sealed: Option<String>,
+        step: Option<i64>,
+        action: &str,
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         sqlx::query(SET_TOTP)
             .bind(sealed.as_deref())
             .bind(i64::from(sealed.is_some()))
             .bind(now_ms())
+            .bind(step)
             .bind(&user.id)
             .execute(&mut *tx)
             .await?;
@@ -378,6 +477,18 @@ impl Workspace {
         tx.commit().await?;
         self.checkpoint().await?;
         Ok(())
+    }
+
+    /// Marks the TOTP time step `step` as used by `user`; false when it, or a later one, was
+    /// used already (a replayed code). One statement, so concurrent servers agree.
+    pub async fn spend_totp_step(&self, user: &User, step: i64) -> Result<bool, StoreError> {
+        let n = sqlx::query(SPEND_TOTP_STEP)
+            .bind(step)
+            .bind(&user.id)
+            .execute(&self.db.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
     }
 
     /// Starts a session; returns the cookie value (given once, stored as a digest).
@@ -390,17 +501,13 @@ impl Workspace {
         let token = hex::encode(random_bytes::<32>()?);
         let csrf = hex::encode(random_bytes::<32>()?);
         let now = now_ms();
-        let stage_name = match stage {
-            SessionStage::Password => "password",
-            SessionStage::Full => "full",
-        };
         let mut tx = self.begin_write().await?;
         sqlx::query(DELETE_EXPIRED_SESSIONS).bind(now).execute(&mut *tx).await?;
         sqlx::query(INSERT_SESSION)
             .bind(digest(&token))
             .bind(&user.id)
             .bind(&csrf)
-            .bind(stage_name)
+            .bind(stage.name())
             .bind(now)
             .bind(now + lifetime_ms)
             .execute(&mut *tx)
@@ -433,23 +540,16 @@ impl Workspace {
         let stage: String = row.try_get("stage")?;
         Ok(Some(Session {
             user,
-            stage: if stage == "full" {
-                SessionStage::Full
-            } else {
-                SessionStage::Password
-            },
+            stage: SessionStage::parse(&stage),
             csrf: row.try_get("csrf")?,
             expires_at,
         }))
     }
 
-    /// The second factor was given: the session becomes a full one.
-    pub async fn complete_session(&self, token: &str, user: &User) -> Result<(), StoreError> {
+    /// The second factor was given: records the sign-in (the caller then replaces the pending
+    /// session with a new one).
+    pub async fn complete_session(&self, user: &User) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        sqlx::query(PROMOTE_SESSION)
-            .bind(digest(token))
-            .execute(&mut *tx)
-            .await?;
         self.log(
             &mut tx,
             "auth.sign_in",
@@ -502,6 +602,11 @@ impl Workspace {
         let name = name.trim();
         if name.is_empty() {
             return Err(StoreError::Invalid("a token needs a name saying what uses it".into()));
+        }
+        if expires_at.is_some_and(|e| e <= now_ms()) {
+            return Err(StoreError::Invalid(
+                "the token's expiry date has already passed; give a future date".into(),
+            ));
         }
         let secret = format!("evd_{}", hex::encode(random_bytes::<24>()?));
         let id = ulid::Ulid::new().to_string();

@@ -197,11 +197,21 @@ impl Vault {
     /// Streams a file into the vault: hashed, encrypted and uploaded in one pass, then moved
     /// to its content address (or dropped when that content is already stored).
     pub async fn put_file(&self, path: &Path) -> Result<StoredBlob, VaultError> {
+        let file = File::open(path).map_err(|source| VaultError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        self.put_open_file(file, path).await
+    }
+
+    /// As `put_file`, from an open file read from its start (an upload received into an
+    /// unnamed temporary file); `path` only names it in errors.
+    pub async fn put_open_file(&self, mut file: File, path: &Path) -> Result<StoredBlob, VaultError> {
         let read_err = |source| VaultError::Read {
             path: path.to_path_buf(),
             source,
         };
-        let mut file = File::open(path).map_err(read_err)?;
+        std::io::Seek::rewind(&mut file).map_err(read_err)?;
         let expected_len = file.metadata().map_err(read_err)?.len();
         if expected_len > self.max_bytes {
             return Err(VaultError::TooLarge {

@@ -97,7 +97,7 @@ pub async fn collect(dir: &Path, command: CollectCommand, format: Format) -> Res
         let added = ws
             .add_evidence(
                 NewEvidence {
-                    file: &tmp,
+                    file: evident_store::EvidenceFile::Path(&tmp),
                     title: format!("GitHub collection for {org}"),
                     media_type: "application/json".into(),
                     controls: vec![("CHG-01".into(), None), ("CHG-02".into(), None)],
@@ -207,7 +207,7 @@ async fn git(
     let added = ws
         .add_evidence(
             NewEvidence {
-                file: &tmp,
+                file: evident_store::EvidenceFile::Path(&tmp),
                 title: format!("git history of {}", log.imported.system.trim_start_matches("git:")),
                 media_type: "text/plain".into(),
                 controls: vec![("CHG-01".into(), None), ("CHG-02".into(), None)],

@@ -283,7 +283,7 @@ pub async fn run(dir: &Path, command: EvidenceCommand, format: Format) -> Result
             let (effective, period) = attestation(effective.as_deref(), period.as_deref(), today)?;
             check_file(&file, ws.vault.max_bytes)?;
             let new = NewEvidence {
-                file: &file,
+                file: evident_store::EvidenceFile::Path(&file),
                 title: title
                     .map(|t| t.trim().to_string())
                     .filter(|t| !t.is_empty())
@@ -379,7 +379,7 @@ async fn add(ws: &Workspace, args: EvidenceAddArgs, today: Date, _format: Format
             .unwrap_or_else(|| "evidence".into()),
     };
     let new = NewEvidence {
-        file: &args.file,
+        file: evident_store::EvidenceFile::Path(&args.file),
         title,
         media_type: media_type(&args.file, args.media_type.as_deref()),
         controls: codes,

@@ -52,7 +52,7 @@ pub async fn import(
     let evidence = ws
         .add_evidence(
             NewEvidence {
-                file,
+                file: evident_store::EvidenceFile::Path(file),
                 title,
                 media_type: kind.media_type.to_string(),
                 controls: kind.controls.iter().map(|c| (c.to_string(), None)).collect(),

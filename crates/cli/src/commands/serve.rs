@@ -22,7 +22,10 @@ pub async fn serve(dir: &Path, bind: SocketAddr, admin: &str) -> Result<(), CliE
 pub async fn run_server(mut ws: Workspace, bind: SocketAddr, admin: &str, demo: bool) -> Result<(), CliError> {
     if let Some((user, password)) = ws.ensure_first_admin(admin).await? {
         println!("First start: created the administrator {}.", user.email);
-        println!("One-time password (shown once; change it under \"My policies and tasks\"): {password}");
+        println!(
+            "One-time password (shown once; replaced at the first sign-in; works for {} hours): {password}",
+            ws.config.server.one_time_password_hours
+        );
         if !demo && ws.config.server.require_totp.iter().any(|r| r == "admin") {
             println!("At the first sign-in you will set up a second factor (any TOTP authenticator app).");
         }
@@ -40,7 +43,9 @@ pub async fn run_server(mut ws: Workspace, bind: SocketAddr, admin: &str, demo: 
 
 fn user_row(u: &evident_store::User) -> serde_json::Value {
     json!({"email": u.email, "role": u.role.name(), "totp_enabled": u.totp_enabled,
-           "created_at": instant(u.created_at), "disabled": u.disabled_at.is_some()})
+           "created_at": instant(u.created_at), "disabled": u.disabled_at.is_some(),
+           "password_one_time": u.password_one_time,
+           "password_expires_at": u.password_expires_at.filter(|_| u.password_one_time).map(instant)})
 }
 
 pub async fn users(dir: &Path, command: UsersCommand, format: Format) -> Result<(), CliError> {
@@ -72,7 +77,10 @@ pub async fn users(dir: &Path, command: UsersCommand, format: Format) -> Result<
                 Format::Json => output::json(&json!({"user": user_row(&user), "password": password})),
                 Format::Table => {
                     println!("Added {} as {}.", user.email, user.role.label());
-                    println!("One-time password (shown once): {password}");
+                    println!(
+                        "One-time password (shown once; replaced at the first sign-in; works for {} hours): {password}",
+                        ws.config.server.one_time_password_hours
+                    );
                     Ok(())
                 }
             }
@@ -83,8 +91,9 @@ pub async fn users(dir: &Path, command: UsersCommand, format: Format) -> Result<
                 Format::Json => output::json(&json!({"email": email.trim().to_lowercase(), "password": password})),
                 Format::Table => {
                     println!(
-                        "New one-time password for {} (their sessions have ended): {password}",
-                        email.trim()
+                        "New one-time password for {} (their sessions have ended; replaced at the first sign-in; works for {} hours): {password}",
+                        email.trim(),
+                        ws.config.server.one_time_password_hours
                     );
                     Ok(())
                 }

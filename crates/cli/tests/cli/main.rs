@@ -18,5 +18,6 @@ mod generated;
 mod github;
 mod readiness;
 mod registers;
+mod security;
 mod server;
 mod vault;

@@ -19,14 +19,14 @@ on_both_databases!(
 );
 
 /// A running `evident serve` on a free port, stopped when dropped.
-struct Server {
-    child: Child,
-    base: String,
+pub struct Server {
+    pub child: Child,
+    pub base: String,
     admin_password: Option<String>,
 }
 
 impl Server {
-    fn start(env: &Env, admin: &str) -> Server {
+    pub fn start(env: &Env, admin: &str) -> Server {
         let mut child = env
             .command(&["serve", "--bind", "127.0.0.1:0", "--admin", admin])
             .stdout(Stdio::piped())
@@ -62,7 +62,7 @@ impl Drop for Server {
 }
 
 /// One HTTP exchange through curl: (status, body).
-fn http(
+pub fn http(
     base: &str,
     method: &str,
     path: &str,

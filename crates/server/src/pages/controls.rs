@@ -166,8 +166,21 @@ pub fn may_write(access: &Access, control: &evident_core::Control) -> bool {
     }
 }
 
-fn megabytes(n: u64) -> String {
-    format!("{} MB", n / 1_000_000)
+/// A size as people read it: "512 bytes", "300 KB", "1.5 MB", "100 MB".
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [(u64, &str); 3] = [(1_000_000_000, "GB"), (1_000_000, "MB"), (1_000, "KB")];
+    for (size, unit) in UNITS {
+        if n >= size {
+            let whole = n / size;
+            let tenth = (n % size) * 10 / size;
+            return if tenth == 0 || whole >= 100 {
+                format!("{whole} {unit}")
+            } else {
+                format!("{whole}.{tenth} {unit}")
+            };
+        }
+    }
+    format!("{n} bytes")
 }
 
 async fn control_page(
@@ -304,7 +317,7 @@ async fn control_page(
         code,
         upload_error,
         upload_title,
-        max_upload: megabytes(state.ws.config.server.max_upload_bytes),
+        max_upload: human_bytes(state.ws.config.server.max_upload_bytes),
     })
 }
 
@@ -322,18 +335,35 @@ pub async fn detail(
 /// A file received through the web form or the API, streamed to a temporary file with its
 /// size and type checked before anything reaches the vault.
 pub struct Upload {
-    pub file: tempfile_path::TempPath,
+    /// An unnamed temporary file: it has no name to leave behind if the server is killed.
+    pub file: std::fs::File,
     pub file_name: String,
     pub media_type: String,
     pub fields: BTreeMap<String, String>,
 }
 
-pub mod tempfile_path {
-    /// A temporary file removed when dropped.
-    pub struct TempPath(pub std::path::PathBuf);
-    impl Drop for TempPath {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_file(&self.0);
+impl Upload {
+    /// The received bytes under the person's own file name, for the vault.
+    pub fn file(&self) -> Result<evident_store::EvidenceFile<'static>, ServerError> {
+        Ok(evident_store::EvidenceFile::Received {
+            file: self
+                .file
+                .try_clone()
+                .map_err(|e| ServerError::Internal(format!("upload file: {e}")))?,
+            name: self.file_name.clone(),
+        })
+    }
+}
+
+/// Removes partial uploads an older version left named in the workspace's `tmp` folder when
+/// it was killed mid-upload (uploads are unnamed temporary files now).
+pub fn clear_partial_uploads(ws: &evident_store::Workspace) {
+    let Ok(entries) = std::fs::read_dir(ws.dir.join("tmp")) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if e.file_name().to_string_lossy().starts_with("upload-") {
+            let _ = std::fs::remove_file(e.path());
         }
     }
 }
@@ -355,7 +385,7 @@ impl From<Refused> for ServerError {
 /// so what the person typed can be shown again.
 pub async fn receive(state: &AppState, mut mp: Multipart) -> Result<Upload, Refused> {
     let mut fields = BTreeMap::new();
-    let mut upload: Option<(tempfile_path::TempPath, String, String)> = None;
+    let mut upload: Option<(std::fs::File, String, String)> = None;
     let mut refused: Option<ServerError> = None;
     loop {
         let field = match mp.next_field().await {
@@ -381,6 +411,11 @@ pub async fn receive(state: &AppState, mut mp: Multipart) -> Result<Upload, Refu
         if refused.is_some() {
             continue;
         }
+        if upload.is_some() {
+            // Keeping the first or the last silently would store what the sender did not mean.
+            refused = Some(ServerError::invalid("file", "send one file per upload"));
+            continue;
+        }
         match store_part(state, field).await {
             Ok(u) => upload = Some(u),
             Err(e) => refused = Some(e),
@@ -404,7 +439,7 @@ pub async fn receive(state: &AppState, mut mp: Multipart) -> Result<Upload, Refu
 async fn store_part(
     state: &AppState,
     mut field: axum::extract::multipart::Field<'_>,
-) -> Result<(tempfile_path::TempPath, String, String), ServerError> {
+) -> Result<(std::fs::File, String, String), ServerError> {
     use tokio::io::AsyncWriteExt;
     let limit = state
         .ws
@@ -412,13 +447,12 @@ async fn store_part(
         .server
         .max_upload_bytes
         .min(state.ws.config.max_evidence_bytes);
-    let file_name = field
-        .file_name()
-        .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).to_string())
-        .unwrap_or_default();
-    if file_name.is_empty() {
+    // Browsers send an empty name when no file was chosen.
+    let given = field.file_name().unwrap_or("").trim().to_string();
+    if given.is_empty() {
         return Err(ServerError::invalid("file", "choose a file to upload"));
     }
+    let file_name = evident_store::clean_file_name(&given);
     let media_type = mime_of(&file_name);
     if !state.ws.config.server.upload_types.contains(&media_type) {
         return Err(ServerError::invalid(
@@ -430,10 +464,8 @@ async fn store_part(
     tokio::fs::create_dir_all(&dir)
         .await
         .map_err(|e| ServerError::Internal(format!("{}: {e}", dir.display())))?;
-    let path = tempfile_path::TempPath(dir.join(format!("upload-{}", ulid::Ulid::new())));
-    let mut out = tokio::fs::File::create(&path.0)
-        .await
-        .map_err(|e| ServerError::Internal(format!("{}: {e}", path.0.display())))?;
+    let temp = tempfile::tempfile_in(&dir).map_err(|e| ServerError::Internal(format!("{}: {e}", dir.display())))?;
+    let mut out = tokio::fs::File::from_std(temp);
     let mut size: u64 = 0;
     while let Some(chunk) = field
         .chunk()
@@ -444,18 +476,18 @@ async fn store_part(
         if size > limit {
             return Err(ServerError::invalid(
                 "file",
-                format!("{file_name} is larger than the limit of {}", megabytes(limit)),
+                format!("{file_name} is larger than the limit of {}", human_bytes(limit)),
             ));
         }
         out.write_all(&chunk)
             .await
-            .map_err(|e| ServerError::Internal(format!("{}: {e}", path.0.display())))?;
+            .map_err(|e| ServerError::Internal(format!("upload file: {e}")))?;
     }
     out.flush().await.map_err(|e| ServerError::Internal(e.to_string()))?;
     if size == 0 {
         return Err(ServerError::invalid("file", format!("{file_name} is empty")));
     }
-    Ok((path, file_name, media_type))
+    Ok((out.into_std().await, file_name, media_type))
 }
 
 fn mime_of(file_name: &str) -> String {
@@ -527,7 +559,7 @@ pub async fn store_upload(
     let item = ws
         .add_evidence(
             evident_store::NewEvidence {
-                file: &up.file.0,
+                file: up.file()?,
                 title,
                 media_type: up.media_type.clone(),
                 controls: vec![(code.to_string(), requirement)],

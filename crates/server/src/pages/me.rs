@@ -155,15 +155,33 @@ pub async fn accept(
 
 #[derive(Deserialize)]
 pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
     new_password: String,
 }
 
+/// A new password needs the current one: a session left open on someone's desk must not be
+/// enough to take the account over. Wrong guesses count toward the sign-in limit.
 pub async fn password(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, ServerError> {
-    if let Err(reason) = evident_store::check_new_password(&form.new_password) {
+    let key = format!("email:{}", access.user.email);
+    let refusal = if state.limited(&key) {
+        Some("Too many wrong passwords. Wait 15 minutes and try again.".to_string())
+    } else if state
+        .ws
+        .check_password(&access.user.email, &form.current_password)
+        .await?
+        .is_none()
+    {
+        state.record_failure(&key);
+        Some("The current password is not right.".to_string())
+    } else {
+        evident_store::check_new_password(&form.new_password).err()
+    };
+    if let Some(reason) = refusal {
         let p = me_page(&state, &access, reason).await?;
         return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(p.render()?)).into_response());
     }
