@@ -194,6 +194,12 @@ try {
   await page.locator('#x-expires-error').waitFor();
   check((await page.locator('#x-expires-error').textContent()).includes('already past'), 'an exclusion ending in the past is refused next to the field');
   check((await page.locator('#x-reason').inputValue()) === 'Service account reviewed by the security lead', 'the exclusion form keeps what was typed');
+  await page.locator('#x-record').fill('no-such-record');
+  await page.locator('#x-expires').fill('2099-01-01');
+  await page.getByRole('button', { name: 'Add exclusion' }).click();
+  await page.locator('#x-record-error').waitFor();
+  check((await page.locator('#x-record-error').textContent()).includes('tests no such record'), 'an exclusion for a record the check does not test is refused next to the field');
+  await page.locator('#x-record').fill(failing);
   await page.locator('#x-expires').fill('2099-01-01');
   await page.getByRole('button', { name: 'Add exclusion' }).click();
   await page.waitForLoadState();

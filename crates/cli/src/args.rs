@@ -116,7 +116,7 @@ pub enum Command {
         #[arg(long)]
         observed_on: Option<String>,
     },
-    /// Export a register to CSV (the same columns import reads).
+    /// Export a register to CSV (the same columns import reads), or to XLSX when --out ends in .xlsx.
     Export {
         register: String,
         #[arg(long)]

@@ -48,6 +48,9 @@ pub(crate) fn credential_report(file: &str, bytes: &[u8]) -> Result<Imported, Im
     for (i, row) in reader.records().enumerate() {
         let line = i + 2;
         let row = row.map_err(|e| bad(file, format!("line {line}: {e} (is the file truncated?)")))?;
+        for (name, cell) in header.iter().zip(row.iter()) {
+            evident_core::text::storable(cell).map_err(|e| bad(file, format!("line {line}: {name}: {e}")))?;
+        }
         let get = |name: &str| row.get(col(name)).unwrap_or("").trim();
         let arn = get("arn");
         // arn:aws:iam::<account>:user/<name> or :root
@@ -136,6 +139,18 @@ mod tests {
         let ci = &got.accounts[2];
         assert!(!ci.human, "no console password: a machine identity");
         assert_eq!(ci.last_activity, instant("2026-11-20T00:00:00+00:00"));
+    }
+
+    #[test]
+    fn a_cell_that_cannot_be_stored_is_named_by_line_and_column() {
+        let csv = format!(
+            "{HEADER}\nci\0deploy,arn:aws:iam::111122223333:user/ci-deploy,2022-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
+        );
+        let err = credential_report("report.csv", csv.as_bytes()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "report.csv: line 2: user: contains a NUL character (U+0000) at character 3, which cannot be stored"
+        );
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub enum ApiError {
     RateLimited { url: String, waits: u32 },
     #[error("{url}: the response is not JSON")]
     Body { url: String },
+    /// The response holds text that may not be stored (`problem` names where and why).
+    #[error("{url}: {problem}")]
+    Unstorable { url: String, problem: String },
 }
 
 pub struct GithubApi {
@@ -143,6 +146,12 @@ impl GithubApi {
                 200..=299 => {
                     if !text.trim().is_empty() && serde_json::from_str::<Value>(&text).is_err() {
                         return Err(ApiError::Body { url: url.into() });
+                    }
+                    if let Some(problem) = crate::unstorable(&body) {
+                        return Err(ApiError::Unstorable {
+                            url: url.into(),
+                            problem,
+                        });
                     }
                     return Ok(Some((body, next_link(&headers))));
                 }

@@ -129,8 +129,49 @@ pub(crate) fn instant(s: &str) -> Option<i64> {
         .map(|d| (d.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
+/// Parses a JSON export and refuses it whole if any of its text may not be stored (see
+/// [`unstorable`]), before anything is read from it.
 pub(crate) fn json(file: &str, bytes: &[u8]) -> Result<serde_json::Value, ImportError> {
-    serde_json::from_slice(bytes).map_err(|e| bad(file, format!("not valid JSON ({e}); is the file complete?")))
+    let v =
+        serde_json::from_slice(bytes).map_err(|e| bad(file, format!("not valid JSON ({e}); is the file complete?")))?;
+    match unstorable(&v) {
+        Some(problem) => Err(bad(file, problem)),
+        None => Ok(v),
+    }
+}
+
+/// The first string or member name anywhere in a JSON document that may not be stored
+/// ([`evident_core::text::storable`]), as "JSON pointer: reason". Checked on the whole document
+/// rather than on the fields an importer reads, so no importer can forget one.
+pub(crate) fn unstorable(v: &serde_json::Value) -> Option<String> {
+    fn walk(v: &serde_json::Value, path: &mut String) -> Option<String> {
+        use serde_json::Value;
+        let at = |path: &str, e| Some(format!("{}: {e}", if path.is_empty() { "/" } else { path }));
+        match v {
+            Value::String(s) => evident_core::text::storable(s).err().and_then(|e| at(path, e)),
+            Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+                let len = path.len();
+                path.push_str(&format!("/{i}"));
+                let found = walk(item, path);
+                path.truncate(len);
+                found
+            }),
+            Value::Object(members) => members.iter().find_map(|(name, item)| {
+                let len = path.len();
+                // A JSON pointer escapes `~` and `/`; the NUL is spelled out rather than printed.
+                path.push('/');
+                path.push_str(&name.replace('~', "~0").replace('/', "~1").replace('\0', "\\u0000"));
+                let found = match evident_core::text::storable(name) {
+                    Err(e) => at(&format!("{path} (the member's name)"), e),
+                    Ok(()) => walk(item, path),
+                };
+                path.truncate(len);
+                found
+            }),
+            _ => None,
+        }
+    }
+    walk(v, &mut String::new())
 }
 
 /// Names the format a JSON document looks like, for "wrong kind of file" messages.
@@ -150,5 +191,27 @@ pub(crate) fn looks_like(v: &serde_json::Value) -> &'static str {
         "an Okta users list"
     } else {
         "something else"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unstorable;
+
+    #[test]
+    fn the_first_text_that_cannot_be_stored_is_located_by_json_pointer() {
+        let at = |doc: &str| unstorable(&serde_json::from_str(doc).unwrap());
+        assert_eq!(at(r#"{"a": ["ok", 1, null, {"b": true}]}"#), None);
+        assert_eq!(
+            at(r#"{"a/b": [1, "ok", {"c~d": "x\u0000"}]}"#).unwrap(),
+            "/a~1b/2/c~0d: contains a NUL character (U+0000) at character 2, which cannot be stored"
+        );
+        assert!(at(r#""\u0000""#).unwrap().starts_with("/: contains a NUL"));
+        assert!(
+            at(r#"{"k\u0000": 1}"#)
+                .unwrap()
+                .starts_with(r"/k\u0000 (the member's name): contains a NUL"),
+            "the name is spelled out, not printed"
+        );
     }
 }

@@ -28,6 +28,9 @@ pub(crate) fn results(file: &str, bytes: &[u8]) -> Result<Imported, ImportError>
     for (i, raw) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let line: Value =
             serde_json::from_str(raw).map_err(|e| bad(file, format!("line {}: not JSON ({e})", i + 1)))?;
+        if let Some(problem) = crate::unstorable(&line) {
+            return Err(bad(file, format!("line {}: {problem}", i + 1)));
+        }
         let host = line
             .get("hostIdentifier")
             .or_else(|| line.get("hostname"))

@@ -5,14 +5,42 @@ use serde_json::Value;
 
 use crate::{ImportError, Imported, bad, json, looks_like};
 
-fn finding(source: &str, id: &str, resource: String, title: &str, severity: &str) -> Finding {
-    Finding {
-        source: source.into(),
-        external_id: id.into(),
-        resource,
-        title: title.into(),
-        severity: Severity::normalise(severity),
-        severity_raw: severity.into(),
+/// The findings of one report, and a warning for each severity we do not recognise.
+struct Findings<'a> {
+    file: &'a str,
+    source: &'static str,
+    list: Vec<Finding>,
+    warnings: Vec<String>,
+}
+
+impl<'a> Findings<'a> {
+    fn new(file: &'a str, source: &'static str) -> Self {
+        Findings {
+            file,
+            source,
+            list: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The scanner's word is always kept; one we cannot rank counts as unknown, and is
+    /// reported, so no finding's severity is guessed silently.
+    fn push(&mut self, id: &str, resource: String, title: &str, severity: &str) {
+        let normalised = Severity::recognise(severity).unwrap_or_else(|| {
+            self.warnings.push(format!(
+                "{}: {id} on {resource}: severity '{severity}' is not one we know; kept as the scanner's word and counted as unknown",
+                self.file
+            ));
+            Severity::Unknown
+        });
+        self.list.push(Finding {
+            source: self.source.into(),
+            external_id: id.into(),
+            resource,
+            title: title.into(),
+            severity: normalised,
+            severity_raw: severity.into(),
+        });
     }
 }
 
@@ -31,7 +59,7 @@ pub(crate) fn trivy(file: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
         .get("ArtifactName")
         .and_then(Value::as_str)
         .unwrap_or("unknown artifact");
-    let mut findings = Vec::new();
+    let mut findings = Findings::new(file, "trivy");
     for r in v["Results"].as_array().into_iter().flatten() {
         let target = r.get("Target").and_then(Value::as_str).unwrap_or(artifact);
         for vuln in r.get("Vulnerabilities").and_then(Value::as_array).into_iter().flatten() {
@@ -43,7 +71,7 @@ pub(crate) fn trivy(file: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
             let version = vuln.get("InstalledVersion").and_then(Value::as_str).unwrap_or("?");
             let title = vuln.get("Title").and_then(Value::as_str).unwrap_or(id);
             let sev = vuln.get("Severity").and_then(Value::as_str).unwrap_or("UNKNOWN");
-            findings.push(finding("trivy", id, format!("{target} {pkg}@{version}"), title, sev));
+            findings.push(id, format!("{target} {pkg}@{version}"), title, sev);
         }
     }
     let observed_at = v.get("CreatedAt").and_then(Value::as_str).and_then(crate::instant);
@@ -56,8 +84,9 @@ pub(crate) fn trivy(file: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
         observed_at,
         system: "trivy".into(),
         accounts: Vec::new(),
-        findings,
+        findings: findings.list,
         scope: Some(artifact.to_string()),
+        warnings: findings.warnings,
     })
 }
 
@@ -78,7 +107,7 @@ pub(crate) fn grype(file: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
         .and_then(Value::as_str)
         .unwrap_or("unknown target")
         .to_string();
-    let mut findings = Vec::new();
+    let mut findings = Findings::new(file, "grype");
     for m in matches {
         let id = m
             .pointer("/vulnerability/id")
@@ -94,7 +123,7 @@ pub(crate) fn grype(file: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
             .pointer("/vulnerability/description")
             .and_then(Value::as_str)
             .unwrap_or(id);
-        findings.push(finding("grype", id, format!("{target} {name}@{version}"), title, sev));
+        findings.push(id, format!("{target} {name}@{version}"), title, sev);
     }
     let observed_at = v
         .pointer("/descriptor/timestamp")
@@ -109,8 +138,9 @@ pub(crate) fn grype(file: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
         observed_at,
         system: "grype".into(),
         accounts: Vec::new(),
-        findings,
+        findings: findings.list,
         scope: Some(target),
+        warnings: findings.warnings,
     })
 }
 
@@ -131,7 +161,7 @@ pub(crate) fn prowler(file: &str, bytes: &[u8]) -> Result<Imported, ImportError>
             ),
         ));
     }
-    let mut findings = Vec::new();
+    let mut findings = Findings::new(file, "prowler");
     let mut accounts = std::collections::BTreeSet::new();
     for i in &items {
         let account = i
@@ -149,7 +179,7 @@ pub(crate) fn prowler(file: &str, bytes: &[u8]) -> Result<Imported, ImportError>
         let title = i.pointer("/finding_info/title").and_then(Value::as_str).unwrap_or(uid);
         let resource = i.pointer("/resources/0/uid").and_then(Value::as_str).unwrap_or(account);
         let sev = i.get("severity").and_then(Value::as_str).unwrap_or("Unknown");
-        findings.push(finding("prowler", uid, resource.to_string(), title, sev));
+        findings.push(uid, resource.to_string(), title, sev);
     }
     let scope = accounts.into_iter().collect::<Vec<_>>().join(",");
     let observed_at = items
@@ -165,8 +195,9 @@ pub(crate) fn prowler(file: &str, bytes: &[u8]) -> Result<Imported, ImportError>
         observed_at,
         system: "prowler".into(),
         accounts: Vec::new(),
-        findings,
+        findings: findings.list,
         scope: Some(scope),
+        warnings: findings.warnings,
     })
 }
 
@@ -186,11 +217,51 @@ mod tests {
         let t = trivy("t.json", TRIVY.as_bytes()).unwrap();
         assert_eq!(t.scope.as_deref(), Some("api:1.4"));
         assert_eq!(t.findings[0].severity, Severity::Critical);
-        assert_eq!(t.findings[1].severity, Severity::Negligible);
+        assert_eq!(t.findings[1].severity, Severity::Unknown);
         assert_eq!(t.findings[1].severity_raw, "UNKNOWN", "the scanner's own word is kept");
+        assert!(t.warnings.is_empty(), "UNKNOWN is Trivy's own word for not rated");
         let g = grype("g.json", GRYPE.as_bytes()).unwrap();
         assert_eq!(g.findings[0].resource, "web:2.0 lodash@4.17.0");
         assert_eq!(g.findings[0].severity, Severity::High);
+    }
+
+    #[test]
+    fn a_severity_we_do_not_know_is_kept_counted_as_unknown_and_reported() {
+        let t = trivy("t.json", TRIVY.replace("CRITICAL", "SEVERE").as_bytes()).unwrap();
+        assert_eq!(
+            (t.findings[0].severity, t.findings[0].severity_raw.as_str()),
+            (Severity::Unknown, "SEVERE")
+        );
+        assert_eq!(
+            t.warnings,
+            vec![
+                "t.json: CVE-2026-0001 on api:1.4 (alpine 3.19) openssl@3.1.0: severity 'SEVERE' is not one we know; \
+                 kept as the scanner's word and counted as unknown"
+                    .to_string()
+            ]
+        );
+        let g = grype("g.json", GRYPE.replace("High", "P1").as_bytes()).unwrap();
+        assert_eq!(g.findings[0].severity, Severity::Unknown);
+        assert!(
+            g.warnings[0].starts_with("g.json: GHSA-1 on web:2.0 lodash@4.17.0: severity 'P1'"),
+            "{:?}",
+            g.warnings
+        );
+    }
+
+    #[test]
+    fn text_that_cannot_be_stored_is_refused_with_its_place() {
+        let err = trivy("t.json", TRIVY.replace("openssl: bad", "openssl:\\u0000bad").as_bytes()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.json: /Results/0/Vulnerabilities/0/Title: contains a NUL character (U+0000) at character 9, which cannot be stored"
+        );
+        let err = grype("g.json", GRYPE.replace("\"lodash\"", "\"lo\\u0000dash\"").as_bytes()).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("g.json: /matches/0/artifact/name: contains a NUL"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -42,6 +42,8 @@ pub enum Severity {
     Medium,
     Low,
     Negligible,
+    /// The scanner did not rate it, or used a word we do not know (its own word is kept).
+    Unknown,
 }
 
 impl Severity {
@@ -52,18 +54,29 @@ impl Severity {
             Severity::Medium => "medium",
             Severity::Low => "low",
             Severity::Negligible => "negligible",
+            Severity::Unknown => "unknown",
         }
     }
 
-    /// Scanners name severities differently; this is the common scale. Unknown is negligible.
-    pub fn normalise(raw: &str) -> Severity {
-        match raw.trim().to_ascii_lowercase().as_str() {
+    /// Scanners name severities differently; this is the common scale. `None` for a word none
+    /// of the scanners we read uses (Trivy, Grype, OCSF, Red Hat's moderate/important): the
+    /// caller counts it as unknown and says so, rather than guessing a rank for it.
+    pub fn recognise(raw: &str) -> Option<Severity> {
+        Some(match raw.trim().to_ascii_lowercase().as_str() {
             "critical" | "fatal" => Severity::Critical,
             "high" | "important" => Severity::High,
             "medium" | "moderate" => Severity::Medium,
             "low" => Severity::Low,
-            _ => Severity::Negligible,
-        }
+            "negligible" | "informational" | "info" => Severity::Negligible,
+            // The scanners' own "not rated".
+            "unknown" | "other" => Severity::Unknown,
+            _ => return None,
+        })
+    }
+
+    /// [`Severity::recognise`], with a word we do not know counted as unknown.
+    pub fn normalise(raw: &str) -> Severity {
+        Severity::recognise(raw).unwrap_or(Severity::Unknown)
     }
 
     pub fn parse(s: &str) -> Option<Severity> {
@@ -73,6 +86,7 @@ impl Severity {
             Severity::Medium,
             Severity::Low,
             Severity::Negligible,
+            Severity::Unknown,
         ]
         .into_iter()
         .find(|v| v.as_str() == s)
@@ -153,6 +167,9 @@ pub struct Imported {
     pub devices: Vec<Device>,
     /// The accounts are the system's whole list: they replace what it had (identity exports).
     pub replaces_accounts: bool,
+    /// What was taken but is worth a person's look, one line each, naming the file and record
+    /// (a severity no scanner we know uses).
+    pub warnings: Vec<String>,
 }
 
 /// A vulnerability or misconfiguration as one scan saw it.
@@ -179,6 +196,16 @@ mod tests {
         assert_eq!(Severity::normalise("CRITICAL"), Severity::Critical);
         assert_eq!(Severity::normalise("Moderate"), Severity::Medium);
         assert_eq!(Severity::normalise("Negligible"), Severity::Negligible);
-        assert_eq!(Severity::normalise("UNKNOWN"), Severity::Negligible);
+        assert_eq!(Severity::normalise("Informational"), Severity::Negligible);
+        assert_eq!(
+            Severity::recognise("UNKNOWN"),
+            Some(Severity::Unknown),
+            "the scanner's own word"
+        );
+        assert_eq!(Severity::recognise("SEVERE"), None);
+        assert_eq!(Severity::normalise("SEVERE"), Severity::Unknown);
+        for s in [Severity::Critical, Severity::Negligible, Severity::Unknown] {
+            assert_eq!(Severity::parse(s.as_str()), Some(s), "stored and read back");
+        }
     }
 }

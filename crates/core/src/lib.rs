@@ -15,6 +15,7 @@ pub mod readiness;
 pub mod register;
 pub mod registers;
 pub mod scope;
+pub mod text;
 
 pub use applicability::{Applicability, NaSource, applicability};
 pub use control::{Control, EmailError, parse_email};

@@ -161,6 +161,7 @@ fn truthy(raw: &str) -> Option<bool> {
 
 /// Parses one cell. References (people, controls, evidence) are checked by [`validate`].
 pub fn parse_value(field: &FieldSpec, raw: &str, today: Option<Date>) -> Result<Value, String> {
+    crate::text::storable(raw).map_err(|e| e.to_string())?;
     let t = raw.trim();
     if t.is_empty() {
         return if field.required {
@@ -472,6 +473,38 @@ mod tests {
         assert!(v.errors[0].reason.contains("unknown person 'nobody@x.io'"));
         assert!(v.errors[3].reason.contains("from 1 to 5"));
         assert!(v.errors[5].reason.contains("duplicate of line 2"));
+    }
+
+    #[test]
+    fn nul_is_refused_in_every_kind_of_field() {
+        let known = Known {
+            controls: ["ACC-01".to_string()].into(),
+            ..Default::default()
+        };
+        let rows = vec![
+            row(
+                2,
+                &[("email", "a@x.io"), ("kind", "employee\0"), ("start", "2024-01-01")],
+            ),
+            row(
+                3,
+                &[
+                    ("email", "b@x.io"),
+                    ("kind", "employee"),
+                    ("start", "2024-01-01"),
+                    ("controls", "ACC-01;\0"),
+                ],
+            ),
+        ];
+        let v = validate(&SPEC, &rows, &known);
+        assert!(v.records.is_empty());
+        let found: Vec<(usize, &str)> = v.errors.iter().map(|e| (e.line, e.column.as_str())).collect();
+        assert_eq!(found, vec![(2, "kind"), (3, "controls")]);
+        assert!(
+            v.errors[1].reason.contains("NUL character (U+0000) at character 8"),
+            "{:?}",
+            v.errors
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Files that leave Evident: tables as CSV and XLSX, the readiness report as HTML and PDF.
 //! Takes plain values and returns bytes; knows nothing of the database.
 
+pub mod cells;
 mod error;
 mod html;
 mod pdf;

@@ -5,6 +5,7 @@ use std::io::Write;
 use rust_xlsxwriter::{Format, FormatAlign, Workbook};
 
 use crate::ReportError;
+use crate::cells::{formula_like, neutralise};
 
 #[derive(Debug, Clone, Default)]
 pub struct Sheet {
@@ -15,11 +16,15 @@ pub struct Sheet {
     pub widths: Vec<f64>,
 }
 
+/// Every cell, headers included, goes through [`neutralise`]: the file may be opened in a
+/// spreadsheet, and its text comes from people and outside systems.
 pub fn write_csv(sheet: &Sheet, out: impl Write) -> Result<(), ReportError> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(&sheet.headers)?;
-    for row in &sheet.rows {
-        w.write_record(row)?;
+    for row in std::iter::once(&sheet.headers).chain(&sheet.rows) {
+        for cell in row {
+            w.write_field(neutralise(cell).as_bytes())?;
+        }
+        w.write_record(None::<&[u8]>)?;
     }
     w.flush()?;
     Ok(())
@@ -43,6 +48,11 @@ fn fit(cell: &str) -> std::borrow::Cow<'_, str> {
 
 /// A workbook, one worksheet per sheet: bold frozen header row, filter on every column,
 /// wrapped text.
+///
+/// Cells are always written as text, never as formulas. Formula-like text (the same rule as
+/// the CSV, [`formula_like`]) keeps its exact value and gets Excel's quote-prefix style instead
+/// of a literal `'`: a stored string is already inert, the style keeps it text when someone
+/// edits the cell, and the sheet then shows what a spreadsheet shows for the CSV's `'=…` cell.
 pub fn write_xlsx(sheets: &[Sheet], mut out: impl Write) -> Result<(), ReportError> {
     let mut book = Workbook::new();
     for sheet in sheets {
@@ -57,13 +67,16 @@ fn add_sheet(book: &mut Workbook, sheet: &Sheet) -> Result<(), ReportError> {
     ws.set_name(&sheet.name)?;
     let head = Format::new().set_bold().set_background_color("E8EEF4");
     let body = Format::new().set_text_wrap().set_align(FormatAlign::Top);
+    let (head_text, body_text) = (head.clone().set_quote_prefix(), body.clone().set_quote_prefix());
     for (c, h) in sheet.headers.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, h, &head)?;
+        let format = if formula_like(h) { &head_text } else { &head };
+        ws.write_string_with_format(0, c as u16, h, format)?;
         ws.set_column_width(c as u16, sheet.widths.get(c).copied().unwrap_or(18.0))?;
     }
     for (r, row) in sheet.rows.iter().enumerate() {
         for (c, cell) in row.iter().enumerate() {
-            ws.write_string_with_format(r as u32 + 1, c as u16, fit(cell).as_ref(), &body)?;
+            let format = if formula_like(cell) { &body_text } else { &body };
+            ws.write_string_with_format(r as u32 + 1, c as u16, fit(cell).as_ref(), format)?;
         }
     }
     ws.set_freeze_panes(1, 0)?;
@@ -97,6 +110,19 @@ mod tests {
         let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
         assert_eq!(rows.len(), 2);
         assert_eq!(&rows[0][1], "a, \"quoted\"\nsecond line");
+    }
+
+    #[test]
+    fn csv_cells_that_look_like_formulas_are_prefixed() {
+        let people = Sheet {
+            name: "people".into(),
+            headers: vec!["name".into(), "title".into()],
+            rows: vec![vec!["=1+1".into(), "-5".into()], vec!["@SUM(A1)".into(), "CTO".into()]],
+            widths: Vec::new(),
+        };
+        let mut buf = Vec::new();
+        write_csv(&people, &mut buf).unwrap();
+        assert_eq!(String::from_utf8(buf).unwrap(), "name,title\n'=1+1,-5\n'@SUM(A1),CTO\n");
     }
 
     #[test]

@@ -511,6 +511,11 @@ pub async fn edit_policy(
     Json(body): Json<PolicyEdit>,
 ) -> ApiResult {
     let title = body.title.as_deref().map(str::trim);
+    for (field, text) in [("title", title), ("source", body.source.as_deref())] {
+        if let Some(t) = text {
+            evident_core::text::storable(t).map_err(|e| ServerError::invalid(field, e))?;
+        }
+    }
     if title.is_some_and(str::is_empty) {
         return Err(ServerError::invalid("title", "a policy needs a title").into());
     }
@@ -552,7 +557,12 @@ pub async fn exclude(
     let e = lists::exclusion_of(&state, &id, &body.record, &body.reason, &body.owner, &body.expires)
         .await?
         .map_err(|(field, reason)| ServerError::invalid(field, reason))?;
-    state.ws.as_actor(&access.user.email).add_exclusion(&e).await?;
+    state
+        .ws
+        .as_actor(&access.user.email)
+        .add_exclusion(&e)
+        .await
+        .map_err(ServerError::store_as("record"))?;
     Ok((
         StatusCode::CREATED,
         Json(

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use evident_core::checks::{CheckResult, ControlFact, Exclusion, Facts, FindingFact, PolicyFact, RiskFact};
+use evident_core::checks::{self, CheckResult, ControlFact, Exclusion, Facts, FindingFact, PolicyFact, RiskFact};
 use evident_core::registers::{ASSETS, BACKGROUND_CHECKS, EVENTS, PEOPLE, RISKS, TRAINING, VENDORS};
 use evident_core::{date_of_ms, format_date, parse_date};
 use serde::Serialize;
@@ -232,7 +232,9 @@ impl Workspace {
             .collect()
     }
 
+    /// Keeps an exclusion for a record its check tests now (see [`Self::check_excludable`]).
     pub async fn add_exclusion(&self, e: &Exclusion) -> Result<(), StoreError> {
+        self.check_excludable(e).await?;
         let mut tx = self.begin_write().await?;
         sqlx::query(INSERT_EXCLUSION)
             .bind(ulid::Ulid::new().to_string())
@@ -252,6 +254,40 @@ impl Workspace {
         tx.commit().await?;
         self.checkpoint().await?;
         Ok(())
+    }
+
+    /// Refuses an exclusion whose record the check does not test in the facts as they are now.
+    /// An exclusion only ever applies to a record the check reports (passing today or failing),
+    /// matched as [`checks::same_record`] matches; any other name (a typo, another check's
+    /// record) would set nothing aside yet sit in the auditor's list of accepted exceptions.
+    /// Kept runs are not consulted: their outcomes were fixed when they ran, so an exclusion
+    /// can no longer change them, and a record the facts no longer hold has nothing to set aside.
+    async fn check_excludable(&self, e: &Exclusion) -> Result<(), StoreError> {
+        let facts = self.facts().await?;
+        let now = time::OffsetDateTime::now_utc();
+        let outcomes = match checks::by_id(&e.check) {
+            Some(c) => checks::outcomes(c, &facts, now),
+            None => {
+                let rules = self.rules()?;
+                let rule = rules
+                    .iter()
+                    .find(|r| r.id == e.check)
+                    .ok_or_else(|| StoreError::NotFound {
+                        kind: "check",
+                        id: e.check.clone(),
+                    })?;
+                checks::rule_outcomes(rule, &facts, now)
+            }
+        };
+        if outcomes.iter().any(|o| checks::same_record(&e.record, &o.record)) {
+            return Ok(());
+        }
+        Err(StoreError::Invalid(format!(
+            "record '{}': check '{}' tests no such record ({} record(s) now); name a record exactly as the check reports it",
+            e.record,
+            e.check,
+            outcomes.len()
+        )))
     }
 
     /// Keeps one run of the given results (one row per check, its failures and exclusions).

@@ -30,9 +30,26 @@ pub enum StoreError {
     )]
     NoScope,
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("database migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        // PostgreSQL refuses NUL in text (SQLSTATE 22021, "invalid byte sequence") where SQLite
+        // would store it. Input is validated against that (`evident_core::text::storable`);
+        // text that reaches the database by a path without that check is still bad input, so
+        // it is answered as such (exit 2, HTTP 422) rather than as a failure of the machine.
+        if let sqlx::Error::Database(db) = &e
+            && db.code().as_deref() == Some("22021")
+        {
+            return StoreError::Invalid(
+                "the input contains a NUL character (U+0000), which cannot be stored; nothing was changed".into(),
+            );
+        }
+        StoreError::Database(e)
+    }
 }
 
 impl StoreError {

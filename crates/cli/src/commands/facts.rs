@@ -65,6 +65,10 @@ pub async fn import(
         )
         .await?;
     let summary = ws.apply_facts(kind.name, &imported, &evidence.id, observed_at).await?;
+    // On stderr whatever the format, so JSON output stays parseable; the JSON lists them too.
+    for w in &imported.warnings {
+        output::warn(w);
+    }
     match format {
         Format::Json => output::json(&json!({
             "kind": kind.name,
@@ -77,6 +81,7 @@ pub async fn import(
             "devices": summary.devices,
             "changes": summary.changes,
             "findings": {"new": summary.findings_new, "seen": summary.findings_seen, "fixed": summary.findings_fixed},
+            "warnings": imported.warnings,
         })),
         Format::Table => {
             println!(

@@ -27,7 +27,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         FormatArg::Json => crate::output::Format::Json,
         other if !matches!(cli.command, Command::Report(_)) => {
             return Err(CliError::Usage(format!(
-                "--format {}: that is a report format (evident report …); listings take table or json, and `evident export` writes CSV",
+                "--format {}: that is a report format (evident report …); listings take table or json, and `evident export` writes CSV (XLSX when --out ends in .xlsx)",
                 format_name(other)
             )));
         }

@@ -201,7 +201,7 @@ pub async fn run(dir: &Path, command: PoliciesCommand, format: Format) -> Result
                 )));
             }
             let role = OwnerRole::parse(&owner_role).map_err(|e| usage(format!("--owner-role: {e}")))?;
-            let body = std::fs::read_to_string(&file).map_err(|e| usage(format!("--file: {}: {e}", file.display())))?;
+            let body = read_policy(&file)?;
             let mut codes = Vec::new();
             for c in &controls {
                 codes.push(ws.control(c).await?.code);
@@ -226,10 +226,7 @@ pub async fn run(dir: &Path, command: PoliciesCommand, format: Format) -> Result
             if file.is_none() && title.is_none() {
                 return Err(usage("update: give --file and/or --title"));
             }
-            let body = file
-                .as_ref()
-                .map(|f| std::fs::read_to_string(f).map_err(|e| usage(format!("--file: {}: {e}", f.display()))))
-                .transpose()?;
+            let body = file.as_deref().map(read_policy).transpose()?;
             let version = ws.edit_policy(&id, title.as_deref(), body.as_deref()).await?;
             done(
                 format,
@@ -340,6 +337,15 @@ pub async fn run(dir: &Path, command: PoliciesCommand, format: Format) -> Result
     }
 }
 
+/// A policy's Markdown, refused (naming the line) if it holds text that may not be stored.
+fn read_policy(file: &Path) -> Result<String, CliError> {
+    let body = std::fs::read_to_string(file).map_err(|e| usage(format!("--file: {}: {e}", file.display())))?;
+    for (i, line) in body.lines().enumerate() {
+        evident_core::text::storable(line).map_err(|e| usage(format!("--file: {}:{}: {e}", file.display(), i + 1)))?;
+    }
+    Ok(body)
+}
+
 fn done(format: Format, value: Value, sentence: &str) -> Result<(), CliError> {
     match format {
         Format::Json => output::json(&value),
@@ -383,16 +389,13 @@ pub async fn export(ws: &Workspace, out: &Path, format: Format) -> Result<(), Cl
             other => other.to_string(),
         }
     };
-    let write = || -> Result<(), csv::Error> {
-        let mut w = csv::Writer::from_path(out)?;
-        w.write_record(cols)?;
-        for r in &rows {
-            w.write_record(cols.iter().map(|c| cell(r, c)))?;
-        }
-        w.flush()?;
-        Ok(())
+    let sheet = evident_report::Sheet {
+        name: "policies".into(),
+        headers: cols.map(String::from).to_vec(),
+        rows: rows.iter().map(|r| cols.iter().map(|c| cell(r, c)).collect()).collect(),
+        widths: Vec::new(),
     };
-    write().map_err(|e| usage(format!("--out: {}: {e}", out.display())))?;
+    super::registers::write_export(&sheet, out)?;
     done(
         format,
         json!({"register": "policies", "rows": rows.len(), "out": out}),

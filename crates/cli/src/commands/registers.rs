@@ -8,6 +8,8 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use evident_core::register::{CellError, Known, RawRow, Record, RegisterSpec, check_header, validate};
 use evident_core::registers;
 pub use evident_core::registers::{ASSETS, BACKGROUND_CHECKS, EVENTS, PEOPLE, RISKS, TASKS, TRAINING, VENDORS};
+use evident_report::cells::restore;
+use evident_report::{Sheet, write_csv, write_xlsx};
 use evident_store::{StoredRecord, Workspace, record_json};
 use serde_json::{Value, json};
 
@@ -337,7 +339,12 @@ fn read_csv(spec: &RegisterSpec, path: &Path) -> Result<Vec<RawRow>, CliError> {
         }
         rows.push((
             line,
-            header.iter().cloned().zip(record.iter().map(str::to_string)).collect(),
+            // Undo the quote our exports put before formula-like text.
+            header
+                .iter()
+                .cloned()
+                .zip(record.iter().map(|c| restore(c).into_owned()))
+                .collect(),
         ));
     }
     Ok(rows)
@@ -434,21 +441,16 @@ pub async fn export(dir: &Path, register: &str, out: &Path, format: Format) -> R
     let spec = spec(register)?;
     let ws = open(dir).await?;
     let rows = ws.records(spec).await?;
-    let tmp = out.with_extension("evident-partial");
-    let result = (|| -> Result<(), csv::Error> {
-        let mut w = csv::Writer::from_path(&tmp)?;
-        w.write_record(spec.fields.iter().map(|f| f.name))?;
-        for r in &rows {
-            w.write_record(spec.fields.iter().map(|f| r.record.get(f.name).to_text()))?;
-        }
-        w.flush()?;
-        Ok(())
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(usage(format!("--out: {}: {e}", out.display())));
-    }
-    std::fs::rename(&tmp, out).map_err(|e| usage(format!("--out: {}: {e}", out.display())))?;
+    let sheet = Sheet {
+        name: spec.name.to_string(),
+        headers: spec.fields.iter().map(|f| f.name.to_string()).collect(),
+        rows: rows
+            .iter()
+            .map(|r| spec.fields.iter().map(|f| r.record.get(f.name).to_text()).collect())
+            .collect(),
+        widths: Vec::new(),
+    };
+    write_export(&sheet, out)?;
     match format {
         Format::Json => output::json(&json!({"register": spec.name, "rows": rows.len(), "out": out})),
         Format::Table => {
@@ -456,4 +458,26 @@ pub async fn export(dir: &Path, register: &str, out: &Path, format: Format) -> R
             Ok(())
         }
     }
+}
+
+/// Writes an export through the report writers (CSV, or a workbook when `out` ends in `.xlsx`),
+/// so its cells are guarded against formula injection like every other file we write. The
+/// file appears whole or not at all.
+pub(crate) fn write_export(sheet: &Sheet, out: &Path) -> Result<(), CliError> {
+    let xlsx = out.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+    let tmp = out.with_extension("evident-partial");
+    let written = (|| -> Result<(), evident_report::ReportError> {
+        let file = std::fs::File::create(&tmp)?;
+        if xlsx {
+            write_xlsx(std::slice::from_ref(sheet), file)?;
+        } else {
+            write_csv(sheet, file)?;
+        }
+        std::fs::rename(&tmp, out)?;
+        Ok(())
+    })();
+    written.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        usage(format!("--out: {}: {e}", out.display()))
+    })
 }

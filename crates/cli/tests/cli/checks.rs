@@ -7,7 +7,8 @@ on_both_databases!(
     checks_fail_by_record_and_exclusions_show,
     check_history_replays_runs,
     checks_read_policy_parameters,
-    custom_rules_from_the_workspace
+    custom_rules_from_the_workspace,
+    exclusions_must_name_a_record_the_check_tests,
 );
 
 const HR: &str = "email,name,employment_type,start_date,manager_email
@@ -351,4 +352,49 @@ fn custom_rules_from_the_workspace(b: Backend) {
     );
     std::fs::write(&broken, r#"{"id": "x-rule", "title": "X", "reads": "vendors", "assert": [{"field": "tier", "op": "like", "value": "c"}]}"#).unwrap();
     env.refused(&["check", "list"], &["unknown operator 'like'"]);
+}
+
+fn exclusions_must_name_a_record_the_check_tests(b: Backend) {
+    let env = setup(b);
+    let expires = day(30);
+    let exclude = |record: &'static str| {
+        vec![
+            "check",
+            "exclude",
+            "background-checks",
+            "--record",
+            record,
+            "--reason",
+            "Agreed with HR",
+            "--owner",
+            "hr@acme.example",
+            "--expires",
+            expires.as_str(),
+        ]
+    };
+    let log = env.audit_actions();
+    // A typo, and a record of another check: nothing this check reports, so nothing to set aside.
+    for record in ["bne@acme.example", "okta/ben@acme.example"] {
+        env.refused(
+            &exclude(record),
+            &[
+                &format!("record '{record}'"),
+                "check 'background-checks'",
+                "tests no such record",
+            ],
+        );
+    }
+    assert_eq!(env.json(&["check", "exclusions"]), serde_json::json!([]));
+    assert_eq!(env.audit_actions(), log, "nothing logged");
+    // The records it tests are accepted, before any run was kept: Ben fails today (named in
+    // another case), Ana passes today and may fail before the exclusion ends.
+    env.ok(&exclude("BEN@acme.example"));
+    env.ok(&exclude("ana@acme.example"));
+    let run = env.json(&["check", "run", "--check", "background-checks"]);
+    let bc = result(&run, "background-checks");
+    assert_eq!(
+        (bc["status"].as_str(), bc["passed"].as_u64(), bc["excluded"].as_u64()),
+        (Some("pass"), Some(1), Some(1))
+    );
+    env.assert_verified();
 }

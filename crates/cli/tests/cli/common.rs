@@ -237,6 +237,30 @@ impl Env {
         })
     }
 
+    /// The first column of each row a query returns, as text.
+    pub fn sql_strings(&self, query: &str) -> Vec<String> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            sqlx::any::install_default_drivers();
+            let pool = AnyPoolOptions::new()
+                .max_connections(1)
+                .connect(&self.raw_url())
+                .await
+                .unwrap();
+            let rows = sqlx::query(AssertSqlSafe(query.to_string()))
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+            rows.iter()
+                .map(|r| sqlx::Row::try_get::<String, _>(r, 0).unwrap())
+                .collect()
+        })
+    }
+
     /// Removes the append-only triggers of a table, the first thing a tamperer would do.
     pub fn unprotect(&self, table: &str) {
         let statements: Vec<String> = match self.backend {

@@ -9,6 +9,8 @@ on_both_databases!(
     findings_are_tracked_across_scans_against_the_sla,
     code_review_from_github_exports,
     devices_from_osquery,
+    reports_with_text_that_cannot_be_stored_are_refused,
+    severities_we_do_not_know_are_kept_counted_as_unknown_and_reported,
 );
 
 const CRED_HEADER: &str = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated";
@@ -367,4 +369,81 @@ fn devices_from_osquery(b: Backend) {
         ],
         &["line 1: not an osquery result"],
     );
+}
+
+fn reports_with_text_that_cannot_be_stored_are_refused(b: Backend) {
+    let env = Env::new(b);
+    env.init();
+    let before = (env.json(&["evidence", "list", "--all"]), env.audit_actions());
+    // A JSON string may spell NUL as \u0000; PostgreSQL cannot store it, so no database may.
+    let scan = trivy(&day(-1), &[("CVE-1", "CRITICAL")]).replace("CVE-1 in openssl", r"CVE-1 in open\u0000ssl");
+    let f = env.write_file("nul-scan.json", scan.as_bytes());
+    let name = f.to_str().unwrap();
+    env.refused(
+        &["import", "trivy", name],
+        &[&format!(
+            "{name}: /Results/0/Vulnerabilities/0/Title: contains a NUL character (U+0000) at character 14, which cannot be stored"
+        )],
+    );
+    let users = okta_users().replace(
+        r#""login": "leo@acme.example""#,
+        r#""login": "leo@acme.example", "nick\u0000name": "x""#,
+    );
+    let f = env.write_file("nul-users.json", users.as_bytes());
+    let name = f.to_str().unwrap();
+    env.refused(
+        &["import", "okta-users", name],
+        &[&format!(
+            "{name}: /1/profile/nick\\u0000name (the member's name): contains a NUL character"
+        )],
+    );
+    assert_eq!(
+        (env.json(&["evidence", "list", "--all"]), env.audit_actions()),
+        before,
+        "nothing stored, nothing logged"
+    );
+    env.assert_verified();
+}
+
+fn severities_we_do_not_know_are_kept_counted_as_unknown_and_reported(b: Backend) {
+    let env = Env::new(b);
+    env.init();
+    let f = env.write_file(
+        "scan.json",
+        trivy(
+            &day(-1),
+            &[("CVE-7", "SEVERE"), ("CVE-8", "HIGH"), ("CVE-9", "UNKNOWN")],
+        )
+        .as_bytes(),
+    );
+    let name = f.to_str().unwrap();
+    let out = env.run(&["import", "trivy", name, "--format", "json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let warning = format!(
+        "{name}: CVE-7 on api:1.4 openssl@3.0.1: severity 'SEVERE' is not one we know; kept as the scanner's word and counted as unknown"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["warnings"],
+        serde_json::json!([warning]),
+        "only the word no scanner uses is reported"
+    );
+    assert_eq!(v["findings"]["new"], 3, "the finding is kept");
+    assert!(stderr.contains(&format!("warning: {warning}")), "{stderr}");
+    let table = env.run(&["import", "trivy", name]);
+    assert!(
+        String::from_utf8_lossy(&table.stderr).contains(&format!("warning: {warning}")),
+        "the table output says so too"
+    );
+    assert_eq!(
+        env.sql_strings(
+            "SELECT external_id || ' ' || severity || ' ' || severity_raw FROM findings ORDER BY external_id"
+        ),
+        ["CVE-7 unknown SEVERE", "CVE-8 high HIGH", "CVE-9 unknown UNKNOWN"]
+    );
+    // Read back by the engine: none of the SLA checks guesses a rank for it.
+    let run = env.json(&["check", "run"]);
+    assert_eq!(result(&run, "findings-high-sla")["passed"], 1);
+    assert_eq!(result(&run, "findings-critical-sla")["status"], "no_data");
 }

@@ -13,6 +13,8 @@ on_both_databases!(
     registers_add_update_show_and_round_trip_through_csv,
     risk_library_sign_off_and_reviews,
     policy_lifecycle_and_acceptance_per_version,
+    exports_keep_formulas_inert_and_import_back_unchanged,
+    text_with_nul_is_refused_naming_file_line_and_field,
 );
 
 const HR: &str = "email,name,title,department,manager_email,employment_type,start_date,end_date
@@ -611,5 +613,179 @@ fn policy_lifecycle_and_acceptance_per_version(b: Backend) {
             .lines()
             .any(|l| l.starts_with(&format!("{p},")) && l.ends_with(",2,2"))
     );
+    env.assert_verified();
+}
+
+/// Cells of the first sheet of a workbook by reference ("B2"): the text stored, and whether the
+/// cell's style carries Excel's quote prefix (text stays text even when edited).
+fn xlsx_cells(path: &std::path::Path) -> std::collections::BTreeMap<String, (String, bool)> {
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).expect("an XLSX is a zip");
+    let mut part = |name: &str| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name(name).unwrap(), &mut text).unwrap();
+        text
+    };
+    let (sheet, strings, styles) = (
+        part("xl/worksheets/sheet1.xml"),
+        part("xl/sharedStrings.xml"),
+        part("xl/styles.xml"),
+    );
+    assert!(!sheet.contains("<f>") && !sheet.contains("<f "), "no cell is a formula");
+    let unescape = |t: &str| {
+        t.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&amp;", "&")
+    };
+    let shared: Vec<String> = strings
+        .split("<si>")
+        .skip(1)
+        .map(|si| {
+            let t = &si[si.find("<t").unwrap()..];
+            let t = &t[t.find('>').unwrap() + 1..t.find("</t>").unwrap()];
+            unescape(t)
+        })
+        .collect();
+    let xfs = &styles[styles.find("<cellXfs").unwrap()..styles.find("</cellXfs>").unwrap()];
+    let quoted: Vec<bool> = xfs
+        .split("<xf ")
+        .skip(1)
+        .map(|xf| xf.contains("quotePrefix=\"1\""))
+        .collect();
+    let attr = |cell: &str, name: &str| {
+        let start = cell.find(&format!(" {name}=\""))? + name.len() + 3;
+        Some(cell[start..start + cell[start..].find('"')?].to_string())
+    };
+    sheet
+        .split("<c ")
+        .skip(1)
+        .map(|c| {
+            let cell = format!(" {}", &c[..c.find('>').unwrap()]);
+            // A cell is a shared string, or empty (`<c r=".." s=".."/>`).
+            let text = match attr(&cell, "t").as_deref() {
+                Some("s") => shared[c[c.find("<v>").unwrap() + 3..c.find("</v>").unwrap()]
+                    .parse::<usize>()
+                    .unwrap()]
+                .clone(),
+                None if cell.ends_with('/') => String::new(),
+                other => panic!("a cell that is not text: {other:?} {cell}"),
+            };
+            let style: usize = attr(&cell, "s").map_or(0, |s| s.parse().unwrap());
+            (attr(&cell, "r").unwrap(), (text, quoted[style]))
+        })
+        .collect()
+}
+
+fn exports_keep_formulas_inert_and_import_back_unchanged(b: Backend) {
+    let env = Env::new(b);
+    env.init();
+    let link = r#"=HYPERLINK("http://evil.example/","Open")"#;
+    // One name per character that starts a formula; numbers stay numbers; `'=1+1` is how a
+    // spreadsheet user types text that starts with `=`.
+    let csv = format!(
+        "email,name,title,department,employment_type,start_date
+a@acme.example,\"{}\",-5,+1,employee,2022-01-10
+b@acme.example,+cmd|' /C calc'!A0,,,employee,2022-01-10
+c@acme.example,-2+3,,,employee,2022-01-10
+d@acme.example,@SUM(1+1),,,employee,2022-01-10
+e@acme.example,'=1+1,,,employee,2022-01-10
+f@acme.example,Ana Lopez,,,employee,2022-01-10
+",
+        link.replace('"', "\"\"")
+    );
+    assert_eq!(import(&env, "people", "in.csv", &csv)["created"], 6);
+    let name = |email: &str| {
+        env.json(&["people", "show", email])["name"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(name("a@acme.example"), link, "stored exactly as given");
+    assert_eq!(
+        name("e@acme.example"),
+        "=1+1",
+        "the spreadsheet's text marker is not part of the value"
+    );
+    let a = env.json(&["people", "show", "a@acme.example"]);
+    assert_eq!(
+        (a["title"].as_str(), a["department"].as_str()),
+        (Some("-5"), Some("+1"))
+    );
+
+    let expected = [
+        ("a@acme.example", format!("'{link}")),
+        ("b@acme.example", "'+cmd|' /C calc'!A0".to_string()),
+        ("c@acme.example", "'-2+3".to_string()),
+        ("d@acme.example", "'@SUM(1+1)".to_string()),
+        ("e@acme.example", "'=1+1".to_string()),
+        ("f@acme.example", "Ana Lopez".to_string()),
+    ];
+    let out = env.tmp.path().join("people.csv");
+    env.ok(&["export", "people", "--out", out.to_str().unwrap()]);
+    let mut reader = csv::Reader::from_path(&out).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    for (email, cell) in &expected {
+        let row = rows.iter().find(|r| &r[0] == *email).unwrap();
+        assert_eq!(&row[1], cell.as_str(), "CSV name of {email}");
+    }
+    let a = rows.iter().find(|r| &r[0] == "a@acme.example").unwrap();
+    assert_eq!((&a[2], &a[3]), ("-5", "+1"), "plain numbers stay readable");
+    let again = env.json(&["import", "people", out.to_str().unwrap()]);
+    assert_eq!(again["unchanged"], 6, "the export imports back unchanged");
+    assert_eq!(name("a@acme.example"), link);
+    assert_eq!(name("e@acme.example"), "=1+1");
+
+    // The workbook stores each value exactly, as text, with the quote prefix on the same cells.
+    let book = env.tmp.path().join("people.xlsx");
+    env.ok(&["export", "people", "--out", book.to_str().unwrap()]);
+    let cells = xlsx_cells(&book);
+    for (email, cell) in &expected {
+        let (row, _) = cells
+            .iter()
+            .find(|(r, (text, _))| r.starts_with('A') && text == email)
+            .unwrap_or_else(|| panic!("{email} in the workbook"));
+        let (text, quoted) = &cells[&format!("B{}", &row[1..])];
+        let value = cell.strip_prefix('\'').unwrap_or(cell);
+        assert_eq!(
+            (text.as_str(), *quoted),
+            (value, cell.starts_with('\'')),
+            "XLSX name of {email}"
+        );
+    }
+    let (row, _) = cells.iter().find(|(_, (t, _))| t == "a@acme.example").unwrap();
+    assert_eq!(cells[&format!("C{}", &row[1..])], ("-5".to_string(), false));
+    env.assert_verified();
+}
+
+fn text_with_nul_is_refused_naming_file_line_and_field(b: Backend) {
+    let env = Env::new(b);
+    env.init();
+    import(&env, "people", "hr.csv", HR);
+    let (people, log) = (env.json(&["people", "list"]), env.audit_actions());
+    // PostgreSQL cannot hold a NUL and SQLite would keep it silently: refused on both.
+    let bad = "email,name,title,department,manager_email,employment_type,start_date,end_date
+ana@acme.example,Ana Lopez,C\0TO,Engineering,,employee,2022-01-10,
+dee@acme.example,Dee,Engineer,Eng\0ineering,,employee,2024-01-01,
+";
+    let f = env.write_file("nul.csv", bad.as_bytes());
+    let name = f.to_str().unwrap();
+    env.refused(
+        &["import", "people", name],
+        &[
+            &format!("{name}:2:title: contains a NUL character (U+0000) at character 2, which cannot be stored"),
+            &format!("{name}:3:department: contains a NUL character (U+0000) at character 4"),
+            "nothing was imported",
+        ],
+    );
+    let out = env.run(&["import", "people", name, "--skip-invalid", "--format", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (summary["created"].as_u64(), summary["rejected"].as_u64()),
+        (Some(0), Some(2))
+    );
+    assert_eq!(env.json(&["people", "list"]), people, "nothing stored");
+    assert_eq!(env.audit_actions(), log, "nothing logged");
     env.assert_verified();
 }

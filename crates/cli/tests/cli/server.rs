@@ -15,7 +15,8 @@ on_both_databases!(
     browser,
     users_and_tokens_from_the_command_line,
     single_sign_on,
-    uploads_are_checked_before_anything_is_stored
+    uploads_are_checked_before_anything_is_stored,
+    text_that_cannot_be_stored_and_unknown_records_are_refused
 );
 
 /// A running `evident serve` on a free port, stopped when dropped.
@@ -937,4 +938,111 @@ fn uploads_are_checked_before_anything_is_stored(b: Backend) {
         &[],
     );
     assert_eq!((status, content.as_str()), (200, "a small piece of evidence\n"));
+}
+
+fn text_that_cannot_be_stored_and_unknown_records_are_refused(b: Backend) {
+    let env = Env::new(b);
+    env.init();
+    env.ok(&[
+        "scope",
+        "set",
+        "--type",
+        "1",
+        "--categories",
+        "security",
+        "--as-of",
+        "2027-01-31",
+    ]);
+    let hr = env.write_file(
+        "hr.csv",
+        b"email,name,employment_type,start_date\nana@acme.example,Ana,employee,2022-01-10\nben@acme.example,Ben,employee,2023-03-01\n",
+    );
+    env.ok(&["import", "people", hr.to_str().unwrap()]);
+    let bc = env.write_file(
+        "bc.csv",
+        b"email,status,completed_on,provider,notes\nana@acme.example,passed,2022-01-03,Checkr,\n",
+    );
+    env.ok(&["import", "background-checks", bc.to_str().unwrap()]);
+    env.json(&["policies", "adopt", "--all"]);
+    env.json(&["users", "add", "admin@bluefin.test", "--role", "admin"]);
+    let t = env.json(&[
+        "tokens",
+        "create",
+        "--user",
+        "admin@bluefin.test",
+        "--name",
+        "hardening",
+        "--scope",
+        "write",
+    ]);
+    let t = t["secret"].as_str().unwrap();
+    let server = Server::start(&env, "first@bluefin.test");
+    let base = &server.base;
+    let refused = |method: &str, path: &str, body: Value, field: &str, needles: &[&str]| {
+        let (status, answer) = http(base, method, path, Some(t), Some(&body), &[]);
+        assert_eq!(status, 422, "{method} {path}: {answer}");
+        let v: Value = serde_json::from_str(&answer).unwrap();
+        assert_eq!(v["field"], field, "{answer}");
+        for n in needles {
+            assert!(v["error"].as_str().unwrap().contains(n), "{method} {path}: {answer}");
+        }
+    };
+    let (people, log) = (env.json(&["people", "list"]), env.audit_actions());
+
+    // Register records go through the same validation as an import row.
+    refused(
+        "POST",
+        "/api/v1/people",
+        json!({"email": "nul@acme.example", "name": "Nu\u{0}ll", "employment_type": "employee", "start_date": "2024-01-01"}),
+        "name",
+        &["NUL character (U+0000) at character 3"],
+    );
+    // Exclusions: the store refuses what the check does not test, for the API and the web form.
+    let path = "/api/v1/checks/background-checks/exclusions";
+    let exclusion = |record: &str| json!({"record": record, "reason": "Agreed with HR", "owner": "hr@acme.example", "expires": "2099-01-01"});
+    refused(
+        "POST",
+        path,
+        exclusion("nobody@acme.example"),
+        "record",
+        &[
+            "record 'nobody@acme.example'",
+            "check 'background-checks' tests no such record",
+        ],
+    );
+    refused(
+        "POST",
+        path,
+        exclusion("ben@acme.example\u{0}"),
+        "record",
+        &["NUL character"],
+    );
+    let policy = get_json(base, "/api/v1/policies", t)["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    refused(
+        "PUT",
+        &format!("/api/v1/policies/{policy}"),
+        json!({"source": "# Access\n\nText\u{0}"}),
+        "source",
+        &["NUL character"],
+    );
+    assert_eq!(
+        (env.json(&["people", "list"]), env.audit_actions()),
+        (people, log),
+        "nothing stored, nothing logged"
+    );
+    // A NUL that reaches the database by a path without the check is bad input, never a
+    // failure: SQLite finds no such policy, PostgreSQL refuses the text (SQLSTATE 22021).
+    let (status, answer) = http(base, "GET", "/api/v1/policies/x%00y", Some(t), None, &[]);
+    let expected = match b {
+        Backend::Sqlite => 404,
+        Backend::Postgres => 422,
+    };
+    assert_eq!(status, expected, "{answer}");
+
+    let (status, answer) = http(base, "POST", path, Some(t), Some(&exclusion("ben@acme.example")), &[]);
+    assert_eq!(status, 201, "a record the check reports: {answer}");
+    assert_eq!(env.json(&["check", "exclusions"])[0]["record"], "ben@acme.example");
 }

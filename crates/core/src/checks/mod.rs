@@ -266,10 +266,39 @@ pub struct CheckResult {
 /// Runs one check; a failing record with a live exclusion counts as excluded, not failed.
 /// Expired exclusions no longer apply.
 pub fn run(check: &CheckDef, facts: &Facts, exclusions: &[Exclusion], now: time::OffsetDateTime) -> CheckResult {
-    let today = now.date();
+    tally(
+        check.id,
+        check.title,
+        &outcomes(check, facts, now),
+        exclusions,
+        now.date(),
+    )
+}
+
+/// Every record one check tests, passing and failing, before exclusions.
+pub fn outcomes(check: &CheckDef, facts: &Facts, now: time::OffsetDateTime) -> Vec<Outcome> {
     let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
-    let outcomes = (check.evaluate)(&Ctx { facts, today, now_ms });
-    tally(check.id, check.title, &outcomes, exclusions, today)
+    (check.evaluate)(&Ctx {
+        facts,
+        today: now.date(),
+        now_ms,
+    })
+}
+
+/// [`outcomes`] of a workspace rule.
+pub fn rule_outcomes(rule: &rules::Rule, facts: &Facts, now: time::OffsetDateTime) -> Vec<Outcome> {
+    let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+    rule.evaluate(&Ctx {
+        facts,
+        today: now.date(),
+        now_ms,
+    })
+}
+
+/// Whether an exclusion's record names an outcome's record: as the check wrote it, ignoring
+/// ASCII case (emails, account names).
+pub fn same_record(excluded: &str, outcome: &str) -> bool {
+    excluded.eq_ignore_ascii_case(outcome)
 }
 
 /// Runs every check in `checks`, in order. Checks are independent, so they are shared out over
@@ -310,10 +339,13 @@ pub fn run_all(
 
 /// Runs a workspace rule the same way as a built-in check.
 pub fn run_rule(rule: &rules::Rule, facts: &Facts, exclusions: &[Exclusion], now: time::OffsetDateTime) -> CheckResult {
-    let today = now.date();
-    let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
-    let outcomes = rule.evaluate(&Ctx { facts, today, now_ms });
-    tally(&rule.id, &rule.title, &outcomes, exclusions, today)
+    tally(
+        &rule.id,
+        &rule.title,
+        &rule_outcomes(rule, facts, now),
+        exclusions,
+        now.date(),
+    )
 }
 
 fn tally(id: &str, title: &str, outcomes: &[Outcome], exclusions: &[Exclusion], today: Date) -> CheckResult {
@@ -331,7 +363,7 @@ fn tally(id: &str, title: &str, outcomes: &[Outcome], exclusions: &[Exclusion], 
     for o in outcomes {
         let live = exclusions
             .iter()
-            .find(|e| e.check == check_id && e.record.eq_ignore_ascii_case(&o.record) && e.expires >= today);
+            .find(|e| e.check == check_id && same_record(&e.record, &o.record) && e.expires >= today);
         match (o.passed, live) {
             (true, _) => result.passed += 1,
             (false, Some(e)) => {

@@ -673,19 +673,21 @@ pub async fn exclude(
     axum::Form(form): axum::Form<ExclusionForm>,
 ) -> Result<Response, ServerError> {
     let checked = exclusion_of(&state, &id, &form.record, &form.reason, &form.owner, &form.expires).await?;
-    let e = match checked {
-        Ok(e) => e,
-        Err((field, reason)) => {
-            let page = check_page(&state, &access, &id, Some((&form, field, reason))).await?;
-            return Ok((
-                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                axum::response::Html(askama::Template::render(&page)?),
-            )
-                .into_response());
-        }
+    let refused = match checked {
+        // The store refuses a record the check does not test: shown on the record field.
+        Ok(e) => match state.ws.as_actor(&access.user.email).add_exclusion(&e).await {
+            Ok(()) => return Ok(axum::response::Redirect::to(&format!("/checks/{id}")).into_response()),
+            Err(evident_store::StoreError::Invalid(reason)) => ("record", reason),
+            Err(other) => return Err(other.into()),
+        },
+        Err(refused) => refused,
     };
-    state.ws.as_actor(&access.user.email).add_exclusion(&e).await?;
-    Ok(axum::response::Redirect::to(&format!("/checks/{id}")).into_response())
+    let page = check_page(&state, &access, &id, Some((&form, refused.0, refused.1))).await?;
+    Ok((
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        axum::response::Html(askama::Template::render(&page)?),
+    )
+        .into_response())
 }
 
 /// An exclusion checked as the CLI checks it; the outer error is for an unknown check, the
@@ -707,6 +709,7 @@ pub async fn exclusion_of(
         (|| -> Result<evident_core::checks::Exclusion, (&'static str, String)> {
             let text = |field: &'static str, v: &str| {
                 let v = v.trim();
+                evident_core::text::storable(v).map_err(|e| (field, e.to_string()))?;
                 if v.is_empty() {
                     Err((field, "cannot be empty".to_string()))
                 } else {

@@ -209,17 +209,14 @@ pub async fn edit(
     Form(form): Form<EditForm>,
 ) -> Result<Response, ServerError> {
     let p = state.ws.policy(&id).await?;
+    let problem = |text: &str, empty: &str| match evident_core::text::storable(text) {
+        Err(e) => format!("The text {e}."),
+        Ok(()) if text.trim().is_empty() => empty.to_string(),
+        Ok(()) => String::new(),
+    };
     let (title_error, source_error) = (
-        if form.title.trim().is_empty() {
-            "A policy needs a title."
-        } else {
-            ""
-        },
-        if form.source.trim().is_empty() {
-            "The text cannot be empty."
-        } else {
-            ""
-        },
+        problem(&form.title, "A policy needs a title."),
+        problem(&form.source, "The text cannot be empty."),
     );
     if !title_error.is_empty() || !source_error.is_empty() {
         let page = EditPage {
@@ -227,8 +224,8 @@ pub async fn edit(
             id: p.id,
             title: form.title,
             source: form.source,
-            title_error: title_error.into(),
-            source_error: source_error.into(),
+            title_error,
+            source_error,
         };
         return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
     }
