@@ -73,3 +73,8 @@ impl StoreError {
         )
     }
 }
+
+/// Text a person typed, refused (naming its field) when it could not be stored.
+pub(crate) fn storable(field: &str, text: &str) -> Result<(), StoreError> {
+    evident_core::text::storable(text).map_err(|e| StoreError::Invalid(format!("{field}: {e}")))
+}

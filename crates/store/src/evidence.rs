@@ -317,6 +317,9 @@ impl Workspace {
         new: NewEvidence<'_>,
         supersedes: Option<&str>,
     ) -> Result<EvidenceItem, EvidenceError> {
+        for (field, text) in [("title", new.title.as_str()), ("source", new.source_ref.as_str())] {
+            crate::error::storable(field, text)?;
+        }
         let mut control_ids = Vec::new();
         for (code, _) in &new.controls {
             let row = sqlx::query(SELECT_CONTROL_ID)
@@ -445,6 +448,7 @@ impl Workspace {
 
     /// Records a tombstone: the item stays (auditors see it and why it was withdrawn).
     pub async fn withdraw_evidence(&self, id: &str, reason: &str) -> Result<EvidenceItem, StoreError> {
+        crate::error::storable("reason", reason)?;
         let item = self.evidence_item(id).await?;
         if let Some(w) = &item.withdrawn {
             return Err(StoreError::Conflict(format!(

@@ -600,6 +600,7 @@ impl Workspace {
     ) -> Result<(ApiToken, String), StoreError> {
         let user = self.user(email).await?;
         let name = name.trim();
+        crate::error::storable("name", name)?;
         if name.is_empty() {
             return Err(StoreError::Invalid("a token needs a name saying what uses it".into()));
         }

@@ -25,7 +25,8 @@ on_both_databases!(
     killed_uploads_leave_nothing_behind,
     idle_connections_are_closed,
     owners_change_only_evidence_wholly_theirs,
-    tokens_cannot_be_born_expired
+    tokens_cannot_be_born_expired,
+    nul_in_evidence_and_token_text_is_refused
 );
 
 /// A browser's cookie jar against one server, through curl, never following redirects.
@@ -566,6 +567,9 @@ fn uploads_keep_their_name_and_take_one_file(b: Backend) {
     std::fs::write(&one, b"reviewed\n").unwrap();
     let two = env.tmp.path().join("other.txt");
     std::fs::write(&two, b"other\n").unwrap();
+    // A form field's value from a file: command-line arguments cannot carry a NUL.
+    let title = env.tmp.path().join("title");
+    std::fs::write(&title, b"Q3\0review").unwrap();
     let before = env.json(&["evidence", "list", "--all"]);
     let (status, body) = http(
         &server.base,
@@ -864,4 +868,65 @@ fn tokens_cannot_be_born_expired(b: Backend) {
         &["already passed"],
     );
     assert_eq!(env.json(&["tokens", "list"]), serde_json::json!([]));
+}
+
+/// The paths the importers' NUL rule does not reach: evidence titles and withdrawal reasons,
+/// token names. Refused on both databases (PostgreSQL would refuse them with a raw error, SQLite
+/// would keep them), naming the field.
+fn nul_in_evidence_and_token_text_is_refused(b: Backend) {
+    let env = Env::new(b);
+    env.init();
+    let token = admin_token(&env);
+    let server = Server::start(&env, "first@bluefin.test");
+    let file = env.tmp.path().join("ok.txt");
+    std::fs::write(&file, b"fine\n").unwrap();
+    // A form field's value from a file: command-line arguments cannot carry a NUL.
+    let title = env.tmp.path().join("title");
+    std::fs::write(&title, b"Q3\0review").unwrap();
+    let before = env.json(&["evidence", "list", "--all"]);
+    let (status, body) = http(
+        &server.base,
+        "POST",
+        "/api/v1/evidence",
+        Some(&token),
+        None,
+        &[
+            ("file", &format!("@{}", file.display())),
+            ("control", "ACC-01"),
+            ("title", &format!("<{}", title.display())),
+        ],
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("title: contains a NUL"), "{body}");
+    assert_eq!(env.json(&["evidence", "list", "--all"]), before, "nothing stored");
+    let id = env.json(&["evidence", "add", file.to_str().unwrap(), "--control", "ACC-01"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, body) = http(
+        &server.base,
+        "POST",
+        &format!("/api/v1/evidence/{id}/withdraw"),
+        Some(&token),
+        Some(&serde_json::json!({"reason": "wrong\u{0}file"})),
+        &[],
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("reason: contains a NUL"), "{body}");
+    assert!(env.json(&["evidence", "show", &id])["withdrawn"].is_null());
+    let (status, body) = http(
+        &server.base,
+        "POST",
+        "/api/v1/tokens",
+        Some(&token),
+        Some(&serde_json::json!({"name": "ci\u{0}", "scope": "read"})),
+        &[],
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("NUL"), "{body}");
+    assert_eq!(
+        env.json(&["tokens", "list"]).as_array().unwrap().len(),
+        1,
+        "only the first token"
+    );
 }
