@@ -22,7 +22,7 @@ rm "$work/item.bin"
 ev users add reader@bench.example --role viewer >/dev/null
 token=$(ev --format json tokens create --user reader@bench.example --name bench --scope read | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
 port=$(( 20000 + RANDOM % 20000 ))
-ev serve --bind "127.0.0.1:$port" >"$work/log" 2>&1 &
+"$bin" --workspace "$work/ws" serve --bind "127.0.0.1:$port" >"$work/log" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.2; done
 # The readiness snapshot is computed once at start; let it settle before measuring.
@@ -34,15 +34,18 @@ peak=$idle
 sampler=$!
 head -c 100000000 /dev/zero >"$work/body"
 start=$(date +%s.%N)
+clients=()
 for i in $(seq 1 12); do
   if [ $((i % 2)) -eq 0 ]; then chunked=(-H "Transfer-Encoding: chunked"); else chunked=(); fi
-  curl -s -o /dev/null -w '%{http_code}\n' "${chunked[@]}" -H "Content-Type: application/x-www-form-urlencoded" \
+  curl -s -o /dev/null -w '%{http_code}\n' "${chunked[@]}" -H "Expect:" -H "Content-Type: application/x-www-form-urlencoded" \
     --data-binary @"$work/body" "http://127.0.0.1:$port/login" >>"$work/login-codes" &
+  clients+=($!)
 done
 for i in $(seq 1 4); do
-  curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/evidence/$id/content" | sha256sum | cut -d' ' -f1 >>"$work/sums" &
+  (curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/evidence/$id/content" | sha256sum | cut -d' ' -f1 >>"$work/sums") &
+  clients+=($!)
 done
-wait $(jobs -p | grep -v "^$sampler$") 2>/dev/null || true
+wait "${clients[@]}" || true
 end=$(date +%s.%N)
 kill $sampler 2>/dev/null || true
 peak=$(sort -n "$work/samples" | tail -1)

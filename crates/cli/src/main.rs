@@ -17,7 +17,6 @@ fn main() {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
-    evident_server::init_logging();
     // The server answers on every core; one-shot commands need no worker pool.
     let serving = matches!(
         cli.command,
@@ -29,6 +28,7 @@ fn main() {
         tokio::runtime::Builder::new_current_thread().enable_all().build()
     }
     .expect("tokio runtime");
+    evident_server::init_logging(serving);
     let code = match runtime.block_on(commands::run(cli)) {
         Ok(()) => 0,
         Err(e) => {

@@ -26,17 +26,24 @@ pub use state::AppState;
 pub use totp::code_at as totp_code_at;
 
 /// Server log lines (failures with their reference ids, refused sign-ins) and store warnings go
-/// to stderr; they never carry passwords, tokens or session ids.
-pub fn init_logging() {
+/// to stderr; they never carry passwords, tokens or session ids. One-shot commands show only
+/// warnings (a write that succeeded but could not sign the audit log's head, say).
+pub fn init_logging(serving: bool) {
+    let level = if serving {
+        tracing::Level::INFO
+    } else {
+        tracing::Level::WARN
+    };
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(false)
+        .with_max_level(level)
         .try_init();
 }
 
 /// Binds, prints where to find the server, and serves until interrupted.
 pub async fn serve(ws: evident_store::Workspace, bind: SocketAddr) -> Result<(), ServerError> {
-    init_logging();
+    init_logging(true);
     state::parse_trusted_proxies(&ws.config.server.trusted_proxies)?;
     pages::controls::clear_partial_uploads(&ws);
     let listener = tokio::net::TcpListener::bind(bind)
