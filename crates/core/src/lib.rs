@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod applicability;
+pub mod attestation;
 pub mod checklist;
 pub mod checks;
 pub mod control;

@@ -13,42 +13,14 @@ use crate::args::{EvidenceAddArgs, EvidenceCommand};
 use crate::error::{CliError, usage};
 use crate::output::{self, Format, Table};
 
-/// (effective date, or covered period) as stored.
-type Attestation = (Option<String>, Option<(String, String)>);
+type Attestation = evident_core::attestation::Attestation;
 
-/// The dates an item speaks to, checked against today: never in the future.
+/// The dates an item speaks to, by the one rule every entry point uses.
 fn attestation(effective: Option<&str>, period: Option<&str>, today: Date) -> Result<Attestation, CliError> {
-    if let Some(p) = period {
-        let (from, to) =
-            evident_core::parse_window(p).map_err(|e| usage(e.to_string().replace("--window", "--period")))?;
-        if to < from {
-            return Err(usage(format!(
-                "--period: the period ends ({}) before it starts ({})",
-                format_date(to),
-                format_date(from)
-            )));
-        }
-        if to > today {
-            return Err(usage(format!(
-                "--period: the period ends in the future ({}; today is {})",
-                format_date(to),
-                format_date(today)
-            )));
-        }
-        return Ok((None, Some((format_date(from), format_date(to)))));
-    }
-    let date = match effective {
-        Some(d) => parse_date(d).map_err(|e| usage(format!("--effective: {e}")))?,
-        None => today,
-    };
-    if date > today {
-        return Err(usage(format!(
-            "--effective: {} is in the future (today is {})",
-            format_date(date),
-            format_date(today)
-        )));
-    }
-    Ok((Some(format_date(date)), None))
+    evident_core::attestation::attestation(effective, period, today).map_err(|e| {
+        let flag = if e.field == "period" { "--period" } else { "--effective" };
+        usage(format!("{flag}: {}", e.reason))
+    })
 }
 
 /// Checks the file before anything is stored: present, a regular file, readable, within the limit.

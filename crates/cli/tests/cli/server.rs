@@ -16,6 +16,7 @@ on_both_databases!(
     users_and_tokens_from_the_command_line,
     single_sign_on,
     uploads_are_checked_before_anything_is_stored,
+    upload_dates_follow_the_one_rule,
     text_that_cannot_be_stored_and_unknown_records_are_refused
 );
 
@@ -1045,4 +1046,83 @@ fn text_that_cannot_be_stored_and_unknown_records_are_refused(b: Backend) {
     let (status, answer) = http(base, "POST", path, Some(t), Some(&exclusion("ben@acme.example")), &[]);
     assert_eq!(status, 201, "a record the check reports: {answer}");
     assert_eq!(env.json(&["check", "exclusions"])[0]["record"], "ben@acme.example");
+}
+
+/// The API and the web form date an upload by the rule the CLI uses: never in the future (422
+/// naming the field, nothing stored), a period in order, and an undated upload attests to the
+/// day it arrived, so readiness ages it like any other item.
+fn upload_dates_follow_the_one_rule(b: Backend) {
+    let env = Env::new(b);
+    env.init();
+    env.json(&["users", "add", "admin@bluefin.test", "--role", "admin"]);
+    let t = env.json(&[
+        "tokens",
+        "create",
+        "--user",
+        "admin@bluefin.test",
+        "--name",
+        "dates",
+        "--scope",
+        "write",
+    ]);
+    let t = t["secret"].as_str().unwrap();
+    let server = Server::start(&env, "first@bluefin.test");
+    let file = env.tmp.path().join("review.txt");
+    std::fs::write(&file, b"quarterly review\n").unwrap();
+    let arg = format!("@{}", file.display());
+    let before = env.json(&["evidence", "list", "--all"]);
+    for (field, value, named) in [
+        ("effective_date", "2999-01-01", "effective_date"),
+        ("period", "2026-03-31..2026-01-01", "period"),
+        ("period", "2026-01-01..2999-01-01", "period"),
+    ] {
+        let (status, body) = http(
+            &server.base,
+            "POST",
+            "/api/v1/evidence",
+            Some(t),
+            None,
+            &[("file", &arg), ("control", "ACC-01"), (field, value)],
+        );
+        assert_eq!(status, 422, "{field}={value}: {body}");
+        assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["field"], named, "{body}");
+    }
+    assert_eq!(env.json(&["evidence", "list", "--all"]), before, "nothing stored");
+    let (status, body) = http(
+        &server.base,
+        "POST",
+        "/api/v1/evidence",
+        Some(t),
+        None,
+        &[("file", &arg), ("control", "ACC-01")],
+    );
+    assert_eq!(status, 201, "{body}");
+    let item: Value = serde_json::from_str(&body).unwrap();
+    let today = env.json(&["evidence", "show", item["id"].as_str().unwrap()])["captured_at"]
+        .as_str()
+        .unwrap()[..10]
+        .to_string();
+    assert_eq!(
+        item["effective_date"],
+        today.as_str(),
+        "an undated upload attests to its day: {body}"
+    );
+    let (status, body) = http(
+        &server.base,
+        "POST",
+        "/api/v1/evidence",
+        Some(t),
+        None,
+        &[
+            ("file", &arg),
+            ("control", "ACC-01"),
+            ("period", "2026-01-01..2026-03-31"),
+        ],
+    );
+    assert_eq!(status, 201, "{body}");
+    let item: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (item["period_from"].as_str(), item["period_to"].as_str()),
+        (Some("2026-01-01"), Some("2026-03-31"))
+    );
 }

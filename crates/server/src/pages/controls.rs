@@ -511,6 +511,18 @@ fn mime_of(file_name: &str) -> String {
     .to_string()
 }
 
+/// The dates an upload attests to (`effective_date` or `period` fields), by the rule every
+/// entry point uses: none in the future; an undated upload attests to today.
+pub fn dates_of(up: &Upload) -> Result<evident_core::attestation::Attestation, ServerError> {
+    let field = |k: &str| up.fields.get(k).map(String::as_str);
+    evident_core::attestation::attestation(
+        field("effective_date"),
+        field("period"),
+        time::OffsetDateTime::now_utc().date(),
+    )
+    .map_err(|e| ServerError::invalid(e.field, e.reason))
+}
+
 /// Stores an upload as evidence for one control, in the caller's name.
 pub async fn store_upload(
     state: &AppState,
@@ -541,14 +553,7 @@ pub async fn store_upload(
             format!("{code} has no evidence requirement '{r}'"),
         ));
     }
-    let effective = up
-        .fields
-        .get("effective_date")
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty());
-    if let Some(d) = &effective {
-        evident_core::parse_date(d).map_err(|e| ServerError::invalid("effective_date", e))?;
-    }
+    let (effective, period) = dates_of(up)?;
     let title = up
         .fields
         .get("title")
@@ -564,7 +569,7 @@ pub async fn store_upload(
                 media_type: up.media_type.clone(),
                 controls: vec![(code.to_string(), requirement)],
                 effective_date: effective,
-                period: None,
+                period,
                 source_kind: "person",
                 source_ref: format!("web upload by {} ({})", access.user.email, up.file_name),
             },

@@ -453,9 +453,7 @@ pub async fn store_version(
     }
     let up = super::controls::receive(state, mp).await?;
     let field = |k: &str| up.fields.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-    if let Some(d) = field("effective_date") {
-        evident_core::parse_date(&d).map_err(|e| ServerError::invalid("effective_date", e))?;
-    }
+    let (effective, period) = super::controls::dates_of(&up)?;
     let item = state
         .ws
         .as_actor(&access.user.email)
@@ -469,8 +467,8 @@ pub async fn store_version(
                     .iter()
                     .map(|l| (l.control.clone(), l.requirement.clone()))
                     .collect(),
-                effective_date: field("effective_date"),
-                period: None,
+                effective_date: effective,
+                period,
                 source_kind: "person",
                 source_ref: format!("web upload by {} ({})", access.user.email, up.file_name),
             },
