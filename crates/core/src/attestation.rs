@@ -83,12 +83,34 @@ pub fn attestation(
     Ok((Some(format_date(date)), None))
 }
 
+/// The day a stored item attests to: the end of the period it covers, else its effective date,
+/// else (items stored undated before the rule above) the day it was captured.
+pub fn attests_to(period_to: Option<&str>, effective_date: Option<&str>, captured_at_ms: i64) -> Date {
+    period_to
+        .or(effective_date)
+        .and_then(|d| parse_date(d).ok())
+        .or_else(|| crate::date_of_ms(captured_at_ms))
+        // An instant out of the calendar's range: the safe reading is "long ago", never fresh.
+        .unwrap_or(Date::MIN)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn day(s: &str) -> Date {
         parse_date(s).unwrap()
+    }
+
+    #[test]
+    fn a_stored_item_attests_to_its_period_end_its_date_or_its_capture_day() {
+        let captured = 1_780_000_000_000; // 2026-05-28
+        assert_eq!(
+            attests_to(Some("2026-03-31"), Some("2026-01-05"), captured),
+            day("2026-03-31")
+        );
+        assert_eq!(attests_to(None, Some("2026-01-05"), captured), day("2026-01-05"));
+        assert_eq!(attests_to(None, None, captured), day("2026-05-28"), "never 'today'");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use evident_core::checks::rules::Rule;
 use evident_core::checks::{self, BUILTIN, CheckStatus};
 use evident_core::readiness::{self, CheckFact, ControlInput, EvidenceFact, Readiness, Severity, Status};
 use evident_core::register::Record;
-use evident_core::{Applicability, AuditPeriod, Control, applicability, parse_date};
+use evident_core::{Applicability, AuditPeriod, Control, applicability};
 use serde::Serialize;
 
 use crate::{Program, StoreError, Workspace};
@@ -99,12 +99,7 @@ impl Workspace {
 
         let mut evidence: BTreeMap<String, Vec<EvidenceFact>> = BTreeMap::new();
         for item in program.evidence.iter().filter(|e| e.is_current()) {
-            let attests = item
-                .period_to
-                .as_deref()
-                .or(item.effective_date.as_deref())
-                .and_then(|d| parse_date(d).ok())
-                .unwrap_or(today);
+            let attests = item.attests_to();
             for link in &item.controls {
                 evidence.entry(link.control.clone()).or_default().push(EvidenceFact {
                     id: item.id.clone(),

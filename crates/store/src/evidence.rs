@@ -179,6 +179,15 @@ impl EvidenceItem {
     pub fn is_current(&self) -> bool {
         self.withdrawn.is_none() && self.superseded_by.is_none()
     }
+
+    /// The day this item attests to (`evident_core::attestation::attests_to`).
+    pub fn attests_to(&self) -> time::Date {
+        evident_core::attestation::attests_to(
+            self.period_to.as_deref(),
+            self.effective_date.as_deref(),
+            self.captured_at,
+        )
+    }
 }
 
 /// Where an item's bytes are.

@@ -3,7 +3,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use evident_catalog::Refresh;
-use evident_core::{Control, Freshness, FreshnessState, format_date, freshness, governing_refresh, parse_date};
+use evident_core::{Control, Freshness, FreshnessState, format_date, freshness, governing_refresh};
 use evident_store::{EvidenceItem, NewEvidence, Workspace};
 use serde_json::{Value, json};
 use time::Date;
@@ -72,13 +72,8 @@ fn freshness_of(
     controls: &HashMap<String, Control>,
     today: Date,
 ) -> (Option<Refresh>, Option<Freshness>) {
-    let attests = item
-        .period_to
-        .as_deref()
-        .or(item.effective_date.as_deref())
-        .and_then(|d| parse_date(d).ok());
     let refresh = refresh_of(item, controls);
-    (refresh, refresh.zip(attests).map(|(r, d)| freshness(d, r, today)))
+    (refresh, refresh.map(|r| freshness(item.attests_to(), r, today)))
 }
 
 fn status(item: &EvidenceItem) -> &'static str {

@@ -159,7 +159,7 @@ fn controls_sheet(a: &Assessment) -> Sheet {
     let (evidence, controls) = (&a.program.evidence, &a.program.controls);
     let mut current: std::collections::HashMap<&str, Vec<String>> = std::collections::HashMap::new();
     for e in evidence.iter().filter(|e| e.is_current()) {
-        let date = e.period_to.clone().or(e.effective_date.clone()).unwrap_or_default();
+        let date = evident_core::format_date(e.attests_to());
         for l in &e.controls {
             current
                 .entry(l.control.as_str())
@@ -211,7 +211,7 @@ fn controls_sheet(a: &Assessment) -> Sheet {
 fn evidence_sheet(a: &Assessment) -> Sheet {
     let mut rows = Vec::new();
     for e in a.program.evidence.iter().filter(|e| e.is_current()) {
-        let date = e.period_to.clone().or(e.effective_date.clone()).unwrap_or_default();
+        let date = evident_core::format_date(e.attests_to());
         for l in &e.controls {
             rows.push(vec![
                 l.control.clone(),

@@ -228,7 +228,7 @@ async fn control_page(
                     e.id.clone(),
                     e.title.clone(),
                     l.requirement.clone().unwrap_or_default(),
-                    e.period_to.clone().or(e.effective_date.clone()).unwrap_or_default(),
+                    evident_core::format_date(e.attests_to()),
                     crate::html::when(e.captured_at),
                     e.sha256.clone(),
                     e.sha256.chars().take(12).collect::<String>(),

@@ -110,7 +110,7 @@ fn build_rows<'a>(items: impl Iterator<Item = &'a EvidenceItem>) -> Vec<Row> {
                     Cell::link(&e.title, format!("/evidence/{}", e.id)),
                     Cell::text(&e.file_name),
                     Cell::text(controls.join(", ")),
-                    Cell::text(e.period_to.clone().or(e.effective_date.clone()).unwrap_or_default()),
+                    Cell::text(evident_core::format_date(e.attests_to())),
                     Cell::text(crate::html::when(e.captured_at)),
                     Cell::text(&e.source_kind),
                     Cell::badge(state_of(e)),
