@@ -119,3 +119,20 @@ pub fn url_encode(s: &str) -> String {
     }
     out
 }
+
+/// A size as people read it: "512 bytes", "300 KB", "1.5 MB", "100 MB".
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [(u64, &str); 3] = [(1_000_000_000, "GB"), (1_000_000, "MB"), (1_000, "KB")];
+    for (size, unit) in UNITS {
+        if n >= size {
+            let whole = n / size;
+            let tenth = (n % size) * 10 / size;
+            return if tenth == 0 || whole >= 100 {
+                format!("{whole} {unit}")
+            } else {
+                format!("{whole}.{tenth} {unit}")
+            };
+        }
+    }
+    format!("{n} bytes")
+}

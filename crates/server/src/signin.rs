@@ -301,6 +301,12 @@ async fn finish(state: &AppState, old: &str, user: &User, next: Option<&str>) ->
         )
             .into_response());
     }
+    signed_in(state, user, next).await
+}
+
+/// Records the sign-in and answers with a new full session's cookie, on to `next`.
+async fn signed_in(state: &AppState, user: &User, next: Option<&str>) -> Result<Response, ServerError> {
+    let ws = state.ws.as_actor(&user.email);
     ws.complete_session(user).await?;
     let token = ws.create_session(user, SessionStage::Full, session_ms(state)).await?;
     Ok((
@@ -474,20 +480,10 @@ pub async fn new_password(
         page.error = message;
         return page.respond(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
     }
-    let ws = state.ws.as_actor(&user.email);
     // Ends every session of the user, this pending one included.
+    let ws = state.ws.as_actor(&user.email);
     ws.set_password(&user.email, &form.new_password).await?;
-    let user = ws.user(&user.email).await?;
-    ws.complete_session(&user).await?;
-    let fresh = ws.create_session(&user, SessionStage::Full, session_ms(&state)).await?;
-    Ok((
-        [(
-            header::SET_COOKIE,
-            session_cookie(&state, &fresh, session_ms(&state) / 1000),
-        )],
-        Redirect::to(&safe_next(q.next.as_deref())),
-    )
-        .into_response())
+    signed_in(&state, &ws.user(&user.email).await?, q.next.as_deref()).await
 }
 
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ServerError> {

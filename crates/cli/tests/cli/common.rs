@@ -212,9 +212,8 @@ impl Env {
             .unwrap_or_else(|| format!("sqlite://{}", self.dir.join("evident.db").display()))
     }
 
-    /// Runs statements straight against the workspace database, as someone with access to
-    /// the files or the server could.
-    pub fn sql(&self, statements: &[&str]) -> Result<(), String> {
+    /// Runs `work` on a one-connection pool straight to the workspace database.
+    fn with_database<T>(&self, work: impl AsyncFnOnce(&sqlx::AnyPool) -> Result<T, String>) -> Result<T, String> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -226,39 +225,56 @@ impl Env {
                 .connect(&self.raw_url())
                 .await
                 .map_err(|e| e.to_string())?;
+            let result = work(&pool).await;
+            pool.close().await;
+            result
+        })
+    }
+
+    /// Runs statements straight against the workspace database, as someone with access to
+    /// the files or the server could.
+    pub fn sql(&self, statements: &[&str]) -> Result<(), String> {
+        self.with_database(async |pool| {
             for s in statements {
                 sqlx::query(AssertSqlSafe(s.to_string()))
-                    .execute(&pool)
+                    .execute(pool)
                     .await
                     .map_err(|e| e.to_string())?;
             }
-            pool.close().await;
             Ok(())
         })
     }
 
     /// The first column of each row a query returns, as text.
     pub fn sql_strings(&self, query: &str) -> Vec<String> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            sqlx::any::install_default_drivers();
-            let pool = AnyPoolOptions::new()
-                .max_connections(1)
-                .connect(&self.raw_url())
-                .await
-                .unwrap();
+        self.with_database(async |pool| {
             let rows = sqlx::query(AssertSqlSafe(query.to_string()))
-                .fetch_all(&pool)
+                .fetch_all(pool)
                 .await
-                .unwrap();
-            pool.close().await;
+                .map_err(|e| e.to_string())?;
             rows.iter()
-                .map(|r| sqlx::Row::try_get::<String, _>(r, 0).unwrap())
+                .map(|r| sqlx::Row::try_get::<String, _>(r, 0).map_err(|e| e.to_string()))
                 .collect()
         })
+        .unwrap()
+    }
+
+    /// A user with the admin role and a write API token of theirs; returns the token.
+    pub fn admin_token(&self) -> String {
+        self.json(&["users", "add", "admin@bluefin.test", "--role", "admin"]);
+        self.json(&[
+            "tokens",
+            "create",
+            "--user",
+            "admin@bluefin.test",
+            "--name",
+            "tests",
+            "--scope",
+            "write",
+        ])["secret"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     /// Removes the append-only triggers of a table, the first thing a tamperer would do.

@@ -497,7 +497,7 @@ fn next_stays_on_this_site(b: Backend) {
 fn bodies_are_capped_before_they_are_read(b: Backend) {
     let env = Env::new(b);
     env.init();
-    let token = admin_token(&env);
+    let token = env.admin_token();
     let server = Server::start(&env, "first@bluefin.test");
     let web = Web::new(&env, &server, "anon");
     // A declared length over the limit is refused at once, before any of the body arrives:
@@ -540,28 +540,11 @@ fn bodies_are_capped_before_they_are_read(b: Backend) {
     assert_eq!(status, 413, "{page}");
 }
 
-fn admin_token(env: &Env) -> String {
-    env.json(&["users", "add", "admin@bluefin.test", "--role", "admin"]);
-    env.json(&[
-        "tokens",
-        "create",
-        "--user",
-        "admin@bluefin.test",
-        "--name",
-        "tests",
-        "--scope",
-        "write",
-    ])["secret"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 fn uploads_keep_their_name_and_take_one_file(b: Backend) {
     let env = Env::new(b);
     env.init();
     with_server_settings(&env, "max_upload_bytes = 1000");
-    let token = admin_token(&env);
+    let token = env.admin_token();
     let server = Server::start(&env, "first@bluefin.test");
     let one = env.tmp.path().join("Q3 access review.txt");
     std::fs::write(&one, b"reviewed\n").unwrap();
@@ -643,7 +626,7 @@ fn peak_kib(pid: u32) -> u64 {
 fn downloads_stream_in_bounded_memory(b: Backend) {
     let env = Env::new(b);
     env.init();
-    let token = admin_token(&env);
+    let token = env.admin_token();
     let size = 96 << 20;
     let file = env.tmp.path().join("large.bin");
     {
@@ -690,7 +673,7 @@ fn downloads_stream_in_bounded_memory(b: Backend) {
 fn killed_uploads_leave_nothing_behind(b: Backend) {
     let env = Env::new(b);
     env.init();
-    let token = admin_token(&env);
+    let token = env.admin_token();
     // A leftover from an older version is cleared at start.
     std::fs::create_dir_all(env.dir.join("tmp")).unwrap();
     std::fs::write(env.dir.join("tmp/upload-01J00000000000000000000000"), b"plaintext").unwrap();
@@ -777,7 +760,7 @@ fn owners_change_only_evidence_wholly_theirs(b: Backend) {
         .as_str()
         .unwrap()
         .to_string();
-    let lead_token = admin_token(&env);
+    let lead_token = env.admin_token();
     let controls = env.json(&["controls", "list"]);
     let codes: Vec<String> = controls
         .as_array()
@@ -876,7 +859,7 @@ fn tokens_cannot_be_born_expired(b: Backend) {
 fn nul_in_evidence_and_token_text_is_refused(b: Backend) {
     let env = Env::new(b);
     env.init();
-    let token = admin_token(&env);
+    let token = env.admin_token();
     let server = Server::start(&env, "first@bluefin.test");
     let file = env.tmp.path().join("ok.txt");
     std::fs::write(&file, b"fine\n").unwrap();

@@ -1054,18 +1054,8 @@ fn text_that_cannot_be_stored_and_unknown_records_are_refused(b: Backend) {
 fn upload_dates_follow_the_one_rule(b: Backend) {
     let env = Env::new(b);
     env.init();
-    env.json(&["users", "add", "admin@bluefin.test", "--role", "admin"]);
-    let t = env.json(&[
-        "tokens",
-        "create",
-        "--user",
-        "admin@bluefin.test",
-        "--name",
-        "dates",
-        "--scope",
-        "write",
-    ]);
-    let t = t["secret"].as_str().unwrap();
+    let t = env.admin_token();
+    let t = t.as_str();
     let server = Server::start(&env, "first@bluefin.test");
     let file = env.tmp.path().join("review.txt");
     std::fs::write(&file, b"quarterly review\n").unwrap();

@@ -166,23 +166,6 @@ pub fn may_write(access: &Access, control: &evident_core::Control) -> bool {
     }
 }
 
-/// A size as people read it: "512 bytes", "300 KB", "1.5 MB", "100 MB".
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [(u64, &str); 3] = [(1_000_000_000, "GB"), (1_000_000, "MB"), (1_000, "KB")];
-    for (size, unit) in UNITS {
-        if n >= size {
-            let whole = n / size;
-            let tenth = (n % size) * 10 / size;
-            return if tenth == 0 || whole >= 100 {
-                format!("{whole} {unit}")
-            } else {
-                format!("{whole}.{tenth} {unit}")
-            };
-        }
-    }
-    format!("{n} bytes")
-}
-
 async fn control_page(
     state: &AppState,
     access: &Access,
@@ -317,7 +300,7 @@ async fn control_page(
         code,
         upload_error,
         upload_title,
-        max_upload: human_bytes(state.ws.config.server.max_upload_bytes),
+        max_upload: crate::html::human_bytes(state.ws.config.server.max_upload_bytes),
     })
 }
 
@@ -476,7 +459,10 @@ async fn store_part(
         if size > limit {
             return Err(ServerError::invalid(
                 "file",
-                format!("{file_name} is larger than the limit of {}", human_bytes(limit)),
+                format!(
+                    "{file_name} is larger than the limit of {}",
+                    crate::html::human_bytes(limit)
+                ),
             ));
         }
         out.write_all(&chunk)
