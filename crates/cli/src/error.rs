@@ -20,6 +20,9 @@ pub enum CliError {
 impl From<EvidenceError> for CliError {
     fn from(e: EvidenceError) -> Self {
         match e {
+            EvidenceError::Store(StoreError::Field { field, reason }) => {
+                CliError::Usage(format!("{}: {reason}", flag_of(field)))
+            }
             EvidenceError::Store(s) => CliError::Store(s),
             // What the person handed in could not be taken as it is.
             EvidenceError::Vault(
@@ -27,6 +30,20 @@ impl From<EvidenceError> for CliError {
             ) => CliError::Usage(format!("FILE: {v}")),
             EvidenceError::Vault(v) => CliError::Vault(v),
         }
+    }
+}
+
+/// The command-line flag a store field is given with.
+fn flag_of(field: &str) -> &str {
+    match field {
+        "effective_date" => "--effective",
+        "period" => "--period",
+        "controls" => "--control",
+        "requirement" => "--requirement",
+        "title" => "--title",
+        "media_type" => "--media-type",
+        "file" => "FILE",
+        other => other,
     }
 }
 

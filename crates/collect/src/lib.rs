@@ -29,8 +29,6 @@ pub(crate) fn bad(file: &str, reason: impl Into<String>) -> ImportError {
 pub struct Kind {
     pub name: &'static str,
     pub about: &'static str,
-    /// Controls the raw file is evidence for.
-    pub controls: &'static [&'static str],
     pub media_type: &'static str,
 }
 
@@ -38,61 +36,51 @@ pub const KINDS: &[Kind] = &[
     Kind {
         name: "aws-credential-report",
         about: "AWS IAM credential report (CSV, `aws iam get-credential-report`)",
-        controls: &["ACC-03", "ACC-11", "ACC-12"],
         media_type: "text/csv",
     },
     Kind {
         name: "okta-users",
         about: "Okta Users API list (JSON), with each user's Factors API list given as --with",
-        controls: &["ACC-01", "ACC-02"],
         media_type: "application/json",
     },
     Kind {
         name: "google-workspace-users",
         about: "Google Workspace Directory users.list (JSON)",
-        controls: &["ACC-01", "ACC-02"],
         media_type: "application/json",
     },
     Kind {
         name: "trivy",
         about: "Trivy JSON report (SchemaVersion 2)",
-        controls: &["VUL-01", "VUL-03"],
         media_type: "application/json",
     },
     Kind {
         name: "grype",
         about: "Grype JSON report",
-        controls: &["VUL-01", "VUL-03"],
         media_type: "application/json",
     },
     Kind {
         name: "prowler",
         about: "Prowler OCSF JSON (Detection Finding, class 2004)",
-        controls: &["CFG-02", "VUL-03"],
         media_type: "application/json",
     },
     Kind {
         name: "github-branch-protection",
         about: "GitHub branch protection (JSON, one response or an array of them)",
-        controls: &["CHG-02"],
         media_type: "application/json",
     },
     Kind {
         name: "github-rulesets",
         about: "GitHub repository rulesets (JSON, one or an array)",
-        controls: &["CHG-02"],
         media_type: "application/json",
     },
     Kind {
         name: "github-pull-requests",
         about: "GitHub closed pull requests (JSON list), each one's reviews list given as --with",
-        controls: &["CHG-01"],
         media_type: "application/json",
     },
     Kind {
         name: "osquery",
         about: "osquery result log (JSON lines; disk_encryption and os_version queries are read)",
-        controls: &["CRY-06", "END-01"],
         media_type: "application/x-ndjson",
     },
 ];

@@ -8,7 +8,7 @@ use time::{Date, Duration};
 /// Evidence expiring this soon counts as "at risk".
 pub const EXPIRY_WARNING_DAYS: i64 = 30;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FreshnessState {
     Current,

@@ -3,15 +3,18 @@
 
 pub mod access;
 pub mod applicability;
+pub mod assessment;
 pub mod attestation;
 pub mod checklist;
 pub mod checks;
 pub mod control;
 pub mod dates;
+pub mod evidence;
 pub mod facts;
 pub mod freshness;
 pub mod generate;
 pub mod ledger;
+pub mod policy;
 pub mod readiness;
 pub mod register;
 pub mod registers;

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use crate::ServerError;
 use crate::access::Access;
 use crate::error::ApiError;
+use crate::json_body::{JsonBody, MultipartBody};
 use crate::pages::{controls, evidence, lists, me, name_of, policies, settings};
 use crate::state::AppState;
 use crate::table::{Column, ListQuery, Row, page};
@@ -27,12 +28,14 @@ fn listing(
     rows: &[Row],
     q: BTreeMap<String, String>,
     filters: Vec<(&'static str, &'static str)>,
-) -> Response {
-    let q = ListQuery::from_map(q);
+) -> ApiResult {
+    let q = ListQuery::parse(q)?;
     let p = page("", columns, rows, &q, filters);
     let items: Vec<Value> = p.rows.into_iter().map(|r| r.json).collect();
-    Json(json!({"items": items, "total": p.total, "matched": p.matched, "page": q.page(), "per": q.per()}))
-        .into_response()
+    Ok(
+        Json(json!({"items": items, "total": p.total, "matched": p.matched, "page": q.page(), "per": q.per()}))
+            .into_response(),
+    )
 }
 
 pub async fn openapi() -> Response {
@@ -75,12 +78,12 @@ pub async fn controls(
     Query(q): Query<BTreeMap<String, String>>,
 ) -> ApiResult {
     let snap = state.snapshot().await?;
-    Ok(listing(
+    listing(
         &controls::COLUMNS,
         &controls::rows(&snap, &access),
         q,
         controls::FILTERS.to_vec(),
-    ))
+    )
 }
 
 async fn control_json(state: &AppState, access: &Access, code: &str) -> Result<Value, ServerError> {
@@ -131,7 +134,7 @@ pub async fn set_owner(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
     Path(code): Path<String>,
-    Json(body): Json<OwnerChange>,
+    JsonBody(body): JsonBody<OwnerChange>,
 ) -> ApiResult {
     if access.reach != evident_core::access::Reach::All {
         return Err(ServerError::NotFound.into());
@@ -154,12 +157,12 @@ pub async fn criteria(
     Query(q): Query<BTreeMap<String, String>>,
 ) -> ApiResult {
     let snap = state.snapshot().await?;
-    Ok(listing(
+    listing(
         &lists::CRITERIA_COLUMNS,
         &lists::criteria(&snap, &access),
         q,
         vec![("status", "Coverage"), ("category", "Category")],
-    ))
+    )
 }
 
 pub async fn evidence(
@@ -168,12 +171,12 @@ pub async fn evidence(
     Query(q): Query<BTreeMap<String, String>>,
 ) -> ApiResult {
     let snap = state.snapshot().await?;
-    Ok(listing(
+    listing(
         &evidence::COLUMNS,
         &evidence::rows(&snap, &access),
         q,
         evidence::FILTERS.to_vec(),
-    ))
+    )
 }
 
 pub async fn evidence_item(
@@ -186,10 +189,14 @@ pub async fn evidence_item(
         .into_iter()
         .find(|e| e.id == id)
         .ok_or(ServerError::NotFound)?;
-    Ok(Json(evidence::json_of(e)).into_response())
+    Ok(Json(evidence::json_of(&snap, e)).into_response())
 }
 
-pub async fn upload(State(state): State<AppState>, Extension(access): Extension<Access>, mp: Multipart) -> ApiResult {
+pub async fn upload(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    MultipartBody(mp): MultipartBody,
+) -> ApiResult {
     let up = controls::receive(&state, mp).await?;
     let code = up
         .fields
@@ -198,7 +205,11 @@ pub async fn upload(State(state): State<AppState>, Extension(access): Extension<
         .filter(|c| !c.is_empty())
         .ok_or_else(|| ServerError::invalid("control", "name the control the evidence is for"))?;
     let item = controls::store_upload(&state, &access, &code, &up).await?;
-    Ok((StatusCode::CREATED, Json(evidence::json_of(&item))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(evidence::json_after_write(&state, &item).await?),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -210,20 +221,20 @@ pub async fn withdraw(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
     Path(id): Path<String>,
-    Json(body): Json<Withdrawal>,
+    JsonBody(body): JsonBody<Withdrawal>,
 ) -> ApiResult {
     let item = evidence::withdraw_item(&state, &access, &id, &body.reason).await?;
-    Ok(Json(evidence::json_of(&item)).into_response())
+    Ok(Json(evidence::json_after_write(&state, &item).await?).into_response())
 }
 
 pub async fn policies(State(state): State<AppState>, Query(q): Query<BTreeMap<String, String>>) -> ApiResult {
     let snap = state.snapshot().await?;
-    Ok(listing(
+    listing(
         &policies::COLUMNS,
         &policies::rows(&snap.program().policies),
         q,
         vec![("status", "Status")],
-    ))
+    )
 }
 
 pub async fn policy(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
@@ -252,12 +263,12 @@ pub async fn publish(
 
 pub async fn checks(State(state): State<AppState>, Query(q): Query<BTreeMap<String, String>>) -> ApiResult {
     let snap = state.snapshot().await?;
-    Ok(listing(
+    listing(
         &lists::CHECK_COLUMNS,
         &lists::check_rows(&snap),
         q,
         vec![("status", "Status")],
-    ))
+    )
 }
 
 pub async fn check(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
@@ -276,16 +287,16 @@ pub async fn check(State(state): State<AppState>, Path(id): Path<String>) -> Api
 
 pub async fn audit_log(State(state): State<AppState>, Query(q): Query<BTreeMap<String, String>>) -> ApiResult {
     let entries = state.ws.audit_log(0).await?;
-    Ok(listing(
+    listing(
         &lists::AUDIT_COLUMNS,
         &lists::audit_rows(&entries, true),
         q,
         vec![("action", "Action")],
-    ))
+    )
 }
 
 /// A listing of items that have no columns of their own (users, tokens): search over their JSON.
-fn plain_listing(items: Vec<Value>, q: BTreeMap<String, String>) -> Response {
+fn plain_listing(items: Vec<Value>, q: BTreeMap<String, String>) -> ApiResult {
     let rows: Vec<Row> = items
         .into_iter()
         .map(|json| Row {
@@ -299,7 +310,7 @@ fn plain_listing(items: Vec<Value>, q: BTreeMap<String, String>) -> Response {
 
 pub async fn users(State(state): State<AppState>, Query(q): Query<BTreeMap<String, String>>) -> ApiResult {
     let users = state.ws.users().await?;
-    Ok(plain_listing(users.iter().map(settings::user_json).collect(), q))
+    plain_listing(users.iter().map(settings::user_json).collect(), q)
 }
 
 #[derive(Deserialize)]
@@ -311,7 +322,7 @@ pub struct UserRequest {
 pub async fn add_user(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
-    Json(body): Json<UserRequest>,
+    JsonBody(body): JsonBody<UserRequest>,
 ) -> ApiResult {
     let role = Role::parse(&body.role).map_err(|e| ServerError::invalid("role", e))?;
     let (user, password) = state
@@ -329,7 +340,7 @@ pub async fn add_user(
 
 pub async fn tokens(State(state): State<AppState>, Query(q): Query<BTreeMap<String, String>>) -> ApiResult {
     let tokens = state.ws.tokens().await?;
-    Ok(plain_listing(tokens.iter().map(settings::token_json).collect(), q))
+    plain_listing(tokens.iter().map(settings::token_json).collect(), q)
 }
 
 #[derive(Deserialize)]
@@ -341,7 +352,7 @@ pub struct TokenRequest {
 pub async fn create_token(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
-    Json(body): Json<TokenRequest>,
+    JsonBody(body): JsonBody<TokenRequest>,
 ) -> ApiResult {
     let scope = TokenScope::parse(&body.scope).map_err(|e| ServerError::invalid("scope", e))?;
     let (token, secret) = state
@@ -398,7 +409,7 @@ pub struct AcceptanceRequest {
 pub async fn accept(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
-    Json(body): Json<AcceptanceRequest>,
+    JsonBody(body): JsonBody<AcceptanceRequest>,
 ) -> ApiResult {
     state
         .ws
@@ -422,12 +433,12 @@ pub async fn records(
         .take(6)
         .map(|f| crate::table::col(f.name, f.name))
         .collect();
-    Ok(listing(
+    listing(
         &columns,
         &lists::register_rows(spec, path, &records, true),
         q,
         lists::register_filters(spec),
-    ))
+    )
 }
 
 pub async fn record(
@@ -448,7 +459,7 @@ pub async fn write_record(
     spec: &'static RegisterSpec,
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
-    Json(body): Json<serde_json::Map<String, Value>>,
+    JsonBody(body): JsonBody<serde_json::Map<String, Value>>,
 ) -> ApiResult {
     let mut row: HashMap<String, String> = HashMap::new();
     for (k, v) in body {
@@ -508,7 +519,7 @@ pub async fn edit_policy(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
     Path(id): Path<String>,
-    Json(body): Json<PolicyEdit>,
+    JsonBody(body): JsonBody<PolicyEdit>,
 ) -> ApiResult {
     let title = body.title.as_deref().map(str::trim);
     for (field, text) in [("title", title), ("source", body.source.as_deref())] {
@@ -534,10 +545,14 @@ pub async fn new_version(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
     Path(id): Path<String>,
-    mp: Multipart,
+    MultipartBody(mp): MultipartBody,
 ) -> ApiResult {
     let item = evidence::store_version(&state, &access, &id, mp).await?;
-    Ok((StatusCode::CREATED, Json(evidence::json_of(&item))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(evidence::json_after_write(&state, &item).await?),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -552,7 +567,7 @@ pub async fn exclude(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
     Path(id): Path<String>,
-    Json(body): Json<ExclusionRequest>,
+    JsonBody(body): JsonBody<ExclusionRequest>,
 ) -> ApiResult {
     let e = lists::exclusion_of(&state, &id, &body.record, &body.reason, &body.owner, &body.expires)
         .await?
@@ -583,7 +598,7 @@ pub async fn change_user(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
     Path(email): Path<String>,
-    Json(body): Json<UserChange>,
+    JsonBody(body): JsonBody<UserChange>,
 ) -> ApiResult {
     if access.user.email.eq_ignore_ascii_case(email.trim()) {
         return Err(ServerError::Conflict(

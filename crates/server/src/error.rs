@@ -10,8 +10,16 @@ use evident_store::{EvidenceError, StoreError, VaultError};
 pub enum ServerError {
     #[error("not found")]
     NotFound,
+    /// Well-formed input a rule refuses (422).
     #[error("{field}: {reason}")]
     Invalid { field: String, reason: String },
+    /// Input that cannot be read as what it should be: a number that is not one, JSON that
+    /// does not parse (400).
+    #[error("{field}: {reason}")]
+    Malformed { field: String, reason: String },
+    /// A body in a media type the route does not take (415).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("{0}")]
     Conflict(String),
     #[error("the form has expired or did not come from this site; reload the page and try again")]
@@ -20,12 +28,12 @@ pub enum ServerError {
     RateLimited,
     #[error("sign in first")]
     Unauthenticated,
-    #[error("the request body is larger than the limit of {0} for this address")]
+    #[error("the request body is larger than {0}")]
     TooLarge(String),
     #[error("{0}")]
     Bind(String),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     #[error("{0}")]
     Internal(String),
 }
@@ -35,6 +43,15 @@ impl ServerError {
         ServerError::Invalid {
             field: field.into(),
             reason: reason.to_string(),
+        }
+    }
+}
+
+impl From<StoreError> for ServerError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Field { field, reason } => ServerError::invalid(field, reason),
+            other => ServerError::Store(other),
         }
     }
 }
@@ -73,6 +90,8 @@ pub(crate) fn classify(e: &ServerError) -> (StatusCode, Option<String>) {
         ServerError::NotFound => (StatusCode::NOT_FOUND, Some("not found".into())),
         ServerError::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, Some(e.to_string())),
         ServerError::Conflict(m) => (StatusCode::CONFLICT, Some(m.clone())),
+        ServerError::Malformed { .. } => (StatusCode::BAD_REQUEST, Some(e.to_string())),
+        ServerError::UnsupportedMediaType(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some(m.clone())),
         ServerError::Csrf => (StatusCode::FORBIDDEN, Some(e.to_string())),
         ServerError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, Some(e.to_string())),
         ServerError::Unauthenticated => (StatusCode::UNAUTHORIZED, Some(e.to_string())),
@@ -129,7 +148,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, message) = classify(&self.0);
         let body = match (&self.0, message) {
-            (ServerError::Invalid { field, reason }, _) => {
+            (ServerError::Invalid { field, reason } | ServerError::Malformed { field, reason }, _) => {
                 serde_json::json!({"error": reason, "field": field})
             }
             (_, Some(m)) => serde_json::json!({"error": m}),

@@ -6,6 +6,7 @@ mod access;
 mod api;
 mod error;
 mod html;
+mod json_body;
 mod markdown;
 mod oidc;
 mod openapi;

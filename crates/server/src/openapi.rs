@@ -31,8 +31,43 @@ fn any_obj() -> Value {
     json!({"type": "object"})
 }
 
+/// A response type's JSON Schema, generated from the Rust type itself so a field cannot be
+/// renamed in one place only: its nested types join the document's schemas, and references
+/// point there.
+fn generated<T: schemars::JsonSchema>(name: &str, into: &mut Map<String, Value>) {
+    let mut schema = serde_json::to_value(schemars::schema_for!(T)).expect("serialises");
+    fn rewrite(v: &mut Value) {
+        match v {
+            Value::Object(o) => {
+                if let Some(Value::String(r)) = o.get_mut("$ref")
+                    && let Some(name) = r.strip_prefix("#/$defs/")
+                {
+                    *r = format!("#/components/schemas/{name}");
+                }
+                o.values_mut().for_each(rewrite);
+            }
+            Value::Array(a) => a.iter_mut().for_each(rewrite),
+            _ => {}
+        }
+    }
+    rewrite(&mut schema);
+    let o = schema.as_object_mut().expect("an object schema");
+    o.remove("$schema");
+    o.remove("title");
+    if let Some(Value::Object(defs)) = o.remove("$defs") {
+        for (k, mut v) in defs {
+            if let Some(d) = v.as_object_mut() {
+                d.remove("title");
+            }
+            into.insert(k, v);
+        }
+    }
+    into.insert(name.to_string(), schema);
+}
+
 fn schemas() -> Map<String, Value> {
     let mut m = Map::new();
+    generated::<evident_core::evidence::EvidenceView>("Evidence", &mut m);
     let mut put = |k: &str, v: Value| {
         m.insert(k.to_string(), v);
     };
@@ -72,38 +107,6 @@ fn schemas() -> Map<String, Value> {
                 ("controls", strings()),
             ],
             &["id", "status"],
-        ),
-    );
-    put(
-        "Evidence",
-        obj(
-            &[
-                ("id", s()),
-                ("title", s()),
-                ("sha256", s()),
-                ("size", int()),
-                ("media_type", s()),
-                ("file_name", s()),
-                ("source_kind", s()),
-                ("source_ref", s()),
-                ("captured_at", int()),
-                ("effective_date", s_null()),
-                ("period_from", s_null()),
-                ("period_to", s_null()),
-                ("supersedes", s_null()),
-                ("superseded_by", s_null()),
-                ("created_by", s()),
-                (
-                    "state",
-                    json!({"type": "string", "enum": ["current", "superseded", "withdrawn"]}),
-                ),
-                (
-                    "controls",
-                    json!({"type": "array", "items": obj(&[("control", s()), ("requirement", s_null())], &["control"])}),
-                ),
-                ("withdrawn", json!({"type": ["object", "null"]})),
-            ],
-            &["id", "title", "sha256", "size", "state", "controls"],
         ),
     );
     put(
@@ -367,14 +370,30 @@ pub fn document() -> Value {
             .map(|p| json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}}))
             .collect();
         if d.listing {
-            for (name, kind, desc) in [
-                ("q", "string", "text to find in any column"),
-                ("sort", "string", "column to sort by"),
-                ("dir", "string", "asc or desc"),
-                ("page", "integer", "page number, from 1"),
-                ("per", "integer", "rows per page, at most 100 (default 50)"),
+            let max_page = crate::table::MAX_PAGE;
+            let max_per = crate::table::MAX_PER;
+            for (name, schema, desc) in [
+                ("q", json!({"type": "string"}), "text to find in any column"),
+                ("sort", json!({"type": "string"}), "column to sort by"),
+                (
+                    "dir",
+                    json!({"type": "string", "enum": ["asc", "desc"]}),
+                    "sort direction",
+                ),
+                (
+                    "page",
+                    json!({"type": "integer", "minimum": 1, "maximum": max_page}),
+                    "page number, from 1",
+                ),
+                (
+                    "per",
+                    json!({"type": "integer", "minimum": 1, "maximum": max_per}),
+                    "rows per page (default 50)",
+                ),
             ] {
-                params.push(json!({"name": name, "in": "query", "required": false, "description": desc, "schema": {"type": kind}}));
+                params.push(
+                    json!({"name": name, "in": "query", "required": false, "description": desc, "schema": schema}),
+                );
             }
         }
         let ok = if d.statuses.contains(&201) { "201" } else { "200" };
@@ -385,10 +404,26 @@ pub fn document() -> Value {
             "404".into(),
             error_response("Not found, or not visible to the caller's role"),
         );
-        for st in d.statuses.iter().filter(|s| **s != 201) {
+        // What every route of its kind may answer, besides what it names itself.
+        let mut statuses: Vec<u16> = d.statuses.iter().copied().filter(|s| *s != 201).collect();
+        if d.listing {
+            statuses.push(400);
+        }
+        match d.body {
+            Some("multipart") => statuses.extend([400, 413, 415, 422]),
+            Some(_) => statuses.extend([400, 413, 415, 422]),
+            None => {}
+        }
+        statuses.sort_unstable();
+        statuses.dedup();
+        for st in statuses.iter() {
             let desc = match st {
+                400 => {
+                    "Malformed input (a parameter that is not a number in range, JSON that does not parse): `field` names it"
+                }
                 409 => "Conflicts with the current state (e.g. nothing to approve)",
-                413 => "The upload is larger than the limit",
+                413 => "The body is larger than the limit",
+                415 => "The body is not in the media type the route takes",
                 _ => "Bad input: `field` names what to fix",
             };
             responses.insert(st.to_string(), error_response(desc));
@@ -404,7 +439,14 @@ pub fn document() -> Value {
             op["requestBody"] = if body == "multipart" {
                 json!({"required": true, "content": {"multipart/form-data": {"schema": {
                     "type": "object",
-                    "properties": {"file": {"type": "string", "format": "binary"}, "control": {"type": "string"}, "title": {"type": "string"}, "requirement": {"type": "string"}, "effective_date": {"type": "string", "format": "date"}},
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "control": {"type": "string", "description": "the control's code (new items only)"},
+                        "title": {"type": "string"},
+                        "requirement": {"type": "string", "description": "the evidence requirement's key"},
+                        "effective_date": {"type": "string", "format": "date", "description": "the day the item speaks to; not in the future"},
+                        "period": {"type": "string", "description": "FROM..TO, the period the item covers; ends today or earlier"}
+                    },
                     "required": ["file", "control"]
                 }}}})
             } else {

@@ -66,7 +66,10 @@ async fn refuse_declared_oversize(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        let e = crate::ServerError::TooLarge(crate::html::human_bytes(limit as u64));
+        let e = crate::ServerError::TooLarge(format!(
+            "the limit of {} for this address",
+            crate::html::human_bytes(limit as u64)
+        ));
         return if req.uri().path().starts_with("/api/") {
             crate::error::ApiError(e).into_response()
         } else {

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 pub const DEFAULT_PER: usize = 50;
 pub const MAX_PER: usize = 100;
+/// Far beyond any listing; keeps the offset arithmetic in range.
+pub const MAX_PAGE: usize = 1_000_000;
 
 #[derive(Debug, Clone, Default)]
 pub struct ListQuery {
@@ -20,17 +22,38 @@ pub struct ListQuery {
 
 impl ListQuery {
     /// From the query string's pairs (typed fields inside a flattened serde struct do not
-    /// survive url-encoding, so the map is taken apart by hand). Unparseable numbers fall back
-    /// to the defaults.
-    pub fn from_map(mut m: BTreeMap<String, String>) -> ListQuery {
-        ListQuery {
+    /// survive url-encoding, so the map is taken apart by hand). A page or size that is not a
+    /// whole number in range, or a direction other than asc/desc, is refused naming it (400):
+    /// a listing never silently answers something other than what was asked.
+    pub fn parse(mut m: BTreeMap<String, String>) -> Result<ListQuery, crate::ServerError> {
+        let number = |name: &str, v: Option<String>, max: usize| -> Result<Option<usize>, crate::ServerError> {
+            let Some(v) = v else { return Ok(None) };
+            match v.trim().parse::<usize>() {
+                Ok(n) if (1..=max).contains(&n) => Ok(Some(n)),
+                _ => Err(crate::ServerError::Malformed {
+                    field: name.to_string(),
+                    reason: format!("'{v}' is not a whole number from 1 to {max}"),
+                }),
+            }
+        };
+        let dir = m.remove("dir").filter(|d| !d.is_empty());
+        if let Some(d) = &dir
+            && d != "asc"
+            && d != "desc"
+        {
+            return Err(crate::ServerError::Malformed {
+                field: "dir".into(),
+                reason: format!("'{d}' is not asc or desc"),
+            });
+        }
+        Ok(ListQuery {
             q: m.remove("q"),
             sort: m.remove("sort"),
-            dir: m.remove("dir"),
-            page: m.remove("page").and_then(|p| p.parse().ok()),
-            per: m.remove("per").and_then(|p| p.parse().ok()),
+            dir,
+            page: number("page", m.remove("page"), MAX_PAGE)?,
+            per: number("per", m.remove("per"), MAX_PER)?,
             filters: m,
-        }
+        })
     }
 
     pub fn per(&self) -> usize {

@@ -41,14 +41,7 @@ pub struct HistoryEntry {
     pub failures: Vec<BTreeMap<String, String>>,
 }
 
-/// The program's controls, evidence and policies, loaded once for whoever needs all three
-/// (facts for checks, readiness, reports).
-#[derive(Debug, Clone)]
-pub struct Program {
-    pub controls: Vec<evident_core::Control>,
-    pub evidence: Vec<crate::EvidenceItem>,
-    pub policies: Vec<crate::Policy>,
-}
+pub use evident_core::assessment::Program;
 
 impl Workspace {
     pub async fn program(&self) -> Result<Program, StoreError> {

@@ -131,6 +131,18 @@ fn normalise_code(code: &str) -> String {
 
 impl Workspace {
     /// Every control with its criteria and evidence requirements, ordered by code.
+    /// The adopted controls an import kind or a connector delivers evidence for, as the content
+    /// says (`collected_by:`), as links with no particular requirement.
+    pub async fn collected_by(&self, source: &str) -> Result<Vec<(String, Option<String>)>, StoreError> {
+        Ok(self
+            .controls()
+            .await?
+            .into_iter()
+            .filter(|c| c.collected_by(source))
+            .map(|c| (c.code, None))
+            .collect())
+    }
+
     pub async fn controls(&self) -> Result<Vec<Control>, StoreError> {
         let pool = &self.db.pool;
         let mut controls: Vec<Control> = sqlx::query(SELECT_CONTROLS)

@@ -24,6 +24,10 @@ pub enum StoreError {
     /// Input (a rule file, a value) that cannot be taken as it is.
     #[error("{0}")]
     Invalid(String),
+    /// One named input field refused (the web and the API answer 422 naming it; the CLI names
+    /// its flag).
+    #[error("{field}: {reason}")]
+    Field { field: &'static str, reason: String },
     #[error(
         "no audit scope set yet, so readiness has nothing to measure; set it first, e.g.\n  \
          evident scope set --type 2 --categories security,availability --window 2027-01-01..2027-06-30"
@@ -66,6 +70,7 @@ impl StoreError {
             StoreError::NotFound { .. }
                 | StoreError::Conflict(_)
                 | StoreError::Invalid(_)
+                | StoreError::Field { .. }
                 | StoreError::NoScope
                 | StoreError::AlreadyInitialised { .. }
                 | StoreError::DatabaseInUse { .. }

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use serde::Serialize;
 use serde_json::{Value, json};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -12,6 +11,7 @@ use sqlx::{Any, Row, Transaction};
 use crate::clock::now_ms;
 use crate::vault::{StoredBlob, VaultError};
 use crate::{StoreError, Workspace};
+pub use evident_core::evidence::{EvidenceItem, EvidenceLink, SourceKind, Withdrawal, clean_file_name};
 
 /// An item with whatever superseded or withdrew it, in one place for every query.
 macro_rules! select_evidence {
@@ -68,20 +68,23 @@ struct EvidenceJson(
     Option<i64>,
 );
 
-impl From<EvidenceJson> for EvidenceItem {
-    fn from(r: EvidenceJson) -> EvidenceItem {
+impl TryFrom<EvidenceJson> for EvidenceItem {
+    type Error = StoreError;
+
+    fn try_from(r: EvidenceJson) -> Result<EvidenceItem, StoreError> {
         let withdrawn = match (r.15, r.16, r.17) {
-            (Some(reason), Some(actor), Some(at)) => Some(Withdrawal { reason, actor, at }),
+            (Some(reason), Some(by), Some(at)) => Some(Withdrawal { reason, by, at }),
             _ => None,
         };
-        EvidenceItem {
+        Ok(EvidenceItem {
             id: r.0,
             title: r.1,
             sha256: r.2,
             size: r.3,
             media_type: r.4,
             file_name: r.5,
-            source_kind: r.6,
+            source_kind: SourceKind::parse(&r.6)
+                .ok_or_else(|| StoreError::Invalid(format!("unknown evidence source kind '{}'", r.6)))?,
             source_ref: r.7,
             captured_at: r.8,
             effective_date: r.9,
@@ -92,7 +95,7 @@ impl From<EvidenceJson> for EvidenceItem {
             created_by: r.13,
             controls: Vec::new(),
             withdrawn,
-        }
+        })
     }
 }
 const EVIDENCE_BY_ID: &str = concat!(select_evidence!(), " WHERE e.id = $1");
@@ -107,87 +110,33 @@ const INSERT_LINK: &str =
     "INSERT INTO evidence_controls (evidence_id, control_id, requirement_key) VALUES ($1, $2, $3)";
 const INSERT_WITHDRAWAL: &str =
     "INSERT INTO evidence_withdrawals (evidence_id, reason, actor, at) VALUES ($1, $2, $3, $4)";
-const SELECT_CONTROL_ID: &str = "SELECT id FROM controls WHERE code = $1";
 
-/// A link from an item to a control (and, optionally, the requirement it answers).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EvidenceLink {
-    #[serde(skip)]
-    pub control_id: String,
-    pub control: String,
-    pub requirement: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Withdrawal {
-    pub reason: String,
-    pub actor: String,
-    pub at: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EvidenceItem {
-    pub id: String,
-    pub title: String,
-    pub sha256: String,
-    pub size: i64,
-    pub media_type: String,
-    pub file_name: String,
-    /// person, import or connector.
-    pub source_kind: String,
-    pub source_ref: String,
-    pub captured_at: i64,
-    pub effective_date: Option<String>,
-    pub period_from: Option<String>,
-    pub period_to: Option<String>,
-    pub supersedes: Option<String>,
-    pub superseded_by: Option<String>,
-    pub created_by: String,
-    pub controls: Vec<EvidenceLink>,
-    pub withdrawn: Option<Withdrawal>,
-}
-
-impl EvidenceItem {
-    /// The record as first written: what the audit log commits to, and what `verify`
-    /// recomputes from the rows.
-    pub(crate) fn payload(&self) -> Value {
-        let mut links: Vec<&EvidenceLink> = self.controls.iter().collect();
-        links.sort_by(|a, b| a.control_id.cmp(&b.control_id));
-        let links: Vec<Value> = links
-            .iter()
-            .map(|l| json!({"control_id": l.control_id, "requirement": l.requirement}))
-            .collect();
-        json!({
-            "id": self.id,
-            "title": self.title,
-            "sha256": self.sha256,
-            "size": self.size,
-            "media_type": self.media_type,
-            "file_name": self.file_name,
-            "source_kind": self.source_kind,
-            "source_ref": self.source_ref,
-            "captured_at": self.captured_at,
-            "effective_date": self.effective_date,
-            "period_from": self.period_from,
-            "period_to": self.period_to,
-            "supersedes": self.supersedes,
-            "created_by": self.created_by,
-            "controls": links,
-        })
-    }
-
-    pub fn is_current(&self) -> bool {
-        self.withdrawn.is_none() && self.superseded_by.is_none()
-    }
-
-    /// The day this item attests to (`evident_core::attestation::attests_to`).
-    pub fn attests_to(&self) -> time::Date {
-        evident_core::attestation::attests_to(
-            self.period_to.as_deref(),
-            self.effective_date.as_deref(),
-            self.captured_at,
-        )
-    }
+/// The record as first written: what the audit log commits to, and what `verify` recomputes
+/// from the rows.
+pub(crate) fn payload(item: &EvidenceItem) -> Value {
+    let mut links: Vec<&EvidenceLink> = item.controls.iter().collect();
+    links.sort_by(|a, b| a.control_id.cmp(&b.control_id));
+    let links: Vec<Value> = links
+        .iter()
+        .map(|l| json!({"control_id": l.control_id, "requirement": l.requirement}))
+        .collect();
+    json!({
+        "id": item.id,
+        "title": item.title,
+        "sha256": item.sha256,
+        "size": item.size,
+        "media_type": item.media_type,
+        "file_name": item.file_name,
+        "source_kind": item.source_kind,
+        "source_ref": item.source_ref,
+        "captured_at": item.captured_at,
+        "effective_date": item.effective_date,
+        "period_from": item.period_from,
+        "period_to": item.period_to,
+        "supersedes": item.supersedes,
+        "created_by": item.created_by,
+        "controls": links,
+    })
 }
 
 /// Where an item's bytes are.
@@ -200,38 +149,56 @@ pub enum EvidenceFile<'a> {
     Received { file: std::fs::File, name: String },
 }
 
-/// The name an item is stored and downloaded under: the last path component, without control
-/// characters, at most 200 characters; "evidence" when nothing is left.
-pub fn clean_file_name(name: &str) -> String {
-    let last = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    let cleaned: String = last.chars().filter(|c| !c.is_control()).take(200).collect();
-    let cleaned = cleaned.trim();
-    if cleaned.is_empty() || cleaned == "." || cleaned == ".." {
-        "evidence".into()
-    } else {
-        cleaned.to_string()
-    }
-}
-
-/// What a person or importer hands in; the caller has already validated dates against today.
+/// What a person, an importer or a connector hands in, as given: `Workspace::add_evidence`
+/// checks all of it against the program and today before the vault sees a byte.
 #[derive(Debug)]
 pub struct NewEvidence<'a> {
     pub file: EvidenceFile<'a>,
-    pub title: String,
-    pub media_type: String,
-    /// (control code, requirement key)
+    /// Blank or absent: the file's name (or, for a new version, the old title).
+    pub title: Option<String>,
+    /// Absent: by the file's name (`evident_core::evidence::media_type_of`).
+    pub media_type: Option<String>,
+    /// (control code, requirement key). Empty for a new version: the old item's links.
     pub controls: Vec<(String, Option<String>)>,
+    /// `YYYY-MM-DD`; with `period`, the period wins.
     pub effective_date: Option<String>,
-    pub period: Option<(String, String)>,
-    pub source_kind: &'a str,
+    /// `FROM..TO`.
+    pub period: Option<String>,
+    pub source_kind: SourceKind,
     pub source_ref: String,
+    /// The current version this one replaces.
+    pub supersedes: Option<String>,
+}
+
+impl<'a> NewEvidence<'a> {
+    /// An item with no title, media type, dates or predecessor given: each defaults by rule.
+    pub fn new(file: EvidenceFile<'a>, source_kind: SourceKind, source_ref: impl Into<String>) -> Self {
+        NewEvidence {
+            file,
+            title: None,
+            media_type: None,
+            controls: Vec::new(),
+            effective_date: None,
+            period: None,
+            source_kind,
+            source_ref: source_ref.into(),
+            supersedes: None,
+        }
+    }
+}
+
+fn field(field: &'static str, reason: impl Into<String>) -> StoreError {
+    StoreError::Field {
+        field,
+        reason: reason.into(),
+    }
 }
 
 fn item_from_row(row: &AnyRow) -> Result<EvidenceItem, StoreError> {
     let withdrawn = match row.try_get::<Option<String>, _>("withdrawn_reason")? {
         Some(reason) => Some(Withdrawal {
             reason,
-            actor: row.try_get("withdrawn_by")?,
+            by: row.try_get("withdrawn_by")?,
             at: row.try_get("withdrawn_at")?,
         }),
         None => None,
@@ -243,7 +210,10 @@ fn item_from_row(row: &AnyRow) -> Result<EvidenceItem, StoreError> {
         size: row.try_get("size")?,
         media_type: row.try_get("media_type")?,
         file_name: row.try_get("file_name")?,
-        source_kind: row.try_get("source_kind")?,
+        source_kind: {
+            let k: String = row.try_get("source_kind")?;
+            SourceKind::parse(&k).ok_or_else(|| StoreError::Invalid(format!("unknown evidence source kind '{k}'")))?
+        },
         source_ref: row.try_get("source_ref")?,
         captured_at: row.try_get("captured_at")?,
         effective_date: row.try_get("effective_date")?,
@@ -282,7 +252,10 @@ impl Workspace {
         let rows: Vec<EvidenceJson> = self
             .json_rows(ALL_EVIDENCE_SQLITE, ALL_EVIDENCE_POSTGRES, "evidence")
             .await?;
-        let mut items: Vec<EvidenceItem> = rows.into_iter().map(EvidenceItem::from).collect();
+        let mut items = rows
+            .into_iter()
+            .map(EvidenceItem::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
         items.sort_by(|a, b| a.id.cmp(&b.id));
         let index: HashMap<String, usize> = items.iter().enumerate().map(|(i, e)| (e.id.clone(), i)).collect();
         let mut links: Vec<(String, String, String, Option<String>)> = self
@@ -318,69 +291,140 @@ impl Workspace {
         Ok(item)
     }
 
-    /// Stores the file in the vault, then records the item (and, for a new version, the
-    /// item it supersedes) in one transaction with its audit-log entry. The blob is durable
-    /// before the record exists, so a recorded item always has its bytes.
-    pub async fn add_evidence(
-        &self,
-        new: NewEvidence<'_>,
-        supersedes: Option<&str>,
-    ) -> Result<EvidenceItem, EvidenceError> {
-        for (field, text) in [("title", new.title.as_str()), ("source", new.source_ref.as_str())] {
-            crate::error::storable(field, text)?;
-        }
-        let mut control_ids = Vec::new();
-        for (code, _) in &new.controls {
-            let row = sqlx::query(SELECT_CONTROL_ID)
-                .bind(code)
-                .fetch_optional(&self.db.pool)
-                .await
-                .map_err(StoreError::from)?;
-            let row = row.ok_or_else(|| StoreError::NotFound {
-                kind: "control",
-                id: code.clone(),
-            })?;
-            control_ids.push(row.try_get::<String, _>("id").map_err(StoreError::from)?);
-        }
-        let (StoredBlob { sha256, size, .. }, file_name) = match new.file {
-            EvidenceFile::Path(path) => (
-                self.vault.put_file(path).await?,
-                clean_file_name(&path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()),
-            ),
-            EvidenceFile::Received { file, name } => {
-                let name = clean_file_name(&name);
-                (self.vault.put_open_file(file, Path::new(&name)).await?, name)
+    /// The one way evidence enters the program. Checks the dates against `today` (none in the
+    /// future, a period in order, an undated item attests to today), the title, the media type,
+    /// the controls and requirements, the size and the version it supersedes; then stores the
+    /// file in the vault and records the item (and the supersession) in one transaction with
+    /// its audit-log entry. The blob is durable before the record exists, so a recorded item
+    /// always has its bytes.
+    pub async fn add_evidence(&self, new: NewEvidence<'_>, today: time::Date) -> Result<EvidenceItem, EvidenceError> {
+        let (effective_date, period) =
+            evident_core::attestation::attestation(new.effective_date.as_deref(), new.period.as_deref(), today)
+                .map_err(|e| field(e.field, e.reason))?;
+        crate::error::storable("source", &new.source_ref)?;
+        let old = match new.supersedes.as_deref() {
+            Some(id) => {
+                let old = self.evidence_item(id).await?;
+                old.check_supersedable().map_err(StoreError::Conflict)?;
+                Some(old)
             }
+            None => None,
         };
-        let now = now_ms();
-        let item = EvidenceItem {
-            id: ulid::Ulid::new().to_string(),
-            title: new.title,
-            sha256,
-            size: size as i64,
-            media_type: new.media_type,
-            file_name,
-            source_kind: new.source_kind.to_string(),
-            source_ref: new.source_ref,
-            captured_at: now,
-            effective_date: new.effective_date,
-            period_from: new.period.as_ref().map(|p| p.0.clone()),
-            period_to: new.period.as_ref().map(|p| p.1.clone()),
-            supersedes: supersedes.map(str::to_string),
-            superseded_by: None,
-            created_by: self.actor.clone(),
-            controls: new
+        let file_name = clean_file_name(&match &new.file {
+            EvidenceFile::Path(path) => path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            EvidenceFile::Received { name, .. } => name.clone(),
+        });
+        let title = match new.title.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            Some(t) => t.to_string(),
+            None => old
+                .as_ref()
+                .map(|o| o.title.clone())
+                .unwrap_or_else(|| file_name.clone()),
+        };
+        evident_core::text::storable(&title).map_err(|e| field("title", e.to_string()))?;
+        if title.chars().count() > 300 {
+            return Err(field("title", "longer than 300 characters").into());
+        }
+        let media_type = match new.media_type.as_deref() {
+            Some(m) => evident_core::evidence::parse_media_type(m).map_err(|e| field("media_type", e))?,
+            None => evident_core::evidence::media_type_of(&file_name),
+        };
+        let wanted: Vec<(String, Option<String>)> = match (&old, new.controls.is_empty()) {
+            (Some(old), true) => old
                 .controls
                 .iter()
-                .zip(&control_ids)
-                .map(|((code, req), id)| EvidenceLink {
-                    control_id: id.clone(),
-                    control: code.clone(),
-                    requirement: req.clone(),
-                })
+                .map(|l| (l.control.clone(), l.requirement.clone()))
                 .collect(),
+            (None, true) => return Err(field("controls", "name at least one control the item is evidence for").into()),
+            (_, false) => new.controls,
+        };
+        let controls = self.controls().await?;
+        let mut links: Vec<EvidenceLink> = Vec::new();
+        for (code, requirement) in wanted {
+            let control = controls
+                .iter()
+                .find(|c| c.code.eq_ignore_ascii_case(code.trim()))
+                .ok_or_else(|| field("controls", format!("unknown control '{}'", code.trim())))?;
+            let requirement = requirement.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
+            if let Some(r) = &requirement
+                && !control.evidence.iter().any(|q| q.key == *r)
+            {
+                let keys: Vec<&str> = control.evidence.iter().map(|e| e.key.as_str()).collect();
+                return Err(field(
+                    "requirement",
+                    format!(
+                        "{} has no evidence requirement '{r}' (allowed: {})",
+                        control.code,
+                        keys.join(", ")
+                    ),
+                )
+                .into());
+            }
+            if links.iter().any(|l| l.control == control.code) {
+                continue;
+            }
+            links.push(EvidenceLink {
+                control_id: control.id.clone(),
+                control: control.code.clone(),
+                requirement,
+            });
+        }
+        let size = match &new.file {
+            EvidenceFile::Path(path) => {
+                let meta = std::fs::metadata(path).map_err(|e| field("file", format!("{}: {e}", path.display())))?;
+                if meta.is_dir() {
+                    return Err(field("file", format!("{} is a directory; give a file", path.display())).into());
+                }
+                if !meta.is_file() {
+                    return Err(field("file", format!("{} is not a regular file", path.display())).into());
+                }
+                std::fs::File::open(path).map_err(|e| field("file", format!("{}: {e}", path.display())))?;
+                meta.len()
+            }
+            EvidenceFile::Received { file, .. } => file.metadata().map_err(StoreError::io(&file_name))?.len(),
+        };
+        if size == 0 {
+            return Err(field("file", format!("{file_name} is empty")).into());
+        }
+        if size > self.vault.max_bytes {
+            return Err(field(
+                "file",
+                format!(
+                    "{file_name} is {size} bytes, over the limit of {} bytes (max_evidence_bytes)",
+                    self.vault.max_bytes
+                ),
+            )
+            .into());
+        }
+        let StoredBlob { sha256, size, .. } = match new.file {
+            EvidenceFile::Path(path) => self.vault.put_file(path).await?,
+            EvidenceFile::Received { file, .. } => self.vault.put_open_file(file, Path::new(&file_name)).await?,
+        };
+        let now = now_ms();
+        let supersedes = old.map(|o| o.id);
+        let item = EvidenceItem {
+            id: ulid::Ulid::new().to_string(),
+            title,
+            sha256,
+            size: size as i64,
+            media_type,
+            file_name,
+            source_kind: new.source_kind,
+            source_ref: new.source_ref,
+            captured_at: now,
+            effective_date,
+            period_from: period.as_ref().map(|p| p.0.clone()),
+            period_to: period.as_ref().map(|p| p.1.clone()),
+            supersedes: supersedes.clone(),
+            superseded_by: None,
+            created_by: self.actor.clone(),
+            controls: links,
             withdrawn: None,
         };
+        let supersedes = supersedes.as_deref();
         let mut tx = self.begin_write().await?;
         if let Some(old) = supersedes {
             self.check_supersedable(&mut tx, old).await?;
@@ -399,7 +443,7 @@ impl Workspace {
             .bind(item.size)
             .bind(&item.media_type)
             .bind(&item.file_name)
-            .bind(&item.source_kind)
+            .bind(item.source_kind.as_str())
             .bind(&item.source_ref)
             .bind(item.captured_at)
             .bind(&item.effective_date)
@@ -424,8 +468,13 @@ impl Workspace {
         } else {
             "evidence.add"
         };
-        self.log(&mut tx, action, &format!("evidence:{}", item.id), item.payload())
-            .await?;
+        self.log(
+            &mut tx,
+            action,
+            &format!("evidence:{}", item.id),
+            crate::evidence::payload(&item),
+        )
+        .await?;
         tx.commit().await.map_err(StoreError::from)?;
         self.checkpoint().await?;
         Ok(item)
@@ -441,17 +490,9 @@ impl Workspace {
                 kind: "evidence item",
                 id: id.to_string(),
             })?;
-        let old = item_from_row(&row)?;
-        if old.withdrawn.is_some() {
-            return Err(StoreError::Conflict(format!(
-                "{id} was withdrawn; add the evidence as a new item instead"
-            )));
-        }
-        if let Some(newer) = old.superseded_by {
-            return Err(StoreError::Conflict(format!(
-                "{id} is already superseded by {newer}; supersede that version"
-            )));
-        }
+        item_from_row(&row)?
+            .check_supersedable()
+            .map_err(StoreError::Conflict)?;
         Ok(())
     }
 
@@ -478,7 +519,7 @@ impl Workspace {
             &item.id,
             &Withdrawal {
                 reason: reason.into(),
-                actor: self.actor.clone(),
+                by: self.actor.clone(),
                 at,
             },
         );
@@ -491,5 +532,6 @@ impl Workspace {
 }
 
 pub(crate) fn withdrawal_payload(id: &str, w: &Withdrawal) -> Value {
-    json!({"evidence_id": id, "reason": w.reason, "actor": w.actor, "at": w.at})
+    // "actor" is the key entries have always carried; verify recomputes it.
+    json!({"evidence_id": id, "reason": w.reason, "actor": w.by, "at": w.at})
 }

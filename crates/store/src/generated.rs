@@ -150,7 +150,7 @@ impl Workspace {
                 size: blob.size as i64,
                 media_type: d.media_type.to_string(),
                 file_name: d.file_name.clone(),
-                source_kind: d.source_kind.to_string(),
+                source_kind: d.source_kind,
                 source_ref: d.source_ref.clone(),
                 captured_at: d.captured_at,
                 effective_date: d.effective_date.map(format_date),
@@ -173,7 +173,7 @@ impl Workspace {
                     i.size.into(),
                     i.media_type.clone().into(),
                     i.file_name.clone().into(),
-                    i.source_kind.clone().into(),
+                    i.source_kind.as_str().into(),
                     i.source_ref.clone().into(),
                     i.captured_at.into(),
                     i.effective_date.clone().into(),
@@ -198,7 +198,13 @@ impl Workspace {
             .collect();
         let log = items
             .iter()
-            .map(|i| ("evidence.add".to_string(), format!("evidence:{}", i.id), i.payload()))
+            .map(|i| {
+                (
+                    "evidence.add".to_string(),
+                    format!("evidence:{}", i.id),
+                    crate::evidence::payload(i),
+                )
+            })
             .collect();
         let mut tx = self.begin_write().await?;
         // Content already in the vault from before keeps its first row.

@@ -32,9 +32,13 @@ pub use config::{CONFIG_FILE, Config, OidcSettings, Secret, ServerSettings};
 pub use connectors::{Connector, ConnectorRun};
 pub use db::{Backend, Db, redact_url};
 pub use error::StoreError;
-pub use evidence::{EvidenceError, EvidenceFile, EvidenceItem, EvidenceLink, NewEvidence, Withdrawal, clean_file_name};
+pub use evidence::{
+    EvidenceError, EvidenceFile, EvidenceItem, EvidenceLink, NewEvidence, SourceKind, Withdrawal, clean_file_name,
+};
 pub use facts::{FactsSummary, FindingRecord};
-pub use policies::{Acceptance, Parameter, Policy, PolicyVersion, render, templates as policy_templates};
+pub use policies::{
+    Acceptance, Parameter, Policy, PolicyStatus, PolicyStep, PolicyVersion, render, templates as policy_templates,
+};
 pub use registers::{StoredRecord, WriteSummary, record_json};
 pub use risks::{RiskReview, SignOff};
 pub use scope::{ComponentRecord, ScopeRecord};

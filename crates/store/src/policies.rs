@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use evident_catalog::{Catalog, POLICY_ROLES, PolicyTemplate};
 use evident_core::ledger::sha256_hex;
-use serde::Serialize;
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -14,6 +13,7 @@ use sqlx::{Any, Row, Transaction};
 use crate::bulk::{Cell, insert_rows};
 use crate::clock::now_ms;
 use crate::{StoreError, Workspace};
+pub use evident_core::policy::{Acceptance, Parameter, Policy, PolicyStatus, PolicyStep, PolicyVersion};
 
 const SELECT_POLICIES: &str = "SELECT id, ref, title, owner_role, review_interval_months, template_id, source \
      FROM policies ORDER BY ref";
@@ -49,64 +49,6 @@ const INSERT_ACCEPTANCE: &str = "INSERT INTO policy_acceptances (policy_id, vers
 const SELECT_ACCEPTANCES: &str =
     "SELECT version, email, accepted_at, recorded_by FROM policy_acceptances WHERE policy_id = $1 ORDER BY email";
 const PERSON_EXISTS: &str = "SELECT email FROM people WHERE email = $1";
-
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct PolicyVersion {
-    pub version: i64,
-    pub body: String,
-    pub body_sha256: String,
-    /// draft, approved, published or retired.
-    pub status: String,
-    pub created_at: i64,
-    pub created_by: String,
-    pub approved_at: Option<i64>,
-    pub approved_by: Option<String>,
-    pub published_at: Option<i64>,
-    pub published_by: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Parameter {
-    pub policy: String,
-    pub key: String,
-    pub label: String,
-    pub kind: String,
-    pub unit: Option<String>,
-    pub value: String,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Acceptance {
-    pub version: i64,
-    pub email: String,
-    pub accepted_at: i64,
-    pub recorded_by: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Policy {
-    #[serde(skip)]
-    pub row_id: String,
-    pub id: String,
-    pub title: String,
-    pub owner_role: String,
-    pub review_interval_months: i64,
-    pub template_id: Option<String>,
-    pub source: String,
-    pub controls: Vec<String>,
-    pub parameters: Vec<Parameter>,
-    pub versions: Vec<PolicyVersion>,
-}
-
-impl Policy {
-    pub fn latest(&self) -> Option<&PolicyVersion> {
-        self.versions.last()
-    }
-
-    pub fn published(&self) -> Option<&PolicyVersion> {
-        self.versions.iter().rev().find(|v| v.status == "published")
-    }
-}
 
 /// The text of a role placeholder when nobody has been named: "the Security Officer".
 fn default_role(role: &str) -> String {
@@ -169,7 +111,11 @@ fn version_from_row(r: &AnyRow) -> Result<PolicyVersion, StoreError> {
         version: r.try_get("version")?,
         body: r.try_get("body")?,
         body_sha256: r.try_get("body_sha256")?,
-        status: r.try_get("status")?,
+        status: {
+            let s: String = r.try_get("status")?;
+            PolicyStatus::parse(&s)
+                .ok_or_else(|| StoreError::Invalid(format!("unknown policy version status '{s}'")))?
+        },
         created_at: r.try_get("created_at")?,
         created_by: r.try_get("created_by")?,
         approved_at: r.try_get("approved_at")?,
@@ -452,53 +398,27 @@ impl Workspace {
 
     /// Approves the latest version, which must be a draft.
     pub async fn approve_policy(&self, id: &str) -> Result<i64, StoreError> {
-        self.advance_policy(id, "draft", "approve", |p, v| {
-            format!(
-                "{} version {v} is {}, not a draft; edit the policy to make a new draft",
-                p.id,
-                p.latest().map(|l| l.status.as_str()).unwrap_or("")
-            )
-        })
-        .await
+        self.advance_policy(id, PolicyStep::Approve).await
     }
 
     /// Publishes the latest version, which must be approved; the previous one is retired.
     pub async fn publish_policy(&self, id: &str) -> Result<i64, StoreError> {
-        self.advance_policy(id, "approved", "publish", |p, v| {
-            format!(
-                "{} version {v} is {}: only an approved version can be published (evident policies approve {})",
-                p.id,
-                p.latest().map(|l| l.status.as_str()).unwrap_or(""),
-                p.id
-            )
-        })
-        .await
+        self.advance_policy(id, PolicyStep::Publish).await
     }
 
-    /// Moves the latest version one step along draft → approved → published, recording who
-    /// and when; `refusal` explains why a version in another state cannot move.
-    async fn advance_policy(
-        &self,
-        id: &str,
-        from: &str,
-        step: &str,
-        refusal: impl Fn(&Policy, i64) -> String,
-    ) -> Result<i64, StoreError> {
+    /// Moves the latest version one step along draft → approved → published (the rule is
+    /// `Policy::check_step`), recording who and when.
+    async fn advance_policy(&self, id: &str, step: PolicyStep) -> Result<i64, StoreError> {
         let policy = self.policy(id).await?;
-        let latest = policy
-            .latest()
-            .ok_or_else(|| StoreError::Conflict(format!("{} has no version", policy.id)))?;
-        if latest.status != from {
-            return Err(StoreError::Conflict(refusal(&policy, latest.version)));
-        }
+        let latest = policy.check_step(step).map_err(StoreError::Conflict)?;
         let mut tx = self.begin_write().await?;
-        if step == "publish" {
+        if step == PolicyStep::Publish {
             sqlx::query(RETIRE_PUBLISHED)
                 .bind(&policy.row_id)
                 .execute(&mut *tx)
                 .await?;
         }
-        let sql = if step == "publish" {
+        let sql = if step == PolicyStep::Publish {
             PUBLISH_VERSION
         } else {
             APPROVE_VERSION
@@ -513,7 +433,7 @@ impl Workspace {
         let payload = json!({"version": latest.version, "body_sha256": latest.body_sha256});
         self.log(
             &mut tx,
-            &format!("policies.{step}"),
+            &format!("policies.{}", step.as_str()),
             &format!("policy:{}", policy.id),
             payload,
         )

@@ -67,7 +67,7 @@ impl Workspace {
                     "evidence {}: no audit-log entry records it (written outside Evident)",
                     item.id
                 )),
-                Some(e) if !recorded_as(e, &item.payload()) => problems.push(format!(
+                Some(e) if !recorded_as(e, &crate::evidence::payload(item)) => problems.push(format!(
                     "evidence {}: its database record differs from what audit-log entry {} recorded (edited)",
                     item.id, e.seq
                 )),

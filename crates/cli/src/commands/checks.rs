@@ -56,7 +56,7 @@ pub async fn run(dir: &Path, command: CheckCommand, format: Format) -> Result<()
         CheckCommand::List => {
             let mut rows: Vec<_> = BUILTIN
                 .iter()
-                .map(|c| json!({"id": c.id, "title": c.title, "reads": c.reads, "controls": c.controls, "source": "built-in"}))
+                .map(|c| json!({"id": c.id, "title": c.title, "reads": c.reads, "controls": c.controls().collect::<Vec<_>>(), "source": "built-in"}))
                 .collect();
             rows.extend(rules.iter().map(|r| json!({"id": r.id, "title": r.title, "reads": r.reads, "controls": r.controls, "source": "workspace"})));
             match format {

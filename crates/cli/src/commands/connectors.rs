@@ -4,7 +4,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use evident_collect::github_api::GithubApi;
-use evident_store::NewEvidence;
+use evident_store::{NewEvidence, SourceKind};
 use serde_json::json;
 
 use super::{instant, open, today};
@@ -97,16 +97,15 @@ pub async fn collect(dir: &Path, command: CollectCommand, format: Format) -> Res
         let added = ws
             .add_evidence(
                 NewEvidence {
-                    file: evident_store::EvidenceFile::Path(&tmp),
-                    title: format!("GitHub collection for {org}"),
-                    media_type: "application/json".into(),
-                    controls: vec![("CHG-01".into(), None), ("CHG-02".into(), None)],
-                    effective_date: Some(evident_core::format_date(today())),
-                    period: None,
-                    source_kind: "connector",
-                    source_ref: format!("github:{org}"),
+                    title: Some(format!("GitHub collection for {org}")),
+                    controls: ws.collected_by("github-api").await?,
+                    ..NewEvidence::new(
+                        evident_store::EvidenceFile::Path(&tmp),
+                        SourceKind::Connector,
+                        format!("github:{org}"),
+                    )
                 },
-                None,
+                today(),
             )
             .await;
         let _ = std::fs::remove_file(&tmp);
@@ -207,16 +206,18 @@ async fn git(
     let added = ws
         .add_evidence(
             NewEvidence {
-                file: evident_store::EvidenceFile::Path(&tmp),
-                title: format!("git history of {}", log.imported.system.trim_start_matches("git:")),
-                media_type: "text/plain".into(),
-                controls: vec![("CHG-01".into(), None), ("CHG-02".into(), None)],
-                effective_date: Some(evident_core::format_date(today())),
-                period: None,
-                source_kind: "connector",
-                source_ref: log.imported.system.clone(),
+                title: Some(format!(
+                    "git history of {}",
+                    log.imported.system.trim_start_matches("git:")
+                )),
+                controls: ws.collected_by("git-history").await?,
+                ..NewEvidence::new(
+                    evident_store::EvidenceFile::Path(&tmp),
+                    SourceKind::Connector,
+                    log.imported.system.clone(),
+                )
             },
-            None,
+            today(),
         )
         .await;
     let _ = std::fs::remove_file(&tmp);

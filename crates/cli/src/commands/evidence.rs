@@ -2,9 +2,9 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use evident_catalog::Refresh;
-use evident_core::{Control, Freshness, FreshnessState, format_date, freshness, governing_refresh};
-use evident_store::{EvidenceItem, NewEvidence, Workspace};
+use evident_core::evidence::EvidenceView;
+use evident_core::{Control, FreshnessState};
+use evident_store::{EvidenceItem, NewEvidence, SourceKind, Workspace};
 use serde_json::{Value, json};
 use time::Date;
 
@@ -13,101 +13,9 @@ use crate::args::{EvidenceAddArgs, EvidenceCommand};
 use crate::error::{CliError, usage};
 use crate::output::{self, Format, Table};
 
-type Attestation = evident_core::attestation::Attestation;
-
-/// The dates an item speaks to, by the one rule every entry point uses.
-fn attestation(effective: Option<&str>, period: Option<&str>, today: Date) -> Result<Attestation, CliError> {
-    evident_core::attestation::attestation(effective, period, today).map_err(|e| {
-        let flag = if e.field == "period" { "--period" } else { "--effective" };
-        usage(format!("{flag}: {}", e.reason))
-    })
-}
-
-/// Checks the file before anything is stored: present, a regular file, readable, within the limit.
-fn check_file(path: &Path, limit: u64) -> Result<(), CliError> {
-    let meta = fs::metadata(path).map_err(|e| usage(format!("FILE: {}: {e}", path.display())))?;
-    if meta.is_dir() {
-        return Err(usage(format!("FILE: {} is a directory; give a file", path.display())));
-    }
-    if !meta.is_file() {
-        return Err(usage(format!("FILE: {} is not a regular file", path.display())));
-    }
-    if meta.len() > limit {
-        return Err(usage(format!(
-            "FILE: {} is {} bytes, over the limit of {limit} bytes (max_evidence_bytes)",
-            path.display(),
-            meta.len()
-        )));
-    }
-    fs::File::open(path).map_err(|e| usage(format!("FILE: {}: {e}", path.display())))?;
-    Ok(())
-}
-
-fn media_type(path: &Path, given: Option<&str>) -> String {
-    match given {
-        Some(m) => m.trim().to_string(),
-        None => mime_guess::from_path(path)
-            .first_or_octet_stream()
-            .essence_str()
-            .to_string(),
-    }
-}
-
-/// The cadence that decides when an item goes stale: its requirement's, or the most
-/// demanding of its controls' requirements.
-fn refresh_of(item: &EvidenceItem, controls: &HashMap<String, Control>) -> Option<Refresh> {
-    let mut cadences = Vec::new();
-    for link in &item.controls {
-        let Some(c) = controls.get(&link.control) else { continue };
-        match &link.requirement {
-            Some(k) => cadences.extend(c.evidence.iter().filter(|e| &e.key == k).map(|e| e.refresh)),
-            None => cadences.extend(c.evidence.iter().map(|e| e.refresh)),
-        }
-    }
-    governing_refresh(cadences)
-}
-
-fn freshness_of(
-    item: &EvidenceItem,
-    controls: &HashMap<String, Control>,
-    today: Date,
-) -> (Option<Refresh>, Option<Freshness>) {
-    let refresh = refresh_of(item, controls);
-    (refresh, refresh.map(|r| freshness(item.attests_to(), r, today)))
-}
-
-fn status(item: &EvidenceItem) -> &'static str {
-    if item.withdrawn.is_some() {
-        "withdrawn"
-    } else if item.superseded_by.is_some() {
-        "superseded"
-    } else {
-        "current"
-    }
-}
-
+/// The item in the shape every JSON answer uses (`EvidenceView`, shared with the API).
 fn view(item: &EvidenceItem, controls: &HashMap<String, Control>, today: Date) -> Value {
-    let (refresh, fresh) = freshness_of(item, controls, today);
-    json!({
-        "id": item.id,
-        "title": item.title,
-        "sha256": item.sha256,
-        "size": item.size,
-        "media_type": item.media_type,
-        "file_name": item.file_name,
-        "source": {"kind": item.source_kind, "ref": item.source_ref},
-        "captured_at": instant(item.captured_at),
-        "effective_date": item.effective_date,
-        "period": item.period_from.as_ref().map(|f| json!({"from": f, "to": item.period_to})),
-        "controls": item.controls,
-        "supersedes": item.supersedes,
-        "superseded_by": item.superseded_by,
-        "status": status(item),
-        "withdrawn": item.withdrawn.as_ref().map(|w| json!({"reason": w.reason, "actor": w.actor, "at": instant(w.at)})),
-        "refresh": refresh,
-        "valid_until": fresh.and_then(|f| f.valid_until).map(format_date),
-        "freshness": fresh.map(|f| f.state),
-    })
+    serde_json::to_value(EvidenceView::of(item, |c| controls.get(c), today)).expect("serialises")
 }
 
 async fn controls_by_code(ws: &Workspace) -> Result<HashMap<String, Control>, CliError> {
@@ -138,9 +46,7 @@ pub async fn run(dir: &Path, command: EvidenceCommand, format: Format) -> Result
                 .filter(|i| {
                     !stale
                         || (i.is_current()
-                            && freshness_of(i, &controls, today)
-                                .1
-                                .is_some_and(|f| f.state == FreshnessState::Stale))
+                            && EvidenceView::of(i, |c| controls.get(c), today).freshness == Some(FreshnessState::Stale))
                 })
                 .map(|i| view(i, &controls, today))
                 .collect();
@@ -195,15 +101,15 @@ pub async fn run(dir: &Path, command: EvidenceCommand, format: Format) -> Result
             }
             v["versions"] = json!(versions
                 .iter()
-                .map(|x| json!({"id": x.id, "captured_at": instant(x.captured_at), "sha256": x.sha256, "status": status(x)}))
+                .map(|x| json!({"id": x.id, "captured_at": instant(x.captured_at), "sha256": x.sha256, "status": x.status().as_str()}))
                 .collect::<Vec<_>>());
             match format {
                 Format::Json => output::json(&v),
                 Format::Table => {
                     println!("{}  {}", item.id, item.title);
-                    println!("  status:      {}", status(&item));
+                    println!("  status:      {}", item.status().as_str());
                     if let Some(w) = &item.withdrawn {
-                        println!("  withdrawn:   {} by {} ({})", instant(w.at), w.actor, w.reason);
+                        println!("  withdrawn:   {} by {} ({})", instant(w.at), w.by, w.reason);
                     }
                     println!("  sha256:      {}", item.sha256);
                     println!("  size:        {} bytes ({})", item.size, item.media_type);
@@ -231,7 +137,12 @@ pub async fn run(dir: &Path, command: EvidenceCommand, format: Format) -> Result
                         println!("  versions:");
                         for x in &versions {
                             let mark = if x.id == item.id { " <- this" } else { "" };
-                            println!("    {}  {}  {}{mark}", x.id, instant(x.captured_at), status(x));
+                            println!(
+                                "    {}  {}  {}{mark}",
+                                x.id,
+                                instant(x.captured_at),
+                                x.status().as_str()
+                            );
                         }
                     }
                     Ok(())
@@ -247,26 +158,16 @@ pub async fn run(dir: &Path, command: EvidenceCommand, format: Format) -> Result
             period,
         } => {
             let old = ws.evidence_item(&id).await?;
-            let (effective, period) = attestation(effective.as_deref(), period.as_deref(), today)?;
-            check_file(&file, ws.vault.max_bytes)?;
-            let new = NewEvidence {
-                file: evident_store::EvidenceFile::Path(&file),
-                title: title
-                    .map(|t| t.trim().to_string())
-                    .filter(|t| !t.is_empty())
-                    .unwrap_or_else(|| old.title.clone()),
-                media_type: media_type(&file, None),
-                controls: old
-                    .controls
-                    .iter()
-                    .map(|l| (l.control.clone(), l.requirement.clone()))
-                    .collect(),
-                effective_date: effective,
-                period,
-                source_kind: "person",
-                source_ref: ws.actor.clone(),
-            };
-            let item = ws.add_evidence(new, Some(&old.id)).await?;
+            let mut new = NewEvidence::new(
+                evident_store::EvidenceFile::Path(&file),
+                SourceKind::Person,
+                ws.actor.clone(),
+            );
+            new.title = title;
+            new.effective_date = effective;
+            new.period = period;
+            new.supersedes = Some(old.id.clone());
+            let item = ws.add_evidence(new, today).await?;
             let controls = controls_by_code(&ws).await?;
             printed(
                 &item,
@@ -309,53 +210,27 @@ fn printed(
 }
 
 async fn add(ws: &Workspace, args: EvidenceAddArgs, today: Date, _format: Format) -> Result<(), CliError> {
-    // Every check runs before the vault sees a byte.
-    let (effective, period) = attestation(args.effective.as_deref(), args.period.as_deref(), today)?;
-    let mut codes = Vec::new();
-    for c in &args.controls {
-        let control = ws.control(c).await?;
-        if !codes
-            .iter()
-            .any(|(code, _): &(String, Option<String>)| code == &control.code)
-        {
-            codes.push((control.code.clone(), None));
-        }
-        if let Some(req) = &args.requirement {
-            if args.controls.len() > 1 {
-                return Err(usage("--requirement: name one --control with it"));
-            }
-            if !control.evidence.iter().any(|e| &e.key == req) {
-                let keys: Vec<&str> = control.evidence.iter().map(|e| e.key.as_str()).collect();
-                return Err(usage(format!(
-                    "--requirement: {} has no evidence requirement '{req}' (allowed: {})",
-                    control.code,
-                    keys.join(", ")
-                )));
-            }
-            codes[0].1 = Some(req.clone());
-        }
+    if args.requirement.is_some() && args.controls.len() > 1 {
+        return Err(usage("--requirement: name one --control with it"));
     }
-    check_file(&args.file, ws.vault.max_bytes)?;
-    let title = match args.title.as_deref().map(str::trim) {
-        Some("") => return Err(usage("--title: cannot be empty")),
-        Some(t) => t.to_string(),
-        None => args
-            .file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "evidence".into()),
-    };
-    let new = NewEvidence {
-        file: evident_store::EvidenceFile::Path(&args.file),
-        title,
-        media_type: media_type(&args.file, args.media_type.as_deref()),
-        controls: codes,
-        effective_date: effective,
-        period,
-        source_kind: "person",
-        source_ref: ws.actor.clone(),
-    };
-    let item = ws.add_evidence(new, None).await?;
+    if args.title.as_deref().is_some_and(|t| t.trim().is_empty()) {
+        return Err(usage("--title: cannot be empty"));
+    }
+    let mut new = NewEvidence::new(
+        evident_store::EvidenceFile::Path(&args.file),
+        SourceKind::Person,
+        ws.actor.clone(),
+    );
+    new.title = args.title;
+    new.media_type = args.media_type;
+    new.controls = args
+        .controls
+        .iter()
+        .map(|c| (c.clone(), args.requirement.clone()))
+        .collect();
+    new.effective_date = args.effective;
+    new.period = args.period;
+    let item = ws.add_evidence(new, today).await?;
     let controls = controls_by_code(ws).await?;
     // Always JSON: scripts capture the id and hash of what they added.
     output::json(&view(&item, &controls, today))

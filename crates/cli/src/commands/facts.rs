@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use evident_collect::Kind;
-use evident_store::NewEvidence;
+use evident_store::{NewEvidence, SourceKind};
 use serde_json::json;
 
 use super::{open, today};
@@ -52,16 +52,13 @@ pub async fn import(
     let evidence = ws
         .add_evidence(
             NewEvidence {
-                file: evident_store::EvidenceFile::Path(file),
-                title,
-                media_type: kind.media_type.to_string(),
-                controls: kind.controls.iter().map(|c| (c.to_string(), None)).collect(),
+                title: Some(title),
+                media_type: Some(kind.media_type.to_string()),
+                controls: ws.collected_by(kind.name).await?,
                 effective_date: Some(evident_core::format_date(day.min(today()))),
-                period: None,
-                source_kind: "import",
-                source_ref: kind.name.to_string(),
+                ..NewEvidence::new(evident_store::EvidenceFile::Path(file), SourceKind::Import, kind.name)
             },
-            None,
+            today(),
         )
         .await?;
     let summary = ws.apply_facts(kind.name, &imported, &evidence.id, observed_at).await?;

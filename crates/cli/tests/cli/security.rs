@@ -880,7 +880,9 @@ fn nul_in_evidence_and_token_text_is_refused(b: Backend) {
         ],
     );
     assert_eq!(status, 422, "{body}");
-    assert!(body.contains("title: contains a NUL"), "{body}");
+    let refusal: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(refusal["field"], "title", "{body}");
+    assert!(refusal["error"].as_str().unwrap().contains("NUL"), "{body}");
     assert_eq!(env.json(&["evidence", "list", "--all"]), before, "nothing stored");
     let id = env.json(&["evidence", "add", file.to_str().unwrap(), "--control", "ACC-01"])["id"]
         .as_str()

@@ -1112,7 +1112,73 @@ fn upload_dates_follow_the_one_rule(b: Backend) {
     assert_eq!(status, 201, "{body}");
     let item: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(
-        (item["period_from"].as_str(), item["period_to"].as_str()),
+        (item["period"]["from"].as_str(), item["period"]["to"].as_str()),
         (Some("2026-01-01"), Some("2026-03-31"))
     );
+    assert_eq!(item["attests_to"], "2026-03-31", "a period attests to its end");
+
+    // One shape for an item whatever asks: the CLI's JSON and the API's answer agree field for
+    // field (the CLI adds the version chain).
+    let id = item["id"].as_str().unwrap();
+    let mut cli = env.json(&["evidence", "show", id]);
+    cli.as_object_mut().unwrap().remove("versions");
+    let (status, body) = http(
+        &server.base,
+        "GET",
+        &format!("/api/v1/evidence/{id}"),
+        Some(t),
+        None,
+        &[],
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap(), cli);
+
+    // One media-type rule and one requirement rule for the CLI and the API.
+    let csv = env.tmp.path().join("users.csv");
+    std::fs::write(&csv, b"email\nana@bluefin.test\n").unwrap();
+    let by_cli = env.json(&["evidence", "add", csv.to_str().unwrap(), "--control", "ACC-01"]);
+    let (status, body) = http(
+        &server.base,
+        "POST",
+        "/api/v1/evidence",
+        Some(t),
+        None,
+        &[("file", &format!("@{}", csv.display())), ("control", "ACC-01")],
+    );
+    assert_eq!(status, 201, "{body}");
+    let by_api: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(by_cli["media_type"], "text/csv");
+    assert_eq!(by_api["media_type"], by_cli["media_type"]);
+    assert_eq!(by_api["file_name"], "users.csv");
+    let before = env.json(&["evidence", "list", "--all"]);
+    let (status, body) = http(
+        &server.base,
+        "POST",
+        "/api/v1/evidence",
+        Some(t),
+        None,
+        &[
+            ("file", &arg),
+            ("control", "ACC-01"),
+            ("requirement", "no-such-requirement"),
+        ],
+    );
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["field"], "requirement");
+    let out = env.run(&[
+        "evidence",
+        "add",
+        file.to_str().unwrap(),
+        "--control",
+        "ACC-01",
+        "--requirement",
+        "no-such-requirement",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--requirement: ACC-01 has no evidence requirement"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(env.json(&["evidence", "list", "--all"]), before, "nothing stored");
 }

@@ -168,7 +168,7 @@ fn supersede_and_withdraw_keep_history(b: Backend) {
     let w = env.json(&["evidence", "withdraw", id2, "--reason", "Uploaded the wrong file"]);
     assert_eq!(w["status"], "withdrawn");
     assert_eq!(w["withdrawn"]["reason"], "Uploaded the wrong file");
-    assert_eq!(w["withdrawn"]["actor"], "cli:tester");
+    assert_eq!(w["withdrawn"]["by"], "cli:tester");
     assert_eq!(env.json(&["evidence", "list"]), serde_json::json!([]));
     let all = env.json(&["evidence", "list", "--all"]);
     assert_eq!(

@@ -144,7 +144,7 @@ pub struct Document {
     pub period: Option<(Date, Date)>,
     pub captured_at: i64,
     /// person, import or connector.
-    pub source_kind: &'static str,
+    pub source_kind: crate::evidence::SourceKind,
     pub source_ref: String,
     pub content: Vec<u8>,
 }
@@ -804,7 +804,7 @@ fn export<T: Serialize>(title: String, file_name: String, kind: &str, at: i64, i
         effective_date: date_of_ms(at),
         period: None,
         captured_at: at,
-        source_kind: "import",
+        source_kind: crate::evidence::SourceKind::Import,
         source_ref: kind.to_string(),
         content,
     }
@@ -1239,7 +1239,7 @@ fn events(c: &mut Company, people: &[Person], seed: u64, today: Date) {
         crate::checks::BUILTIN
             .iter()
             .find(|c| c.id == id)
-            .map(|c| c.controls.iter().map(|s| s.to_string()).collect())
+            .map(|c| c.controls().map(str::to_string).collect())
             .unwrap_or_default()
     };
     let mut n = 0;
@@ -1429,7 +1429,7 @@ fn document(
         controls,
         effective_date: if period.is_some() { None } else { Some(day) },
         period,
-        source_kind: "person",
+        source_kind: crate::evidence::SourceKind::Person,
         source_ref: "evident generate".into(),
     }
 }

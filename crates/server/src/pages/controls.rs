@@ -114,7 +114,7 @@ pub async fn list(
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ServerError> {
     let snap = state.snapshot().await?;
-    let q = ListQuery::from_map(q);
+    let q = ListQuery::parse(q)?;
     let p = page("/controls", &COLUMNS, &rows(&snap, &access), &q, FILTERS.to_vec());
     render(TablePage::new(
         Layout::new(&state, &access, "Controls", "/controls"),
@@ -223,13 +223,17 @@ async fn control_page(
         .assessment
         .as_ref()
         .map(|a| {
-            let defs: Vec<(String, Vec<String>)> = evident_core::checks::BUILTIN
+            // The checks the content says test this control (`checks:` on its template).
+            let tested_by: &[String] = snap
+                .program()
+                .controls
                 .iter()
-                .map(|d| (d.id.to_string(), d.controls.iter().map(|s| s.to_string()).collect()))
-                .collect();
+                .find(|c| c.code == code)
+                .map(|c| c.checks())
+                .unwrap_or_default();
             a.checks
                 .values()
-                .filter(|r| defs.iter().any(|(id, cs)| *id == r.id && cs.contains(&code)))
+                .filter(|r| tested_by.contains(&r.id))
                 .map(|r| {
                     let failing: Vec<(String, String)> = r
                         .failures
@@ -321,7 +325,6 @@ pub struct Upload {
     /// An unnamed temporary file: it has no name to leave behind if the server is killed.
     pub file: std::fs::File,
     pub file_name: String,
-    pub media_type: String,
     pub fields: BTreeMap<String, String>,
 }
 
@@ -335,6 +338,16 @@ impl Upload {
                 .map_err(|e| ServerError::Internal(format!("upload file: {e}")))?,
             name: self.file_name.clone(),
         })
+    }
+
+    /// The upload as new evidence from the signed-in person; the caller fills in what the form
+    /// said (title, controls, dates) and the store checks all of it.
+    pub fn new_evidence(&self, access: &Access) -> Result<evident_store::NewEvidence<'static>, ServerError> {
+        Ok(evident_store::NewEvidence::new(
+            self.file()?,
+            evident_store::SourceKind::Person,
+            format!("web upload by {} ({})", access.user.email, self.file_name),
+        ))
     }
 }
 
@@ -368,7 +381,7 @@ impl From<Refused> for ServerError {
 /// so what the person typed can be shown again.
 pub async fn receive(state: &AppState, mut mp: Multipart) -> Result<Upload, Refused> {
     let mut fields = BTreeMap::new();
-    let mut upload: Option<(std::fs::File, String, String)> = None;
+    let mut upload: Option<(std::fs::File, String)> = None;
     let mut refused: Option<ServerError> = None;
     loop {
         let field = match mp.next_field().await {
@@ -410,10 +423,9 @@ pub async fn receive(state: &AppState, mut mp: Multipart) -> Result<Upload, Refu
             error: ServerError::invalid("file", "choose a file to upload"),
             fields,
         }),
-        (None, Some((file, file_name, media_type))) => Ok(Upload {
+        (None, Some((file, file_name))) => Ok(Upload {
             file,
             file_name,
-            media_type,
             fields,
         }),
     }
@@ -422,7 +434,7 @@ pub async fn receive(state: &AppState, mut mp: Multipart) -> Result<Upload, Refu
 async fn store_part(
     state: &AppState,
     mut field: axum::extract::multipart::Field<'_>,
-) -> Result<(std::fs::File, String, String), ServerError> {
+) -> Result<(std::fs::File, String), ServerError> {
     use tokio::io::AsyncWriteExt;
     let limit = state
         .ws
@@ -436,7 +448,7 @@ async fn store_part(
         return Err(ServerError::invalid("file", "choose a file to upload"));
     }
     let file_name = evident_store::clean_file_name(&given);
-    let media_type = mime_of(&file_name);
+    let media_type = evident_core::evidence::media_type_of(&file_name);
     if !state.ws.config.server.upload_types.contains(&media_type) {
         return Err(ServerError::invalid(
             "file",
@@ -473,40 +485,7 @@ async fn store_part(
     if size == 0 {
         return Err(ServerError::invalid("file", format!("{file_name} is empty")));
     }
-    Ok((out.into_std().await, file_name, media_type))
-}
-
-fn mime_of(file_name: &str) -> String {
-    let ext = file_name
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_lowercase())
-        .unwrap_or_default();
-    match ext.as_str() {
-        "pdf" => "application/pdf",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "txt" | "log" => "text/plain",
-        "csv" => "text/csv",
-        "md" => "text/markdown",
-        "json" => "application/json",
-        "zip" => "application/zip",
-        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        _ => "application/octet-stream",
-    }
-    .to_string()
-}
-
-/// The dates an upload attests to (`effective_date` or `period` fields), by the rule every
-/// entry point uses: none in the future; an undated upload attests to today.
-pub fn dates_of(up: &Upload) -> Result<evident_core::attestation::Attestation, ServerError> {
-    let field = |k: &str| up.fields.get(k).map(String::as_str);
-    evident_core::attestation::attestation(
-        field("effective_date"),
-        field("period"),
-        time::OffsetDateTime::now_utc().date(),
-    )
-    .map_err(|e| ServerError::invalid(e.field, e.reason))
+    Ok((out.into_std().await, file_name))
 }
 
 /// Stores an upload as evidence for one control, in the caller's name.
@@ -526,40 +505,18 @@ pub async fn store_upload(
     if !may_write(access, control) {
         return Err(ServerError::NotFound);
     }
-    let requirement = up
-        .fields
-        .get("requirement")
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty());
-    if let Some(r) = &requirement
-        && !control.evidence.iter().any(|q| q.key == *r)
-    {
-        return Err(ServerError::invalid(
-            "requirement",
-            format!("{code} has no evidence requirement '{r}'"),
-        ));
-    }
-    let (effective, period) = dates_of(up)?;
-    let title = up
-        .fields
-        .get("title")
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| up.file_name.clone());
+    let field = |k: &str| up.fields.get(k).cloned();
     let ws = state.ws.as_actor(&access.user.email);
     let item = ws
         .add_evidence(
             evident_store::NewEvidence {
-                file: up.file()?,
-                title,
-                media_type: up.media_type.clone(),
-                controls: vec![(code.to_string(), requirement)],
-                effective_date: effective,
-                period,
-                source_kind: "person",
-                source_ref: format!("web upload by {} ({})", access.user.email, up.file_name),
+                title: field("title"),
+                controls: vec![(code.to_string(), field("requirement"))],
+                effective_date: field("effective_date"),
+                period: field("period"),
+                ..up.new_evidence(access)?
             },
-            None,
+            time::OffsetDateTime::now_utc().date(),
         )
         .await?;
     Ok(item)

@@ -11,7 +11,6 @@ use axum::{Extension, Form};
 use evident_core::access::Reach;
 use evident_store::EvidenceItem;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::{Layout, TablePage, flash_from, render};
 use crate::ServerError;
@@ -19,16 +18,6 @@ use crate::access::Access;
 use crate::html::esc;
 use crate::state::{AppState, Snapshot};
 use crate::table::{Cell, ListQuery, Row, col, page};
-
-fn state_of(e: &EvidenceItem) -> &'static str {
-    if e.withdrawn.is_some() {
-        "withdrawn"
-    } else if e.superseded_by.is_some() {
-        "superseded"
-    } else {
-        "current"
-    }
-}
 
 /// Items this caller may see: an auditor only those linked to in-scope controls.
 pub fn visible<'a>(snap: &'a Snapshot, access: &Access) -> Vec<&'a EvidenceItem> {
@@ -75,16 +64,34 @@ pub fn may_change(snap: &Snapshot, access: &Access, item: &EvidenceItem) -> bool
     }
 }
 
-pub fn json_of(e: &EvidenceItem) -> serde_json::Value {
-    json!({
-        "id": e.id, "title": e.title, "sha256": e.sha256, "size": e.size, "media_type": e.media_type,
-        "file_name": e.file_name, "source_kind": e.source_kind, "source_ref": e.source_ref,
-        "captured_at": e.captured_at, "effective_date": e.effective_date, "period_from": e.period_from,
-        "period_to": e.period_to, "supersedes": e.supersedes, "superseded_by": e.superseded_by,
-        "created_by": e.created_by, "state": state_of(e),
-        "controls": e.controls.iter().map(|l| json!({"control": l.control, "requirement": l.requirement})).collect::<Vec<_>>(),
-        "withdrawn": e.withdrawn.as_ref().map(|w| json!({"reason": w.reason, "by": w.actor, "at": w.at})),
-    })
+/// The item as the API answers it: `EvidenceView`, the shape the CLI's JSON and the OpenAPI
+/// schema share.
+pub fn json_of(snap: &Snapshot, e: &EvidenceItem) -> serde_json::Value {
+    view_json(e, &by_code(snap), time::OffsetDateTime::now_utc().date())
+}
+
+/// The item just written, from the controls as stored (not waiting for the next snapshot).
+pub async fn json_after_write(state: &AppState, e: &EvidenceItem) -> Result<serde_json::Value, ServerError> {
+    let controls = state.ws.controls().await?;
+    let by_code = controls.iter().map(|c| (c.code.as_str(), c)).collect();
+    Ok(view_json(e, &by_code, time::OffsetDateTime::now_utc().date()))
+}
+
+fn by_code(snap: &Snapshot) -> std::collections::HashMap<&str, &evident_core::Control> {
+    snap.program().controls.iter().map(|c| (c.code.as_str(), c)).collect()
+}
+
+fn view_json(
+    e: &EvidenceItem,
+    controls: &std::collections::HashMap<&str, &evident_core::Control>,
+    today: time::Date,
+) -> serde_json::Value {
+    serde_json::to_value(evident_core::evidence::EvidenceView::of(
+        e,
+        |code| controls.get(code).copied(),
+        today,
+    ))
+    .expect("serialises")
 }
 
 /// Listing rows with each item's API form. The whole library's are built once per snapshot
@@ -93,14 +100,16 @@ pub fn rows<'a>(snap: &'a Snapshot, access: &Access) -> std::borrow::Cow<'a, [Ro
     if access.reach == Reach::All {
         std::borrow::Cow::Borrowed(
             snap.evidence_rows
-                .get_or_init(|| build_rows(snap.program().evidence.iter())),
+                .get_or_init(|| build_rows(snap, snap.program().evidence.iter())),
         )
     } else {
-        std::borrow::Cow::Owned(build_rows(visible(snap, access).into_iter()))
+        std::borrow::Cow::Owned(build_rows(snap, visible(snap, access).into_iter()))
     }
 }
 
-fn build_rows<'a>(items: impl Iterator<Item = &'a EvidenceItem>) -> Vec<Row> {
+fn build_rows<'a>(snap: &Snapshot, items: impl Iterator<Item = &'a EvidenceItem>) -> Vec<Row> {
+    let by_code = by_code(snap);
+    let today = time::OffsetDateTime::now_utc().date();
     items
         .into_iter()
         .map(|e| {
@@ -112,11 +121,14 @@ fn build_rows<'a>(items: impl Iterator<Item = &'a EvidenceItem>) -> Vec<Row> {
                     Cell::text(controls.join(", ")),
                     Cell::text(evident_core::format_date(e.attests_to())),
                     Cell::text(crate::html::when(e.captured_at)),
-                    Cell::text(&e.source_kind),
-                    Cell::badge(state_of(e)),
+                    Cell::text(e.source_kind.as_str()),
+                    Cell::badge(e.status().as_str()),
                 ],
-                json: json_of(e),
-                tags: vec![("state", state_of(e).into()), ("source", e.source_kind.clone())],
+                json: view_json(e, &by_code, today),
+                tags: vec![
+                    ("state", e.status().as_str().into()),
+                    ("source", e.source_kind.as_str().into()),
+                ],
             }
         })
         .collect()
@@ -139,7 +151,7 @@ pub async fn list(
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ServerError> {
     let snap = state.snapshot().await?;
-    let mut q = ListQuery::from_map(q);
+    let mut q = ListQuery::parse(q)?;
     if q.sort.is_none() {
         q.sort = Some("captured".into());
         q.dir = Some("desc".into());
@@ -190,7 +202,7 @@ pub async fn detail(
     if let Some(w) = &e.withdrawn {
         fact(
             "Withdrawn",
-            &format!("{} by {}: {}", crate::html::when(w.at), w.actor, w.reason),
+            &format!("{} by {}: {}", crate::html::when(w.at), w.by, w.reason),
         );
     }
     facts.push_str("</dl>");
@@ -235,8 +247,8 @@ pub async fn detail(
                 esc(&v.id),
                 esc(&v.title),
                 crate::html::when(v.captured_at),
-                state_of(v),
-                state_of(v),
+                v.status().as_str(),
+                v.status().as_str(),
                 if v.id == e.id { " (this one)" } else { "" }
             )
         })
@@ -280,7 +292,7 @@ pub async fn detail(
     layout.flash = flash_from(&q);
     render(DetailPage {
         layout,
-        badge: state_of(e).into(),
+        badge: e.status().as_str().into(),
         sections,
     })
 }
@@ -446,33 +458,22 @@ pub async fn store_version(
     if !may_change(&snap, access, &old) {
         return Err(ServerError::NotFound);
     }
-    if old.withdrawn.is_some() || old.superseded_by.is_some() {
-        return Err(ServerError::Conflict(format!(
-            "{id} is not the current version; add the new one to the current item"
-        )));
-    }
+    // Refused before the upload is read; the store checks again inside its transaction.
+    old.check_supersedable().map_err(ServerError::Conflict)?;
     let up = super::controls::receive(state, mp).await?;
-    let field = |k: &str| up.fields.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-    let (effective, period) = super::controls::dates_of(&up)?;
+    let field = |k: &str| up.fields.get(k).cloned();
     let item = state
         .ws
         .as_actor(&access.user.email)
         .add_evidence(
             evident_store::NewEvidence {
-                file: up.file()?,
-                title: field("title").unwrap_or_else(|| old.title.clone()),
-                media_type: up.media_type.clone(),
-                controls: old
-                    .controls
-                    .iter()
-                    .map(|l| (l.control.clone(), l.requirement.clone()))
-                    .collect(),
-                effective_date: effective,
-                period,
-                source_kind: "person",
-                source_ref: format!("web upload by {} ({})", access.user.email, up.file_name),
+                title: field("title"),
+                effective_date: field("effective_date"),
+                period: field("period"),
+                supersedes: Some(old.id.clone()),
+                ..up.new_evidence(access)?
             },
-            Some(&old.id),
+            time::OffsetDateTime::now_utc().date(),
         )
         .await?;
     Ok(item)

@@ -154,7 +154,7 @@ pub async fn register_list(
         .map(|(s, _, t)| (*s, *t))
         .ok_or(ServerError::NotFound)?;
     let mut records = state.ws.records(spec).await?;
-    let mut q = ListQuery::from_map(q);
+    let mut q = ListQuery::parse(q)?;
     let extra = if spec.name == "risks" {
         heat_map(&records)
     } else {
@@ -294,7 +294,7 @@ pub async fn criteria_list(
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ServerError> {
     let snap = state.snapshot().await?;
-    let q = ListQuery::from_map(q);
+    let q = ListQuery::parse(q)?;
     let p = page(
         "/criteria",
         &CRITERIA_COLUMNS,
@@ -401,7 +401,7 @@ pub async fn checks_list(
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ServerError> {
     let snap = state.snapshot().await?;
-    let q = ListQuery::from_map(q);
+    let q = ListQuery::parse(q)?;
     let p = page(
         "/checks",
         &CHECK_COLUMNS,
@@ -572,7 +572,7 @@ pub async fn audit_log(
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ServerError> {
     let entries = state.ws.audit_log(0).await?;
-    let q = ListQuery::from_map(q);
+    let q = ListQuery::parse(q)?;
     let p = page(
         "/audit-log",
         &AUDIT_COLUMNS,

@@ -18,7 +18,7 @@ use crate::state::AppState;
 use crate::table::{Cell, ListQuery, Row, col, page};
 
 fn status_of(p: &Policy) -> String {
-    p.latest().map(|v| v.status.clone()).unwrap_or_else(|| "draft".into())
+    p.status().as_str().to_string()
 }
 
 pub fn json_of(p: &Policy) -> serde_json::Value {
@@ -77,7 +77,7 @@ pub async fn list(
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ServerError> {
     let snap = state.snapshot().await?;
-    let q = ListQuery::from_map(q);
+    let q = ListQuery::parse(q)?;
     let p = page(
         "/policies",
         &COLUMNS,
@@ -149,7 +149,7 @@ pub async fn detail(
     layout.flash = flash_from(&q);
     render(PolicyPage {
         layout,
-        status: latest.status.clone(),
+        status: latest.status.to_string(),
         version: latest.version,
         versions: p.versions.len(),
         published: p.published().map(|v| v.version.to_string()).unwrap_or_default(),
