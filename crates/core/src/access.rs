@@ -27,6 +27,15 @@ pub const ROLES: [Role; 6] = [
 ];
 
 impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::Admin,
+        Role::ComplianceManager,
+        Role::ControlOwner,
+        Role::Employee,
+        Role::Auditor,
+        Role::Viewer,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Role::Admin => "admin",

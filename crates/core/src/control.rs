@@ -78,6 +78,12 @@ pub fn parse_email(s: &str) -> Result<String, EmailError> {
     if !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') || domain.contains("..") {
         return Err(err("the domain needs a dot between names"));
     }
+    // Domain names are letters, digits and hyphens (non-ASCII letters for international names).
+    if domain.split('.').any(|label| {
+        label.starts_with('-') || label.ends_with('-') || !label.chars().all(|c| c.is_alphanumeric() || c == '-')
+    }) {
+        return Err(err("the domain has characters a domain name cannot have"));
+    }
     Ok(t.to_lowercase())
 }
 
@@ -87,6 +93,10 @@ mod tests {
 
     #[test]
     fn emails() {
+        assert!(parse_email("ana@example.com*").is_err());
+        assert!(parse_email("ana@-example.com").is_err());
+        assert!(parse_email("ana@exa_mple.com").is_err());
+        assert_eq!(parse_email("ana@bücher.example").unwrap(), "ana@bücher.example");
         assert_eq!(parse_email(" Ana.Lopez@Example.COM ").unwrap(), "ana.lopez@example.com");
         for bad in [
             "ana",

@@ -455,6 +455,33 @@ pub async fn record(
 }
 
 /// Adds a record or updates the one with the same key, validated exactly as an import row.
+/// A JSON value as the text the register's validation reads (the CSV import's cell), refused
+/// when its JSON type is not the field's: text for text, a whole number for a number, true or
+/// false for a yes/no field, a list of texts (or ;-separated text) for a list. Null or empty
+/// text leaves an optional field empty.
+fn cell_text(kind: evident_core::register::FieldKind, v: Value) -> Result<String, String> {
+    use evident_core::register::FieldKind as K;
+    match (kind, v) {
+        (_, Value::Null) => Ok(String::new()),
+        (K::Int { .. }, Value::Number(n)) if n.is_i64() => Ok(n.to_string()),
+        (K::Int { .. }, Value::String(s)) if s.is_empty() => Ok(s),
+        (K::Int { .. }, _) => Err("expected a whole number".into()),
+        (K::Bool, Value::Bool(b)) => Ok(b.to_string()),
+        (K::Bool, Value::String(s)) if s.is_empty() => Ok(s),
+        (K::Bool, _) => Err("expected true or false".into()),
+        (K::List | K::Controls | K::Evidence, Value::Array(items)) => items
+            .into_iter()
+            .map(|i| match i {
+                Value::String(s) => Ok(s),
+                _ => Err("expected a list of texts".to_string()),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(|v| v.join(";")),
+        (_, Value::String(s)) => Ok(s),
+        (_, _) => Err("expected text".into()),
+    }
+}
+
 pub async fn write_record(
     spec: &'static RegisterSpec,
     State(state): State<AppState>,
@@ -463,19 +490,10 @@ pub async fn write_record(
 ) -> ApiResult {
     let mut row: HashMap<String, String> = HashMap::new();
     for (k, v) in body {
-        if !spec.fields.iter().any(|f| f.name == k) {
+        let Some(field) = spec.fields.iter().find(|f| f.name == k) else {
             return Err(ServerError::invalid(&k, format!("{} records have no field '{k}'", spec.noun)).into());
-        }
-        let text = match v {
-            Value::Null => String::new(),
-            Value::String(s) => s,
-            Value::Array(items) => items
-                .iter()
-                .map(|i| i.as_str().map(str::to_string).unwrap_or_else(|| i.to_string()))
-                .collect::<Vec<_>>()
-                .join(";"),
-            other => other.to_string(),
         };
+        let text = cell_text(field.kind, v).map_err(|reason| ServerError::invalid(&k, reason))?;
         row.insert(k, text);
     }
     let today = time::OffsetDateTime::now_utc().date();

@@ -16,10 +16,23 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(JsonBody(v)),
-            Err(e) => Err(ApiError(refusal(e))),
+        // Every body is a JSON object: serde would otherwise take an array for a struct.
+        let value = match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(v)) => v,
+            Err(e) => return Err(ApiError(refusal(e))),
+        };
+        if !value.is_object() {
+            return Err(ApiError(ServerError::Invalid {
+                field: "body".into(),
+                reason: "the body must be a JSON object".into(),
+            }));
         }
+        serde_json::from_value(value).map(JsonBody).map_err(|e| {
+            ApiError(ServerError::Invalid {
+                field: "body".into(),
+                reason: e.to_string(),
+            })
+        })
     }
 }
 

@@ -15,6 +15,10 @@ fn obj(props: &[(&str, Value)], required: &[&str]) -> Value {
 fn s() -> Value {
     json!({"type": "string"})
 }
+/// Text that must not be blank.
+fn text() -> Value {
+    json!({"type": "string", "pattern": "\\S"})
+}
 fn s_null() -> Value {
     json!({"type": ["string", "null"]})
 }
@@ -193,7 +197,7 @@ fn schemas() -> Map<String, Value> {
             &[
                 ("id", s()),
                 ("user", s()),
-                ("name", s()),
+                ("name", json!({"type": "string", "pattern": "\\S", "maxLength": 100})),
                 ("scope", json!({"type": "string", "enum": ["read", "write"]})),
                 ("created_at", int()),
                 ("expires_at", int_null()),
@@ -281,14 +285,18 @@ fn schemas() -> Map<String, Value> {
             &["type", "categories", "components"],
         ),
     );
-    put("PolicyEdit", obj(&[("title", s()), ("source", s())], &[]));
+    put("PolicyEdit", {
+        let mut o = obj(&[("title", s()), ("source", s())], &[]);
+        o["minProperties"] = json!(1);
+        o
+    });
     put(
         "ExclusionRequest",
         obj(
             &[
-                ("record", s()),
-                ("reason", s()),
-                ("owner", s()),
+                ("record", text()),
+                ("reason", text()),
+                ("owner", json!({"type": "string", "format": "email"})),
                 ("expires", json!({"type": "string", "format": "date"})),
             ],
             &["record", "reason", "owner", "expires"],
@@ -307,18 +315,39 @@ fn schemas() -> Map<String, Value> {
             &["check", "record", "expires"],
         ),
     );
+    let mut roles_or_null: Vec<Value> = evident_core::access::Role::ALL
+        .iter()
+        .map(|r| json!(r.name()))
+        .collect();
+    roles_or_null.push(Value::Null);
     put(
         "UserChange",
-        obj(&[("role", s()), ("disabled", json!({"type": "boolean"}))], &[]),
+        obj(
+            &[
+                ("role", json!({"type": ["string", "null"], "enum": roles_or_null})),
+                ("disabled", json!({"type": ["boolean", "null"]})),
+            ],
+            &[],
+        ),
     );
     put("OwnerChange", obj(&[("owner", s_null())], &[]));
-    put("Withdrawal", obj(&[("reason", s())], &["reason"]));
-    put("UserRequest", obj(&[("email", s()), ("role", s())], &["email", "role"]));
+    put("Withdrawal", obj(&[("reason", text())], &["reason"]));
+    let roles: Vec<&str> = evident_core::access::Role::ALL.iter().map(|r| r.name()).collect();
+    put(
+        "UserRequest",
+        obj(
+            &[
+                ("email", json!({"type": "string", "format": "email"})),
+                ("role", json!({"type": "string", "enum": roles})),
+            ],
+            &["email", "role"],
+        ),
+    );
     put(
         "TokenRequest",
         obj(
             &[
-                ("name", s()),
+                ("name", json!({"type": "string", "pattern": "\\S", "maxLength": 100})),
                 ("scope", json!({"type": "string", "enum": ["read", "write"]})),
             ],
             &["name", "scope"],
@@ -328,11 +357,85 @@ fn schemas() -> Map<String, Value> {
         "AcceptanceRequest",
         obj(&[("policy", s()), ("version", int())], &["policy", "version"]),
     );
-    put(
-        "RecordRequest",
-        json!({"type": "object", "description": "Field name to value, as in the register's CSV import; lists as arrays or ;-separated text.", "additionalProperties": true}),
-    );
+    for (spec, path, title) in crate::pages::lists::REGISTERS {
+        m.insert(record_request_name(path), record_request(spec, title));
+    }
     m
+}
+
+/// The schema name of a register's write body: `people` → `PeopleRequest`.
+pub fn record_request_name(path: &str) -> String {
+    let mut name: String = path
+        .split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect();
+    name.push_str("Request");
+    name
+}
+
+/// A register's write body, from the same field specs its CSV import and its validation use.
+fn record_request(spec: &evident_core::register::RegisterSpec, title: &str) -> Value {
+    use evident_core::register::FieldKind;
+    let mut props = Map::new();
+    for f in spec.fields {
+        let list = json!({"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}], "description": "a list, or ;-separated text"});
+        let mut schema = match f.kind {
+            FieldKind::Text | FieldKind::Control => json!({"type": "string"}),
+            FieldKind::Email | FieldKind::Person => json!({"type": "string", "format": "email"}),
+            FieldKind::Date { .. } => json!({"type": "string", "format": "date"}),
+            FieldKind::Int { min, max } => json!({"type": "integer", "minimum": min, "maximum": max}),
+            FieldKind::Enum(values) => json!({"type": "string", "enum": values}),
+            FieldKind::Bool => json!({"type": "boolean"}),
+            FieldKind::List | FieldKind::Controls | FieldKind::Evidence => list,
+        };
+        if f.required && schema["type"] == "string" {
+            // Blank is "not given": a required field needs a character that is not a space.
+            schema["pattern"] = json!("\\S");
+        }
+        if !f.help.is_empty() {
+            schema["description"] = json!(f.help);
+        }
+        if !f.required {
+            // An optional field may be sent empty (null or "") to clear it.
+            schema = json!({"anyOf": [schema, {"type": "null"}, {"const": ""}]});
+        }
+        props.insert(f.name.to_string(), schema);
+    }
+    let required: Vec<&str> = spec.fields.iter().filter(|f| f.required).map(|f| f.name).collect();
+    json!({
+        "type": "object",
+        "description": format!("One {} ({title} register): the fields of its CSV import. The rules across fields and the references to other records are checked on write (422 naming the field).", spec.noun),
+        "properties": props,
+        "required": required,
+        "additionalProperties": false,
+    })
+}
+
+/// An evidence upload: a new item names its control; a new version takes the old one's.
+fn upload_body(new_item: bool) -> Value {
+    // Blank means "not given": an undated item attests to the day it is received.
+    let date_or_blank =
+        json!({"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "pattern": "^\\s*$"}]});
+    let mut props = json!({
+        "file": {"type": "string", "format": "binary"},
+        "title": {"type": "string"},
+        "effective_date": date_or_blank,
+        "period": {"type": "string", "description": "FROM..TO, the period the item covers; ends today or earlier"}
+    });
+    let mut required = vec!["file"];
+    if new_item {
+        props["control"] = json!({"type": "string", "description": "the control's code"});
+        props["requirement"] = json!({"type": "string", "description": "the evidence requirement's key"});
+        required.push("control");
+    }
+    json!({"required": true, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "properties": props, "required": required
+    }}}})
 }
 
 fn reference(name: &str) -> Value {
@@ -341,7 +444,8 @@ fn reference(name: &str) -> Value {
 
 fn returns(schema: &str) -> Value {
     if schema == "binary" {
-        return json!({"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}});
+        // The file as it was uploaded, in its own media type.
+        return json!({"*/*": {"schema": {"type": "string", "format": "binary"}}});
     }
     if let Some(inner) = schema.strip_prefix("Page<").and_then(|s| s.strip_suffix('>')) {
         return json!({"application/json": {"schema": {
@@ -409,10 +513,8 @@ pub fn document() -> Value {
         if d.listing {
             statuses.push(400);
         }
-        match d.body {
-            Some("multipart") => statuses.extend([400, 413, 415, 422]),
-            Some(_) => statuses.extend([400, 413, 415, 422]),
-            None => {}
+        if d.body.is_some() {
+            statuses.extend([400, 413, 415, 422]);
         }
         statuses.sort_unstable();
         statuses.dedup();
@@ -436,21 +538,10 @@ pub fn document() -> Value {
             "responses": responses,
         });
         if let Some(body) = d.body {
-            op["requestBody"] = if body == "multipart" {
-                json!({"required": true, "content": {"multipart/form-data": {"schema": {
-                    "type": "object",
-                    "properties": {
-                        "file": {"type": "string", "format": "binary"},
-                        "control": {"type": "string", "description": "the control's code (new items only)"},
-                        "title": {"type": "string"},
-                        "requirement": {"type": "string", "description": "the evidence requirement's key"},
-                        "effective_date": {"type": "string", "format": "date", "description": "the day the item speaks to; not in the future"},
-                        "period": {"type": "string", "description": "FROM..TO, the period the item covers; ends today or earlier"}
-                    },
-                    "required": ["file", "control"]
-                }}}})
-            } else {
-                json!({"required": true, "content": {"application/json": {"schema": reference(body)}}})
+            op["requestBody"] = match body {
+                "multipart" => upload_body(true),
+                "multipart-version" => upload_body(false),
+                _ => json!({"required": true, "content": {"application/json": {"schema": reference(body)}}}),
             };
         }
         let entry = paths.entry(d.path.clone()).or_insert_with(|| json!({}));

@@ -128,9 +128,13 @@ impl Builder {
             .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .map(|s| -> &'static str { Box::leak(s.to_string().into_boxed_str()) })
             .collect();
-        let statuses: &'static [u16] = match (&method, body) {
+        // A POST that makes a new record (an upload, a user, a token, an exclusion) answers 201.
+        let creates = method == Method::POST
+            && (body.is_some_and(|b| b.starts_with("multipart"))
+                || matches!(returns, "NewUser" | "NewToken" | "Exclusion"));
+        let statuses: &'static [u16] = match (&method, creates) {
             (&Method::GET, _) => &[],
-            (_, Some("multipart")) => &[201, 409, 413, 422],
+            (_, true) => &[201, 409, 413, 422],
             _ => &[409, 422],
         };
         self.docs.push(Doc {
@@ -144,7 +148,7 @@ impl Builder {
             params,
             statuses,
         });
-        let limit = if body == Some("multipart") {
+        let limit = if body.is_some_and(|b| b.starts_with("multipart")) {
             self.upload_limit()
         } else {
             FORM_LIMIT
@@ -350,9 +354,9 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             M::POST,
             "/api/v1/evidence/{id}/versions",
             Area::Evidence,
-            "Upload a new version of a current item (multipart: file, title, effective_date); it supersedes the item for the same controls",
+            "Upload a new version of a current item (multipart: file, title, effective_date or period); it supersedes the item for the same controls",
             "Evidence",
-            Some("multipart"),
+            Some("multipart-version"),
             post(api::new_version),
         )
         .api(
@@ -527,7 +531,8 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
                 area,
                 format!("Add or update a {noun} (fields as in the CSV import)"),
                 "Record",
-                Some("RecordRequest"),
+                // Eight names, made once when the routes are built.
+                Some(crate::openapi::record_request_name(path).leak()),
                 post(move |s, a, body| api::write_record(spec, s, a, body)),
             )
             .api(

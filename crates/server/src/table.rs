@@ -36,7 +36,7 @@ impl ListQuery {
                 }),
             }
         };
-        let dir = m.remove("dir").filter(|d| !d.is_empty());
+        let dir = m.remove("dir");
         if let Some(d) = &dir
             && d != "asc"
             && d != "desc"

@@ -604,6 +604,12 @@ impl Workspace {
         if name.is_empty() {
             return Err(StoreError::Invalid("a token needs a name saying what uses it".into()));
         }
+        if name.chars().count() > 100 {
+            return Err(StoreError::Field {
+                field: "name",
+                reason: "a token's name is at most 100 characters".into(),
+            });
+        }
         if expires_at.is_some_and(|e| e <= now_ms()) {
             return Err(StoreError::Invalid(
                 "the token's expiry date has already passed; give a future date".into(),

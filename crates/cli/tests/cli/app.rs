@@ -156,7 +156,7 @@ fn router_refuses_bad_input(b: Backend) {
     let upload = app.call("POST", "/api/v1/evidence", Some("application/json"), b"{}");
     assert_eq!(upload.status, 415, "an upload is multipart");
     // Paging parameters that are not numbers.
-    for q in ["per=null", "per=-1", "page=abc", "per=0"] {
+    for q in ["per=null", "per=-1", "page=abc", "per=0", "per=101", "dir=up", "dir="] {
         let a = app.get(&format!("/api/v1/controls?{q}"));
         assert_eq!(a.status, 400, "{q}: {}", String::from_utf8_lossy(&a.body));
         assert!(a.json()["field"].as_str().is_some(), "{q}: names the field");
