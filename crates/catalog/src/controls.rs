@@ -44,6 +44,15 @@ pub struct ControlTemplate {
     pub criteria: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub testing: Option<String>,
+    /// Built-in checks that test this control.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<String>,
+    /// Import kinds and connectors whose output is evidence for this control.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub collected_by: Vec<String>,
+    /// Pre-audit checklist items this control proves (e.g. `logging`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checklist: Vec<String>,
 }
 
 /// One area file as written on disk.
@@ -63,6 +72,25 @@ pub struct Library {
 impl Library {
     pub fn control(&self, id: &str) -> Option<&ControlTemplate> {
         self.controls.iter().find(|c| c.id.eq_ignore_ascii_case(id))
+    }
+
+    /// Templates tested by a built-in check, in library order.
+    pub fn checked_by<'a>(&'a self, check: &'a str) -> impl Iterator<Item = &'a ControlTemplate> {
+        self.controls.iter().filter(move |c| c.checks.iter().any(|k| k == check))
+    }
+
+    /// Templates whose evidence an import kind or a connector delivers, in library order.
+    pub fn collected_by<'a>(&'a self, source: &'a str) -> impl Iterator<Item = &'a ControlTemplate> {
+        self.controls
+            .iter()
+            .filter(move |c| c.collected_by.iter().any(|k| k == source))
+    }
+
+    /// Templates that prove a pre-audit checklist item, in library order.
+    pub fn on_checklist<'a>(&'a self, item: &'a str) -> impl Iterator<Item = &'a ControlTemplate> {
+        self.controls
+            .iter()
+            .filter(move |c| c.checklist.iter().any(|k| k == item))
     }
 
     /// Templates that map to a criterion, in library order.

@@ -311,6 +311,16 @@ fn validate_library(sources: &[Source<'_>], fw: &Framework, lib: &Library, error
                 ));
             }
         }
+        for (field, names) in [("checks", &c.checks), ("collected_by", &c.collected_by), ("checklist", &c.checklist)] {
+            for n in names {
+                if !is_kebab(n) {
+                    errors.push(invalid(file, &c.id, field, format!("'{n}' is not kebab-case")));
+                }
+            }
+            if names.iter().collect::<BTreeSet<_>>().len() != names.len() {
+                errors.push(invalid(file, &c.id, field, "a name is listed twice"));
+            }
+        }
         if c.criteria.is_empty() {
             errors.push(invalid(file, &c.id, "criteria", "maps to no criterion"));
         }

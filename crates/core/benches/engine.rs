@@ -29,7 +29,7 @@ fn engines(c: &mut Criterion) {
         let results: Vec<_> = BUILTIN.iter().map(|d| checks::run(d, &facts, &[], now)).collect();
         let mut by_control: BTreeMap<&str, Vec<CheckFact>> = BTreeMap::new();
         for (def, r) in BUILTIN.iter().zip(&results) {
-            for code in def.controls {
+            for code in def.controls() {
                 by_control.entry(code).or_default().push(CheckFact {
                     id: r.id.clone(),
                     failed: r.failed,

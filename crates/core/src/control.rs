@@ -25,6 +25,29 @@ pub struct Control {
     pub na_reason: Option<String>,
 }
 
+impl Control {
+    /// The library template the control was adopted from, if any.
+    pub fn template(&self) -> Option<&'static evident_catalog::ControlTemplate> {
+        let id = self.template_id.as_deref()?;
+        evident_catalog::Catalog::builtin().library.control(id)
+    }
+
+    /// The built-in checks that test this control, as the content says.
+    pub fn checks(&self) -> &'static [String] {
+        self.template().map(|t| t.checks.as_slice()).unwrap_or_default()
+    }
+
+    /// True when an import kind or connector delivers evidence for this control.
+    pub fn collected_by(&self, source: &str) -> bool {
+        self.template().is_some_and(|t| t.collected_by.iter().any(|s| s == source))
+    }
+
+    /// True when the control proves the pre-audit checklist item `item`.
+    pub fn on_checklist(&self, item: &str) -> bool {
+        self.template().is_some_and(|t| t.checklist.iter().any(|s| s == item))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("'{given}' is not an email address ({why})")]
 pub struct EmailError {

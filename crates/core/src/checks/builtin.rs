@@ -964,8 +964,8 @@ fn devices_reporting(ctx: &Ctx) -> Vec<Outcome> {
 }
 
 macro_rules! check {
-    ($id:literal, $title:literal, $reads:literal, [$($c:literal),*], $f:ident) => {
-        CheckDef { id: $id, title: $title, reads: $reads, controls: &[$($c),*], evaluate: $f }
+    ($id:literal, $title:literal, $reads:literal, $f:ident) => {
+        CheckDef { id: $id, title: $title, reads: $reads, evaluate: $f }
     };
 }
 
@@ -974,336 +974,288 @@ pub static BUILTIN: &[CheckDef] = &[
         "people-have-manager",
         "Every person has a manager in the org chart",
         "people",
-        ["GOV-02"],
         people_have_a_manager
     ),
     check!(
         "background-checks",
         "Every employee has a background check",
         "people",
-        ["HRS-01"],
         background_checks
     ),
     check!(
         "background-check-before-start",
         "Background checks finish before the start date",
         "people",
-        ["HRS-01"],
         background_check_before_start
     ),
     check!(
         "contractors-have-end-date",
         "Contractors have a planned end date",
         "people",
-        ["ACC-07", "HRS-10"],
         leavers_have_end_dates
     ),
     check!(
         "training-onboarding",
         "Security training within the onboarding window",
         "people",
-        ["HRS-04"],
         onboarding_training
     ),
     check!(
         "training-yearly",
         "Security awareness training renewed on time",
         "people",
-        ["HRS-05"],
         yearly_training
     ),
     check!(
         "training-secure-coding",
         "Engineers completed secure coding training",
         "people",
-        ["HRS-06"],
         secure_coding_training
     ),
     check!(
         "policies-published",
         "Every policy has an approved, published version",
         "policies",
-        ["POL-01"],
         policies_published
     ),
     check!(
         "policies-reviewed",
         "Policies reviewed within their review interval",
         "policies",
-        ["POL-02"],
         policies_reviewed
     ),
     check!(
         "policies-accepted",
         "Every person accepted the current version of each policy",
         "people",
-        ["POL-03", "GOV-04"],
         policies_accepted
     ),
     check!(
         "vendors-critical-report",
         "Critical vendors have a current SOC 2 report",
         "vendors",
-        ["VEN-03"],
         critical_vendor_reports
     ),
     check!(
         "vendors-reviewed",
         "Critical and high vendors reviewed on schedule",
         "vendors",
-        ["VEN-03", "VEN-02"],
         vendor_reviews
     ),
     check!(
         "vendors-owned",
         "Every vendor has an owner",
         "vendors",
-        ["VEN-01"],
         vendor_owners
     ),
     check!(
         "vendors-data-known",
         "Data shared with important vendors is recorded",
         "vendors",
-        ["VEN-01"],
         vendor_data_known
     ),
     check!(
         "assets-owned",
         "Every asset has an owner",
         "assets",
-        ["AST-04"],
         asset_owners
     ),
     check!(
         "risks-owned",
         "Every risk has an owner",
         "risks",
-        ["RSK-02"],
         risk_owners
     ),
     check!(
         "risks-reviewed-quarter",
         "Risk register reviewed this quarter",
         "risks",
-        ["RSK-02"],
         risks_reviewed_this_quarter
     ),
     check!(
         "risks-signed-off",
         "Risks signed off by management as they stand",
         "risks",
-        ["RSK-02", "RSK-05"],
         risks_signed_off
     ),
     check!(
         "risks-accepted-signed-off",
         "Accepted risks carry an executive sign-off",
         "risks",
-        ["RSK-05"],
         accepted_risks_signed_off
     ),
     check!(
         "risk-assessment-annual",
         "Risk assessment held within its interval",
         "events",
-        ["RSK-01"],
         risk_assessment
     ),
     check!(
         "access-review-quarter",
         "User access review done within the review interval",
         "events",
-        ["ACC-08"],
         access_review
     ),
     check!(
         "dr-test-annual",
         "Disaster recovery test within its interval",
         "events",
-        ["BCP-05"],
         dr_test
     ),
     check!(
         "tabletop-annual",
         "Incident response tabletop within its interval",
         "events",
-        ["INC-05"],
         tabletop
     ),
     check!(
         "restore-test-quarter",
         "Backup restore test within its interval",
         "events",
-        ["BCP-03"],
         restore_test
     ),
     check!(
         "pentest-annual",
         "Independent penetration test within its interval",
         "events",
-        ["VUL-04"],
         pentest
     ),
     check!(
         "management-review-quarter",
         "Security steering review held this quarter",
         "events",
-        ["GOV-05"],
         management_review
     ),
     check!(
         "events-have-evidence",
         "Drills, tests and reviews have evidence attached",
         "events",
-        ["BCP-03", "BCP-05", "INC-05", "ACC-08", "VUL-04"],
         events_have_evidence
     ),
     check!(
         "controls-owned",
         "Every applicable control has an owner",
         "controls",
-        ["GOV-03"],
         controls_owned
     ),
     check!(
         "mfa-human-accounts",
         "MFA on every human account of each system",
         "accounts",
-        ["ACC-02"],
         mfa_everywhere
     ),
     check!(
         "leaver-accounts-disabled",
         "No active account of a person who left",
         "accounts",
-        ["ACC-07", "HRS-09"],
         leavers_disabled
     ),
     check!(
         "admin-accounts-mfa",
         "Administrator accounts use MFA",
         "accounts",
-        ["ACC-03", "ACC-09"],
         admin_mfa
     ),
     check!(
         "admins-few-and-named",
         "Administrators are few and are named people",
         "accounts",
-        ["ACC-09", "ACC-10"],
         admins_few_and_named
     ),
     check!(
         "aws-root-mfa",
         "Cloud root accounts have MFA",
         "accounts",
-        ["ACC-11"],
         root_mfa
     ),
     check!(
         "aws-root-no-access-keys",
         "Cloud root accounts have no access keys",
         "accounts",
-        ["ACC-11"],
         root_no_keys
     ),
     check!(
         "access-keys-rotated",
         "Access keys rotated within the policy limit",
         "accounts",
-        ["ACC-12"],
         keys_rotated
     ),
     check!(
         "inactive-accounts",
         "Accounts unused beyond the policy limit are flagged",
         "accounts",
-        ["ACC-07", "ACC-08"],
         inactive_accounts
     ),
     check!(
         "accounts-belong-to-people",
         "Every human account belongs to a known person",
         "accounts",
-        ["ACC-04", "ACC-05"],
         accounts_belong_to_people
     ),
     check!(
         "findings-critical-sla",
         "Critical findings fixed within their SLA",
         "findings",
-        ["VUL-03"],
         critical_sla
     ),
     check!(
         "findings-high-sla",
         "High findings fixed within their SLA",
         "findings",
-        ["VUL-03"],
         high_sla
     ),
     check!(
         "findings-medium-sla",
         "Medium findings fixed within their SLA",
         "findings",
-        ["VUL-03"],
         medium_sla
     ),
     check!(
         "scans-recent",
         "Vulnerability and posture scans ran this week",
         "findings",
-        ["VUL-01", "CFG-02"],
         scans_recent
     ),
     check!(
         "default-branch-requires-review",
         "Default branches require review before merge",
         "repositories",
-        ["CHG-02"],
         default_branch_reviews
     ),
     check!(
         "force-pushes-blocked",
         "Force pushes to default branches are blocked",
         "repositories",
-        ["CHG-02"],
         force_pushes_blocked
     ),
     check!(
         "changes-independently-approved",
         "Every merged change was approved by someone other than its author",
         "changes",
-        ["CHG-01"],
         changes_approved
     ),
     check!(
         "commits-reviewed",
         "Main-line commits carry a review by someone other than the author",
         "commits",
-        ["CHG-01"],
         commits_reviewed
     ),
     check!(
         "commits-signed",
         "Main-line commits are signed",
         "commits",
-        ["CHG-02"],
         commits_signed
     ),
     check!(
         "devices-encrypted",
         "Company devices have full-disk encryption",
         "devices",
-        ["CRY-06"],
         devices_encrypted
     ),
     check!(
         "devices-reporting",
         "Device agents reported this week",
         "devices",
-        ["END-01"],
         devices_reporting
     ),
 ];

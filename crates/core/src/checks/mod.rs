@@ -199,8 +199,20 @@ pub struct CheckDef {
     pub title: &'static str,
     /// The kind of record it tests, for people reading a result.
     pub reads: &'static str,
-    pub controls: &'static [&'static str],
     pub evaluate: fn(&Ctx) -> Vec<Outcome>,
+}
+
+impl CheckDef {
+    /// The library controls this check tests, as the content says (`checks:` on a control).
+    pub fn controls(&self) -> impl Iterator<Item = &'static str> + use<> {
+        let id = self.id;
+        evident_catalog::Catalog::builtin()
+            .library
+            .controls
+            .iter()
+            .filter(move |c| c.checks.iter().any(|k| k == id))
+            .map(|c| c.id.as_str())
+    }
 }
 
 impl std::fmt::Debug for CheckDef {
