@@ -1239,7 +1239,7 @@ fn events(c: &mut Company, people: &[Person], seed: u64, today: Date) {
         crate::checks::BUILTIN
             .iter()
             .find(|c| c.id == id)
-            .map(|c| c.controls.iter().map(|s| s.to_string()).collect())
+            .map(|c| c.controls().map(str::to_string).collect())
             .unwrap_or_default()
     };
     let mut n = 0;
