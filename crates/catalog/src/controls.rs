@@ -126,7 +126,9 @@ impl Library {
 
     /// Templates tested by a built-in check, in library order.
     pub fn checked_by<'a>(&'a self, check: &'a str) -> impl Iterator<Item = &'a ControlTemplate> {
-        self.controls.iter().filter(move |c| c.checks.iter().any(|k| k == check))
+        self.controls
+            .iter()
+            .filter(move |c| c.checks.iter().any(|k| k == check))
     }
 
     /// Templates whose evidence an import kind or a connector delivers, in library order.

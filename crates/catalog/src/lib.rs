@@ -14,7 +14,8 @@ pub use error::ContentError;
 pub use framework::{Category, CategoryInfo, Criterion, Framework, Series};
 pub use load::{Catalog, Source};
 pub use templates::{
-    ControlText, POLICY_ROLES, PolicyParameter, PolicyTemplate, RiskTemplate, placeholders, render_control, render_control_text,
+    ControlText, POLICY_ROLES, PolicyParameter, PolicyTemplate, RiskTemplate, placeholders, render_control,
+    render_control_text,
 };
 pub use topics::{CriterionTopics, Topic, TopicCoverage, topic_coverage};
 pub use vocab::{ControlType, Execution, Frequency, OwnerRole, Refresh, UnknownValue};

@@ -135,7 +135,9 @@ impl Catalog {
 
     /// Policy templates that implement a control, in policy order.
     pub fn policies_implementing<'a>(&'a self, control: &'a str) -> impl Iterator<Item = &'a PolicyTemplate> {
-        self.policies.iter().filter(move |p| p.controls.iter().any(|c| c == control))
+        self.policies
+            .iter()
+            .filter(move |p| p.controls.iter().any(|c| c == control))
     }
 
     /// A control's text with the organisation's parameter values (keys as the policies name
@@ -408,7 +410,11 @@ fn validate_library(sources: &[Source<'_>], fw: &Framework, lib: &Library, error
                 ));
             }
         }
-        for (field, names) in [("checks", &c.checks), ("collected_by", &c.collected_by), ("checklist", &c.checklist)] {
+        for (field, names) in [
+            ("checks", &c.checks),
+            ("collected_by", &c.collected_by),
+            ("checklist", &c.checklist),
+        ] {
             for n in names {
                 if !is_kebab(n) {
                     errors.push(invalid(file, &c.id, field, format!("'{n}' is not kebab-case")));
@@ -423,7 +429,12 @@ fn validate_library(sources: &[Source<'_>], fw: &Framework, lib: &Library, error
         }
         validate_categories(file, c, fw, errors);
         if c.no_policy.as_deref().is_some_and(|r| r.trim().is_empty()) {
-            errors.push(invalid(file, &c.id, "no_policy", "give the reason no policy implements it"));
+            errors.push(invalid(
+                file,
+                &c.id,
+                "no_policy",
+                "give the reason no policy implements it",
+            ));
         }
         let texts = std::iter::once(("title", c.title.as_str()))
             .chain(std::iter::once(("description", c.description.as_str())))

@@ -253,18 +253,28 @@ pub(crate) fn validate_policies(
 /// `param.<policy>.<key>` split into policy and key, or `None` for any other placeholder.
 pub(crate) fn param_placeholder(ph: &str) -> Option<(&str, &str)> {
     let (policy, key) = ph.strip_prefix("param.")?.split_once('.')?;
-    let word = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    let word = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    };
     (word(policy) && word(key) && !key.contains('.')).then_some((policy, key))
 }
 
 /// Control text may read a policy parameter as `{{param.<policy>.<key>}}`: the policy must
 /// ship and the key must be one of its parameters.
-pub(crate) fn validate_control_placeholders(lib: &Library, policies: &[PolicyTemplate], errors: &mut Vec<ContentError>) {
+pub(crate) fn validate_control_placeholders(
+    lib: &Library,
+    policies: &[PolicyTemplate],
+    errors: &mut Vec<ContentError>,
+) {
     for c in &lib.controls {
         let file = format!("content/soc2/controls/{}.yaml", c.area);
         for (field, text) in control_texts(c) {
             for ph in placeholders(text) {
-                let Some((policy, key)) = param_placeholder(ph) else { continue };
+                let Some((policy, key)) = param_placeholder(ph) else {
+                    continue;
+                };
                 match policies.iter().find(|p| p.id == policy) {
                     None => errors.push(invalid(
                         &file,
@@ -331,7 +341,11 @@ pub fn render_control_text(text: &str, policies: &[PolicyTemplate], values: &BTr
 }
 
 /// [`render_control_text`] over a control's title, description and testing step.
-pub fn render_control(c: &ControlTemplate, policies: &[PolicyTemplate], values: &BTreeMap<String, String>) -> ControlText {
+pub fn render_control(
+    c: &ControlTemplate,
+    policies: &[PolicyTemplate],
+    values: &BTreeMap<String, String>,
+) -> ControlText {
     ControlText {
         title: render_control_text(&c.title, policies, values),
         description: render_control_text(&c.description, policies, values),

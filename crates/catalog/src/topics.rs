@@ -49,10 +49,7 @@ pub struct TopicCoverage<'a> {
 
 /// Which topics are covered, given the ids of the controls that apply (ids compared as
 /// written, ignoring ASCII case). Pure: applicability is decided by the caller.
-pub fn topic_coverage<'a>(
-    criterion: &'a CriterionTopics,
-    applicable: &BTreeSet<&str>,
-) -> Vec<TopicCoverage<'a>> {
+pub fn topic_coverage<'a>(criterion: &'a CriterionTopics, applicable: &BTreeSet<&str>) -> Vec<TopicCoverage<'a>> {
     let applies = |id: &str| applicable.iter().any(|a| a.eq_ignore_ascii_case(id));
     criterion
         .topics
@@ -86,7 +83,8 @@ fn is_kebab(s: &str) -> bool {
         && !s.starts_with('-')
         && !s.ends_with('-')
         && !s.contains("--")
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 /// Every criterion once, 3–6 topics each, every control known and mapped to the criterion.
@@ -133,12 +131,9 @@ pub(crate) fn validate_topics(
             for c in &t.controls {
                 match lib.control(c).filter(|x| x.id == *c) {
                     None => errors.push(invalid(file, &item, "controls", format!("unknown control '{c}'"))),
-                    Some(x) if !x.criteria.iter().any(|m| m == k) => errors.push(invalid(
-                        file,
-                        &item,
-                        "controls",
-                        format!("'{c}' does not map to {k}"),
-                    )),
+                    Some(x) if !x.criteria.iter().any(|m| m == k) => {
+                        errors.push(invalid(file, &item, "controls", format!("'{c}' does not map to {k}")))
+                    }
                     Some(_) => {}
                 }
             }

@@ -417,10 +417,7 @@ fn every_criterion_has_two_controls_in_every_scope() {
     let Catalog { framework, library, .. } = builtin();
     for scope in scopes() {
         for cr in framework.criteria.iter().filter(|c| scope.contains(&c.category)) {
-            let n = library
-                .mapped_to(&cr.id)
-                .filter(|c| applies(c, &scope))
-                .count();
+            let n = library.mapped_to(&cr.id).filter(|c| applies(c, &scope)).count();
             assert!(n >= 2, "{} has {n} applicable control(s) in scope {scope:?}", cr.id);
         }
     }
@@ -464,7 +461,13 @@ fn controls_map_to_their_own_category_unless_declared() {
     // The validator holds the rule for any content, not just ours.
     assert_error(
         with_replaced("controls/privacy.yaml", "criteria: [P4.3]", "criteria: [P4.3, CC6.5]"),
-        &["privacy.yaml", "PRV-06", "criteria", "'CC6.5' is a security criterion", "also_serves"],
+        &[
+            "privacy.yaml",
+            "PRV-06",
+            "criteria",
+            "'CC6.5' is a security criterion",
+            "also_serves",
+        ],
     );
     assert_error(
         with_replaced(
@@ -501,7 +504,9 @@ fn period_days(f: evident_catalog::Frequency) -> Option<u32> {
 fn periodic_controls_have_evidence_at_their_frequency() {
     let mut periodic = 0;
     for c in &builtin().library.controls {
-        let Some(period) = period_days(c.frequency) else { continue };
+        let Some(period) = period_days(c.frequency) else {
+            continue;
+        };
         periodic += 1;
         let ok = c
             .evidence
@@ -527,7 +532,10 @@ fn hard_coded(text: &str, value: i64, unit: &str) -> Vec<String> {
     let singular = unit.trim_end_matches('s');
     let words: Vec<String> = text
         .split_whitespace()
-        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '-').to_lowercase())
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric() && c != '-')
+                .to_lowercase()
+        })
         .collect();
     let mut names = vec![value.to_string()];
     if let Some(w) = usize::try_from(value).ok().and_then(|v| SPELLED.get(v)) {
@@ -537,13 +545,12 @@ fn hard_coded(text: &str, value: i64, unit: &str) -> Vec<String> {
     for (i, w) in words.iter().enumerate() {
         for n in &names {
             let hyphenated = w == &format!("{n}-{singular}");
-            let spaced = w == n
-                && words
-                    .get(i + 1)
-                    .is_some_and(|next| next == unit || next == singular);
+            let spaced = w == n && words.get(i + 1).is_some_and(|next| next == unit || next == singular);
             // "3 business days": one qualifier between the number and the unit.
             let qualified = w == n
-                && words.get(i + 1).is_some_and(|q| q == "business" || q == "calendar" || q == "working")
+                && words
+                    .get(i + 1)
+                    .is_some_and(|q| q == "business" || q == "calendar" || q == "working")
                 && words.get(i + 2).is_some_and(|next| next == unit || next == singular);
             if hyphenated || spaced || qualified {
                 out.push(format!("{n} {unit}"));
@@ -555,7 +562,10 @@ fn hard_coded(text: &str, value: i64, unit: &str) -> Vec<String> {
 
 #[test]
 fn the_number_detector_finds_what_it_should() {
-    assert_eq!(hard_coded("removed within 24 hours of the last day", 24, "hours"), ["24 hours"]);
+    assert_eq!(
+        hard_coded("removed within 24 hours of the last day", 24, "hours"),
+        ["24 hours"]
+    );
     assert_eq!(hard_coded("a 30-day window", 30, "days"), ["30 days"]);
     assert_eq!(hard_coded("every twelve months.", 12, "months"), ["twelve months"]);
     assert_eq!(hard_coded("within three business days", 3, "days"), ["three days"]);
@@ -565,11 +575,31 @@ fn the_number_detector_finds_what_it_should() {
 /// Numbers that match a parameter's default by coincidence: each is a different rule that the
 /// policy fixes in its text (control, phrase, why it is not the parameter).
 const FIXED_NUMBERS: &[(&str, &str, &str)] = &[
-    ("GOV-03", "30 days", "matrix updated after an owner change: Information Security Policy rule 5"),
-    ("POL-06", "30 days", "policy owner reassigned: Information Security Policy rule 2"),
-    ("GOV-09", "30 days", "target date for a high-severity deficiency, not policy acceptance"),
-    ("HRS-05", "30 days", "escalation after the refresher is overdue: HR Security Policy rule 6"),
-    ("VEN-06", "30 days", "notice before a new subprocessor: Vendor Risk Management Policy rule 11"),
+    (
+        "GOV-03",
+        "30 days",
+        "matrix updated after an owner change: Information Security Policy rule 5",
+    ),
+    (
+        "POL-06",
+        "30 days",
+        "policy owner reassigned: Information Security Policy rule 2",
+    ),
+    (
+        "GOV-09",
+        "30 days",
+        "target date for a high-severity deficiency, not policy acceptance",
+    ),
+    (
+        "HRS-05",
+        "30 days",
+        "escalation after the refresher is overdue: HR Security Policy rule 6",
+    ),
+    (
+        "VEN-06",
+        "30 days",
+        "notice before a new subprocessor: Vendor Risk Management Policy rule 11",
+    ),
 ];
 
 #[test]
@@ -578,12 +608,25 @@ fn numbers_a_policy_parameterises_come_from_the_parameter() {
     let mut read = 0;
     for (control, phrase, _) in FIXED_NUMBERS {
         let t = c.library.control(control).expect("control");
-        let text = [t.title.as_str(), t.description.as_str(), t.testing.as_deref().unwrap_or("")].join(" ");
+        let text = [
+            t.title.as_str(),
+            t.description.as_str(),
+            t.testing.as_deref().unwrap_or(""),
+        ]
+        .join(" ");
         let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        assert!(flat.contains(phrase), "{control} no longer says '{phrase}': drop it from FIXED_NUMBERS");
+        assert!(
+            flat.contains(phrase),
+            "{control} no longer says '{phrase}': drop it from FIXED_NUMBERS"
+        );
     }
     for t in &c.library.controls {
-        let text = [t.title.as_str(), t.description.as_str(), t.testing.as_deref().unwrap_or("")].join(" ");
+        let text = [
+            t.title.as_str(),
+            t.description.as_str(),
+            t.testing.as_deref().unwrap_or(""),
+        ]
+        .join(" ");
         read += evident_catalog::placeholders(&text).len();
         for p in c.policies_implementing(&t.id) {
             for param in &p.parameters {
@@ -617,7 +660,10 @@ fn numbers_a_policy_parameterises_come_from_the_parameter() {
         ("GOV-01", "board_security_update_interval_months"),
     ] {
         let t = c.library.control(control).expect("control");
-        assert!(t.description.contains(&format!(".{key}}}}}")), "{control} does not read {key}");
+        assert!(
+            t.description.contains(&format!(".{key}}}}}")),
+            "{control} does not read {key}"
+        );
     }
 }
 
@@ -631,7 +677,10 @@ fn control_text_renders_with_the_organisations_values() {
     let values = std::collections::BTreeMap::from([("leaver_deprovision_hours".to_string(), "8".to_string())]);
     let text = c.control_text("ACC-07", &values).expect("ACC-07");
     let flat = text.description.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(flat.contains("within 8 hours of the end of the last working day"), "{flat}");
+    assert!(
+        flat.contains("within 8 hours of the end of the last working day"),
+        "{flat}"
+    );
     assert!(text.testing.unwrap().contains("8 hours"));
     // Every control renders completely from the defaults.
     for t in &c.library.controls {
@@ -646,7 +695,11 @@ fn control_text_renders_with_the_organisations_values() {
         "a {{param.nope.x}} b {{other}}"
     );
     assert_eq!(
-        evident_catalog::render_control_text("{{param.access-control.password_min_length}} chars", &c.policies, &defaults),
+        evident_catalog::render_control_text(
+            "{{param.access-control.password_min_length}} chars",
+            &c.policies,
+            &defaults
+        ),
         "12 chars"
     );
 }
@@ -665,7 +718,10 @@ fn full_with(file_suffix: &str, from: &str, to: &str) -> Result<Catalog, Vec<Con
         .iter_mut()
         .find(|(n, _)| n.ends_with(file_suffix))
         .expect("file exists");
-    assert!(target.1.contains(from), "fixture text '{from}' not found in {file_suffix}");
+    assert!(
+        target.1.contains(from),
+        "fixture text '{from}' not found in {file_suffix}"
+    );
     target.1 = target.1.replacen(from, to, 1);
     let src: Vec<Source> = texts.iter().map(|(n, t)| Source { name: n, text: t }).collect();
     let controls = Catalog::builtin_control_sources().len();
@@ -681,7 +737,10 @@ fn full_with(file_suffix: &str, from: &str, to: &str) -> Result<Catalog, Vec<Con
 
 #[test]
 fn validator_rejects_broken_placeholders_retired_ids_and_topics() {
-    assert!(full_with("topics.yaml", "criteria:\n", "criteria:\n").is_ok(), "unchanged content is valid");
+    assert!(
+        full_with("topics.yaml", "criteria:\n", "criteria:\n").is_ok(),
+        "unchanged content is valid"
+    );
     assert_error(
         full_with(
             "controls/access.yaml",
@@ -716,11 +775,20 @@ fn validator_rejects_broken_placeholders_retired_ids_and_topics() {
     );
     assert_error(
         full_with("topics.yaml", "controls: [GOV-13]", "controls: [GOV-99]"),
-        &["topics.yaml", "CC1.2/board-sets-direction", "controls", "unknown control 'GOV-99'"],
+        &[
+            "topics.yaml",
+            "CC1.2/board-sets-direction",
+            "controls",
+            "unknown control 'GOV-99'",
+        ],
     );
     assert_error(
         full_with("topics.yaml", "controls: [GOV-13]", "controls: [ACC-01]"),
-        &["CC1.2/board-sets-direction", "controls", "'ACC-01' does not map to CC1.2"],
+        &[
+            "CC1.2/board-sets-direction",
+            "controls",
+            "'ACC-01' does not map to CC1.2",
+        ],
     );
     assert_error(
         full_with("topics.yaml", "  - criterion: P8.1\n", "  - criterion: P8.1x\n"),
@@ -801,7 +869,12 @@ fn a_policy_is_owned_by_the_role_its_body_names() {
             .nth(1)
             .and_then(|r| r.split("}}").next())
             .unwrap_or_else(|| panic!("{}: the owner is not a role placeholder", p.id));
-        assert_eq!(owner_of_role(role), p.owner_role.as_str(), "{}: body says {role} owns it", p.id);
+        assert_eq!(
+            owner_of_role(role),
+            p.owner_role.as_str(),
+            "{}: body says {role} owns it",
+            p.id
+        );
     }
 }
 
@@ -814,6 +887,10 @@ fn retired_ids_are_kept_and_not_reused() {
     let changelog = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content/CHANGELOG.md"))
         .expect("content/CHANGELOG.md");
     for r in &lib.retired {
-        assert!(changelog.contains(&r.id), "the changelog does not mention retired {}", r.id);
+        assert!(
+            changelog.contains(&r.id),
+            "the changelog does not mention retired {}",
+            r.id
+        );
     }
 }

@@ -39,7 +39,8 @@ impl Control {
 
     /// True when an import kind or connector delivers evidence for this control.
     pub fn collected_by(&self, source: &str) -> bool {
-        self.template().is_some_and(|t| t.collected_by.iter().any(|s| s == source))
+        self.template()
+            .is_some_and(|t| t.collected_by.iter().any(|s| s == source))
     }
 
     /// True when the control proves the pre-audit checklist item `item`.

@@ -260,8 +260,7 @@ fn recorded_policy_reviews(ctx: &Ctx) -> std::collections::HashMap<String, Date>
             continue;
         }
         let words = [text(e, "title"), text(e, "summary"), text(e, "outcome")].join(" ");
-        let named: Vec<&super::PolicyFact> =
-            ctx.facts.policies.iter().filter(|p| names_policy(&words, p)).collect();
+        let named: Vec<&super::PolicyFact> = ctx.facts.policies.iter().filter(|p| names_policy(&words, p)).collect();
         let reviewed: Vec<&super::PolicyFact> = if named.is_empty() {
             ctx.facts.policies.iter().collect()
         } else {
@@ -1044,7 +1043,12 @@ fn devices_reporting(ctx: &Ctx) -> Vec<Outcome> {
 
 macro_rules! check {
     ($id:literal, $title:literal, $reads:literal, $f:ident) => {
-        CheckDef { id: $id, title: $title, reads: $reads, evaluate: $f }
+        CheckDef {
+            id: $id,
+            title: $title,
+            reads: $reads,
+            evaluate: $f,
+        }
     };
 }
 
@@ -1121,30 +1125,15 @@ pub static BUILTIN: &[CheckDef] = &[
         "vendors",
         vendor_reviews
     ),
-    check!(
-        "vendors-owned",
-        "Every vendor has an owner",
-        "vendors",
-        vendor_owners
-    ),
+    check!("vendors-owned", "Every vendor has an owner", "vendors", vendor_owners),
     check!(
         "vendors-data-known",
         "Data shared with important vendors is recorded",
         "vendors",
         vendor_data_known
     ),
-    check!(
-        "assets-owned",
-        "Every asset has an owner",
-        "assets",
-        asset_owners
-    ),
-    check!(
-        "risks-owned",
-        "Every risk has an owner",
-        "risks",
-        risk_owners
-    ),
+    check!("assets-owned", "Every asset has an owner", "assets", asset_owners),
+    check!("risks-owned", "Every risk has an owner", "risks", risk_owners),
     check!(
         "risks-reviewed-quarter",
         "Risk register reviewed this quarter",
@@ -1241,12 +1230,7 @@ pub static BUILTIN: &[CheckDef] = &[
         "accounts",
         admins_few_and_named
     ),
-    check!(
-        "aws-root-mfa",
-        "Cloud root accounts have MFA",
-        "accounts",
-        root_mfa
-    ),
+    check!("aws-root-mfa", "Cloud root accounts have MFA", "accounts", root_mfa),
     check!(
         "aws-root-no-access-keys",
         "Cloud root accounts have no access keys",

@@ -464,7 +464,10 @@ fn new_starters_and_new_versions_have_time_to_accept() {
     let failed: Vec<&str> = r.failures.iter().map(|f| f.record.as_str()).collect();
     assert_eq!(failed, ["slow@x.io"], "{r:?}");
     assert_eq!(r.failures[0].reason, "has not accepted the current version of: isp");
-    assert_eq!(r.passed, 2, "a ten-day starter and a five-day-old version are not yet due");
+    assert_eq!(
+        r.passed, 2,
+        "a ten-day starter and a five-day-old version are not yet due"
+    );
     facts.params.insert("policy_acceptance_days".into(), "5".into());
     let r = run_check("policies-accepted", &facts, &[]);
     let failed: Vec<&str> = r.failures.iter().map(|f| f.record.as_str()).collect();
@@ -493,21 +496,30 @@ fn a_recorded_review_without_changes_counts() {
             ("kind", t("management_review")),
             ("title", t(title)),
             ("date", Value::Date(d)),
-            ("controls", Value::List(controls.iter().map(|c| c.to_string()).collect())),
+            (
+                "controls",
+                Value::List(controls.iter().map(|c| c.to_string()).collect()),
+            ),
         ])
     };
     // Both were published more than twelve months ago: overdue without a recorded review.
     assert_eq!(run_check("policies-reviewed", &facts, &[]).failed, 2);
     // A review of one policy, recorded against the policy-review control, restarts its clock.
     facts.events = vec![
-        event("Reviewed the Access Control Policy, no changes", &["POL-02"], date!(2026 - 09 - 15)),
+        event(
+            "Reviewed the Access Control Policy, no changes",
+            &["POL-02"],
+            date!(2026 - 09 - 15),
+        ),
         event("Privacy policy discussed", &["GOV-05"], date!(2026 - 09 - 15)),
     ];
     let r = run_check("policies-reviewed", &facts, &[]);
     let failed: Vec<&str> = r.failures.iter().map(|f| f.record.as_str()).collect();
     assert_eq!(failed, ["privacy"], "an event not about POL-02 is no review: {r:?}");
     // A review naming no policy covers the whole suite.
-    facts.events.push(event("Annual policy review", &["pol-02"], date!(2026 - 10 - 20)));
+    facts
+        .events
+        .push(event("Annual policy review", &["pol-02"], date!(2026 - 10 - 20)));
     let r = run_check("policies-reviewed", &facts, &[]);
     assert_eq!((r.status, r.passed), (CheckStatus::Pass, 2), "{r:?}");
 }
