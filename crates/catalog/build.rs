@@ -32,6 +32,12 @@ fn main() {
         "pub(crate) const CRITERIA_FILE: (&str, &str) = (\"content/soc2/criteria.yaml\", include_str!({:?}));\n",
         criteria.display().to_string()
     ));
+    let topics = content.join("soc2/topics.yaml");
+    println!("cargo:rerun-if-changed={}", topics.display());
+    out.push_str(&format!(
+        "pub(crate) const TOPICS_FILE: (&str, &str) = (\"content/soc2/topics.yaml\", include_str!({:?}));\n",
+        topics.display().to_string()
+    ));
     let risks = content.join("risks/library.yaml");
     println!("cargo:rerun-if-changed={}", content.join("risks").display());
     // An absent library embeds as empty; the content tests then fail on the count.

@@ -2,7 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ControlType, Execution, Frequency, OwnerRole, Refresh};
+use crate::{Category, ControlType, Execution, Frequency, OwnerRole, Refresh};
+
+fn security() -> Category {
+    Category::Security
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -10,6 +14,24 @@ pub struct Area {
     pub id: String,
     pub prefix: String,
     pub name: String,
+    /// The Trust Services Category the area's controls belong to (security when omitted).
+    /// A control maps to criteria of this category; any other category it serves is
+    /// declared on the control (`also_serves`).
+    #[serde(default = "security")]
+    pub category: Category,
+}
+
+/// A control id that was removed from the library. Ids are never reused: an adopter's
+/// workspace may still hold a control with this code.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RetiredControl {
+    pub id: String,
+    /// Why it went, and where its content lives now.
+    pub reason: String,
+    /// Controls that took over its job, if any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replaced_by: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -42,6 +64,18 @@ pub struct ControlTemplate {
     pub owner_role: OwnerRole,
     pub evidence: Vec<EvidenceRequirement>,
     pub criteria: Vec<String>,
+    /// Categories other than the area's own that this control deliberately serves (its
+    /// criteria may lie there). Privacy and processing-integrity controls never serve
+    /// security: their common-criteria part is a control of its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_serves: Vec<Category>,
+    /// Filled from the file's area when loading.
+    #[serde(default = "security", skip_deserializing)]
+    pub category: Category,
+    /// Why no policy implements this control, when none does (every other control is
+    /// named by some policy's `controls`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_policy: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub testing: Option<String>,
     /// Built-in checks that test this control.
@@ -61,17 +95,33 @@ pub struct ControlTemplate {
 pub(crate) struct AreaFile {
     pub area: Area,
     pub controls: Vec<ControlTemplate>,
+    #[serde(default)]
+    pub retired: Vec<RetiredControl>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Library {
     pub areas: Vec<Area>,
     pub controls: Vec<ControlTemplate>,
+    /// Ids that left the library, kept so they are never given to another control.
+    pub retired: Vec<RetiredControl>,
+}
+
+impl ControlTemplate {
+    /// Every category this control's criteria may lie in: its own and those it declares.
+    pub fn categories(&self) -> impl Iterator<Item = Category> + '_ {
+        std::iter::once(self.category).chain(self.also_serves.iter().copied())
+    }
 }
 
 impl Library {
     pub fn control(&self, id: &str) -> Option<&ControlTemplate> {
         self.controls.iter().find(|c| c.id.eq_ignore_ascii_case(id))
+    }
+
+    /// A retired id, with the reason it left.
+    pub fn retired(&self, id: &str) -> Option<&RetiredControl> {
+        self.retired.iter().find(|c| c.id.eq_ignore_ascii_case(id))
     }
 
     /// Templates tested by a built-in check, in library order.

@@ -6,11 +6,16 @@ mod error;
 mod framework;
 mod load;
 mod templates;
+mod topics;
 mod vocab;
 
-pub use controls::{Area, ControlTemplate, EvidenceRequirement, Library, Nature};
+pub use controls::{Area, ControlTemplate, EvidenceRequirement, Library, Nature, RetiredControl};
 pub use error::ContentError;
 pub use framework::{Category, CategoryInfo, Criterion, Framework, Series};
 pub use load::{Catalog, Source};
-pub use templates::{POLICY_ROLES, PolicyParameter, PolicyTemplate, RiskTemplate, placeholders};
+pub use templates::{
+    ControlText, POLICY_ROLES, PolicyParameter, PolicyTemplate, RiskTemplate, placeholders, render_control,
+    render_control_text,
+};
+pub use topics::{CriterionTopics, Topic, TopicCoverage, topic_coverage};
 pub use vocab::{ControlType, Execution, Frequency, OwnerRole, Refresh, UnknownValue};

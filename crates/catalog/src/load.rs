@@ -6,8 +6,9 @@ use std::sync::OnceLock;
 use serde::Serialize;
 
 use crate::controls::AreaFile;
-use crate::templates::{RiskFile, parse_policy, validate_policies, validate_risks};
-use crate::{Category, ContentError, Framework, Library, PolicyTemplate, RiskTemplate};
+use crate::templates::{RiskFile, parse_policy, validate_control_placeholders, validate_policies, validate_risks};
+use crate::topics::{CriterionTopics, TopicsFile, validate_topics};
+use crate::{Category, ContentError, Framework, Library, PolicyTemplate, RiskTemplate, placeholders};
 
 include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
 
@@ -24,6 +25,8 @@ pub struct Catalog {
     pub library: Library,
     pub risks: Vec<RiskTemplate>,
     pub policies: Vec<PolicyTemplate>,
+    /// What an auditor looks for under each criterion, and the controls that address it.
+    pub topics: Vec<CriterionTopics>,
 }
 
 impl Catalog {
@@ -34,6 +37,7 @@ impl Catalog {
         BUILTIN.get_or_init(|| {
             Catalog::from_sources(Self::builtin_criteria_source(), &Self::builtin_control_sources())
                 .and_then(|c| c.with_templates(Self::builtin_risk_source(), &Self::builtin_policy_sources()))
+                .and_then(|c| c.with_topics(Self::builtin_topics_source()))
                 .unwrap_or_else(|errs| {
                     let lines: Vec<String> = errs.iter().map(ToString::to_string).collect();
                     panic!("built-in content is invalid:\n{}", lines.join("\n"))
@@ -52,6 +56,31 @@ impl Catalog {
         Source {
             name: RISK_FILE.0,
             text: RISK_FILE.1,
+        }
+    }
+
+    pub fn builtin_topics_source() -> Source<'static> {
+        Source {
+            name: TOPICS_FILE.0,
+            text: TOPICS_FILE.1,
+        }
+    }
+
+    /// Adds the coverage topics, checked against the framework and the control library.
+    pub fn with_topics(mut self, topics: Source<'_>) -> Result<Catalog, Vec<ContentError>> {
+        let file: TopicsFile = serde_yaml::from_str(topics.text).map_err(|e| {
+            vec![ContentError::Parse {
+                file: topics.name.into(),
+                reason: e.to_string(),
+            }]
+        })?;
+        let mut errors = Vec::new();
+        validate_topics(topics.name, &file.criteria, &self.framework, &self.library, &mut errors);
+        if errors.is_empty() {
+            self.topics = file.criteria;
+            Ok(self)
+        } else {
+            Err(errors)
         }
     }
 
@@ -81,8 +110,42 @@ impl Catalog {
         if errors.is_empty() {
             let names: Vec<&str> = policies.iter().map(|p| p.name).collect();
             validate_policies(&names, &self.policies, &self.library, &mut errors);
+            validate_control_placeholders(&self.library, &self.policies, &mut errors);
         }
         if errors.is_empty() { Ok(self) } else { Err(errors) }
+    }
+
+    /// The topics of a criterion (empty for an unknown one).
+    pub fn topics_of(&self, criterion: &str) -> &[crate::Topic] {
+        self.topics
+            .iter()
+            .find(|t| t.criterion.eq_ignore_ascii_case(criterion))
+            .map(|t| t.topics.as_slice())
+            .unwrap_or_default()
+    }
+
+    /// Which topics of a criterion the applicable controls cover (see [`crate::topic_coverage`]).
+    pub fn coverage_of<'a>(&'a self, criterion: &str, applicable: &BTreeSet<&str>) -> Vec<crate::TopicCoverage<'a>> {
+        self.topics
+            .iter()
+            .find(|t| t.criterion.eq_ignore_ascii_case(criterion))
+            .map(|t| crate::topic_coverage(t, applicable))
+            .unwrap_or_default()
+    }
+
+    /// Policy templates that implement a control, in policy order.
+    pub fn policies_implementing<'a>(&'a self, control: &'a str) -> impl Iterator<Item = &'a PolicyTemplate> {
+        self.policies
+            .iter()
+            .filter(move |p| p.controls.iter().any(|c| c == control))
+    }
+
+    /// A control's text with the organisation's parameter values (keys as the policies name
+    /// them); a parameter without a value reads its template default.
+    pub fn control_text(&self, id: &str, values: &BTreeMap<String, String>) -> Option<crate::ControlText> {
+        self.library
+            .control(id)
+            .map(|c| crate::render_control(c, &self.policies, values))
     }
 
     pub fn builtin_control_sources() -> Vec<Source<'static>> {
@@ -107,12 +170,14 @@ impl Catalog {
         for source in controls {
             match serde_yaml::from_str::<AreaFile>(source.text) {
                 Ok(file) => {
-                    let area_id = file.area.id.clone();
+                    let (area_id, category) = (file.area.id.clone(), file.area.category);
                     library.areas.push(file.area);
                     library.controls.extend(file.controls.into_iter().map(|mut c| {
                         c.area = area_id.clone();
+                        c.category = category;
                         c
                     }));
+                    library.retired.extend(file.retired);
                 }
                 Err(e) => errors.push(ContentError::Parse {
                     file: source.name.into(),
@@ -129,6 +194,7 @@ impl Catalog {
                 library,
                 risks: Vec::new(),
                 policies: Vec::new(),
+                topics: Vec::new(),
             })
         } else {
             Err(errors)
@@ -258,6 +324,39 @@ fn validate_library(sources: &[Source<'_>], fw: &Framework, lib: &Library, error
 
     let mut ids = BTreeSet::new();
     let mut covered = BTreeSet::new();
+    let mut retired = BTreeSet::new();
+    for r in &lib.retired {
+        let file = lib
+            .areas
+            .iter()
+            .find(|a| r.id.starts_with(&format!("{}-", a.prefix)))
+            .and_then(|a| file_of_area.get(a.id.as_str()).copied())
+            .unwrap_or("content/soc2/controls");
+        if !retired.insert(r.id.as_str()) {
+            errors.push(invalid(file, &r.id, "retired", "retired twice"));
+        }
+        if lib.controls.iter().any(|c| c.id == r.id) {
+            errors.push(invalid(
+                file,
+                &r.id,
+                "retired",
+                "a retired id is never reused by a live control",
+            ));
+        }
+        if r.reason.trim().is_empty() {
+            errors.push(invalid(file, &r.id, "retired.reason", "empty"));
+        }
+        for k in &r.replaced_by {
+            if lib.control(k).is_none_or(|t| t.id != *k) {
+                errors.push(invalid(
+                    file,
+                    &r.id,
+                    "retired.replaced_by",
+                    format!("unknown control '{k}'"),
+                ));
+            }
+        }
+    }
     for c in &lib.controls {
         let file = file_of_area.get(c.area.as_str()).copied().unwrap_or("content");
         let prefix = lib
@@ -328,6 +427,30 @@ fn validate_library(sources: &[Source<'_>], fw: &Framework, lib: &Library, error
         if c.criteria.is_empty() {
             errors.push(invalid(file, &c.id, "criteria", "maps to no criterion"));
         }
+        validate_categories(file, c, fw, errors);
+        if c.no_policy.as_deref().is_some_and(|r| r.trim().is_empty()) {
+            errors.push(invalid(
+                file,
+                &c.id,
+                "no_policy",
+                "give the reason no policy implements it",
+            ));
+        }
+        let texts = std::iter::once(("title", c.title.as_str()))
+            .chain(std::iter::once(("description", c.description.as_str())))
+            .chain(c.testing.as_deref().map(|t| ("testing", t)));
+        for (field, text) in texts {
+            for ph in placeholders(text) {
+                if crate::templates::param_placeholder(ph).is_none() {
+                    errors.push(invalid(
+                        file,
+                        &c.id,
+                        field,
+                        format!("'{{{{{ph}}}}}' is not a placeholder of the form {{{{param.<policy>.<key>}}}}"),
+                    ));
+                }
+            }
+        }
         let mut mapped = BTreeSet::new();
         for k in &c.criteria {
             if fw.criterion(k).is_none_or(|cr| cr.id != *k) {
@@ -347,5 +470,62 @@ fn validate_library(sources: &[Source<'_>], fw: &Framework, lib: &Library, error
                 "no control maps to this criterion",
             ));
         }
+    }
+}
+
+/// A control's criteria lie in its own category or in one it declares in `also_serves`;
+/// privacy and processing-integrity controls never serve security, and nothing is declared
+/// that no criterion uses.
+fn validate_categories(file: &str, c: &crate::ControlTemplate, fw: &Framework, errors: &mut Vec<ContentError>) {
+    let own = c.category;
+    let mut declared = BTreeSet::new();
+    for cat in &c.also_serves {
+        if *cat == own {
+            errors.push(invalid(
+                file,
+                &c.id,
+                "also_serves",
+                format!("'{cat}' is the control's own category"),
+            ));
+        }
+        if !declared.insert(*cat) {
+            errors.push(invalid(file, &c.id, "also_serves", format!("'{cat}' listed twice")));
+        }
+    }
+    if matches!(own, Category::Privacy | Category::ProcessingIntegrity) && declared.contains(&Category::Security) {
+        errors.push(invalid(
+            file,
+            &c.id,
+            "also_serves",
+            format!(
+                "a {own} control may not serve security: a Security-only audit would test it; \
+                 make the common part a control of its own"
+            ),
+        ));
+    }
+    let mut used = BTreeSet::new();
+    for k in &c.criteria {
+        let Some(cr) = fw.criterion(k) else { continue };
+        used.insert(cr.category);
+        if cr.category != own && !declared.contains(&cr.category) {
+            errors.push(invalid(
+                file,
+                &c.id,
+                "criteria",
+                format!(
+                    "'{k}' is a {} criterion, outside the control's own category {own}; \
+                     declare it with also_serves: [{}] if that is deliberate",
+                    cr.category, cr.category
+                ),
+            ));
+        }
+    }
+    for cat in declared.iter().filter(|cat| !used.contains(cat)) {
+        errors.push(invalid(
+            file,
+            &c.id,
+            "also_serves",
+            format!("declares '{cat}' but maps to no {cat} criterion"),
+        ));
     }
 }

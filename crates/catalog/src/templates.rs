@@ -1,10 +1,10 @@
 //! The risk library and the policy templates: starting points an organisation adopts.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ContentError, Library, OwnerRole};
+use crate::{ContentError, ControlTemplate, Library, OwnerRole};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -247,5 +247,108 @@ pub(crate) fn validate_policies(
                 ));
             }
         }
+    }
+}
+
+/// `param.<policy>.<key>` split into policy and key, or `None` for any other placeholder.
+pub(crate) fn param_placeholder(ph: &str) -> Option<(&str, &str)> {
+    let (policy, key) = ph.strip_prefix("param.")?.split_once('.')?;
+    let word = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    };
+    (word(policy) && word(key) && !key.contains('.')).then_some((policy, key))
+}
+
+/// Control text may read a policy parameter as `{{param.<policy>.<key>}}`: the policy must
+/// ship and the key must be one of its parameters.
+pub(crate) fn validate_control_placeholders(
+    lib: &Library,
+    policies: &[PolicyTemplate],
+    errors: &mut Vec<ContentError>,
+) {
+    for c in &lib.controls {
+        let file = format!("content/soc2/controls/{}.yaml", c.area);
+        for (field, text) in control_texts(c) {
+            for ph in placeholders(text) {
+                let Some((policy, key)) = param_placeholder(ph) else {
+                    continue;
+                };
+                match policies.iter().find(|p| p.id == policy) {
+                    None => errors.push(invalid(
+                        &file,
+                        &c.id,
+                        field,
+                        format!("'{{{{{ph}}}}}' names the unknown policy '{policy}'"),
+                    )),
+                    Some(p) if !p.parameters.iter().any(|x| x.key == key) => errors.push(invalid(
+                        &file,
+                        &c.id,
+                        field,
+                        format!("'{{{{{ph}}}}}': policy '{policy}' has no parameter '{key}'"),
+                    )),
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+}
+
+/// The texts of a control that may hold placeholders, with their field names.
+pub(crate) fn control_texts(c: &ControlTemplate) -> Vec<(&'static str, &str)> {
+    let mut out = vec![("title", c.title.as_str()), ("description", c.description.as_str())];
+    if let Some(t) = &c.testing {
+        out.push(("testing", t.as_str()));
+    }
+    out
+}
+
+/// A control's text as people read it: placeholders replaced by parameter values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ControlText {
+    pub title: String,
+    pub description: String,
+    pub testing: Option<String>,
+}
+
+/// Replaces every `{{param.<policy>.<key>}}` in `text` with the value of `key` in `values`
+/// (parameter keys are unique across policies), or the policy template's default when
+/// `values` has none. Anything else, and a placeholder naming no known parameter, is left
+/// as written. Pure: the caller supplies the organisation's values.
+pub fn render_control_text(text: &str, policies: &[PolicyTemplate], values: &BTreeMap<String, String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let Some(len) = rest[start + 2..].find("}}") else { break };
+        let inner = rest[start + 2..start + 2 + len].trim();
+        let whole = &rest[start..start + 2 + len + 2];
+        out.push_str(&rest[..start]);
+        let value = param_placeholder(inner).and_then(|(policy, key)| {
+            values.get(key).cloned().or_else(|| {
+                policies
+                    .iter()
+                    .find(|p| p.id == policy)
+                    .and_then(|p| p.parameters.iter().find(|x| x.key == key))
+                    .map(PolicyParameter::default_text)
+            })
+        });
+        out.push_str(value.as_deref().unwrap_or(whole));
+        rest = &rest[start + 2 + len + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// [`render_control_text`] over a control's title, description and testing step.
+pub fn render_control(
+    c: &ControlTemplate,
+    policies: &[PolicyTemplate],
+    values: &BTreeMap<String, String>,
+) -> ControlText {
+    ControlText {
+        title: render_control_text(&c.title, policies, values),
+        description: render_control_text(&c.description, policies, values),
+        testing: c.testing.as_deref().map(|t| render_control_text(t, policies, values)),
     }
 }

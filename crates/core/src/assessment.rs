@@ -95,8 +95,20 @@ pub fn run_checks(
 /// The scope as it was signed off: (who, when in Unix ms, changed since).
 pub type ScopeApproval = (String, i64, bool);
 
+/// A point an auditor looks for under an in-scope criterion that no applicable control
+/// addresses: a gap narrower than the whole criterion.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TopicGap {
+    pub criterion: String,
+    pub topic: String,
+    pub title: String,
+    /// The library controls that would address it (absent or ruled not applicable).
+    pub controls: Vec<String>,
+}
+
 pub struct Assessment {
     pub readiness: Readiness,
+    pub topic_gaps: Vec<TopicGap>,
     /// The day the audit starts (the point in time, or the window's first day).
     pub start: Date,
     pub checklist: Vec<ChecklistItem>,
@@ -169,13 +181,38 @@ pub fn assess(
         AuditPeriod::AsOf(d) => d,
         AuditPeriod::Window { from, .. } => from,
     };
+    let topic_gaps = topic_gaps(&criteria, program, in_scope.as_ref());
     let assessment = Assessment {
+        topic_gaps,
         checklist: checklist(&input),
         timeline: timeline(kickoff, scope.period, today),
         readiness: r,
         start,
     };
     (assessment, results)
+}
+
+/// The coverage topics of the in-scope criteria that no applicable control addresses (controls
+/// matched by the library template they were adopted from).
+fn topic_gaps(criteria: &[String], program: &Program, in_scope: Option<&BTreeSet<Category>>) -> Vec<TopicGap> {
+    let applicable: BTreeSet<&str> = program
+        .controls
+        .iter()
+        .filter(|c| applicability_of(c, in_scope).applicable)
+        .map(|c| c.template_id.as_deref().unwrap_or(&c.code))
+        .collect();
+    let catalog = evident_catalog::Catalog::builtin();
+    criteria
+        .iter()
+        .flat_map(|k| catalog.coverage_of(k, &applicable))
+        .filter(|t| !t.covered)
+        .map(|t| TopicGap {
+            criterion: t.criterion.to_string(),
+            topic: t.topic.to_string(),
+            title: t.title.to_string(),
+            controls: t.missing.iter().map(|c| c.to_string()).collect(),
+        })
+        .collect()
 }
 
 fn checklist_input(

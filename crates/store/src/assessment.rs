@@ -19,6 +19,8 @@ use crate::{StoreError, Workspace};
 
 pub struct Assessment {
     pub readiness: Readiness,
+    /// Points auditors look for under in-scope criteria that no applicable control addresses.
+    pub topic_gaps: Vec<evident_core::assessment::TopicGap>,
     pub start: time::Date,
     pub scope: evident_core::Scope,
     pub checklist: Vec<ChecklistItem>,
@@ -74,6 +76,7 @@ impl Workspace {
         );
         timings.readiness = started.elapsed().as_secs_f64();
         Ok(Assessment {
+            topic_gaps: a.topic_gaps,
             timings,
             checklist: a.checklist,
             timeline: a.timeline,
@@ -129,6 +132,8 @@ pub fn load_rules(dir: &std::path::Path) -> Result<Vec<Rule>, StoreError> {
 #[derive(Debug, Serialize)]
 pub struct ControlSummary {
     pub id: String,
+    /// The library template it was adopted from.
+    pub template: Option<String>,
     pub title: String,
     pub area: String,
     pub criteria: Vec<String>,
@@ -142,6 +147,7 @@ pub struct ControlSummary {
 pub fn summarise(control: &Control, in_scope: Option<&BTreeSet<Category>>) -> ControlSummary {
     ControlSummary {
         id: control.code.clone(),
+        template: control.template_id.clone(),
         title: control.title.clone(),
         area: control.area.clone(),
         criteria: control.criteria.clone(),

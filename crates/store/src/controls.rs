@@ -1,6 +1,6 @@
 //! The organisation's controls: adoption of the library, listing, owners, applicability rulings.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use evident_catalog::{Catalog, ControlType, EvidenceRequirement, Execution, Frequency, Nature, OwnerRole, Refresh};
 use evident_core::Control;
@@ -164,7 +164,16 @@ impl Workspace {
                 controls[i].evidence.push(req);
             }
         }
+        let values = self.parameter_values().await?;
+        for c in &mut controls {
+            render_text(c, &values);
+        }
         Ok(controls)
+    }
+
+    /// The organisation's policy parameter values by key (keys are unique across policies).
+    async fn parameter_values(&self) -> Result<BTreeMap<String, String>, StoreError> {
+        Ok(self.parameters().await?.into_iter().map(|p| (p.key, p.value)).collect())
     }
 
     pub async fn control(&self, code: &str) -> Result<Control, StoreError> {
@@ -192,6 +201,7 @@ impl Workspace {
         {
             control.evidence.push(requirement_from_row(&row)?.1);
         }
+        render_text(&mut control, &self.parameter_values().await?);
         Ok(control)
     }
 
@@ -239,4 +249,15 @@ impl Workspace {
         self.checkpoint().await?;
         self.control(&code).await
     }
+}
+
+/// A control's text as people read it: numbers a policy parameterises (`{{param.<policy>.<key>}}`
+/// in the library's text) replaced by the organisation's current value, so the control never
+/// contradicts its policy after a parameter changes. Stored text keeps the placeholder.
+fn render_text(c: &mut Control, values: &BTreeMap<String, String>) {
+    let policies = &evident_catalog::Catalog::builtin().policies;
+    let render = |t: &str| evident_catalog::render_control_text(t, policies, values);
+    c.title = render(&c.title);
+    c.description = render(&c.description);
+    c.testing = c.testing.as_deref().map(render);
 }

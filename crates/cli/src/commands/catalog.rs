@@ -70,7 +70,7 @@ pub async fn run(dir: &Path, command: CatalogCommand, format: Format) -> Result<
                     .await?
                     .into_iter()
                     .filter(|s| s.criteria.contains(&id))
-                    .map(|s| json!({"id": s.id, "title": s.title, "owner": s.owner, "applicable": s.applicability.applicable}))
+                    .map(|s| json!({"id": s.id, "template": s.template, "title": s.title, "owner": s.owner, "applicable": s.applicability.applicable}))
                     .collect();
                 ("workspace", mapped)
             } else {
@@ -81,8 +81,21 @@ pub async fn run(dir: &Path, command: CatalogCommand, format: Format) -> Result<
                     .collect();
                 ("library", mapped)
             };
+            // What an auditor looks for under this criterion, and which applicable controls
+            // address each point (workspace controls by their library template).
+            let applicable: std::collections::BTreeSet<&str> = controls
+                .iter()
+                .filter(|m| m["applicable"] != false)
+                .filter_map(|m| m["template"].as_str().or(m["id"].as_str()))
+                .collect();
+            let topics: Vec<_> = Catalog::builtin()
+                .coverage_of(&id, &applicable)
+                .into_iter()
+                .map(|t| json!({"id": t.topic, "title": t.title, "covered": t.covered, "covered_by": t.covered_by, "not_applicable": t.missing}))
+                .collect();
             match format {
                 Format::Json => output::json(&json!({
+                    "topics": topics,
                     "id": c.id,
                     "category": c.category,
                     "series": c.series,
@@ -107,6 +120,24 @@ pub async fn run(dir: &Path, command: CatalogCommand, format: Format) -> Result<
                     } else {
                         "Library controls mapped"
                     };
+                    if !topics.is_empty() {
+                        println!("What an auditor looks for:");
+                        for t in &topics {
+                            let by: Vec<&str> = t["covered_by"]
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .filter_map(|v| v.as_str())
+                                .collect();
+                            let how = if by.is_empty() {
+                                "NOT COVERED".to_string()
+                            } else {
+                                by.join(", ")
+                            };
+                            println!("  - {} [{how}]", t["title"].as_str().unwrap_or(""));
+                        }
+                        println!();
+                    }
                     println!("{label} ({}):", controls.len());
                     for m in &controls {
                         let na = if m["applicable"] == false {

@@ -82,6 +82,7 @@ pub async fn run(dir: &Path, make_plan: bool, format: Format) -> Result<(), CliE
         start,
         checklist,
         timeline,
+        topic_gaps,
         ..
     } = assess(&ws).await?;
     let planned = if make_plan {
@@ -101,6 +102,7 @@ pub async fn run(dir: &Path, make_plan: bool, format: Format) -> Result<(), CliE
             "controls": counts,
             "criteria": r.criteria,
             "gaps": r.gaps,
+            "topic_gaps": topic_gaps,
             "checklist": checklist,
             "timeline": timeline,
             "control_status": r.controls.iter().filter(|c| c.status != Status::NotApplicable).collect::<Vec<_>>(),
@@ -134,6 +136,12 @@ pub async fn run(dir: &Path, make_plan: bool, format: Format) -> Result<(), CliE
             t.print()?;
             if r.gaps.len() > 25 {
                 println!("… and {} more (--format json for all)", r.gaps.len() - 25);
+            }
+            if !topic_gaps.is_empty() {
+                println!("\nWhat an auditor looks for that no applicable control addresses:");
+                for g in &topic_gaps {
+                    println!("  {:<6} {} ({})", g.criterion, g.title, g.controls.join(", "));
+                }
             }
             println!("\nPre-audit checklist:");
             for c in &checklist {

@@ -10,6 +10,16 @@ use sqlx::any::AnyPoolOptions;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_evident");
 
+/// Controls in the built-in library (what `init` adopts).
+pub fn library_controls() -> usize {
+    evident_catalog::Catalog::builtin().library.controls.len()
+}
+
+/// Policy templates that ship (what `policies adopt --all` adopts).
+pub fn library_policies() -> usize {
+    evident_catalog::Catalog::builtin().policies.len()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,

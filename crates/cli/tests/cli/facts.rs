@@ -209,7 +209,7 @@ fn findings_are_tracked_across_scans_against_the_sla(b: Backend) {
     let first = env.write_file(
         "scan1.json",
         trivy(
-            &day(-20),
+            &day(-40),
             &[("CVE-1", "CRITICAL"), ("CVE-2", "CRITICAL"), ("CVE-3", "HIGH")],
         )
         .as_bytes(),
@@ -218,7 +218,7 @@ fn findings_are_tracked_across_scans_against_the_sla(b: Backend) {
     assert_eq!(out["findings"], serde_json::json!({"new": 3, "seen": 0, "fixed": 0}));
     let second = env.write_file(
         "scan2.json",
-        trivy(&day(-16), &[("CVE-2", "CRITICAL"), ("CVE-3", "HIGH")]).as_bytes(),
+        trivy(&day(-36), &[("CVE-2", "CRITICAL"), ("CVE-3", "HIGH")]).as_bytes(),
     );
     assert_eq!(
         env.json(&["import", "trivy", second.to_str().unwrap()])["findings"],
@@ -232,7 +232,8 @@ fn findings_are_tracked_across_scans_against_the_sla(b: Backend) {
 
     let run = env.json(&["check", "run"]);
     let critical = result(&run, "findings-critical-sla");
-    // CVE-1 fixed after 4 days (within 7); CVE-2 open for 20 days (past 7).
+    // The policy's default deadlines: critical 14 days, high 30. CVE-1 fixed after 4 days
+    // (within 14); CVE-2 open for 40 days (past 14).
     assert_eq!(
         (critical["passed"].as_u64(), critical["failed"].as_u64()),
         (Some(1), Some(1))
@@ -247,10 +248,10 @@ fn findings_are_tracked_across_scans_against_the_sla(b: Backend) {
         critical["failures"][0]["reason"]
             .as_str()
             .unwrap()
-            .contains("past its 7-day SLA")
+            .contains("past its 14-day SLA")
     );
     let high = result(&run, "findings-high-sla");
-    assert_eq!(high["failed"], 1, "CVE-3 was fixed on day 20, after 14 days");
+    assert_eq!(high["failed"], 1, "CVE-3 was fixed on day 40, after 30 days");
     assert_eq!(result(&run, "scans-recent")["status"], "pass");
     env.assert_verified();
 }

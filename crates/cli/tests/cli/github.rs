@@ -335,6 +335,16 @@ fn local_git_review_trail(b: Backend) {
         failures.iter().any(|f| f.starts_with("'Tune retries' by Ana Lopez")),
         "a self-approval does not count: {failures:?}"
     );
+    // Signing is tested only where the change policy requires it (off by default).
+    assert_eq!(env.json(&["check", "run", "--check", "commits-signed"])[0]["failed"], 0);
+    env.ok(&["policies", "adopt", "change-management"]);
+    env.ok(&[
+        "policies",
+        "set-param",
+        "change-management",
+        "signed_commits_required",
+        "true",
+    ]);
     assert_eq!(env.json(&["check", "run", "--check", "commits-signed"])[0]["failed"], 3);
     assert_eq!(env.json(&["collect", "runs", "git"])[0]["status"], "succeeded");
     env.refused(

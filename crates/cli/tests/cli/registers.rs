@@ -479,13 +479,13 @@ fn policy_lifecycle_and_acceptance_per_version(b: Backend) {
             .as_array()
             .unwrap()
             .len(),
-        15
+        library_policies()
     );
     let p = "vulnerability-management";
     let shown = env.json(&["policies", "show", p]);
     let body = shown["version"]["body"].as_str().unwrap();
     assert!(
-        body.contains("Acme Test") && body.contains("Dana Okafor") && body.contains("| Critical | 7 days |"),
+        body.contains("Acme Test") && body.contains("Dana Okafor") && body.contains("| Critical | 14 days |"),
         "{body}"
     );
     assert!(!body.contains("{{"), "every placeholder is filled");
@@ -531,8 +531,18 @@ fn policy_lifecycle_and_acceptance_per_version(b: Backend) {
         "the leaver is not asked"
     );
 
+    // Control text reads the policy's parameter: it never contradicts the policy.
+    let sla_control = || {
+        env.json(&["controls", "show", "VUL-03"])["description"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(sla_control().contains("within 14 days"), "{}", sla_control());
+    assert!(!sla_control().contains("{{"), "no placeholder reaches people");
     // A parameter change is a new draft; v1 stays published and accepted until v2 is.
     env.ok(&["policies", "set-param", p, "vuln_sla_critical_days", "5"]);
+    assert!(sla_control().contains("within 5 days"), "{}", sla_control());
     env.refused(
         &["policies", "set-param", p, "vuln_sla_critical_days", "soon"],
         &["not a valid integer"],
@@ -562,7 +572,7 @@ fn policy_lifecycle_and_acceptance_per_version(b: Backend) {
         env.json(&["policies", "show", p, "--version", "1"])["version"]["body"]
             .as_str()
             .unwrap()
-            .contains("| Critical | 7 days |"),
+            .contains("| Critical | 14 days |"),
         "v1 never changes"
     );
     let params = env.json(&["policies", "params"]);

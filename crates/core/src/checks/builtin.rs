@@ -226,33 +226,81 @@ fn policies_published(ctx: &Ctx) -> Vec<Outcome> {
         .collect()
 }
 
+/// Whether `text` names a policy: its id as a whole word, or its title (ignoring case).
+fn names_policy(text: &str, p: &super::PolicyFact) -> bool {
+    let text = text.to_lowercase();
+    let id = p.id.to_lowercase();
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    let by_id = text.match_indices(&id).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + id.len()..].chars().next();
+        !before.is_some_and(word) && !after.is_some_and(word)
+    });
+    by_id || (!p.title.trim().is_empty() && text.contains(&p.title.to_lowercase()))
+}
+
+/// Reviews recorded without a new version: dated events (not incidents) that list a control
+/// this check tests (POL-02 in the library) among their `controls`. An event reviews the
+/// policies it names by id or title in its title, summary or outcome, or the whole suite
+/// when it names none. Returns, per policy id, the latest such review.
+fn recorded_policy_reviews(ctx: &Ctx) -> std::collections::HashMap<String, Date> {
+    let tested: Vec<&str> = super::by_id("policies-reviewed")
+        .map(|c| c.controls().collect())
+        .unwrap_or_default();
+    let mut latest: std::collections::HashMap<String, Date> = std::collections::HashMap::new();
+    for e in ctx.facts.events.iter().filter(|e| text(e, "kind") != "incident") {
+        let Some(date) = e.get("date").as_date().filter(|d| *d <= ctx.today) else {
+            continue;
+        };
+        let about_reviews = match e.get("controls") {
+            crate::register::Value::List(cs) => cs.iter().any(|c| tested.iter().any(|t| t.eq_ignore_ascii_case(c))),
+            _ => false,
+        };
+        if !about_reviews {
+            continue;
+        }
+        let words = [text(e, "title"), text(e, "summary"), text(e, "outcome")].join(" ");
+        let named: Vec<&super::PolicyFact> = ctx.facts.policies.iter().filter(|p| names_policy(&words, p)).collect();
+        let reviewed: Vec<&super::PolicyFact> = if named.is_empty() {
+            ctx.facts.policies.iter().collect()
+        } else {
+            named
+        };
+        for p in reviewed {
+            let slot = latest.entry(p.id.clone()).or_insert(date);
+            *slot = (*slot).max(date);
+        }
+    }
+    latest
+}
+
 fn policies_reviewed(ctx: &Ctx) -> Vec<Outcome> {
+    let reviews = recorded_policy_reviews(ctx);
     ctx.facts
         .policies
         .iter()
         .filter_map(|p| {
             let published = p.published_on?;
-            let due = add_months(published, p.review_interval_months);
+            let review = reviews.get(&p.id).copied().filter(|d| *d > published);
+            let (last, how) = match review {
+                Some(d) => (d, format!("reviewed without change {}", format_date(d))),
+                None => (published, format!("published {}", format_date(published))),
+            };
+            let due = add_months(last, p.review_interval_months);
             Some(if due >= ctx.today {
-                Outcome::pass(
-                    &p.id,
-                    format!("published {}, review due {}", format_date(published), format_date(due)),
-                )
+                Outcome::pass(&p.id, format!("{how}, review due {}", format_date(due)))
             } else {
-                Outcome::fail(
-                    &p.id,
-                    format!(
-                        "review was due {} (published {})",
-                        format_date(due),
-                        format_date(published)
-                    ),
-                )
+                Outcome::fail(&p.id, format!("review was due {} ({how})", format_date(due)))
             })
         })
         .collect()
 }
 
+/// Every person accepts each published policy within `policy_acceptance_days` of the later
+/// of their start date and the version's publication: a new starter, or a new version, is
+/// not a failure on day one.
 fn policies_accepted(ctx: &Ctx) -> Vec<Outcome> {
+    let window = Duration::days(ctx.param("policy_acceptance_days", 30).max(0));
     let published: Vec<_> = ctx
         .facts
         .policies
@@ -269,31 +317,47 @@ fn policies_accepted(ctx: &Ctx) -> Vec<Outcome> {
     ctx.staff()
         .map(|p| {
             let e = email(p);
-            let missing: Vec<&str> = published
-                .iter()
-                .filter(|(_, accepted)| !accepted.contains(e.as_str()))
-                .map(|(pol, _)| pol)
-                .map(|pol| pol.id.as_str())
-                .collect();
-            if missing.is_empty() {
-                Outcome::pass(&e, format!("accepted all {} published policies", published.len()))
-            } else {
+            let start = p.get("start_date").as_date();
+            let (mut missing, mut pending) = (Vec::new(), Vec::new());
+            for (pol, accepted) in &published {
+                if accepted.contains(e.as_str()) {
+                    continue;
+                }
+                let from = match (start, pol.published_on) {
+                    (Some(s), Some(d)) => Some(s.max(d)),
+                    (s, d) => s.or(d),
+                };
+                match from.map(|f| f + window) {
+                    Some(due) if due >= ctx.today => pending.push((pol.id.as_str(), due)),
+                    _ => missing.push(pol.id.as_str()),
+                }
+            }
+            if !missing.is_empty() {
                 Outcome::fail(
                     &e,
                     format!("has not accepted the current version of: {}", missing.join(", ")),
                 )
+            } else if let Some(due) = pending.iter().map(|(_, d)| *d).min() {
+                let ids: Vec<&str> = pending.iter().map(|(id, _)| *id).collect();
+                Outcome::pass(
+                    &e,
+                    format!("not yet due: {} (first due by {})", ids.join(", "), format_date(due)),
+                )
+            } else {
+                Outcome::pass(&e, format!("accepted all {} published policies", published.len()))
             }
         })
         .collect()
 }
 
+/// Critical and high tier vendors (the tiers the vendor policy reviews) have a current report.
 fn critical_vendor_reports(ctx: &Ctx) -> Vec<Outcome> {
     let months = ctx.param("critical_vendor_report_max_age_months", 12);
     let since = months_before(ctx.today, months);
     ctx.facts
         .vendors
         .iter()
-        .filter(|v| text(v, "tier") == "critical")
+        .filter(|v| matches!(text(v, "tier"), "critical" | "high"))
         .map(|v| {
             let name = text(v, "name");
             let reports: Vec<&String> = match v.get("soc2_report") {
@@ -779,16 +843,22 @@ fn findings_within_sla(ctx: &Ctx, severity: crate::facts::Severity, key: &str, d
         .collect()
 }
 
+// Defaults match the vulnerability management policy template: deadlines a small team can
+// keep every time (stricter firms set 7 and 14 days for critical and high).
 fn critical_sla(ctx: &Ctx) -> Vec<Outcome> {
-    findings_within_sla(ctx, crate::facts::Severity::Critical, "vuln_sla_critical_days", 7)
+    findings_within_sla(ctx, crate::facts::Severity::Critical, "vuln_sla_critical_days", 14)
 }
 
 fn high_sla(ctx: &Ctx) -> Vec<Outcome> {
-    findings_within_sla(ctx, crate::facts::Severity::High, "vuln_sla_high_days", 14)
+    findings_within_sla(ctx, crate::facts::Severity::High, "vuln_sla_high_days", 30)
 }
 
 fn medium_sla(ctx: &Ctx) -> Vec<Outcome> {
-    findings_within_sla(ctx, crate::facts::Severity::Medium, "vuln_sla_medium_days", 30)
+    findings_within_sla(ctx, crate::facts::Severity::Medium, "vuln_sla_medium_days", 90)
+}
+
+fn low_sla(ctx: &Ctx) -> Vec<Outcome> {
+    findings_within_sla(ctx, crate::facts::Severity::Low, "vuln_sla_low_days", 180)
 }
 
 fn scans_recent(ctx: &Ctx) -> Vec<Outcome> {
@@ -915,13 +985,21 @@ fn commits_reviewed(ctx: &Ctx) -> Vec<Outcome> {
         .collect()
 }
 
+/// Signing is the change management policy's choice (`signed_commits_required`, off by
+/// default): while it is off, an unsigned commit is not a deficiency.
 fn commits_signed(ctx: &Ctx) -> Vec<Outcome> {
+    let required = ctx
+        .facts
+        .params
+        .get("signed_commits_required")
+        .is_some_and(|v| v.trim() == "true");
     ctx.facts
         .commits
         .iter()
         .map(|c| {
             let record = format!("{}@{}", c.repository, &c.sha[..c.sha.len().min(10)]);
             match c.signature.as_str() {
+                _ if !required => Outcome::pass(record, "signing not required by the change management policy"),
                 "G" => Outcome::pass(record, "signed with a trusted key"),
                 "U" => Outcome::pass(record, "signed (key not in the local trust store)"),
                 "N" => Outcome::fail(record, format!("'{}' by {} is not signed", c.title, c.author)),
@@ -1037,7 +1115,7 @@ pub static BUILTIN: &[CheckDef] = &[
     ),
     check!(
         "vendors-critical-report",
-        "Critical vendors have a current SOC 2 report",
+        "Critical and high vendors have a current SOC 2 report",
         "vendors",
         critical_vendor_reports
     ),
@@ -1194,6 +1272,12 @@ pub static BUILTIN: &[CheckDef] = &[
         "Medium findings fixed within their SLA",
         "findings",
         medium_sla
+    ),
+    check!(
+        "findings-low-sla",
+        "Low findings fixed within their SLA",
+        "findings",
+        low_sla
     ),
     check!(
         "scans-recent",

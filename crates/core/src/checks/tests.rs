@@ -320,6 +320,8 @@ fn finding_slas() {
         fixed_at: fixed.map(ms),
     };
     use crate::facts::Severity::*;
+    // The cases below are written for a 7-day critical deadline (the template's is 14).
+    facts.params.insert("vuln_sla_critical_days".into(), "7".into());
     facts.findings = vec![
         f("C-open-late", Critical, date!(2026 - 11 - 10), None),
         f("C-open-ok", Critical, date!(2026 - 11 - 20), None),
@@ -347,4 +349,217 @@ fn finding_slas() {
         CheckStatus::Fail,
         "the policy's SLA is used"
     );
+}
+
+fn finding(id: &str, severity: crate::facts::Severity, first: Date, fixed: Option<Date>) -> FindingFact {
+    FindingFact {
+        finding: crate::facts::Finding {
+            source: "trivy".into(),
+            external_id: id.into(),
+            resource: "api".into(),
+            title: id.into(),
+            severity,
+            severity_raw: "X".into(),
+        },
+        scope: "api".into(),
+        first_seen: ms(first),
+        fixed_at: fixed.map(ms),
+    }
+}
+
+#[test]
+fn low_findings_have_a_deadline_too() {
+    use crate::facts::Severity::*;
+    let mut facts = Facts::default();
+    facts.findings = vec![
+        finding("L-old", Low, date!(2026 - 01 - 02), None),
+        finding("L-new", Low, date!(2026 - 10 - 01), None),
+        finding("L-fixed", Low, date!(2026 - 01 - 02), Some(date!(2026 - 03 - 01))),
+    ];
+    let r = run_check("findings-low-sla", &facts, &[]);
+    assert_eq!((r.passed, r.failed), (2, 1), "{r:?}");
+    assert_eq!(r.failures[0].record, "L-old on api");
+    assert!(r.failures[0].reason.contains("180-day SLA"), "{}", r.failures[0].reason);
+    facts.params.insert("vuln_sla_low_days".into(), "365".into());
+    assert_eq!(run_check("findings-low-sla", &facts, &[]).status, CheckStatus::Pass);
+}
+
+#[test]
+fn finding_deadlines_default_to_the_policy_template() {
+    use crate::facts::Severity::*;
+    let mut facts = Facts::default();
+    // Ten days open: inside the template's 14-day critical deadline, and 25 days inside 30 for high.
+    facts.findings = vec![
+        finding("C", Critical, date!(2026 - 11 - 13), None),
+        finding("H", High, date!(2026 - 10 - 30), None),
+        finding("M", Medium, date!(2026 - 09 - 01), None),
+    ];
+    for id in ["findings-critical-sla", "findings-high-sla", "findings-medium-sla"] {
+        assert_eq!(run_check(id, &facts, &[]).status, CheckStatus::Pass, "{id}");
+    }
+    let template = |key: &str| {
+        evident_catalog::Catalog::builtin()
+            .policies
+            .iter()
+            .flat_map(|p| &p.parameters)
+            .find(|p| p.key == key)
+            .map(|p| p.default_text())
+    };
+    assert_eq!(template("vuln_sla_critical_days").as_deref(), Some("14"));
+    assert_eq!(template("vuln_sla_high_days").as_deref(), Some("30"));
+    assert_eq!(template("vuln_sla_medium_days").as_deref(), Some("90"));
+    assert_eq!(template("vuln_sla_low_days").as_deref(), Some("180"));
+}
+
+fn vendor(name: &str, tier: &str, report: Option<&str>, period_end: Option<Date>) -> Record {
+    rec(&[
+        ("name", t(name)),
+        ("tier", t(tier)),
+        (
+            "soc2_report",
+            report.map(|r| Value::List(vec![r.into()])).unwrap_or(Value::Null),
+        ),
+        ("report_period_end", period_end.map(Value::Date).unwrap_or(Value::Null)),
+    ])
+}
+
+#[test]
+fn high_tier_vendors_need_a_current_report_too() {
+    let mut facts = Facts::default();
+    facts.current_evidence = vec!["ev-1".into()];
+    facts.vendors = vec![
+        vendor("Cloud", "critical", Some("ev-1"), Some(date!(2026 - 06 - 30))),
+        vendor("Payroll", "high", None, None),
+        vendor("Chat", "medium", None, None),
+    ];
+    let r = run_check("vendors-critical-report", &facts, &[]);
+    assert_eq!((r.passed, r.failed), (1, 1), "medium vendors are not tested: {r:?}");
+    assert_eq!(r.failures[0].record, "Payroll");
+    assert_eq!(r.failures[0].reason, "no current SOC 2 (or equivalent) report on file");
+}
+
+#[test]
+fn new_starters_and_new_versions_have_time_to_accept() {
+    let mut facts = Facts::default();
+    facts.people = vec![
+        person("new@x.io", "employee", date!(2026 - 11 - 13), None),
+        person("slow@x.io", "employee", date!(2026 - 10 - 01), None),
+        person("old@x.io", "employee", date!(2022 - 01 - 01), None),
+    ];
+    let policy = |id: &str, published: Date, accepted: &[&str]| PolicyFact {
+        id: id.into(),
+        title: id.into(),
+        published_version: Some(1),
+        published_on: Some(published),
+        approved_by: Some("cli:boss".into()),
+        review_interval_months: 12,
+        accepted_by: accepted.iter().map(|s| s.to_string()).collect(),
+    };
+    facts.policies = vec![
+        policy("isp", date!(2025 - 01 - 01), &["old@x.io"]),
+        // A new version, published five days ago: nobody has accepted it yet.
+        policy("aup", date!(2026 - 11 - 18), &[]),
+    ];
+    let r = run_check("policies-accepted", &facts, &[]);
+    let failed: Vec<&str> = r.failures.iter().map(|f| f.record.as_str()).collect();
+    assert_eq!(failed, ["slow@x.io"], "{r:?}");
+    assert_eq!(r.failures[0].reason, "has not accepted the current version of: isp");
+    assert_eq!(
+        r.passed, 2,
+        "a ten-day starter and a five-day-old version are not yet due"
+    );
+    facts.params.insert("policy_acceptance_days".into(), "5".into());
+    let r = run_check("policies-accepted", &facts, &[]);
+    let failed: Vec<&str> = r.failures.iter().map(|f| f.record.as_str()).collect();
+    assert_eq!(failed, ["new@x.io", "slow@x.io"], "a 5-day window: {r:?}");
+}
+
+#[test]
+fn a_recorded_review_without_changes_counts() {
+    let mut facts = Facts::default();
+    let policy = |id: &str, title: &str| PolicyFact {
+        id: id.into(),
+        title: title.into(),
+        published_version: Some(1),
+        published_on: Some(date!(2025 - 10 - 01)),
+        approved_by: Some("cli:boss".into()),
+        review_interval_months: 12,
+        accepted_by: Vec::new(),
+    };
+    facts.policies = vec![
+        policy("access-control", "Access Control Policy"),
+        policy("privacy", "Privacy Policy"),
+    ];
+    let event = |title: &str, controls: &[&str], d: Date| {
+        rec(&[
+            ("id", t("E")),
+            ("kind", t("management_review")),
+            ("title", t(title)),
+            ("date", Value::Date(d)),
+            (
+                "controls",
+                Value::List(controls.iter().map(|c| c.to_string()).collect()),
+            ),
+        ])
+    };
+    // Both were published more than twelve months ago: overdue without a recorded review.
+    assert_eq!(run_check("policies-reviewed", &facts, &[]).failed, 2);
+    // A review of one policy, recorded against the policy-review control, restarts its clock.
+    facts.events = vec![
+        event(
+            "Reviewed the Access Control Policy, no changes",
+            &["POL-02"],
+            date!(2026 - 09 - 15),
+        ),
+        event("Privacy policy discussed", &["GOV-05"], date!(2026 - 09 - 15)),
+    ];
+    let r = run_check("policies-reviewed", &facts, &[]);
+    let failed: Vec<&str> = r.failures.iter().map(|f| f.record.as_str()).collect();
+    assert_eq!(failed, ["privacy"], "an event not about POL-02 is no review: {r:?}");
+    // A review naming no policy covers the whole suite.
+    facts
+        .events
+        .push(event("Annual policy review", &["pol-02"], date!(2026 - 10 - 20)));
+    let r = run_check("policies-reviewed", &facts, &[]);
+    assert_eq!((r.status, r.passed), (CheckStatus::Pass, 2), "{r:?}");
+}
+
+fn commit(sha: &str, signature: &str) -> crate::facts::Commit {
+    crate::facts::Commit {
+        repository: "payments".into(),
+        sha: sha.into(),
+        title: "Change".into(),
+        author: "Ana".into(),
+        author_email: "ana@x.io".into(),
+        committed_at: ms(TODAY),
+        signature: signature.into(),
+        merge: false,
+        reviewers: Vec::new(),
+    }
+}
+
+#[test]
+fn unsigned_commits_fail_only_when_the_policy_requires_signing() {
+    let mut facts = Facts::default();
+    facts.commits = vec![commit("aaaaaaaaaaaa", "N"), commit("bbbbbbbbbbbb", "G")];
+    let r = run_check("commits-signed", &facts, &[]);
+    assert_eq!((r.passed, r.failed), (2, 0), "not required by default: {r:?}");
+    facts.params.insert("signed_commits_required".into(), "true".into());
+    let r = run_check("commits-signed", &facts, &[]);
+    assert_eq!((r.passed, r.failed), (1, 1));
+    assert!(r.failures[0].reason.contains("is not signed"));
+}
+
+/// Each check sits on the control whose claim it tests (issue 22's review).
+#[test]
+fn checks_test_the_controls_that_list_them() {
+    let controls = |check: &str| -> Vec<&str> { by_id(check).unwrap().controls().collect() };
+    assert_eq!(controls("commits-signed"), ["CHG-12"]);
+    assert_eq!(controls("inactive-accounts"), ["ACC-16"]);
+    assert_eq!(controls("contractors-have-end-date"), ["HRS-10"]);
+    assert_eq!(controls("risks-signed-off"), ["RSK-01"]);
+    assert_eq!(controls("vendors-reviewed"), ["VEN-03"]);
+    assert_eq!(controls("accounts-belong-to-people"), ["ACC-04"]);
+    assert_eq!(controls("findings-low-sla"), ["VUL-03"]);
+    assert!(!controls("leaver-accounts-disabled").is_empty());
 }
