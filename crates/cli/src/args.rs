@@ -498,6 +498,14 @@ pub enum ControlsCommand {
     },
     /// Withdraw a not-applicable ruling.
     Applicable { id: String },
+    /// Adopt library controls the workspace does not have yet (e.g. after a content update).
+    Adopt {
+        /// Library control ids (e.g. GOV-11).
+        ids: Vec<String>,
+        /// Every library control not adopted yet.
+        #[arg(long, conflicts_with = "ids")]
+        all_new: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -27,8 +27,9 @@ pub(crate) fn okta(file: &str, bytes: &[u8], with: &[(String, Vec<u8>)]) -> Resu
             ),
         ));
     };
-    // user id -> has an active factor
+    // user id -> has an active factor the access policy accepts
     let mut mfa: BTreeMap<String, bool> = BTreeMap::new();
+    let mut weak_only: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     for (name, bytes) in with {
         let f = json(name, bytes)?;
         let Some(factors) = f.as_array().filter(|a| a.iter().all(|x| x.get("factorType").is_some())) else {
@@ -48,7 +49,14 @@ pub(crate) fn okta(file: &str, bytes: &[u8], with: &[(String, Vec<u8>)]) -> Resu
                 return Err(bad(name, "a factor has no _links.self.href naming its user"));
             };
             let active = s(factor, &["status"]) == Some("ACTIVE");
-            *mfa.entry(user.to_string()).or_default() |= active;
+            // The access policy takes app, push and hardware factors; a code by text message
+            // or voice call, an email link or a security question is not a second factor it
+            // accepts.
+            let weak = matches!(s(factor, &["factorType"]), Some("sms" | "call" | "email" | "question"));
+            if active && weak {
+                weak_only.insert(user.to_string());
+            }
+            *mfa.entry(user.to_string()).or_default() |= active && !weak;
         }
     }
     let mut accounts = Vec::new();
@@ -81,6 +89,16 @@ pub(crate) fn okta(file: &str, bytes: &[u8], with: &[(String, Vec<u8>)]) -> Resu
             access_keys: Vec::new(),
         });
     }
+    let warnings = accounts
+        .iter()
+        .filter(|a| a.mfa == Some(false) && weak_only.contains(&a.external_id))
+        .map(|a| {
+            format!(
+                "{}: only text-message, voice, email or security-question factors, which do not count as MFA",
+                a.username
+            )
+        })
+        .collect();
     Ok(Imported {
         system: "okta".into(),
         accounts,
@@ -88,6 +106,7 @@ pub(crate) fn okta(file: &str, bytes: &[u8], with: &[(String, Vec<u8>)]) -> Resu
         scope: None,
         observed_at: None,
         replaces_accounts: true,
+        warnings,
         ..Default::default()
     })
 }
@@ -164,6 +183,30 @@ mod tests {
         assert!(!got.accounts[1].active && got.accounts[1].disabled_at.is_some());
         let without = okta("users.json", USERS.as_bytes(), &[]).unwrap();
         assert_eq!(without.accounts[0].mfa, None, "unknown without factor lists");
+    }
+
+    #[test]
+    fn text_message_and_voice_factors_are_not_mfa() {
+        let factors = r#"[
+          {"id": "f1", "factorType": "sms", "status": "ACTIVE", "_links": {"self": {"href": "https://x.okta.com/api/v1/users/u1/factors/f1"}}},
+          {"id": "f2", "factorType": "call", "status": "ACTIVE", "_links": {"self": {"href": "https://x.okta.com/api/v1/users/u1/factors/f2"}}},
+          {"id": "f3", "factorType": "sms", "status": "ACTIVE", "_links": {"self": {"href": "https://x.okta.com/api/v1/users/u2/factors/f3"}}},
+          {"id": "f4", "factorType": "token:software:totp", "status": "ACTIVE", "_links": {"self": {"href": "https://x.okta.com/api/v1/users/u2/factors/f4"}}}
+        ]"#;
+        let got = okta(
+            "users.json",
+            USERS.as_bytes(),
+            &[("f.json".into(), factors.as_bytes().to_vec())],
+        )
+        .unwrap();
+        assert_eq!(got.accounts[0].mfa, Some(false), "SMS and voice only");
+        assert_eq!(got.accounts[1].mfa, Some(true), "an app factor besides SMS counts");
+        assert_eq!(got.warnings.len(), 1);
+        assert!(
+            got.warnings[0].starts_with("Ana@Acme.example: only text-message"),
+            "{:?}",
+            got.warnings
+        );
     }
 
     #[test]

@@ -97,7 +97,7 @@ pub type ScopeApproval = (String, i64, bool);
 
 /// A point an auditor looks for under an in-scope criterion that no applicable control
 /// addresses: a gap narrower than the whole criterion.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct TopicGap {
     pub criterion: String,
     pub topic: String,

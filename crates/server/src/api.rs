@@ -61,6 +61,7 @@ pub async fn readiness(State(state): State<AppState>, Extension(access): Extensi
         "gaps": r.gaps.iter().filter(|g| g.control.as_ref().is_none_or(|c| visible.contains(c))).map(|g| json!({
             "severity": name_of(g.severity), "control": g.control, "criterion": g.criterion, "reason": g.reason, "owner": g.owner, "fix": g.fix,
         })).collect::<Vec<_>>(),
+        "topic_gaps": a.topic_gaps,
         "checklist": a.checklist.iter().map(|c| json!({"item": c.item, "done": c.done, "why": c.why})).collect::<Vec<_>>(),
         "timeline": a.timeline,
         "computed_at": snap.computed_at.unix_timestamp() * 1000,

@@ -72,6 +72,7 @@ fn generated<T: schemars::JsonSchema>(name: &str, into: &mut Map<String, Value>)
 fn schemas() -> Map<String, Value> {
     let mut m = Map::new();
     generated::<evident_core::evidence::EvidenceView>("Evidence", &mut m);
+    generated::<evident_core::assessment::TopicGap>("TopicGap", &mut m);
     let mut put = |k: &str, v: Value| {
         m.insert(k.to_string(), v);
     };
@@ -249,6 +250,7 @@ fn schemas() -> Map<String, Value> {
                 ),
                 ("criteria", json!({"type": "array", "items": any_obj()})),
                 ("gaps", json!({"type": "array", "items": any_obj()})),
+                ("topic_gaps", json!({"type": "array", "items": reference("TopicGap")})),
                 ("checklist", json!({"type": "array", "items": any_obj()})),
                 ("timeline", json!({"type": "array", "items": any_obj()})),
                 ("computed_at", int()),

@@ -44,8 +44,18 @@ pub(crate) async fn adopt_library(
     catalog: &Catalog,
     now: i64,
 ) -> Result<usize, StoreError> {
+    let all: Vec<&evident_catalog::ControlTemplate> = catalog.library.controls.iter().collect();
+    adopt_templates(tx, catalog, &all, now).await
+}
+
+async fn adopt_templates(
+    tx: &mut Transaction<'_, Any>,
+    catalog: &Catalog,
+    templates: &[&evident_catalog::ControlTemplate],
+    now: i64,
+) -> Result<usize, StoreError> {
     let framework = catalog.framework.id();
-    for t in &catalog.library.controls {
+    for t in templates {
         let id = ulid::Ulid::new().to_string();
         sqlx::query(INSERT_CONTROL)
             .bind(&id)
@@ -82,7 +92,7 @@ pub(crate) async fn adopt_library(
                 .await?;
         }
     }
-    Ok(catalog.library.controls.len())
+    Ok(templates.len())
 }
 
 fn corrupt(field: &str, e: impl std::fmt::Display) -> StoreError {
@@ -141,6 +151,55 @@ impl Workspace {
             .filter(|c| c.collected_by(source))
             .map(|c| (c.code, None))
             .collect())
+    }
+
+    /// Adopts library controls the workspace does not have yet (a content update's new
+    /// controls): `ids` names them, or, empty, every one not adopted. A control already adopted,
+    /// or not in the library, is refused by name and nothing is adopted. Returns the codes.
+    pub async fn adopt_controls(&self, ids: &[String]) -> Result<Vec<String>, StoreError> {
+        let catalog = Catalog::builtin();
+        let existing = self.controls().await?;
+        let adopted = |id: &str| {
+            existing.iter().any(|c| {
+                c.code.eq_ignore_ascii_case(id) || c.template_id.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(id))
+            })
+        };
+        let mut templates = Vec::new();
+        if ids.is_empty() {
+            templates.extend(catalog.library.controls.iter().filter(|t| !adopted(&t.id)));
+        }
+        for id in ids {
+            let t = catalog.library.control(id.trim()).ok_or_else(|| StoreError::Field {
+                field: "controls",
+                reason: format!(
+                    "'{}' is not a control of the library (evident catalog controls)",
+                    id.trim()
+                ),
+            })?;
+            if adopted(&t.id) {
+                return Err(StoreError::Conflict(format!(
+                    "{} is already adopted; nothing was changed",
+                    t.id
+                )));
+            }
+            if !templates
+                .iter()
+                .any(|x: &&evident_catalog::ControlTemplate| x.id == t.id)
+            {
+                templates.push(t);
+            }
+        }
+        if templates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let codes: Vec<String> = templates.iter().map(|t| t.id.clone()).collect();
+        let mut tx = self.begin_write().await?;
+        adopt_templates(&mut tx, catalog, &templates, now_ms()).await?;
+        self.log(&mut tx, "controls.adopt", "controls", json!({"controls": codes}))
+            .await?;
+        tx.commit().await?;
+        self.checkpoint().await?;
+        Ok(codes)
     }
 
     pub async fn controls(&self) -> Result<Vec<Control>, StoreError> {

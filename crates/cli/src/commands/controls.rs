@@ -117,6 +117,26 @@ pub async fn run(dir: &Path, command: ControlsCommand, format: Format) -> Result
             )
             .await
         }
+        ControlsCommand::Adopt { ids, all_new } => {
+            if ids.is_empty() && !all_new {
+                return Err(usage("name the library controls to adopt, or give --all-new"));
+            }
+            let adopted = ws.adopt_controls(&ids).await.map_err(|e| match e {
+                evident_store::StoreError::Field { reason, .. } => usage(format!("ID: {reason}")),
+                other => other.into(),
+            })?;
+            match format {
+                Format::Json => output::json(&json!({"adopted": adopted})),
+                Format::Table => {
+                    if adopted.is_empty() {
+                        println!("Every library control is already adopted; nothing was changed.");
+                    } else {
+                        println!("Adopted {}: {}", adopted.len(), adopted.join(", "));
+                    }
+                    Ok(())
+                }
+            }
+        }
     }
 }
 

@@ -17,7 +17,64 @@ on_both_databases!(
     bad_input_is_refused_and_changes_nothing,
     commands_outside_a_workspace_say_so,
     demo_builds_a_program,
+    new_library_controls_can_be_adopted,
 );
+
+/// A workspace made before a content update adopts the library's new controls on request;
+/// nothing already adopted is touched.
+fn new_library_controls_can_be_adopted(b: Backend) {
+    let env = Env::new(b);
+    env.init();
+    assert_eq!(
+        env.json(&["controls", "adopt", "--all-new"])["adopted"],
+        serde_json::json!([])
+    );
+    env.refused(&["controls", "adopt", "ACC-01"], &["ACC-01 is already adopted"]);
+    env.refused(
+        &["controls", "adopt", "NOPE-01"],
+        &["'NOPE-01' is not a control of the library"],
+    );
+    env.refused(&["controls", "adopt"], &["--all-new"]);
+    // As a workspace adopted before GOV-11 and GOV-12 were in the library.
+    for code in ["GOV-11", "GOV-12"] {
+        let id = format!("(SELECT id FROM controls WHERE code = '{code}')");
+        env.sql(&[
+            &format!("DELETE FROM control_criteria WHERE control_id = {id}"),
+            &format!("DELETE FROM control_evidence_requirements WHERE control_id = {id}"),
+            &format!("DELETE FROM controls WHERE code = '{code}'"),
+        ])
+        .unwrap();
+    }
+    let before = env.json(&["controls", "show", "ACC-01"]);
+    assert_eq!(
+        env.json(&["controls", "adopt", "GOV-12"])["adopted"],
+        serde_json::json!(["GOV-12"])
+    );
+    env.refused(
+        &["controls", "adopt", "GOV-11", "GOV-12"],
+        &["GOV-12 is already adopted"],
+    );
+    assert_eq!(
+        env.json(&["controls", "adopt", "--all-new"])["adopted"],
+        serde_json::json!(["GOV-11"])
+    );
+    let library = evident_catalog::Catalog::builtin();
+    let gov11 = env.json(&["controls", "show", "GOV-11"]);
+    assert_eq!(
+        gov11["title"],
+        library.library.control("GOV-11").unwrap().title.as_str()
+    );
+    assert_eq!(
+        env.json(&["controls", "show", "ACC-01"]),
+        before,
+        "adopted controls untouched"
+    );
+    assert_eq!(
+        env.json(&["controls", "list"]).as_array().unwrap().len(),
+        library_controls()
+    );
+    env.assert_verified();
+}
 
 fn init_adopts_library_and_catalog_is_complete(b: Backend) {
     let env = Env::new(b);

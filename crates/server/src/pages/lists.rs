@@ -342,11 +342,48 @@ pub async fn criterion(
             )
         })
         .collect();
+    // The points an auditor looks for under this criterion, and the applicable controls
+    // (by the library template they came from) that address each.
+    let in_scope = snap.assessment.as_ref().map(|a| a.scope.categories.clone());
+    let applicable: std::collections::BTreeSet<&str> = snap
+        .program()
+        .controls
+        .iter()
+        .filter(|k| evident_store::applicability_of(k, in_scope.as_ref()).applicable)
+        .map(|k| k.template_id.as_deref().unwrap_or(&k.code))
+        .collect();
+    let topics: String = Catalog::builtin()
+        .coverage_of(&c.id, &applicable)
+        .iter()
+        .map(|t| {
+            let by = if t.covered {
+                t.covered_by
+                    .iter()
+                    .map(|k| format!("<a href=\"/controls/{0}\">{0}</a>", esc(k)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            } else {
+                format!(
+                    "<span class=\"badge gap\">not covered</span> <span class=\"muted\">(would be: {})</span>",
+                    esc(&t.missing.join(", "))
+                )
+            };
+            format!("<li>{}: {by}</li>", esc(t.title))
+        })
+        .collect();
     render(Detail::new(
         Layout::new(&state, &access, format!("{} {}", c.id, c.title), "/criteria"),
         row.json["status"].as_str().unwrap_or(""),
         vec![
             (String::new(), format!("<p>{}</p>", esc(&c.explanation))),
+            (
+                "What an auditor looks for".into(),
+                if topics.is_empty() {
+                    "<p class=\"muted\">No topics recorded for this criterion.</p>".into()
+                } else {
+                    format!("<ul>{topics}</ul>")
+                },
+            ),
             (
                 "Controls mapped to it".into(),
                 if mapped.is_empty() {
