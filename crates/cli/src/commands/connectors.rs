@@ -92,7 +92,14 @@ pub async fn collect(dir: &Path, command: CollectCommand, format: Format) -> Res
         None
     } else {
         let bundle = json!({"connector": "github", "org": org, "since": instant(since_ms), "started": instant(started), "pages": pages});
-        let tmp = ws.dir.join(format!(".collect-github-{started}.json"));
+        // The file is stored (and downloaded) under its own name, so it is named for what it is.
+        let folder = ws.dir.join(format!(".collect-{started}"));
+        std::fs::create_dir_all(&folder)?;
+        let tmp = folder.join(evident_store::clean_file_name(&format!(
+            "github-{}-{}.json",
+            org.replace(['/', '\\'], "-"),
+            evident_core::format_date(today())
+        )));
         std::fs::write(&tmp, serde_json::to_vec_pretty(&bundle).expect("serialises"))?;
         let added = ws
             .add_evidence(
@@ -108,7 +115,7 @@ pub async fn collect(dir: &Path, command: CollectCommand, format: Format) -> Res
                 today(),
             )
             .await;
-        let _ = std::fs::remove_file(&tmp);
+        let _ = std::fs::remove_dir_all(&folder);
         Some(added?.id)
     };
     match result {
@@ -201,7 +208,13 @@ async fn git(
     let log = evident_collect::git::read(path, branch, since).map_err(usage)?;
     let ws = open(dir).await?;
     let started = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
-    let tmp = ws.dir.join(format!(".collect-git-{started}.log"));
+    let folder = ws.dir.join(format!(".collect-{started}"));
+    std::fs::create_dir_all(&folder)?;
+    let tmp = folder.join(evident_store::clean_file_name(&format!(
+        "git-history-{}-{}.log",
+        log.imported.system.trim_start_matches("git:").replace(['/', '\\'], "-"),
+        evident_core::format_date(today())
+    )));
     std::fs::write(&tmp, &log.raw)?;
     let added = ws
         .add_evidence(
@@ -220,7 +233,7 @@ async fn git(
             today(),
         )
         .await;
-    let _ = std::fs::remove_file(&tmp);
+    let _ = std::fs::remove_dir_all(&folder);
     let evidence = added?;
     let summary = ws.apply_facts("git", &log.imported, &evidence.id, started).await?;
     let unreviewed = log.imported.commits.iter().filter(|c| c.reviewers.is_empty()).count();

@@ -236,7 +236,22 @@ fn github_connector_end_to_end(b: Backend) {
     );
     assert_eq!(result("force-pushes-blocked")["passed"], 2);
     let evidence = done["evidence"].as_str().unwrap();
-    assert_eq!(env.json(&["evidence", "show", evidence])["source"]["kind"], "connector");
+    let item = env.json(&["evidence", "show", evidence]);
+    assert_eq!(item["source"]["kind"], "connector");
+    // Downloaded under a name that says what it is, and nothing is left in the workspace.
+    assert!(
+        item["file_name"].as_str().unwrap().starts_with("github-acme-"),
+        "{item}"
+    );
+    assert_eq!(item["media_type"], "application/json");
+    assert!(
+        !std::fs::read_dir(&env.dir).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".collect-")),
+        "no collection folder left behind"
+    );
 
     // The network goes away halfway: the run fails, keeps what it fetched, changes no facts.
     let flaky = stand_in(Some(3));
@@ -322,6 +337,11 @@ fn local_git_review_trail(b: Backend) {
             out["without_review"].as_u64()
         ),
         (Some("payments"), Some(3), Some(2))
+    );
+    let item = env.json(&["evidence", "show", out["evidence"].as_str().unwrap()]);
+    assert!(
+        item["file_name"].as_str().unwrap().starts_with("git-history-payments-"),
+        "{item}"
     );
     let run = env.json(&["check", "run", "--check", "commits-reviewed"]);
     let failures: Vec<String> = run[0]["failures"]
