@@ -135,6 +135,26 @@ fn router_answers_what_the_cli_says(b: Backend) {
     assert_eq!(controls.json()["total"].as_u64(), Some(count(&cli_controls) as u64));
 
     assert_eq!(app.get("/api/v1/evidence/01HZZZZZZZZZZZZZZZZZZZZZZZ").status, 404);
+
+    // Readiness names the points an auditor looks for that nothing applicable covers, as the
+    // CLI does.
+    assert_eq!(app.get("/api/v1/readiness").json()["topic_gaps"], serde_json::json!([]));
+    let topic = app.env.json(&["catalog", "show", "CC6.1"])["topics"][0].clone();
+    for c in topic["covered_by"].as_array().unwrap() {
+        app.env.ok(&[
+            "controls",
+            "not-applicable",
+            c.as_str().unwrap(),
+            "--reason",
+            "test: ruled out",
+        ]);
+    }
+    let gaps = app.get("/api/v1/readiness").json()["topic_gaps"].clone();
+    assert_eq!(gaps, app.env.json(&["readiness"])["topic_gaps"]);
+    assert!(
+        gaps.as_array().unwrap().iter().any(|g| g["topic"] == topic["id"]),
+        "{gaps}"
+    );
 }
 
 /// Bad input through the router is refused with a 4xx naming the field, and changes nothing.

@@ -37,6 +37,8 @@ struct Dashboard {
     stale: Vec<(String, String)>,
     /// (item, done, why)
     checklist: Vec<(String, bool, String)>,
+    /// Points auditors look for that no applicable control covers: (criterion, topic, controls).
+    topic_gaps: Vec<(String, String, String)>,
 }
 
 pub async fn page(
@@ -59,6 +61,7 @@ pub async fn page(
         tasks: Vec::new(),
         stale: Vec::new(),
         checklist: Vec::new(),
+        topic_gaps: Vec::new(),
     };
     let Some(a) = &snap.assessment else {
         return render(d);
@@ -109,6 +112,11 @@ pub async fn page(
     d.chart = crate::html::stacked_bars(&rows);
 
     d.trend = crate::html::trend(&snap.trend);
+    d.topic_gaps = a
+        .topic_gaps
+        .iter()
+        .map(|t| (t.criterion.clone(), t.title.clone(), t.controls.join(", ")))
+        .collect();
 
     let visible = |code: &str| access.reach != evident_core::access::Reach::InScope || codes.contains_key(code);
     d.gaps = r
