@@ -192,15 +192,20 @@ pub fn assess(
     (assessment, results)
 }
 
-/// The coverage topics of the in-scope criteria that no applicable control addresses (controls
-/// matched by the library template they were adopted from).
-fn topic_gaps(criteria: &[String], program: &Program, in_scope: Option<&BTreeSet<Category>>) -> Vec<TopicGap> {
-    let applicable: BTreeSet<&str> = program
-        .controls
+/// The library ids of the controls that apply (a control without a template by its code): what
+/// coverage topics are matched against.
+pub fn applicable_templates<'a>(controls: &'a [Control], in_scope: Option<&BTreeSet<Category>>) -> BTreeSet<&'a str> {
+    controls
         .iter()
         .filter(|c| applicability_of(c, in_scope).applicable)
         .map(|c| c.template_id.as_deref().unwrap_or(&c.code))
-        .collect();
+        .collect()
+}
+
+/// The coverage topics of the in-scope criteria that no applicable control addresses (controls
+/// matched by the library template they were adopted from).
+fn topic_gaps(criteria: &[String], program: &Program, in_scope: Option<&BTreeSet<Category>>) -> Vec<TopicGap> {
+    let applicable = applicable_templates(&program.controls, in_scope);
     let catalog = evident_catalog::Catalog::builtin();
     criteria
         .iter()

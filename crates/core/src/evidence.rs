@@ -151,11 +151,6 @@ impl EvidenceItem {
         }
         Ok(())
     }
-
-    /// True when the item serves `code`.
-    pub fn serves(&self, code: &str) -> bool {
-        self.controls.iter().any(|l| l.control == code)
-    }
 }
 
 impl EvidenceItem {

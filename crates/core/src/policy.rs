@@ -2,43 +2,15 @@
 //! a version (draft → approved → published → retired) and acceptance per person per published
 //! version. The store loads and saves these; the rule for moving a version lives here.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-/// Where a version is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PolicyStatus {
-    Draft,
-    Approved,
-    Published,
-    /// Was published; a later version replaced it.
-    Retired,
-}
-
-impl PolicyStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PolicyStatus::Draft => "draft",
-            PolicyStatus::Approved => "approved",
-            PolicyStatus::Published => "published",
-            PolicyStatus::Retired => "retired",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<PolicyStatus> {
-        match s {
-            "draft" => Some(PolicyStatus::Draft),
-            "approved" => Some(PolicyStatus::Approved),
-            "published" => Some(PolicyStatus::Published),
-            "retired" => Some(PolicyStatus::Retired),
-            _ => None,
-        }
-    }
-}
-
-impl std::fmt::Display for PolicyStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+evident_catalog::string_enum! {
+    /// Where a version is in its life; `retired` was published until a later version replaced it.
+    pub enum PolicyStatus: "policy version status" {
+        Draft = "draft",
+        Approved = "approved",
+        Published = "published",
+        Retired = "retired",
     }
 }
 

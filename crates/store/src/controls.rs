@@ -145,7 +145,7 @@ impl Workspace {
     /// says (`collected_by:`), as links with no particular requirement.
     pub async fn collected_by(&self, source: &str) -> Result<Vec<(String, Option<String>)>, StoreError> {
         Ok(self
-            .controls()
+            .stored_controls()
             .await?
             .into_iter()
             .filter(|c| c.collected_by(source))
@@ -158,7 +158,7 @@ impl Workspace {
     /// or not in the library, is refused by name and nothing is adopted. Returns the codes.
     pub async fn adopt_controls(&self, ids: &[String]) -> Result<Vec<String>, StoreError> {
         let catalog = Catalog::builtin();
-        let existing = self.controls().await?;
+        let existing = self.stored_controls().await?;
         let adopted = |id: &str| {
             existing.iter().any(|c| {
                 c.code.eq_ignore_ascii_case(id) || c.template_id.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(id))
@@ -202,7 +202,19 @@ impl Workspace {
         Ok(codes)
     }
 
+    /// The controls with their text as people read it (policy parameters filled in).
     pub async fn controls(&self) -> Result<Vec<Control>, StoreError> {
+        let mut controls = self.stored_controls().await?;
+        let values = self.parameter_values().await?;
+        for c in &mut controls {
+            render_text(c, &values);
+        }
+        Ok(controls)
+    }
+
+    /// The controls as stored: for checks on writes, which read codes, templates and
+    /// requirements, never the text.
+    pub(crate) async fn stored_controls(&self) -> Result<Vec<Control>, StoreError> {
         let pool = &self.db.pool;
         let mut controls: Vec<Control> = sqlx::query(SELECT_CONTROLS)
             .fetch_all(pool)
@@ -222,10 +234,6 @@ impl Workspace {
             if let Some(&i) = index.get(&control_id) {
                 controls[i].evidence.push(req);
             }
-        }
-        let values = self.parameter_values().await?;
-        for c in &mut controls {
-            render_text(c, &values);
         }
         Ok(controls)
     }

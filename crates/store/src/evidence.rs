@@ -341,7 +341,7 @@ impl Workspace {
             (None, true) => return Err(field("controls", "name at least one control the item is evidence for").into()),
             (_, false) => new.controls,
         };
-        let controls = self.controls().await?;
+        let controls = self.stored_controls().await?;
         let mut links: Vec<EvidenceLink> = Vec::new();
         for (code, requirement) in wanted {
             let control = controls

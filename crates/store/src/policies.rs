@@ -113,8 +113,7 @@ fn version_from_row(r: &AnyRow) -> Result<PolicyVersion, StoreError> {
         body_sha256: r.try_get("body_sha256")?,
         status: {
             let s: String = r.try_get("status")?;
-            PolicyStatus::parse(&s)
-                .ok_or_else(|| StoreError::Invalid(format!("unknown policy version status '{s}'")))?
+            PolicyStatus::parse(&s).map_err(|e| StoreError::Invalid(e.to_string()))?
         },
         created_at: r.try_get("created_at")?,
         created_by: r.try_get("created_by")?,

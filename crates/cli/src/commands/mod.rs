@@ -137,10 +137,7 @@ pub fn today() -> time::Date {
 
 /// An instant (ms since the epoch) as RFC 3339 UTC.
 pub fn instant(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_else(|| ms.to_string())
+    evident_core::evidence::rfc3339(ms)
 }
 
 /// A reason a person must give (not applicable, out of scope): never empty.

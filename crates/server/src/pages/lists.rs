@@ -345,13 +345,7 @@ pub async fn criterion(
     // The points an auditor looks for under this criterion, and the applicable controls
     // (by the library template they came from) that address each.
     let in_scope = snap.assessment.as_ref().map(|a| a.scope.categories.clone());
-    let applicable: std::collections::BTreeSet<&str> = snap
-        .program()
-        .controls
-        .iter()
-        .filter(|k| evident_store::applicability_of(k, in_scope.as_ref()).applicable)
-        .map(|k| k.template_id.as_deref().unwrap_or(&k.code))
-        .collect();
+    let applicable = evident_core::assessment::applicable_templates(&snap.program().controls, in_scope.as_ref());
     let topics: String = Catalog::builtin()
         .coverage_of(&c.id, &applicable)
         .iter()
