@@ -16,6 +16,7 @@ const INSERT_CONTROL: &str = "INSERT INTO controls (id, code, template_id, area,
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11, NULL, $12, $12)";
 const INSERT_CONTROL_CRITERION: &str =
     "INSERT INTO control_criteria (control_id, framework, criterion_id, position) VALUES ($1, $2, $3, $4)";
+const SELECT_CODES: &str = "SELECT code, template_id FROM controls";
 const INSERT_REQUIREMENT: &str = "INSERT INTO control_evidence_requirements (control_id, key, title, refresh, position) \
      VALUES ($1, $2, $3, $4, $5)";
 
@@ -158,10 +159,17 @@ impl Workspace {
     /// or not in the library, is refused by name and nothing is adopted. Returns the codes.
     pub async fn adopt_controls(&self, ids: &[String]) -> Result<Vec<String>, StoreError> {
         let catalog = Catalog::builtin();
-        let existing = self.stored_controls().await?;
+        // Read under the writer's lock, so two adoptions at once cannot both add a control.
+        let mut tx = self.begin_write().await?;
+        let existing: Vec<(String, Option<String>)> = sqlx::query(SELECT_CODES)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("code")?, r.try_get("template_id")?)))
+            .collect::<Result<_, StoreError>>()?;
         let adopted = |id: &str| {
-            existing.iter().any(|c| {
-                c.code.eq_ignore_ascii_case(id) || c.template_id.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(id))
+            existing.iter().any(|(code, template)| {
+                code.eq_ignore_ascii_case(id) || template.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(id))
             })
         };
         let mut templates = Vec::new();
@@ -193,7 +201,6 @@ impl Workspace {
             return Ok(Vec::new());
         }
         let codes: Vec<String> = templates.iter().map(|t| t.id.clone()).collect();
-        let mut tx = self.begin_write().await?;
         adopt_templates(&mut tx, catalog, &templates, now_ms()).await?;
         self.log(&mut tx, "controls.adopt", "controls", json!({"controls": codes}))
             .await?;
