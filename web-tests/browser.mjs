@@ -185,7 +185,7 @@ try {
   // A failing record set aside on a check: a past end date is refused next to its field.
   await page.goto(`${BASE}/checks?status=fail`);
   await page.locator('table.data tbody tr a').first().click();
-  const failing = (await page.locator('table.data tbody td.mono').first().textContent()).trim();
+  const failing = (await page.locator('#failing tbody td .mono').first().textContent()).trim();
   await page.locator('#x-record').fill(failing);
   await page.locator('#x-reason').fill('Service account reviewed by the security lead');
   await page.locator('#x-owner').fill('security@example.com');

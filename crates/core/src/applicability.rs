@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use evident_catalog::Category;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NaSource {
     Manual,

@@ -5,9 +5,8 @@ use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Control {
-    /// Internal id (ULID).
     #[serde(skip)]
-    pub id: String,
+    pub id: crate::RowId,
     /// The id people use, e.g. `ACC-04`.
     pub code: String,
     pub template_id: Option<String>,
@@ -109,6 +108,105 @@ mod tests {
             "a@x.com,b@y.com",
         ] {
             assert!(parse_email(bad).is_err(), "{bad}");
+        }
+    }
+}
+
+/// A control as it leaves Evident: the CLI's `--format json` and the API use this one shape,
+/// and the OpenAPI schema is generated from it.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ControlView {
+    /// The id people use, e.g. `ACC-04`.
+    pub code: String,
+    /// The library template it was adopted from.
+    pub template: Option<String>,
+    pub title: String,
+    pub description: String,
+    pub area: String,
+    pub frequency: String,
+    pub owner: Option<String>,
+    /// The role expected to own it (`security_officer` …).
+    pub owner_role: String,
+    pub criteria: Vec<String>,
+    pub evidence_requirements: Vec<RequirementView>,
+    /// How an auditor tests it.
+    pub testing: Option<String>,
+    pub applicable: bool,
+    pub not_applicable_reason: Option<String>,
+    /// Who ruled it out: a person (`manual`) or the audit scope's categories (`scope`).
+    pub not_applicable_source: Option<crate::applicability::NaSource>,
+    /// Readiness: `ready`, `at_risk`, `gap`, `not_applicable`, or `unassessed` when no audit
+    /// scope is set.
+    #[schemars(extend("enum" = ["ready", "at_risk", "gap", "not_applicable", "unassessed"]))]
+    pub status: String,
+    /// Why it stands where it does, most severe first, each with how to fix it.
+    pub reasons: Vec<ReasonView>,
+}
+
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct RequirementView {
+    pub key: String,
+    pub title: String,
+    /// How often it must be renewed (`quarterly`, `per_event` …).
+    pub refresh: String,
+}
+
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ReasonView {
+    pub severity: crate::readiness::Severity,
+    pub text: String,
+    pub fix: String,
+}
+
+impl ControlView {
+    pub fn of(
+        c: &Control,
+        applicability: &crate::applicability::Applicability,
+        readiness: Option<&crate::readiness::ControlStatus>,
+    ) -> ControlView {
+        let status = match readiness {
+            Some(r) => serde_json::to_value(r.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            None => "unassessed".into(),
+        };
+        ControlView {
+            code: c.code.clone(),
+            template: c.template_id.clone(),
+            title: c.title.clone(),
+            description: c.description.clone(),
+            area: c.area.clone(),
+            frequency: c.frequency.to_string(),
+            owner: c.owner_email.clone(),
+            owner_role: c.owner_role.to_string(),
+            criteria: c.criteria.clone(),
+            evidence_requirements: c
+                .evidence
+                .iter()
+                .map(|e| RequirementView {
+                    key: e.key.clone(),
+                    title: e.title.clone(),
+                    refresh: e.refresh.to_string(),
+                })
+                .collect(),
+            testing: c.testing.clone(),
+            applicable: applicability.applicable,
+            not_applicable_reason: applicability.na_reason.clone(),
+            not_applicable_source: applicability.na_source,
+            status,
+            reasons: readiness
+                .map(|r| {
+                    r.reasons
+                        .iter()
+                        .map(|x| ReasonView {
+                            severity: x.severity,
+                            text: x.text.clone(),
+                            fix: x.fix.clone(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 }

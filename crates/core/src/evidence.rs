@@ -51,9 +51,8 @@ impl std::fmt::Display for SourceKind {
 /// A link from an item to a control (and, optionally, the requirement it answers).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EvidenceLink {
-    /// The control's internal id; never shown.
     #[serde(skip)]
-    pub control_id: String,
+    pub control_id: crate::RowId,
     /// The control's code, e.g. `ACC-04`.
     pub control: String,
     pub requirement: Option<String>,

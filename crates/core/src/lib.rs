@@ -18,6 +18,7 @@ pub mod policy;
 pub mod readiness;
 pub mod register;
 pub mod registers;
+pub mod row_id;
 pub mod scope;
 pub mod text;
 
@@ -25,6 +26,7 @@ pub use applicability::{Applicability, NaSource, applicability};
 pub use control::{Control, EmailError, parse_email};
 pub use dates::{DateError, add_months, date_of_ms, format_date, parse_date};
 pub use freshness::{Freshness, FreshnessState, freshness, governing_refresh};
+pub use row_id::RowId;
 pub use scope::{
     AuditPeriod, ComponentKind, ReportType, Scope, ScopeError, ScopeWarning, parse_categories, parse_window,
 };

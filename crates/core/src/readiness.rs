@@ -61,7 +61,7 @@ pub enum Status {
 }
 
 /// Gap kinds, most severe first: the order to close them in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     UncoveredCriterion,

@@ -123,7 +123,7 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
             Ok(_) if api => return deny(ServerError::Unauthenticated),
             Ok(_) => {
                 let back = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
-                return Redirect::to(&format!("/login?next={}", crate::html::url_encode(back))).into_response();
+                return Redirect::to(&format!("/login?next={}", crate::web::html::url_encode(back))).into_response();
             }
             Err(e) => return deny(e.into()),
         }

@@ -119,18 +119,11 @@ impl IntoResponse for ServerError {
             Some(m) => m,
             None => {
                 let reference = log_internal(&self);
-                let page = crate::html::error_page(&reference);
+                let page = crate::web::html::error_page(&reference);
                 return (status, Html(page)).into_response();
             }
         };
-        let body = format!(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\
-             <link rel=\"stylesheet\" href=\"/static/evident.css\"></head><body><main class=\"error-page\">\
-             <h1>{}</h1><p>{}</p><p><a href=\"/\">Back to the dashboard</a></p></main></body></html>",
-            status.as_u16(),
-            status.canonical_reason().unwrap_or(""),
-            crate::html::esc(&message)
-        );
+        let body = crate::web::html::message_page(status.as_u16(), status.canonical_reason().unwrap_or(""), &message);
         (status, Html(body)).into_response()
     }
 }

@@ -3,20 +3,29 @@
 //! from the table in `evident_core::access`.
 
 mod access;
-mod api;
 mod error;
-mod html;
 mod json_body;
-mod markdown;
 mod oidc;
 mod openapi;
-mod pages;
 mod routes;
 mod signin;
 mod state;
 mod static_files;
-mod table;
 mod totp;
+mod web;
+
+// One module per area: its pages, its API and what they share.
+mod audit_log;
+mod checks;
+mod controls;
+mod criteria;
+mod dashboard;
+mod evidence;
+mod me;
+mod policies;
+mod registers;
+mod scope;
+mod settings;
 
 use std::net::SocketAddr;
 
@@ -46,7 +55,7 @@ pub fn init_logging(serving: bool) {
 pub async fn serve(ws: evident_store::Workspace, bind: SocketAddr) -> Result<(), ServerError> {
     init_logging(true);
     state::parse_trusted_proxies(&ws.config.server.trusted_proxies)?;
-    pages::controls::clear_partial_uploads(&ws);
+    evidence::upload::clear_partial_uploads(&ws);
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .map_err(|e| ServerError::Bind(format!("{bind}: {e}")))?;

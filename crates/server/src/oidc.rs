@@ -115,7 +115,7 @@ pub async fn start(State(state): State<AppState>, Query(q): Query<StartQuery>) -
             },
         );
     }
-    let enc = crate::html::url_encode;
+    let enc = crate::web::html::url_encode;
     let url = format!(
         "{}{}response_type=code&client_id={}&redirect_uri={}&scope=openid%20email&state={}&nonce={}&code_challenge={}&code_challenge_method=S256",
         d.authorization_endpoint,
@@ -168,7 +168,7 @@ pub async fn callback(State(state): State<AppState>, Query(q): Query<Callback>) 
         .map(|x| x.0.clone())
         .or_else(|| std::env::var("EVIDENT_OIDC_CLIENT_SECRET").ok())
         .unwrap_or_default();
-    let enc = crate::html::url_encode;
+    let enc = crate::web::html::url_encode;
     let body = format!(
         "grant_type=authorization_code&code={}&redirect_uri={}&client_id={}&client_secret={}&code_verifier={}",
         enc(&code),

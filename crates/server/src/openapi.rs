@@ -73,33 +73,15 @@ fn schemas() -> Map<String, Value> {
     let mut m = Map::new();
     generated::<evident_core::evidence::EvidenceView>("Evidence", &mut m);
     generated::<evident_core::assessment::TopicGap>("TopicGap", &mut m);
+    generated::<evident_core::policy::PolicyView>("Policy", &mut m);
+    generated::<evident_core::control::ControlView>("Control", &mut m);
+    generated::<evident_core::policy::PolicyDetailView>("PolicyDetail", &mut m);
     let mut put = |k: &str, v: Value| {
         m.insert(k.to_string(), v);
     };
     put(
         "Error",
         obj(&[("error", s()), ("field", s()), ("reference", s())], &["error"]),
-    );
-    put(
-        "Control",
-        obj(
-            &[
-                ("code", s()),
-                ("title", s()),
-                ("area", s()),
-                ("owner", s_null()),
-                ("frequency", s()),
-                (
-                    "status",
-                    json!({"type": "string", "enum": ["ready", "at_risk", "gap", "not_applicable", "unassessed"]}),
-                ),
-                ("criteria", strings()),
-                ("evidence_requirements", strings()),
-                ("not_applicable_reason", s_null()),
-                ("reasons", json!({"type": "array", "items": any_obj()})),
-            ],
-            &["code", "title", "status", "criteria"],
-        ),
     );
     put(
         "Criterion",
@@ -112,23 +94,6 @@ fn schemas() -> Map<String, Value> {
                 ("controls", strings()),
             ],
             &["id", "status"],
-        ),
-    );
-    put(
-        "Policy",
-        obj(
-            &[
-                ("id", s()),
-                ("title", s()),
-                ("owner_role", s()),
-                ("controls", strings()),
-                ("review_interval_months", int()),
-                ("status", s()),
-                ("latest_version", int_null()),
-                ("published_version", int_null()),
-                ("versions", json!({"type": "array", "items": any_obj()})),
-            ],
-            &["id", "title", "status", "versions"],
         ),
     );
     put(
@@ -359,7 +324,7 @@ fn schemas() -> Map<String, Value> {
         "AcceptanceRequest",
         obj(&[("policy", s()), ("version", int())], &["policy", "version"]),
     );
-    for (spec, path, title) in crate::pages::lists::REGISTERS {
+    for (spec, path, title) in crate::registers::REGISTERS {
         m.insert(record_request_name(path), record_request(spec, title));
     }
     m
@@ -476,8 +441,8 @@ pub fn document() -> Value {
             .map(|p| json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}}))
             .collect();
         if d.listing {
-            let max_page = crate::table::MAX_PAGE;
-            let max_per = crate::table::MAX_PER;
+            let max_page = crate::web::table::MAX_PAGE;
+            let max_per = crate::web::table::MAX_PER;
             for (name, schema, desc) in [
                 ("q", json!({"type": "string"}), "text to find in any column"),
                 ("sort", json!({"type": "string"}), "column to sort by"),
@@ -535,7 +500,7 @@ pub fn document() -> Value {
         let mut op = json!({
             "summary": d.summary,
             "operationId": format!("{}_{}", d.method.as_str().to_lowercase(), d.path.trim_start_matches("/api/v1/").replace(['/', '{', '}', '-'], "_").trim_end_matches('_')),
-            "tags": [crate::pages::name_of(d.area)],
+            "tags": [crate::web::name_of(d.area)],
             "parameters": params,
             "responses": responses,
         });

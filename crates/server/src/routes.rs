@@ -10,10 +10,11 @@ use axum::routing::{MethodRouter, get, post, put};
 use evident_core::access::Area;
 
 use crate::access::guard;
-use crate::api;
-use crate::pages::{controls, dashboard, evidence, lists, me, policies, records, settings};
 use crate::state::AppState;
-use crate::{signin, static_files};
+use crate::{
+    audit_log, checks, controls, criteria, dashboard, evidence, me, policies, registers, scope, settings, signin,
+    static_files, web,
+};
 
 /// What a documented API route takes and returns, for the OpenAPI document.
 #[derive(Debug, Clone)]
@@ -68,7 +69,7 @@ async fn refuse_declared_oversize(
     if declared.is_some_and(|n| n > limit as u64) {
         let e = crate::ServerError::TooLarge(format!(
             "the limit of {} for this address",
-            crate::html::human_bytes(limit as u64)
+            crate::web::html::human_bytes(limit as u64)
         ));
         return if req.uri().path().starts_with("/api/") {
             crate::error::ApiError(e).into_response()
@@ -172,79 +173,108 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
         docs: Vec::new(),
     };
     b = b
-        .page("/", Area::Dashboard, get(dashboard::page))
-        .page("/scope", Area::Scope, get(lists::scope))
-        .page("/criteria", Area::Criteria, get(lists::criteria_list))
-        .page("/criteria/{id}", Area::Criteria, get(lists::criterion))
-        .page("/controls", Area::Controls, get(controls::list))
-        .page("/controls/{code}", Area::Controls, get(controls::detail))
-        .page("/controls/{code}/owner", Area::Controls, post(controls::set_owner))
-        .upload_page("/controls/{code}/evidence", Area::Evidence, post(controls::upload))
-        .page("/evidence", Area::Evidence, get(evidence::list))
-        .page("/evidence/{id}", Area::Evidence, get(evidence::detail))
-        .page("/evidence/{id}/download", Area::Evidence, get(evidence::download))
-        .page("/evidence/{id}/withdraw", Area::Evidence, post(evidence::withdraw))
-        .upload_page("/evidence/{id}/versions", Area::Evidence, post(evidence::new_version))
-        .page("/policies", Area::Policies, get(policies::list))
-        .page("/policies/{id}", Area::Policies, get(policies::detail))
+        .page("/", Area::Dashboard, get(dashboard::page::page))
+        .page("/scope", Area::Scope, get(scope::page::scope))
+        .page("/criteria", Area::Criteria, get(criteria::page::criteria_list))
+        .page("/criteria/{id}", Area::Criteria, get(criteria::page::criterion))
+        .page("/controls", Area::Controls, get(controls::page::list))
+        .page("/controls/{code}", Area::Controls, get(controls::page::detail))
+        .page(
+            "/controls/{code}/owner",
+            Area::Controls,
+            post(controls::page::set_owner),
+        )
+        .upload_page(
+            "/controls/{code}/evidence",
+            Area::Evidence,
+            post(controls::page::upload),
+        )
+        .page("/evidence", Area::Evidence, get(evidence::page::list))
+        .page("/evidence/{id}", Area::Evidence, get(evidence::page::detail))
+        .page(
+            "/evidence/{id}/download",
+            Area::Evidence,
+            get(evidence::download::download),
+        )
+        .page(
+            "/evidence/{id}/withdraw",
+            Area::Evidence,
+            post(evidence::page::withdraw),
+        )
+        .upload_page(
+            "/evidence/{id}/versions",
+            Area::Evidence,
+            post(evidence::page::new_version),
+        )
+        .page("/policies", Area::Policies, get(policies::page::list))
+        .page("/policies/{id}", Area::Policies, get(policies::page::detail))
         .page(
             "/policies/{id}/edit",
             Area::Policies,
-            get(policies::edit_form).post(policies::edit),
+            get(policies::page::edit_form).post(policies::page::edit),
         )
-        .page("/policies/{id}/approve", Area::Policies, post(policies::approve))
-        .page("/policies/{id}/publish", Area::Policies, post(policies::publish))
-        .page("/checks", Area::Checks, get(lists::checks_list))
-        .page("/checks/{id}", Area::Checks, get(lists::check))
-        .page("/checks/{id}/exclusions", Area::Checks, post(lists::exclude))
-        .page("/audit-log", Area::AuditLog, get(lists::audit_log))
-        .page("/me", Area::Me, get(me::page))
-        .page("/me/accept", Area::Me, post(me::accept))
-        .page("/me/password", Area::Me, post(me::password))
-        .page("/me/sign-out-everywhere", Area::Me, post(me::sign_out_everywhere))
-        .page("/settings", Area::Settings, get(settings::page))
-        .page("/settings/users", Area::Settings, post(settings::add_user))
-        .page("/settings/tokens", Area::Settings, post(settings::create_token))
-        .page("/settings/users/{email}/role", Area::Settings, post(settings::set_role))
+        .page("/policies/{id}/approve", Area::Policies, post(policies::page::approve))
+        .page("/policies/{id}/publish", Area::Policies, post(policies::page::publish))
+        .page("/checks", Area::Checks, get(checks::page::checks_list))
+        .page("/checks/{id}", Area::Checks, get(checks::page::check))
+        .page("/checks/{id}/exclusions", Area::Checks, post(checks::page::exclude))
+        .page("/audit-log", Area::AuditLog, get(audit_log::page::audit_log))
+        .page("/me", Area::Me, get(me::page::page))
+        .page("/me/accept", Area::Me, post(me::page::accept))
+        .page("/me/password", Area::Me, post(me::page::password))
+        .page("/me/sign-out-everywhere", Area::Me, post(me::page::sign_out_everywhere))
+        .page("/settings", Area::Settings, get(settings::page::page))
+        .page("/settings/users", Area::Settings, post(settings::page::add_user))
+        .page("/settings/tokens", Area::Settings, post(settings::page::create_token))
+        .page(
+            "/settings/users/{email}/role",
+            Area::Settings,
+            post(settings::page::set_role),
+        )
         .page(
             "/settings/users/{email}/disable",
             Area::Settings,
-            post(settings::disable),
+            post(settings::page::disable),
         )
-        .page("/settings/users/{email}/enable", Area::Settings, post(settings::enable))
+        .page(
+            "/settings/users/{email}/enable",
+            Area::Settings,
+            post(settings::page::enable),
+        )
         .page(
             "/settings/users/{email}/reset-totp",
             Area::Settings,
-            post(settings::reset_totp),
+            post(settings::page::reset_totp),
         )
         .page(
             "/settings/tokens/{id}/revoke",
             Area::Settings,
-            post(settings::revoke_token),
+            post(settings::page::revoke_token),
         );
-    for (_, path, _) in lists::REGISTERS {
-        let area = lists::access_area(path);
+    for (_, path, _) in registers::REGISTERS {
+        let area = registers::access_area(path);
         b = b
             .page(
                 &format!("/{path}"),
                 area,
-                get(move |s, a, q| lists::register_list(path, s, a, q)),
+                get(move |s, a, q| registers::page::register_list(path, s, a, q)),
             )
             .page(
                 &format!("/{path}/new"),
                 area,
-                get(move |s, a| records::new_form(path, s, a)).post(move |s, a, f| records::create(path, s, a, f)),
+                get(move |s, a| registers::form::new_form(path, s, a))
+                    .post(move |s, a, f| registers::form::create(path, s, a, f)),
             )
             .page(
                 &format!("/{path}/{{key}}"),
                 area,
-                get(move |s, a, k, q| lists::register_item(path, s, a, k, q)),
+                get(move |s, a, k, q| registers::page::register_item(path, s, a, k, q)),
             )
             .page(
                 &format!("/{path}/{{key}}/edit"),
                 area,
-                get(move |s, a, k| records::edit_form(path, s, a, k))
-                    .post(move |s, a, k, f| records::update(path, s, a, k, f)),
+                get(move |s, a, k| registers::form::edit_form(path, s, a, k))
+                    .post(move |s, a, k, f| registers::form::update(path, s, a, k, f)),
             );
     }
 
@@ -258,7 +288,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "Readiness: score, control counts, criteria, gaps, checklist, timeline",
             "Readiness",
             None,
-            get(api::readiness),
+            get(dashboard::api::readiness),
         )
         .api(
             M::GET,
@@ -267,7 +297,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "The audit scope: report type, categories, period, approval and the system's components",
             "Scope",
             None,
-            get(api::scope),
+            get(scope::api::scope),
         )
         .api(
             M::GET,
@@ -276,7 +306,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "Controls with owner and status (filters: status, area, owner)",
             "Page<Control>",
             None,
-            get(api::controls),
+            get(controls::api::controls),
         )
         .api(
             M::GET,
@@ -285,7 +315,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "One control with its status and reasons",
             "Control",
             None,
-            get(api::control),
+            get(controls::api::control),
         )
         .api(
             M::PUT,
@@ -294,7 +324,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "Set or clear a control's owner",
             "Control",
             Some("OwnerChange"),
-            put(api::set_owner),
+            put(controls::api::set_owner),
         )
         .api(
             M::GET,
@@ -303,7 +333,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "Criteria with coverage (filters: status, category)",
             "Page<Criterion>",
             None,
-            get(api::criteria),
+            get(criteria::api::criteria),
         )
         .api(
             M::GET,
@@ -312,7 +342,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "The evidence library (filters: state, source)",
             "Page<Evidence>",
             None,
-            get(api::evidence),
+            get(evidence::api::evidence),
         )
         .api(
             M::POST,
@@ -321,7 +351,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "Upload evidence for a control (multipart: file, control, title, requirement, effective_date)",
             "Evidence",
             Some("multipart"),
-            post(api::upload),
+            post(evidence::api::upload),
         )
         .api(
             M::GET,
@@ -330,7 +360,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "One evidence item",
             "Evidence",
             None,
-            get(api::evidence_item),
+            get(evidence::api::evidence_item),
         )
         .api(
             M::GET,
@@ -339,7 +369,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "The item's bytes, decrypted and checked against its SHA-256",
             "binary",
             None,
-            get(evidence::download),
+            get(evidence::download::download),
         )
         .api(
             M::POST,
@@ -348,7 +378,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "Withdraw an item (kept, marked withdrawn, with the reason)",
             "Evidence",
             Some("Withdrawal"),
-            post(api::withdraw),
+            post(evidence::api::withdraw),
         )
         .api(
             M::POST,
@@ -357,7 +387,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "Upload a new version of a current item (multipart: file, title, effective_date or period); it supersedes the item for the same controls",
             "Evidence",
             Some("multipart-version"),
-            post(api::new_version),
+            post(evidence::api::new_version),
         )
         .api(
             M::GET,
@@ -366,43 +396,43 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "Policies and their versions (filter: status)",
             "Page<Policy>",
             None,
-            get(api::policies),
+            get(policies::api::policies),
         )
         .api(
             M::GET,
             "/api/v1/policies/{id}",
             Area::Policies,
-            "One policy with its versions",
-            "Policy",
+            "One policy with its versions, the text in force and its parameters",
+            "PolicyDetail",
             None,
-            get(api::policy),
+            get(policies::api::policy),
         )
         .api(
             M::PUT,
             "/api/v1/policies/{id}",
             Area::Policies,
             "Edit a policy's title or text: a new draft version",
-            "Policy",
+            "PolicyDetail",
             Some("PolicyEdit"),
-            put(api::edit_policy),
+            put(policies::api::edit_policy),
         )
         .api(
             M::POST,
             "/api/v1/policies/{id}/approve",
             Area::Policies,
             "Approve the latest draft version",
-            "Policy",
+            "PolicyDetail",
             None,
-            post(api::approve),
+            post(policies::api::approve),
         )
         .api(
             M::POST,
             "/api/v1/policies/{id}/publish",
             Area::Policies,
             "Publish the approved version",
-            "Policy",
+            "PolicyDetail",
             None,
-            post(api::publish),
+            post(policies::api::publish),
         )
         .api(
             M::GET,
@@ -411,7 +441,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "Check results, run live (filter: status)",
             "Page<Check>",
             None,
-            get(api::checks),
+            get(checks::api::checks),
         )
         .api(
             M::GET,
@@ -420,7 +450,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "One check with its failing records",
             "CheckDetail",
             None,
-            get(api::check),
+            get(checks::api::check),
         )
         .api(
             M::POST,
@@ -429,7 +459,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "Set a failing record aside: reason, owner and end date",
             "Exclusion",
             Some("ExclusionRequest"),
-            post(api::exclude),
+            post(checks::api::exclude),
         )
         .api(
             M::GET,
@@ -438,7 +468,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "The hash-chained audit log, newest first (filter: action)",
             "Page<AuditEntry>",
             None,
-            get(api::audit_log),
+            get(audit_log::api::audit_log),
         )
         .api(
             M::GET,
@@ -447,7 +477,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "Users and their roles",
             "Page<User>",
             None,
-            get(api::users),
+            get(settings::api::users),
         )
         .api(
             M::POST,
@@ -456,7 +486,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "Add a user; the one-time password is returned once",
             "NewUser",
             Some("UserRequest"),
-            post(api::add_user),
+            post(settings::api::add_user),
         )
         .api(
             M::PUT,
@@ -465,7 +495,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "Change a user's role or disable them (not yourself)",
             "User",
             Some("UserChange"),
-            put(api::change_user),
+            put(settings::api::change_user),
         )
         .api(
             M::GET,
@@ -474,7 +504,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "API tokens (never their secrets)",
             "Page<Token>",
             None,
-            get(api::tokens),
+            get(settings::api::tokens),
         )
         .api(
             M::POST,
@@ -483,7 +513,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "Create a token for yourself; the secret is returned once",
             "NewToken",
             Some("TokenRequest"),
-            post(api::create_token),
+            post(settings::api::create_token),
         )
         .api(
             M::POST,
@@ -492,7 +522,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "Revoke a token",
             "Token",
             None,
-            post(api::revoke_token),
+            post(settings::api::revoke_token),
         )
         .api(
             M::GET,
@@ -501,7 +531,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "Your policies to accept, acceptances, tasks and training",
             "Me",
             None,
-            get(api::me),
+            get(me::api::me),
         )
         .api(
             M::POST,
@@ -510,10 +540,10 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "Accept the published version of a policy you have read",
             "Me",
             Some("AcceptanceRequest"),
-            post(api::accept),
+            post(me::api::accept),
         );
-    for (spec, path, title) in lists::REGISTERS {
-        let area = lists::access_area(path);
+    for (spec, path, title) in registers::REGISTERS {
+        let area = registers::access_area(path);
         let noun = spec.noun;
         b = b
             .api(
@@ -523,7 +553,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
                 format!("{title} (filters: the register's enumerated fields)"),
                 "Page<Record>",
                 None,
-                get(move |s, a, q| api::records(spec, path, s, a, q)),
+                get(move |s, a, q| registers::api::records(spec, path, s, a, q)),
             )
             .api(
                 M::POST,
@@ -533,7 +563,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
                 "Record",
                 // Eight names, made once when the routes are built.
                 Some(crate::openapi::record_request_name(path).leak()),
-                post(move |s, a, body| api::write_record(spec, s, a, body)),
+                post(move |s, a, body| registers::api::write_record(spec, s, a, body)),
             )
             .api(
                 M::GET,
@@ -542,13 +572,13 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
                 format!("One {noun}"),
                 "Record",
                 None,
-                get(move |s, a, k| api::record(spec, s, a, k)),
+                get(move |s, a, k| registers::api::record(spec, s, a, k)),
             );
     }
     let docs = b.docs;
     let router = b
         .router
-        .route("/api/v1/openapi.json", get(api::openapi))
+        .route("/api/v1/openapi.json", get(web::api::openapi))
         .route(
             "/login",
             body_limit(get(signin::login_form).post(signin::login), SIGN_IN_LIMIT),

@@ -64,7 +64,7 @@ impl LoginPage {
     }
     /// `next`, ready for a form's query string.
     fn next_query(&self) -> String {
-        crate::html::url_encode(&self.next)
+        crate::web::html::url_encode(&self.next)
     }
     fn respond(self, status: axum::http::StatusCode) -> Result<Response, ServerError> {
         Ok((status, Html(self.render()?)).into_response())
@@ -207,13 +207,13 @@ pub async fn login(
         (
             SessionStage::Password,
             PENDING_MS,
-            format!("{step}?next={}", crate::html::url_encode(&page.next)),
+            format!("{step}?next={}", crate::web::html::url_encode(&page.next)),
         )
     } else if user.password_one_time {
         (
             SessionStage::ChangePassword,
             PENDING_MS,
-            format!("/login/password?next={}", crate::html::url_encode(&page.next)),
+            format!("/login/password?next={}", crate::web::html::url_encode(&page.next)),
         )
     } else {
         (SessionStage::Full, session_ms(&state), page.next.clone())
@@ -296,7 +296,7 @@ async fn finish(state: &AppState, old: &str, user: &User, next: Option<&str>) ->
             [(header::SET_COOKIE, session_cookie(state, &token, PENDING_MS / 1000))],
             Redirect::to(&format!(
                 "/login/password?next={}",
-                crate::html::url_encode(&safe_next(next))
+                crate::web::html::url_encode(&safe_next(next))
             )),
         )
             .into_response());
@@ -383,10 +383,10 @@ pub async fn enroll_form(
 
 fn enrolment_page(page: &mut LoginPage, state: &AppState, session: &evident_store::Session) {
     let secret = totp::base32(&enrolment_secret(&session.csrf));
-    let issuer = crate::html::url_encode(&format!("Evident {}", state.ws.organisation));
+    let issuer = crate::web::html::url_encode(&format!("Evident {}", state.ws.organisation));
     page.uri = format!(
         "otpauth://totp/{issuer}:{}?secret={secret}&issuer={issuer}&algorithm=SHA1&digits=6&period=30",
-        crate::html::url_encode(&session.user.email)
+        crate::web::html::url_encode(&session.user.email)
     );
     page.secret = secret;
 }

@@ -101,7 +101,7 @@ pub struct Snapshot {
     /// (day, % of checks passing) over the last [`TREND_DAYS`] days of stored runs.
     pub trend: Vec<(String, f64)>,
     /// The evidence library laid out for listing, built at first use.
-    pub evidence_rows: std::sync::OnceLock<Vec<crate::table::Row>>,
+    pub evidence_rows: std::sync::OnceLock<Vec<crate::web::table::Row>>,
 }
 
 pub const TREND_DAYS: i64 = 90;
@@ -225,7 +225,7 @@ impl AppState {
         let to = now.unix_timestamp() * 1000;
         let mut per_day: std::collections::BTreeMap<String, (u32, u32)> = Default::default();
         for (at, status) in self.ws.check_statuses(to - TREND_DAYS * 86_400_000, to).await? {
-            let e = per_day.entry(crate::html::when(at)[..10].to_string()).or_default();
+            let e = per_day.entry(crate::web::html::when(at)[..10].to_string()).or_default();
             e.0 += u32::from(status == "pass");
             e.1 += u32::from(status != "no_data");
         }

@@ -116,7 +116,7 @@ impl Workspace {
         for p in &program.policies {
             let published = p.published().cloned();
             let accepted_by = match &published {
-                Some(v) => accepted.remove(&(p.row_id.clone(), v.version)).unwrap_or_default(),
+                Some(v) => accepted.remove(&(p.row_id.to_string(), v.version)).unwrap_or_default(),
                 None => Vec::new(),
             };
             policies.push(PolicyFact {

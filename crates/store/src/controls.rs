@@ -103,7 +103,7 @@ fn corrupt(field: &str, e: impl std::fmt::Display) -> StoreError {
 fn control_from_row(row: &AnyRow) -> Result<Control, StoreError> {
     let text = |c: &str| -> Result<String, StoreError> { Ok(row.try_get::<String, _>(c)?) };
     Ok(Control {
-        id: text("id")?,
+        id: evident_core::RowId::new(text("id")?),
         code: text("code")?,
         template_id: row.try_get("template_id")?,
         area: text("area")?,
@@ -144,13 +144,13 @@ impl Workspace {
     /// Every control with its criteria and evidence requirements, ordered by code.
     /// The adopted controls an import kind or a connector delivers evidence for, as the content
     /// says (`collected_by:`), as links with no particular requirement.
-    pub async fn collected_by(&self, source: &str) -> Result<Vec<(String, Option<String>)>, StoreError> {
+    pub async fn collected_by(&self, source: &str) -> Result<Vec<crate::LinkTo>, StoreError> {
         Ok(self
             .stored_controls()
             .await?
             .into_iter()
             .filter(|c| c.collected_by(source))
-            .map(|c| (c.code, None))
+            .map(|c| crate::LinkTo::control(c.code))
             .collect())
     }
 
@@ -229,7 +229,11 @@ impl Workspace {
             .iter()
             .map(control_from_row)
             .collect::<Result<_, _>>()?;
-        let index: HashMap<String, usize> = controls.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect();
+        let index: HashMap<String, usize> = controls
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.to_string(), i))
+            .collect();
         for row in sqlx::query(SELECT_ALL_CRITERIA).fetch_all(pool).await? {
             let control_id: String = row.try_get("control_id")?;
             if let Some(&i) = index.get(&control_id) {
@@ -262,14 +266,14 @@ impl Workspace {
             })?;
         let mut control = control_from_row(&row)?;
         for row in sqlx::query(SELECT_CRITERIA_OF)
-            .bind(&control.id)
+            .bind(control.id.as_str())
             .fetch_all(pool)
             .await?
         {
             control.criteria.push(row.try_get("criterion_id")?);
         }
         for row in sqlx::query(SELECT_REQUIREMENTS_OF)
-            .bind(&control.id)
+            .bind(control.id.as_str())
             .fetch_all(pool)
             .await?
         {

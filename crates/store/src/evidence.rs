@@ -158,8 +158,8 @@ pub struct NewEvidence<'a> {
     pub title: Option<String>,
     /// Absent: by the file's name (`evident_core::evidence::media_type_of`).
     pub media_type: Option<String>,
-    /// (control code, requirement key). Empty for a new version: the old item's links.
-    pub controls: Vec<(String, Option<String>)>,
+    /// The controls it is evidence for. Empty for a new version: the old item's links.
+    pub controls: Vec<LinkTo>,
     /// `YYYY-MM-DD`; with `period`, the period wins.
     pub effective_date: Option<String>,
     /// `FROM..TO`.
@@ -168,6 +168,23 @@ pub struct NewEvidence<'a> {
     pub source_ref: String,
     /// The current version this one replaces.
     pub supersedes: Option<String>,
+}
+
+/// A control an item is evidence for, as people name it (`ACC-04`), and the requirement key it
+/// answers, if one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkTo {
+    pub control: String,
+    pub requirement: Option<String>,
+}
+
+impl LinkTo {
+    pub fn control(code: impl Into<String>) -> LinkTo {
+        LinkTo {
+            control: code.into(),
+            requirement: None,
+        }
+    }
 }
 
 impl<'a> NewEvidence<'a> {
@@ -231,7 +248,7 @@ fn link_from_row(row: &AnyRow) -> Result<(String, EvidenceLink), StoreError> {
     Ok((
         row.try_get("evidence_id")?,
         EvidenceLink {
-            control_id: row.try_get("control_id")?,
+            control_id: evident_core::RowId::new(row.try_get::<String, _>("control_id")?),
             control: row.try_get("code")?,
             requirement: row.try_get("requirement_key")?,
         },
@@ -265,7 +282,7 @@ impl Workspace {
         for (id, control_id, control, requirement) in links {
             if let Some(&i) = index.get(&id) {
                 items[i].controls.push(EvidenceLink {
-                    control_id,
+                    control_id: evident_core::RowId::new(control_id),
                     control,
                     requirement,
                 });
@@ -332,18 +349,25 @@ impl Workspace {
             Some(m) => evident_core::evidence::parse_media_type(m).map_err(|e| field("media_type", e))?,
             None => evident_core::evidence::media_type_of(&file_name),
         };
-        let wanted: Vec<(String, Option<String>)> = match (&old, new.controls.is_empty()) {
+        let wanted: Vec<LinkTo> = match (&old, new.controls.is_empty()) {
             (Some(old), true) => old
                 .controls
                 .iter()
-                .map(|l| (l.control.clone(), l.requirement.clone()))
+                .map(|l| LinkTo {
+                    control: l.control.clone(),
+                    requirement: l.requirement.clone(),
+                })
                 .collect(),
             (None, true) => return Err(field("controls", "name at least one control the item is evidence for").into()),
             (_, false) => new.controls,
         };
         let controls = self.stored_controls().await?;
         let mut links: Vec<EvidenceLink> = Vec::new();
-        for (code, requirement) in wanted {
+        for LinkTo {
+            control: code,
+            requirement,
+        } in wanted
+        {
             let control = controls
                 .iter()
                 .find(|c| c.code.eq_ignore_ascii_case(code.trim()))
@@ -457,7 +481,7 @@ impl Workspace {
         for link in &item.controls {
             sqlx::query(INSERT_LINK)
                 .bind(&item.id)
-                .bind(&link.control_id)
+                .bind(link.control_id.as_str())
                 .bind(&link.requirement)
                 .execute(&mut *tx)
                 .await

@@ -137,7 +137,7 @@ impl Workspace {
                         id: code.clone(),
                     })?;
                     Ok(EvidenceLink {
-                        control_id,
+                        control_id: evident_core::RowId::new(control_id),
                         control: code.clone(),
                         requirement: req.clone(),
                     })
@@ -190,7 +190,7 @@ impl Workspace {
                 i.controls.iter().map(|l| {
                     vec![
                         Cell::from(i.id.clone()),
-                        l.control_id.clone().into(),
+                        l.control_id.to_string().into(),
                         l.requirement.clone().into(),
                     ]
                 })

@@ -33,7 +33,8 @@ pub use connectors::{Connector, ConnectorRun};
 pub use db::{Backend, Db, redact_url};
 pub use error::StoreError;
 pub use evidence::{
-    EvidenceError, EvidenceFile, EvidenceItem, EvidenceLink, NewEvidence, SourceKind, Withdrawal, clean_file_name,
+    EvidenceError, EvidenceFile, EvidenceItem, EvidenceLink, LinkTo, NewEvidence, SourceKind, Withdrawal,
+    clean_file_name,
 };
 pub use facts::{FactsSummary, FindingRecord};
 pub use policies::{

@@ -196,7 +196,7 @@ impl Workspace {
             review_interval_months: row.try_get("review_interval_months")?,
             template_id: row.try_get("template_id")?,
             source: row.try_get("source")?,
-            row_id,
+            row_id: evident_core::RowId::new(row_id),
             id,
             controls,
             versions,
@@ -242,7 +242,7 @@ impl Workspace {
         let version = policy.latest().map(|v| v.version + 1).unwrap_or(1);
         sqlx::query(INSERT_VERSION)
             .bind(ulid::Ulid::new().to_string())
-            .bind(&policy.row_id)
+            .bind(policy.row_id.as_str())
             .bind(version)
             .bind(&body)
             .bind(sha256_hex(body.as_bytes()))
@@ -300,7 +300,7 @@ impl Workspace {
                 });
             }
             let policy = Policy {
-                row_id,
+                row_id: evident_core::RowId::new(row_id.clone()),
                 id: t.id.clone(),
                 title: t.title.clone(),
                 owner_role: t.owner_role.to_string(),
@@ -334,7 +334,7 @@ impl Workspace {
             .bind(source)
             .bind(title)
             .bind(now_ms())
-            .bind(&policy.row_id)
+            .bind(policy.row_id.as_str())
             .execute(&mut *tx)
             .await?;
         let version = self.add_version(&mut tx, &policy, source).await?;
@@ -376,7 +376,7 @@ impl Workspace {
         let mut tx = self.begin_write().await?;
         sqlx::query(UPDATE_PARAMETER)
             .bind(value.trim())
-            .bind(&policy.row_id)
+            .bind(policy.row_id.as_str())
             .bind(key)
             .execute(&mut *tx)
             .await?;
@@ -413,7 +413,7 @@ impl Workspace {
         let mut tx = self.begin_write().await?;
         if step == PolicyStep::Publish {
             sqlx::query(RETIRE_PUBLISHED)
-                .bind(&policy.row_id)
+                .bind(policy.row_id.as_str())
                 .execute(&mut *tx)
                 .await?;
         }
@@ -425,7 +425,7 @@ impl Workspace {
         sqlx::query(sql)
             .bind(now_ms())
             .bind(&self.actor)
-            .bind(&policy.row_id)
+            .bind(policy.row_id.as_str())
             .bind(latest.version)
             .execute(&mut *tx)
             .await?;
@@ -473,7 +473,7 @@ impl Workspace {
         }
         let mut tx = self.begin_write().await?;
         sqlx::query(INSERT_ACCEPTANCE)
-            .bind(&policy.row_id)
+            .bind(policy.row_id.as_str())
             .bind(published.version)
             .bind(email)
             .bind(now_ms())
@@ -497,9 +497,35 @@ impl Workspace {
             .is_some())
     }
 
+    /// The emails of everyone employed on `day` (started, not yet left): who must accept the
+    /// published policies.
+    pub async fn staff_on(&self, day: time::Date) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .records(&evident_core::registers::PEOPLE)
+            .await?
+            .into_iter()
+            .filter(|r| evident_core::registers::employed_on(&r.record, day))
+            .filter_map(|r| r.record.get("email").as_str().map(str::to_string))
+            .collect())
+    }
+
+    /// How many of `staff` accepted the version in force: (accepted, required).
+    pub async fn acceptance_count(&self, policy: &Policy, staff: &[String]) -> Result<(usize, usize), StoreError> {
+        let accepted = match policy.published() {
+            Some(v) => self
+                .acceptances(policy)
+                .await?
+                .iter()
+                .filter(|a| a.version == v.version && staff.contains(&a.email))
+                .count(),
+            None => 0,
+        };
+        Ok((accepted, staff.len()))
+    }
+
     pub async fn acceptances(&self, policy: &Policy) -> Result<Vec<Acceptance>, StoreError> {
         sqlx::query(SELECT_ACCEPTANCES)
-            .bind(&policy.row_id)
+            .bind(policy.row_id.as_str())
             .fetch_all(&self.db.pool)
             .await?
             .iter()
@@ -550,7 +576,7 @@ impl Workspace {
                 continue;
             }
             cells.push(vec![
-                Cell::from(policy.row_id.clone()),
+                Cell::from(policy.row_id.to_string()),
                 (*version).into(),
                 email.clone().into(),
                 (*at).into(),

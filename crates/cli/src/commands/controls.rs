@@ -1,6 +1,7 @@
 use std::path::Path;
 
 use evident_catalog::Catalog;
+use evident_core::control::ControlView;
 use evident_core::parse_email;
 use evident_store::{ControlSummary, Workspace, applicability_of};
 use serde_json::json;
@@ -9,6 +10,27 @@ use super::required_text;
 use crate::args::ControlsCommand;
 use crate::error::{CliError, usage};
 use crate::output::{self, Format, Table};
+
+/// Controls as JSON views (`evident_core::control::ControlView`, the API's shape), with their
+/// readiness when an audit scope is set.
+async fn views(ws: &Workspace, codes: Option<&[String]>) -> Result<Vec<ControlView>, CliError> {
+    let in_scope = ws.scope_categories().await?;
+    let assessment = match in_scope {
+        Some(_) => Some(ws.assess(super::today(), time::OffsetDateTime::now_utc()).await?),
+        None => None,
+    };
+    let controls = ws.controls().await?;
+    Ok(controls
+        .iter()
+        .filter(|c| codes.is_none_or(|k| k.contains(&c.code)))
+        .map(|c| {
+            let status = assessment
+                .as_ref()
+                .and_then(|a| a.readiness.controls.iter().find(|s| s.control == c.code));
+            ControlView::of(c, &applicability_of(c, in_scope.as_ref()), status)
+        })
+        .collect())
+}
 
 /// All controls with their applicability under the current scope.
 pub async fn summaries(ws: &Workspace) -> Result<Vec<ControlSummary>, CliError> {
@@ -49,7 +71,10 @@ pub async fn run(dir: &Path, command: ControlsCommand, format: Format) -> Result
                 })
                 .collect();
             match format {
-                Format::Json => output::json(&rows),
+                Format::Json => {
+                    let codes: Vec<String> = rows.iter().map(|c| c.id.clone()).collect();
+                    output::json(&views(&ws, Some(&codes)).await?)
+                }
                 Format::Table => {
                     let mut t = Table::new(&["ID", "TITLE", "CRITERIA", "OWNER", "FREQUENCY", "APPLICABLE"]);
                     for c in &rows {
@@ -156,36 +181,11 @@ async fn show(ws: &Workspace, id: &str, format: Format) -> Result<(), CliError> 
     let in_scope = ws.scope_categories().await?;
     let applicability = applicability_of(&control, in_scope.as_ref());
     let fw = &Catalog::builtin().framework;
-    let criteria: Vec<_> = control
-        .criteria
-        .iter()
-        .map(|k| {
-            let c = fw.criterion(k);
-            json!({
-                "id": k,
-                "title": c.map(|c| c.title.as_str()),
-                "category": c.map(|c| c.category.as_str()),
-            })
-        })
-        .collect();
     match format {
-        Format::Json => output::json(&json!({
-            "id": control.code,
-            "template_id": control.template_id,
-            "title": control.title,
-            "description": control.description,
-            "area": control.area,
-            "frequency": control.frequency,
-            "nature": {"type": control.nature.kind, "execution": control.nature.execution},
-            "owner": control.owner_email,
-            "owner_role": control.owner_role,
-            "criteria": criteria,
-            "evidence": control.evidence,
-            "testing": control.testing,
-            "applicable": applicability.applicable,
-            "na_reason": applicability.na_reason,
-            "na_source": applicability.na_source,
-        })),
+        Format::Json => {
+            let code = [control.code.clone()];
+            output::json(&views(ws, Some(&code)).await?.pop())
+        }
         Format::Table => {
             println!("{}  {}", control.code, control.title);
             println!();

@@ -226,7 +226,10 @@ async fn add(ws: &Workspace, args: EvidenceAddArgs, today: Date, _format: Format
     new.controls = args
         .controls
         .iter()
-        .map(|c| (c.clone(), args.requirement.clone()))
+        .map(|c| evident_store::LinkTo {
+            control: c.clone(),
+            requirement: args.requirement.clone(),
+        })
         .collect();
     new.effective_date = args.effective;
     new.period = args.period;

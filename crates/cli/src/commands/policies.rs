@@ -4,6 +4,7 @@ use std::path::Path;
 
 use evident_catalog::{OwnerRole, POLICY_ROLES};
 use evident_core::parse_email;
+use evident_core::policy::{PolicyDetailView, PolicyView};
 use evident_core::registers::PEOPLE;
 use evident_store::{Policy, Workspace, policy_templates};
 use serde_json::{Value, json};
@@ -13,62 +14,17 @@ use crate::args::PoliciesCommand;
 use crate::error::{CliError, usage};
 use crate::output::{self, Format, Table};
 
-/// When the published version is due for review: its publication plus the interval.
-fn review_due(p: &Policy) -> Option<String> {
-    let published = p.published()?.published_at?;
-    let date = evident_core::date_of_ms(published)?;
-    Some(evident_core::format_date(evident_core::add_months(
-        date,
-        p.review_interval_months as u32,
-    )))
-}
-
-/// Everyone currently employed: started, and not yet left.
-async fn people_in_scope(ws: &Workspace) -> Result<Vec<String>, CliError> {
-    let today = today();
-    Ok(ws
-        .records(&PEOPLE)
-        .await?
-        .into_iter()
-        .filter(|r| evident_core::registers::employed_on(&r.record, today))
-        .filter_map(|r| r.record.get("email").as_str().map(str::to_string))
-        .collect())
-}
-
+/// The policy as JSON: `evident_core::policy::PolicyView`, the API's shape.
 async fn summary(ws: &Workspace, p: &Policy, staff: &[String]) -> Result<Value, CliError> {
-    let latest = p.latest();
-    let published = p.published();
-    let accepted = match published {
-        Some(v) => ws
-            .acceptances(p)
-            .await?
-            .iter()
-            .filter(|a| a.version == v.version && staff.contains(&a.email))
-            .count(),
-        None => 0,
-    };
-    let due = review_due(p);
-    Ok(json!({
-        "id": p.id,
-        "title": p.title,
-        "owner_role": p.owner_role,
-        "latest_version": latest.map(|v| v.version),
-        "latest_status": latest.map(|v| v.status.as_str()),
-        "published_version": published.map(|v| v.version),
-        "published_at": published.and_then(|v| v.published_at).map(instant),
-        "approved_by": published.and_then(|v| v.approved_by.clone()),
-        "review_due": due,
-        "review_overdue": due.as_deref().is_some_and(|d| d < evident_core::format_date(today()).as_str()),
-        "controls": p.controls,
-        "acceptance": {"accepted": accepted, "required": staff.len()},
-    }))
+    let counted = ws.acceptance_count(p, staff).await?;
+    Ok(serde_json::to_value(PolicyView::of(p, today(), Some(counted))).expect("serialises"))
 }
 
 pub async fn run(dir: &Path, command: PoliciesCommand, format: Format) -> Result<(), CliError> {
     let ws = open(dir).await?;
     match command {
         PoliciesCommand::List => {
-            let staff = people_in_scope(&ws).await?;
+            let staff = ws.staff_on(today()).await?;
             let mut rows = Vec::new();
             for p in ws.policies().await? {
                 rows.push(summary(&ws, &p, &staff).await?);
@@ -81,7 +37,7 @@ pub async fn run(dir: &Path, command: PoliciesCommand, format: Format) -> Result
                         t.row(vec![
                             r["id"].as_str().unwrap_or_default().into(),
                             r["title"].as_str().unwrap_or_default().into(),
-                            format!("v{} {}", r["latest_version"], r["latest_status"].as_str().unwrap_or("")),
+                            format!("v{} {}", r["latest_version"], r["status"].as_str().unwrap_or("")),
                             r["published_version"]
                                 .as_i64()
                                 .map(|v| format!("v{v}"))
@@ -155,22 +111,13 @@ pub async fn run(dir: &Path, command: PoliciesCommand, format: Format) -> Result
         }
         PoliciesCommand::Show { id, version } => {
             let p = ws.policy(&id).await?;
-            let v = match version {
-                Some(n) => p
-                    .versions
-                    .iter()
-                    .find(|v| v.version == n)
-                    .ok_or_else(|| usage(format!("--version: {} has no version {n}", p.id)))?,
-                None => p
-                    .published()
-                    .or(p.latest())
-                    .ok_or_else(|| usage(format!("{} has no version", p.id)))?,
-            };
-            let staff = people_in_scope(&ws).await?;
-            let mut out = summary(&ws, &p, &staff).await?;
-            out["version"] = json!(v);
-            out["parameters"] = json!(p.parameters);
-            out["versions"] = json!(p.versions.iter().map(|v| json!({"version": v.version, "status": v.status, "created_at": instant(v.created_at), "approved_by": v.approved_by, "published_at": v.published_at.map(instant)})).collect::<Vec<_>>());
+            let staff = ws.staff_on(today()).await?;
+            let counted = ws.acceptance_count(&p, &staff).await?;
+            let out = PolicyDetailView::of(&p, version, today(), Some(counted)).map_err(|e| match version {
+                Some(_) => usage(format!("--version: {e}")),
+                None => usage(e),
+            })?;
+            let v = &out.text;
             match format {
                 Format::Json => output::json(&out),
                 Format::Table => {
@@ -290,7 +237,7 @@ pub async fn run(dir: &Path, command: PoliciesCommand, format: Format) -> Result
             let p = ws.policy(&id).await?;
             let published = p.published().map(|v| v.version);
             let all = ws.acceptances(&p).await?;
-            let staff = people_in_scope(&ws).await?;
+            let staff = ws.staff_on(today()).await?;
             let current: Vec<_> = all.iter().filter(|a| Some(a.version) == published).collect();
             let missing: Vec<&String> = staff
                 .iter()
@@ -358,7 +305,7 @@ fn done(format: Format, value: Value, sentence: &str) -> Result<(), CliError> {
 
 /// `export policies`: one row per policy with its state.
 pub async fn export(ws: &Workspace, out: &Path, format: Format) -> Result<(), CliError> {
-    let staff = people_in_scope(ws).await?;
+    let staff = ws.staff_on(today()).await?;
     let mut rows = Vec::new();
     for p in ws.policies().await? {
         rows.push(summary(ws, &p, &staff).await?);
@@ -380,6 +327,7 @@ pub async fn export(ws: &Workspace, out: &Path, format: Format) -> Result<(), Cl
     let cell = |r: &Value, c: &str| -> String {
         let v = match c {
             "accepted" | "required" => &r["acceptance"][c],
+            "latest_status" => &r["status"],
             _ => &r[c],
         };
         match v {

@@ -199,7 +199,7 @@ pub fn control<'a>(list: &'a Value, id: &str) -> &'a Value {
     list.as_array()
         .unwrap()
         .iter()
-        .find(|c| c["id"] == id)
+        .find(|c| c["code"] == id)
         .unwrap_or_else(|| panic!("no control {id}"))
 }
 

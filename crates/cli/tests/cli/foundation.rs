@@ -148,7 +148,7 @@ fn init_adopts_library_and_catalog_is_complete(b: Backend) {
     let expected: Vec<&str> = controls
         .iter()
         .filter(|c| strings(&c["criteria"]).contains(&"CC6.1".to_string()))
-        .map(|c| c["id"].as_str().unwrap())
+        .map(|c| c["code"].as_str().unwrap())
         .collect();
     let shown: Vec<&str> = cc61["controls"]
         .as_array()
@@ -216,12 +216,12 @@ fn scope_categories_drive_applicability(b: Backend) {
             let applies = strings(&c["criteria"])
                 .iter()
                 .any(|k| in_scope.contains(&category_of(k)));
-            let now = control(&listed, c["id"].as_str().unwrap());
+            let now = control(&listed, c["code"].as_str().unwrap());
             assert_eq!(now["applicable"], applies, "{cats}: {now}");
             if !applies {
                 ruled_out += 1;
-                assert_eq!(now["na_source"], "scope");
-                let reason = now["na_reason"].as_str().unwrap();
+                assert_eq!(now["not_applicable_source"], "scope");
+                let reason = now["not_applicable_reason"].as_str().unwrap();
                 assert!(reason.contains("outside the audit scope"), "{reason}");
             }
         }
@@ -236,7 +236,7 @@ fn scope_categories_drive_applicability(b: Backend) {
         .iter()
         .find(|c| strings(&c["criteria"]).iter().all(|k| category_of(k) == "privacy"))
         .expect("the library has privacy-only controls");
-    let id = privacy_only["id"].as_str().unwrap();
+    let id = privacy_only["code"].as_str().unwrap();
     assert_eq!(env.json(&["controls", "show", id])["applicable"], false);
     env.ok(&[
         "scope",
@@ -263,8 +263,8 @@ fn manual_not_applicable_survives_scope_and_can_be_withdrawn(b: Backend) {
     ]);
     let shown = env.json(&["controls", "show", "PHY-01"]);
     assert_eq!(shown["applicable"], false);
-    assert_eq!(shown["na_source"], "manual");
-    assert_eq!(shown["na_reason"], "Fully remote company with no offices");
+    assert_eq!(shown["not_applicable_source"], "manual");
+    assert_eq!(shown["not_applicable_reason"], "Fully remote company with no offices");
     env.ok(&[
         "scope",
         "set",
@@ -276,7 +276,10 @@ fn manual_not_applicable_survives_scope_and_can_be_withdrawn(b: Backend) {
         "2027-01-01..2027-06-30",
     ]);
     let listed = control(&env.json(&["controls", "list"]), "PHY-01").clone();
-    assert_eq!(listed["na_source"], "manual", "a person's ruling wins over the scope");
+    assert_eq!(
+        listed["not_applicable_source"], "manual",
+        "a person's ruling wins over the scope"
+    );
     env.ok(&["controls", "applicable", "PHY-01"]);
     assert_eq!(env.json(&["controls", "show", "PHY-01"])["applicable"], true);
     env.refused(&["controls", "applicable", "PHY-01"], &["no not-applicable ruling"]);

@@ -37,7 +37,10 @@ fn scope_and_topics_follow_the_content(b: Backend) {
     assert!(!category_controls.is_empty());
     for c in &category_controls {
         assert_eq!(c["applicable"], false, "{c}");
-        assert!(c["na_reason"].as_str().is_some_and(|r| !r.is_empty()), "{c}");
+        assert!(
+            c["not_applicable_reason"].as_str().is_some_and(|r| !r.is_empty()),
+            "{c}"
+        );
     }
 
     // Every in-scope criterion's topics are covered by the library in a Security-only scope.
@@ -136,7 +139,7 @@ fn readiness_tells_the_truth_and_plans(b: Backend) {
         "{reasons:?}"
     );
     env.ok(&["controls", "set-owner", "PHY-02", "facilities@acme.example"]);
-    for req in phy["evidence"].as_array().unwrap() {
+    for req in phy["evidence_requirements"].as_array().unwrap() {
         let key = req["key"].as_str().unwrap();
         let f = env.write_file(&format!("{key}.pdf"), key.as_bytes());
         env.ok(&[
@@ -168,7 +171,7 @@ fn readiness_tells_the_truth_and_plans(b: Backend) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| c["id"].as_str().unwrap())
+        .map(|c| c.as_str().unwrap())
         .filter(|k| k.starts_with("CC"))
     {
         assert!(covered.contains(&k), "{k} is covered by the ready PHY-02");

@@ -483,7 +483,7 @@ fn policy_lifecycle_and_acceptance_per_version(b: Backend) {
     );
     let p = "vulnerability-management";
     let shown = env.json(&["policies", "show", p]);
-    let body = shown["version"]["body"].as_str().unwrap();
+    let body = shown["text"]["body"].as_str().unwrap();
     assert!(
         body.contains("Acme Test") && body.contains("Dana Okafor") && body.contains("| Critical | 14 days |"),
         "{body}"
@@ -556,20 +556,20 @@ fn policy_lifecycle_and_acceptance_per_version(b: Backend) {
     assert_eq!(
         (
             vm["latest_version"].as_i64(),
-            vm["latest_status"].as_str(),
+            vm["status"].as_str(),
             vm["published_version"].as_i64()
         ),
         (Some(2), Some("draft"), Some(1))
     );
     assert_eq!(vm["acceptance"], serde_json::json!({"accepted": 1, "required": 2}));
     assert!(
-        env.json(&["policies", "show", p, "--version", "2"])["version"]["body"]
+        env.json(&["policies", "show", p, "--version", "2"])["text"]["body"]
             .as_str()
             .unwrap()
             .contains("| Critical | 5 days |")
     );
     assert!(
-        env.json(&["policies", "show", p, "--version", "1"])["version"]["body"]
+        env.json(&["policies", "show", p, "--version", "1"])["text"]["body"]
             .as_str()
             .unwrap()
             .contains("| Critical | 14 days |"),
@@ -591,7 +591,7 @@ fn policy_lifecycle_and_acceptance_per_version(b: Backend) {
     assert_eq!(acc["accepted"], serde_json::json!([]), "acceptance is per version");
     assert_eq!(acc["earlier_versions"][0]["email"], "ana@acme.example");
     let v1 = env.json(&["policies", "show", p, "--version", "1"]);
-    assert_eq!(v1["version"]["status"], "retired");
+    assert_eq!(v1["text"]["status"], "retired");
 
     let csv = format!(
         "email,policy,version,accepted_on\nana@acme.example,{p},2,{}\nben@acme.example,{p},2,{}\nben@acme.example,access-control,1,{}\n",

@@ -26,7 +26,8 @@ on_both_databases!(
     idle_connections_are_closed,
     owners_change_only_evidence_wholly_theirs,
     tokens_cannot_be_born_expired,
-    nul_in_evidence_and_token_text_is_refused
+    nul_in_evidence_and_token_text_is_refused,
+    pages_print_what_people_typed_as_text
 );
 
 /// A browser's cookie jar against one server, through curl, never following redirects.
@@ -767,7 +768,7 @@ fn owners_change_only_evidence_wholly_theirs(b: Backend) {
         .unwrap()
         .iter()
         .take(2)
-        .map(|c| c["id"].as_str().unwrap().to_string())
+        .map(|c| c["code"].as_str().unwrap().to_string())
         .collect();
     env.ok(&["controls", "set-owner", &codes[0], owner]);
     let file = env.tmp.path().join("shared.txt");
@@ -914,4 +915,90 @@ fn nul_in_evidence_and_token_text_is_refused(b: Backend) {
         1,
         "only the first token"
     );
+}
+
+/// Whatever people type (an evidence title, a register record, a policy's Markdown) reaches
+/// every page as text: markup is escaped, and a policy's Markdown is rendered then sanitised.
+fn pages_print_what_people_typed_as_text(b: Backend) {
+    let env = Env::new(b);
+    env.init();
+    env.ok(&[
+        "scope",
+        "set",
+        "--type",
+        "2",
+        "--categories",
+        "security",
+        "--window",
+        "2026-01-01..2026-06-30",
+    ]);
+    env.ok(&["controls", "adopt", "--all-new"]);
+    let hostile = "<script>alert('x')</script><img src=x onerror=alert(1)>";
+    let file = env.write_file("list.csv", b"app\nslack\n");
+    let item = env.json(&[
+        "evidence",
+        "add",
+        file.to_str().unwrap(),
+        "--control",
+        "ACC-01",
+        "--title",
+        hostile,
+    ]);
+    let id = item["id"].as_str().unwrap().to_string();
+    let risks = format!("id,title,likelihood,impact,treatment\nR-1,\"{hostile}\",3,3,mitigate\n");
+    let rf = env.write_file("risks.csv", risks.as_bytes());
+    env.ok(&["import", "risks", rf.to_str().unwrap()]);
+    let policy = env.write_file(
+        "policy.md",
+        format!("# Rules we keep\n\nPlain text.\n\n{hostile}\n\n[link](javascript:alert(2))\n").as_bytes(),
+    );
+    env.ok(&[
+        "policies",
+        "add",
+        "--id",
+        "house-rules",
+        "--title",
+        "House rules",
+        "--owner-role",
+        "security",
+        "--file",
+        policy.to_str().unwrap(),
+    ]);
+    let person = "viewer@bluefin.test";
+    let one_time = add_user(&env, person, "viewer");
+    let server = Server::start(&env, "first@bluefin.test");
+    let web = Web::new(&env, &server, "viewer");
+    first_sign_in(&web, person, &one_time, "the viewer's passphrase", false);
+    for path in [
+        format!("/evidence/{id}"),
+        "/evidence".into(),
+        "/risks/R-1".into(),
+        "/risks".into(),
+        "/controls/ACC-01".into(),
+    ] {
+        let (status, _, page) = web.get(&path);
+        assert_eq!(status, 200, "{path}: {page}");
+        assert!(!page.contains("<script>alert"), "{path} prints the markup: {page}");
+        assert!(!page.contains("<img src=x"), "{path} prints the markup");
+        assert!(
+            page.contains("&#60;script&#62;") || page.contains("&lt;script&gt;"),
+            "{path} shows the text, escaped: {page}"
+        );
+    }
+    let (status, _, page) = web.get("/policies/house-rules");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Rules we keep</h1>"), "the Markdown is rendered: {page}");
+    assert!(
+        !page.contains("<script>alert"),
+        "a script in a policy is removed: {page}"
+    );
+    assert!(!page.contains("onerror"), "event handlers are removed");
+    assert!(!page.contains("javascript:"), "script links are removed");
+    // No page of the server's templates prints a value unescaped with `|safe`.
+    let templates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../server/templates");
+    for entry in std::fs::read_dir(&templates).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("|safe"), "{} prints a value with |safe", path.display());
+    }
 }

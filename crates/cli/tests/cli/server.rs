@@ -161,7 +161,7 @@ fn fixture(env: &Env) -> Fixture {
     }
     // A control with a gap (so applicable, so in the auditor's scope), owned by the owner.
     let controls = env.json(&["controls", "list", "--only", "applicable"]);
-    let control = controls.as_array().unwrap()[0]["id"].as_str().unwrap().to_string();
+    let control = controls.as_array().unwrap()[0]["code"].as_str().unwrap().to_string();
     env.ok(&["controls", "set-owner", &control, &email("control_owner")]);
     Fixture {
         employee,

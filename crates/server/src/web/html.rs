@@ -1,7 +1,7 @@
-//! Small HTML helpers for fragments built in Rust (charts, heat maps); everything that holds
-//! data is escaped here or by askama.
+//! Small helpers for what pages print: dates, sizes, links. Markup comes from templates only;
+//! the one page written here is the error page, which must not depend on them.
 
-pub fn esc(s: &str) -> String {
+fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -28,6 +28,17 @@ pub fn error_page(reference: &str) -> String {
     )
 }
 
+/// The plain page of a refusal (4xx): its status and the reason, escaped.
+pub fn message_page(code: u16, reason: &str, message: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{code}</title>\
+         <link rel=\"stylesheet\" href=\"/static/evident.css\"></head><body><main class=\"error-page\">\
+         <h1>{}</h1><p>{}</p><p><a href=\"/\">Back to the dashboard</a></p></main></body></html>",
+        esc(reason),
+        esc(message)
+    )
+}
+
 /// A date-time in ms as `YYYY-MM-DD HH:MM` UTC.
 pub fn when(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
@@ -42,69 +53,6 @@ pub fn when(ms: i64) -> String {
             )
         })
         .unwrap_or_default()
-}
-
-/// Horizontal stacked bars, one per row: (label, [(class, count)]).
-pub fn stacked_bars(rows: &[(String, Vec<(&'static str, usize)>)]) -> String {
-    let row_h = 26;
-    let label_w = 190.0;
-    let width = 640.0;
-    let bar_w = width - label_w - 10.0;
-    let mut svg = format!(
-        "<svg class=\"chart\" viewBox=\"0 0 {width} {}\" role=\"img\" aria-label=\"Control status by category\">",
-        rows.len() * row_h + 4
-    );
-    for (i, (label, parts)) in rows.iter().enumerate() {
-        let y = i * row_h + 2;
-        let total: usize = parts.iter().map(|p| p.1).sum();
-        svg.push_str(&format!("<text x=\"0\" y=\"{}\">{}</text>", y + 16, esc(label)));
-        let mut x = label_w;
-        let mut title = Vec::new();
-        for (class, n) in parts {
-            if *n == 0 || total == 0 {
-                continue;
-            }
-            let w = bar_w * *n as f64 / total as f64;
-            svg.push_str(&format!(
-                "<rect class=\"bar-{class}\" x=\"{x:.1}\" y=\"{}\" width=\"{w:.1}\" height=\"18\"><title>{} {}</title></rect>",
-                y + 3,
-                n,
-                class.replace('_', " ")
-            ));
-            title.push(format!("{n} {}", class.replace('_', " ")));
-            x += w;
-        }
-    }
-    svg.push_str("</svg>");
-    svg
-}
-
-/// A line of the score over time: (day label, score).
-pub fn trend(points: &[(String, f64)]) -> String {
-    if points.len() < 2 {
-        return String::new();
-    }
-    let (w, h) = (640.0, 120.0);
-    let step = w / (points.len() - 1) as f64;
-    let coords: Vec<String> = points
-        .iter()
-        .enumerate()
-        .map(|(i, (_, v))| {
-            format!(
-                "{:.1},{:.1}",
-                i as f64 * step,
-                h - v.clamp(0.0, 100.0) / 100.0 * (h - 10.0) - 5.0
-            )
-        })
-        .collect();
-    format!(
-        "<svg class=\"trend\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"Checks passing over the last {} days, from {} to {}\">\
-         <polyline points=\"{}\"/></svg>",
-        points.len(),
-        esc(&points[0].0),
-        esc(&points[points.len() - 1].0),
-        coords.join(" ")
-    )
 }
 
 /// Percent-encodes everything but unreserved characters (for `?next=` and query links).

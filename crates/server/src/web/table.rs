@@ -164,11 +164,15 @@ pub struct HeaderCell {
 fn link(base: &str, query: &ListQuery, page: usize, sort: Option<(&str, bool)>) -> String {
     let mut parts = Vec::new();
     if let Some(q) = query.q.as_deref().filter(|q| !q.is_empty()) {
-        parts.push(format!("q={}", crate::html::url_encode(q)));
+        parts.push(format!("q={}", crate::web::html::url_encode(q)));
     }
     for (k, v) in &query.filters {
         if !v.is_empty() && k != "csrf" {
-            parts.push(format!("{}={}", crate::html::url_encode(k), crate::html::url_encode(v)));
+            parts.push(format!(
+                "{}={}",
+                crate::web::html::url_encode(k),
+                crate::web::html::url_encode(v)
+            ));
         }
     }
     match sort {
@@ -180,7 +184,7 @@ fn link(base: &str, query: &ListQuery, page: usize, sort: Option<(&str, bool)>) 
         }
         None => {
             if let Some(s) = &query.sort {
-                parts.push(format!("sort={}", crate::html::url_encode(s)));
+                parts.push(format!("sort={}", crate::web::html::url_encode(s)));
             }
             if query.desc() {
                 parts.push("dir=desc".into());

@@ -7,14 +7,15 @@ use askama::Template;
 use axum::Extension;
 use axum::extract::State;
 use axum::response::Response;
-use evident_catalog::Catalog;
-use evident_core::readiness::{Severity, Status};
-use evident_core::registers::TASKS;
 
-use super::{Layout, name_of, render};
 use crate::ServerError;
 use crate::access::Access;
 use crate::state::AppState;
+use crate::web::charts::{StackedBars, Trend};
+use crate::web::{Layout, name_of, render};
+use evident_catalog::Catalog;
+use evident_core::readiness::{Severity, Status};
+use evident_core::registers::TASKS;
 
 #[derive(Template)]
 #[template(path = "dashboard.html")]
@@ -26,8 +27,8 @@ struct Dashboard {
     ready: usize,
     at_risk: usize,
     gap: usize,
-    chart: String,
-    trend: String,
+    chart: StackedBars,
+    trend: Option<Trend>,
     trend_days: usize,
     /// (severity, link, where, reason, fix, owner)
     gaps: Vec<(String, String, String, String, String, String)>,
@@ -48,14 +49,14 @@ pub async fn page(
     let snap = state.snapshot().await?;
     let mut d = Dashboard {
         layout: Layout::new(&state, &access, "Dashboard", "/"),
-        computed: crate::html::when(snap.computed_at.unix_timestamp() * 1000),
+        computed: crate::web::html::when(snap.computed_at.unix_timestamp() * 1000),
         scoped: snap.assessment.is_some(),
         score: 0,
         ready: 0,
         at_risk: 0,
         gap: 0,
-        chart: String::new(),
-        trend: String::new(),
+        chart: StackedBars::new(&[]),
+        trend: None,
         trend_days: crate::state::TREND_DAYS as usize,
         gaps: Vec::new(),
         tasks: Vec::new(),
@@ -109,9 +110,9 @@ pub async fn page(
             (format!("{}{}", label[..1].to_uppercase(), &label[1..]), parts)
         })
         .collect();
-    d.chart = crate::html::stacked_bars(&rows);
+    d.chart = StackedBars::new(&rows);
 
-    d.trend = crate::html::trend(&snap.trend);
+    d.trend = Trend::new(&snap.trend);
     d.topic_gaps = a
         .topic_gaps
         .iter()

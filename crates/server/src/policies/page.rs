@@ -1,5 +1,4 @@
-//! Policies: the list, reading the rendered text, editing (a new draft version), approving,
-//! publishing, and who has accepted the published version.
+//! Policy pages: the list, a policy with its versions and acceptances, editing, approval and publication.
 
 use std::collections::BTreeMap;
 
@@ -7,69 +6,15 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
-use evident_store::Policy;
 use serde::Deserialize;
-use serde_json::json;
 
-use super::{Layout, TablePage, flash_from, render};
 use crate::ServerError;
 use crate::access::Access;
 use crate::state::AppState;
-use crate::table::{Cell, ListQuery, Row, col, page};
+use crate::web::table::{ListQuery, page};
+use crate::web::{Layout, TablePage, flash_from, render};
 
-fn status_of(p: &Policy) -> String {
-    p.status().as_str().to_string()
-}
-
-pub fn json_of(p: &Policy) -> serde_json::Value {
-    json!({
-        "id": p.id, "title": p.title, "owner_role": p.owner_role, "controls": p.controls,
-        "review_interval_months": p.review_interval_months,
-        "status": status_of(p),
-        "latest_version": p.latest().map(|v| v.version),
-        "published_version": p.published().map(|v| v.version),
-        "versions": p.versions.iter().map(|v| json!({
-            "version": v.version, "status": v.status, "body_sha256": v.body_sha256,
-            "created_at": v.created_at, "created_by": v.created_by,
-            "approved_at": v.approved_at, "approved_by": v.approved_by,
-            "published_at": v.published_at, "published_by": v.published_by,
-        })).collect::<Vec<_>>(),
-    })
-}
-
-pub fn rows(policies: &[Policy]) -> Vec<Row> {
-    policies
-        .iter()
-        .map(|p| {
-            let status = status_of(p);
-            Row {
-                cells: vec![
-                    Cell::link(&p.title, format!("/policies/{}", p.id)),
-                    Cell::text(&p.id),
-                    Cell::text(p.owner_role.replace('_', " ")),
-                    Cell::num(p.latest().map(|v| v.version).unwrap_or(0)),
-                    Cell::badge(&status),
-                    Cell::text(
-                        p.published()
-                            .map(|v| format!("v{}", v.version))
-                            .unwrap_or_else(|| "not yet".into()),
-                    ),
-                ],
-                json: json_of(p),
-                tags: vec![("status", status)],
-            }
-        })
-        .collect()
-}
-
-pub const COLUMNS: [crate::table::Column; 6] = [
-    col("title", "Policy"),
-    col("id", "Id"),
-    col("owner", "Owner"),
-    col("version", "Latest version"),
-    col("status", "Status"),
-    col("published", "Published"),
-];
+use super::{COLUMNS, rows};
 
 pub async fn list(
     State(state): State<AppState>,
@@ -81,7 +26,10 @@ pub async fn list(
     let p = page(
         "/policies",
         &COLUMNS,
-        &rows(&snap.program().policies),
+        &rows(
+            &snap.program().policies,
+            &super::acceptance_counts(&state, &snap.program().policies).await?,
+        ),
         &q,
         vec![("status", "Status")],
     );
@@ -107,7 +55,7 @@ struct PolicyPage {
     controls: Vec<String>,
     sha256: String,
     trail: Vec<(String, String)>,
-    body: String,
+    body: crate::web::markdown::SafeHtml,
     can_write: bool,
     accepted: Vec<(String, i64, String)>,
     staff: usize,
@@ -123,13 +71,13 @@ pub async fn detail(
     let latest = p.latest().ok_or(ServerError::NotFound)?;
     let mut trail = vec![(
         "Drafted".to_string(),
-        format!("{} by {}", crate::html::when(latest.created_at), latest.created_by),
+        format!("{} by {}", crate::web::html::when(latest.created_at), latest.created_by),
     )];
     if let (Some(at), Some(by)) = (latest.approved_at, &latest.approved_by) {
-        trail.push(("Approved".into(), format!("{} by {by}", crate::html::when(at))));
+        trail.push(("Approved".into(), format!("{} by {by}", crate::web::html::when(at))));
     }
     if let (Some(at), Some(by)) = (latest.published_at, &latest.published_by) {
-        trail.push(("Published".into(), format!("{} by {by}", crate::html::when(at))));
+        trail.push(("Published".into(), format!("{} by {by}", crate::web::html::when(at))));
     }
     let accepted = if access.may_read(evident_core::access::Area::People)
         || access.role() == evident_core::access::Role::Auditor
@@ -139,7 +87,7 @@ pub async fn detail(
             .acceptances(&p)
             .await?
             .into_iter()
-            .map(|a| (a.email, a.version, crate::html::when(a.accepted_at)))
+            .map(|a| (a.email, a.version, crate::web::html::when(a.accepted_at)))
             .collect()
     } else {
         Vec::new()
@@ -157,7 +105,7 @@ pub async fn detail(
         controls: p.controls.clone(),
         sha256: latest.body_sha256.clone(),
         trail,
-        body: crate::markdown::render(&latest.body),
+        body: crate::web::markdown::render(&latest.body),
         can_write: access.may_write(evident_core::access::Area::Policies),
         accepted,
         staff,

@@ -1,14 +1,13 @@
-//! The HTML pages, one module per area. Each handler receives the [`Access`] the guard
-//! granted and renders an askama template inside the common layout.
+//! What every area's pages and API share: the layout and its navigation, the listing page, the
+//! detail page of typed blocks, and the API's listing answer. Each handler receives the
+//! [`Access`] the guard granted and renders an askama template inside the common layout.
 
-pub mod controls;
-pub mod dashboard;
-pub mod evidence;
-pub mod lists;
-pub mod me;
-pub mod policies;
-pub mod records;
-pub mod settings;
+pub mod api;
+pub mod blocks;
+pub mod charts;
+pub mod html;
+pub mod markdown;
+pub mod table;
 
 use askama::Template;
 use axum::response::{Html, IntoResponse, Response};
@@ -17,7 +16,8 @@ use evident_core::access::Area;
 use crate::ServerError;
 use crate::access::Access;
 use crate::state::AppState;
-use crate::table::Page;
+use blocks::{Block, Inline, Input, Section};
+use table::Page;
 
 pub struct NavItem {
     pub href: &'static str,
@@ -106,8 +106,8 @@ pub fn render(t: impl Template) -> Result<Response, ServerError> {
 pub struct TablePage {
     pub layout: Layout,
     pub intro: String,
-    /// Trusted HTML built in Rust with every datum escaped (charts, heat maps, forms).
-    pub extra: String,
+    /// Cards shown above the filters (the risk register's heat map).
+    pub extra: Vec<Section>,
     pub page: Page,
     pub empty: String,
     pub action_href: String,
@@ -120,11 +120,30 @@ impl TablePage {
         TablePage {
             layout,
             intro,
-            extra: String::new(),
+            extra: Vec::new(),
             page,
             empty,
             action_href: String::new(),
             action_label: String::new(),
+        }
+    }
+}
+
+/// A record's page: a title, a status badge and titled cards of typed blocks.
+#[derive(Template)]
+#[template(path = "detail.html")]
+pub struct DetailPage {
+    pub layout: Layout,
+    pub badge: String,
+    pub sections: Vec<Section>,
+}
+
+impl DetailPage {
+    pub fn new(layout: Layout, badge: impl Into<String>, sections: Vec<Section>) -> DetailPage {
+        DetailPage {
+            layout,
+            badge: badge.into(),
+            sections,
         }
     }
 }

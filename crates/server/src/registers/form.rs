@@ -10,11 +10,11 @@ use axum::{Extension, Form};
 use evident_core::register::{FieldKind, RegisterSpec, validate};
 use serde_json::json;
 
-use super::lists::register;
-use super::{Layout, render};
+use super::register;
 use crate::ServerError;
 use crate::access::Access;
 use crate::state::AppState;
+use crate::web::{Layout, render};
 
 pub struct FieldView {
     pub name: &'static str,
@@ -120,8 +120,8 @@ pub async fn edit_form(
             format!("Edit {} {}", spec.noun, r.key),
             &format!("/{path}"),
         ),
-        action: format!("/{path}/{}/edit", crate::html::url_encode(&r.key)),
-        back: format!("/{path}/{}", crate::html::url_encode(&r.key)),
+        action: format!("/{path}/{}/edit", crate::web::html::url_encode(&r.key)),
+        back: format!("/{path}/{}", crate::web::html::url_encode(&r.key)),
         fields: views(spec, &values, &BTreeMap::new(), true),
         form_error: String::new(),
     })
@@ -174,7 +174,7 @@ async fn save(
                 &format!("/{path}"),
             ),
             action: match &existing {
-                Some(k) => format!("/{path}/{}/edit", crate::html::url_encode(k)),
+                Some(k) => format!("/{path}/{}/edit", crate::web::html::url_encode(k)),
                 None => format!("/{path}/new"),
             },
             back: format!("/{path}"),
@@ -190,7 +190,7 @@ async fn save(
         .as_actor(&access.user.email)
         .write_records(spec, std::slice::from_ref(&record), &action, json!({"via": "web"}))
         .await?;
-    Ok(Redirect::to(&format!("/{path}/{}?done=saved", crate::html::url_encode(&key))).into_response())
+    Ok(Redirect::to(&format!("/{path}/{}?done=saved", crate::web::html::url_encode(&key))).into_response())
 }
 
 pub async fn create(

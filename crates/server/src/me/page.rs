@@ -1,5 +1,4 @@
-//! What one person has to do: accept published policies (the exact version they read), their
-//! tasks and their training. Every role has this page; it shows only the caller's own items.
+//! The page of one person's policies, tasks, training, password and sessions.
 
 use std::collections::BTreeMap;
 
@@ -7,20 +6,22 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
-use evident_core::registers::{TASKS, TRAINING};
 use serde::Deserialize;
 
-use super::{Layout, flash_from, render};
 use crate::ServerError;
 use crate::access::Access;
 use crate::state::AppState;
+use crate::web::{Layout, flash_from, render};
+
+use super::mine;
+use crate::web::markdown::SafeHtml;
 
 #[derive(Template)]
 #[template(path = "me.html")]
 struct MePage {
     layout: Layout,
     /// (policy id, title, version, rendered body)
-    to_accept: Vec<(String, String, i64, String)>,
+    to_accept: Vec<(String, String, i64, SafeHtml)>,
     accepted: Vec<(String, i64, String)>,
     tasks: Vec<(String, String, String, String)>,
     training: Vec<(String, String)>,
@@ -28,67 +29,6 @@ struct MePage {
     min_password: usize,
     /// Why acceptances cannot be recorded for this account, if they cannot.
     note: String,
-}
-
-/// Everything the page and the API say about the caller.
-pub struct Mine {
-    pub to_accept: Vec<(String, String, i64, String)>,
-    pub accepted: Vec<(String, i64, String)>,
-    pub tasks: Vec<(String, String, String, String)>,
-    pub training: Vec<(String, String)>,
-}
-
-pub async fn mine(state: &AppState, email: &str) -> Result<Mine, ServerError> {
-    let mut to_accept = Vec::new();
-    let mut accepted = Vec::new();
-    for p in state.ws.policies().await? {
-        let Some(v) = p.published() else { continue };
-        let mine: Vec<_> = state
-            .ws
-            .acceptances(&p)
-            .await?
-            .into_iter()
-            .filter(|a| a.email == email)
-            .collect();
-        match mine.iter().find(|a| a.version == v.version) {
-            Some(a) => accepted.push((p.title.clone(), a.version, crate::html::when(a.accepted_at))),
-            None => to_accept.push((
-                p.id.clone(),
-                p.title.clone(),
-                v.version,
-                crate::markdown::render(&v.body),
-            )),
-        }
-    }
-    let tasks = state
-        .ws
-        .records(&TASKS)
-        .await?
-        .into_iter()
-        .filter(|t| t.record.get("owner").as_str() == Some(email))
-        .map(|t| {
-            (
-                t.record.get("id").to_text(),
-                t.record.get("title").to_text(),
-                t.record.get("status").to_text(),
-                t.record.get("due_date").to_text(),
-            )
-        })
-        .collect();
-    let training = state
-        .ws
-        .records(&TRAINING)
-        .await?
-        .into_iter()
-        .filter(|t| t.record.get("email").as_str() == Some(email))
-        .map(|t| (t.record.get("course").to_text(), t.record.get("completed_on").to_text()))
-        .collect();
-    Ok(Mine {
-        to_accept,
-        accepted,
-        tasks,
-        training,
-    })
 }
 
 async fn me_page(state: &AppState, access: &Access, password_error: String) -> Result<MePage, ServerError> {

@@ -1,0 +1,278 @@
+//! Controls' pages: the list with filters, the detail (mapping, owner, status and why, evidence,
+//! checks with failing records, history), evidence upload and owner assignment.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use evident_core::access::Reach;
+use serde::Deserialize;
+
+use crate::ServerError;
+use crate::access::Access;
+use crate::state::AppState;
+use crate::web::table::{ListQuery, page};
+use crate::web::{Layout, TablePage, flash_from, name_of, render};
+
+use super::{COLUMNS, FILTERS, may_write, rows, status_name, store_upload, visible};
+use crate::evidence::upload::receive;
+
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Result<Response, ServerError> {
+    let snap = state.snapshot().await?;
+    let q = ListQuery::parse(q)?;
+    let p = page("/controls", &COLUMNS, &rows(&snap, &access), &q, FILTERS.to_vec());
+    render(TablePage::new(
+        Layout::new(&state, &access, "Controls", "/controls"),
+        "Every control of the program, its owner and its readiness. Filter by status to see what needs work.".into(),
+        p,
+        "No controls yet: adopt the library with `evident controls adopt`.".into(),
+    ))
+}
+
+/// (id, title, requirement, attests, captured, sha256, its first 12 characters)
+type EvidenceView = (String, String, String, String, String, String, String);
+
+/// (id, title, status, failing (record, reason), how many more fail)
+type CheckView = (String, String, String, Vec<(String, String)>, usize);
+
+#[derive(Template)]
+#[template(path = "control.html")]
+struct ControlPage {
+    layout: Layout,
+    code: String,
+    title: String,
+    description: String,
+    status: String,
+    owner: String,
+    owner_value: String,
+    area: String,
+    frequency: String,
+    criteria: Vec<String>,
+    na_reason: String,
+    reasons: Vec<(String, String, String)>,
+    requirements: Vec<(String, String, String)>,
+    evidence: Vec<EvidenceView>,
+    /// (id, title, status, failing (record, reason), more)
+    checks: Vec<CheckView>,
+    history: Vec<(String, String, String)>,
+    can_upload: bool,
+    can_assign: bool,
+    upload_error: String,
+    upload_title: String,
+    max_upload: String,
+}
+
+async fn control_page(
+    state: &AppState,
+    access: &Access,
+    code: &str,
+    upload_error: String,
+    upload_title: String,
+) -> Result<ControlPage, ServerError> {
+    let snap = state.snapshot().await?;
+    let code = code.to_uppercase();
+    let read_access = Access {
+        reach: evident_core::access::reach(
+            access.role(),
+            evident_core::access::Area::Controls,
+            evident_core::access::Action::Read,
+        ),
+        ..access.clone()
+    };
+    let c = visible(&snap, &read_access)
+        .into_iter()
+        .find(|c| c.code == code)
+        .ok_or(ServerError::NotFound)?
+        .clone();
+    let status = snap
+        .assessment
+        .as_ref()
+        .and_then(|a| a.readiness.controls.iter().find(|s| s.control == code));
+    let write_access = Access {
+        reach: evident_core::access::reach(
+            access.role(),
+            evident_core::access::Area::Evidence,
+            evident_core::access::Action::Write,
+        ),
+        ..access.clone()
+    };
+    let mut current: Vec<&evident_store::EvidenceItem> =
+        snap.program().evidence.iter().filter(|e| e.is_current()).collect();
+    current.sort_by_key(|e| std::cmp::Reverse(e.captured_at));
+    let evidence = current
+        .into_iter()
+        .flat_map(|e| {
+            e.controls.iter().filter(|l| l.control == code).map(move |l| {
+                (
+                    e.id.clone(),
+                    e.title.clone(),
+                    l.requirement.clone().unwrap_or_default(),
+                    evident_core::format_date(e.attests_to()),
+                    crate::web::html::when(e.captured_at),
+                    e.sha256.clone(),
+                    e.sha256.chars().take(12).collect::<String>(),
+                )
+            })
+        })
+        .collect();
+    let checks = snap
+        .assessment
+        .as_ref()
+        .map(|a| {
+            // The checks the content says test this control (`checks:` on its template).
+            let tested_by: &[String] = snap
+                .program()
+                .controls
+                .iter()
+                .find(|c| c.code == code)
+                .map(|c| c.checks())
+                .unwrap_or_default();
+            a.checks
+                .values()
+                .filter(|r| tested_by.contains(&r.id))
+                .map(|r| {
+                    let failing: Vec<(String, String)> = r
+                        .failures
+                        .iter()
+                        .take(20)
+                        .map(|f| (f.record.clone(), f.reason.clone()))
+                        .collect();
+                    (
+                        r.id.clone(),
+                        r.title.clone(),
+                        name_of(r.status),
+                        failing,
+                        r.failures.len().saturating_sub(20),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let history = state
+        .ws
+        .audit_about(&format!("control:{code}"))
+        .await?
+        .into_iter()
+        .map(|e| (crate::web::html::when(e.at), e.actor, e.action))
+        .collect();
+    Ok(ControlPage {
+        layout: Layout::new(state, access, format!("{code} {}", c.title), "/controls"),
+        status: status
+            .map(|s| status_name(s.status))
+            .unwrap_or_else(|| "unassessed".into()),
+        reasons: status
+            .map(|s| {
+                s.reasons
+                    .iter()
+                    .map(|r| (name_of(r.severity).replace('_', " "), r.text.clone(), r.fix.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        requirements: c
+            .evidence
+            .iter()
+            .map(|q| {
+                (
+                    q.key.clone(),
+                    q.title.clone(),
+                    format!("refresh: {}", name_of(q.refresh).replace('_', " ")),
+                )
+            })
+            .collect(),
+        evidence,
+        checks,
+        history,
+        can_upload: may_write(&write_access, &c),
+        can_assign: access.may_write(evident_core::access::Area::Controls)
+            && evident_core::access::reach(
+                access.role(),
+                evident_core::access::Area::Controls,
+                evident_core::access::Action::Write,
+            ) == Reach::All,
+        owner: c.owner_email.clone().unwrap_or_else(|| "nobody yet".into()),
+        owner_value: c.owner_email.clone().unwrap_or_default(),
+        area: c.area.clone(),
+        frequency: c.frequency.to_string(),
+        criteria: c.criteria.clone(),
+        na_reason: c.na_reason.clone().unwrap_or_default(),
+        description: c.description.clone(),
+        title: c.title.clone(),
+        code,
+        upload_error,
+        upload_title,
+        max_upload: crate::web::html::human_bytes(state.ws.config.server.max_upload_bytes),
+    })
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(code): Path<String>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Result<Response, ServerError> {
+    let mut p = control_page(&state, &access, &code, String::new(), String::new()).await?;
+    p.layout.flash = flash_from(&q);
+    render(p)
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(code): Path<String>,
+    mp: Multipart,
+) -> Result<Response, ServerError> {
+    let code = code.to_uppercase();
+    let result = match receive(&state, mp).await {
+        Ok(up) => store_upload(&state, &access, &code, &up)
+            .await
+            .map(|_| ())
+            .map_err(|e| (e, up.fields.get("title").cloned())),
+        Err(r) => Err((r.error, r.fields.get("title").cloned())),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/controls/{code}?done=uploaded#evidence")).into_response()),
+        Err((ServerError::Invalid { reason, .. }, title)) => {
+            let p = control_page(&state, &access, &code, reason, title.unwrap_or_default()).await?;
+            Ok((
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                axum::response::Html(p.render()?),
+            )
+                .into_response())
+        }
+        Err((e, _)) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct OwnerForm {
+    owner: String,
+}
+
+pub async fn set_owner(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(code): Path<String>,
+    Form(form): Form<OwnerForm>,
+) -> Result<Response, ServerError> {
+    if access.reach != Reach::All {
+        return Err(ServerError::NotFound);
+    }
+    let code = code.to_uppercase();
+    let owner = form.owner.trim();
+    let owner = (!owner.is_empty()).then_some(owner);
+    if let Some(o) = owner {
+        evident_core::parse_email(o).map_err(|e| ServerError::invalid("owner", e))?;
+    }
+    state
+        .ws
+        .as_actor(&access.user.email)
+        .set_control_owner(&code, owner)
+        .await?;
+    Ok(Redirect::to(&format!("/controls/{code}?done=saved")).into_response())
+}

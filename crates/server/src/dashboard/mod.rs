@@ -1,0 +1,4 @@
+//! The readiness dashboard and its API.
+
+pub mod api;
+pub mod page;

@@ -1,0 +1,206 @@
+//! Evidence: who may see and change an item, its listing rows and API form, withdrawal and new versions.
+
+pub mod api;
+pub mod download;
+pub mod page;
+pub mod upload;
+
+use evident_core::access::Reach;
+
+use crate::ServerError;
+use crate::access::Access;
+use crate::state::{AppState, Snapshot};
+use crate::web::table::{Cell, Row, col};
+use evident_store::EvidenceItem;
+
+/// Items this caller may see: an auditor only those linked to in-scope controls.
+pub fn visible<'a>(snap: &'a Snapshot, access: &Access) -> Vec<&'a EvidenceItem> {
+    let scoped: Option<std::collections::HashSet<&str>> = (access.reach == Reach::InScope).then(|| {
+        crate::controls::visible(snap, access)
+            .into_iter()
+            .map(|c| c.code.as_str())
+            .collect()
+    });
+    snap.program()
+        .evidence
+        .iter()
+        .filter(|e| {
+            scoped
+                .as_ref()
+                .is_none_or(|s| e.controls.iter().any(|l| s.contains(l.control.as_str())))
+        })
+        .collect()
+}
+
+/// Whether `access` may change this item (withdraw it, add a version): everyone who writes
+/// evidence at all, or control owners for items on a control they own. `reach` is the caller's
+/// reach for writing evidence, whatever route they came through.
+pub fn may_change(snap: &Snapshot, access: &Access, item: &EvidenceItem) -> bool {
+    let write = evident_core::access::reach(
+        access.role(),
+        evident_core::access::Area::Evidence,
+        evident_core::access::Action::Write,
+    );
+    match write {
+        Reach::All => true,
+        // An item that also evidences someone else's control is theirs to keep: an owner
+        // changes it only when every control it serves is their own.
+        Reach::Own => {
+            !item.controls.is_empty()
+                && item.controls.iter().all(|l| {
+                    snap.program()
+                        .controls
+                        .iter()
+                        .any(|c| c.code == l.control && c.owner_email.as_deref() == Some(access.user.email.as_str()))
+                })
+        }
+        _ => false,
+    }
+}
+
+/// The item as the API answers it: `EvidenceView`, the shape the CLI's JSON and the OpenAPI
+/// schema share.
+pub fn json_of(snap: &Snapshot, e: &EvidenceItem) -> serde_json::Value {
+    view_json(e, &by_code(snap), time::OffsetDateTime::now_utc().date())
+}
+
+/// The item just written, from the controls as stored (not waiting for the next snapshot).
+pub async fn json_after_write(state: &AppState, e: &EvidenceItem) -> Result<serde_json::Value, ServerError> {
+    let controls = state.ws.controls().await?;
+    let by_code = controls.iter().map(|c| (c.code.as_str(), c)).collect();
+    Ok(view_json(e, &by_code, time::OffsetDateTime::now_utc().date()))
+}
+
+fn by_code(snap: &Snapshot) -> std::collections::HashMap<&str, &evident_core::Control> {
+    snap.program().controls.iter().map(|c| (c.code.as_str(), c)).collect()
+}
+
+fn view_json(
+    e: &EvidenceItem,
+    controls: &std::collections::HashMap<&str, &evident_core::Control>,
+    today: time::Date,
+) -> serde_json::Value {
+    serde_json::to_value(evident_core::evidence::EvidenceView::of(
+        e,
+        |code| controls.get(code).copied(),
+        today,
+    ))
+    .expect("serialises")
+}
+
+/// Listing rows with each item's API form. The whole library's are built once per snapshot
+/// and shared by every request (20,000 items take tens of milliseconds to lay out).
+pub fn rows<'a>(snap: &'a Snapshot, access: &Access) -> std::borrow::Cow<'a, [Row]> {
+    if access.reach == Reach::All {
+        std::borrow::Cow::Borrowed(
+            snap.evidence_rows
+                .get_or_init(|| build_rows(snap, snap.program().evidence.iter())),
+        )
+    } else {
+        std::borrow::Cow::Owned(build_rows(snap, visible(snap, access).into_iter()))
+    }
+}
+
+fn build_rows<'a>(snap: &Snapshot, items: impl Iterator<Item = &'a EvidenceItem>) -> Vec<Row> {
+    let by_code = by_code(snap);
+    let today = time::OffsetDateTime::now_utc().date();
+    items
+        .into_iter()
+        .map(|e| {
+            let controls: Vec<&str> = e.controls.iter().map(|l| l.control.as_str()).collect();
+            Row {
+                cells: vec![
+                    Cell::link(&e.title, format!("/evidence/{}", e.id)),
+                    Cell::text(&e.file_name),
+                    Cell::text(controls.join(", ")),
+                    Cell::text(evident_core::format_date(e.attests_to())),
+                    Cell::text(crate::web::html::when(e.captured_at)),
+                    Cell::text(e.source_kind.as_str()),
+                    Cell::badge(e.status().as_str()),
+                ],
+                json: view_json(e, &by_code, today),
+                tags: vec![
+                    ("state", e.status().as_str().into()),
+                    ("source", e.source_kind.as_str().into()),
+                ],
+            }
+        })
+        .collect()
+}
+
+pub const COLUMNS: [crate::web::table::Column; 7] = [
+    col("title", "Title"),
+    col("file", "File"),
+    col("controls", "Controls"),
+    col("attests", "Attests to"),
+    col("captured", "Captured"),
+    col("source", "Source"),
+    col("state", "State"),
+];
+
+pub const FILTERS: [(&str, &str); 2] = [("state", "State"), ("source", "Source")];
+
+pub async fn withdraw_item(
+    state: &AppState,
+    access: &Access,
+    id: &str,
+    reason: &str,
+) -> Result<EvidenceItem, ServerError> {
+    let snap = state.snapshot().await?;
+    let e = snap
+        .program()
+        .evidence
+        .iter()
+        .find(|e| e.id == id)
+        .ok_or(ServerError::NotFound)?;
+    if !may_change(&snap, access, e) {
+        return Err(ServerError::NotFound);
+    }
+    if reason.trim().is_empty() {
+        return Err(ServerError::invalid("reason", "say why the evidence is withdrawn"));
+    }
+    Ok(state
+        .ws
+        .as_actor(&access.user.email)
+        .withdraw_evidence(id, reason.trim())
+        .await?)
+}
+
+/// Stores an upload as the next version of `id` (the web form and the API).
+pub async fn store_version(
+    state: &AppState,
+    access: &Access,
+    id: &str,
+    mp: axum::extract::Multipart,
+) -> Result<EvidenceItem, ServerError> {
+    let snap = state.snapshot().await?;
+    let old = snap
+        .program()
+        .evidence
+        .iter()
+        .find(|e| e.id == id)
+        .ok_or(ServerError::NotFound)?
+        .clone();
+    if !may_change(&snap, access, &old) {
+        return Err(ServerError::NotFound);
+    }
+    // Refused before the upload is read; the store checks again inside its transaction.
+    old.check_supersedable().map_err(ServerError::Conflict)?;
+    let up = crate::evidence::upload::receive(state, mp).await?;
+    let field = |k: &str| up.fields.get(k).cloned();
+    let item = state
+        .ws
+        .as_actor(&access.user.email)
+        .add_evidence(
+            evident_store::NewEvidence {
+                title: field("title"),
+                effective_date: field("effective_date"),
+                period: field("period"),
+                supersedes: Some(old.id.clone()),
+                ..up.new_evidence(access)?
+            },
+            time::OffsetDateTime::now_utc().date(),
+        )
+        .await?;
+    Ok(item)
+}

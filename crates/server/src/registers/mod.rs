@@ -1,0 +1,97 @@
+//! The registers the interface lists (people, training, background checks, risks, vendors,
+//! assets, events, tasks): their paths, access areas, listing columns and rows.
+
+pub mod api;
+pub mod form;
+pub mod page;
+
+use serde_json::json;
+
+use crate::web::table::{Cell, Column, Row, col};
+use evident_core::register::{FieldKind, RegisterSpec, Value};
+use evident_core::registers::{ASSETS, BACKGROUND_CHECKS, EVENTS, PEOPLE, RISKS, TASKS, TRAINING, VENDORS};
+use evident_store::{StoredRecord, record_json};
+
+/// The registers the interface lists, with the page path and title of each.
+pub const REGISTERS: [(&RegisterSpec, &str, &str); 8] = [
+    (&PEOPLE, "people", "People"),
+    (&TRAINING, "training", "Training"),
+    (&BACKGROUND_CHECKS, "background-checks", "Background checks"),
+    (&RISKS, "risks", "Risks"),
+    (&VENDORS, "vendors", "Vendors"),
+    (&ASSETS, "assets", "Assets"),
+    (&EVENTS, "events", "Events"),
+    (&TASKS, "tasks", "Tasks"),
+];
+
+/// The access area of a register's pages.
+pub fn access_area(path: &str) -> evident_core::access::Area {
+    use evident_core::access::Area;
+    match path {
+        // Training and screening records are personal data, like the people register.
+        "people" | "training" | "background-checks" => Area::People,
+        "risks" => Area::Risks,
+        "vendors" => Area::Vendors,
+        "assets" => Area::Assets,
+        "events" => Area::Events,
+        _ => Area::Tasks,
+    }
+}
+
+pub fn register(path: &str) -> Option<&'static RegisterSpec> {
+    REGISTERS.iter().find(|(_, p, _)| *p == path).map(|(s, _, _)| *s)
+}
+
+/// Columns shown for a register: the first six fields (its identity and headline facts).
+fn columns(spec: &RegisterSpec) -> Vec<Column> {
+    spec.fields.iter().take(6).map(|f| col(f.name, f.name)).collect()
+}
+
+/// Listing rows; `with_json` adds each record's API form (the pages do without it).
+pub fn register_rows(spec: &RegisterSpec, path: &str, records: &[StoredRecord], with_json: bool) -> Vec<Row> {
+    let shown: Vec<_> = spec.fields.iter().take(6).collect();
+    records
+        .iter()
+        .map(|r| {
+            let cells = shown
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    let v = r.record.get(f.name);
+                    let text = v.to_text();
+                    match (&f.kind, v) {
+                        _ if i == 0 => Cell::link(text, format!("/{path}/{}", crate::web::html::url_encode(&r.key))),
+                        (FieldKind::Enum(_), Value::Text(_)) => Cell::badge(text),
+                        (FieldKind::Int { .. }, _) => Cell::num(text),
+                        _ => Cell::text(text),
+                    }
+                })
+                .collect();
+            let tags = spec
+                .fields
+                .iter()
+                .filter(|f| matches!(f.kind, FieldKind::Enum(_)))
+                .map(|f| (f.name, r.record.get(f.name).to_text()))
+                .collect();
+            let json = if with_json {
+                let mut json = record_json(spec, &r.record);
+                if let Some(m) = json.as_object_mut() {
+                    m.insert("key".into(), json!(r.key));
+                    m.insert("updated_at".into(), json!(r.updated_at));
+                }
+                json
+            } else {
+                serde_json::Value::Null
+            };
+            Row { cells, json, tags }
+        })
+        .collect()
+}
+
+pub fn register_filters(spec: &RegisterSpec) -> Vec<(&'static str, &'static str)> {
+    spec.fields
+        .iter()
+        .filter(|f| matches!(f.kind, FieldKind::Enum(_)))
+        .map(|f| (f.name, f.name))
+        .collect()
+}

@@ -1,0 +1,4 @@
+//! The audit scope: its page and API.
+
+pub mod api;
+pub mod page;
