@@ -7,9 +7,7 @@ use evident_ledger::sha256_hex;
 
 /// DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410): SEQUENCE { SEQUENCE { OID
 /// 1.3.101.112 }, BIT STRING { 0 unused bits, <32 key bytes> } }.
-const ED25519_SPKI_PREFIX: [u8; 12] = [
-    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
-];
+const ED25519_SPKI_PREFIX: [u8; 12] = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
 
 /// The key's fingerprint: lowercase hex SHA-256 of the 32 raw public-key bytes.
 pub fn fingerprint(key: &VerifyingKey) -> String {

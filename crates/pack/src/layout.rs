@@ -44,9 +44,17 @@ pub fn sanitise_name(file_name: &str) -> String {
         })
         .collect();
     let trimmed = name.trim_start_matches('.').trim();
-    name = if trimmed.is_empty() { "file".to_string() } else { trimmed.to_string() };
+    name = if trimmed.is_empty() {
+        "file".to_string()
+    } else {
+        trimmed.to_string()
+    };
     if name.len() > MAX_NAME {
-        let ext = name.rfind('.').map(|i| name[i..].to_string()).filter(|e| e.len() <= 16).unwrap_or_default();
+        let ext = name
+            .rfind('.')
+            .map(|i| name[i..].to_string())
+            .filter(|e| e.len() <= 16)
+            .unwrap_or_default();
         let mut cut = MAX_NAME - ext.len();
         while !name.is_char_boundary(cut) {
             cut -= 1;
@@ -92,7 +100,12 @@ pub fn unsafe_name(name: &[u8]) -> Option<&'static str> {
 /// Media types whose bytes are already compressed: stored as they are, since deflating them
 /// again costs time and saves nothing.
 pub(crate) fn is_precompressed(media_type: &str) -> bool {
-    let m = media_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let m = media_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     m.starts_with("image/") && m != "image/svg+xml" && m != "image/bmp" && m != "image/tiff"
         || m.starts_with("video/")
         || m.starts_with("audio/")
@@ -135,7 +148,10 @@ mod tests {
     #[test]
     fn unsafe_names_are_named() {
         assert_eq!(unsafe_name(b"../x"), Some("contains a `.` or `..` component"));
-        assert_eq!(unsafe_name(b"evidence/../../x"), Some("contains a `.` or `..` component"));
+        assert_eq!(
+            unsafe_name(b"evidence/../../x"),
+            Some("contains a `.` or `..` component")
+        );
         assert_eq!(unsafe_name(b"/etc/x"), Some("absolute path"));
         assert_eq!(unsafe_name(b"a\\b"), Some("contains a backslash"));
         assert_eq!(unsafe_name(b"C:x"), Some("contains a colon (drive letter or stream)"));

@@ -19,10 +19,12 @@ pub(crate) fn select(
     checkpoint: &Checkpoint,
     pack_subjects: &BTreeSet<String>,
 ) -> Result<Vec<AuditLine>, PackError> {
-    let end = log
-        .iter()
-        .position(|e| e.seq == checkpoint.seq)
-        .ok_or_else(|| PackError::Segment(format!("entry {} (the checkpoint's) is not in the log given", checkpoint.seq)))?;
+    let end = log.iter().position(|e| e.seq == checkpoint.seq).ok_or_else(|| {
+        PackError::Segment(format!(
+            "entry {} (the checkpoint's) is not in the log given",
+            checkpoint.seq
+        ))
+    })?;
     if log[end].hash != checkpoint.hash {
         return Err(PackError::Segment(format!(
             "entry {}'s hash differs from the checkpoint's",
@@ -132,7 +134,9 @@ impl<'a> SegmentWalker<'a> {
             )));
         }
         if hash != &checkpoint.hash {
-            return Err(PackError::Chain(ChainProblem::CheckpointMismatch { seq: checkpoint.seq }));
+            return Err(PackError::Chain(ChainProblem::CheckpointMismatch {
+                seq: checkpoint.seq,
+            }));
         }
         if !checkpoint_signed_by(key, checkpoint) {
             return Err(PackError::Chain(ChainProblem::BadSignature { seq: checkpoint.seq }));

@@ -17,7 +17,9 @@ use zip::ZipArchive;
 use crate::civil::rfc3339;
 use crate::error::PackError;
 use crate::key::{fingerprint, parse_hex, public_key_pem};
-use crate::layout::{AUDIT_ENTRIES, INSTANCE_PEM, MANIFEST, MANIFEST_SIG, SHA256SUMS, evidence_path, id_is_safe, unsafe_name};
+use crate::layout::{
+    AUDIT_ENTRIES, INSTANCE_PEM, MANIFEST, MANIFEST_SIG, SHA256SUMS, evidence_path, id_is_safe, unsafe_name,
+};
 use crate::manifest::{AuditLine, FORMAT, Manifest};
 use crate::record::{RECORDING_ACTIONS, first_difference, subject_of};
 use crate::segment::SegmentWalker;
@@ -116,7 +118,11 @@ impl Verifier<'_> {
         self.checks.push(check);
     }
 
-    fn run<R: Read + Seek>(&mut self, pack: R, expected_fingerprint: Option<&str>) -> Result<(Manifest, String), PackError> {
+    fn run<R: Read + Seek>(
+        &mut self,
+        pack: R,
+        expected_fingerprint: Option<&str>,
+    ) -> Result<(Manifest, String), PackError> {
         // The zip and its names.
         let mut zip = ZipArchive::new(pack).map_err(|e| PackError::Unreadable(e.to_string()))?;
         let mut names = BTreeSet::new();
@@ -177,19 +183,25 @@ impl Verifier<'_> {
             Some(_) => self.pass(format!("key fingerprint {actual_fp} is the expected one")),
             None => self.record(
                 Outcome::Skipped,
-                format!("key fingerprint {actual_fp} not compared (give the expected one to tie the pack to your instance)"),
+                format!(
+                    "key fingerprint {actual_fp} not compared (give the expected one to tie the pack to your instance)"
+                ),
             ),
         }
         let sig_bytes = read_small(&mut zip, MANIFEST_SIG, MAX_SMALL)?;
-        let signature = Signature::from_slice(&sig_bytes)
-            .map_err(|_| PackError::malformed(MANIFEST_SIG, format!("{} bytes, a signature has 64", sig_bytes.len())))?;
+        let signature = Signature::from_slice(&sig_bytes).map_err(|_| {
+            PackError::malformed(MANIFEST_SIG, format!("{} bytes, a signature has 64", sig_bytes.len()))
+        })?;
         if key.verify_strict(&manifest_bytes, &signature).is_err() {
             return Err(PackError::BadManifestSignature { fingerprint: actual_fp });
         }
         self.pass(format!("{MANIFEST_SIG}: manifest signed by the pack's key"));
         let pem = read_small(&mut zip, INSTANCE_PEM, MAX_SMALL)?;
         if pem != public_key_pem(&key).as_bytes() || sha256_hex(&pem) != manifest.instance_key.pem_sha256 {
-            return Err(PackError::malformed(INSTANCE_PEM, "differs from the key the manifest states"));
+            return Err(PackError::malformed(
+                INSTANCE_PEM,
+                "differs from the key the manifest states",
+            ));
         }
         self.pass(format!("{INSTANCE_PEM}: the manifest's key"));
         check_manifest_shape(&manifest)?;
@@ -219,7 +231,10 @@ impl Verifier<'_> {
                 .zip(want.lines().map(Some).chain(std::iter::repeat(None)))
                 .position(|(got, want)| Some(got) != want)
                 .map_or_else(|| "its length".to_string(), |i| format!("line {}", i + 1));
-            return Err(PackError::malformed(SHA256SUMS, format!("differs from the manifest at {line}")));
+            return Err(PackError::malformed(
+                SHA256SUMS,
+                format!("differs from the manifest at {line}"),
+            ));
         }
         self.pass(format!("{SHA256SUMS}: agrees with the manifest"));
 
@@ -230,7 +245,7 @@ impl Verifier<'_> {
         let mut recorded: BTreeMap<String, (i64, String, String)> = BTreeMap::new();
         let (entries_sha, entries_size) = {
             let file = zip.by_name(AUDIT_ENTRIES)?;
-            let mut reader = BufReader::new(HashingReader::new(file.take(audit.entries_size + 1)));
+            let mut reader = BufReader::new(HashingReader::new(file));
             let mut buf = Vec::new();
             let mut n = 0;
             loop {
@@ -244,7 +259,10 @@ impl Verifier<'_> {
                 }
                 n += 1;
                 if buf.last() != Some(&b'\n') {
-                    return Err(PackError::malformed(AUDIT_ENTRIES, format!("line {n} is unterminated or too long")));
+                    return Err(PackError::malformed(
+                        AUDIT_ENTRIES,
+                        format!("line {n} is unterminated or too long"),
+                    ));
                 }
                 let line: AuditLine = serde_json::from_slice(&buf)
                     .map_err(|e| PackError::malformed(AUDIT_ENTRIES, format!("line {n}: {e}")))?;
@@ -277,13 +295,21 @@ impl Verifier<'_> {
             c.seq,
             rfc3339(c.at)
         ));
-        if (first, last, walker.count, walker.omitted) != (audit.first_seq, audit.last_seq, audit.count, audit.payloads_omitted) {
+        if (first, last, walker.count, walker.omitted)
+            != (audit.first_seq, audit.last_seq, audit.count, audit.payloads_omitted)
+        {
             return Err(PackError::SegmentBounds(format!(
                 "entries {first} to {last} ({} entries, {} omitted), the manifest says {} to {} ({}, {})",
                 walker.count, walker.omitted, audit.first_seq, audit.last_seq, audit.count, audit.payloads_omitted
             )));
         }
-        compare(AUDIT_ENTRIES, &audit.entries_sha256, audit.entries_size, &entries_sha, entries_size)?;
+        compare(
+            AUDIT_ENTRIES,
+            &audit.entries_sha256,
+            audit.entries_size,
+            &entries_sha,
+            entries_size,
+        )?;
         self.pass(format!("{AUDIT_ENTRIES}: sha256 {entries_sha}, {entries_size} bytes"));
 
         // Each item against the entry that recorded it.
@@ -365,7 +391,11 @@ fn compare(path: &str, want_sha: &str, want_size: u64, sha: &str, size: u64) -> 
 
 /// Streams one entry through SHA-256, reading at most one byte past `expected_size` (so a
 /// zip bomb costs nothing).
-fn hash_entry<R: Read + Seek>(zip: &mut ZipArchive<R>, path: &str, expected_size: u64) -> Result<(String, u64), PackError> {
+fn hash_entry<R: Read + Seek>(
+    zip: &mut ZipArchive<R>,
+    path: &str,
+    expected_size: u64,
+) -> Result<(String, u64), PackError> {
     let file = zip.by_name(path)?;
     let mut reader = HashingReader::new(file.take(expected_size.saturating_add(1)));
     std::io::copy(&mut reader, &mut std::io::sink()).map_err(PackError::io(path))?;
@@ -375,7 +405,9 @@ fn hash_entry<R: Read + Seek>(zip: &mut ZipArchive<R>, path: &str, expected_size
 fn read_small<R: Read + Seek>(zip: &mut ZipArchive<R>, path: &str, limit: u64) -> Result<Vec<u8>, PackError> {
     let file = zip.by_name(path)?;
     let mut out = Vec::new();
-    file.take(limit + 1).read_to_end(&mut out).map_err(PackError::io(path))?;
+    file.take(limit + 1)
+        .read_to_end(&mut out)
+        .map_err(PackError::io(path))?;
     if out.len() as u64 > limit {
         return Err(PackError::malformed(path, format!("larger than {limit} bytes")));
     }

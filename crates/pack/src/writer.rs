@@ -18,7 +18,9 @@ use crate::key::{fingerprint, public_key_pem};
 use crate::layout::{
     AUDIT_ENTRIES, INSTANCE_PEM, MANIFEST, MANIFEST_SIG, SHA256SUMS, evidence_path, id_is_safe, is_precompressed,
 };
-use crate::manifest::{AuditSection, CheckpointRecord, FORMAT, FileEntry, InstanceKey, Manifest, PackItem, PackSubject};
+use crate::manifest::{
+    AuditSection, CheckpointRecord, FORMAT, FileEntry, InstanceKey, Manifest, PackItem, PackSubject,
+};
 use crate::record::{RECORDING_ACTIONS, first_difference, subject_of};
 use crate::segment::{SegmentWalker, select};
 
@@ -78,7 +80,8 @@ impl<W: Write + Seek> PackWriter<W> {
             options = options.compression_level(Some(DEFLATE_LEVEL));
         }
         self.zip.start_file(path.as_str(), options)?;
-        let (sha256, size) = copy_hashing(&mut content, &mut self.zip).map_err(PackError::io(format!("evidence {}", item.id)))?;
+        let (sha256, size) =
+            copy_hashing(&mut content, &mut self.zip).map_err(PackError::io(format!("evidence {}", item.id)))?;
         if sha256 != item.sha256 {
             return Err(PackError::ContentMismatch {
                 id: item.id,
@@ -117,7 +120,12 @@ impl<W: Write + Seek> PackWriter<W> {
     /// Adds the audit segment (cut from `audit_log`, which must hold the entries from the
     /// first record of a pack item up to `checkpoint`, in `seq` order), the key, the signed
     /// manifest and `SHA256SUMS`. `key` must be the instance key that signed `checkpoint`.
-    pub fn finish(self, audit_log: &[Entry], checkpoint: &Checkpoint, key: &SigningKey) -> Result<Finished<W>, PackError> {
+    pub fn finish(
+        self,
+        audit_log: &[Entry],
+        checkpoint: &Checkpoint,
+        key: &SigningKey,
+    ) -> Result<Finished<W>, PackError> {
         let PackWriter {
             mut zip,
             subject,
@@ -190,7 +198,7 @@ impl<W: Write + Seek> PackWriter<W> {
                 pem: INSTANCE_PEM.into(),
                 pem_sha256: evident_ledger::sha256_hex(pem.as_bytes()),
             },
-            files: files,
+            files,
             audit: AuditSection {
                 entries: AUDIT_ENTRIES.into(),
                 entries_sha256,
@@ -221,7 +229,12 @@ impl<W: Write + Seek> PackWriter<W> {
     }
 }
 
-fn put<W: Write + Seek>(zip: &mut ZipWriter<W>, name: &str, bytes: &[u8], options: SimpleFileOptions) -> Result<(), PackError> {
+fn put<W: Write + Seek>(
+    zip: &mut ZipWriter<W>,
+    name: &str,
+    bytes: &[u8],
+    options: SimpleFileOptions,
+) -> Result<(), PackError> {
     zip.start_file(name, options)?;
     zip.write_all(bytes).map_err(PackError::io(name))
 }

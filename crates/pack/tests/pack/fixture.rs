@@ -84,7 +84,13 @@ pub fn payload(item: &PackItem) -> String {
 
 pub fn instance(dir: &Path) -> Instance {
     let policy_text = "Access is reviewed every quarter by the system owner.\n".repeat(4000);
-    let policy = item(ID_POLICY, "access review.txt", "text/plain", policy_text.as_bytes(), dir);
+    let policy = item(
+        ID_POLICY,
+        "access review.txt",
+        "text/plain",
+        policy_text.as_bytes(),
+        dir,
+    );
     let mut pdf = b"%PDF-1.7\n".to_vec();
     pdf.extend((0..50_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
     let mut report = item(ID_REPORT, "report.pdf", "application/pdf", &pdf, dir);
@@ -109,19 +115,58 @@ pub fn instance(dir: &Path) -> Instance {
         let e = next_entry(prev, at, "cli:ana", action, subject, payload);
         log.push(e);
     };
-    push(1_740_000_000_000, "control.owner.set", "control:01JCONTROLACC01AAAAAAAAAAA", r#"{"owner":"ana"}"#);
-    push(1_740_821_400_000, "evidence.add", &format!("evidence:{ID_POLICY}"), &payload(&policy.0));
-    push(1_740_821_500_000, "evidence.add", &format!("evidence:{ID_OTHER}"), r#"{"id":"secret"}"#);
-    push(1_740_821_600_000, "evidence.add", &format!("evidence:{ID_REPORT}"), &payload(&report.0));
-    push(1_740_821_700_000, "user.add", "user:bo", r#"{"email":"bo@acme.example"}"#);
-    push(1_740_821_800_000, "evidence.supersede", &format!("evidence:{ID_REPORT_V2}"), &payload(&v2.0));
-    push(1_740_821_900_000, "control.owner.set", "control:01JCONTROLACC02AAAAAAAAAAA", r#"{"owner":"bo"}"#);
+    push(
+        1_740_000_000_000,
+        "control.owner.set",
+        "control:01JCONTROLACC01AAAAAAAAAAA",
+        r#"{"owner":"ana"}"#,
+    );
+    push(
+        1_740_821_400_000,
+        "evidence.add",
+        &format!("evidence:{ID_POLICY}"),
+        &payload(&policy.0),
+    );
+    push(
+        1_740_821_500_000,
+        "evidence.add",
+        &format!("evidence:{ID_OTHER}"),
+        r#"{"id":"secret"}"#,
+    );
+    push(
+        1_740_821_600_000,
+        "evidence.add",
+        &format!("evidence:{ID_REPORT}"),
+        &payload(&report.0),
+    );
+    push(
+        1_740_821_700_000,
+        "user.add",
+        "user:bo",
+        r#"{"email":"bo@acme.example"}"#,
+    );
+    push(
+        1_740_821_800_000,
+        "evidence.supersede",
+        &format!("evidence:{ID_REPORT_V2}"),
+        &payload(&v2.0),
+    );
+    push(
+        1_740_821_900_000,
+        "control.owner.set",
+        "control:01JCONTROLACC02AAAAAAAAAAA",
+        r#"{"owner":"bo"}"#,
+    );
     let head = log.last().unwrap();
     let checkpoint = Checkpoint {
         seq: head.seq,
         at: head.at,
         hash: head.hash.clone(),
-        signature: hex::encode(instance_key().sign(&checkpoint_message(head.seq, &head.hash)).to_bytes()),
+        signature: hex::encode(
+            instance_key()
+                .sign(&checkpoint_message(head.seq, &head.hash))
+                .to_bytes(),
+        ),
     };
     Instance {
         items: vec![policy, report, v2],

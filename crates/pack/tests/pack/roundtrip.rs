@@ -7,7 +7,9 @@ use std::process::Command;
 
 use evident_pack::{Outcome, PackError, PackWriter, fingerprint, verify, verify_path};
 
-use crate::fixture::{ID_OTHER, ID_POLICY, ID_REPORT, ID_REPORT_V2, good_pack, instance, instance_key, other_key, subject, write_pack};
+use crate::fixture::{
+    ID_OTHER, ID_POLICY, ID_REPORT, ID_REPORT_V2, good_pack, instance, instance_key, other_key, subject, write_pack,
+};
 
 #[test]
 fn a_pack_verifies_and_says_what_it_checked() {
@@ -15,7 +17,11 @@ fn a_pack_verifies_and_says_what_it_checked() {
     let (path, _) = good_pack(dir.path());
     let fp = fingerprint(&instance_key().verifying_key());
     let report = verify_path(&path, Some(&fp)).unwrap();
-    assert!(report.checks.iter().all(|c| c.outcome == Outcome::Ok), "{:?}", report.checks);
+    assert!(
+        report.checks.iter().all(|c| c.outcome == Outcome::Ok),
+        "{:?}",
+        report.checks
+    );
     let text: Vec<&str> = report.checks.iter().map(|c| c.what.as_str()).collect();
     for expected in [
         "manifest.sig: manifest signed by the pack's key",
@@ -23,7 +29,10 @@ fn a_pack_verifies_and_says_what_it_checked() {
         "audit segment ends at the checkpoint at entry 7",
         &format!("evidence {ID_REPORT_V2}: evidence.supersede entry 6 recorded this file"),
     ] {
-        assert!(text.iter().any(|t| t.contains(expected)), "{expected:?} not in {text:#?}");
+        assert!(
+            text.iter().any(|t| t.contains(expected)),
+            "{expected:?} not in {text:#?}"
+        );
     }
     let m = &report.manifest;
     assert_eq!(m.instance_key.fingerprint, fp);
@@ -41,7 +50,12 @@ fn a_pack_verifies_and_says_what_it_checked() {
 
     // Without an expected fingerprint the key is reported, not compared.
     let report = verify_path(&path, None).unwrap();
-    assert!(report.checks.iter().any(|c| c.outcome == Outcome::Skipped && c.what.contains(&fp)));
+    assert!(
+        report
+            .checks
+            .iter()
+            .any(|c| c.outcome == Outcome::Skipped && c.what.contains(&fp))
+    );
 }
 
 #[test]
@@ -50,10 +64,16 @@ fn the_segment_hides_other_records_but_keeps_their_hashes() {
     let (_, bytes) = good_pack(dir.path());
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
     let mut text = String::new();
-    zip.by_name("audit/entries.jsonl").unwrap().read_to_string(&mut text).unwrap();
+    zip.by_name("audit/entries.jsonl")
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
     let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 6);
-    let other = lines.iter().find(|l| l["subject"] == format!("evidence:{ID_OTHER}")).unwrap();
+    let other = lines
+        .iter()
+        .find(|l| l["subject"] == format!("evidence:{ID_OTHER}"))
+        .unwrap();
     assert!(other["payload"].is_null() && other["payload_hash"].as_str().unwrap().len() == 64);
     assert!(!text.contains("secret") && !text.contains("bo@acme.example"));
 }
@@ -65,7 +85,10 @@ fn the_same_inputs_give_the_same_bytes() {
     let a = write_pack(&inst, &dir.path().join("a.zip"));
     let b = write_pack(&inst, &dir.path().join("b.zip"));
     assert_eq!(a.manifest_sha256, b.manifest_sha256);
-    let (a, b) = (std::fs::read(dir.path().join("a.zip")).unwrap(), std::fs::read(dir.path().join("b.zip")).unwrap());
+    let (a, b) = (
+        std::fs::read(dir.path().join("a.zip")).unwrap(),
+        std::fs::read(dir.path().join("b.zip")).unwrap(),
+    );
     assert_eq!(a, b);
 
     // Compressible files are deflated, already-compressed media stored, times from records.
@@ -74,7 +97,10 @@ fn the_same_inputs_give_the_same_bytes() {
     assert_eq!(txt.compression(), zip::CompressionMethod::Deflated);
     assert!(txt.compressed_size() * 10 < txt.size());
     let mtime = txt.last_modified().unwrap();
-    assert_eq!((mtime.year(), mtime.month(), mtime.day(), mtime.hour()), (2025, 3, 1, 9));
+    assert_eq!(
+        (mtime.year(), mtime.month(), mtime.day(), mtime.hour()),
+        (2025, 3, 1, 9)
+    );
     drop(txt);
     let pdf = zip.by_name(&format!("evidence/{ID_REPORT}/report.pdf")).unwrap();
     assert_eq!(pdf.compression(), zip::CompressionMethod::Stored);
@@ -94,13 +120,17 @@ fn the_writer_refuses_what_would_make_a_false_pack() {
 
     // Out of order.
     let mut w = PackWriter::new(Cursor::new(Vec::new()), subject());
-    w.add_evidence(report.clone(), File::open(report_path).unwrap()).unwrap();
-    let err = w.add_evidence(policy.clone(), File::open(policy_path).unwrap()).unwrap_err();
+    w.add_evidence(report.clone(), File::open(report_path).unwrap())
+        .unwrap();
+    let err = w
+        .add_evidence(policy.clone(), File::open(policy_path).unwrap())
+        .unwrap_err();
     assert!(matches!(err, PackError::OutOfOrder { .. }), "{err}");
 
     // A key that did not sign the checkpoint.
     let mut w = PackWriter::new(Cursor::new(Vec::new()), subject());
-    w.add_evidence(policy.clone(), File::open(policy_path).unwrap()).unwrap();
+    w.add_evidence(policy.clone(), File::open(policy_path).unwrap())
+        .unwrap();
     let err = w.finish(&inst.log, &inst.checkpoint, &other_key()).unwrap_err();
     assert!(err.to_string().contains("not signed by this key"), "{err}");
 
@@ -110,17 +140,15 @@ fn the_writer_refuses_what_would_make_a_false_pack() {
     let mut w = PackWriter::new(Cursor::new(Vec::new()), subject());
     w.add_evidence(edited, File::open(policy_path).unwrap()).unwrap();
     let err = w.finish(&inst.log, &inst.checkpoint, &instance_key()).unwrap_err();
-    assert!(
-        err.to_string().contains("audit-log entry 2 recorded title"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("audit-log entry 2 recorded title"), "{err}");
 
     // An item the log never recorded.
     let mut unknown = policy.clone();
     unknown.id = "01JAAAAAAAAAAAAAAAAAAAAAA0".into();
     let mut w = PackWriter::new(Cursor::new(Vec::new()), subject());
     w.add_evidence(unknown, File::open(policy_path).unwrap()).unwrap();
-    w.add_evidence(policy.clone(), File::open(policy_path).unwrap()).unwrap();
+    w.add_evidence(policy.clone(), File::open(policy_path).unwrap())
+        .unwrap();
     let err = w.finish(&inst.log, &inst.checkpoint, &instance_key()).unwrap_err();
     assert!(matches!(err, PackError::NotRecorded { .. }), "{err}");
 }
@@ -132,13 +160,31 @@ fn the_binary_passes_a_good_pack_and_refuses_bad_usage() {
     assert!(verify(Cursor::new(bytes), None).is_ok());
     let fp = fingerprint(&instance_key().verifying_key());
     let bin = env!("CARGO_BIN_EXE_evident-verify");
-    let out = Command::new(bin).arg(&path).args(["--fingerprint", &fp]).output().unwrap();
+    let out = Command::new(bin)
+        .arg(&path)
+        .args(["--fingerprint", &fp])
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(stdout.lines().all(|l| l.starts_with("ok   ") || l.starts_with("pack verified: ")), "{stdout}");
-    assert!(stdout.contains(&format!("ok   key fingerprint {fp} is the expected one")), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .all(|l| l.starts_with("ok   ") || l.starts_with("pack verified: ")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("ok   key fingerprint {fp} is the expected one")),
+        "{stdout}"
+    );
 
-    for args in [vec![], vec!["--fingerprint"], vec!["a.zip", "b.zip"], vec!["a.zip", "--fingerprint", "xyz"], vec!["--bogus"]] {
+    for args in [
+        vec![],
+        vec!["--fingerprint"],
+        vec!["a.zip", "b.zip"],
+        vec!["a.zip", "--fingerprint", "xyz"],
+        vec!["--bogus"],
+    ] {
         let out = Command::new(bin).args(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }

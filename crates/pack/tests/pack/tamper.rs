@@ -5,8 +5,8 @@ use std::path::Path;
 use std::process::Command;
 
 use ed25519_dalek::Signer;
-use evident_pack::{PackError, fingerprint, public_key_pem, verify};
 use evident_ledger::{ChainProblem, sha256_hex};
+use evident_pack::{PackError, fingerprint, public_key_pem, verify};
 
 use crate::fixture::{ID_POLICY, ID_REPORT, good_pack, instance_key, other_key, rewrite};
 
@@ -52,7 +52,10 @@ pub fn cases(good: &[u8]) -> Vec<Case> {
     let other = other_key().verifying_key();
     let other_pem = public_key_pem(&other);
     let resigned_manifest = manifest
-        .replace(&hex::encode(instance_key().verifying_key().as_bytes()), &hex::encode(other.as_bytes()))
+        .replace(
+            &hex::encode(instance_key().verifying_key().as_bytes()),
+            &hex::encode(other.as_bytes()),
+        )
         .replace(&good_fp, &fingerprint(&other))
         .replace(
             &sha256_hex(public_key_pem(&instance_key().verifying_key()).as_bytes()),
@@ -116,7 +119,10 @@ pub fn cases(good: &[u8]) -> Vec<Case> {
             name: "manifest field edited",
             bytes: rewrite(
                 good,
-                only("manifest.json", edit_text("\"title\": \"report.pdf for", "\"title\": \"Report.pdf for")),
+                only(
+                    "manifest.json",
+                    edit_text("\"title\": \"report.pdf for", "\"title\": \"Report.pdf for"),
+                ),
                 &[],
             ),
             fingerprint: None,
@@ -144,7 +150,10 @@ pub fn cases(good: &[u8]) -> Vec<Case> {
             name: "pack re-signed with another key",
             bytes: resigned,
             fingerprint: Some(good_fp.clone()),
-            reason: format!("the pack's key has fingerprint {}, expected {good_fp}", fingerprint(&other)),
+            reason: format!(
+                "the pack's key has fingerprint {}, expected {good_fp}",
+                fingerprint(&other)
+            ),
             is: |e| matches!(e, PackError::FingerprintMismatch { .. }),
         },
         Case {
@@ -168,7 +177,10 @@ pub fn cases(good: &[u8]) -> Vec<Case> {
             name: "audit payload of a pack item edited",
             bytes: rewrite(
                 good,
-                only("audit/entries.jsonl", edit_text(r#"\"size\":50009"#, r#"\"size\":50010"#)),
+                only(
+                    "audit/entries.jsonl",
+                    edit_text(r#"\"size\":50009"#, r#"\"size\":50010"#),
+                ),
                 &[],
             ),
             fingerprint: None,
@@ -246,11 +258,15 @@ fn the_library_names_each_tampering() {
     let dir = tempfile::tempdir().unwrap();
     let (_, good) = good_pack(dir.path());
     for case in cases(&good) {
-        let failure = verify(std::io::Cursor::new(&case.bytes), case.fingerprint.as_deref())
-            .expect_err(case.name);
+        let failure = verify(std::io::Cursor::new(&case.bytes), case.fingerprint.as_deref()).expect_err(case.name);
         let text = failure.error.to_string();
         assert!((case.is)(&failure.error), "{}: wrong failure: {text}", case.name);
-        assert!(text.contains(&case.reason), "{}: {text:?} lacks {:?}", case.name, case.reason);
+        assert!(
+            text.contains(&case.reason),
+            "{}: {text:?} lacks {:?}",
+            case.name,
+            case.reason
+        );
     }
 }
 
@@ -276,8 +292,19 @@ fn the_binary_names_each_tampering_and_writes_nothing() {
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert_eq!(out.status.code(), Some(1), "{}: {stdout}", case.name);
         let last = stdout.lines().last().unwrap_or_default();
-        assert!(last.starts_with("FAIL ") && last.contains(&case.reason), "{}: {stdout}", case.name);
-        assert!(stdout.lines().rev().skip(1).all(|l| l.starts_with("ok   ") || l.starts_with("skip ")), "{stdout}");
+        assert!(
+            last.starts_with("FAIL ") && last.contains(&case.reason),
+            "{}: {stdout}",
+            case.name
+        );
+        assert!(
+            stdout
+                .lines()
+                .rev()
+                .skip(1)
+                .all(|l| l.starts_with("ok   ") || l.starts_with("skip ")),
+            "{stdout}"
+        );
     }
     let mut expected = before;
     expected.extend(written);

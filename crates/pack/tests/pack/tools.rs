@@ -15,7 +15,12 @@ fn docs() -> PathBuf {
 
 /// The tools the recipe needs, or the first one missing.
 fn tools_present() -> Result<(), String> {
-    for (tool, arg) in [("unzip", "-v"), ("sha256sum", "--version"), ("openssl", "version"), ("python3", "--version")] {
+    for (tool, arg) in [
+        ("unzip", "-v"),
+        ("sha256sum", "--version"),
+        ("openssl", "version"),
+        ("python3", "--version"),
+    ] {
         let ran = Command::new(tool).arg(arg).output();
         if !ran.is_ok_and(|o| o.status.success()) {
             return Err(tool.to_string());
@@ -27,7 +32,10 @@ fn tools_present() -> Result<(), String> {
 /// Exit code, stdout, stderr.
 fn run_script(pack: &Path, fingerprint: Option<&str>, tmp: &Path, cwd: &Path) -> (Option<i32>, String, String) {
     let mut cmd = Command::new("bash");
-    cmd.arg(docs().join("verify-pack.sh")).arg(pack).env("TMPDIR", tmp).current_dir(cwd);
+    cmd.arg(docs().join("verify-pack.sh"))
+        .arg(pack)
+        .env("TMPDIR", tmp)
+        .current_dir(cwd);
     if let Some(fp) = fingerprint {
         cmd.arg(fp);
     }
@@ -40,7 +48,10 @@ fn run_script(pack: &Path, fingerprint: Option<&str>, tmp: &Path, cwd: &Path) ->
 fn the_doc_quotes_the_script_verbatim() {
     let doc = std::fs::read_to_string(docs().join("pack-format.md")).unwrap();
     let script = std::fs::read_to_string(docs().join("verify-pack.sh")).unwrap();
-    assert!(doc.contains(&format!("```bash\n{script}```\n")), "docs/pack-format.md must quote docs/verify-pack.sh verbatim");
+    assert!(
+        doc.contains(&format!("```bash\n{script}```\n")),
+        "docs/pack-format.md must quote docs/verify-pack.sh verbatim"
+    );
 }
 
 #[test]
