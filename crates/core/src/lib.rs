@@ -13,7 +13,6 @@ pub mod evidence;
 pub mod facts;
 pub mod freshness;
 pub mod generate;
-pub mod ledger;
 pub mod policy;
 pub mod readiness;
 pub mod register;
@@ -21,6 +20,10 @@ pub mod registers;
 pub mod row_id;
 pub mod scope;
 pub mod text;
+
+/// The audit log's chain rules live in their own crate so the pack verifier can use them
+/// without the domain; `evident_core::ledger::…` paths keep working.
+pub use evident_ledger as ledger;
 
 pub use applicability::{Applicability, NaSource, applicability};
 pub use control::{Control, EmailError, parse_email};

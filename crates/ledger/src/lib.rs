@@ -1,6 +1,7 @@
 //! The audit log as a hash chain: each entry commits to its own fields, its payload and the
 //! entry before it; signed checkpoints pin the chain's head so it cannot be cut short or
-//! rewritten without the instance key. Hashing and checking are pure; storage is elsewhere.
+//! rewritten without the instance key. Hashing and checking are pure; storage is elsewhere
+//! (`evident-store`), and evidence packs (`evident-pack`) carry a segment of the chain.
 
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use sha2::{Digest, Sha256};
@@ -156,7 +157,8 @@ pub struct ChainReport {
     pub problems: Vec<ChainProblem>,
 }
 
-fn signature_ok(key: &VerifyingKey, c: &Checkpoint) -> bool {
+/// Whether `c`'s signature is the instance key's over [`checkpoint_message`].
+pub fn checkpoint_signed_by(key: &VerifyingKey, c: &Checkpoint) -> bool {
     let Ok(bytes) = hex::decode(&c.signature) else {
         return false;
     };
@@ -195,7 +197,7 @@ pub fn verify_chain(
     }
     let last = entries.last().map(|e| e.seq).unwrap_or(0);
     for c in checkpoints.iter().chain(pinned) {
-        if !signature_ok(key, c) {
+        if !checkpoint_signed_by(key, c) {
             problems.push(ChainProblem::BadSignature { seq: c.seq });
             continue;
         }

@@ -1,0 +1,27 @@
+//! Signed evidence packs: what leaves Evident for an auditor. A pack is one zip holding the
+//! evidence files, a manifest of their hashes and records, the audit-log entries that
+//! recorded them chained to a signed checkpoint, the instance key, `SHA256SUMS` and an
+//! Ed25519 signature over the manifest. [`PackWriter`] streams one out; [`verify`] checks one
+//! offline, as the `evident-verify` binary and `docs/verify-pack.sh` do. The format is
+//! described for auditors in `docs/pack-format.md`.
+//!
+//! No database, no async, no clock: the same inputs always give the same bytes.
+
+mod civil;
+mod error;
+mod key;
+pub mod layout;
+mod manifest;
+mod record;
+mod segment;
+mod verify;
+mod writer;
+
+pub use error::PackError;
+pub use key::{fingerprint, public_key_pem};
+pub use manifest::{
+    AuditLine, AuditSection, CheckpointRecord, ControlLink, FORMAT, FileEntry, InstanceKey, Manifest, PackItem,
+    PackSubject, Period, Source, SubjectKind,
+};
+pub use verify::{Check, Failure, Outcome, Report, verify, verify_path, verify_with};
+pub use writer::{Finished, PackWriter};

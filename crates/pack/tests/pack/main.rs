@@ -1,0 +1,8 @@
+//! evident-pack's integration tests: packs built from a synthetic audit chain, verified by the
+//! library, the `evident-verify` binary and `docs/verify-pack.sh`, and tampered with in every
+//! way the format must catch.
+
+mod fixture;
+mod roundtrip;
+mod tamper;
+mod tools;
