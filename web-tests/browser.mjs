@@ -8,7 +8,7 @@
 
 import { chromium } from 'playwright-core';
 import { createHmac } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const env = (k) => {
@@ -161,6 +161,10 @@ try {
   check((await page.locator('#evidence-table tbody tr').count()) === before + 1, 'the new item is listed under the control');
   check(await page.getByRole('link', { name: 'Browser test access review' }).isVisible(), 'the item is listed by its title');
   await shot(page, '04-control-detail');
+  const [pack] = await Promise.all([page.waitForEvent('download'), page.locator('#evidence-pack').click()]);
+  check(pack.suggestedFilename() === `evident-${CONTROL}.zip`, 'the control page offers its evidence pack as a zip');
+  const packBytes = readFileSync(await pack.path());
+  check(packBytes.subarray(0, 2).toString() === 'PK', 'the pack is a zip file');
 
   // A forbidden type is refused before it is stored, with the reason next to the field.
   await page.locator('input[type=file]').setInputFiles({ name: 'tool.exe', mimeType: 'application/octet-stream', buffer: Buffer.from('MZ') });

@@ -99,6 +99,9 @@ pub enum Command {
     },
     /// Re-hash every blob, walk the audit chain and check its signatures.
     Verify,
+    /// Evidence packs for an auditor: a signed zip anyone can check offline.
+    #[command(subcommand)]
+    Pack(PackCommand),
     /// Import a register from CSV (validated whole before anything is written), or a system's
     /// export as facts: aws-credential-report, okta-users, google-workspace-users, trivy, grype, prowler.
     Import {
@@ -562,4 +565,29 @@ pub enum ComponentCommand {
     },
     /// List components.
     List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PackCommand {
+    /// Write the evidence of some controls (all when none is named) into a signed pack: the
+    /// current items, or with --period every item that speaks to a day in it.
+    Create {
+        /// A control whose evidence goes in (repeat for more).
+        #[arg(long = "control")]
+        controls: Vec<String>,
+        /// FROM..TO (YYYY-MM-DD): the items that speak to a day in this period.
+        #[arg(long)]
+        period: Option<String>,
+        /// The .zip to write (replaced atomically; nothing is left if it fails).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Check a pack without any workspace: every file's hash, nothing missing or added, the
+    /// signature, the audit chain to its signed checkpoint, and the key's fingerprint.
+    Verify {
+        file: PathBuf,
+        /// The instance key's fingerprint obtained out of band (`evident verify` prints it).
+        #[arg(long)]
+        fingerprint: Option<String>,
+    },
 }

@@ -152,6 +152,57 @@ impl EvidenceItem {
     }
 }
 
+/// The items a pack holds. `controls` limits it to items linked to one of them (codes; all
+/// items when empty). Without a period: the current items. Over a period (inclusive): every
+/// item not withdrawn that speaks to a day in it (a period item when the periods overlap,
+/// otherwise the day it attests to), superseded versions included, since they were the
+/// evidence for their part of the period. Sorted by id, the order a pack is written in.
+pub fn pack_items<'a>(
+    items: &'a [EvidenceItem],
+    controls: &[String],
+    period: Option<(Date, Date)>,
+) -> Vec<&'a EvidenceItem> {
+    let linked = |e: &EvidenceItem| {
+        controls.is_empty()
+            || e.controls
+                .iter()
+                .any(|l| controls.iter().any(|c| c.eq_ignore_ascii_case(&l.control)))
+    };
+    let in_period = |e: &EvidenceItem| match period {
+        None => e.is_current(),
+        Some((from, to)) => {
+            if e.withdrawn.is_some() {
+                return false;
+            }
+            let day = |d: &Option<String>| d.as_deref().and_then(|d| crate::parse_date(d).ok());
+            match (day(&e.period_from), day(&e.period_to)) {
+                (Some(f), Some(t)) => f <= to && t >= from,
+                _ => {
+                    let d = e.attests_to();
+                    from <= d && d <= to
+                }
+            }
+        }
+    };
+    let mut chosen: Vec<&EvidenceItem> = items.iter().filter(|e| linked(e) && in_period(e)).collect();
+    chosen.sort_by(|a, b| a.id.cmp(&b.id));
+    chosen
+}
+
+/// An item's version number: 1 for an original, n for the n-th in its chain of supersessions.
+pub fn version_of(item: &EvidenceItem, by_id: &std::collections::HashMap<&str, &EvidenceItem>) -> u32 {
+    let mut n = 1;
+    let mut cur = item;
+    while let Some(prev) = cur.supersedes.as_deref().and_then(|p| by_id.get(p)) {
+        n += 1;
+        cur = prev;
+        if n > 100_000 {
+            break;
+        }
+    }
+    n
+}
+
 impl EvidenceItem {
     /// The cadence that decides when the item goes stale: its requirement's, or the most
     /// demanding of its controls' requirements. `control` finds an adopted control by code.

@@ -132,7 +132,7 @@ pub fn parse_categories(list: &str) -> Result<(BTreeSet<Category>, Vec<ScopeWarn
     Ok((set, warnings))
 }
 
-/// Parses `FROM..TO` (both dates inclusive).
+/// Parses `FROM..TO` (both dates inclusive; TO not before FROM).
 pub fn parse_window(s: &str) -> Result<(Date, Date), ScopeError> {
     let (from, to) = s.split_once("..").ok_or_else(|| ScopeError::BadWindow(s.to_string()))?;
     let from = parse_date(from).map_err(|source| ScopeError::BadDate {
@@ -143,6 +143,9 @@ pub fn parse_window(s: &str) -> Result<(Date, Date), ScopeError> {
         arg: "--window",
         source,
     })?;
+    if to < from {
+        return Err(ScopeError::WindowOrder { from, to });
+    }
     Ok((from, to))
 }
 

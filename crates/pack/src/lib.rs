@@ -24,4 +24,4 @@ pub use manifest::{
     PackSubject, Period, Source, SubjectKind,
 };
 pub use verify::{Check, Failure, Outcome, Report, verify, verify_path, verify_with};
-pub use writer::{Finished, PackWriter};
+pub use writer::{EvidenceEntry, Finished, PackWriter};

@@ -58,6 +58,15 @@ impl<W: Write + Seek> PackWriter<W> {
     /// Streams one evidence file into the pack. Items go in ascending id order (so the same
     /// set always gives the same zip); the bytes must hash and measure as `item` says.
     pub fn add_evidence(&mut self, item: PackItem, mut content: impl Read) -> Result<(), PackError> {
+        let id = item.id.clone();
+        let mut entry = self.begin_evidence(item)?;
+        copy(&mut content, &mut entry).map_err(PackError::io(format!("evidence {id}")))?;
+        entry.finish()
+    }
+
+    /// Starts one evidence file: write its bytes into the returned entry (for sources that
+    /// write rather than read, such as the vault's decryptor), then [`EvidenceEntry::finish`].
+    pub fn begin_evidence(&mut self, item: PackItem) -> Result<EvidenceEntry<'_, W>, PackError> {
         check_item(&item)?;
         let path = evidence_path(&item.id, &item.file_name);
         if let Some(prev) = self.files.last()
@@ -80,41 +89,13 @@ impl<W: Write + Seek> PackWriter<W> {
             options = options.compression_level(Some(DEFLATE_LEVEL));
         }
         self.zip.start_file(path.as_str(), options)?;
-        let (sha256, size) =
-            copy_hashing(&mut content, &mut self.zip).map_err(PackError::io(format!("evidence {}", item.id)))?;
-        if sha256 != item.sha256 {
-            return Err(PackError::ContentMismatch {
-                id: item.id,
-                what: format!("sha256 {sha256}, the record says {}", item.sha256),
-            });
-        }
-        if size != item.size {
-            return Err(PackError::ContentMismatch {
-                id: item.id,
-                what: format!("{size} bytes, the record says {}", item.size),
-            });
-        }
-        self.files.push(FileEntry {
+        Ok(EvidenceEntry {
+            pack: self,
             path,
-            sha256,
-            size,
-            media_type: item.media_type,
-            evidence_id: item.id,
-            version: item.version,
-            title: item.title,
-            file_name: item.file_name,
-            captured_at: rfc3339(item.captured_at),
-            captured_at_ms: item.captured_at,
-            effective_date: item.effective_date,
-            period: item.period,
-            controls: item.controls,
-            requests: item.requests,
-            source: item.source,
-            created_by: item.created_by,
-            supersedes: item.supersedes,
-            recorded_by: 0,
-        });
-        Ok(())
+            item,
+            hasher: Sha256::new(),
+            len: 0,
+        })
     }
 
     /// Adds the audit segment (cut from `audit_log`, which must hold the entries from the
@@ -265,20 +246,87 @@ fn check_item(item: &PackItem) -> Result<(), PackError> {
     Ok(())
 }
 
-/// Copies `from` into `to`, returning the SHA-256 and length of what passed.
-fn copy_hashing(from: &mut impl Read, to: &mut impl Write) -> std::io::Result<(String, u64)> {
-    let mut w = HashingWriter::new(to);
+/// One evidence file being written: hashes and counts what passes into the zip.
+pub struct EvidenceEntry<'a, W: Write + Seek> {
+    pack: &'a mut PackWriter<W>,
+    path: String,
+    item: PackItem,
+    hasher: Sha256,
+    len: u64,
+}
+
+impl<W: Write + Seek> Write for EvidenceEntry<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.pack.zip.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.pack.zip.flush()
+    }
+}
+
+impl<W: Write + Seek> EvidenceEntry<'_, W> {
+    /// Ends the file: its bytes must hash and measure as the item's record says.
+    pub fn finish(self) -> Result<(), PackError> {
+        let EvidenceEntry {
+            pack,
+            path,
+            item,
+            hasher,
+            len: size,
+        } = self;
+        let sha256 = hex::encode(hasher.finalize());
+        if sha256 != item.sha256 {
+            return Err(PackError::ContentMismatch {
+                id: item.id,
+                what: format!("sha256 {sha256}, the record says {}", item.sha256),
+            });
+        }
+        if size != item.size {
+            return Err(PackError::ContentMismatch {
+                id: item.id,
+                what: format!("{size} bytes, the record says {}", item.size),
+            });
+        }
+        pack.files.push(FileEntry {
+            path,
+            sha256,
+            size,
+            media_type: item.media_type,
+            evidence_id: item.id,
+            version: item.version,
+            title: item.title,
+            file_name: item.file_name,
+            captured_at: rfc3339(item.captured_at),
+            captured_at_ms: item.captured_at,
+            effective_date: item.effective_date,
+            period: item.period,
+            controls: item.controls,
+            requests: item.requests,
+            source: item.source,
+            created_by: item.created_by,
+            supersedes: item.supersedes,
+            recorded_by: 0,
+        });
+        Ok(())
+    }
+}
+
+/// Copies `from` into `to` in fixed chunks.
+fn copy(from: &mut impl Read, to: &mut impl Write) -> std::io::Result<()> {
     let mut buf = vec![0u8; CHUNK];
     loop {
         let n = match from.read(&mut buf) {
-            Ok(0) => break,
+            Ok(0) => return Ok(()),
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        w.write_all(&buf[..n])?;
+        to.write_all(&buf[..n])?;
     }
-    Ok(w.finish())
 }
 
 /// A writer that hashes and counts what it passes on.

@@ -410,6 +410,9 @@ fn reference(name: &str) -> Value {
 }
 
 fn returns(schema: &str) -> Value {
+    if schema == "zip" {
+        return json!({"application/zip": {"schema": {"type": "string", "format": "binary"}}});
+    }
     if schema == "binary" {
         // The file as it was uploaded, in its own media type.
         return json!({"*/*": {"schema": {"type": "string", "format": "binary"}}});
@@ -440,6 +443,9 @@ pub fn document() -> Value {
             .iter()
             .map(|p| json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}}))
             .collect();
+        for (name, desc) in d.query {
+            params.push(json!({"name": name, "in": "query", "required": false, "description": desc, "schema": {"type": "string"}}));
+        }
         if d.listing {
             let max_page = crate::web::table::MAX_PAGE;
             let max_per = crate::web::table::MAX_PER;

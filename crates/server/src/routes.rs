@@ -33,6 +33,8 @@ pub struct Doc {
     pub listing: bool,
     /// Statuses it answers with besides 200 (and 401/404, which every route may).
     pub statuses: &'static [u16],
+    /// Query parameters besides the listing's: (name, what it does).
+    pub query: &'static [(&'static str, &'static str)],
 }
 
 struct Builder {
@@ -148,6 +150,7 @@ impl Builder {
             body,
             params,
             statuses,
+            query: &[],
         });
         let limit = if body.is_some_and(|b| b.starts_with("multipart")) {
             self.upload_limit()
@@ -159,6 +162,23 @@ impl Builder {
         self
     }
 }
+
+impl Builder {
+    /// The last API route also takes these query parameters and may answer these statuses.
+    fn takes(mut self, query: &'static [(&'static str, &'static str)], statuses: &'static [u16]) -> Self {
+        if let Some(d) = self.docs.last_mut() {
+            d.query = query;
+            d.statuses = statuses;
+        }
+        self
+    }
+}
+
+/// What a pack's `period` parameter does.
+const PACK_QUERY: &[(&str, &str)] = &[(
+    "period",
+    "FROM..TO (YYYY-MM-DD): every item that speaks to a day in the period; without it, the current items",
+)];
 
 /// The API routes and their documentation (used by the router, the OpenAPI document and the
 /// role-matrix test alike).
@@ -184,6 +204,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             Area::Controls,
             post(controls::page::set_owner),
         )
+        .page("/controls/{code}/pack", Area::Evidence, get(evidence::pack::page))
         .upload_page(
             "/controls/{code}/evidence",
             Area::Evidence,
@@ -371,6 +392,16 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             None,
             get(evidence::download::download),
         )
+        .api(
+            M::GET,
+            "/api/v1/controls/{code}/pack",
+            Area::Evidence,
+            "A signed evidence pack of the control (a zip anyone can verify offline; see docs/pack-format.md); audit-logged",
+            "zip",
+            None,
+            get(evidence::pack::api),
+        )
+        .takes(PACK_QUERY, &[409, 422])
         .api(
             M::POST,
             "/api/v1/evidence/{id}/withdraw",

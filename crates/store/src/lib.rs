@@ -16,6 +16,7 @@ mod facts;
 mod files;
 mod generated;
 mod keys;
+mod packs;
 mod policies;
 mod registers;
 mod risks;
@@ -37,6 +38,7 @@ pub use evidence::{
     clean_file_name,
 };
 pub use facts::{FactsSummary, FindingRecord};
+pub use packs::{PackRequest, PackWritten};
 pub use policies::{
     Acceptance, Parameter, Policy, PolicyStatus, PolicyStep, PolicyVersion, render, templates as policy_templates,
 };

@@ -23,6 +23,8 @@ pub struct VerifyReport {
     /// Hex ed25519 public key the checkpoints were checked with; compare it with a copy kept
     /// elsewhere to rule out a replaced key.
     pub instance_public_key: String,
+    /// SHA-256 of the public key's 32 bytes: what an evidence pack names its signer by.
+    pub instance_key_fingerprint: String,
     /// Everything found wrong, most fundamental first. Empty means verified.
     pub problems: Vec<String>,
 }
@@ -119,6 +121,7 @@ impl Workspace {
             blobs: sizes.len(),
             blob_bytes,
             instance_public_key: hex::encode(key.as_bytes()),
+            instance_key_fingerprint: evident_pack::fingerprint(&key),
             problems,
         })
     }

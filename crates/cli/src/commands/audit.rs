@@ -74,6 +74,7 @@ pub async fn verify(dir: &Path, format: Format) -> Result<(), CliError> {
                 report.evidence_items, report.blobs, report.blob_bytes
             );
             println!("Instance key (ed25519 public): {}", report.instance_public_key);
+            println!("Key fingerprint (packs):      {}", report.instance_key_fingerprint);
             if report.problems.is_empty() {
                 println!("\nVerified: nothing was altered.");
             } else {

@@ -9,6 +9,7 @@ mod evidence;
 mod facts;
 mod generate;
 mod init;
+mod pack;
 mod policies;
 mod readiness;
 mod registers;
@@ -17,7 +18,7 @@ mod risks;
 mod scope;
 mod serve;
 
-use crate::args::{BenchCommand, Cli, Command, FormatArg};
+use crate::args::{BenchCommand, Cli, Command, FormatArg, PackCommand};
 use crate::error::CliError;
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
@@ -55,6 +56,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Evidence(c) => evidence::run(ws, c, format).await,
         Command::AuditLog { since } => audit::log(ws, since.as_deref(), format).await,
         Command::Verify => audit::verify(ws, format).await,
+        Command::Pack(PackCommand::Create { controls, period, out }) => {
+            pack::create(ws, controls, period.as_deref(), &out, format).await
+        }
+        // Needs no workspace: a pack is checked on a machine that never had one.
+        Command::Pack(PackCommand::Verify { file, fingerprint }) => pack::verify(&file, fingerprint.as_deref(), format),
         Command::Import {
             register,
             file,

@@ -61,10 +61,15 @@ impl TestApp {
 
     /// One request through the router, as the API's client (bearer token) from loopback.
     pub fn call(&self, method: &str, path: &str, content_type: Option<&str>, body: &[u8]) -> Answer {
+        self.call_as(&self.token, method, path, content_type, body)
+    }
+
+    /// One request with another caller's token.
+    pub fn call_as(&self, token: &str, method: &str, path: &str, content_type: Option<&str>, body: &[u8]) -> Answer {
         let mut req = Request::builder()
             .method(method)
             .uri(path)
-            .header(header::AUTHORIZATION, format!("Bearer {}", self.token));
+            .header(header::AUTHORIZATION, format!("Bearer {token}"));
         if let Some(t) = content_type {
             req = req.header(header::CONTENT_TYPE, t);
         }
@@ -91,6 +96,10 @@ impl TestApp {
 
     pub fn get(&self, path: &str) -> Answer {
         self.call("GET", path, None, b"")
+    }
+
+    pub fn get_as(&self, token: &str, path: &str) -> Answer {
+        self.call_as(token, "GET", path, None, b"")
     }
 
     pub fn post_json(&self, path: &str, body: &Value) -> Answer {

@@ -17,6 +17,7 @@ mod facts;
 mod foundation;
 mod generated;
 mod github;
+mod packs;
 mod readiness;
 mod registers;
 mod security;

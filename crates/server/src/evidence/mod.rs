@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod download;
+pub mod pack;
 pub mod page;
 pub mod upload;
 

@@ -1,0 +1,134 @@
+//! A control's evidence pack, from its page or the API: written to an unnamed temporary file
+//! (nothing is left if the server is killed), then streamed, and audit-logged with the hash
+//! that names it. An auditor gets packs of in-scope controls only.
+
+use std::collections::BTreeMap;
+use std::io::{Seek, SeekFrom};
+
+use axum::Extension;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use evident_store::PackRequest;
+
+use crate::ServerError;
+use crate::access::Access;
+use crate::state::AppState;
+
+/// The pack from a control's page.
+pub async fn page(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(code): Path<String>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Result<Response, ServerError> {
+    control_pack(&state, &access, &code, &q).await
+}
+
+/// The pack from the API (its refusals in JSON).
+pub async fn api(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(code): Path<String>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Result<Response, crate::error::ApiError> {
+    Ok(control_pack(&state, &access, &code, &q).await?)
+}
+
+/// `?period=FROM..TO` packs every item that speaks to a day in the period; without it, the
+/// current items.
+async fn control_pack(
+    state: &AppState,
+    access: &Access,
+    code: &str,
+    q: &BTreeMap<String, String>,
+) -> Result<Response, ServerError> {
+    if let Some(k) = q.keys().find(|k| k.as_str() != "period") {
+        return Err(ServerError::invalid(
+            k,
+            "unknown parameter (this address takes period=FROM..TO)",
+        ));
+    }
+    let period = q
+        .get("period")
+        .map(|p| {
+            evident_core::parse_window(p)
+                .map_err(|e| ServerError::invalid("period", e.to_string().trim_start_matches("--window: ").to_string()))
+        })
+        .transpose()?;
+    let snap = state.snapshot().await?;
+    let read = Access {
+        reach: evident_core::access::reach(
+            access.role(),
+            evident_core::access::Area::Evidence,
+            evident_core::access::Action::Read,
+        ),
+        ..access.clone()
+    };
+    let code = crate::controls::visible(&snap, &read)
+        .into_iter()
+        .find(|c| c.code.eq_ignore_ascii_case(code))
+        .ok_or(ServerError::NotFound)?
+        .code
+        .clone();
+    let dir = state.ws.dir.join("tmp");
+    std::fs::create_dir_all(&dir).map_err(|e| ServerError::Internal(format!("{}: {e}", dir.display())))?;
+    let temp = tempfile::tempfile_in(&dir).map_err(|e| ServerError::Internal(format!("{}: {e}", dir.display())))?;
+    let request = PackRequest {
+        controls: vec![code.clone()],
+        period,
+    };
+    let ws = state.ws.as_actor(&access.user.email);
+    // The vault's decryptor is not Send: the pack is written on a blocking thread of its own.
+    let writer = ws.clone();
+    let handle = tokio::runtime::Handle::current();
+    let made = tokio::task::spawn_blocking(move || handle.block_on(writer.write_pack(&request, temp)))
+        .await
+        .map_err(|e| ServerError::Internal(format!("pack writer: {e}")))?;
+    let (written, mut file) = match made {
+        Ok(w) => w,
+        // Nothing to pack is the caller's question, not the server's failure.
+        Err(evident_store::StoreError::Invalid(reason)) => return Err(ServerError::Conflict(reason)),
+        Err(e) => return Err(e.into()),
+    };
+    let size = file
+        .seek(SeekFrom::End(0))
+        .and_then(|n| file.seek(SeekFrom::Start(0)).map(|_| n))
+        .map_err(|e| ServerError::Internal(format!("pack file: {e}")))?;
+    ws.log_pack("pack.download", &written, &format!("download by {}", access.user.email))
+        .await?;
+    let name = match period {
+        Some((f, t)) => format!(
+            "evident-{code}-{}-{}.zip",
+            evident_core::format_date(f),
+            evident_core::format_date(t)
+        ),
+        None => format!("evident-{code}.zip"),
+    };
+    let file = tokio::fs::File::from_std(file);
+    let chunks = futures::stream::unfold(file, |mut f| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 64 * 1024];
+        match f.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(bytes::Bytes::from(buf)), f))
+            }
+            Err(e) => Some((Err(e), f)),
+        }
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/zip".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (header::CONTENT_LENGTH, size.to_string()),
+            (
+                header::HeaderName::from_static("x-manifest-sha256"),
+                written.manifest_sha256.clone(),
+            ),
+        ],
+        axum::body::Body::from_stream(chunks),
+    )
+        .into_response())
+}
