@@ -147,6 +147,21 @@ try {
   await shot(page, '03-controls');
 
   // Upload evidence to a control by choosing a file, and see it listed.
+  // A gap's fix is a link that does it: "Upload it" lands on the form with the requirement chosen.
+  await page.goto(`${BASE}/controls/${CONTROL}`);
+  check((await page.locator('main').textContent()).includes('evident ') === false, 'the control page shows no command lines');
+  const uploadIt = page.locator('ul.reasons a', { hasText: 'Upload it' }).first();
+  check((await uploadIt.count()) === 1, 'a missing-evidence gap offers "Upload it"');
+  const wanted = new URL(await uploadIt.getAttribute('href'), BASE).searchParams.get('requirement');
+  await uploadIt.click();
+  await page.waitForURL(/requirement=/);
+  check((await page.locator('#requirement').inputValue()) === wanted, 'the requirement named by the gap is already chosen');
+  await page.locator('input[type=file]').setInputFiles({ name: `${wanted}.txt`, mimeType: 'text/plain', buffer: Buffer.from(`evidence for ${wanted}\n`) });
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await page.waitForURL(/done=uploaded/);
+  const reasonsLeft = (await page.locator('ul.reasons').count()) === 0 ? '' : await page.locator('ul.reasons').first().textContent();
+  check(!reasonsLeft.includes(`requirement ${wanted} `), 'the gap it closed is gone from the control');
+
   await page.goto(`${BASE}/controls/${CONTROL}`);
   const before = await page.locator('#evidence-table tbody tr').count();
   const fileName = `access-review-${Date.now()}.txt`;

@@ -155,7 +155,10 @@ pub struct RequirementView {
 pub struct ReasonView {
     pub severity: crate::readiness::Severity,
     pub text: String,
+    /// The step that closes it, in words.
     pub fix: String,
+    /// The same step, structured: what to open or upload.
+    pub action: crate::fix::Fix,
 }
 
 impl ControlView {
@@ -203,6 +206,7 @@ impl ControlView {
                             severity: x.severity,
                             text: x.text.clone(),
                             fix: x.fix.clone(),
+                            action: x.action.clone(),
                         })
                         .collect()
                 })

@@ -12,6 +12,7 @@ use serde::Serialize;
 use time::{Date, Duration};
 
 use crate::dates::format_date;
+use crate::fix::Fix;
 use crate::freshness::{FreshnessState, freshness};
 
 /// An evidence item as readiness sees it.
@@ -85,7 +86,10 @@ impl Severity {
 pub struct Reason {
     pub severity: Severity,
     pub text: String,
+    /// The step that closes it, in words.
     pub fix: String,
+    /// The same step for an entry point to offer (a link, a form, a command).
+    pub action: Fix,
     /// What the reason is about: a requirement key, a check id, a policy id.
     pub subject: String,
 }
@@ -122,6 +126,7 @@ pub struct Gap {
     pub reason: String,
     pub owner: Option<String>,
     pub fix: String,
+    pub action: Fix,
     #[serde(skip)]
     pub subject: String,
 }
@@ -140,12 +145,13 @@ impl Readiness {
     }
 }
 
-fn reason(severity: Severity, subject: &str, text: String, fix: String) -> Reason {
+fn reason(severity: Severity, subject: &str, text: String, action: Fix) -> Reason {
     Reason {
         severity,
         subject: subject.to_string(),
         text,
-        fix,
+        fix: action.sentence(),
+        action,
     }
 }
 
@@ -165,10 +171,10 @@ pub fn control_status(c: &ControlInput, today: Date, grace_days: i64) -> Control
     for check in c.checks.iter().filter(|k| k.failing) {
         let since = check.failing_since.unwrap_or(today);
         let grace_ends = since + Duration::days(grace_days);
-        let fix = format!(
-            "fix the failing records (evident check run --check {}) or exclude them with a reason",
-            check.id
-        );
+        let fix = Fix::FixCheck {
+            check: check.id.clone(),
+            control: c.code.clone(),
+        };
         let (severity, text) = if grace_ends > today {
             (
                 Severity::FailingCheckInGrace,
@@ -208,10 +214,11 @@ pub fn control_status(c: &ControlInput, today: Date, grace_days: i64) -> Control
                 Severity::MissingEvidence,
                 &req.key,
                 format!("missing evidence requirement {} ({})", req.key, req.title),
-                format!(
-                    "evident evidence add FILE --control {} --requirement {}",
-                    c.code, req.key
-                ),
+                Fix::AddEvidence {
+                    control: c.code.clone(),
+                    requirement: req.key.clone(),
+                    title: req.title.clone(),
+                },
             )),
             Some((f, e)) => match f.state {
                 FreshnessState::Stale => reasons.push(reason(
@@ -224,7 +231,12 @@ pub fn control_status(c: &ControlInput, today: Date, grace_days: i64) -> Control
                         f.valid_until.map(format_date).unwrap_or_default(),
                         req.refresh
                     ),
-                    format!("add a current version: evident evidence supersede {} FILE", e.id),
+                    Fix::ReplaceEvidence {
+                        control: c.code.clone(),
+                        requirement: req.key.clone(),
+                        title: req.title.clone(),
+                        evidence: e.id.clone(),
+                    },
                 )),
                 FreshnessState::ExpiringSoon => reasons.push(reason(
                     Severity::ExpiringEvidence,
@@ -235,11 +247,12 @@ pub fn control_status(c: &ControlInput, today: Date, grace_days: i64) -> Control
                         req.key,
                         f.valid_until.map(format_date).unwrap_or_default()
                     ),
-                    format!(
-                        "collect the next {} before {}",
-                        req.title,
-                        f.valid_until.map(format_date).unwrap_or_default()
-                    ),
+                    Fix::RenewEvidence {
+                        control: c.code.clone(),
+                        requirement: req.key.clone(),
+                        title: req.title.clone(),
+                        before: f.valid_until.map(format_date).unwrap_or_default(),
+                    },
                 )),
                 FreshnessState::Current | FreshnessState::PerEvent => {}
             },
@@ -251,7 +264,10 @@ pub fn control_status(c: &ControlInput, today: Date, grace_days: i64) -> Control
                 Severity::PolicyNotApproved,
                 policy,
                 format!("linked policy {policy} not approved and published"),
-                format!("evident policies approve {policy} && evident policies publish {policy}"),
+                Fix::PublishPolicy {
+                    policy: policy.clone(),
+                    control: c.code.clone(),
+                },
             ));
         }
     }
@@ -260,7 +276,9 @@ pub fn control_status(c: &ControlInput, today: Date, grace_days: i64) -> Control
             Severity::MissingOwner,
             "owner",
             "no owner".into(),
-            format!("evident controls set-owner {} EMAIL", c.code),
+            Fix::SetOwner {
+                control: c.code.clone(),
+            },
         ));
     }
     reasons.sort_by_key(|r| r.severity);
@@ -300,6 +318,14 @@ pub fn assess(controls: &[ControlInput], criteria: &[String], today: Date, grace
             Coverage::Uncovered
         };
         if status == Coverage::Uncovered {
+            let action = if mapped.is_empty() {
+                Fix::CoverCriterion { criterion: k.clone() }
+            } else {
+                Fix::CloseControls {
+                    criterion: k.clone(),
+                    controls: mapped.iter().map(|c| c.code.clone()).collect(),
+                }
+            };
             gaps.push(Gap {
                 severity: Severity::UncoveredCriterion,
                 control: None,
@@ -310,14 +336,8 @@ pub fn assess(controls: &[ControlInput], criteria: &[String], today: Date, grace
                     format!("{k}: none of its {} control(s) is ready", mapped.len())
                 },
                 owner: None,
-                fix: if mapped.is_empty() {
-                    format!("map a control to {k} or revisit the not-applicable rulings")
-                } else {
-                    format!(
-                        "close the gaps of {}",
-                        mapped.iter().map(|c| c.code.as_str()).collect::<Vec<_>>().join(", ")
-                    )
-                },
+                fix: action.sentence(),
+                action,
                 subject: k.clone(),
             });
         }
@@ -336,6 +356,7 @@ pub fn assess(controls: &[ControlInput], criteria: &[String], today: Date, grace
                 reason: r.text.clone(),
                 owner: s.owner.clone(),
                 fix: r.fix.clone(),
+                action: r.action.clone(),
                 subject: r.subject.clone(),
             });
         }

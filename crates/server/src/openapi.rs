@@ -214,7 +214,21 @@ fn schemas() -> Map<String, Value> {
                     ),
                 ),
                 ("criteria", json!({"type": "array", "items": any_obj()})),
-                ("gaps", json!({"type": "array", "items": any_obj()})),
+                (
+                    "gaps",
+                    json!({"type": "array", "items": obj(
+                        &[
+                            ("severity", s()),
+                            ("control", s_null()),
+                            ("criterion", s_null()),
+                            ("reason", s()),
+                            ("owner", s_null()),
+                            ("fix", s()),
+                            ("action", reference("Fix")),
+                        ],
+                        &["severity", "reason", "fix", "action"],
+                    )}),
+                ),
                 ("topic_gaps", json!({"type": "array", "items": reference("TopicGap")})),
                 ("checklist", json!({"type": "array", "items": any_obj()})),
                 ("timeline", json!({"type": "array", "items": any_obj()})),

@@ -130,7 +130,7 @@ pub async fn run(dir: &Path, make_plan: bool, format: Format) -> Result<(), CliE
                     g.control.clone().or_else(|| g.criterion.clone()).unwrap_or_default(),
                     g.reason.clone(),
                     g.owner.clone().unwrap_or_else(|| "-".into()),
-                    g.fix.clone(),
+                    command(&g.action),
                 ]);
             }
             t.print()?;
@@ -165,5 +165,30 @@ pub async fn run(dir: &Path, make_plan: bool, format: Format) -> Result<(), CliE
             }
             Ok(())
         }
+    }
+}
+
+/// The command that takes a step (the CLI's way of offering a fix; the web offers a link).
+pub fn command(f: &evident_core::fix::Fix) -> String {
+    use evident_core::fix::Fix;
+    match f {
+        Fix::FixCheck { check, .. } => {
+            format!("evident check run --check {check}, then fix the records or `evident check exclude {check}`")
+        }
+        Fix::AddEvidence {
+            control, requirement, ..
+        }
+        | Fix::RenewEvidence {
+            control, requirement, ..
+        } => {
+            format!("evident evidence add FILE --control {control} --requirement {requirement}")
+        }
+        Fix::ReplaceEvidence { evidence, .. } => format!("evident evidence supersede {evidence} FILE"),
+        Fix::PublishPolicy { policy, .. } => {
+            format!("evident policies approve {policy} && evident policies publish {policy}")
+        }
+        Fix::SetOwner { control } => format!("evident controls set-owner {control} EMAIL"),
+        Fix::CoverCriterion { criterion } => format!("evident catalog show {criterion}"),
+        Fix::CloseControls { controls, .. } => format!("evident controls show {}", controls.join(" / ")),
     }
 }

@@ -158,6 +158,17 @@ fn router_answers_what_the_cli_says(b: Backend) {
             "test: ruled out",
         ]);
     }
+    // Every gap says its fix in words and as an action an entry point can offer; no command lines.
+    let readiness = app.get("/api/v1/readiness").json();
+    for g in readiness["gaps"].as_array().unwrap() {
+        let fix = g["fix"].as_str().unwrap();
+        assert!(!fix.contains("evident "), "a command line in the API: {fix}");
+        assert!(g["action"]["kind"].is_string(), "{g}");
+    }
+    let control = app.get("/api/v1/controls/ACC-01").json();
+    for r in control["reasons"].as_array().unwrap() {
+        assert!(r["action"]["kind"].is_string(), "{r}");
+    }
     let gaps = app.get("/api/v1/readiness").json()["topic_gaps"].clone();
     assert_eq!(gaps, app.env.json(&["readiness"])["topic_gaps"]);
     assert!(

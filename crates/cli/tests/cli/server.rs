@@ -159,9 +159,24 @@ fn fixture(env: &Env) -> Fixture {
         ]);
         tokens.push((role.to_string(), t["secret"].as_str().unwrap().to_string()));
     }
-    // A control with a gap (so applicable, so in the auditor's scope), owned by the owner.
+    // A control with a missing-evidence gap (so applicable, so in the auditor's scope), owned
+    // by the owner.
     let controls = env.json(&["controls", "list", "--only", "applicable"]);
-    let control = controls.as_array().unwrap()[0]["code"].as_str().unwrap().to_string();
+    let control = controls
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| {
+            c["reasons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["severity"] == "missing_evidence")
+        })
+        .expect("a control missing evidence")["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
     env.ok(&["controls", "set-owner", &control, &email("control_owner")]);
     Fixture {
         employee,

@@ -30,7 +30,7 @@ pub async fn audit_log(
     );
     render(TablePage::new(
         Layout::new(&state, &access, "Audit log", "/audit-log"),
-        "Every write, hash-chained: each entry commits to the one before. `evident verify` checks the chain and the signed checkpoints.".into(),
+        "Every write, hash-chained: each entry commits to the one before, and signed checkpoints pin the chain so it cannot be cut short or rewritten.".into(),
         p,
         "Nothing recorded yet.".into(),
     ))

@@ -98,9 +98,7 @@ async fn check_page(
         })]
     };
     if r.failures.len() > 500 {
-        failing_blocks.push(Block::Note(
-            "The first 500 are shown; the API and `evident check show` list all.".into(),
-        ));
+        failing_blocks.push(Block::Note("The first 500 are shown; the API lists them all.".into()));
     }
     sections.push(Section::new(
         format!("Failing records ({})", r.failures.len()),

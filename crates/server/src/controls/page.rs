@@ -55,8 +55,11 @@ struct ControlPage {
     frequency: String,
     criteria: Vec<String>,
     na_reason: String,
-    reasons: Vec<(String, String, String)>,
+    /// (severity, what is wrong, the fix in words, the fix's link label, its address)
+    reasons: Vec<(String, String, String, String, String)>,
     requirements: Vec<(String, String, String)>,
+    /// The requirement a fix link asked to upload for: (key, title).
+    wanted: Option<(String, String)>,
     evidence: Vec<EvidenceView>,
     /// (id, title, status, failing (record, reason), more)
     checks: Vec<CheckView>,
@@ -170,7 +173,16 @@ async fn control_page(
             .map(|s| {
                 s.reasons
                     .iter()
-                    .map(|r| (name_of(r.severity).replace('_', " "), r.text.clone(), r.fix.clone()))
+                    .map(|r| {
+                        let (label, href) = crate::web::fix::target(&r.action);
+                        (
+                            name_of(r.severity).replace('_', " "),
+                            r.text.clone(),
+                            r.fix.clone(),
+                            label,
+                            href,
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default(),
@@ -185,6 +197,7 @@ async fn control_page(
                 )
             })
             .collect(),
+        wanted: None,
         evidence,
         checks,
         history,
@@ -218,6 +231,13 @@ pub async fn detail(
 ) -> Result<Response, ServerError> {
     let mut p = control_page(&state, &access, &code, String::new(), String::new()).await?;
     p.layout.flash = flash_from(&q);
+    // Arriving from a fix: the requirement it named is chosen on the upload form.
+    p.wanted = q.get("requirement").and_then(|k| {
+        p.requirements
+            .iter()
+            .find(|(key, _, _)| key == k)
+            .map(|(key, title, _)| (key.clone(), title.clone()))
+    });
     render(p)
 }
 

@@ -28,7 +28,7 @@ pub async fn readiness(State(state): State<AppState>, Extension(access): Extensi
         "controls": {"ready": r.count(Status::Ready), "at_risk": r.count(Status::AtRisk), "gap": r.count(Status::Gap), "not_applicable": r.count(Status::NotApplicable)},
         "criteria": r.criteria,
         "gaps": r.gaps.iter().filter(|g| g.control.as_ref().is_none_or(|c| visible.contains(c))).map(|g| json!({
-            "severity": name_of(g.severity), "control": g.control, "criterion": g.criterion, "reason": g.reason, "owner": g.owner, "fix": g.fix,
+            "severity": name_of(g.severity), "control": g.control, "criterion": g.criterion, "reason": g.reason, "owner": g.owner, "fix": g.fix, "action": g.action,
         })).collect::<Vec<_>>(),
         "topic_gaps": a.topic_gaps,
         "checklist": a.checklist.iter().map(|c| json!({"item": c.item, "done": c.done, "why": c.why})).collect::<Vec<_>>(),

@@ -17,6 +17,19 @@ use evident_catalog::Catalog;
 use evident_core::readiness::{Severity, Status};
 use evident_core::registers::TASKS;
 
+/// One gap on the dashboard, with the link that closes it.
+struct GapRow {
+    severity: String,
+    /// The control's or criterion's page, and its code.
+    href: String,
+    place: String,
+    reason: String,
+    fix: String,
+    action_label: String,
+    action_href: String,
+    owner: String,
+}
+
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct Dashboard {
@@ -30,8 +43,7 @@ struct Dashboard {
     chart: StackedBars,
     trend: Option<Trend>,
     trend_days: usize,
-    /// (severity, link, where, reason, fix, owner)
-    gaps: Vec<(String, String, String, String, String, String)>,
+    gaps: Vec<GapRow>,
     /// (due, title, owner)
     tasks: Vec<(String, String, String)>,
     /// (control, reason)
@@ -131,14 +143,17 @@ pub async fn page(
                 (None, Some(k)) => (format!("/criteria/{k}"), k.clone()),
                 _ => (String::new(), String::new()),
             };
-            (
-                name_of(g.severity).replace('_', " "),
+            let (action_label, action_href) = crate::web::fix::target(&g.action);
+            GapRow {
+                severity: name_of(g.severity).replace('_', " "),
                 href,
                 place,
-                g.reason.clone(),
-                g.fix.clone(),
-                g.owner.clone().unwrap_or_else(|| "nobody yet".into()),
-            )
+                reason: g.reason.clone(),
+                fix: g.fix.clone(),
+                action_label,
+                action_href,
+                owner: g.owner.clone().unwrap_or_else(|| "nobody yet".into()),
+            }
         })
         .collect();
     d.stale = r

@@ -147,7 +147,7 @@ pub async fn detail(
             Field::new("vtitle", "title", "Title", Input::Text).value(&e.title),
             Field::new("veffective", "effective_date", "Date it attests to", Input::Date),
         ];
-        sections.push(Section::new("Upload a new version", vec![Block::Form(form)]));
+        sections.push(Section::new("Upload a new version", vec![Block::Form(form)]).anchored("new-version"));
     }
     if may_withdraw {
         let mut form = FormBlock::post(

@@ -63,10 +63,7 @@ pub async fn register_list(
         intro: String::new(),
         extra,
         page: p,
-        empty: format!(
-            "No {} yet: add one here, or import a file with `evident import {} FILE.csv`.",
-            spec.name, spec.name
-        ),
+        empty: format!("No {} yet.", spec.name),
         action_href: if access.may_write(access_area(path)) {
             format!("/{path}/new")
         } else {

@@ -5,6 +5,8 @@
 /// A titled card of a detail page; an empty title makes an untitled card.
 pub struct Section {
     pub title: String,
+    /// The card's id, for links that land on it (`#new-version`); empty for none.
+    pub anchor: String,
     pub blocks: Vec<Block>,
 }
 
@@ -12,8 +14,14 @@ impl Section {
     pub fn new(title: impl Into<String>, blocks: Vec<Block>) -> Section {
         Section {
             title: title.into(),
+            anchor: String::new(),
             blocks,
         }
+    }
+
+    pub fn anchored(mut self, anchor: &str) -> Section {
+        self.anchor = anchor.to_string();
+        self
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod blocks;
 pub mod charts;
+pub mod fix;
 pub mod html;
 pub mod markdown;
 pub mod table;
