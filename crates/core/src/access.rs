@@ -108,6 +108,16 @@ pub enum Reach {
     All,
 }
 
+/// Where a role lands (after sign-in, from the logo): the dashboard when it may read it,
+/// otherwise its own page.
+pub fn home(role: Role) -> &'static str {
+    if reach(role, Area::Dashboard, Action::Read) == Reach::None {
+        "/me"
+    } else {
+        "/"
+    }
+}
+
 /// The access table. Kept as one match so a reader sees every rule at once.
 pub fn reach(role: Role, area: Area, action: Action) -> Reach {
     use Action::*;

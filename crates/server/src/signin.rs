@@ -314,7 +314,11 @@ async fn signed_in(state: &AppState, user: &User, next: Option<&str>) -> Result<
             header::SET_COOKIE,
             session_cookie(state, &token, session_ms(state) / 1000),
         )],
-        Redirect::to(&safe_next(next)),
+        // With nowhere asked for, each role lands on its home (an employee on their own page).
+        Redirect::to(&match next {
+            None | Some("/") => evident_core::access::home(user.role).to_string(),
+            Some(_) => safe_next(next),
+        }),
     )
         .into_response())
 }

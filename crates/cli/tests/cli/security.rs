@@ -27,7 +27,8 @@ on_both_databases!(
     owners_change_only_evidence_wholly_theirs,
     tokens_cannot_be_born_expired,
     nul_in_evidence_and_token_text_is_refused,
-    pages_print_what_people_typed_as_text
+    pages_print_what_people_typed_as_text,
+    an_employee_lands_on_their_own_page
 );
 
 /// A browser's cookie jar against one server, through curl, never following redirects.
@@ -1001,4 +1002,32 @@ fn pages_print_what_people_typed_as_text(b: Backend) {
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(!text.contains("|safe"), "{} prints a value with |safe", path.display());
     }
+}
+
+/// An employee (who has no dashboard) lands on their own page after signing in, and the logo
+/// leads there too, never to a page their role cannot open.
+fn an_employee_lands_on_their_own_page(b: Backend) {
+    let env = Env::new(b);
+    env.init();
+    let person = "ada@bluefin.test";
+    let one_time = add_user(&env, person, "employee");
+    let server = Server::start(&env, "first@bluefin.test");
+    let web = Web::new(&env, &server, "employee");
+    let (status, to, page) = web.post("/login", &[("email", person), ("password", &one_time)]);
+    assert_eq!(status, 303, "{page}");
+    assert!(to.starts_with("/login/password"), "{to}");
+    let chosen = "an employee's own passphrase";
+    let (status, to, page) = web.post("/login/password", &[("new_password", chosen), ("confirm", chosen)]);
+    assert_eq!((status, to.as_str()), (303, "/me"), "{page}");
+    let (status, _, page) = web.get("/me");
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("class=\"brand\" href=\"/me\""),
+        "the logo leads home: {page}"
+    );
+    assert_eq!(web.get("/").0, 404, "the dashboard is not an employee's");
+    // Asked for a page of their own, they go there.
+    let again = Web::new(&env, &server, "again");
+    let (status, to, _) = again.post("/login?next=/me", &[("email", person), ("password", chosen)]);
+    assert_eq!((status, to.as_str()), (303, "/me"));
 }

@@ -28,6 +28,8 @@ pub struct NavItem {
 
 pub struct Layout {
     pub title: String,
+    /// Where the logo leads: the caller's role's home.
+    pub home: &'static str,
     pub org: String,
     pub user: String,
     pub role: &'static str,
@@ -87,6 +89,7 @@ impl Layout {
         let nav = nav.into_iter().zip(empty).filter(|(_, e)| !e).map(|(n, _)| n).collect();
         Layout {
             title: title.into(),
+            home: evident_core::access::home(access.role()),
             org: state.ws.organisation.clone(),
             user: access.user.email.clone(),
             role: access.role().label(),
