@@ -243,6 +243,7 @@ fn schemas() -> Map<String, Value> {
             &[
                 ("email", s()),
                 ("role", s()),
+                ("staff", json!({"type": "boolean"})),
                 ("to_accept", json!({"type": "array", "items": any_obj()})),
                 ("accepted", json!({"type": "array", "items": any_obj()})),
                 ("tasks", json!({"type": "array", "items": any_obj()})),

@@ -204,4 +204,41 @@ fn router_refuses_bad_input(b: Backend) {
     assert_eq!(app.env.json(&["evidence", "list", "--all"]), before);
 }
 
-on_both_databases!(router_answers_what_the_cli_says, router_refuses_bad_input);
+/// Only staff are asked to accept policies: an administrator who is not in the people register
+/// sees nothing to accept; once on the staff, the published policy waits for them, and the
+/// policy lists them among those still to accept until they do.
+fn only_staff_are_asked_to_accept_policies(b: Backend) {
+    let app = TestApp::new(b);
+    let env = &app.env;
+    env.ok(&["policies", "adopt", "access-control"]);
+    env.ok(&["policies", "approve", "access-control"]);
+    env.ok(&["policies", "publish", "access-control"]);
+    let me = app.get("/api/v1/me").json();
+    assert_eq!(me["staff"], false, "{me}");
+    assert_eq!(me["to_accept"], serde_json::json!([]), "nothing is asked of a non-staff account");
+    let hr = env.write_file(
+        "hr.csv",
+        b"email,name,employment_type,start_date\nadmin@bluefin.test,Ada Admin,employee,2024-01-01\n",
+    );
+    env.ok(&["import", "people", hr.to_str().unwrap()]);
+    let me = app.get("/api/v1/me").json();
+    assert_eq!(me["staff"], true, "{me}");
+    assert_eq!(me["to_accept"][0]["policy"], "access-control", "{me}");
+    let policy = app.get("/api/v1/policies/access-control").json();
+    assert_eq!(policy["acceptance"], serde_json::json!({"accepted": 0, "required": 1}));
+    let version = me["to_accept"][0]["version"].as_i64().unwrap();
+    let accepted = app.post_json(
+        "/api/v1/me/acceptances",
+        &serde_json::json!({"policy": "access-control", "version": version}),
+    );
+    assert_eq!(accepted.status, 200, "{}", String::from_utf8_lossy(&accepted.body));
+    assert_eq!(accepted.json()["to_accept"], serde_json::json!([]));
+    let policy = app.get("/api/v1/policies/access-control").json();
+    assert_eq!(policy["acceptance"], serde_json::json!({"accepted": 1, "required": 1}));
+}
+
+on_both_databases!(
+    router_answers_what_the_cli_says,
+    router_refuses_bad_input,
+    only_staff_are_asked_to_accept_policies
+);

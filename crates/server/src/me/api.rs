@@ -16,6 +16,7 @@ async fn me_json(state: &AppState, access: &Access) -> Result<Value, ServerError
     let m = super::mine(state, &access.user.email).await?;
     Ok(json!({
         "email": access.user.email,
+        "staff": m.staff,
         "role": access.user.role.name(),
         "to_accept": m.to_accept.iter().map(|(id, title, v, _)| json!({"policy": id, "title": title, "version": v})).collect::<Vec<_>>(),
         "accepted": m.accepted.iter().map(|(title, v, at)| json!({"title": title, "version": v, "at": at})).collect::<Vec<_>>(),

@@ -16,9 +16,14 @@ pub struct Mine {
     pub accepted: Vec<(String, i64, String)>,
     pub tasks: Vec<(String, String, String, String)>,
     pub training: Vec<(String, String)>,
+    /// Whether the caller is on the staff (employed today in the people register): only staff
+    /// are asked to accept policies.
+    pub staff: bool,
 }
 
 pub async fn mine(state: &AppState, email: &str) -> Result<Mine, ServerError> {
+    let today = time::OffsetDateTime::now_utc().date();
+    let staff = state.ws.staff_on(today).await?.iter().any(|e| e == email);
     let mut to_accept = Vec::new();
     let mut accepted = Vec::new();
     for p in state.ws.policies().await? {
@@ -32,12 +37,13 @@ pub async fn mine(state: &AppState, email: &str) -> Result<Mine, ServerError> {
             .collect();
         match mine.iter().find(|a| a.version == v.version) {
             Some(a) => accepted.push((p.title.clone(), a.version, crate::web::html::when(a.accepted_at))),
-            None => to_accept.push((
+            None if staff => to_accept.push((
                 p.id.clone(),
                 p.title.clone(),
                 v.version,
                 crate::web::markdown::render(&v.body),
             )),
+            None => {}
         }
     }
     let tasks = state
@@ -68,5 +74,6 @@ pub async fn mine(state: &AppState, email: &str) -> Result<Mine, ServerError> {
         accepted,
         tasks,
         training,
+        staff,
     })
 }

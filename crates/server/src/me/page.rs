@@ -29,17 +29,20 @@ struct MePage {
     min_password: usize,
     /// Why acceptances cannot be recorded for this account, if they cannot.
     note: String,
+    staff: bool,
 }
 
 async fn me_page(state: &AppState, access: &Access, password_error: String) -> Result<MePage, ServerError> {
     let m = mine(state, &access.user.email).await?;
-    let note = if state.ws.person_exists(&access.user.email).await? {
+    let note = if m.staff {
         String::new()
-    } else {
+    } else if access.role() == evident_core::access::Role::Employee {
         format!(
-            "{} is not in the people register, so policy acceptances cannot be recorded for this account. Ask your compliance lead to add you.",
+            "{} is not among the current staff in the people register, so no policy is waiting for you here. Ask your compliance lead to add you.",
             access.user.email
         )
+    } else {
+        String::new()
     };
     Ok(MePage {
         layout: Layout::new(state, access, "My policies and tasks", "/me"),
@@ -50,6 +53,7 @@ async fn me_page(state: &AppState, access: &Access, password_error: String) -> R
         password_error,
         min_password: evident_store::MIN_PASSWORD_CHARS,
         note,
+        staff: m.staff,
     })
 }
 

@@ -58,6 +58,8 @@ struct PolicyPage {
     body: crate::web::markdown::SafeHtml,
     can_write: bool,
     accepted: Vec<(String, i64, String)>,
+    /// Staff who have not accepted the version in force.
+    missing: Vec<String>,
     staff: usize,
 }
 
@@ -79,20 +81,28 @@ pub async fn detail(
     if let (Some(at), Some(by)) = (latest.published_at, &latest.published_by) {
         trail.push(("Published".into(), format!("{} by {by}", crate::web::html::when(at))));
     }
-    let accepted = if access.may_read(evident_core::access::Area::People)
-        || access.role() == evident_core::access::Role::Auditor
-    {
-        state
-            .ws
-            .acceptances(&p)
-            .await?
-            .into_iter()
-            .map(|a| (a.email, a.version, crate::web::html::when(a.accepted_at)))
-            .collect()
-    } else {
-        Vec::new()
+    // Who accepted the version in force, and which of today's staff still have to: personal
+    // data, so for those who read the people register (and the auditor).
+    let sees_people =
+        access.may_read(evident_core::access::Area::People) || access.role() == evident_core::access::Role::Auditor;
+    let (accepted, missing, staff) = match (sees_people, p.published()) {
+        (true, Some(v)) => {
+            let all = state.ws.acceptances(&p).await?;
+            let staff = state.ws.staff_on(time::OffsetDateTime::now_utc().date()).await?;
+            let current: Vec<_> = all.into_iter().filter(|a| a.version == v.version).collect();
+            let missing: Vec<String> = staff
+                .iter()
+                .filter(|e| !current.iter().any(|a| &a.email == *e))
+                .cloned()
+                .collect();
+            let accepted = current
+                .into_iter()
+                .map(|a| (a.email, a.version, crate::web::html::when(a.accepted_at)))
+                .collect();
+            (accepted, missing, staff.len())
+        }
+        _ => (Vec::new(), Vec::new(), 0),
     };
-    let staff = state.snapshot().await?.staff;
     let mut layout = Layout::new(&state, &access, p.title.clone(), "/policies");
     layout.flash = flash_from(&q);
     render(PolicyPage {
@@ -108,6 +118,7 @@ pub async fn detail(
         body: crate::web::markdown::render(&latest.body),
         can_write: access.may_write(evident_core::access::Area::Policies),
         accepted,
+        missing,
         staff,
         id: p.id.clone(),
         title: p.title.clone(),
