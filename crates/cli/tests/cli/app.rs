@@ -215,7 +215,11 @@ fn only_staff_are_asked_to_accept_policies(b: Backend) {
     env.ok(&["policies", "publish", "access-control"]);
     let me = app.get("/api/v1/me").json();
     assert_eq!(me["staff"], false, "{me}");
-    assert_eq!(me["to_accept"], serde_json::json!([]), "nothing is asked of a non-staff account");
+    assert_eq!(
+        me["to_accept"],
+        serde_json::json!([]),
+        "nothing is asked of a non-staff account"
+    );
     let hr = env.write_file(
         "hr.csv",
         b"email,name,employment_type,start_date\nadmin@bluefin.test,Ada Admin,employee,2024-01-01\n",

@@ -28,7 +28,8 @@ on_both_databases!(
     tokens_cannot_be_born_expired,
     nul_in_evidence_and_token_text_is_refused,
     pages_print_what_people_typed_as_text,
-    an_employee_lands_on_their_own_page
+    an_employee_lands_on_their_own_page,
+    the_audit_log_page_reads_in_words
 );
 
 /// A browser's cookie jar against one server, through curl, never following redirects.
@@ -1030,4 +1031,29 @@ fn an_employee_lands_on_their_own_page(b: Backend) {
     let again = Web::new(&env, &server, "again");
     let (status, to, _) = again.post("/login?next=/me", &[("email", person), ("password", chosen)]);
     assert_eq!((status, to.as_str()), (303, "/me"));
+}
+
+/// The audit log page says what happened in words, newest first, and hides the daily check
+/// runs unless asked (they would bury what people did); the API keeps every entry as recorded.
+fn the_audit_log_page_reads_in_words(b: Backend) {
+    let env = Env::new(b);
+    env.init();
+    env.ok(&["check", "run"]);
+    env.ok(&["controls", "set-owner", "ACC-01", "owner@bluefin.test"]);
+    let lead = "lead@bluefin.test";
+    let one_time = add_user(&env, lead, "compliance_manager");
+    let server = Server::start(&env, "first@bluefin.test");
+    let web = Web::new(&env, &server, "lead");
+    first_sign_in(&web, lead, &one_time, "the lead's own passphrase", true);
+    let (status, _, page) = web.get("/audit-log");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("control owner set"), "{page}");
+    assert!(!page.contains("checks run"), "check runs are hidden by default: {page}");
+    assert!(page.contains("href=\"/audit-log?runs=shown\""), "and can be shown");
+    let (_, _, all) = web.get("/audit-log?runs=shown");
+    assert!(all.contains("checks run"), "{all}");
+    assert!(
+        env.audit_actions().contains(&"checks.run".to_string()),
+        "the log itself keeps them"
+    );
 }

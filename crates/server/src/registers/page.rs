@@ -69,7 +69,7 @@ pub async fn register_list(
         } else {
             String::new()
         },
-        action_label: format!("Add a {}", spec.noun),
+        action_label: format!("Add {}", with_article(spec.noun)),
     })
 }
 
@@ -124,4 +124,14 @@ pub async fn register_item(
     let mut layout = Layout::new(&state, &access, format!("{} {}", spec.noun, r.key), &format!("/{path}"));
     layout.flash = crate::web::flash_from(&q);
     render(DetailPage::new(layout, "", sections))
+}
+
+/// "a risk", "an event", "an asset".
+fn with_article(noun: &str) -> String {
+    let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {noun}")
 }

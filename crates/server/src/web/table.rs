@@ -197,10 +197,10 @@ fn link(base: &str, query: &ListQuery, page: usize, sort: Option<(&str, bool)>) 
     if query.per.is_some() {
         parts.push(format!("per={}", query.per()));
     }
-    if parts.is_empty() {
-        base.to_string()
-    } else {
-        format!("{base}?{}", parts.join("&"))
+    match (parts.is_empty(), base.contains('?')) {
+        (true, _) => base.to_string(),
+        (false, true) => format!("{base}&{}", parts.join("&")),
+        (false, false) => format!("{base}?{}", parts.join("&")),
     }
 }
 
