@@ -58,6 +58,71 @@ pub struct RegisterSpec {
     /// Fields whose values together identify a record across imports.
     pub key: &'static [&'static str],
     pub rules: &'static [RecordRule],
+    /// The columns a listing shows, in order: what a reader scans the register for.
+    pub list: &'static [ListColumn],
+}
+
+/// A column of a register's listing: a field, or a figure derived from fields.
+#[derive(Debug, Clone, Copy)]
+pub enum ListColumn {
+    Field(&'static str),
+    /// The product of two 1–5 ratings (likelihood × impact), empty when either is missing.
+    Score {
+        key: &'static str,
+        label: &'static str,
+        of: (&'static str, &'static str),
+    },
+}
+
+impl ListColumn {
+    /// The column's key in a listing's query (`sort=score`).
+    pub fn key(&self) -> &'static str {
+        match self {
+            ListColumn::Field(name) => name,
+            ListColumn::Score { key, .. } => key,
+        }
+    }
+
+    /// The header a person reads.
+    pub fn label(&self) -> String {
+        match self {
+            ListColumn::Field(name) => label_of(name),
+            ListColumn::Score { label, .. } => label.to_string(),
+        }
+    }
+
+    pub fn value(&self, r: &Record) -> Value {
+        match self {
+            ListColumn::Field(name) => r.get(name).clone(),
+            ListColumn::Score { of: (a, b), .. } => match (r.get(a).as_int(), r.get(b).as_int()) {
+                (Some(x), Some(y)) => Value::Int(x * y),
+                _ => Value::Null,
+            },
+        }
+    }
+}
+
+/// A field's name as a header: `report_period_end` reads "Report period end".
+pub fn label_of(name: &str) -> String {
+    let words = name.replace('_', " ").replace("soc2", "SOC 2");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+impl Value {
+    /// The value as a person reads it in a listing: `per_event` reads "per event", a yes/no
+    /// field "yes" or "no", a list with commas.
+    pub fn to_display(&self) -> String {
+        match self {
+            Value::Bool(b) => if *b { "yes" } else { "no" }.to_string(),
+            Value::Text(s) if !s.contains(' ') && !s.contains('@') => s.replace('_', " "),
+            Value::List(items) => items.join(", "),
+            other => other.to_text(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -334,6 +399,7 @@ mod tests {
         }
     }
     const SPEC: RegisterSpec = RegisterSpec {
+        list: &[ListColumn::Field("email")],
         name: "people",
         table: "people",
         noun: "person",

@@ -1,6 +1,7 @@
 //! The program's registers, as data. Column names here are the CSV headers, the CLI flags
 //! (`--start-date`) and the database columns alike.
 
+use crate::register::ListColumn::{self, Field as F};
 use crate::register::{FieldKind as K, FieldSpec, Record, RegisterSpec, Value};
 
 const fn f(name: &'static str, kind: K, required: bool, help: &'static str) -> FieldSpec {
@@ -66,6 +67,15 @@ fn concluded_checks_have_a_date(r: &Record) -> Vec<(&'static str, String)> {
 }
 
 pub const PEOPLE: RegisterSpec = RegisterSpec {
+    list: &[
+        F("name"),
+        F("email"),
+        F("title"),
+        F("department"),
+        F("employment_type"),
+        F("start_date"),
+        F("end_date"),
+    ],
     name: "people",
     table: "people",
     noun: "person",
@@ -99,6 +109,7 @@ pub const PEOPLE: RegisterSpec = RegisterSpec {
 };
 
 pub const TRAINING: RegisterSpec = RegisterSpec {
+    list: &[F("email"), F("course"), F("kind"), F("completed_on")],
     name: "training",
     table: "training_completions",
     noun: "training completion",
@@ -118,6 +129,7 @@ pub const TRAINING: RegisterSpec = RegisterSpec {
 };
 
 pub const BACKGROUND_CHECKS: RegisterSpec = RegisterSpec {
+    list: &[F("email"), F("status"), F("completed_on"), F("provider")],
     name: "background-checks",
     table: "background_checks",
     noun: "background check",
@@ -138,6 +150,23 @@ pub const BACKGROUND_CHECKS: RegisterSpec = RegisterSpec {
 };
 
 pub const RISKS: RegisterSpec = RegisterSpec {
+    list: &[
+        F("id"),
+        F("title"),
+        ListColumn::Score {
+            key: "score",
+            label: "Inherent score",
+            of: ("likelihood", "impact"),
+        },
+        F("treatment"),
+        ListColumn::Score {
+            key: "residual_score",
+            label: "Residual score",
+            of: ("residual_likelihood", "residual_impact"),
+        },
+        F("owner"),
+        F("due_date"),
+    ],
     name: "risks",
     table: "risks",
     noun: "risk",
@@ -177,6 +206,14 @@ pub const RISKS: RegisterSpec = RegisterSpec {
 };
 
 pub const VENDORS: RegisterSpec = RegisterSpec {
+    list: &[
+        F("name"),
+        F("service"),
+        F("tier"),
+        F("owner"),
+        F("report_period_end"),
+        F("next_review"),
+    ],
     name: "vendors",
     table: "vendors",
     noun: "vendor",
@@ -221,6 +258,7 @@ pub const VENDORS: RegisterSpec = RegisterSpec {
 };
 
 pub const ASSETS: RegisterSpec = RegisterSpec {
+    list: &[F("name"), F("kind"), F("owner"), F("classification"), F("in_scope")],
     name: "assets",
     table: "assets",
     noun: "asset",
@@ -247,6 +285,7 @@ pub const ASSETS: RegisterSpec = RegisterSpec {
 };
 
 pub const EVENTS: RegisterSpec = RegisterSpec {
+    list: &[F("id"), F("date"), F("kind"), F("title"), F("outcome")],
     name: "events",
     table: "events",
     noun: "event",
@@ -270,6 +309,14 @@ pub const EVENTS: RegisterSpec = RegisterSpec {
 };
 
 pub const TASKS: RegisterSpec = RegisterSpec {
+    list: &[
+        F("id"),
+        F("title"),
+        F("owner"),
+        F("due_date"),
+        F("status"),
+        F("control"),
+    ],
     name: "tasks",
     table: "tasks",
     noun: "task",

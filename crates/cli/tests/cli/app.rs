@@ -241,8 +241,28 @@ fn only_staff_are_asked_to_accept_policies(b: Backend) {
     assert_eq!(policy["acceptance"], serde_json::json!({"accepted": 1, "required": 1}));
 }
 
+/// A register lists what its spec names, derived figures included: risks sort by their
+/// inherent score (likelihood × impact).
+fn registers_list_the_columns_their_spec_names(b: Backend) {
+    let app = TestApp::new(b);
+    let risks = app.env.write_file(
+        "risks.csv",
+        b"id,title,likelihood,impact,treatment\nR-1,Laptop theft,2,3,mitigate\nR-2,Phishing,4,4,mitigate\nR-3,Vendor outage,1,5,accept\n",
+    );
+    app.env.ok(&["import", "risks", risks.to_str().unwrap()]);
+    let listed = app.get("/api/v1/risks?sort=score&dir=desc").json();
+    let order: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, ["R-2", "R-1", "R-3"], "16, 6, 5");
+}
+
 on_both_databases!(
     router_answers_what_the_cli_says,
     router_refuses_bad_input,
-    only_staff_are_asked_to_accept_policies
+    only_staff_are_asked_to_accept_policies,
+    registers_list_the_columns_their_spec_names
 );

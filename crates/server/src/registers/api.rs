@@ -12,7 +12,6 @@ use crate::access::Access;
 use crate::json_body::JsonBody;
 use crate::state::AppState;
 use crate::web::api::{ApiResult, listing};
-use crate::web::table::Column;
 use evident_core::register::{RegisterSpec, validate};
 
 pub async fn records(
@@ -23,14 +22,8 @@ pub async fn records(
     Query(q): Query<BTreeMap<String, String>>,
 ) -> ApiResult {
     let records = state.ws.records(spec).await?;
-    let columns: Vec<Column> = spec
-        .fields
-        .iter()
-        .take(6)
-        .map(|f| crate::web::table::col(f.name, f.name))
-        .collect();
     listing(
-        &columns,
+        &super::columns(spec),
         &super::register_rows(spec, path, &records, true),
         q,
         super::register_filters(spec),

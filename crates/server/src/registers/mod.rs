@@ -7,8 +7,8 @@ pub mod page;
 
 use serde_json::json;
 
-use crate::web::table::{Cell, Column, Row, col};
-use evident_core::register::{FieldKind, RegisterSpec, Value};
+use crate::web::table::{Cell, Column, Row};
+use evident_core::register::{FieldKind, ListColumn, RegisterSpec, Value};
 use evident_core::registers::{ASSETS, BACKGROUND_CHECKS, EVENTS, PEOPLE, RISKS, TASKS, TRAINING, VENDORS};
 use evident_store::{StoredRecord, record_json};
 
@@ -42,28 +42,40 @@ pub fn register(path: &str) -> Option<&'static RegisterSpec> {
     REGISTERS.iter().find(|(_, p, _)| *p == path).map(|(s, _, _)| *s)
 }
 
-/// Columns shown for a register: the first six fields (its identity and headline facts).
-fn columns(spec: &RegisterSpec) -> Vec<Column> {
-    spec.fields.iter().take(6).map(|f| col(f.name, f.name)).collect()
+/// Columns of a register's listing, as its spec names them.
+pub fn columns(spec: &RegisterSpec) -> Vec<Column> {
+    spec.list
+        .iter()
+        .map(|c| Column {
+            key: c.key(),
+            label: c.label().into(),
+        })
+        .collect()
 }
 
 /// Listing rows; `with_json` adds each record's API form (the pages do without it).
 pub fn register_rows(spec: &RegisterSpec, path: &str, records: &[StoredRecord], with_json: bool) -> Vec<Row> {
-    let shown: Vec<_> = spec.fields.iter().take(6).collect();
     records
         .iter()
         .map(|r| {
-            let cells = shown
+            let cells = spec
+                .list
                 .iter()
                 .enumerate()
-                .map(|(i, f)| {
-                    let v = r.record.get(f.name);
-                    let text = v.to_text();
-                    match (&f.kind, v) {
-                        _ if i == 0 => Cell::link(text, format!("/{path}/{}", crate::web::html::url_encode(&r.key))),
-                        (FieldKind::Enum(_), Value::Text(_)) => Cell::badge(text),
-                        (FieldKind::Int { .. }, _) => Cell::num(text),
-                        _ => Cell::text(text),
+                .map(|(i, c)| {
+                    let v = c.value(&r.record);
+                    let kind = match c {
+                        ListColumn::Field(name) => spec.fields.iter().find(|f| f.name == *name).map(|f| f.kind),
+                        ListColumn::Score { .. } => Some(FieldKind::Int { min: 1, max: 25 }),
+                    };
+                    match (kind, &v) {
+                        _ if i == 0 => Cell::link(
+                            v.to_display(),
+                            format!("/{path}/{}", crate::web::html::url_encode(&r.key)),
+                        ),
+                        (Some(FieldKind::Enum(_)), Value::Text(t)) => Cell::badge(t.clone()),
+                        (Some(FieldKind::Int { .. }), _) => Cell::num(v.to_text()),
+                        _ => Cell::text(v.to_display()),
                     }
                 })
                 .collect();

@@ -122,11 +122,14 @@ pub struct Row {
 #[derive(Debug, Clone)]
 pub struct Column {
     pub key: &'static str,
-    pub label: &'static str,
+    pub label: std::borrow::Cow<'static, str>,
 }
 
 pub const fn col(key: &'static str, label: &'static str) -> Column {
-    Column { key, label }
+    Column {
+        key,
+        label: std::borrow::Cow::Borrowed(label),
+    }
 }
 
 /// A select filter offered above the table.
@@ -155,7 +158,7 @@ pub struct Page {
 
 #[derive(Debug, Clone)]
 pub struct HeaderCell {
-    pub label: &'static str,
+    pub label: std::borrow::Cow<'static, str>,
     pub href: String,
     /// `ascending`/`descending` when the table is sorted by this column.
     pub sort: Option<&'static str>,
@@ -268,7 +271,7 @@ pub fn page(
         .map(|(i, c)| {
             let current = sort_index == Some(i);
             HeaderCell {
-                label: c.label,
+                label: c.label.clone(),
                 href: link(base, query, 1, Some((c.key, current && !query.desc()))),
                 sort: current.then_some(if query.desc() { "descending" } else { "ascending" }),
             }
