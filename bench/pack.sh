@@ -31,7 +31,7 @@ cat "$work/files"/* > /dev/null   # warm the page cache (the vault's blobs are r
 
 seconds() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
 best() { sort -g | head -n1; }
-rss() { { /usr/bin/time -f '%M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n1; }
+rss() { /usr/bin/time -f '%M' -o "$work/rss" "$@" >/dev/null 2>&1; tail -n1 "$work/rss"; }
 
 zipt=$(for r in $(seq "$runs"); do rm -f "$work/z.zip"; seconds zip -q -r "$work/z.zip" "$work/files"; done | best)
 packt=$(for r in $(seq "$runs"); do seconds "$bin" pack create --control ACC-01 --out "$work/p.zip"; done | best)
