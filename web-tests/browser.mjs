@@ -140,6 +140,21 @@ try {
   check((await page.getByRole('heading', { name: 'Top gaps' }).count()) === 1, 'the dashboard lists the top gaps');
   await shot(page, '02-dashboard');
 
+  // What is missing and who owns it: the gaps page, filtered to the unowned, then downloaded.
+  await page.goto(`${BASE}/gaps`);
+  const allGaps = await page.locator('table.data tbody tr').count();
+  check(allGaps > 0, 'the gaps page lists the gaps');
+  await page.locator('#f-owner').selectOption('none');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.waitForURL(/owner=none/);
+  const owners = await page.locator('table.data tbody tr td:nth-child(6)').allTextContents();
+  check(owners.length > 0 && owners.every((o) => o.trim() === 'nobody yet'), 'filtered to the gaps nobody owns');
+  const [gapsFile] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'CSV' }).click()]);
+  const csv = readFileSync(await gapsFile.path(), 'utf8').trim().split('\n');
+  check(csv[0].startsWith('severity,control,criterion,reason,owner,fix,due'), 'the download has the gap columns');
+  check(csv.slice(1).every((line) => !line.includes('@')), 'the download holds the same view (no owner emails among the unowned)');
+  await shot(page, '02b-gaps');
+
   // Controls: filter by status on the server.
   await page.goto(`${BASE}/controls?status=gap`);
   const statuses = await page.locator('table.data tbody td .badge').allTextContents();

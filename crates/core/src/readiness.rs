@@ -139,6 +139,27 @@ pub struct Readiness {
     pub gaps: Vec<Gap>,
 }
 
+/// The columns of a gap list that leaves Evident (CSV, XLSX), and one gap's cells: one rule
+/// for the CLI's `report gaps` and the web's download.
+pub const GAP_HEADERS: [&str; 7] = ["severity", "control", "criterion", "reason", "owner", "fix", "due"];
+
+impl Gap {
+    pub fn cells(&self, due: Date) -> Vec<String> {
+        vec![
+            serde_json::to_value(self.severity)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            self.control.clone().unwrap_or_default(),
+            self.criterion.clone().unwrap_or_default(),
+            self.reason.clone(),
+            self.owner.clone().unwrap_or_default(),
+            self.fix.clone(),
+            format_date(due),
+        ]
+    }
+}
+
 impl Readiness {
     pub fn count(&self, status: Status) -> usize {
         self.controls.iter().filter(|c| c.status == status).count()

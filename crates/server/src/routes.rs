@@ -12,7 +12,7 @@ use evident_core::access::Area;
 use crate::access::guard;
 use crate::state::AppState;
 use crate::{
-    audit_log, checks, controls, criteria, dashboard, evidence, me, policies, registers, scope, settings, signin,
+    audit_log, checks, controls, criteria, dashboard, evidence, gaps, me, policies, registers, scope, settings, signin,
     static_files, web,
 };
 
@@ -194,6 +194,8 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
     };
     b = b
         .page("/", Area::Dashboard, get(dashboard::page::page))
+        .page("/gaps", Area::Dashboard, get(gaps::page::list))
+        .page("/gaps/{file}", Area::Dashboard, get(gaps::page::download))
         .page("/scope", Area::Scope, get(scope::page::scope))
         .page("/criteria", Area::Criteria, get(criteria::page::criteria_list))
         .page("/criteria/{id}", Area::Criteria, get(criteria::page::criterion))

@@ -131,27 +131,17 @@ async fn write(dir: &Path, command: &ReportCommand, format: FormatArg, file: Fil
 }
 
 fn gaps_sheet(a: &Assessment) -> Sheet {
+    let today = super::today();
     Sheet {
         name: "Gaps".into(),
-        headers: ["severity", "control", "criterion", "reason", "owner", "fix"]
-            .map(String::from)
-            .to_vec(),
+        headers: evident_core::readiness::GAP_HEADERS.map(String::from).to_vec(),
         rows: a
             .readiness
             .gaps
             .iter()
-            .map(|g| {
-                vec![
-                    severity_name(g.severity),
-                    g.control.clone().unwrap_or_default(),
-                    g.criterion.clone().unwrap_or_default(),
-                    g.reason.clone(),
-                    g.owner.clone().unwrap_or_default(),
-                    g.fix.clone(),
-                ]
-            })
+            .map(|g| g.cells(evident_core::readiness::due_date(g.severity, Some(a.start), today)))
             .collect(),
-        widths: vec![18.0, 10.0, 10.0, 60.0, 28.0, 60.0],
+        widths: vec![18.0, 10.0, 10.0, 60.0, 28.0, 60.0, 12.0],
     }
 }
 

@@ -42,6 +42,7 @@ pub struct Layout {
 const NAV: &[(&str, &str, Option<Area>)] = &[
     ("", "Readiness", None),
     ("/", "Dashboard", Some(Area::Dashboard)),
+    ("/gaps", "Gaps", Some(Area::Dashboard)),
     ("/scope", "Scope", Some(Area::Scope)),
     ("/criteria", "Criteria", Some(Area::Criteria)),
     ("", "Program", None),

@@ -216,7 +216,7 @@ pub fn page(
     query: &ListQuery,
     filters: Vec<(&'static str, &'static str)>,
 ) -> Page {
-    let mut rows: Vec<&Row> = all.iter().collect();
+    let rows: Vec<&Row> = all.iter().collect();
     let total = rows.len();
     let offered: Vec<Filter> = filters
         .iter()
@@ -233,32 +233,11 @@ pub fn page(
             }
         })
         .collect();
-    for (name, _) in &filters {
-        if let Some(want) = query.filter(name) {
-            rows.retain(|r| r.tags.iter().any(|(n, v)| n == name && v == want));
-        }
-    }
-    if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let q = q.to_lowercase();
-        rows.retain(|r| r.cells.iter().any(|c| c.text.to_lowercase().contains(&q)));
-    }
     let sort_index = query
         .sort
         .as_deref()
         .and_then(|s| columns.iter().position(|c| c.key == s));
-    if let Some(i) = sort_index {
-        // Keys computed once per row, not once per comparison (20,000 rows sort in ~300,000).
-        let numeric = rows.iter().all(|r| r.cells.get(i).is_none_or(|c| c.num));
-        if numeric {
-            let n = |r: &&Row| r.cells[i].text.replace(',', "").parse::<f64>().unwrap_or(f64::MIN);
-            rows.sort_by(|a, b| n(a).total_cmp(&n(b)));
-        } else {
-            rows.sort_by_cached_key(|r| r.cells[i].text.to_lowercase());
-        }
-        if query.desc() {
-            rows.reverse();
-        }
-    }
+    let rows = select(columns, rows, query, &filters);
     let matched = rows.len();
     let per = query.per();
     let pages = matched.div_ceil(per).max(1);
@@ -289,6 +268,43 @@ pub fn page(
         q: query.q.clone().unwrap_or_default(),
         filters: offered,
     }
+}
+
+/// The rows a listing's query selects, filtered, searched and sorted, uncut: what a page shows
+/// a slice of, and what a download of the same view holds.
+pub fn select<'a>(
+    columns: &[Column],
+    mut rows: Vec<&'a Row>,
+    query: &ListQuery,
+    filters: &[(&'static str, &'static str)],
+) -> Vec<&'a Row> {
+    for (name, _) in filters {
+        if let Some(want) = query.filter(name) {
+            rows.retain(|r| r.tags.iter().any(|(n, v)| n == name && v == want));
+        }
+    }
+    if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let q = q.to_lowercase();
+        rows.retain(|r| r.cells.iter().any(|c| c.text.to_lowercase().contains(&q)));
+    }
+    let sort_index = query
+        .sort
+        .as_deref()
+        .and_then(|s| columns.iter().position(|c| c.key == s));
+    if let Some(i) = sort_index {
+        // Keys computed once per row, not once per comparison (20,000 rows sort in ~300,000).
+        let numeric = rows.iter().all(|r| r.cells.get(i).is_none_or(|c| c.num));
+        if numeric {
+            let n = |r: &&Row| r.cells[i].text.replace(',', "").parse::<f64>().unwrap_or(f64::MIN);
+            rows.sort_by(|a, b| n(a).total_cmp(&n(b)));
+        } else {
+            rows.sort_by_cached_key(|r| r.cells[i].text.to_lowercase());
+        }
+        if query.desc() {
+            rows.reverse();
+        }
+    }
+    rows
 }
 
 #[cfg(test)]
