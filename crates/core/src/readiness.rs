@@ -144,6 +144,19 @@ pub struct Readiness {
 pub const GAP_HEADERS: [&str; 7] = ["severity", "control", "criterion", "reason", "owner", "fix", "due"];
 
 impl Gap {
+    /// The day the gap should be closed by: its severity's lead time before the window starts
+    /// ([`due_date`]), or sooner when what it is about lapses first (evidence about to expire
+    /// is due by its expiry), never before today.
+    pub fn due(&self, start: Option<Date>, today: Date) -> Date {
+        let by_severity = due_date(self.severity, start, today);
+        match &self.action {
+            Fix::RenewEvidence { before, .. } => crate::parse_date(before)
+                .map(|lapses| lapses.min(by_severity).max(today))
+                .unwrap_or(by_severity),
+            _ => by_severity,
+        }
+    }
+
     pub fn cells(&self, due: Date) -> Vec<String> {
         vec![
             serde_json::to_value(self.severity)
@@ -632,6 +645,45 @@ mod tests {
             ),
             (1, 1, 1, 1)
         );
+    }
+
+    #[test]
+    fn expiring_evidence_is_due_by_its_expiry() {
+        let gap = |severity, action| Gap {
+            severity,
+            control: Some("ACC-01".into()),
+            criterion: None,
+            reason: String::new(),
+            owner: None,
+            fix: String::new(),
+            action,
+            subject: String::new(),
+        };
+        let start = Some(date!(2027 - 06 - 01));
+        let renew = |before: &str| Fix::RenewEvidence {
+            control: "ACC-01".into(),
+            requirement: "r".into(),
+            title: "Report".into(),
+            before: before.into(),
+        };
+        let expiring = gap(Severity::ExpiringEvidence, renew("2026-12-14"));
+        assert_eq!(
+            expiring.due(start, TODAY),
+            date!(2026 - 12 - 14),
+            "before the window's lead time"
+        );
+        let later = gap(Severity::ExpiringEvidence, renew("2027-09-01"));
+        assert_eq!(
+            later.due(start, TODAY),
+            due_date(Severity::ExpiringEvidence, start, TODAY)
+        );
+        let owner = gap(
+            Severity::MissingOwner,
+            Fix::SetOwner {
+                control: "ACC-01".into(),
+            },
+        );
+        assert_eq!(owner.due(start, TODAY), due_date(Severity::MissingOwner, start, TODAY));
     }
 
     #[test]

@@ -61,7 +61,7 @@ async fn plan(
             ("id", Value::Text(id)),
             ("title", Value::Text(g.fix.clone())),
             ("owner", owner),
-            ("due_date", Value::Date(readiness::due_date(g.severity, start, today))),
+            ("due_date", Value::Date(g.due(start, today))),
             ("status", status),
             ("control", g.control.clone().map(Value::Text).unwrap_or(Value::Null)),
             ("gap", Value::Text(g.reason.clone())),

@@ -139,7 +139,7 @@ fn gaps_sheet(a: &Assessment) -> Sheet {
             .readiness
             .gaps
             .iter()
-            .map(|g| g.cells(evident_core::readiness::due_date(g.severity, Some(a.start), today)))
+            .map(|g| g.cells(g.due(Some(a.start), today)))
             .collect(),
         widths: vec![18.0, 10.0, 10.0, 60.0, 28.0, 60.0, 12.0],
     }

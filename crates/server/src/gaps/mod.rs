@@ -7,7 +7,7 @@ pub mod page;
 use std::collections::BTreeMap;
 
 use evident_catalog::Catalog;
-use evident_core::readiness::{Gap, due_date};
+use evident_core::readiness::Gap;
 use serde_json::json;
 
 use crate::access::Access;
@@ -69,7 +69,7 @@ pub fn rows(snap: &Snapshot, access: &Access) -> Vec<Row> {
         .iter()
         .filter(|g| g.control.as_deref().is_none_or(|c| visible.contains(c)))
         .map(|g| {
-            let due = due_date(g.severity, Some(a.start), today);
+            let due = g.due(Some(a.start), today);
             let (place, href) = match (&g.control, &g.criterion) {
                 (Some(c), _) => (c.clone(), format!("/controls/{}", crate::web::html::url_encode(c))),
                 (None, Some(k)) => (k.clone(), format!("/criteria/{}", crate::web::html::url_encode(k))),
