@@ -220,7 +220,10 @@ try {
   await page.goto(`${BASE}/checks?status=fail`);
   await page.locator('table.data tbody tr a').first().click();
   const failing = (await page.locator('#failing tbody td .mono').first().textContent()).trim();
-  await page.locator('#x-record').fill(failing);
+  // "Set aside" on the failing row fills the exclusion form with its record.
+  await page.locator('#failing tbody tr').first().getByRole('link', { name: 'Set aside' }).click();
+  await page.waitForURL(/record=/);
+  check((await page.locator('#x-record').inputValue()) === failing, 'a failing row sets its own record aside');
   await page.locator('#x-reason').fill('Service account reviewed by the security lead');
   await page.locator('#x-owner').fill('security@example.com');
   await page.locator('#x-expires').fill('2020-01-01');

@@ -38,12 +38,20 @@ pub async fn checks_list(
     ))
 }
 
+/// `?record=R` (from a failing row's "Set aside") fills the exclusion form's record.
 pub async fn check(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
     Path(id): Path<String>,
+    Query(q): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ServerError> {
-    render(check_page(&state, &access, &id, None).await?)
+    let chosen = q.get("record").map(|r| ExclusionForm {
+        record: r.clone(),
+        reason: String::new(),
+        owner: String::new(),
+        expires: String::new(),
+    });
+    render(check_page(&state, &access, &id, chosen.as_ref().map(|f| (f, "", String::new()))).await?)
 }
 
 /// A refused exclusion form: what was typed, and the field at fault with the reason.
@@ -61,11 +69,25 @@ async fn check_page(
         .as_ref()
         .and_then(|a| a.checks.get(id))
         .ok_or(ServerError::NotFound)?;
+    let may_exclude = access.may_write(evident_core::access::Area::Checks);
     let failing: Vec<Vec<Vec<Inline>>> = r
         .failures
         .iter()
         .take(500)
-        .map(|f| vec![vec![Inline::mono(&f.record)], text(&f.reason)])
+        .map(|f| {
+            let mut row = vec![vec![Inline::mono(&f.record)], text(&f.reason)];
+            if may_exclude {
+                row.push(vec![Inline::link(
+                    "Set aside",
+                    format!(
+                        "/checks/{}?record={}#set-aside",
+                        url_encode(&r.id),
+                        url_encode(&f.record)
+                    ),
+                )]);
+            }
+            row
+        })
         .collect();
     let excluded: Vec<Vec<Inline>> = r
         .exclusions
@@ -93,7 +115,11 @@ async fn check_page(
     } else {
         vec![Block::Table(Table {
             id: "failing".into(),
-            head: vec!["Record".into(), "Why".into()],
+            head: if may_exclude {
+                vec!["Record".into(), "Why".into(), String::new()]
+            } else {
+                vec!["Record".into(), "Why".into()]
+            },
             rows: failing,
         })]
     };
@@ -107,7 +133,7 @@ async fn check_page(
     if !excluded.is_empty() {
         sections.push(Section::new("Exclusions", vec![Block::List(excluded)]));
     }
-    if access.may_write(evident_core::access::Area::Checks) {
+    if may_exclude {
         let field = |name: &str, label: &str, input: Input| {
             let value = match refused {
                 Some((form, _, _)) => match name {
@@ -142,7 +168,7 @@ async fn check_page(
             field("owner", "Owner's email", Input::Email),
             field("expires", "Until", Input::Date),
         ];
-        sections.push(Section::new("Set a failing record aside", vec![Block::Form(form)]));
+        sections.push(Section::new("Set a failing record aside", vec![Block::Form(form)]).anchored("set-aside"));
     }
     Ok(DetailPage::new(
         Layout::new(state, access, r.title.clone(), "/checks"),
