@@ -232,6 +232,21 @@ impl Workspace {
         row.as_ref().map(user_of).transpose()
     }
 
+    /// An employee's account is tied to their person record (their policies, training and
+    /// tasks are found by it), so an employee who is not in the people register is refused
+    /// rather than left with a page of nothing they can do.
+    async fn check_employee_is_a_person(&self, email: &str, role: Role, field: &'static str) -> Result<(), StoreError> {
+        if role == Role::Employee && !self.person_exists(email).await? {
+            return Err(StoreError::Field {
+                field,
+                reason: format!(
+                    "{email} is not in the people register; add the person first (an employee's account is tied to their person record); nothing was changed"
+                ),
+            });
+        }
+        Ok(())
+    }
+
     /// Adds a user with a generated one-time password, returned once and never stored.
     pub async fn add_user(&self, email: &str, role: Role) -> Result<(User, String), StoreError> {
         let email = evident_core::parse_email(email).map_err(|e| StoreError::Invalid(e.to_string()))?;
@@ -240,6 +255,7 @@ impl Workspace {
                 "a user {email} already exists; nothing was changed"
             )));
         }
+        self.check_employee_is_a_person(&email, role, "email").await?;
         let password = generated_password()?;
         let hash = {
             let p = password.clone();
@@ -331,6 +347,7 @@ impl Workspace {
 
     pub async fn set_user_role(&self, email: &str, role: Role) -> Result<User, StoreError> {
         let user = self.user(email).await?;
+        self.check_employee_is_a_person(&user.email, role, "role").await?;
         let mut tx = self.begin_write().await?;
         sqlx::query(SET_ROLE)
             .bind(role.name())

@@ -202,6 +202,20 @@ fn router_refuses_bad_input(b: Backend) {
         assert!(a.json()["field"].as_str().is_some(), "{q}: names the field");
     }
     assert_eq!(app.env.json(&["evidence", "list", "--all"]), before);
+    // An employee's account needs a person record: a role change to employee for someone
+    // outside the people register is refused naming the field, and changes nothing.
+    app.env
+        .json(&["users", "add", "guest@bluefin.test", "--role", "viewer"]);
+    let change = app.call(
+        "PUT",
+        "/api/v1/users/guest@bluefin.test",
+        Some("application/json"),
+        br#"{"role": "employee"}"#,
+    );
+    assert_eq!(change.status, 422, "{}", String::from_utf8_lossy(&change.body));
+    assert_eq!(change.json()["field"], "role");
+    let users = app.env.json(&["users", "list"]).to_string();
+    assert!(users.contains("viewer"), "{users}");
 }
 
 /// Only staff are asked to accept policies: an administrator who is not in the people register

@@ -1011,6 +1011,18 @@ fn an_employee_lands_on_their_own_page(b: Backend) {
     let env = Env::new(b);
     env.init();
     let person = "ada@bluefin.test";
+    // An employee's account is tied to their person record: refused until they are in the
+    // people register, by name and with nothing changed.
+    env.refused(
+        &["users", "add", person, "--role", "employee"],
+        &["not in the people register"],
+    );
+    assert!(env.json(&["users", "list"]).to_string().find(person).is_none());
+    let hr = env.write_file(
+        "hr.csv",
+        b"email,name,employment_type,start_date\nada@bluefin.test,Ada Lovelace,employee,2024-01-01\n",
+    );
+    env.ok(&["import", "people", hr.to_str().unwrap()]);
     let one_time = add_user(&env, person, "employee");
     let server = Server::start(&env, "first@bluefin.test");
     let web = Web::new(&env, &server, "employee");
