@@ -168,10 +168,7 @@ impl ControlView {
         readiness: Option<&crate::readiness::ControlStatus>,
     ) -> ControlView {
         let status = match readiness {
-            Some(r) => serde_json::to_value(r.status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
+            Some(r) => r.status.as_str().to_string(),
             None => "unassessed".into(),
         };
         ControlView {

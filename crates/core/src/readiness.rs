@@ -75,7 +75,33 @@ pub enum Severity {
     FailingCheckInGrace,
 }
 
+impl Status {
+    /// The wire name (`at_risk`), as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ready => "ready",
+            Status::AtRisk => "at_risk",
+            Status::Gap => "gap",
+            Status::NotApplicable => "not_applicable",
+        }
+    }
+}
+
 impl Severity {
+    /// The wire name (`missing_evidence`), as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::UncoveredCriterion => "uncovered_criterion",
+            Severity::FailingCheck => "failing_check",
+            Severity::MissingEvidence => "missing_evidence",
+            Severity::PolicyNotApproved => "policy_not_approved",
+            Severity::StaleEvidence => "stale_evidence",
+            Severity::MissingOwner => "missing_owner",
+            Severity::ExpiringEvidence => "expiring_evidence",
+            Severity::FailingCheckInGrace => "failing_check_in_grace",
+        }
+    }
+
     /// Reasons that put a control at risk rather than make it a gap.
     pub fn at_risk_only(self) -> bool {
         matches!(self, Severity::ExpiringEvidence | Severity::FailingCheckInGrace)
@@ -159,10 +185,7 @@ impl Gap {
 
     pub fn cells(&self, due: Date) -> Vec<String> {
         vec![
-            serde_json::to_value(self.severity)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
+            self.severity.as_str().to_string(),
             self.control.clone().unwrap_or_default(),
             self.criterion.clone().unwrap_or_default(),
             self.reason.clone(),
@@ -645,6 +668,25 @@ mod tests {
             ),
             (1, 1, 1, 1)
         );
+    }
+
+    #[test]
+    fn wire_names_are_what_serde_writes() {
+        for s in [Status::Ready, Status::AtRisk, Status::Gap, Status::NotApplicable] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        for s in [
+            Severity::UncoveredCriterion,
+            Severity::FailingCheck,
+            Severity::MissingEvidence,
+            Severity::PolicyNotApproved,
+            Severity::StaleEvidence,
+            Severity::MissingOwner,
+            Severity::ExpiringEvidence,
+            Severity::FailingCheckInGrace,
+        ] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
     }
 
     #[test]

@@ -149,6 +149,20 @@ pub fn parse_window(s: &str) -> Result<(Date, Date), ScopeError> {
     Ok((from, to))
 }
 
+/// A period given outside the scope (a pack's `--period`, the API's `period=`): `FROM..TO`
+/// as [`parse_window`] reads it, refused in words that name no flag of the scope's.
+pub fn parse_period(s: &str) -> Result<(Date, Date), String> {
+    parse_window(s).map_err(|e| match e {
+        ScopeError::BadDate { source, .. } => source.to_string(),
+        ScopeError::WindowOrder { from, to } => format!(
+            "the period ends ({}) before it starts ({})",
+            format_date(to),
+            format_date(from)
+        ),
+        _ => format!("'{s}' is not a period in the form YYYY-MM-DD..YYYY-MM-DD"),
+    })
+}
+
 impl Scope {
     /// Builds a scope from what the user gave, checking the combination fits the report type.
     pub fn new(

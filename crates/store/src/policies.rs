@@ -509,6 +509,16 @@ impl Workspace {
             .collect())
     }
 
+    /// Whether `email` is on the staff on `day` (the rule of [`Workspace::staff_on`], for one
+    /// person: one row read, not the whole register).
+    pub async fn is_staff(&self, email: &str, day: time::Date) -> Result<bool, StoreError> {
+        match self.record(&evident_core::registers::PEOPLE, email).await {
+            Ok(r) => Ok(evident_core::registers::employed_on(&r.record, day)),
+            Err(StoreError::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// How many of `staff` accepted the version in force: (accepted, required).
     pub async fn acceptance_count(&self, policy: &Policy, staff: &[String]) -> Result<(usize, usize), StoreError> {
         let accepted = match policy.published() {

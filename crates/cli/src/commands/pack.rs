@@ -18,10 +18,7 @@ pub async fn create(
     format: Format,
 ) -> Result<(), CliError> {
     let period = period
-        .map(|p| {
-            evident_core::parse_window(p)
-                .map_err(|e| usage(format!("--period: {}", e.to_string().trim_start_matches("--window: "))))
-        })
+        .map(|p| evident_core::scope::parse_period(p).map_err(|e| usage(format!("--period: {e}"))))
         .transpose()?;
     let folder = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -40,7 +37,7 @@ pub async fn create(
     // A pack holds the company's evidence in the clear: readable by its owner only.
     file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
     file.sync_all()?;
-    name_into_place(&file, out).map_err(|e| usage(format!("--out: {}: {e}", out.display())))?;
+    name_into_place(&file, folder, out).map_err(|e| usage(format!("--out: {}: {e}", out.display())))?;
     ws.log_pack("pack.create", &written, &out.display().to_string()).await?;
     match format {
         Format::Json => output::json(&json!({"file": out, "pack": written})),
@@ -105,15 +102,11 @@ pub fn verify(file: &Path, fingerprint: Option<&str>, format: Format) -> Result<
     }
 }
 
-/// Links an unnamed file (O_TMPFILE) into the folder under a temporary name, then renames it
-/// over `dest` (atomic), and syncs the folder so the name survives a crash.
-fn name_into_place(file: &std::fs::File, dest: &Path) -> std::io::Result<()> {
+/// Links an unnamed file (O_TMPFILE) into `folder` (the one `dest` is in) under a temporary
+/// name, then renames it over `dest` (atomic), and syncs the folder so the name survives a crash.
+fn name_into_place(file: &std::fs::File, folder: &Path, dest: &Path) -> std::io::Result<()> {
     use std::os::unix::ffi::OsStrExt;
     use std::os::unix::io::AsRawFd;
-    let folder = match dest.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
     let staged = folder.join(format!(".evident-pack-{}", ulid::Ulid::new()));
     let from = std::ffi::CString::new(format!("/proc/self/fd/{}", file.as_raw_fd())).expect("no NUL");
     let to = std::ffi::CString::new(staged.as_os_str().as_bytes())

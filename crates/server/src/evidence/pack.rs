@@ -51,10 +51,7 @@ async fn control_pack(
     }
     let period = q
         .get("period")
-        .map(|p| {
-            evident_core::parse_window(p)
-                .map_err(|e| ServerError::invalid("period", e.to_string().trim_start_matches("--window: ").to_string()))
-        })
+        .map(|p| evident_core::scope::parse_period(p).map_err(|e| ServerError::invalid("period", e)))
         .transpose()?;
     let snap = state.snapshot().await?;
     let read = Access {

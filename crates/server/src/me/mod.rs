@@ -23,7 +23,7 @@ pub struct Mine {
 
 pub async fn mine(state: &AppState, email: &str) -> Result<Mine, ServerError> {
     let today = time::OffsetDateTime::now_utc().date();
-    let staff = state.ws.staff_on(today).await?.iter().any(|e| e == email);
+    let staff = state.ws.is_staff(email, today).await?;
     let mut to_accept = Vec::new();
     let mut accepted = Vec::new();
     for p in state.ws.policies().await? {
