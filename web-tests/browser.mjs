@@ -294,6 +294,38 @@ try {
   await page.waitForLoadState();
   check((await page.locator('#users tr', { hasText: 'viewer@bluefin.test' }).textContent()).includes('Control owner'), 'an administrator changes a role in settings');
 
+  // The observation window: a card on the dashboard, then the page with its strips, the
+  // exceptions and the forecast; a management response recorded on one exception.
+  await page.goto(`${BASE}/`);
+  check(await page.locator('#window-card').isVisible(), 'the dashboard has an observation window card');
+  check(/^\d+$/.test((await page.locator('#days-left').textContent()).trim()), 'the card says how many days are left');
+  await page.locator('#window-card').getByRole('link', { name: 'Open the window' }).click();
+  await page.waitForURL(/\/window$/);
+  const predicted = (await page.locator('.page-head .badge').textContent()).trim();
+  check(['unmodified', 'qualified', 'adverse'].includes(predicted), `the window shows the predicted opinion (${predicted})`);
+  check((await page.locator('main').textContent()).includes("not an auditor's opinion"), 'the prediction is labelled as a prediction');
+  check((await page.locator('svg.strip-runs').count()) > 10, 'periods and days are drawn as strips');
+  check((await page.locator('svg.strip-runs rect.run-missed').count()) > 0, 'a missed period shows in its strip');
+  const exRows = page.locator('#exceptions tbody tr');
+  check((await exRows.count()) > 0, 'the window lists its exceptions');
+  check((await page.locator('#forecast').count()) === 1, 'the window has a forecast');
+  await shot(page, '17-window');
+  const exId = (await exRows.first().locator('td').first().textContent()).trim();
+  await exRows.first().locator('td').first().getByRole('link').click();
+  await page.waitForURL(/\/window\/exceptions\//);
+  await page.locator('#response-text').fill('   ');
+  await page.getByRole('button', { name: 'Record the response' }).click();
+  await page.locator('#response-text-error').waitFor();
+  check((await page.locator('#response-text-error').textContent()).includes('needs text'), 'an empty response is refused next to the field');
+  const responseText = 'Access removal was late because the offboarding ticket was filed after the last day; HR now files it a week ahead.';
+  await page.locator('#response-text').fill(responseText);
+  await page.getByRole('button', { name: 'Record the response' }).click();
+  await page.waitForURL(/done=responded/);
+  check((await page.locator('#response').textContent()).includes(responseText), 'the response is shown on the exception');
+  await shot(page, '18-exception-response');
+  await page.goto(`${BASE}/window`);
+  check((await page.locator('#exceptions tbody tr', { hasText: exId }).textContent()).includes('HR now files it'), 'the response appears wherever the exception does');
+
   // On a phone-sized screen the layout still works.
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${BASE}/`);
@@ -334,6 +366,13 @@ try {
     multipart: { file: { name: 'x.txt', mimeType: 'text/plain', buffer: Buffer.from('x') }, title: 'auditor upload' },
   });
   check(upload.status() === 404, 'an upload posted by the auditor is refused (404)');
+  await page.goto(`${BASE}/window`);
+  check((await page.locator('#exceptions').count()) === 1, 'the auditor reads the window of the scope');
+  await page.locator('#exceptions tbody tr').first().locator('td').first().getByRole('link').click();
+  check((await page.locator('#response-text').count()) === 0, 'the auditor cannot respond to an exception');
+  const respCsrf = await page.locator('meta[name=csrf-token]').getAttribute('content');
+  const forgedResponse = await page.request.post(page.url(), { form: { csrf: respCsrf, response: 'auditor text' } });
+  check(forgedResponse.status() === 404, 'a response posted by the auditor is refused (404)');
   await shot(page, '16-auditor-control');
 
   // A form posted without the CSRF token is refused.

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Category, ControlType, Execution, Frequency, OwnerRole, Refresh};
+use crate::{Attester, Category, ControlType, Execution, Frequency, OwnerRole, Refresh};
 
 fn security() -> Category {
     Category::Security
@@ -87,6 +87,9 @@ pub struct ControlTemplate {
     /// Pre-audit checklist items this control proves (e.g. `logging`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checklist: Vec<String>,
+    /// Register records that show one occurrence of this (periodic) control took place.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attested_by: Vec<Attester>,
 }
 
 /// One area file as written on disk.

@@ -85,6 +85,26 @@ string_enum! {
 }
 
 string_enum! {
+    /// A dated record, kept in Evident's registers, that can show one occurrence of a periodic
+    /// control took place: an event of that kind, a risk review, a policy version approved, a
+    /// training completion. Content names these on a control (`attested_by`) so the observation
+    /// window can tell met periods from missed ones without knowing control codes.
+    pub enum Attester: "attesting record" {
+        Incident = "incident",
+        TabletopExercise = "tabletop_exercise",
+        BackupRestoreTest = "backup_restore_test",
+        DrTest = "dr_test",
+        AccessReview = "access_review",
+        RiskAssessment = "risk_assessment",
+        ManagementReview = "management_review",
+        PenetrationTest = "penetration_test",
+        RiskReview = "risk_review",
+        PolicyReview = "policy_review",
+        Training = "training",
+    }
+}
+
+string_enum! {
     /// How often a piece of evidence must be renewed to stay current.
     pub enum Refresh: "refresh cadence" {
         Daily = "daily",

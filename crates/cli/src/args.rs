@@ -134,6 +134,13 @@ pub enum Command {
     /// Files for people outside the tool: the gap list, the control matrix.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// The Type II observation window as the auditor will read it at its end: each periodic
+    /// control's periods, each check's record history against its deadline, the exceptions,
+    /// the forecast and a predicted opinion.
+    Window(WindowArgs),
+    /// Exceptions in the observation window and management's responses to them.
+    #[command(subcommand)]
+    Exceptions(ExceptionsCommand),
     /// Where the program stands: control status, criterion coverage, score, gaps.
     Readiness {
         /// Create or update a remediation task for every gap (idempotent).
@@ -250,6 +257,51 @@ pub enum ReportCommand {
     Controls {
         #[arg(long)]
         out: PathBuf,
+    },
+    /// The observation window laid out like a report's Section 4: criterion, control, what was
+    /// tested, result, exceptions and management's responses (xlsx or pdf).
+    Window {
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        window: WindowArgs,
+    },
+}
+
+/// Which window, as of which day, judged by which rule.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WindowArgs {
+    /// The day to read the window as of (YYYY-MM-DD, inside the period; default today).
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// An earlier report period, START..END (default: the scope's window).
+    #[arg(long)]
+    pub period: Option<String>,
+    /// Deviation rate a control may have and still meet its criteria, in percent (default 10).
+    #[arg(long)]
+    pub tolerable_rate: Option<f64>,
+    /// Share of criteria not met from which the prediction is adverse, in percent (default 50).
+    #[arg(long)]
+    pub pervasive_share: Option<f64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExceptionsCommand {
+    /// Every exception in the window, with its response.
+    List {
+        #[command(flatten)]
+        window: WindowArgs,
+    },
+    /// Record management's response to an exception (it supersedes any earlier one, which stays on record).
+    Respond {
+        /// The exception's id (EX-…), as `exceptions list` shows it.
+        id: String,
+        /// The response: what happened, and what management did about it.
+        #[arg(long)]
+        text: String,
+        /// An earlier report period, START..END (default: the scope's window).
+        #[arg(long)]
+        period: Option<String>,
     },
 }
 

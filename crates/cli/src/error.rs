@@ -43,11 +43,21 @@ fn flag_of(field: &str) -> &str {
         "title" => "--title",
         "media_type" => "--media-type",
         "file" => "FILE",
+        "as_of" => "--as-of",
+        "response" => "--text",
         other => other,
     }
 }
 
 impl CliError {
+    /// A store error, with a refused field named by the flag it was given with.
+    pub fn with_flags(e: StoreError) -> CliError {
+        match e {
+            StoreError::Field { field, reason } => CliError::Usage(format!("{}: {reason}", flag_of(field))),
+            other => CliError::Store(other),
+        }
+    }
+
     pub fn exit_code(&self) -> i32 {
         match self {
             CliError::Usage(_) => 2,

@@ -84,6 +84,8 @@ pub enum Area {
     Tasks,
     Checks,
     AuditLog,
+    /// The Type II observation window: its exceptions and management's responses.
+    Window,
     /// Users, roles and API tokens.
     Settings,
     /// The caller's own policies to accept, tasks and training.
@@ -178,6 +180,11 @@ mod tests {
             (Role::Auditor, Evidence, Read, Reach::InScope),
             (Role::Auditor, AuditLog, Read, Reach::All),
             (Role::Viewer, Dashboard, Read, Reach::All),
+            (Role::Auditor, Window, Read, Reach::All),
+            (Role::Auditor, Window, Write, Reach::None),
+            (Role::ControlOwner, Window, Write, Reach::None),
+            (Role::ComplianceManager, Window, Write, Reach::All),
+            (Role::Employee, Window, Read, Reach::None),
             (Role::Viewer, Risks, Write, Reach::None),
         ];
         for (role, area, action, want) in cases {

@@ -7,9 +7,11 @@ mod html;
 mod pdf;
 mod readiness;
 mod tabular;
+mod window;
 
 pub use error::ReportError;
 pub use html::readiness_html;
 pub use pdf::readiness_pdf;
 pub use readiness::{CategoryLine, ChecklistLine, ControlCounts, GapLine, PhaseLine, ReadinessDoc};
 pub use tabular::{Sheet, write_csv, write_xlsx};
+pub use window::{WindowMeta, window_pdf, window_sheets};

@@ -70,7 +70,7 @@ impl World for OneFile {
 }
 
 /// A typst string literal.
-fn s(text: &str) -> String {
+pub(crate) fn s(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for ch in text.chars() {
@@ -87,7 +87,7 @@ fn s(text: &str) -> String {
 }
 
 /// Table cells, each a string literal in content brackets.
-fn cells(values: &[&str]) -> String {
+pub(crate) fn cells(values: &[&str]) -> String {
     values
         .iter()
         .map(|v| format!("[#{}]", s(v)))
@@ -188,8 +188,13 @@ fn markup(doc: &ReadinessDoc) -> String {
 }
 
 pub fn readiness_pdf(doc: &ReadinessDoc) -> Result<Vec<u8>, ReportError> {
+    typeset(markup(doc))
+}
+
+/// Typesets generated markup into a PDF.
+pub(crate) fn typeset(markup: String) -> Result<Vec<u8>, ReportError> {
     let world = OneFile {
-        main: Source::detached(markup(doc)),
+        main: Source::detached(markup),
     };
     let document: PagedDocument = typst::compile(&world).output.map_err(|errors| {
         ReportError::Typeset(

@@ -27,6 +27,7 @@ mod policies;
 mod registers;
 mod scope;
 mod settings;
+mod window;
 
 use std::net::SocketAddr;
 

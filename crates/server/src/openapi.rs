@@ -76,6 +76,8 @@ fn schemas() -> Map<String, Value> {
     generated::<evident_core::policy::PolicyView>("Policy", &mut m);
     generated::<evident_core::control::ControlView>("Control", &mut m);
     generated::<evident_core::policy::PolicyDetailView>("PolicyDetail", &mut m);
+    generated::<evident_core::window::Window>("Window", &mut m);
+    generated::<evident_core::window::Response>("WindowResponse", &mut m);
     let mut put = |k: &str, v: Value| {
         m.insert(k.to_string(), v);
     };
@@ -282,6 +284,17 @@ fn schemas() -> Map<String, Value> {
                 ("expires", json!({"type": "string", "format": "date"})),
             ],
             &["record", "reason", "owner", "expires"],
+        ),
+    );
+    put(
+        "ResponseRequest",
+        obj(&[("text", text()), ("period", s_null())], &["text"]),
+    );
+    put(
+        "ExceptionResponse",
+        obj(
+            &[("exception", s()), ("response", reference("WindowResponse"))],
+            &["exception", "response"],
         ),
     );
     put(

@@ -13,7 +13,7 @@ use crate::access::guard;
 use crate::state::AppState;
 use crate::{
     audit_log, checks, controls, criteria, dashboard, evidence, gaps, me, policies, registers, scope, settings, signin,
-    static_files, web,
+    static_files, web, window,
 };
 
 /// What a documented API route takes and returns, for the OpenAPI document.
@@ -134,7 +134,7 @@ impl Builder {
         // A POST that makes a new record (an upload, a user, a token, an exclusion) answers 201.
         let creates = method == Method::POST
             && (body.is_some_and(|b| b.starts_with("multipart"))
-                || matches!(returns, "NewUser" | "NewToken" | "Exclusion"));
+                || matches!(returns, "NewUser" | "NewToken" | "Exclusion" | "ExceptionResponse"));
         let statuses: &'static [u16] = match (&method, creates) {
             (&Method::GET, _) => &[],
             (_, true) => &[201, 409, 413, 422],
@@ -180,6 +180,26 @@ const PACK_QUERY: &[(&str, &str)] = &[(
     "FROM..TO (YYYY-MM-DD): every item that speaks to a day in the period; without it, the current items",
 )];
 
+/// What the window's query parameters do.
+const WINDOW_QUERY: &[(&str, &str)] = &[
+    (
+        "as_of",
+        "YYYY-MM-DD inside the period: read the window as of that day (default today)",
+    ),
+    (
+        "period",
+        "START..END of an earlier report period (default the scope's window)",
+    ),
+    (
+        "tolerable_rate",
+        "percent: the deviation rate a control may have and still meet its criteria (default 10)",
+    ),
+    (
+        "pervasive_share",
+        "percent: the share of criteria not met from which the prediction is adverse (default 50)",
+    ),
+];
+
 /// The API routes and their documentation (used by the router, the OpenAPI document and the
 /// role-matrix test alike).
 pub fn api_docs() -> Vec<Doc> {
@@ -196,6 +216,13 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
         .page("/", Area::Dashboard, get(dashboard::page::page))
         .page("/gaps", Area::Dashboard, get(gaps::page::list))
         .page("/gaps/{file}", Area::Dashboard, get(gaps::page::download))
+        .page("/window", Area::Window, get(window::page::page))
+        .page("/window/{file}", Area::Window, get(window::page::download))
+        .page(
+            "/window/exceptions/{id}",
+            Area::Window,
+            get(window::page::exception).post(window::page::respond),
+        )
         .page("/scope", Area::Scope, get(scope::page::scope))
         .page("/criteria", Area::Criteria, get(criteria::page::criteria_list))
         .page("/criteria/{id}", Area::Criteria, get(criteria::page::criterion))
@@ -312,6 +339,25 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "Readiness",
             None,
             get(dashboard::api::readiness),
+        )
+        .api(
+            M::GET,
+            "/api/v1/window",
+            Area::Window,
+            "The observation window as the auditor will read it at its end: periods, record history, exceptions, forecast, predicted opinion",
+            "Window",
+            None,
+            get(window::api::window),
+        )
+        .takes(WINDOW_QUERY, &[422])
+        .api(
+            M::POST,
+            "/api/v1/window/exceptions/{id}/responses",
+            Area::Window,
+            "Record management's response to an exception (supersedes the last; audit-logged)",
+            "ExceptionResponse",
+            Some("ResponseRequest"),
+            post(window::api::respond),
         )
         .api(
             M::GET,

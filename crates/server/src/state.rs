@@ -102,6 +102,8 @@ pub struct Snapshot {
     pub trend: Vec<(String, f64)>,
     /// The evidence library laid out for listing, built at first use.
     pub evidence_rows: std::sync::OnceLock<Vec<crate::web::table::Row>>,
+    /// The scope's observation window as of `day`, computed at first use.
+    pub window: tokio::sync::OnceCell<Arc<evident_core::window::Window>>,
 }
 
 pub const TREND_DAYS: i64 = 90;
@@ -243,6 +245,7 @@ impl AppState {
             unassessed,
             staff,
             evidence_rows: Default::default(),
+            window: Default::default(),
         });
         *slot = Some(s.clone());
         drop(slot);

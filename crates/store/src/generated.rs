@@ -429,6 +429,7 @@ impl Workspace {
         let mut tx = self.begin_write().await?;
         insert_rows(&mut tx, "check_runs", RUN_COLUMNS, run_rows).await?;
         insert_rows(&mut tx, "check_outcomes", OUTCOME_COLUMNS, outcome_rows).await?;
+        self.record_spans(&mut tx, runs).await?;
         self.log_many(&mut tx, log).await?;
         tx.commit().await?;
         self.checkpoint().await?;

@@ -24,6 +24,7 @@ mod scope;
 mod users;
 mod vault;
 mod verify;
+mod window;
 mod workspace;
 
 pub use assessment::{Assessment, ControlSummary, Timings, applicability_of, load_rules, summarise};
@@ -48,4 +49,5 @@ pub use scope::{ComponentRecord, ScopeRecord};
 pub use users::{ApiToken, MIN_PASSWORD_CHARS, Session, SessionStage, TokenScope, User, check_new_password};
 pub use vault::{StoredBlob, VaultError};
 pub use verify::VerifyReport;
+pub use window::{AuditPeriodRecord, WindowRequest};
 pub use workspace::{InitOptions, Workspace};

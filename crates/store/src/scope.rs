@@ -198,6 +198,16 @@ impl Workspace {
             .bind(&audit_id)
             .execute(&mut *tx)
             .await?;
+        if let (Some(from), Some(to)) = (&from, &to) {
+            sqlx::query(crate::window::INSERT_PERIOD)
+                .bind(from)
+                .bind(to)
+                .bind(scope.report_type.number())
+                .bind(now_ms())
+                .bind(&self.actor)
+                .execute(&mut *tx)
+                .await?;
+        }
         self.log(&mut tx, "scope.set", &format!("audit:{audit_id}"), payload)
             .await?;
         tx.commit().await?;

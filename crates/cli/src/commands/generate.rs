@@ -9,7 +9,7 @@ use evident_core::checks::{self, BUILTIN};
 use evident_core::generate::{self, Company, Size};
 use evident_core::register::Value;
 use evident_core::registers::{ASSETS, BACKGROUND_CHECKS, EVENTS, PEOPLE, RISKS, TRAINING, VENDORS};
-use evident_core::{ComponentKind, ReportType, Scope, add_months, parse_categories, parse_date};
+use evident_core::{ComponentKind, ReportType, Scope, parse_categories, parse_date};
 use evident_store::{ComponentRecord, InitOptions, Workspace};
 use serde::Serialize;
 use serde_json::json;
@@ -244,11 +244,9 @@ pub async fn build(dir: &Path, size: Size, seed: u64, now: OffsetDateTime) -> Re
     Ok((ws, g))
 }
 
-/// Scope (a Type 2 window opening in a couple of months), its sign-off, owners and roles.
+/// Scope (a Type 2 year under way, a quarter to go), its sign-off, owners and roles.
 async fn program(ws: &Workspace, company: &Company, now: OffsetDateTime) -> Result<(), CliError> {
-    let today = now.date();
-    let from = add_months(today.replace_day(1).expect("day 1 exists"), 3);
-    let to = add_months(from, 6).previous_day().expect("a real date");
+    let (from, to) = generate::observation_window(now.date());
     let (categories, _) = parse_categories("security,availability,confidentiality").expect("known categories");
     let (scope, _) = Scope::new(ReportType::Type2, categories, None, Some((from, to))).expect("a valid window");
     ws.set_scope(&scope).await?;

@@ -17,8 +17,9 @@ mod report;
 mod risks;
 mod scope;
 mod serve;
+mod window;
 
-use crate::args::{BenchCommand, Cli, Command, FormatArg, PackCommand};
+use crate::args::{BenchCommand, Cli, Command, ExceptionsCommand, FormatArg, PackCommand};
 use crate::error::CliError;
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
@@ -78,6 +79,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Policies(c) => policies::run(ws, c, format).await,
         Command::Check(c) => checks::run(ws, c, format).await,
         Command::Readiness { plan } => readiness::run(ws, plan, format).await,
+        Command::Window(args) => window::show(ws, &args, format).await,
+        Command::Exceptions(ExceptionsCommand::List { window: args }) => window::exceptions(ws, &args, format).await,
+        Command::Exceptions(ExceptionsCommand::Respond { id, text, period }) => {
+            window::respond(ws, &id, &text, period.as_deref(), format).await
+        }
         Command::Report(c) => report::run(ws, &c, cli.format).await,
         Command::Connect(c) => connectors::connect(ws, c, format).await,
         Command::Collect(c) => connectors::collect(ws, c, format).await,

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use evident_catalog::Catalog;
 use evident_core::readiness::{Coverage, Status};
 use evident_report::{
-    CategoryLine, ChecklistLine, ControlCounts, GapLine, PhaseLine, ReadinessDoc, Sheet, readiness_html, readiness_pdf,
-    write_csv, write_xlsx,
+    CategoryLine, ChecklistLine, ControlCounts, GapLine, PhaseLine, ReadinessDoc, Sheet, WindowMeta, readiness_html,
+    readiness_pdf, window_pdf, window_sheets, write_csv, write_xlsx,
 };
 
 use evident_store::Assessment;
@@ -42,6 +42,7 @@ fn choose(command: &ReportCommand, out: &Path, given: FormatArg) -> Result<Forma
         ReportCommand::Readiness { .. } => ("readiness", &[FormatArg::Pdf, FormatArg::Html], FormatArg::Pdf),
         ReportCommand::Gaps { .. } => ("gaps", &[FormatArg::Csv, FormatArg::Xlsx], FormatArg::Csv),
         ReportCommand::Controls { .. } => ("controls", &[FormatArg::Csv, FormatArg::Xlsx], FormatArg::Csv),
+        ReportCommand::Window { .. } => ("window", &[FormatArg::Pdf, FormatArg::Xlsx], FormatArg::Pdf),
     };
     let by_extension = out
         .extension()
@@ -70,8 +71,15 @@ fn choose(command: &ReportCommand, out: &Path, given: FormatArg) -> Result<Forma
 
 pub async fn run(dir: &Path, command: &ReportCommand, format: FormatArg) -> Result<(), CliError> {
     let out = match command {
-        ReportCommand::Readiness { out } | ReportCommand::Gaps { out } | ReportCommand::Controls { out } => out.clone(),
+        ReportCommand::Readiness { out }
+        | ReportCommand::Gaps { out }
+        | ReportCommand::Controls { out }
+        | ReportCommand::Window { out, .. } => out.clone(),
     };
+    // Flags are checked before the destination is created.
+    if let ReportCommand::Window { window, .. } = command {
+        super::window::request(window)?;
+    }
     let format = choose(command, &out, format)?;
     let (file, partial) = destination(&out)?;
     let result = write(dir, command, format, file).await;
@@ -93,9 +101,13 @@ fn report_err(e: evident_report::ReportError) -> CliError {
 }
 
 async fn write(dir: &Path, command: &ReportCommand, format: FormatArg, file: File) -> Result<String, CliError> {
+    let mut w = BufWriter::new(file);
+    if let ReportCommand::Window { window, .. } = command {
+        let what = window_report(dir, window, format, &mut w).await?;
+        return finish_file(w, what);
+    }
     let ws = open(dir).await?;
     let a = assess(&ws).await?;
-    let mut w = BufWriter::new(file);
     let what = match command {
         ReportCommand::Readiness { .. } => {
             let doc = readiness_doc(&a, &ws.organisation);
@@ -122,12 +134,53 @@ async fn write(dir: &Path, command: &ReportCommand, format: FormatArg, file: Fil
             .map_err(report_err)?;
             format!("{} rows", sheet.rows.len())
         }
+        ReportCommand::Window { .. } => unreachable!("written above"),
     };
+    finish_file(w, what)
+}
+
+fn finish_file(mut w: BufWriter<File>, what: String) -> Result<String, CliError> {
     w.flush()?;
     w.into_inner()
         .map_err(|e| CliError::Output(e.into_error()))?
         .sync_all()?;
     Ok(what)
+}
+
+async fn window_report(
+    dir: &Path,
+    args: &crate::args::WindowArgs,
+    format: FormatArg,
+    w: &mut BufWriter<File>,
+) -> Result<String, CliError> {
+    let window = super::window::load(dir, args).await?;
+    let ws = open(dir).await?;
+    let testing = ws
+        .controls()
+        .await?
+        .into_iter()
+        .filter_map(|c| c.testing.clone().map(|t| (c.code, t)))
+        .collect();
+    let meta = WindowMeta {
+        organisation: ws.organisation.clone(),
+        prepared_on: evident_core::format_date(today()),
+        testing,
+    };
+    match format {
+        FormatArg::Xlsx => write_xlsx(&window_sheets(&window, &meta), &mut *w).map_err(report_err)?,
+        _ => w.write_all(&window_pdf(&window, &meta).map_err(report_err)?)?,
+    }
+    Ok(format!(
+        "the observation window {}..{} as of {} ({} exceptions, predicted {})",
+        window.period.start,
+        window.period.end,
+        window.period.as_of,
+        window.exceptions.len(),
+        serde_json::to_value(window.opinion.predicted)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    ))
 }
 
 fn gaps_sheet(a: &Assessment) -> Sheet {

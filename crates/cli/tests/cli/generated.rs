@@ -22,7 +22,9 @@ fn a_generated_company_is_realistic_and_deterministic(b: Backend) {
     let env = Env::new(b);
     let g = generate(&env, "3");
     assert_eq!(g["counts"]["people"], 60);
-    assert_eq!(g["counts"]["evidence"], 1500);
+    // 1,500 documents, and a record of every occurrence of the periodic controls through the
+    // year (weekly ones included).
+    assert_eq!(g["counts"]["evidence"], 1563);
     assert_eq!(g["counts"]["changes"], 2000);
     let accounts = g["counts"]["accounts"].as_u64().unwrap();
     assert!((300..=420).contains(&accounts), "{accounts} accounts");
@@ -39,12 +41,13 @@ fn a_generated_company_is_realistic_and_deterministic(b: Backend) {
     // Every evidence item recorded in the audit log, every blob intact.
     let v = env.json(&["verify"]);
     assert_eq!(v["problems"].as_array().unwrap().len(), 0, "{v}");
-    assert_eq!(v["evidence_items"], 1500);
+    assert_eq!(v["evidence_items"], 1563);
 
-    // Neither all green nor all red.
+    // Neither all green nor all red: the periodic controls operate (the Type II story), while
+    // continuous and per-event controls carry most gaps, so criteria are mostly covered.
     let r = env.json(&["readiness"]);
     let score = r["score"].as_u64().unwrap();
-    assert!((15..=90).contains(&score), "score {score}");
+    assert!((15..=95).contains(&score), "score {score}");
     assert!(r["controls"]["ready"].as_u64().unwrap() >= 20, "{}", r["controls"]);
     assert!(r["controls"]["gap"].as_u64().unwrap() >= 10, "{}", r["controls"]);
     let checklist = r["checklist"].as_array().unwrap();

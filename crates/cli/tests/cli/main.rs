@@ -23,3 +23,4 @@ mod registers;
 mod security;
 mod server;
 mod vault;
+mod window;

@@ -195,6 +195,8 @@ fn token<'a>(f: &'a Fixture, role: &str) -> &'a str {
 const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/readiness", "yyynyy"),
     ("GET", "/api/v1/scope", "yyynyy"),
+    ("GET", "/api/v1/window", "yyynyy"),
+    ("POST", "/api/v1/window/exceptions/{id}/responses", "yynnnn"),
     ("GET", "/api/v1/controls", "yyynyy"),
     ("GET", "/api/v1/controls/{code}", "yyynyy"),
     ("PUT", "/api/v1/controls/{code}/owner", "yynnnn"),

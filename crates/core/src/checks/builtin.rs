@@ -3,7 +3,7 @@
 
 use time::{Date, Duration, Month};
 
-use super::{CheckDef, Ctx, Outcome};
+use super::{CheckDef, Ctx, Outcome, Remediation};
 use crate::dates::{add_months, format_date};
 use crate::register::Record;
 
@@ -1043,11 +1043,15 @@ fn devices_reporting(ctx: &Ctx) -> Vec<Outcome> {
 
 macro_rules! check {
     ($id:literal, $title:literal, $reads:literal, $f:ident) => {
+        check!($id, $title, $reads, $f, Remediation::GRACE)
+    };
+    ($id:literal, $title:literal, $reads:literal, $f:ident, $r:expr) => {
         CheckDef {
             id: $id,
             title: $title,
             reads: $reads,
             evaluate: $f,
+            remediation: $r,
         }
     };
 }
@@ -1069,7 +1073,8 @@ pub static BUILTIN: &[CheckDef] = &[
         "background-check-before-start",
         "Background checks finish before the start date",
         "people",
-        background_check_before_start
+        background_check_before_start,
+        Remediation::PerEvent
     ),
     check!(
         "contractors-have-end-date",
@@ -1081,13 +1086,15 @@ pub static BUILTIN: &[CheckDef] = &[
         "training-onboarding",
         "Security training within the onboarding window",
         "people",
-        onboarding_training
+        onboarding_training,
+        Remediation::Overdue
     ),
     check!(
         "training-yearly",
         "Security awareness training renewed on time",
         "people",
-        yearly_training
+        yearly_training,
+        Remediation::Overdue
     ),
     check!(
         "training-secure-coding",
@@ -1105,25 +1112,29 @@ pub static BUILTIN: &[CheckDef] = &[
         "policies-reviewed",
         "Policies reviewed within their review interval",
         "policies",
-        policies_reviewed
+        policies_reviewed,
+        Remediation::Overdue
     ),
     check!(
         "policies-accepted",
         "Every person accepted the current version of each policy",
         "people",
-        policies_accepted
+        policies_accepted,
+        Remediation::Overdue
     ),
     check!(
         "vendors-critical-report",
         "Critical and high vendors have a current SOC 2 report",
         "vendors",
-        critical_vendor_reports
+        critical_vendor_reports,
+        Remediation::Overdue
     ),
     check!(
         "vendors-reviewed",
         "Critical and high vendors reviewed on schedule",
         "vendors",
-        vendor_reviews
+        vendor_reviews,
+        Remediation::Overdue
     ),
     check!("vendors-owned", "Every vendor has an owner", "vendors", vendor_owners),
     check!(
@@ -1138,7 +1149,8 @@ pub static BUILTIN: &[CheckDef] = &[
         "risks-reviewed-quarter",
         "Risk register reviewed this quarter",
         "risks",
-        risks_reviewed_this_quarter
+        risks_reviewed_this_quarter,
+        Remediation::Occurrence
     ),
     check!(
         "risks-signed-off",
@@ -1156,43 +1168,50 @@ pub static BUILTIN: &[CheckDef] = &[
         "risk-assessment-annual",
         "Risk assessment held within its interval",
         "events",
-        risk_assessment
+        risk_assessment,
+        Remediation::Occurrence
     ),
     check!(
         "access-review-quarter",
         "User access review done within the review interval",
         "events",
-        access_review
+        access_review,
+        Remediation::Occurrence
     ),
     check!(
         "dr-test-annual",
         "Disaster recovery test within its interval",
         "events",
-        dr_test
+        dr_test,
+        Remediation::Occurrence
     ),
     check!(
         "tabletop-annual",
         "Incident response tabletop within its interval",
         "events",
-        tabletop
+        tabletop,
+        Remediation::Occurrence
     ),
     check!(
         "restore-test-quarter",
         "Backup restore test within its interval",
         "events",
-        restore_test
+        restore_test,
+        Remediation::Occurrence
     ),
     check!(
         "pentest-annual",
         "Independent penetration test within its interval",
         "events",
-        pentest
+        pentest,
+        Remediation::Occurrence
     ),
     check!(
         "management-review-quarter",
         "Security steering review held this quarter",
         "events",
-        management_review
+        management_review,
+        Remediation::Occurrence
     ),
     check!(
         "events-have-evidence",
@@ -1216,7 +1235,8 @@ pub static BUILTIN: &[CheckDef] = &[
         "leaver-accounts-disabled",
         "No active account of a person who left",
         "accounts",
-        leavers_disabled
+        leavers_disabled,
+        Remediation::PerEvent
     ),
     check!(
         "admin-accounts-mfa",
@@ -1241,13 +1261,15 @@ pub static BUILTIN: &[CheckDef] = &[
         "access-keys-rotated",
         "Access keys rotated within the policy limit",
         "accounts",
-        keys_rotated
+        keys_rotated,
+        Remediation::Overdue
     ),
     check!(
         "inactive-accounts",
         "Accounts unused beyond the policy limit are flagged",
         "accounts",
-        inactive_accounts
+        inactive_accounts,
+        Remediation::Overdue
     ),
     check!(
         "accounts-belong-to-people",
@@ -1259,31 +1281,36 @@ pub static BUILTIN: &[CheckDef] = &[
         "findings-critical-sla",
         "Critical findings fixed within their SLA",
         "findings",
-        critical_sla
+        critical_sla,
+        Remediation::PerEvent
     ),
     check!(
         "findings-high-sla",
         "High findings fixed within their SLA",
         "findings",
-        high_sla
+        high_sla,
+        Remediation::PerEvent
     ),
     check!(
         "findings-medium-sla",
         "Medium findings fixed within their SLA",
         "findings",
-        medium_sla
+        medium_sla,
+        Remediation::PerEvent
     ),
     check!(
         "findings-low-sla",
         "Low findings fixed within their SLA",
         "findings",
-        low_sla
+        low_sla,
+        Remediation::PerEvent
     ),
     check!(
         "scans-recent",
         "Vulnerability and posture scans ran this week",
         "findings",
-        scans_recent
+        scans_recent,
+        Remediation::Overdue
     ),
     check!(
         "default-branch-requires-review",
@@ -1301,19 +1328,22 @@ pub static BUILTIN: &[CheckDef] = &[
         "changes-independently-approved",
         "Every merged change was approved by someone other than its author",
         "changes",
-        changes_approved
+        changes_approved,
+        Remediation::PerEvent
     ),
     check!(
         "commits-reviewed",
         "Main-line commits carry a review by someone other than the author",
         "commits",
-        commits_reviewed
+        commits_reviewed,
+        Remediation::PerEvent
     ),
     check!(
         "commits-signed",
         "Main-line commits are signed",
         "commits",
-        commits_signed
+        commits_signed,
+        Remediation::PerEvent
     ),
     check!(
         "devices-encrypted",
@@ -1325,7 +1355,8 @@ pub static BUILTIN: &[CheckDef] = &[
         "devices-reporting",
         "Device agents reported this week",
         "devices",
-        devices_reporting
+        devices_reporting,
+        Remediation::Overdue
     ),
 ];
 

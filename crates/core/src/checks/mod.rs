@@ -200,6 +200,51 @@ pub struct CheckDef {
     /// The kind of record it tests, for people reading a result.
     pub reads: &'static str,
     pub evaluate: fn(&Ctx) -> Vec<Outcome>,
+    /// How long a failing record may stay failing before an auditor counts it.
+    pub remediation: Remediation,
+}
+
+/// How an observation window reads a record's failure of a check: when it becomes an exception.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Remediation {
+    /// Fixed within the days a policy parameter allows (the grace for failing checks when the
+    /// check has no limit of its own), counted from the day it first failed.
+    Days { param: &'static str, default: i64 },
+    /// The check fails a record only once the policy's own limit has passed (a leaver's hours,
+    /// a finding's SLA, a rotation age): every failure is already late.
+    Overdue,
+    /// Each failing record is one event that cannot be undone (a change merged without a second
+    /// approver): an exception of its own.
+    PerEvent,
+    /// The check watches a periodic control's occurrences: a lapse is that control's missed
+    /// period, not a record exception.
+    Occurrence,
+}
+
+impl Remediation {
+    /// What a check without a limit of its own allows: the readiness grace for failing checks.
+    pub const GRACE: Remediation = Remediation::Days {
+        param: "check_failure_grace_days",
+        default: crate::readiness::DEFAULT_GRACE_DAYS,
+    };
+
+    /// The remediation deadline of a record first failing at `first_ms`, as Unix milliseconds;
+    /// `None` when its failures are never record exceptions ([`Remediation::Occurrence`]).
+    pub fn deadline(self, first_ms: i64, params: &BTreeMap<String, String>) -> Option<i64> {
+        match self {
+            Remediation::Days { param, default } => {
+                let days = params
+                    .get(param)
+                    .and_then(|v| v.trim().parse::<i64>().ok())
+                    .unwrap_or(default)
+                    .max(0);
+                Some(first_ms + days * 86_400_000)
+            }
+            Remediation::Overdue | Remediation::PerEvent => Some(first_ms),
+            Remediation::Occurrence => None,
+        }
+    }
 }
 
 impl CheckDef {

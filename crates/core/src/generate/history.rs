@@ -1,7 +1,9 @@
 //! A year of daily check runs leading up to today's real results, so trends, "failing since"
-//! and the observation window have something to replay.
+//! and the observation window have something to replay: records failing today started on a
+//! day of their own, and some of them also failed for a while earlier in the year and were put
+//! right, most within the remediation deadline, a few after it.
 
-use crate::checks::{CheckResult, CheckStatus};
+use crate::checks::{CheckResult, CheckStatus, Remediation};
 
 use super::{DAY_MS, Rng};
 
@@ -10,6 +12,9 @@ use super::{DAY_MS, Rng};
 pub struct History<'a> {
     today: &'a [CheckResult],
     starts: Vec<Vec<i64>>,
+    /// Per check and record: an earlier episode of failing, (from, to) in days ago, `to` the
+    /// day it was fixed.
+    episodes: Vec<Vec<Option<(i64, i64)>>>,
     now_ms: i64,
 }
 
@@ -46,7 +51,40 @@ pub fn history(today: &[CheckResult], seed: u64, now_ms: i64, days: i64) -> Hist
                 .collect()
         })
         .collect();
-    History { today, starts, now_ms }
+    // Earlier episodes, for checks whose failures are put right within a grace (not those that
+    // fail only past a limit, nor one-off events): two records in five, most fixed within a
+    // few days, three in ten after two to six weeks.
+    let mut rng = Rng::new(seed, 13);
+    let episodes = today
+        .iter()
+        .zip(&starts)
+        .map(|(r, starts)| {
+            let fixable =
+                crate::checks::by_id(&r.id).is_some_and(|c| matches!(c.remediation, Remediation::Days { .. }));
+            starts
+                .iter()
+                .map(|since| {
+                    let room = days - since - 60;
+                    if !fixable || room < 30 || !rng.chance(400) {
+                        return None;
+                    }
+                    let fixed = since + 30 + rng.range(0, room);
+                    let lasted = if rng.chance(300) {
+                        rng.range(14, 42)
+                    } else {
+                        rng.range(1, 6)
+                    };
+                    Some(((fixed + lasted).min(days), fixed))
+                })
+                .collect()
+        })
+        .collect();
+    History {
+        today,
+        starts,
+        episodes,
+        now_ms,
+    }
 }
 
 impl History<'_> {
@@ -56,16 +94,16 @@ impl History<'_> {
         let runs = self
             .today
             .iter()
-            .zip(&self.starts)
-            .map(|(r, starts)| {
+            .zip(self.starts.iter().zip(&self.episodes))
+            .map(|(r, (starts, episodes))| {
                 if r.status != CheckStatus::Fail {
                     return r.clone();
                 }
                 let failures: Vec<_> = r
                     .failures
                     .iter()
-                    .zip(starts)
-                    .filter(|(_, s)| **s >= ago)
+                    .zip(starts.iter().zip(episodes))
+                    .filter(|(_, (s, e))| **s >= ago || e.is_some_and(|(from, to)| from >= ago && ago > to))
                     .map(|(f, _)| f.clone())
                     .collect();
                 let recovered = r.failed - failures.len();

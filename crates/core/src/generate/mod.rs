@@ -8,7 +8,7 @@ mod words;
 
 use std::collections::BTreeMap;
 
-use evident_catalog::{Catalog, Refresh};
+use evident_catalog::{Catalog, Frequency, Refresh};
 use serde::Serialize;
 use time::{Date, Duration, OffsetDateTime};
 
@@ -472,7 +472,7 @@ fn hr_records(c: &mut Company, people: &[Person], seed: u64, today: Date) {
         let last_day = p.end.unwrap_or(today).min(today);
         // Awareness training at onboarding (mostly within the first month) and yearly after.
         if rng.chance(960) {
-            let lag = if rng.chance(900) {
+            let lag = if rng.chance(950) {
                 rng.range(1, 25)
             } else {
                 rng.range(31, 80)
@@ -486,8 +486,8 @@ fn hr_records(c: &mut Company, people: &[Person], seed: u64, today: Date) {
             ));
             let mut next = first + Duration::days(rng.range(330, 372));
             while next <= last_day {
-                // One in twelve lets the yearly refresher lapse.
-                if rng.chance(80) {
+                // One in thirty lets the yearly refresher lapse.
+                if rng.chance(33) {
                     break;
                 }
                 c.training.push(training(
@@ -499,10 +499,17 @@ fn hr_records(c: &mut Company, people: &[Person], seed: u64, today: Date) {
                 next += Duration::days(rng.range(340, 372));
             }
         }
-        if matches!(p.department, "Engineering" | "Infrastructure" | "Security" | "Data") && rng.chance(880) {
-            let on = (p.start + Duration::days(rng.range(5, 60))).min(last_day);
-            c.training
-                .push(training(&p.email, "Secure coding fundamentals", "secure_coding", on));
+        if matches!(p.department, "Engineering" | "Infrastructure" | "Security" | "Data") && rng.chance(950) {
+            // Secure coding at onboarding, renewed yearly like awareness.
+            let mut on = (p.start + Duration::days(rng.range(5, 60))).min(last_day);
+            while on <= last_day {
+                c.training
+                    .push(training(&p.email, "Secure coding fundamentals", "secure_coding", on));
+                if rng.chance(20) {
+                    break;
+                }
+                on += Duration::days(rng.range(330, 365));
+            }
         }
         let status = match rng.below(1000) {
             0..=955 => "passed",
@@ -904,7 +911,7 @@ fn vendors(c: &mut Company, people: &[Person], dims: Dimensions, seed: u64, toda
         let mut period_end = Value::Null;
         if matches!(tier, "critical" | "high") && rng.chance(930) {
             // Most reports are within the year; some have lapsed.
-            let end = if rng.chance(860) {
+            let end = if rng.chance(930) {
                 today - Duration::days(rng.range(20, 300))
             } else {
                 today - Duration::days(rng.range(380, 600))
@@ -922,7 +929,7 @@ fn vendors(c: &mut Company, people: &[Person], dims: Dimensions, seed: u64, toda
                 &format!("Independent service auditor's report for {name} ({service}), period ending {end}."),
             ));
         }
-        let next_review = if rng.chance(900) {
+        let next_review = if rng.chance(950) {
             today + Duration::days(rng.range(10, 360))
         } else {
             today - Duration::days(rng.range(5, 120))
@@ -1137,8 +1144,8 @@ fn findings(c: &mut Company, dims: Dimensions, seed: u64, now_ms: i64) {
             let (fix_per_mille, lo, hi) = match severity {
                 Severity::Critical => (950, 1, 9),
                 Severity::High => (900, 2, 18),
-                Severity::Medium => (850, 5, 40),
-                _ => (550, 10, 120),
+                Severity::Medium => (920, 5, 40),
+                _ => (850, 10, 120),
             };
             let fixed = first_seen + rng.range(lo, hi) * DAY_MS;
             let fixed_at = (rng.chance(fix_per_mille) && fixed <= last_scan).then_some(fixed);
@@ -1191,6 +1198,39 @@ fn findings(c: &mut Company, dims: Dimensions, seed: u64, now_ms: i64) {
     }
 }
 
+/// The observation window of a generated company: a year that opened on the first of the
+/// month eight months ago, so its Type II story is well under way with a quarter to go.
+pub fn observation_window(today: Date) -> (Date, Date) {
+    let first = today.replace_day(1).expect("day 1 exists");
+    let months = i32::from(u8::from(first.month())) - 1 + first.year() * 12 - 8;
+    let from = Date::from_calendar_date(
+        months.div_euclid(12),
+        time::Month::try_from((months.rem_euclid(12) + 1) as u8).expect("1 to 12"),
+        1,
+    )
+    .expect("the first of a month");
+    (from, crate::add_months(from, 12).previous_day().expect("a real date"))
+}
+
+/// The quarter of the window in which the generated company skipped its access review, record
+/// and evidence alike: the missed period its Type II story turns on (the window's second).
+fn skipped_review(today: Date) -> (Date, Date) {
+    let (from, _) = observation_window(today);
+    (
+        crate::add_months(from, 3),
+        crate::add_months(from, 6).previous_day().expect("a real date"),
+    )
+}
+
+/// The controls a built-in check tests, as the content says.
+fn check_controls(id: &str) -> Vec<String> {
+    crate::checks::BUILTIN
+        .iter()
+        .find(|c| c.id == id)
+        .map(|c| c.controls().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
 /// (event kind, check whose controls it demonstrates, days ago it happened, title)
 const RECURRING: &[(&str, &str, &[i64], &str)] = &[
     (
@@ -1235,13 +1275,7 @@ const RECURRING: &[(&str, &str, &[i64], &str)] = &[
 
 fn events(c: &mut Company, people: &[Person], seed: u64, today: Date) {
     let mut rng = Rng::new(seed, 9);
-    let check_controls = |id: &str| -> Vec<String> {
-        crate::checks::BUILTIN
-            .iter()
-            .find(|c| c.id == id)
-            .map(|c| c.controls().map(str::to_string).collect())
-            .unwrap_or_default()
-    };
+    let skipped = skipped_review(today);
     let mut n = 0;
     let mut push = |c: &mut Company, rng: &mut Rng, kind: &str, title: String, day: Date, controls: Vec<String>| {
         n += 1;
@@ -1277,6 +1311,10 @@ fn events(c: &mut Company, people: &[Person], seed: u64, today: Date) {
     };
     for (kind, check, days, title) in RECURRING {
         for d in *days {
+            let day = today - Duration::days(*d);
+            if *kind == "access_review" && skipped.0 <= day && day <= skipped.1 {
+                continue;
+            }
             push(
                 c,
                 &mut rng,
@@ -1338,9 +1376,20 @@ fn upkeep(rng: &mut Rng) -> &'static str {
 fn control_documents(c: &mut Company, people: &[Person], dims: Dimensions, seed: u64, today: Date, catalog: &Catalog) {
     let mut rng = Rng::new(seed, 11);
     let mut per_event = Vec::new();
+    let skipped = skipped_review(today);
+    let reviewed = check_controls("access-review-quarter");
     for t in &catalog.library.controls {
+        let skips = reviewed.contains(&t.id);
+        // A periodic control's record of each occurrence is kept up through the window (the
+        // Type II story has one missed review, above); continuous and per-event controls carry
+        // the readiness gaps.
+        let periodic = !matches!(t.frequency, Frequency::Continuous | Frequency::PerEvent);
         for req in &t.evidence {
-            let plan = upkeep(&mut rng);
+            let plan = match upkeep(&mut rng) {
+                // Kept, but due for renewal: at risk in readiness, every period met so far.
+                "lapsed" | "missing" if periodic => "expiring",
+                plan => plan,
+            };
             let Some(valid) = req.refresh.validity_days().map(i64::from) else {
                 per_event.push((t.id.clone(), req.key.clone(), req.title.clone()));
                 if plan != "missing" {
@@ -1357,11 +1406,22 @@ fn control_documents(c: &mut Company, people: &[Person], dims: Dimensions, seed:
                 "lapsed" => today - Duration::days(valid + rng.range(5, 120)),
                 _ => continue,
             };
-            // Earlier cycles back through the year (at most 26 per requirement).
-            let step = valid.max(1);
+            // Earlier cycles back through the year (at most 60 per requirement), at least once
+            // per period of a periodic control.
+            let step = match t.frequency {
+                Frequency::Daily => 1,
+                Frequency::Weekly => 7,
+                Frequency::Monthly => 28,
+                Frequency::Quarterly => 89,
+                _ => valid,
+            }
+            .min(valid)
+            .max(1);
             let mut day = latest;
-            for _ in 0..26 {
-                push_requirement(c, &mut rng, &t.id, &req.key, &req.title, day);
+            for _ in 0..60 {
+                if !(skips && skipped.0 <= day && day <= skipped.1) {
+                    push_requirement(c, &mut rng, &t.id, &req.key, &req.title, day);
+                }
                 day -= Duration::days(step);
                 if today - day > Duration::days(365)
                     || matches!(req.refresh, Refresh::Daily) && today - day > Duration::days(14)

@@ -38,7 +38,8 @@ fn sizes_reach_their_targets() {
         assert_eq!(c.risks.len(), d.risks.max(Catalog::builtin().risks.len()));
         assert_eq!(c.facts.changes.len(), d.changes);
         assert_eq!(c.facts.protections.len(), d.repositories);
-        assert_eq!(c.documents.len(), d.documents, "{size:?}: documents");
+        // The target, or more where every occurrence of the periodic controls needs its record.
+        assert!(c.documents.len() >= d.documents, "{size:?}: documents");
         let findings = c.facts.findings.len();
         assert!(findings > d.findings * 9 / 10 && findings <= d.findings, "{findings}");
         let per_person = c.facts.accounts.len() as f64 / d.people as f64;

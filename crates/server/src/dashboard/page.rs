@@ -52,6 +52,21 @@ struct Dashboard {
     checklist: Vec<(String, bool, String)>,
     /// Points auditors look for that no applicable control covers: (criterion, topic, controls).
     topic_gaps: Vec<(String, String, String)>,
+    window: Option<WindowCard>,
+}
+
+/// The observation window at a glance.
+struct WindowCard {
+    type2: bool,
+    start: String,
+    end: String,
+    days_left: i64,
+    elapsed: i64,
+    days: i64,
+    predicted: String,
+    exceptions: usize,
+    forecast: usize,
+    next: Option<String>,
 }
 
 pub async fn page(
@@ -75,10 +90,27 @@ pub async fn page(
         stale: Vec::new(),
         checklist: Vec::new(),
         topic_gaps: Vec::new(),
+        window: None,
     };
     let Some(a) = &snap.assessment else {
         return render(d);
     };
+    if access.may_read(evident_core::access::Area::Window)
+        && let Some(w) = crate::window::current(&state, &snap).await?
+    {
+        d.window = Some(WindowCard {
+            type2: w.period.report_type == "type2",
+            start: w.period.start.clone(),
+            end: w.period.end.clone(),
+            days_left: w.period.days_left,
+            elapsed: w.period.elapsed,
+            days: w.period.days,
+            predicted: name_of(w.opinion.predicted),
+            exceptions: w.exceptions.len(),
+            forecast: w.forecast.len(),
+            next: w.forecast.first().map(|f| format!("{}: {}", f.date, f.what)),
+        });
+    }
     let r = &a.readiness;
     d.score = r.score;
     d.ready = r.count(Status::Ready);

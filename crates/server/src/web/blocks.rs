@@ -39,6 +39,60 @@ pub enum Block {
     /// A secret shown once (a new password, a token), in a box people can copy from.
     Secret(String),
     HeatMap(HeatMap),
+    /// Rows of coloured runs over time (a control's periods, a check's days), each with a label.
+    Strips(Vec<Strip>),
+}
+
+/// One row of a strip chart: runs of equal status laid end to end across the period.
+pub struct Strip {
+    pub label: Vec<Inline>,
+    /// Said after the strip: counts, the deadline rule.
+    pub note: String,
+    pub runs: Vec<Run>,
+    /// What the whole strip shows, for screen readers.
+    pub summary: String,
+}
+
+/// Consecutive units (days, periods) of one status, positioned in units from the strip's start.
+pub struct Run {
+    pub x: usize,
+    pub width: usize,
+    /// The status's wire name (`met`, `missed`, `pass`, `no_data` …), the colour's class.
+    pub class: String,
+    pub title: String,
+}
+
+impl Strip {
+    /// Width of the drawing in units (the sum of the runs).
+    pub fn units(&self) -> usize {
+        self.runs.iter().map(|r| r.x + r.width).max().unwrap_or(1).max(1)
+    }
+}
+
+/// Runs from a sequence of (status, first label, last label) units: equal neighbours merge.
+pub fn runs(units: impl IntoIterator<Item = (String, String, String)>) -> Vec<Run> {
+    let mut out: Vec<(usize, usize, String, String, String)> = Vec::new();
+    for (i, (class, from, to)) in units.into_iter().enumerate() {
+        match out.last_mut() {
+            Some(last) if last.2 == class => {
+                last.1 += 1;
+                last.4 = to;
+            }
+            _ => out.push((i, 1, class, from, to)),
+        }
+    }
+    out.into_iter()
+        .map(|(x, width, class, from, to)| Run {
+            x,
+            width,
+            title: if from == to {
+                format!("{from}: {}", class.replace('_', " "))
+            } else {
+                format!("{from} to {to}: {}", class.replace('_', " "))
+            },
+            class,
+        })
+        .collect()
 }
 
 pub enum Inline {
@@ -104,6 +158,8 @@ pub struct Table {
 /// A form posted to this server; the CSRF token is added by the template.
 pub struct Form {
     pub action: String,
+    /// Sent as a GET query (a view's settings) rather than posted.
+    pub get: bool,
     /// A file upload: the CSRF token travels in the query, read before the body streams.
     pub multipart: bool,
     /// Laid out on one line (in a table's cell) rather than stacked.
@@ -123,6 +179,7 @@ impl Form {
     pub fn post(action: impl Into<String>, csrf: &Option<String>, submit: impl Into<String>) -> Form {
         Form {
             action: action.into(),
+            get: false,
             multipart: false,
             inline: false,
             confirm: None,
@@ -181,6 +238,8 @@ pub enum Input {
     Text,
     Email,
     Date,
+    /// Several lines of text.
+    TextArea,
     /// A file picker with a drop zone, and a progress bar while it uploads.
     File,
     /// (value, label) options; the field's value is the selected one.

@@ -45,6 +45,7 @@ const NAV: &[(&str, &str, Option<Area>)] = &[
     ("/gaps", "Gaps", Some(Area::Dashboard)),
     ("/scope", "Scope", Some(Area::Scope)),
     ("/criteria", "Criteria", Some(Area::Criteria)),
+    ("/window", "Window", Some(Area::Window)),
     ("", "Program", None),
     ("/controls", "Controls", Some(Area::Controls)),
     ("/evidence", "Evidence", Some(Area::Evidence)),
@@ -171,6 +172,7 @@ pub fn flash_from(q: &std::collections::BTreeMap<String, String>) -> Option<Stri
         "withdrawn" => "Evidence withdrawn; the record and its reason are kept.".to_string(),
         "user" => "User added.".to_string(),
         "revoked" => "Token revoked.".to_string(),
+        "responded" => "Response recorded; the earlier one, if any, stays on record.".to_string(),
         _ => "Done.".to_string(),
     })
 }

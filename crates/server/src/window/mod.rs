@@ -1,0 +1,80 @@
+//! The observation window: the scope's period as the auditor will read it at its end, from the
+//! server's snapshot (computed once per snapshot); a query for another day, period or rule is
+//! computed for that request. Auditors read it; the compliance lead records responses.
+
+pub mod api;
+pub mod page;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use evident_core::window::{OpinionRule, Window};
+use evident_store::{StoreError, WindowRequest};
+
+use crate::ServerError;
+use crate::state::{AppState, Snapshot};
+
+/// The scope's window as of the snapshot's day; `None` while no scope is set.
+pub async fn current(state: &AppState, snap: &Snapshot) -> Result<Option<Arc<Window>>, ServerError> {
+    if snap.assessment.is_none() {
+        return Ok(None);
+    }
+    let w = snap
+        .window
+        .get_or_try_init(|| async { state.ws.window(&WindowRequest::default(), snap.day).await.map(Arc::new) })
+        .await;
+    match w {
+        Ok(w) => Ok(Some(w.clone())),
+        Err(StoreError::NoScope) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn percent(q: &BTreeMap<String, String>, key: &str, default: f64) -> Result<f64, ServerError> {
+    match q.get(key).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        None => Ok(default),
+        Some(v) => match v.parse::<f64>() {
+            Ok(p) if (0.0..=100.0).contains(&p) => Ok(p / 100.0),
+            _ => Err(ServerError::invalid(
+                key,
+                format!("'{v}' is not a percentage between 0 and 100"),
+            )),
+        },
+    }
+}
+
+/// What a query asks of the window: `as_of`, `period` (START..END), `tolerable_rate` and
+/// `pervasive_share` (percent). Each refusal names its parameter.
+pub fn request(q: &BTreeMap<String, String>) -> Result<WindowRequest, ServerError> {
+    let given = |k: &str| q.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let defaults = OpinionRule::default();
+    Ok(WindowRequest {
+        period: given("period")
+            .map(|p| evident_core::scope::parse_period(p).map_err(|e| ServerError::invalid("period", e)))
+            .transpose()?,
+        as_of: given("as_of")
+            .map(|d| evident_core::parse_date(d).map_err(|e| ServerError::invalid("as_of", e)))
+            .transpose()?,
+        rule: OpinionRule {
+            tolerable_rate: percent(q, "tolerable_rate", defaults.tolerable_rate)?,
+            pervasive_share: percent(q, "pervasive_share", defaults.pervasive_share)?,
+        },
+    })
+}
+
+/// The window a query asks for: the snapshot's when it asks for nothing else.
+pub async fn requested(
+    state: &AppState,
+    snap: &Snapshot,
+    q: &BTreeMap<String, String>,
+) -> Result<Option<Arc<Window>>, ServerError> {
+    let req = request(q)?;
+    if req.period.is_none() && req.as_of.is_none() && req.rule == OpinionRule::default() {
+        return current(state, snap).await;
+    }
+    match state.ws.window(&req, snap.day).await {
+        Ok(w) => Ok(Some(Arc::new(w))),
+        Err(StoreError::NoScope) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
