@@ -308,9 +308,9 @@ impl Workspace {
     /// The window as of `req.as_of` (today, within the period, when not given).
     pub async fn window(&self, req: &WindowRequest, today: Date) -> Result<Window, StoreError> {
         let input = self.window_input(req, today).await?;
-        Ok(tokio::task::spawn_blocking(move || window::observe(&input))
+        tokio::task::spawn_blocking(move || window::observe(&input))
             .await
-            .map_err(|e| StoreError::Config(format!("window engine: {e}")))?)
+            .map_err(|e| StoreError::Config(format!("window engine: {e}")))
     }
 
     /// Everything the window engine reads, loaded.
@@ -541,6 +541,7 @@ impl Workspace {
             .map(|(source, scope, last)| Reporter {
                 check: "scans-recent".into(),
                 subject: format!("the {source} scan of {scope}"),
+                noun: "scans".into(),
                 last_ms: last,
                 fails_after_days: 7,
             })
@@ -548,6 +549,7 @@ impl Workspace {
         reporters.extend(self.devices().await?.into_iter().map(|d| Reporter {
             check: "devices-reporting".into(),
             subject: format!("the agent on {}", d.hostname),
+            noun: "device agents".into(),
             last_ms: d.last_seen,
             fails_after_days: 7,
         }));

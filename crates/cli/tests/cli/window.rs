@@ -13,7 +13,7 @@ on_both_databases!(
 
 const AS_OF: &str = "2026-11-20";
 
-fn exceptions<'a>(w: &'a Value) -> &'a Vec<Value> {
+fn exceptions(w: &Value) -> &Vec<Value> {
     w["exceptions"].as_array().unwrap()
 }
 

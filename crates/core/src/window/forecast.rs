@@ -176,11 +176,10 @@ pub(super) fn forecast(
                 None,
                 c.owner.as_deref(),
                 format!(
-                    "'{}' ({id}) for {} stops counting on {} and the window runs to {}",
+                    "'{}' for {} (item {id}) stops counting on {}, before the window ends",
                     r.title,
                     c.code,
-                    format_date(until),
-                    format_date(end)
+                    format_date(until)
                 ),
                 Fix::RenewEvidence {
                     control: c.code.clone(),
@@ -192,32 +191,50 @@ pub(super) fn forecast(
         }
     }
 
-    // Reporters that went quiet: their check fails once they stay quiet long enough.
+    // Reporters that went quiet: their check fails once they stay quiet long enough. One item
+    // per check: the first to fail, and how many.
+    let mut quiet: BTreeMap<&str, Vec<(Date, Date, &str, &str)>> = BTreeMap::new();
     for rep in &input.reporters {
         let Some(last) = date_of_ms(rep.last_ms) else { continue };
         let fails_on = last + Duration::days(rep.fails_after_days);
         if (as_of - last).whole_days() < 2 || fails_on <= as_of || fails_on > end {
             continue;
         }
+        quiet
+            .entry(rep.check.as_str())
+            .or_default()
+            .push((fails_on, last, rep.subject.as_str(), rep.noun.as_str()));
+    }
+    for (check, mut list) in quiet {
+        list.sort();
+        let (fails_on, last, subject, noun) = list[0];
         let controls: Vec<String> = checks
             .iter()
-            .find(|c| c.id == rep.check)
+            .find(|c| c.id == check)
             .map(|c| c.controls.clone())
             .unwrap_or_default();
+        let what = if list.len() == 1 {
+            format!(
+                "{subject} last reported on {}; check {check} fails on {} if it stays quiet",
+                format_date(last),
+                format_date(fails_on)
+            )
+        } else {
+            format!(
+                "{} {noun} went quiet, first {subject} (last reported {}); check {check} fails from {} if they stay quiet",
+                list.len(),
+                format_date(last),
+                format_date(fails_on)
+            )
+        };
         out.push(item(
             fails_on,
             ForecastKind::StoppedReporting,
             controls.first().map(String::as_str),
-            Some(&rep.check),
+            Some(check),
             owner_of(&controls),
-            format!(
-                "{} last reported on {}; check {} fails on {} if it stays quiet",
-                rep.subject,
-                format_date(last),
-                rep.check,
-                format_date(fails_on)
-            ),
-            fix_for_check(&rep.check, &controls),
+            what,
+            fix_for_check(check, &controls),
         ));
     }
     out.sort_by(|a, b| (&a.date, &a.control, &a.check).cmp(&(&b.date, &b.control, &b.check)));

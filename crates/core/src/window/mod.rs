@@ -139,7 +139,10 @@ pub struct EvidenceDate {
 #[derive(Debug, Clone)]
 pub struct Reporter {
     pub check: String,
+    /// Who it is, in a sentence ("the agent on LT-0042").
     pub subject: String,
+    /// What several of them are called ("device agents").
+    pub noun: String,
     pub last_ms: i64,
     pub fails_after_days: i64,
 }

@@ -173,7 +173,8 @@ fn every_record_status_is_reached_against_its_deadline() {
     let jan = |d: u8| ms(Date::from_calendar_date(2026, time::Month::January, d).unwrap());
     let grace = Remediation::GRACE; // 7 days unless the parameter says otherwise
     // (remediation, opened, closed, excluded, expected status, exception days)
-    let cases: &[(Remediation, i64, Option<i64>, Option<i64>, RecordStatus, Option<i64>)] = &[
+    type Case = (Remediation, i64, Option<i64>, Option<i64>, RecordStatus, Option<i64>);
+    let cases: &[Case] = &[
         (grace, jan(5), Some(jan(10)), None, RecordStatus::RemediatedInTime, None),
         (grace, jan(5), Some(jan(12)), None, RecordStatus::RemediatedInTime, None),
         (grace, jan(5), Some(jan(20)), None, RecordStatus::FixedLate, Some(15)),
@@ -368,6 +369,7 @@ fn the_forecast_names_each_thing_that_will_surface_before_the_end() {
     i.reporters = vec![Reporter {
         check: "scans-recent".into(),
         subject: "trivy on api".into(),
+        noun: "scans".into(),
         last_ms: ms(as_of) - 3 * DAY,
         fails_after_days: 7,
     }];

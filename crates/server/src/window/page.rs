@@ -113,18 +113,41 @@ fn summary_section(w: &Window, layout_query: &str) -> Section {
     )
 }
 
+/// Forecast items listed on the page, soonest first; the downloads hold them all.
+const FORECAST_LISTED: usize = 25;
+
 fn forecast_section(w: &Window) -> Section {
-    let blocks = if w.forecast.is_empty() {
-        vec![Block::Para(text(
+    use evident_core::window::ForecastKind as K;
+    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in &w.forecast {
+        let k = match f.kind {
+            K::DeadlineInWindow => "checks whose failing records reach their deadline",
+            K::PeriodEnding => "periods ending with nothing attesting to them",
+            K::EvidenceExpires => "evidence to renew",
+            K::StoppedReporting => "checks whose scanners or agents went quiet",
+        };
+        *kinds.entry(k).or_default() += 1;
+    }
+    let mut blocks = Vec::new();
+    if w.forecast.is_empty() {
+        blocks.push(Block::Para(text(
             "Nothing is forecast to become an exception before the period ends.",
-        ))]
+        )));
     } else {
-        vec![Block::Table(Table {
-            id: "forecast".into(),
+        blocks.push(Block::Para(text(
+            kinds
+                .iter()
+                .map(|(k, n)| format!("{n} {k}"))
+                .collect::<Vec<_>>()
+                .join(" · "),
+        )));
+        blocks.push(Block::Table(Table {
+            id: "forecast-table".into(),
             head: ["When", "What will happen", "Owner", "Fix"].map(String::from).to_vec(),
             rows: w
                 .forecast
                 .iter()
+                .take(FORECAST_LISTED)
                 .map(|f| {
                     let (label, href) = crate::web::fix::target(&f.fix);
                     vec![
@@ -135,8 +158,14 @@ fn forecast_section(w: &Window) -> Section {
                     ]
                 })
                 .collect(),
-        })]
-    };
+        }));
+        if w.forecast.len() > FORECAST_LISTED {
+            blocks.push(Block::Note(format!(
+                "The {FORECAST_LISTED} soonest of {} are listed; the Excel download holds them all.",
+                w.forecast.len()
+            )));
+        }
+    }
     let mut s = Section::new(
         format!("Forecast: what surfaces before {} if nothing changes", w.period.end),
         blocks,
@@ -145,13 +174,45 @@ fn forecast_section(w: &Window) -> Section {
     s
 }
 
-fn exceptions_section(w: &Window) -> Section {
+/// The exception kinds a listing can be narrowed to (`?kind=`), with their labels.
+const KINDS: [(&str, &str); 4] = [
+    ("missed_period", "Missed periods"),
+    ("late_remediation", "Fixed late or still open"),
+    ("event", "One-off events"),
+    ("no_evidence", "No evidence"),
+];
+
+fn exceptions_section(w: &Window, kind: Option<&str>, query: &str) -> Section {
     let mut blocks = Vec::new();
     if w.exceptions.is_empty() {
         blocks.push(Block::Para(text("No exceptions in the period so far.")));
     } else {
+        let sep = if query.is_empty() { "?" } else { "&" };
+        let all = format!("All ({})", w.exceptions.len());
+        let mut filters = vec![match kind {
+            None => Inline::text(all),
+            Some(_) => Inline::link(all, format!("/window{query}#exceptions")),
+        }];
+        for (k, label) in KINDS {
+            let n = w.exceptions.iter().filter(|e| name_of(e.kind) == k).count();
+            if n == 0 {
+                continue;
+            }
+            let label = format!("{label} ({n})");
+            filters.push(if kind == Some(k) {
+                Inline::text(label)
+            } else {
+                Inline::link(label, format!("/window{query}{sep}kind={k}#exceptions"))
+            });
+        }
+        blocks.push(Block::Para(filters));
+        let shown: Vec<&Exception> = w
+            .exceptions
+            .iter()
+            .filter(|e| kind.is_none_or(|k| name_of(e.kind) == k))
+            .collect();
         blocks.push(Block::Table(Table {
-            id: "exceptions".into(),
+            id: "exceptions-table".into(),
             head: [
                 "Exception",
                 "Status",
@@ -164,8 +225,7 @@ fn exceptions_section(w: &Window) -> Section {
             ]
             .map(String::from)
             .to_vec(),
-            rows: w
-                .exceptions
+            rows: shown
                 .iter()
                 .take(MAX_LISTED)
                 .map(|e| {
@@ -186,10 +246,10 @@ fn exceptions_section(w: &Window) -> Section {
                 })
                 .collect(),
         }));
-        if w.exceptions.len() > MAX_LISTED {
+        if shown.len() > MAX_LISTED {
             blocks.push(Block::Note(format!(
-                "The first {MAX_LISTED} of {} exceptions are listed; the Excel download holds them all.",
-                w.exceptions.len()
+                "The first {MAX_LISTED} of {} are listed; the Excel download holds them all.",
+                shown.len()
             )));
         }
     }
@@ -255,12 +315,32 @@ fn checks_section(w: &Window) -> Section {
                     Inline::link(c.id.clone(), format!("/checks/{}", url_encode(&c.id))),
                     Inline::muted(c.controls.join(", ")),
                 ],
-                note: format!(
-                    "{} fixed in time, {} late, {} still open past the deadline, {} per-event, {} set aside; {} day(s) without data",
-                    n.remediated_in_time, n.fixed_late, n.open_past_deadline, n.per_event, n.excluded, c.no_data_days
-                ),
+                note: {
+                    let parts: Vec<String> = [
+                        (n.remediated_in_time, "fixed in time"),
+                        (n.fixed_late, "fixed late"),
+                        (n.open_past_deadline, "open past the deadline"),
+                        (n.open_within_deadline, "open, still in time"),
+                        (n.per_event, "one-off events"),
+                        (n.excluded, "set aside"),
+                        (c.no_data_days, "days without data"),
+                    ]
+                    .iter()
+                    .filter(|(k, _)| *k > 0)
+                    .map(|(k, what)| format!("{k} {what}"))
+                    .collect();
+                    if parts.is_empty() {
+                        "no failing record".to_string()
+                    } else {
+                        parts.join(", ")
+                    }
+                },
                 summary: format!("{}: {} days, {} without data", c.id, c.days.len(), c.no_data_days),
-                runs: runs(c.days.iter().map(|d| (name_of(d.status), d.date.clone(), d.date.clone()))),
+                runs: runs(
+                    c.days
+                        .iter()
+                        .map(|d| (name_of(d.status), d.date.clone(), d.date.clone())),
+                ),
             }
         })
         .collect();
@@ -281,7 +361,7 @@ fn criteria_section(w: &Window) -> Section {
     Section::new(
         "Criteria (predicted)",
         vec![Block::Table(Table {
-            id: "criteria".into(),
+            id: "criteria-table".into(),
             head: ["Criterion", "Result", "Why", "Driven by"].map(String::from).to_vec(),
             rows: w
                 .opinion
@@ -348,10 +428,21 @@ pub async fn page(
             )],
         ));
     };
+    let kind = match q.get("kind").map(String::as_str).filter(|k| !k.is_empty()) {
+        None => None,
+        Some(k) => Some(
+            KINDS
+                .iter()
+                .map(|(name, _)| *name)
+                .find(|name| *name == k)
+                .ok_or_else(|| ServerError::invalid("kind", format!("'{k}' is not a kind of exception")))?,
+        ),
+    };
+    let query = kept_query(&q);
     let sections = vec![
-        summary_section(&w, &kept_query(&q)),
+        summary_section(&w, &query),
+        exceptions_section(&w, kind, &query),
         forecast_section(&w),
-        exceptions_section(&w),
         periods_section(&w),
         checks_section(&w),
         criteria_section(&w),
