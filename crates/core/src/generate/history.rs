@@ -19,9 +19,10 @@ pub struct History<'a> {
 }
 
 /// Runs for each of the `days` days before `now_ms`, consistent with `today`: a failing check
-/// has failed since a day of its own (a few only this week, so they are still inside their
-/// grace period), and each of its failing records since some day after that. Passing and
-/// no-data checks keep their state.
+/// has failed since a day of its own, and each of its failing records since some day after
+/// that. Problems that are put right within a grace mostly began this week (still inside it:
+/// the forecast's material); the rest, and problems judged against a limit of their own, are
+/// older. Passing and no-data checks keep their state.
 pub fn history(today: &[CheckResult], seed: u64, now_ms: i64, days: i64) -> History<'_> {
     let mut rng = Rng::new(seed, 12);
     // For each check: the day (in days ago) each failing record started failing.
@@ -31,7 +32,9 @@ pub fn history(today: &[CheckResult], seed: u64, now_ms: i64, days: i64) -> Hist
             if r.status != CheckStatus::Fail {
                 return Vec::new();
             }
-            let since = if rng.chance(150) {
+            let graced = crate::checks::by_id(&r.id).is_some_and(|c| matches!(c.remediation, Remediation::Days { .. }));
+            let recent = if graced { 800 } else { 150 };
+            let since = if rng.chance(recent) {
                 rng.range(1, 5)
             } else {
                 rng.range(10, days.max(10))

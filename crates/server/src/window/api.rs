@@ -59,7 +59,10 @@ pub async fn respond(
                 field: "response",
                 reason,
             } => ServerError::invalid("text", reason),
-            evident_store::StoreError::NotFound { .. } => ServerError::NotFound,
+            // The id names what the response is about: an unknown one is bad input, named.
+            evident_store::StoreError::NotFound { kind, id } => {
+                ServerError::invalid("id", format!("unknown {kind} '{id}' in this period"))
+            }
             other => other.into(),
         })?;
     Ok((StatusCode::CREATED, Json(json!({"exception": id, "response": r}))).into_response())
