@@ -22,4 +22,5 @@ mod readiness;
 mod registers;
 mod security;
 mod server;
+mod tsa;
 mod vault;
