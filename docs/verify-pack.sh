@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
 # Verifies an Evident evidence pack with standard tools only: unzip, sha256sum, openssl 3
-# (for Ed25519) and python3 (standard library). Nothing is written outside a temporary
-# folder, which is removed at the end.
-#   usage: verify-pack.sh PACK.zip [FINGERPRINT]
-# FINGERPRINT is the SHA-256 (hex) of the instance's 32-byte public key, as Evident shows it.
+# (for Ed25519 and RFC 3161) and python3 (standard library). Nothing is written outside a
+# temporary folder, which is removed at the end.
+#   usage: verify-pack.sh PACK.zip [FINGERPRINT [TSA_CA]]
+# FINGERPRINT is the SHA-256 (hex) of the instance's 32-byte public key, as Evident shows it
+# (give "" to skip it). TSA_CA is the PEM certificate of the CA of the time-stamping authority,
+# used when the pack holds a timestamp (manifest.tsr).
 # Exit 0: every check passed; 1: a check failed (the FAIL line says which); 2: usage error.
 set -euo pipefail
 
-if [ $# -lt 1 ] || [ $# -gt 2 ]; then
-  echo "usage: verify-pack.sh PACK.zip [FINGERPRINT]" >&2
+if [ $# -lt 1 ] || [ $# -gt 3 ]; then
+  echo "usage: verify-pack.sh PACK.zip [FINGERPRINT [TSA_CA]]" >&2
   exit 2
 fi
 pack=$(realpath -- "$1")
 expected=${2:-}
+tsa_ca=${3:-}
+if [ -n "$tsa_ca" ]; then
+  [ -f "$tsa_ca" ] || { echo "verify-pack.sh: TSA_CA $tsa_ca: no such file" >&2; exit 2; }
+  tsa_ca=$(realpath -- "$tsa_ca")
+fi
 work=$(mktemp -d)
 trap 'rm -rf -- "$work"' EXIT
 fail() { echo "FAIL $*"; exit 1; }
@@ -37,7 +44,34 @@ openssl pkeyutl -verify -pubin -inkey instance.pem -rawin -in manifest.json -sig
   fail "manifest.sig is not a signature of manifest.json by instance.pem"
 ok "manifest.sig verifies manifest.json with instance.pem"
 
-# 4. The key, the file list, SHA256SUMS, the audit chain and the records (Python stdlib).
+# 4. The timestamp, when there is one: manifest.tsr is an RFC 3161 token over the exact bytes
+# of manifest.json. With TSA_CA, openssl also checks the TSA's certificate chain; without it,
+# the certificate the token carries is the anchor, and its fingerprint is printed to compare
+# with the one the TSA publishes.
+if [ -f manifest.tsr ]; then
+  openssl cms -verify -inform DER -in manifest.tsr -noverify -signer "$work/tsa.pem" -out /dev/null 2>/dev/null ||
+    fail "manifest.tsr: not a timestamp token whose signature verifies with the certificate it carries"
+  if [ -n "$tsa_ca" ]; then
+    anchor=(-CAfile "$tsa_ca")
+  else
+    anchor=(-CAfile "$work/tsa.pem" -partial_chain)
+  fi
+  openssl ts -verify -data manifest.json -in manifest.tsr -token_in "${anchor[@]}" >/dev/null 2>&1 ||
+    fail "manifest.tsr does not time-stamp this manifest.json (other data, a changed manifest or an untrusted TSA)"
+  at=$(openssl ts -reply -in manifest.tsr -token_in -token_out -text 2>/dev/null | sed -n 's/^Time stamp: //p')
+  tsa=$(openssl x509 -in "$work/tsa.pem" -noout -subject -nameopt RFC2253 | sed 's/^subject=//')
+  tsa_fp=$(openssl x509 -in "$work/tsa.pem" -outform DER | sha256sum | cut -d' ' -f1)
+  ok "manifest.tsr time-stamps manifest.json at $at by $tsa (certificate sha256 $tsa_fp)"
+  if [ -n "$tsa_ca" ]; then
+    ok "the TSA's certificate chains to $(basename -- "$tsa_ca")"
+  else
+    echo "skip the TSA's certificate not checked against a CA (give TSA_CA, or compare its fingerprint)"
+  fi
+else
+  echo "skip manifest.tsr: none, so no trusted time: the pack's times are the instance's own clock"
+fi
+
+# 5. The key, the file list, SHA256SUMS, the audit chain and the records (Python stdlib).
 python3 - "$work" "$expected" <<'PY' || exit 1
 import base64, hashlib, json, os, sys
 
@@ -71,7 +105,7 @@ listed[k["pem"]] = k["pem_sha256"]
 names = open(os.path.join(work, "names")).read().splitlines()
 allowed = set(listed) | {"manifest.json", "manifest.sig", "SHA256SUMS"}
 for n in names:
-    if n not in allowed: fail(n + ": in the zip but not listed in the manifest (added)")
+    if n not in allowed and n != "manifest.tsr": fail(n + ": in the zip but not listed in the manifest (added)")
 for n in sorted(allowed):
     if n not in names: fail(n + ": missing from the zip")
 ok("no file added, none missing")
@@ -129,11 +163,11 @@ open(os.path.join(work, "checkpoint.msg"), "wb").write(f"evident-checkpoint-v1\n
 open(os.path.join(work, "checkpoint.sig"), "wb").write(bytes.fromhex(c["signature"]))
 PY
 
-# 5. Every listed file has the hash the signed manifest states.
+# 6. Every listed file has the hash the signed manifest states.
 sha256sum --quiet --strict -c SHA256SUMS 2>&1 || fail "a file's sha256 differs from SHA256SUMS (named above)"
 ok "sha256sum -c SHA256SUMS"
 
-# 6. The checkpoint the audit segment ends at is signed by the same key.
+# 7. The checkpoint the audit segment ends at is signed by the same key.
 openssl pkeyutl -verify -pubin -inkey instance.pem -rawin -in "$work/checkpoint.msg" -sigfile "$work/checkpoint.sig" >/dev/null ||
   fail "the checkpoint's signature does not verify with instance.pem"
 ok "checkpoint signature verifies with instance.pem"

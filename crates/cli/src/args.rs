@@ -622,7 +622,8 @@ pub enum ComponentCommand {
 #[derive(Debug, Subcommand)]
 pub enum PackCommand {
     /// Write the evidence of some controls (all when none is named) into a signed pack: the
-    /// current items, or with --period every item that speaks to a day in it.
+    /// current items, or with --period every item that speaks to a day in it. With
+    /// `[packs] tsa_url` (or EVIDENT_TSA_URL) set, that RFC 3161 authority time-stamps it.
     Create {
         /// A control whose evidence goes in (repeat for more).
         #[arg(long = "control")]
@@ -635,7 +636,8 @@ pub enum PackCommand {
         out: PathBuf,
     },
     /// Check a pack without any workspace: every file's hash, nothing missing or added, the
-    /// signature, the audit chain to its signed checkpoint, and the key's fingerprint.
+    /// signature, the timestamp token when there is one, the audit chain to its signed
+    /// checkpoint, and the key's fingerprint.
     Verify {
         file: PathBuf,
         /// The instance key's fingerprint obtained out of band (`evident verify` prints it).

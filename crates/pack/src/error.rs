@@ -70,6 +70,26 @@ pub enum PackError {
         recorded: String,
         manifest: String,
     },
+
+    // Timestamps (RFC 3161): a TSA's reply being accepted, or `manifest.tsr` being verified.
+    #[error("the time-stamping authority's reply: {0}")]
+    TsaReply(String),
+    #[error("timestamp token (manifest.tsr): {0}")]
+    Timestamp(String),
+    #[error(
+        "timestamp token (manifest.tsr): it time-stamps {algorithm} {token}, but manifest.json's {algorithm} is \
+         {manifest}: a token for other data, or manifest.json was changed after it was time-stamped"
+    )]
+    TimestampImprint {
+        algorithm: &'static str,
+        token: String,
+        manifest: String,
+    },
+    #[error(
+        "timestamp token (manifest.tsr): its signature does not verify with the certificate it carries \
+         ({subject}): the token was altered"
+    )]
+    TimestampSignature { subject: String },
 }
 
 impl PackError {

@@ -5,6 +5,8 @@
 pub const MANIFEST: &str = "manifest.json";
 /// Raw 64-byte Ed25519 signature over the exact bytes of `manifest.json`.
 pub const MANIFEST_SIG: &str = "manifest.sig";
+/// The optional RFC 3161 timestamp token (DER) over the exact bytes of `manifest.json`.
+pub const MANIFEST_TSR: &str = "manifest.tsr";
 /// The instance public key as a PEM SubjectPublicKeyInfo, for `openssl`.
 pub const INSTANCE_PEM: &str = "instance.pem";
 /// The audit-log segment, one JSON object per line.

@@ -1,6 +1,7 @@
 //! Checks a pack offline, in the order an auditor would: the zip opens and holds only safe
-//! names, the manifest is signed by the key it names (and that key is the expected one), the
-//! files are exactly those listed with the stated hashes, the audit segment links to a signed
+//! names, the manifest is signed by the key it names (and that key is the expected one), its
+//! timestamp token (when there is one) verifies over it, the files are exactly those listed
+//! with the stated hashes, the audit segment links to a signed
 //! checkpoint, and every item's recording entry says what the manifest says. Files are
 //! streamed from the zip and hashed; nothing is extracted or written anywhere.
 
@@ -18,17 +19,21 @@ use crate::civil::rfc3339;
 use crate::error::PackError;
 use crate::key::{fingerprint, parse_hex, public_key_pem};
 use crate::layout::{
-    AUDIT_ENTRIES, INSTANCE_PEM, MANIFEST, MANIFEST_SIG, SHA256SUMS, evidence_path, id_is_safe, unsafe_name,
+    AUDIT_ENTRIES, INSTANCE_PEM, MANIFEST, MANIFEST_SIG, MANIFEST_TSR, SHA256SUMS, evidence_path, id_is_safe,
+    unsafe_name,
 };
 use crate::manifest::{AuditLine, FORMAT, Manifest};
 use crate::record::{RECORDING_ACTIONS, first_difference, subject_of};
 use crate::segment::SegmentWalker;
+use crate::timestamp::{Timestamp, verify_token};
 
 /// Largest `manifest.json` read (it is held in memory to check its signature).
 const MAX_MANIFEST: u64 = 256 * 1024 * 1024;
 /// Largest audit line read (payloads are small records).
 const MAX_LINE: u64 = 16 * 1024 * 1024;
 const MAX_SMALL: u64 = 64 * 1024;
+/// Largest timestamp token read (a token with a long certificate chain is a few KiB).
+const MAX_TOKEN: u64 = 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -50,6 +55,8 @@ pub struct Report {
     pub checks: Vec<Check>,
     pub manifest: Manifest,
     pub manifest_sha256: String,
+    /// What the pack's RFC 3161 timestamp token says, when it has one.
+    pub timestamp: Option<Timestamp>,
 }
 
 /// The checks that passed, then the first thing wrong.
@@ -90,10 +97,11 @@ pub fn verify_with<R: Read + Seek>(
         on_check,
     };
     match v.run(pack, expected_fingerprint) {
-        Ok((manifest, manifest_sha256)) => Ok(Report {
+        Ok((manifest, manifest_sha256, timestamp)) => Ok(Report {
             checks: v.checks,
             manifest,
             manifest_sha256,
+            timestamp,
         }),
         Err(error) => Err(Failure {
             passed: v.checks,
@@ -122,7 +130,7 @@ impl Verifier<'_> {
         &mut self,
         pack: R,
         expected_fingerprint: Option<&str>,
-    ) -> Result<(Manifest, String), PackError> {
+    ) -> Result<(Manifest, String, Option<Timestamp>), PackError> {
         // The zip and its names.
         let mut zip = ZipArchive::new(pack).map_err(|e| PackError::Unreadable(e.to_string()))?;
         let mut names = BTreeSet::new();
@@ -205,11 +213,15 @@ impl Verifier<'_> {
         }
         self.pass(format!("{INSTANCE_PEM}: the manifest's key"));
         check_manifest_shape(&manifest)?;
+        let timestamp = self.timestamp(&mut zip, &names, &manifest_bytes)?;
 
         // Exactly the listed files, each with its hash and size.
         let listed = manifest.listed_files();
         let mut expected: BTreeSet<&str> = listed.iter().map(|(p, _, _)| *p).collect();
         expected.extend([MANIFEST, MANIFEST_SIG, SHA256SUMS]);
+        if timestamp.is_some() {
+            expected.insert(MANIFEST_TSR);
+        }
         if let Some(added) = names.iter().find(|n| !expected.contains(n.as_str())) {
             return Err(PackError::Added(added.clone()));
         }
@@ -342,7 +354,43 @@ impl Verifier<'_> {
                 f.evidence_id
             ));
         }
-        Ok((manifest, manifest_sha256))
+        Ok((manifest, manifest_sha256, timestamp))
+    }
+
+    /// The token in `manifest.tsr`, when the pack has one: it must verify over the exact bytes
+    /// of `manifest.json`. Its certificate is reported, not trusted: no trust store is read.
+    fn timestamp<R: Read + Seek>(
+        &mut self,
+        zip: &mut ZipArchive<R>,
+        names: &BTreeSet<String>,
+        manifest: &[u8],
+    ) -> Result<Option<Timestamp>, PackError> {
+        if !names.contains(MANIFEST_TSR) {
+            self.record(
+                Outcome::Skipped,
+                format!("{MANIFEST_TSR}: none, so no trusted time: the pack's times are the instance's own clock"),
+            );
+            return Ok(None);
+        }
+        let token = read_small(zip, MANIFEST_TSR, MAX_TOKEN)?;
+        let t = verify_token(&token, manifest)?;
+        let accuracy = t.accuracy.as_deref().map(|a| format!(" ({a})")).unwrap_or_default();
+        self.pass(format!(
+            "{MANIFEST_TSR}: {MANIFEST} time-stamped at {}{accuracy} by an RFC 3161 authority ({} imprint matches; serial {}, policy {})",
+            t.time, t.hash, t.serial, t.policy
+        ));
+        self.pass(format!(
+            "{MANIFEST_TSR}: signature verifies with the certificate in the token: {}, sha256 fingerprint {}",
+            t.tsa_subject, t.tsa_fingerprint
+        ));
+        self.record(
+            Outcome::Skipped,
+            format!(
+                "{MANIFEST_TSR}: that certificate is not checked against a trust store (compare its fingerprint with the \
+                 TSA's published certificate, or run `openssl ts -verify -CAfile`)"
+            ),
+        );
+        Ok(Some(t))
     }
 }
 

@@ -1,7 +1,9 @@
 //! Writes a pack in one pass: each evidence file is streamed into the zip and hashed on the
-//! way (memory does not grow with file size); the audit segment, key, manifest, signature and
-//! `SHA256SUMS` follow in [`PackWriter::finish`]. The output is a function of the inputs
-//! alone: entry times come from the records, never from a clock.
+//! way (memory does not grow with file size); the audit segment, key, manifest and signature
+//! follow in [`PackWriter::seal`], then the optional timestamp token and `SHA256SUMS` in
+//! [`Sealed::finish`] ([`PackWriter::finish`] does both, with no token). The output is a
+//! function of the inputs alone (entry times come from the records, never from a clock),
+//! except the token, which a time-stamping authority makes anew each time.
 
 use std::collections::BTreeSet;
 use std::io::{Read, Seek, Write};
@@ -16,13 +18,15 @@ use crate::civil::{rfc3339, zip_time};
 use crate::error::PackError;
 use crate::key::{fingerprint, public_key_pem};
 use crate::layout::{
-    AUDIT_ENTRIES, INSTANCE_PEM, MANIFEST, MANIFEST_SIG, SHA256SUMS, evidence_path, id_is_safe, is_precompressed,
+    AUDIT_ENTRIES, INSTANCE_PEM, MANIFEST, MANIFEST_SIG, MANIFEST_TSR, SHA256SUMS, evidence_path, id_is_safe,
+    is_precompressed,
 };
 use crate::manifest::{
     AuditSection, CheckpointRecord, FORMAT, FileEntry, InstanceKey, Manifest, PackItem, PackSubject,
 };
 use crate::record::{RECORDING_ACTIONS, first_difference, subject_of};
 use crate::segment::{SegmentWalker, select};
+use crate::timestamp::{Timestamp, verify_token};
 
 /// Deflate level for compressible files: zlib's default, a fair trade of speed for size.
 const DEFLATE_LEVEL: i64 = 6;
@@ -44,6 +48,17 @@ pub struct Finished<W> {
     pub manifest_sha256: String,
     /// The signing key's fingerprint (SHA-256 of its 32 public-key bytes).
     pub fingerprint: String,
+    /// What the pack's timestamp token says, when it has one.
+    pub timestamp: Option<Timestamp>,
+}
+
+/// A pack whose manifest is written and signed, waiting for its optional timestamp token
+/// (requested over [`Sealed::manifest_bytes`]) and `SHA256SUMS`.
+pub struct Sealed<W: Write + Seek> {
+    zip: ZipWriter<W>,
+    manifest: Manifest,
+    manifest_bytes: Vec<u8>,
+    at: i64,
 }
 
 impl<W: Write + Seek> PackWriter<W> {
@@ -98,15 +113,20 @@ impl<W: Write + Seek> PackWriter<W> {
         })
     }
 
-    /// Adds the audit segment (cut from `audit_log`, which must hold the entries from the
-    /// first record of a pack item up to `checkpoint`, in `seq` order), the key, the signed
-    /// manifest and `SHA256SUMS`. `key` must be the instance key that signed `checkpoint`.
+    /// [`PackWriter::seal`] and [`Sealed::finish`] with no timestamp.
     pub fn finish(
         self,
         audit_log: &[Entry],
         checkpoint: &Checkpoint,
         key: &SigningKey,
     ) -> Result<Finished<W>, PackError> {
+        self.seal(audit_log, checkpoint, key)?.finish(None)
+    }
+
+    /// Adds the audit segment (cut from `audit_log`, which must hold the entries from the
+    /// first record of a pack item up to `checkpoint`, in `seq` order), the key and the signed
+    /// manifest. `key` must be the instance key that signed `checkpoint`.
+    pub fn seal(self, audit_log: &[Entry], checkpoint: &Checkpoint, key: &SigningKey) -> Result<Sealed<W>, PackError> {
         let PackWriter {
             mut zip,
             subject,
@@ -200,12 +220,46 @@ impl<W: Write + Seek> PackWriter<W> {
         let signature = key.sign(&bytes).to_bytes();
         put(&mut zip, MANIFEST, &bytes, meta)?;
         put(&mut zip, MANIFEST_SIG, &signature, options(checkpoint.at))?;
+        Ok(Sealed {
+            zip,
+            manifest,
+            manifest_bytes: bytes,
+            at: checkpoint.at,
+        })
+    }
+}
+
+impl<W: Write + Seek> Sealed<W> {
+    /// The exact bytes of `manifest.json`: what a timestamp is requested over.
+    pub fn manifest_bytes(&self) -> &[u8] {
+        &self.manifest_bytes
+    }
+
+    /// Adds `token` as `manifest.tsr` when given (it must verify, and time-stamp this
+    /// manifest), then `SHA256SUMS`, and closes the zip.
+    pub fn finish(self, token: Option<&[u8]>) -> Result<Finished<W>, PackError> {
+        let Sealed {
+            mut zip,
+            manifest,
+            manifest_bytes,
+            at,
+        } = self;
+        let timestamp = match token {
+            Some(token) => {
+                let timestamp = verify_token(token, &manifest_bytes)?;
+                put(&mut zip, MANIFEST_TSR, token, options(at))?;
+                Some(timestamp)
+            }
+            None => None,
+        };
+        let meta = options(at).compression_method(CompressionMethod::Deflated);
         put(&mut zip, SHA256SUMS, manifest.sha256sums().as_bytes(), meta)?;
         let out = zip.finish()?;
         Ok(Finished {
             out,
-            manifest_sha256: evident_ledger::sha256_hex(&bytes),
+            manifest_sha256: evident_ledger::sha256_hex(&manifest_bytes),
             fingerprint: manifest.instance_key.fingerprint,
+            timestamp,
         })
     }
 }

@@ -101,6 +101,8 @@ pub(crate) fn classify(e: &ServerError) -> (StatusCode, Option<String>) {
             (StatusCode::UNPROCESSABLE_ENTITY, Some(s.to_string()))
         }
         ServerError::Store(StoreError::Conflict(m)) => (StatusCode::CONFLICT, Some(m.clone())),
+        // The configured time-stamping authority failed: the outside service, named.
+        ServerError::Store(s @ StoreError::Timestamp { .. }) => (StatusCode::BAD_GATEWAY, Some(s.to_string())),
         _ => (StatusCode::INTERNAL_SERVER_ERROR, None),
     }
 }

@@ -527,6 +527,9 @@ pub fn document() -> Value {
                 409 => "Conflicts with the current state (e.g. nothing to approve)",
                 413 => "The body is larger than the limit",
                 415 => "The body is not in the media type the route takes",
+                502 => {
+                    "An outside service the request needs failed (e.g. the configured time-stamping authority): the message names it"
+                }
                 _ => "Bad input: `field` names what to fix",
             };
             responses.insert(st.to_string(), error_response(desc));

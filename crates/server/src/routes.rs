@@ -449,7 +449,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             None,
             get(evidence::pack::api),
         )
-        .takes(PACK_QUERY, &[409, 422])
+        .takes(PACK_QUERY, &[409, 422, 502])
         .api(
             M::POST,
             "/api/v1/evidence/{id}/withdraw",

@@ -40,6 +40,18 @@ pub struct Config {
     /// `evident serve`: sign-in and session settings.
     #[serde(default)]
     pub server: ServerSettings,
+    /// Evidence packs.
+    #[serde(default)]
+    pub packs: PackSettings,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct PackSettings {
+    /// An RFC 3161 time-stamping authority (`http://` or `https://`), asked to time-stamp
+    /// each pack's manifest; `EVIDENT_TSA_URL` overrides it (empty: none). Unset: packs carry
+    /// no timestamp and making one sends nothing over the network.
+    pub tsa_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -145,6 +157,7 @@ impl Default for Config {
             s3_allow_http: false,
             max_evidence_bytes: 5 << 30,
             server: ServerSettings::default(),
+            packs: PackSettings::default(),
         }
     }
 }
@@ -168,10 +181,29 @@ impl Config {
                 "s3_allow_http",
                 "max_evidence_bytes",
             ]))
+            .merge(
+                Env::prefixed("EVIDENT_")
+                    .only(&["tsa_url"])
+                    .map(|_| "packs.tsa_url".into()),
+            )
             .extract()
             .map_err(|e| StoreError::Config(format!("{}: {e}", dir.join(CONFIG_FILE).display())))?;
         if config.database_url.as_deref().is_some_and(|u| u.trim().is_empty()) {
             config.database_url = None;
+        }
+        config.packs.tsa_url = config
+            .packs
+            .tsa_url
+            .map(|u| u.trim().to_string())
+            .filter(|u| !u.is_empty());
+        if let Some(url) = &config.packs.tsa_url {
+            check_tsa_url(url).map_err(|reason| {
+                StoreError::Config(format!(
+                    "{}: packs.tsa_url {:?}: {reason}",
+                    dir.join(CONFIG_FILE).display(),
+                    crate::redact_url(url)
+                ))
+            })?;
         }
         Ok(config)
     }
@@ -199,7 +231,10 @@ impl Config {
              # require_totp = [\"admin\", \"compliance_manager\", \"auditor\"]\n\
              # session_hours = 12\n\
              # secure_cookies = true   # when a TLS proxy is in front\n\
-             # max_upload_bytes = 104857600\n",
+             # max_upload_bytes = 104857600\n\n\
+             # An RFC 3161 time-stamping authority that time-stamps each evidence pack's manifest\n\
+             # (or EVIDENT_TSA_URL). Unset: packs carry no timestamp and make no network request.\n\
+             {}",
             toml_str(&self.organisation),
             match &self.database_url {
                 Some(u) => format!("database_url = {}\n", toml_str(u)),
@@ -225,8 +260,21 @@ impl Config {
                 None => String::new(),
             },
             self.max_evidence_bytes,
+            match &self.packs.tsa_url {
+                Some(u) => format!("[packs]\ntsa_url = {}\n", toml_str(u)),
+                None => "# [packs]\n# tsa_url = \"https://tsa.example.com/\"\n".to_string(),
+            },
         )
     }
+}
+
+/// Why `url` cannot name a time-stamping authority, if it cannot.
+fn check_tsa_url(url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("not a URL ({e})"))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none_or(str::is_empty) {
+        return Err("must be an http:// or https:// URL with a host".into());
+    }
+    Ok(())
 }
 
 /// A TOML basic string.

@@ -33,6 +33,10 @@ pub enum StoreError {
          evident scope set --type 2 --categories security,availability --window 2027-01-01..2027-06-30"
     )]
     NoScope,
+    /// The configured time-stamping authority did not give a usable timestamp: the pack is
+    /// not made (a failure of the outside world, not of the input).
+    #[error("the time-stamping authority {url} did not time-stamp the pack: {reason}; no pack was made")]
+    Timestamp { url: String, reason: String },
     #[error("database: {0}")]
     Database(sqlx::Error),
     #[error("database migrations: {0}")]

@@ -1,5 +1,6 @@
 //! Evidence packs: the chosen items' files decrypted from the vault into a signed zip
-//! (`evident_pack`), with the audit-log segment that recorded them up to a signed checkpoint.
+//! (`evident_pack`), with the audit-log segment that recorded them up to a signed checkpoint,
+//! and an RFC 3161 timestamp of the manifest when a time-stamping authority is configured.
 //! What goes in is decided in core (`evidence::pack_items`); the format is `evident_pack`'s.
 
 use std::collections::{BTreeSet, HashMap};
@@ -7,7 +8,7 @@ use std::io::{Seek, Write};
 
 use evident_core::evidence::{EvidenceItem, pack_items, version_of};
 use evident_core::ledger::Checkpoint;
-use evident_pack::{ControlLink, PackItem, PackSubject, PackWriter, Period, Source, SubjectKind};
+use evident_pack::{ControlLink, PackItem, PackSubject, PackWriter, Period, Source, SubjectKind, Timestamp};
 use sqlx::Row;
 
 use crate::audit::entry_from_row;
@@ -37,6 +38,8 @@ pub struct PackWritten {
     pub fingerprint: String,
     /// The audit-log entry the pack's signed checkpoint pins.
     pub checkpoint_seq: i64,
+    /// The time-stamping authority's timestamp of the manifest, when one is configured.
+    pub timestamp: Option<Timestamp>,
 }
 
 impl PackRequest {
@@ -104,7 +107,9 @@ fn pack_item(e: &EvidenceItem, by_id: &HashMap<&str, &EvidenceItem>) -> PackItem
 impl Workspace {
     /// Writes the pack `request` asks for into `out`. The same items always give the same
     /// bytes: the checkpoint is the first one signed after the last item was recorded, so
-    /// later writes do not change it. Refused (nothing written) when no item matches.
+    /// later writes do not change it. Refused (nothing written) when no item matches. With
+    /// `packs.tsa_url` set, the authority time-stamps the manifest (`manifest.tsr`, the one
+    /// part that differs each time); if it fails, so does the pack.
     pub async fn write_pack<W: Write + Seek + Send>(
         &self,
         request: &PackRequest,
@@ -151,9 +156,14 @@ impl Workspace {
                 .map_err(|source| StoreError::Invalid(format!("evidence {}: {source}", e.id)))?;
             entry.finish().map_err(pack_error)?;
         }
-        let done = pack
-            .finish(&segment, &checkpoint, &self.signing_key)
+        let sealed = pack
+            .seal(&segment, &checkpoint, &self.signing_key)
             .map_err(pack_error)?;
+        let token = match &self.config.packs.tsa_url {
+            Some(url) => Some(crate::tsa::stamp(url, sealed.manifest_bytes()).await?),
+            None => None,
+        };
+        let done = sealed.finish(token.as_deref()).map_err(pack_error)?;
         Ok((
             PackWritten {
                 title,
@@ -162,6 +172,7 @@ impl Workspace {
                 manifest_sha256: done.manifest_sha256,
                 fingerprint: done.fingerprint,
                 checkpoint_seq: checkpoint.seq,
+                timestamp: done.timestamp,
             },
             done.out,
         ))

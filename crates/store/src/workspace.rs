@@ -220,6 +220,9 @@ impl Workspace {
         if file_config.database_url.as_deref().is_some_and(|u| redact_url(u) != u) {
             file_config.database_url = None;
         }
+        if file_config.packs.tsa_url.as_deref().is_some_and(|u| redact_url(u) != u) {
+            file_config.packs.tsa_url = None;
+        }
         write_atomically(&Self::config_path(dir), file_config.to_file_text().as_bytes())?;
         created.0.push(Self::config_path(dir));
         tx.commit().await?;

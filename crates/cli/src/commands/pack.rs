@@ -1,5 +1,6 @@
 //! Evidence packs: `pack create` writes the chosen evidence into a signed zip an auditor can
-//! check offline; `pack verify` checks one with no workspace at all.
+//! check offline (time-stamped by the authority `packs.tsa_url` names, if any); `pack verify`
+//! checks one with no workspace at all.
 
 use std::path::Path;
 
@@ -51,6 +52,10 @@ pub async fn create(
             println!("  {}", written.title);
             println!("  manifest SHA-256: {}", written.manifest_sha256);
             println!("  key fingerprint:  {}", written.fingerprint);
+            if let Some(t) = &written.timestamp {
+                println!("  time-stamped:     {} by {}", t.time, t.tsa_subject);
+                println!("  TSA certificate:  sha256 {}", t.tsa_fingerprint);
+            }
             println!(
                 "Check it anywhere with `evident pack verify {}` or docs/verify-pack.sh.",
                 out.display()
@@ -78,6 +83,7 @@ pub fn verify(file: &Path, fingerprint: Option<&str>, format: Format) -> Result<
             "file": file, "verified": true, "checks": printed,
             "manifest_sha256": report.manifest_sha256, "of": report.manifest.of.title,
             "items": report.manifest.files.len(), "fingerprint": report.manifest.instance_key.fingerprint,
+            "timestamp": report.timestamp,
         })),
         (Ok(report), Format::Table) => {
             println!(
@@ -86,6 +92,12 @@ pub fn verify(file: &Path, fingerprint: Option<&str>, format: Format) -> Result<
                 report.manifest.files.len(),
                 report.manifest.instance_key.fingerprint
             );
+            if let Some(t) = &report.timestamp {
+                println!(
+                    "Time-stamped at {} by {} (certificate sha256 {})",
+                    t.time, t.tsa_subject, t.tsa_fingerprint
+                );
+            }
             Ok(())
         }
         (Err(failure), f) => {

@@ -52,11 +52,21 @@ impl TestApp {
             .enable_all()
             .build()
             .unwrap();
+        let router = Self::open(&env, &rt);
+        TestApp { env, token, rt, router }
+    }
+
+    /// The same workspace served anew, e.g. after its evident.toml changed.
+    pub fn reopen(self) -> TestApp {
+        let router = Self::open(&self.env, &self.rt);
+        TestApp { router, ..self }
+    }
+
+    fn open(env: &Env, rt: &tokio::runtime::Runtime) -> axum::Router {
         let ws = rt
             .block_on(evident_store::Workspace::open(&env.dir, "test:in-process"))
             .expect("open the workspace");
-        let router = evident_server::app(evident_server::AppState::new(ws, true));
-        TestApp { env, token, rt, router }
+        evident_server::app(evident_server::AppState::new(ws, true))
     }
 
     /// One request through the router, as the API's client (bearer token) from loopback.

@@ -99,6 +99,7 @@ impl Env {
             .args(args)
             .env_remove("EVIDENT_HOME")
             .env_remove("EVIDENT_DATABASE_URL")
+            .env_remove("EVIDENT_TSA_URL")
             .env("EVIDENT_ACTOR", "cli:tester");
         if let Some(url) = self.database_url() {
             c.env("EVIDENT_DATABASE_URL", url);

@@ -22,5 +22,6 @@ mod readiness;
 mod registers;
 mod security;
 mod server;
+mod tsa;
 mod vault;
 mod window;

@@ -9,7 +9,9 @@ use evident_pack::Outcome;
 
 const USAGE: &str = "usage: evident-verify PACK.zip [--fingerprint HEX]\n\
     Checks an Evident evidence pack offline. HEX is the instance key's fingerprint (the\n\
-    SHA-256 of its 32 public-key bytes) as your Evident instance shows it.";
+    SHA-256 of its 32 public-key bytes) as your Evident instance shows it. A timestamp token\n\
+    (manifest.tsr) is verified when the pack has one; compare the TSA certificate fingerprint\n\
+    printed with the one the time-stamping authority publishes.";
 
 fn main() -> ExitCode {
     let (pack, fingerprint) = match parse(std::env::args().skip(1)) {
@@ -40,6 +42,12 @@ fn main() -> ExitCode {
     match evident_pack::verify_with(file, fingerprint.as_deref(), &mut show) {
         Ok(report) => {
             println!("pack verified: manifest sha256 {}", report.manifest_sha256);
+            if let Some(t) = &report.timestamp {
+                println!(
+                    "time-stamped at {} by {} (certificate sha256 {})",
+                    t.time, t.tsa_subject, t.tsa_fingerprint
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(failure) => {

@@ -7,8 +7,12 @@ use std::path::{Path, PathBuf};
 
 use ed25519_dalek::{Signer, SigningKey};
 use evident_ledger::{Checkpoint, Entry, checkpoint_message, next_entry, sha256_hex};
-use evident_pack::{ControlLink, Finished, PackItem, PackSubject, PackWriter, Period, Source, SubjectKind};
+use evident_pack::{
+    ControlLink, Finished, PackItem, PackSubject, PackWriter, Period, Source, SubjectKind, TimestampQuery,
+};
 use serde_json::json;
+
+use crate::tsa::TestTsa;
 
 pub const ID_POLICY: &str = "01JAAAAAAAAAAAAAAAAAAAAAA1";
 pub const ID_REPORT: &str = "01JAAAAAAAAAAAAAAAAAAAAAA2";
@@ -194,6 +198,37 @@ pub fn write_pack(inst: &Instance, out: &Path) -> Finished<File> {
         w.add_evidence(item.clone(), File::open(path).unwrap()).unwrap();
     }
     w.finish(&inst.log, &inst.checkpoint, &instance_key()).unwrap()
+}
+
+/// Writes the instance's pack to `out` with a token from `tsa` over its manifest, asked for
+/// and accepted as Evident does.
+pub fn write_timestamped_pack(inst: &Instance, out: &Path, tsa: &TestTsa) -> Finished<File> {
+    let mut w = PackWriter::new(File::create(out).unwrap(), subject());
+    for (item, path) in &inst.items {
+        w.add_evidence(item.clone(), File::open(path).unwrap()).unwrap();
+    }
+    let sealed = w.seal(&inst.log, &inst.checkpoint, &instance_key()).unwrap();
+    let query = TimestampQuery::new(sealed.manifest_bytes(), 0x5eed_7e57);
+    let (token, _) = query.accept(&tsa.reply(query.der()), sealed.manifest_bytes()).unwrap();
+    sealed.finish(Some(&token)).unwrap()
+}
+
+/// A good pack time-stamped by `tsa` in `dir`, and its bytes.
+pub fn timestamped_pack(dir: &Path, tsa: &TestTsa) -> (PathBuf, Vec<u8>) {
+    let inst = instance(&dir.join("files"));
+    let path = dir.join("timestamped.zip");
+    write_timestamped_pack(&inst, &path, tsa);
+    let bytes = std::fs::read(&path).unwrap();
+    (path, bytes)
+}
+
+/// The named entry of a pack.
+pub fn entry(pack: &[u8], name: &str) -> Vec<u8> {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(Cursor::new(pack)).unwrap();
+    let mut bytes = Vec::new();
+    zip.by_name(name).unwrap().read_to_end(&mut bytes).unwrap();
+    bytes
 }
 
 /// A good pack in `dir`, and its bytes.

@@ -14,7 +14,7 @@ fn docs() -> PathBuf {
 }
 
 /// The tools the recipe needs, or the first one missing.
-fn tools_present() -> Result<(), String> {
+pub fn tools_present() -> Result<(), String> {
     for (tool, arg) in [
         ("unzip", "-v"),
         ("sha256sum", "--version"),
@@ -29,15 +29,25 @@ fn tools_present() -> Result<(), String> {
     Ok(())
 }
 
-/// Exit code, stdout, stderr.
-fn run_script(pack: &Path, fingerprint: Option<&str>, tmp: &Path, cwd: &Path) -> (Option<i32>, String, String) {
+/// Runs the recipe on `pack` (with the expected fingerprint and the TSA's CA when given):
+/// exit code, stdout, stderr.
+pub fn run_script(
+    pack: &Path,
+    fingerprint: Option<&str>,
+    tsa_ca: Option<&Path>,
+    tmp: &Path,
+    cwd: &Path,
+) -> (Option<i32>, String, String) {
     let mut cmd = Command::new("bash");
     cmd.arg(docs().join("verify-pack.sh"))
         .arg(pack)
         .env("TMPDIR", tmp)
         .current_dir(cwd);
-    if let Some(fp) = fingerprint {
-        cmd.arg(fp);
+    if fingerprint.is_some() || tsa_ca.is_some() {
+        cmd.arg(fingerprint.unwrap_or_default());
+    }
+    if let Some(ca) = tsa_ca {
+        cmd.arg(ca);
     }
     let out = cmd.output().unwrap();
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
@@ -69,7 +79,7 @@ fn the_standard_tool_recipe_passes_a_good_pack_and_fails_each_tampered_one() {
     let fp = fingerprint(&instance_key().verifying_key());
 
     for expected in [None, Some(fp.as_str())] {
-        let (code, out, err) = run_script(&good_path, expected, &tmp, &cwd);
+        let (code, out, err) = run_script(&good_path, expected, None, &tmp, &cwd);
         assert_eq!(code, Some(0), "{out}{err}");
         assert!(out.ends_with("pack verified\n"), "{out}");
     }
@@ -80,7 +90,7 @@ fn the_standard_tool_recipe_passes_a_good_pack_and_fails_each_tampered_one() {
         let pack = dir.path().join(format!("tampered-{i}.zip"));
         std::fs::write(&pack, &case.bytes).unwrap();
         written.push(pack.clone());
-        let (code, out, err) = run_script(&pack, case.fingerprint.as_deref(), &tmp, &cwd);
+        let (code, out, err) = run_script(&pack, case.fingerprint.as_deref(), None, &tmp, &cwd);
         assert_eq!(code, Some(1), "{}: {out}{err}", case.name);
         let last = out.lines().last().unwrap_or_default();
         assert!(last.starts_with("FAIL "), "{}: {out}{err}", case.name);
