@@ -63,6 +63,10 @@ fn generated<T: schemars::JsonSchema>(name: &str, into: &mut Map<String, Value>)
             if let Some(d) = v.as_object_mut() {
                 d.remove("title");
             }
+            // Two Rust types of one name would silently describe one with the other's shape.
+            if let Some(old) = into.get(&k) {
+                assert_eq!(old, &v, "two different types are named {k} in the OpenAPI document");
+            }
             into.insert(k, v);
         }
     }

@@ -1,7 +1,7 @@
 //! Loading what the Type II window reads, keeping the per-record history of checks as runs are
 //! saved, the history of report periods and management's responses to exceptions.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use evident_catalog::{Attester, Catalog};
 use evident_core::checks::{BUILTIN, CheckResult, CheckStatus};
@@ -101,10 +101,13 @@ struct SpanChanges {
     excluded: Vec<(i64, String)>,
 }
 
+/// Open spans by check, then by record.
+type OpenSpans = HashMap<String, HashMap<String, OpenSpan>>;
+
 /// Moves the open spans through one check result made at `at`: records no longer failing close
 /// their span, new ones open one. A run with nothing to test closes nothing.
 fn advance(
-    open: &mut HashMap<(String, String), OpenSpan>,
+    open: &mut OpenSpans,
     changes: &mut SpanChanges,
     at: i64,
     check: &str,
@@ -114,18 +117,17 @@ fn advance(
     if status == CheckStatus::NoData {
         return;
     }
-    let now: BTreeSet<&str> = failing.iter().map(|(r, _, _)| *r).collect();
-    let gone: Vec<(String, String)> = open
-        .keys()
-        .filter(|(c, r)| c == check && !now.contains(r.as_str()))
-        .cloned()
-        .collect();
-    for key in gone {
-        let span = open.remove(&key).expect("listed");
-        changes.closed.push((at, span.id));
-    }
+    let spans = open.entry(check.to_string()).or_default();
+    let now: HashSet<&str> = failing.iter().map(|(r, _, _)| *r).collect();
+    spans.retain(|record, span| {
+        let still = now.contains(record.as_str());
+        if !still {
+            changes.closed.push((at, span.id.clone()));
+        }
+        still
+    });
     for (record, reason, excluded) in failing {
-        match open.get_mut(&(check.to_string(), record.to_string())) {
+        match spans.get_mut(*record) {
             Some(span) => {
                 if *excluded && !span.excluded {
                     span.excluded = true;
@@ -143,8 +145,8 @@ fn advance(
                     Cell::Int(None),
                     if *excluded { Cell::from(at) } else { Cell::Int(None) },
                 ]);
-                open.insert(
-                    (check.to_string(), record.to_string()),
+                spans.insert(
+                    record.to_string(),
                     OpenSpan {
                         id,
                         excluded: *excluded,
@@ -162,10 +164,10 @@ impl Workspace {
         tx: &mut Transaction<'static, Any>,
         runs: &[(i64, Vec<CheckResult>)],
     ) -> Result<(), StoreError> {
-        let mut open = HashMap::new();
+        let mut open = OpenSpans::new();
         for r in sqlx::query(SELECT_OPEN_SPANS).fetch_all(&mut **tx).await? {
-            open.insert(
-                (r.try_get::<String, _>("check_id")?, r.try_get::<String, _>("record")?),
+            open.entry(r.try_get::<String, _>("check_id")?).or_default().insert(
+                r.try_get::<String, _>("record")?,
                 OpenSpan {
                     id: r.try_get("id")?,
                     excluded: r.try_get::<Option<i64>, _>("excluded_at")?.is_some(),
@@ -225,7 +227,7 @@ impl Workspace {
                 o.try_get::<String, _>("outcome")? == "excluded",
             ));
         }
-        let mut open = HashMap::new();
+        let mut open = OpenSpans::new();
         let mut changes = SpanChanges::default();
         for r in runs {
             let id: String = r.try_get("id")?;

@@ -179,7 +179,7 @@ pub struct Input {
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct PeriodView {
+pub struct WindowPeriod {
     pub start: String,
     pub end: String,
     pub as_of: String,
@@ -303,7 +303,7 @@ pub struct Exception {
 /// The whole window as of one day.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Window {
-    pub period: PeriodView,
+    pub period: WindowPeriod,
     pub controls: Vec<ControlWindow>,
     pub checks: Vec<CheckWindow>,
     pub exceptions: Vec<Exception>,
@@ -427,7 +427,7 @@ pub fn observe(input: &Input) -> Window {
     };
     let opinion = opinion::predict(&input.criteria, &controls, &input.rule, type2);
     Window {
-        period: PeriodView {
+        period: WindowPeriod {
             start: format_date(period.start),
             end: format_date(period.end),
             as_of: format_date(as_of),
