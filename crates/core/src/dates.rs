@@ -26,6 +26,11 @@ pub fn date_of_ms(ms: i64) -> Option<Date> {
         .map(|t| t.date())
 }
 
+/// Midnight UTC starting `d`, in Unix milliseconds: where a day's instants begin.
+pub fn day_start_ms(d: Date) -> i64 {
+    d.midnight().assume_utc().unix_timestamp() * 1000
+}
+
 pub fn format_date(d: Date) -> String {
     d.format(ISO_DATE).expect("a calendar date always formats")
 }

@@ -29,7 +29,7 @@ pub use evident_ledger as ledger;
 
 pub use applicability::{Applicability, NaSource, applicability};
 pub use control::{Control, EmailError, parse_email};
-pub use dates::{DateError, add_months, date_of_ms, format_date, parse_date};
+pub use dates::{DateError, add_months, date_of_ms, day_start_ms, format_date, parse_date};
 pub use freshness::{Freshness, FreshnessState, freshness, governing_refresh};
 pub use row_id::RowId;
 pub use scope::{

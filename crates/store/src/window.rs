@@ -11,7 +11,7 @@ use evident_core::window::{
     self, CheckInput, ControlInput, DayStatus, EvidenceDate, Input, OpinionRule, Period, Proof, ProofSource, Reporter,
     Response, Span, Window,
 };
-use evident_core::{date_of_ms, format_date, parse_date};
+use evident_core::{date_of_ms, day_start_ms, format_date, parse_date};
 use serde_json::json;
 use sqlx::{Any, Row, Transaction};
 use time::Date;
@@ -326,8 +326,8 @@ impl Workspace {
             None => today.clamp(period.start, period.end),
         };
         self.ensure_check_spans().await?;
-        let from_ms = day_ms(period.start);
-        let to_ms = day_ms(as_of) + DAY_MS;
+        let from_ms = day_start_ms(period.start);
+        let to_ms = day_start_ms(as_of) + DAY_MS;
         let pool = &self.db.pool;
 
         let (program, params, exclusions, events, training) = tokio::try_join!(
@@ -640,8 +640,4 @@ impl Workspace {
             at: instant(at),
         })
     }
-}
-
-fn day_ms(d: Date) -> i64 {
-    d.midnight().assume_utc().unix_timestamp() * 1000
 }

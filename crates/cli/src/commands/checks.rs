@@ -42,10 +42,6 @@ fn find<'a>(id: &str, rules: &'a [Rule]) -> Result<AnyCheck<'a>, CliError> {
         .ok_or_else(|| usage(format!("unknown check '{id}' (see `evident check list`)")))
 }
 
-fn day_ms(d: time::Date) -> i64 {
-    d.midnight().assume_utc().unix_timestamp() * 1000
-}
-
 pub async fn run(dir: &Path, command: CheckCommand, format: Format) -> Result<(), CliError> {
     let rules = if evident_store::Workspace::config_path(dir).is_file() {
         evident_store::load_rules(dir)?
@@ -141,7 +137,11 @@ pub async fn run(dir: &Path, command: CheckCommand, format: Format) -> Result<()
             }
             let ws = open(dir).await?;
             let runs = ws
-                .check_history(c.id(), day_ms(from_d), day_ms(to_d) + 86_400_000)
+                .check_history(
+                    c.id(),
+                    evident_core::day_start_ms(from_d),
+                    evident_core::day_start_ms(to_d) + 86_400_000,
+                )
                 .await?;
             match format {
                 Format::Json => output::json(

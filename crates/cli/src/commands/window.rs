@@ -11,17 +11,8 @@ use crate::args::WindowArgs;
 use crate::error::{CliError, usage};
 use crate::output::{self, Format, Table};
 
-fn percent(flag: &str, v: Option<f64>, default: f64) -> Result<f64, CliError> {
-    match v {
-        None => Ok(default),
-        Some(p) if (0.0..=100.0).contains(&p) => Ok(p / 100.0),
-        Some(p) => Err(usage(format!("{flag}: {p} is not a percentage between 0 and 100"))),
-    }
-}
-
 /// The request the flags make; every refusal names its flag.
 pub fn request(args: &WindowArgs) -> Result<WindowRequest, CliError> {
-    let defaults = OpinionRule::default();
     Ok(WindowRequest {
         period: args
             .period
@@ -33,10 +24,8 @@ pub fn request(args: &WindowArgs) -> Result<WindowRequest, CliError> {
             .as_deref()
             .map(|d| evident_core::parse_date(d).map_err(|e| usage(format!("--as-of: {e}"))))
             .transpose()?,
-        rule: OpinionRule {
-            tolerable_rate: percent("--tolerable-rate", args.tolerable_rate, defaults.tolerable_rate)?,
-            pervasive_share: percent("--pervasive-share", args.pervasive_share, defaults.pervasive_share)?,
-        },
+        rule: OpinionRule::from_percent(args.tolerable_rate, args.pervasive_share)
+            .map_err(|e| usage(format!("--{}: {}", e.field.replace('_', "-"), e.reason)))?,
     })
 }
 

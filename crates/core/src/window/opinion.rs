@@ -28,6 +28,26 @@ pub struct OpinionRule {
     pub pervasive_share: f64,
 }
 
+impl OpinionRule {
+    /// The rule from percentages a person gave (`None` keeps that default); a value outside
+    /// 0 to 100 is refused naming its field (`tolerable_rate`, `pervasive_share`).
+    pub fn from_percent(tolerable: Option<f64>, pervasive: Option<f64>) -> Result<OpinionRule, super::WindowError> {
+        let d = OpinionRule::default();
+        let share = |field: &'static str, v: Option<f64>, default: f64| match v {
+            None => Ok(default),
+            Some(p) if (0.0..=100.0).contains(&p) => Ok(p / 100.0),
+            Some(p) => Err(super::WindowError {
+                field,
+                reason: format!("{p} is not a percentage between 0 and 100"),
+            }),
+        };
+        Ok(OpinionRule {
+            tolerable_rate: share("tolerable_rate", tolerable, d.tolerable_rate)?,
+            pervasive_share: share("pervasive_share", pervasive, d.pervasive_share)?,
+        })
+    }
+}
+
 impl Default for OpinionRule {
     fn default() -> Self {
         OpinionRule {

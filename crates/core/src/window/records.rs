@@ -13,7 +13,7 @@ use super::{
     CheckInput, CheckWindow, DayStatus, DayView, Exception, ExceptionKind, Period, RecordCounts, exception_id,
 };
 use crate::checks::{Exclusion, Remediation, same_record};
-use crate::{date_of_ms, format_date};
+use crate::{date_of_ms, day_start_ms, format_date};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -57,10 +57,6 @@ pub struct RecordHistory {
     pub exception: Option<String>,
 }
 
-pub(super) fn day_ms(d: Date) -> i64 {
-    (d.midnight().assume_utc().unix_timestamp()) * 1000
-}
-
 fn date(ms: i64) -> String {
     date_of_ms(ms).map(format_date).unwrap_or_default()
 }
@@ -91,8 +87,8 @@ pub(super) fn check_window(
         .filter(|c| owners.contains_key(c.as_str()))
         .cloned()
         .collect();
-    let start_ms = day_ms(window.start);
-    let now_ms = day_ms(as_of) + DAY_MS;
+    let start_ms = day_start_ms(window.start);
+    let now_ms = day_start_ms(as_of) + DAY_MS;
     let mut counts = RecordCounts::default();
     let mut records = Vec::new();
     let mut exceptions = Vec::new();

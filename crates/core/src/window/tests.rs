@@ -11,7 +11,7 @@ use crate::scope::ReportType;
 const DAY: i64 = 86_400_000;
 
 fn ms(d: Date) -> i64 {
-    records::day_ms(d)
+    crate::day_start_ms(d)
 }
 
 fn control(code: &str, frequency: Frequency, criteria: &[&str]) -> ControlInput {

@@ -30,24 +30,20 @@ pub async fn current(state: &AppState, snap: &Snapshot) -> Result<Option<Arc<Win
     }
 }
 
-fn percent(q: &BTreeMap<String, String>, key: &str, default: f64) -> Result<f64, ServerError> {
-    match q.get(key).map(|v| v.trim()).filter(|v| !v.is_empty()) {
-        None => Ok(default),
-        Some(v) => match v.parse::<f64>() {
-            Ok(p) if (0.0..=100.0).contains(&p) => Ok(p / 100.0),
-            _ => Err(ServerError::invalid(
-                key,
-                format!("'{v}' is not a percentage between 0 and 100"),
-            )),
-        },
-    }
-}
-
 /// What a query asks of the window: `as_of`, `period` (START..END), `tolerable_rate` and
 /// `pervasive_share` (percent). Each refusal names its parameter.
 pub fn request(q: &BTreeMap<String, String>) -> Result<WindowRequest, ServerError> {
     let given = |k: &str| q.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
-    let defaults = OpinionRule::default();
+    let percent = |k: &str| {
+        given(k)
+            .map(|v| {
+                v.parse::<f64>()
+                    .map_err(|_| ServerError::invalid(k, format!("'{v}' is not a percentage between 0 and 100")))
+            })
+            .transpose()
+    };
+    let rule = OpinionRule::from_percent(percent("tolerable_rate")?, percent("pervasive_share")?)
+        .map_err(|e| ServerError::invalid(e.field, e.reason))?;
     Ok(WindowRequest {
         period: given("period")
             .map(|p| evident_core::scope::parse_period(p).map_err(|e| ServerError::invalid("period", e)))
@@ -55,10 +51,7 @@ pub fn request(q: &BTreeMap<String, String>) -> Result<WindowRequest, ServerErro
         as_of: given("as_of")
             .map(|d| evident_core::parse_date(d).map_err(|e| ServerError::invalid("as_of", e)))
             .transpose()?,
-        rule: OpinionRule {
-            tolerable_rate: percent(q, "tolerable_rate", defaults.tolerable_rate)?,
-            pervasive_share: percent(q, "pervasive_share", defaults.pervasive_share)?,
-        },
+        rule,
     })
 }
 
