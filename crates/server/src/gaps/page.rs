@@ -21,7 +21,7 @@ pub async fn list(
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ServerError> {
     let snap = state.snapshot().await?;
-    let query_string = download_query(&q);
+    let query_string = crate::web::html::keep_query(&q, &["q", "owner", "severity", "category", "sort", "dir"]);
     let q = ListQuery::parse(q)?;
     let all = rows(&snap, &access);
     let p = page("/gaps", &COLUMNS, &all, &q, FILTERS.to_vec());
@@ -52,22 +52,6 @@ pub async fn list(
         ])],
     )];
     render(t)
-}
-
-/// The listing's filters and search, for a download of the same view.
-fn download_query(q: &BTreeMap<String, String>) -> String {
-    let kept: Vec<String> = q
-        .iter()
-        .filter(|(k, v)| {
-            !v.is_empty() && matches!(k.as_str(), "q" | "owner" | "severity" | "category" | "sort" | "dir")
-        })
-        .map(|(k, v)| format!("{k}={}", crate::web::html::url_encode(v)))
-        .collect();
-    if kept.is_empty() {
-        String::new()
-    } else {
-        format!("?{}", kept.join("&"))
-    }
 }
 
 /// `/gaps/download.csv` and `.xlsx`: the view the query selects, every row of it.

@@ -84,3 +84,18 @@ pub fn human_bytes(n: u64) -> String {
     }
     format!("{n} bytes")
 }
+
+/// The parameters of `q` named in `keys` that have a value, as `?k=v&…` (empty when none): a
+/// page's view carried over to its downloads and links.
+pub fn keep_query(q: &std::collections::BTreeMap<String, String>, keys: &[&str]) -> String {
+    let kept: Vec<String> = q
+        .iter()
+        .filter(|(k, v)| !v.is_empty() && keys.contains(&k.as_str()))
+        .map(|(k, v)| format!("{k}={}", url_encode(v)))
+        .collect();
+    if kept.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", kept.join("&"))
+    }
+}

@@ -392,22 +392,6 @@ fn criteria_section(w: &Window) -> Section {
     )
 }
 
-/// The query the page was asked with, kept for its downloads.
-fn kept_query(q: &BTreeMap<String, String>) -> String {
-    let kept: Vec<String> = q
-        .iter()
-        .filter(|(k, v)| {
-            !v.is_empty() && matches!(k.as_str(), "as_of" | "period" | "tolerable_rate" | "pervasive_share")
-        })
-        .map(|(k, v)| format!("{k}={}", url_encode(v)))
-        .collect();
-    if kept.is_empty() {
-        String::new()
-    } else {
-        format!("?{}", kept.join("&"))
-    }
-}
-
 pub async fn page(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
@@ -438,7 +422,7 @@ pub async fn page(
                 .ok_or_else(|| ServerError::invalid("kind", format!("'{k}' is not a kind of exception")))?,
         ),
     };
-    let query = kept_query(&q);
+    let query = crate::web::html::keep_query(&q, &["as_of", "period", "tolerable_rate", "pervasive_share"]);
     let sections = vec![
         summary_section(&w, &query),
         exceptions_section(&w, kind, &query),
