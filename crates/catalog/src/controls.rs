@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Attester, Category, ControlType, Execution, Frequency, OwnerRole, Refresh};
+use crate::{Attester, Category, ControlType, Execution, Frequency, OwnerRole, PopulationKind, Refresh};
 
 fn security() -> Category {
     Category::Security
@@ -90,6 +90,9 @@ pub struct ControlTemplate {
     /// Register records that show one occurrence of this (periodic) control took place.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attested_by: Vec<Attester>,
+    /// The populations an auditor samples to test this (event-driven) control.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub populations: Vec<PopulationKind>,
 }
 
 /// One area file as written on disk.

@@ -18,4 +18,4 @@ pub use templates::{
     render_control_text,
 };
 pub use topics::{CriterionTopics, Topic, TopicCoverage, topic_coverage};
-pub use vocab::{Attester, ControlType, Execution, Frequency, OwnerRole, Refresh, UnknownValue};
+pub use vocab::{Attester, ControlType, Execution, Frequency, OwnerRole, PopulationKind, Refresh, UnknownValue};

@@ -105,6 +105,24 @@ string_enum! {
 }
 
 string_enum! {
+    /// Every occurrence of an event-driven control over a period, as the auditor asks for it
+    /// before drawing a sample. Content names these on a control (`populations`) so fieldwork
+    /// offers the right list for each control without knowing control codes.
+    pub enum PopulationKind: "population" {
+        NewHires = "new_hires",
+        Leavers = "leavers",
+        RoleChanges = "role_changes",
+        Changes = "changes",
+        Incidents = "incidents",
+        LateFindings = "late_findings",
+        AccessReviews = "access_reviews",
+        VendorReviews = "vendor_reviews",
+        PolicyAcceptances = "policy_acceptances",
+        RestoreTests = "restore_tests",
+    }
+}
+
+string_enum! {
     /// How often a piece of evidence must be renewed to stay current.
     pub enum Refresh: "refresh cadence" {
         Daily = "daily",

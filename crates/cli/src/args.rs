@@ -141,6 +141,18 @@ pub enum Command {
     /// Exceptions in the observation window and management's responses to them.
     #[command(subcommand)]
     Exceptions(ExceptionsCommand),
+    /// Audit engagements: the firm, the period, the status, the auditors bound to them.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// The auditor's request list (PBC): import, answer with evidence, submit, accept, return.
+    #[command(subcommand)]
+    Requests(RequestsCommand),
+    /// Populations of event-driven controls, with what proves them complete and accurate.
+    #[command(subcommand)]
+    Populations(PopulationsCommand),
+    /// Samples drawn from populations with the auditor's seed, and the auditor's results.
+    #[command(subcommand)]
+    Samples(SamplesCommand),
     /// Where the program stands: control status, criterion coverage, score, gaps.
     Readiness {
         /// Create or update a remediation task for every gap (idempotent).
@@ -303,6 +315,187 @@ pub enum ExceptionsCommand {
         #[arg(long)]
         period: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Open an engagement over a report period (default: the scope's window).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// The audit firm.
+        #[arg(long)]
+        firm: String,
+        /// A report period START..END the scope has named (default: the current one).
+        #[arg(long)]
+        period: Option<String>,
+    },
+    /// Every engagement.
+    List,
+    /// One engagement: its period, status, auditors and sample sizes.
+    Show { engagement: String },
+    /// Move an engagement forward: planned, fieldwork, reporting, closed.
+    Status { engagement: String, status: String },
+    /// Bind an auditor user to the engagement (or, with --remove, unbind them).
+    Auditor {
+        engagement: String,
+        email: String,
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Change the sample size table ("typical; confirm with your auditor"), e.g. --set daily=40.
+    Sizes {
+        engagement: String,
+        /// NAME=N, for annual, quarterly, monthly, weekly, daily, continuous, event_percent, event_min, event_max.
+        #[arg(long = "set", value_name = "NAME=N")]
+        set: Vec<String>,
+    },
+    /// The testing workbook (xlsx): one sheet per control tested, with its population, sample and results.
+    Workbook {
+        engagement: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RequestsCommand {
+    /// Import the firm's request list (CSV or XLSX): reference and request columns required;
+    /// criteria, controls, due, assignee understood; other columns kept.
+    Import { engagement: String, file: PathBuf },
+    /// Add one request by hand.
+    Add {
+        engagement: String,
+        #[arg(long = "ref")]
+        reference: String,
+        #[arg(long)]
+        request: String,
+        #[arg(long, value_delimiter = ',')]
+        criteria: Vec<String>,
+        #[arg(long, value_delimiter = ',')]
+        controls: Vec<String>,
+        /// YYYY-MM-DD
+        #[arg(long)]
+        due: Option<String>,
+        #[arg(long)]
+        assignee: Option<String>,
+    },
+    /// The engagement's requests.
+    List {
+        engagement: String,
+        /// open, submitted, accepted or returned.
+        #[arg(long)]
+        status: Option<String>,
+        /// Due on or before YYYY-MM-DD.
+        #[arg(long)]
+        due_by: Option<String>,
+        /// Only requests assigned to me (EVIDENT_ACTOR) or about controls I own.
+        #[arg(long)]
+        mine: bool,
+    },
+    /// One request with its evidence and thread.
+    Show { id: String },
+    /// Assign a request to a user (no email: unassign).
+    Assign { id: String, email: Option<String> },
+    /// Link an evidence item to a request.
+    Link { id: String, evidence: String },
+    /// Hand in what is linked.
+    Submit {
+        id: String,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// The auditor accepts the request.
+    Accept {
+        id: String,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// The auditor returns the request, saying what is missing.
+    Return {
+        id: String,
+        #[arg(long)]
+        comment: String,
+    },
+    /// Comment on a request's thread.
+    Comment { id: String, text: String },
+    /// The list with status, evidence and thread, to CSV (XLSX when --out ends in .xlsx).
+    Export {
+        engagement: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PopulationsCommand {
+    /// The kinds of population and what each one is.
+    Kinds,
+    /// Produce a population, keep it as evidence and say what changed since the last run.
+    Run {
+        /// new_hires, leavers, role_changes, changes, incidents, late_findings, access_reviews,
+        /// vendor_reviews, policy_acceptances or restore_tests.
+        kind: String,
+        /// The engagement it is for (its period is used).
+        #[arg(long)]
+        engagement: Option<String>,
+        /// A report period START..END (without an engagement; default the scope's window).
+        #[arg(long)]
+        period: Option<String>,
+    },
+    /// Populations produced so far.
+    List {
+        #[arg(long)]
+        engagement: Option<String>,
+    },
+    /// Run a kept population's rule again without keeping anything: same hash, or what changed.
+    Rerun { id: String },
+    /// Write the kept file.
+    Get {
+        id: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SamplesCommand {
+    /// Draw a sample for a control from a population kept for the engagement.
+    Draw {
+        engagement: String,
+        #[arg(long)]
+        control: String,
+        /// The population run's id (`evident populations list`).
+        #[arg(long)]
+        population: String,
+        /// The auditor's seed, kept exactly as typed.
+        #[arg(long)]
+        seed: String,
+        /// Default: the engagement's size table for the control.
+        #[arg(long)]
+        size: Option<usize>,
+    },
+    /// Add items to a sample: the same seed and population, the first items kept.
+    Extend {
+        id: String,
+        #[arg(long)]
+        more: usize,
+    },
+    /// The engagement's samples.
+    List { engagement: String },
+    /// One sample: its items, their keys and results.
+    Show { id: String },
+    /// Record the auditor's result on one item: no_exception, or exception with a note.
+    Result {
+        id: String,
+        item: String,
+        #[arg(long)]
+        result: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// The evidence behind one sampled item (its population row and the records that prove it).
+    Packet { id: String, item: String },
 }
 
 #[derive(Debug, Subcommand)]

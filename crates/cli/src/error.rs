@@ -45,6 +45,13 @@ fn flag_of(field: &str) -> &str {
         "file" => "FILE",
         "as_of" => "--as-of",
         "response" => "--text",
+        "seed" => "--seed",
+        "size" => "--size",
+        "more" => "--more",
+        "note" => "--note",
+        "comment" => "--comment",
+        "population" => "--population",
+        "due" => "--due",
         other => other,
     }
 }

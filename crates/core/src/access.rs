@@ -86,6 +86,9 @@ pub enum Area {
     AuditLog,
     /// The Type II observation window: its exceptions and management's responses.
     Window,
+    /// Audit engagements: request lists, populations, samples and results. Who may take which
+    /// step inside it is `fieldwork::may`; an auditor reaches only their engagements.
+    Fieldwork,
     /// Users, roles and API tokens.
     Settings,
     /// The caller's own policies to accept, tasks and training.
@@ -133,12 +136,14 @@ pub fn reach(role: Role, area: Area, action: Action) -> Reach {
         (Role::ComplianceManager, _, _) => All,
         // Control owners see the program and change only what they own.
         (Role::ControlOwner, Settings | People | AuditLog, _) => None,
-        (Role::ControlOwner, Controls | Evidence, Write) => Own,
+        (Role::ControlOwner, Controls | Evidence | Fieldwork, Write) => Own,
         (Role::ControlOwner, _, Write) => None,
         (Role::ControlOwner, _, Read) => All,
         // Employees reach only their own items, through Me.
         (Role::Employee, _, _) => None,
-        // The auditor reads the audit's scope and nothing of the instance's administration.
+        // The auditor reads the audit's scope and nothing of the instance's administration;
+        // in their engagements they comment, accept, return, draw samples and record results.
+        (Role::Auditor, Fieldwork, _) => InScope,
         (Role::Auditor, _, Write) => None,
         (Role::Auditor, Settings | Tasks, Read) => None,
         (Role::Auditor, Controls | Evidence | Criteria, Read) => InScope,
@@ -186,6 +191,10 @@ mod tests {
             (Role::ComplianceManager, Window, Write, Reach::All),
             (Role::Employee, Window, Read, Reach::None),
             (Role::Viewer, Risks, Write, Reach::None),
+            (Role::Auditor, Fieldwork, Write, Reach::InScope),
+            (Role::ControlOwner, Fieldwork, Write, Reach::Own),
+            (Role::Employee, Fieldwork, Read, Reach::None),
+            (Role::Viewer, Fieldwork, Write, Reach::None),
         ];
         for (role, area, action, want) in cases {
             assert_eq!(reach(role, area, action), want, "{role:?} {area:?} {action:?}");

@@ -11,6 +11,7 @@ pub mod control;
 pub mod dates;
 pub mod evidence;
 pub mod facts;
+pub mod fieldwork;
 pub mod fix;
 pub mod freshness;
 pub mod generate;

@@ -11,4 +11,7 @@ pub enum ReportError {
     /// The typesetter refused the document: a bug in our template, never in the data.
     #[error("typesetting the PDF: {0}")]
     Typeset(String),
+    /// A workbook that could not be read as one.
+    #[error("reading the workbook: {0}")]
+    Read(String),
 }

@@ -101,6 +101,9 @@ pub(crate) fn classify(e: &ServerError) -> (StatusCode, Option<String>) {
             (StatusCode::UNPROCESSABLE_ENTITY, Some(s.to_string()))
         }
         ServerError::Store(StoreError::Conflict(m)) => (StatusCode::CONFLICT, Some(m.clone())),
+        // A role refused a step inside an area it reaches (an auditor may read evidence but not
+        // produce populations).
+        ServerError::Store(StoreError::Forbidden(m)) => (StatusCode::FORBIDDEN, Some(m.clone())),
         // The configured time-stamping authority failed: the outside service, named.
         ServerError::Store(s @ StoreError::Timestamp { .. }) => (StatusCode::BAD_GATEWAY, Some(s.to_string())),
         _ => (StatusCode::INTERNAL_SERVER_ERROR, None),

@@ -21,6 +21,7 @@ mod controls;
 mod criteria;
 mod dashboard;
 mod evidence;
+mod fieldwork;
 mod gaps;
 mod me;
 mod policies;

@@ -82,6 +82,11 @@ fn schemas() -> Map<String, Value> {
     generated::<evident_core::policy::PolicyDetailView>("PolicyDetail", &mut m);
     generated::<evident_core::window::Window>("Window", &mut m);
     generated::<evident_core::window::Response>("WindowResponse", &mut m);
+    generated::<evident_core::fieldwork::EngagementView>("Engagement", &mut m);
+    generated::<evident_core::fieldwork::RequestView>("Request", &mut m);
+    generated::<evident_core::fieldwork::PopulationRunView>("PopulationRun", &mut m);
+    generated::<evident_core::fieldwork::SampleView>("Sample", &mut m);
+    generated::<evident_core::fieldwork::SamplePacket>("SamplePacket", &mut m);
     let mut put = |k: &str, v: Value| {
         m.insert(k.to_string(), v);
     };
@@ -291,6 +296,82 @@ fn schemas() -> Map<String, Value> {
         ),
     );
     put(
+        "EngagementRequest",
+        obj(
+            &[("name", text()), ("firm", text()), ("period", s_null())],
+            &["name", "firm"],
+        ),
+    );
+    put(
+        "NewRequest",
+        obj(
+            &[
+                ("reference", text()),
+                ("request", text()),
+                ("criteria", strings()),
+                ("controls", strings()),
+                ("due", s_null()),
+                ("assignee", s_null()),
+            ],
+            &["reference", "request"],
+        ),
+    );
+    put(
+        "StepRequest",
+        obj(
+            &[
+                (
+                    "step",
+                    json!({"type": "string", "enum": ["submit", "accept", "return"]}),
+                ),
+                ("comment", s()),
+            ],
+            &["step"],
+        ),
+    );
+    put("CommentRequest", obj(&[("text", text())], &["text"]));
+    put("LinkRequest", obj(&[("evidence", text())], &["evidence"]));
+    put(
+        "PopulationRequest",
+        obj(
+            &[(
+                "kind",
+                json!({"type": "string", "enum": evident_catalog::PopulationKind::allowed()}),
+            )],
+            &["kind"],
+        ),
+    );
+    put(
+        "SampleRequest",
+        obj(
+            &[
+                ("control", text()),
+                ("population", text()),
+                ("seed", text()),
+                ("size", json!({"type": ["integer", "null"], "minimum": 0})),
+            ],
+            &["control", "population", "seed"],
+        ),
+    );
+    put(
+        "ExtendRequest",
+        obj(&[("more", json!({"type": "integer", "minimum": 0}))], &["more"]),
+    );
+    put(
+        "ResultRequest",
+        obj(
+            &[
+                ("item", text()),
+                (
+                    "result",
+                    json!({"type": "string", "enum": ["no_exception", "exception"]}),
+                ),
+                ("note", s()),
+            ],
+            &["item", "result"],
+        ),
+    );
+    put(
         "ResponseRequest",
         obj(&[("text", text()), ("period", s_null())], &["text"]),
     );
@@ -448,6 +529,9 @@ fn returns(schema: &str) -> Value {
     if schema == "binary" {
         // The file as it was uploaded, in its own media type.
         return json!({"*/*": {"schema": {"type": "string", "format": "binary"}}});
+    }
+    if let Some(inner) = schema.strip_prefix("List<").and_then(|s| s.strip_suffix('>')) {
+        return json!({"application/json": {"schema": {"type": "array", "items": reference(inner)}}});
     }
     if let Some(inner) = schema.strip_prefix("Page<").and_then(|s| s.strip_suffix('>')) {
         return json!({"application/json": {"schema": {

@@ -12,8 +12,8 @@ use evident_core::access::Area;
 use crate::access::guard;
 use crate::state::AppState;
 use crate::{
-    audit_log, checks, controls, criteria, dashboard, evidence, gaps, me, policies, registers, scope, settings, signin,
-    static_files, web, window,
+    audit_log, checks, controls, criteria, dashboard, evidence, fieldwork, gaps, me, policies, registers, scope,
+    settings, signin, static_files, web, window,
 };
 
 /// What a documented API route takes and returns, for the OpenAPI document.
@@ -134,11 +134,19 @@ impl Builder {
         // A POST that makes a new record (an upload, a user, a token, an exclusion) answers 201.
         let creates = method == Method::POST
             && (body.is_some_and(|b| b.starts_with("multipart"))
-                || matches!(returns, "NewUser" | "NewToken" | "Exclusion" | "ExceptionResponse"));
-        let statuses: &'static [u16] = match (&method, creates) {
-            (&Method::GET, _) => &[],
-            (_, true) => &[201, 409, 413, 422],
-            _ => &[409, 422],
+                || matches!(returns, "NewUser" | "NewToken" | "Exclusion" | "ExceptionResponse")
+                || matches!(
+                    body,
+                    Some("EngagementRequest" | "NewRequest" | "PopulationRequest" | "SampleRequest")
+                ));
+        // Fieldwork steps are the store's to refuse by role inside the area (403).
+        let fieldwork = area == Area::Fieldwork;
+        let statuses: &'static [u16] = match (&method, creates, fieldwork) {
+            (&Method::GET, _, _) => &[],
+            (_, true, false) => &[201, 409, 413, 422],
+            (_, true, true) => &[201, 403, 409, 413, 422],
+            (_, false, false) => &[409, 422],
+            (_, false, true) => &[403, 409, 422],
         };
         self.docs.push(Doc {
             listing: returns.starts_with("Page<"),
@@ -179,6 +187,16 @@ const PACK_QUERY: &[(&str, &str)] = &[(
     "period",
     "FROM..TO (YYYY-MM-DD): every item that speaks to a day in the period; without it, the current items",
 )];
+
+/// What a request list's query parameters do.
+const REQUESTS_QUERY: &[(&str, &str)] = &[
+    ("status", "open, submitted, accepted or returned"),
+    ("due_by", "YYYY-MM-DD: only requests due on or before that day"),
+    (
+        "mine",
+        "true: only requests assigned to the caller or about controls the caller owns",
+    ),
+];
 
 /// What the window's query parameters do.
 const WINDOW_QUERY: &[(&str, &str)] = &[
@@ -358,6 +376,160 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "ExceptionResponse",
             Some("ResponseRequest"),
             post(window::api::respond),
+        )
+        .api(
+            M::GET,
+            "/api/v1/engagements",
+            Area::Fieldwork,
+            "Audit engagements the caller may see (an auditor: those they are bound to)",
+            "List<Engagement>",
+            None,
+            get(fieldwork::api::engagements),
+        )
+        .api(
+            M::POST,
+            "/api/v1/engagements",
+            Area::Fieldwork,
+            "Open an engagement over a report period (audit-logged)",
+            "Engagement",
+            Some("EngagementRequest"),
+            post(fieldwork::api::create_engagement),
+        )
+        .api(
+            M::GET,
+            "/api/v1/engagements/{id}",
+            Area::Fieldwork,
+            "One engagement: firm, period, status, auditors, sample sizes",
+            "Engagement",
+            None,
+            get(fieldwork::api::engagement),
+        )
+        .api(
+            M::GET,
+            "/api/v1/engagements/{id}/requests",
+            Area::Fieldwork,
+            "The engagement's request list with evidence and threads (filters: status, due_by, mine)",
+            "List<Request>",
+            None,
+            get(fieldwork::api::requests),
+        )
+        .takes(REQUESTS_QUERY, &[422])
+        .api(
+            M::POST,
+            "/api/v1/engagements/{id}/requests",
+            Area::Fieldwork,
+            "Add a request to the list (audit-logged)",
+            "Request",
+            Some("NewRequest"),
+            post(fieldwork::api::add_request),
+        )
+        .api(
+            M::GET,
+            "/api/v1/requests/{id}",
+            Area::Fieldwork,
+            "One request with its evidence (each marked inside or outside the audit period) and thread",
+            "Request",
+            None,
+            get(fieldwork::api::request),
+        )
+        .api(
+            M::POST,
+            "/api/v1/requests/{id}/steps",
+            Area::Fieldwork,
+            "Submit (team), accept or return (auditor) a request; the comment joins its thread",
+            "Request",
+            Some("StepRequest"),
+            post(fieldwork::api::step),
+        )
+        .api(
+            M::POST,
+            "/api/v1/requests/{id}/comments",
+            Area::Fieldwork,
+            "Comment on a request's thread (audit-logged)",
+            "Request",
+            Some("CommentRequest"),
+            post(fieldwork::api::comment),
+        )
+        .api(
+            M::POST,
+            "/api/v1/requests/{id}/evidence",
+            Area::Fieldwork,
+            "Link an evidence item to a request (the team answering it)",
+            "Request",
+            Some("LinkRequest"),
+            post(fieldwork::api::link),
+        )
+        .api(
+            M::GET,
+            "/api/v1/engagements/{id}/populations",
+            Area::Fieldwork,
+            "Populations produced for the engagement, with count and SHA-256",
+            "List<PopulationRun>",
+            None,
+            get(fieldwork::api::populations),
+        )
+        .api(
+            M::POST,
+            "/api/v1/engagements/{id}/populations",
+            Area::Fieldwork,
+            "Produce a population for the engagement's period and keep it as evidence",
+            "PopulationRun",
+            Some("PopulationRequest"),
+            post(fieldwork::api::run_population),
+        )
+        .api(
+            M::GET,
+            "/api/v1/engagements/{id}/samples",
+            Area::Fieldwork,
+            "Samples drawn for the engagement, with their items and results",
+            "List<Sample>",
+            None,
+            get(fieldwork::api::samples),
+        )
+        .api(
+            M::POST,
+            "/api/v1/engagements/{id}/samples",
+            Area::Fieldwork,
+            "Draw a sample from a population with the auditor's seed (docs/sampling.md)",
+            "Sample",
+            Some("SampleRequest"),
+            post(fieldwork::api::draw),
+        )
+        .api(
+            M::GET,
+            "/api/v1/samples/{id}",
+            Area::Fieldwork,
+            "One sample: its seed, population, items, keys and results",
+            "Sample",
+            None,
+            get(fieldwork::api::sample),
+        )
+        .api(
+            M::POST,
+            "/api/v1/samples/{id}/extension",
+            Area::Fieldwork,
+            "Extend a sample: the same seed and population, the first items kept",
+            "Sample",
+            Some("ExtendRequest"),
+            post(fieldwork::api::extend),
+        )
+        .api(
+            M::POST,
+            "/api/v1/samples/{id}/results",
+            Area::Fieldwork,
+            "Record the auditor's result on a sampled item (an exception joins the window's exceptions)",
+            "Sample",
+            Some("ResultRequest"),
+            post(fieldwork::api::result),
+        )
+        .api(
+            M::GET,
+            "/api/v1/samples/{id}/items/{item}/packet",
+            Area::Fieldwork,
+            "The evidence behind one sampled item",
+            "SamplePacket",
+            None,
+            get(fieldwork::api::packet),
         )
         .api(
             M::GET,

@@ -21,6 +21,10 @@ pub enum StoreError {
     NotFound { kind: &'static str, id: String },
     #[error("{0}")]
     Conflict(String),
+    /// The caller's role may not take this step (an auditor changing evidence, an owner
+    /// accepting their own answer).
+    #[error("{0}")]
+    Forbidden(String),
     /// Input (a rule file, a value) that cannot be taken as it is.
     #[error("{0}")]
     Invalid(String),
@@ -73,6 +77,7 @@ impl StoreError {
             self,
             StoreError::NotFound { .. }
                 | StoreError::Conflict(_)
+                | StoreError::Forbidden(_)
                 | StoreError::Invalid(_)
                 | StoreError::Field { .. }
                 | StoreError::NoScope

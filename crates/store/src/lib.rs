@@ -13,6 +13,7 @@ mod db;
 mod error;
 mod evidence;
 mod facts;
+mod fieldwork;
 mod files;
 mod generated;
 mod keys;
@@ -40,6 +41,7 @@ pub use evidence::{
     clean_file_name,
 };
 pub use facts::{FactsSummary, FindingRecord};
+pub use fieldwork::{POPULATIONS, PopulationSpec, RequestFilter, population_spec};
 pub use packs::{PackRequest, PackWritten};
 pub use policies::{
     Acceptance, Parameter, Policy, PolicyStatus, PolicyStep, PolicyVersion, render, templates as policy_templates,

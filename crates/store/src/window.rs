@@ -570,6 +570,7 @@ impl Workspace {
             params: params.into_iter().map(|p| (p.key, p.value)).collect(),
             criteria,
             rule: req.rule,
+            sample_exceptions: self.sample_exceptions(period).await?,
         })
     }
 

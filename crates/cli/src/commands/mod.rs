@@ -7,6 +7,7 @@ mod controls;
 mod demo;
 mod evidence;
 mod facts;
+mod fieldwork;
 mod generate;
 mod init;
 mod pack;
@@ -84,6 +85,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Exceptions(ExceptionsCommand::Respond { id, text, period }) => {
             window::respond(ws, &id, &text, period.as_deref(), format).await
         }
+        Command::Audit(c) => fieldwork::audit(ws, c, format).await,
+        Command::Requests(c) => fieldwork::requests(ws, c, format).await,
+        Command::Populations(c) => fieldwork::populations(ws, c, format).await,
+        Command::Samples(c) => fieldwork::samples(ws, c, format).await,
         Command::Report(c) => report::run(ws, &c, cli.format).await,
         Command::Connect(c) => connectors::connect(ws, c, format).await,
         Command::Collect(c) => connectors::collect(ws, c, format).await,

@@ -14,6 +14,7 @@ mod app;
 mod checks;
 mod common;
 mod facts;
+mod fieldwork;
 mod foundation;
 mod generated;
 mod github;

@@ -197,6 +197,23 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/scope", "yyynyy"),
     ("GET", "/api/v1/window", "yyynyy"),
     ("POST", "/api/v1/window/exceptions/{id}/responses", "yynnnn"),
+    ("GET", "/api/v1/engagements", "yyynyy"),
+    ("POST", "/api/v1/engagements", "yyynyn"),
+    ("GET", "/api/v1/engagements/{id}", "yyynyy"),
+    ("GET", "/api/v1/engagements/{id}/requests", "yyynyy"),
+    ("POST", "/api/v1/engagements/{id}/requests", "yyynyn"),
+    ("GET", "/api/v1/engagements/{id}/populations", "yyynyy"),
+    ("POST", "/api/v1/engagements/{id}/populations", "yyynyn"),
+    ("GET", "/api/v1/engagements/{id}/samples", "yyynyy"),
+    ("POST", "/api/v1/engagements/{id}/samples", "yyynyn"),
+    ("GET", "/api/v1/requests/{id}", "yyynyy"),
+    ("POST", "/api/v1/requests/{id}/steps", "yyynyn"),
+    ("POST", "/api/v1/requests/{id}/comments", "yyynyn"),
+    ("POST", "/api/v1/requests/{id}/evidence", "yyynyn"),
+    ("GET", "/api/v1/samples/{id}", "yyynyy"),
+    ("POST", "/api/v1/samples/{id}/extension", "yyynyn"),
+    ("POST", "/api/v1/samples/{id}/results", "yyynyn"),
+    ("GET", "/api/v1/samples/{id}/items/{item}/packet", "yyynyy"),
     ("GET", "/api/v1/controls", "yyynyy"),
     ("GET", "/api/v1/controls/{code}", "yyynyy"),
     ("PUT", "/api/v1/controls/{code}/owner", "yynnnn"),
@@ -369,6 +386,50 @@ fn role_matrix_and_documented_answers(b: Backend) {
     })
     .collect();
 
+    // An engagement the fixture's auditor is bound to, a request assigned to the owner, a
+    // population and a sample, so every fieldwork route has a subject each role may reach.
+    let engagement = env.json(&["audit", "create", "--name", "Matrix", "--firm", "Firm LLP"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    env.json(&["audit", "auditor", "Matrix", &email("auditor")]);
+    let request = env.json(&[
+        "requests",
+        "add",
+        "Matrix",
+        "--ref",
+        "M-1",
+        "--request",
+        "Every merged change",
+        "--assignee",
+        &email("control_owner"),
+    ])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let population = env.json(&["populations", "run", "changes", "--engagement", "Matrix"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let drawn = env.json(&[
+        "samples",
+        "draw",
+        "Matrix",
+        "--control",
+        "CHG-01",
+        "--population",
+        &population,
+        "--seed",
+        "matrix",
+    ]);
+    let sample_id = drawn["id"].as_str().unwrap().to_string();
+    let item = drawn["items"][0]["item"]
+        .as_str()
+        .unwrap()
+        .replace('%', "%25")
+        .replace('#', "%23")
+        .replace('/', "%2F");
+
     let mut failures = Vec::new();
     for (method, path, allowed) in MATRIX {
         let register = path.trim_start_matches("/api/v1/").split('/').next().unwrap();
@@ -388,9 +449,13 @@ fn role_matrix_and_documented_answers(b: Backend) {
                     "evidence" => &evidence_id,
                     "policies" => &policy,
                     "checks" => &check,
+                    "engagements" => &engagement,
+                    "requests" => &request,
+                    "samples" => &sample_id,
                     _ => &token_id,
                 },
-            );
+            )
+            .replace("{item}", &item);
         let op = &doc["paths"][path][method.to_lowercase()];
         for (i, role) in ROLES.iter().enumerate() {
             let want = allowed.as_bytes()[i] == b'y';

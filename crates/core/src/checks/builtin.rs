@@ -843,22 +843,40 @@ fn findings_within_sla(ctx: &Ctx, severity: crate::facts::Severity, key: &str, d
         .collect()
 }
 
-// Defaults match the vulnerability management policy template: deadlines a small team can
-// keep every time (stricter firms set 7 and 14 days for critical and high).
+/// The policy parameter holding how many days a finding of this severity may stay open, and
+/// its default; `None` for severities without a deadline. Defaults match the vulnerability
+/// management policy template: deadlines a small team can keep every time (stricter firms set
+/// 7 and 14 days for critical and high).
+pub fn finding_sla(severity: crate::facts::Severity) -> Option<(&'static str, i64)> {
+    use crate::facts::Severity::*;
+    match severity {
+        Critical => Some(("vuln_sla_critical_days", 14)),
+        High => Some(("vuln_sla_high_days", 30)),
+        Medium => Some(("vuln_sla_medium_days", 90)),
+        Low => Some(("vuln_sla_low_days", 180)),
+        Negligible | Unknown => None,
+    }
+}
+
+fn sla_of(ctx: &Ctx, severity: crate::facts::Severity) -> Vec<Outcome> {
+    let (key, default) = finding_sla(severity).expect("only rated severities have SLA checks");
+    findings_within_sla(ctx, severity, key, default)
+}
+
 fn critical_sla(ctx: &Ctx) -> Vec<Outcome> {
-    findings_within_sla(ctx, crate::facts::Severity::Critical, "vuln_sla_critical_days", 14)
+    sla_of(ctx, crate::facts::Severity::Critical)
 }
 
 fn high_sla(ctx: &Ctx) -> Vec<Outcome> {
-    findings_within_sla(ctx, crate::facts::Severity::High, "vuln_sla_high_days", 30)
+    sla_of(ctx, crate::facts::Severity::High)
 }
 
 fn medium_sla(ctx: &Ctx) -> Vec<Outcome> {
-    findings_within_sla(ctx, crate::facts::Severity::Medium, "vuln_sla_medium_days", 90)
+    sla_of(ctx, crate::facts::Severity::Medium)
 }
 
 fn low_sla(ctx: &Ctx) -> Vec<Outcome> {
-    findings_within_sla(ctx, crate::facts::Severity::Low, "vuln_sla_low_days", 180)
+    sla_of(ctx, crate::facts::Severity::Low)
 }
 
 fn scans_recent(ctx: &Ctx) -> Vec<Outcome> {

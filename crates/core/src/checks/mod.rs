@@ -14,7 +14,7 @@ use time::Date;
 
 use crate::register::Record;
 
-pub use builtin::BUILTIN;
+pub use builtin::{BUILTIN, finding_sla};
 
 /// Everything checks may read, loaded by the caller.
 #[derive(Debug, Default, Clone)]

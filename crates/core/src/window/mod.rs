@@ -12,6 +12,7 @@ mod ids;
 mod occurrences;
 mod opinion;
 mod records;
+mod samples;
 #[cfg(test)]
 mod tests;
 
@@ -176,6 +177,8 @@ pub struct Input {
     /// Criteria in scope.
     pub criteria: Vec<String>,
     pub rule: OpinionRule,
+    /// Exceptions the auditor recorded on sampled items of this period.
+    pub sample_exceptions: Vec<crate::fieldwork::SampleException>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -272,6 +275,8 @@ pub enum ExceptionKind {
     MissedPeriod,
     /// Days on which a check that had been reporting produced no result.
     NoEvidence,
+    /// An item of an auditor's sample that the auditor found did not meet the control.
+    SampleDeviation,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -288,7 +293,7 @@ pub struct Exception {
     pub first_failed: String,
     pub fixed: Option<String>,
     pub deadline: Option<String>,
-    /// `fixed_late`, `open`, `per_event`, `missed` or `no_evidence`.
+    /// `fixed_late`, `open`, `per_event`, `missed`, `no_evidence` or `sampled`.
     pub status: String,
     /// How long it lasted (to `as_of` when still open), in days.
     pub days: i64,
@@ -401,6 +406,11 @@ pub fn observe(input: &Input) -> Window {
         } else {
             view.exceptions.len() as f64 / elapsed as f64
         };
+        for (r, found) in samples::for_control(&input.sample_exceptions, &c.code, period, as_of, &owners) {
+            rate = rate.max(r);
+            view.exceptions.extend(found.iter().map(|e| e.id.clone()));
+            exceptions.extend(found);
+        }
         for (r, ids) in check_rates.remove(&c.code).unwrap_or_default() {
             rate = rate.max(r);
             view.exceptions.extend(ids);

@@ -45,6 +45,7 @@ fn input(start: Date, end: Date, as_of: Date) -> Input {
         params: BTreeMap::new(),
         criteria: Vec::new(),
         rule: OpinionRule::default(),
+        sample_exceptions: Vec::new(),
     }
 }
 
@@ -590,4 +591,38 @@ fn the_rules_defaults_are_the_documented_ones() {
         doc.contains("default 10 %") && doc.contains("default half"),
         "docs/window.md states the defaults"
     );
+}
+
+#[test]
+fn an_auditors_sample_exception_counts_against_its_control_at_the_samples_rate() {
+    let mut i = input(date!(2026 - 01 - 01), date!(2026 - 12 - 31), date!(2026 - 06 - 30));
+    i.controls = vec![control("CHG-01", Frequency::PerEvent, &["CC8.1"])];
+    i.criteria = vec!["CC8.1".into()];
+    let ex = |item: &str, date: &str| crate::fieldwork::SampleException {
+        sample: "S1".into(),
+        item: item.into(),
+        control: "CHG-01".into(),
+        date: date.into(),
+        note: "approved after merge".into(),
+        tested_by: "auditor@firm.example".into(),
+        tested_at: "2026-06-20 10:00 UTC".into(),
+        sample_size: 10,
+    };
+    // One in the period up to as_of, one after as_of (not yet read), one of another control.
+    let mut other = ex("repo#9", "2026-02-01");
+    other.control = "ACC-07".into();
+    i.sample_exceptions = vec![ex("repo#1", "2026-03-01"), ex("repo#2", "2026-08-01"), other];
+    let w = observe(&i);
+    let found: Vec<&Exception> = w
+        .exceptions
+        .iter()
+        .filter(|e| e.kind == ExceptionKind::SampleDeviation)
+        .collect();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].record.as_deref(), Some("repo#1"));
+    assert_eq!(found[0].owner.as_deref(), Some("chg-01@example.com"));
+    assert_eq!(found[0].id, exception_id(&["sample", "S1", "repo#1"]));
+    let c = &w.controls[0];
+    assert_eq!(c.deviations, 1);
+    assert!((c.deviation_rate - 0.1).abs() < 1e-9, "1 of a sample of 10");
 }

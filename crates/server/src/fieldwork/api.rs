@@ -1,0 +1,354 @@
+//! The fieldwork API. Each handler acts as the caller (`as_actor`) with the caller's role, so
+//! the store's rules decide: an auditor reaches only engagements they are bound to, a control
+//! owner only requests assigned to them or about their controls.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::{Extension, Json};
+use evident_catalog::PopulationKind;
+use evident_core::fieldwork::TestResult;
+use evident_core::fieldwork::requests::{RequestDraft, RequestStatus, RequestStep};
+use evident_store::{RequestFilter, Workspace};
+use serde::Deserialize;
+
+use crate::ServerError;
+use crate::access::Access;
+use crate::json_body::JsonBody;
+use crate::state::AppState;
+use crate::web::api::ApiResult;
+
+fn ws(state: &AppState, access: &Access) -> Workspace {
+    state.ws.as_actor(&access.user.email)
+}
+
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+/// Runs a store call that reads the vault (its decryptor is not `Send`) on a blocking thread.
+async fn off_thread<T, F>(f: F) -> Result<T, ServerError>
+where
+    T: Send + 'static,
+    F: FnOnce(tokio::runtime::Handle) -> Result<T, evident_store::StoreError> + Send + 'static,
+{
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || f(handle))
+        .await
+        .map_err(|e| ServerError::Internal(format!("fieldwork task: {e}")))?
+        .map_err(ServerError::from)
+}
+
+fn created<T: serde::Serialize>(v: T) -> ApiResult {
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+fn ok<T: serde::Serialize>(v: T) -> ApiResult {
+    Ok(Json(v).into_response())
+}
+
+/// `GET /api/v1/engagements`.
+pub async fn engagements(State(state): State<AppState>, Extension(access): Extension<Access>) -> ApiResult {
+    ok(ws(&state, &access).engagements(access.role()).await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngagementRequest {
+    name: String,
+    firm: String,
+    /// START..END of a report period the scope named; the current one when absent.
+    #[serde(default)]
+    period: Option<String>,
+}
+
+/// `POST /api/v1/engagements`.
+pub async fn create_engagement(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    JsonBody(body): JsonBody<EngagementRequest>,
+) -> ApiResult {
+    let period = body
+        .period
+        .as_deref()
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| evident_core::scope::parse_period(p).map_err(|e| ServerError::invalid("period", e)))
+        .transpose()?;
+    created(
+        ws(&state, &access)
+            .create_engagement(access.role(), &body.name, &body.firm, period)
+            .await?,
+    )
+}
+
+/// `GET /api/v1/engagements/{id}`.
+pub async fn engagement(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    ok(ws(&state, &access).engagement(access.role(), &id).await?)
+}
+
+/// `GET /api/v1/engagements/{id}/requests?status=&due_by=&mine=`.
+pub async fn requests(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> ApiResult {
+    let filter = RequestFilter {
+        status: q
+            .get("status")
+            .filter(|s| !s.is_empty())
+            .map(|s| RequestStatus::parse(s).map_err(|e| ServerError::invalid("status", e.to_string())))
+            .transpose()?,
+        due_by: q
+            .get("due_by")
+            .filter(|s| !s.is_empty())
+            .map(|d| {
+                evident_core::parse_date(d)
+                    .map(evident_core::format_date)
+                    .map_err(|e| ServerError::invalid("due_by", e.to_string()))
+            })
+            .transpose()?,
+        mine: q.get("mine").is_some_and(|v| v == "true" || v == "1"),
+    };
+    ok(ws(&state, &access)
+        .requests(access.role(), &id, &filter, today())
+        .await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRequest {
+    reference: String,
+    request: String,
+    #[serde(default)]
+    criteria: Vec<String>,
+    #[serde(default)]
+    controls: Vec<String>,
+    #[serde(default)]
+    due: Option<String>,
+    #[serde(default)]
+    assignee: Option<String>,
+}
+
+/// `POST /api/v1/engagements/{id}/requests`.
+pub async fn add_request(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<NewRequest>,
+) -> ApiResult {
+    let draft = RequestDraft {
+        reference: body.reference,
+        body: body.request,
+        criteria: body.criteria,
+        controls: body.controls,
+        due: body.due.filter(|d| !d.trim().is_empty()),
+        assignee: body.assignee.filter(|a| !a.trim().is_empty()),
+        extra: Default::default(),
+    };
+    created(
+        ws(&state, &access)
+            .add_request(access.role(), &id, draft, today())
+            .await?,
+    )
+}
+
+/// `GET /api/v1/requests/{id}`.
+pub async fn request(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    ok(ws(&state, &access).request(access.role(), &id, today()).await?.1)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepRequest {
+    /// `submit`, `accept` or `return`.
+    step: String,
+    #[serde(default)]
+    comment: String,
+}
+
+/// `POST /api/v1/requests/{id}/steps`.
+pub async fn step(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<StepRequest>,
+) -> ApiResult {
+    let step = RequestStep::parse(&body.step).map_err(|e| ServerError::invalid("step", e.to_string()))?;
+    ok(ws(&state, &access)
+        .request_step(access.role(), &id, step, &body.comment, today())
+        .await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommentRequest {
+    text: String,
+}
+
+/// `POST /api/v1/requests/{id}/comments`.
+pub async fn comment(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<CommentRequest>,
+) -> ApiResult {
+    created(
+        ws(&state, &access)
+            .comment_request(access.role(), &id, &body.text, today())
+            .await?,
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRequest {
+    evidence: String,
+}
+
+/// `POST /api/v1/requests/{id}/evidence`.
+pub async fn link(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<LinkRequest>,
+) -> ApiResult {
+    ok(ws(&state, &access)
+        .link_request_evidence(access.role(), &id, &body.evidence, today())
+        .await?)
+}
+
+/// `GET /api/v1/engagements/{id}/populations`.
+pub async fn populations(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    ok(ws(&state, &access).population_runs(access.role(), Some(&id)).await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PopulationRequest {
+    kind: String,
+}
+
+/// `POST /api/v1/engagements/{id}/populations`.
+pub async fn run_population(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<PopulationRequest>,
+) -> ApiResult {
+    let kind = PopulationKind::parse(&body.kind).map_err(|e| ServerError::invalid("kind", e.to_string()))?;
+    created(
+        ws(&state, &access)
+            .run_population(access.role(), Some(&id), kind, None, today())
+            .await?,
+    )
+}
+
+/// `GET /api/v1/engagements/{id}/samples`.
+pub async fn samples(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    ok(ws(&state, &access).samples(access.role(), &id).await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SampleRequest {
+    control: String,
+    /// The population run to draw from.
+    population: String,
+    seed: String,
+    #[serde(default)]
+    size: Option<usize>,
+}
+
+/// `POST /api/v1/engagements/{id}/samples`.
+pub async fn draw(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<SampleRequest>,
+) -> ApiResult {
+    let (ws, role) = (ws(&state, &access), access.role());
+    created(
+        off_thread(move |h| {
+            h.block_on(ws.draw_sample(role, &id, &body.control, &body.population, &body.seed, body.size))
+        })
+        .await?,
+    )
+}
+
+/// `GET /api/v1/samples/{id}`.
+pub async fn sample(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    ok(ws(&state, &access).sample(access.role(), &id).await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtendRequest {
+    more: usize,
+}
+
+/// `POST /api/v1/samples/{id}/extension`.
+pub async fn extend(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<ExtendRequest>,
+) -> ApiResult {
+    let (ws, role) = (ws(&state, &access), access.role());
+    ok(off_thread(move |h| h.block_on(ws.extend_sample(role, &id, body.more))).await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResultRequest {
+    item: String,
+    /// `no_exception` or `exception`.
+    result: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /api/v1/samples/{id}/results`.
+pub async fn result(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<ResultRequest>,
+) -> ApiResult {
+    let result = TestResult::parse(&body.result).map_err(|e| ServerError::invalid("result", e.to_string()))?;
+    ok(ws(&state, &access)
+        .record_result(access.role(), &id, &body.item, result, &body.note)
+        .await?)
+}
+
+/// `GET /api/v1/samples/{id}/items/{item}/packet`.
+pub async fn packet(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path((id, item)): Path<(String, String)>,
+) -> ApiResult {
+    let (ws, role) = (ws(&state, &access), access.role());
+    ok(off_thread(move |h| h.block_on(ws.sample_packet(role, &id, &item))).await?)
+}
