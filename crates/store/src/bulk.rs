@@ -110,11 +110,26 @@ impl Workspace {
         postgres: &'static str,
         what: &str,
     ) -> Result<Vec<T>, StoreError> {
+        self.json_rows_with(sqlite, postgres, what, &[]).await
+    }
+
+    /// [`Workspace::json_rows`] with integer parameters bound in order (`$1`, `$2`…).
+    pub(crate) async fn json_rows_with<T: serde::de::DeserializeOwned + Send + 'static>(
+        &self,
+        sqlite: &'static str,
+        postgres: &'static str,
+        what: &str,
+        params: &[i64],
+    ) -> Result<Vec<T>, StoreError> {
         let sql = match self.db.backend {
             Backend::Sqlite => sqlite,
             Backend::Postgres => postgres,
         };
-        let row = sqlx::query(AssertSqlSafe(sql)).fetch_one(&self.db.pool).await?;
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for p in params {
+            q = q.bind(*p);
+        }
+        let row = q.fetch_one(&self.db.pool).await?;
         // PostgreSQL's json_agg of no rows is NULL.
         let Some(text) = row.try_get::<Option<String>, _>("rows")? else {
             return Ok(Vec::new());

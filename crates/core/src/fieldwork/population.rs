@@ -59,49 +59,82 @@ pub struct Rendered {
     pub digests: BTreeMap<String, String>,
 }
 
-/// Quotes a CSV field when it must be (RFC 4180).
-pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+/// Appends one CSV field, quoted when it must be (RFC 4180). Line breaks inside values become
+/// spaces, so every record is one line and a value can never start a line with `#` (the header
+/// block's mark).
+fn push_field(out: &mut String, s: &str) {
+    let breaks = s.contains(['\n', '\r']);
+    if !breaks && !s.contains([',', '"']) {
+        out.push_str(s);
+        return;
+    }
+    let flat = if breaks {
+        s.replace(['\n', '\r'], " ")
     } else {
         s.to_string()
+    };
+    if flat.contains([',', '"']) {
+        out.push('"');
+        out.push_str(&flat.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(&flat);
     }
 }
 
-/// One data line. Line breaks inside values become spaces, so every record is one line and a
-/// value can never start a line with `#` (the header block's mark).
-fn csv_line(fields: impl IntoIterator<Item = impl AsRef<str>>) -> String {
-    let mut line = fields
-        .into_iter()
-        .map(|f| csv_field(&f.as_ref().replace(['\n', '\r'], " ")))
-        .collect::<Vec<_>>()
-        .join(",");
-    line.push('\n');
-    line
+fn push_line<'a>(out: &mut String, fields: impl IntoIterator<Item = &'a str>) {
+    for (i, f) in fields.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_field(out, f);
+    }
+    out.push('\n');
+}
+
+/// A line's digest, only to tell next time which items changed (the population's own hash is
+/// SHA-256 over all its data): 64-bit FNV-1a, as 16 hex digits.
+fn line_digest(line: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in line.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
 }
 
 impl Population {
     /// The data lines: a header row and one row per item, in (date, id) order.
     pub fn data(&self) -> (String, BTreeMap<String, String>) {
         let mut items: Vec<&Item> = self.items.iter().collect();
-        items.sort_by(|a, b| (&a.date, &a.id).cmp(&(&b.date, &b.id)));
-        let mut out = csv_line(
+        // Ids are unique within a population, so the order is total.
+        items.sort_unstable_by(|a, b| (&a.date, &a.id).cmp(&(&b.date, &b.id)));
+        let mut out = String::with_capacity(64 + items.len() * 128);
+        push_line(
+            &mut out,
             ["id", "date"]
                 .into_iter()
-                .map(String::from)
-                .chain(self.columns.iter().cloned())
-                .chain(["evidence".to_string()]),
+                .chain(self.columns.iter().map(String::as_str))
+                .chain(["evidence"]),
         );
         let mut digests = BTreeMap::new();
+        let mut evidence = String::new();
         for i in items {
-            let line = csv_line(
-                [i.id.clone(), i.date.clone()]
+            let start = out.len();
+            evidence.clear();
+            for (n, e) in i.evidence.iter().enumerate() {
+                if n > 0 {
+                    evidence.push(' ');
+                }
+                evidence.push_str(e);
+            }
+            push_line(
+                &mut out,
+                [i.id.as_str(), i.date.as_str()]
                     .into_iter()
-                    .chain(i.cells.iter().cloned())
-                    .chain([i.evidence.join(" ")]),
+                    .chain(i.cells.iter().map(String::as_str))
+                    .chain([evidence.as_str()]),
             );
-            digests.insert(i.id.clone(), evident_ledger::sha256_hex(line.as_bytes()));
-            out.push_str(&line);
+            digests.insert(i.id.clone(), line_digest(&out[start..]));
         }
         (out, digests)
     }

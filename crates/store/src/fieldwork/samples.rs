@@ -183,7 +183,7 @@ impl Workspace {
             .bind(&end)
             .bind(population.items.len() as i64)
             .bind(&rendered.sha256)
-            .bind(json!(rendered.digests).to_string())
+            .bind(serde_json::to_string(&rendered.digests).expect("digests serialise"))
             .bind(&item.id)
             .bind(now)
             .bind(&self.actor)

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Fieldwork on a generated organisation (default l) on SQLite and PostgreSQL: producing the
+# population of merged changes for an engagement (`populations run changes`, kept as evidence)
+# and drawing a sample of 40 from it (`samples draw`), each as a whole process, best of 3.
+# Usage: bench/fieldwork.sh [SIZE]   (PostgreSQL from EVIDENT_BENCH_PG_URL)
+# Prints Markdown table rows, ready for BENCHMARKS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+size=${1:-l}
+target=${CARGO_TARGET_DIR:-target}
+bin="$(realpath "$target/release/evident")"
+[ -x "$bin" ] || { echo "build first: cargo build --release -p evident" >&2; exit 1; }
+pg_admin=${EVIDENT_BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/test}
+work=$(mktemp -d)
+cleanup() {
+  rm -rf "$work"
+  psql "$pg_admin" -qc "DROP DATABASE IF EXISTS evident_bench_fieldwork WITH (FORCE)" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+export EVIDENT_ACTOR=bench
+
+source bench/measure.sh
+
+echo "| size | db | changes in the population | population run (peak RSS) | file | sample of 40 (peak RSS) | both |"
+echo "|---|---|---|---|---|---|---|"
+for db in sqlite postgres; do
+  ws="$work/$db"
+  unset EVIDENT_DATABASE_URL
+  if [ "$db" = postgres ]; then
+    psql "$pg_admin" -qc "DROP DATABASE IF EXISTS evident_bench_fieldwork WITH (FORCE)" >/dev/null 2>&1
+    psql "$pg_admin" -qc "CREATE DATABASE evident_bench_fieldwork" >/dev/null
+    export EVIDENT_DATABASE_URL="${pg_admin%/*}/evident_bench_fieldwork"
+  fi
+  "$bin" --workspace "$ws" generate --size "$size" --seed 1 >/dev/null
+  "$bin" --workspace "$ws" audit create --name Bench --firm "Bench LLP" >/dev/null
+  read -r pop_s pop_rss < <(best_of_3 "$bin" --workspace "$ws" populations run changes --engagement Bench)
+  run=$("$bin" --workspace "$ws" populations run changes --engagement Bench --format json)
+  id=$(echo "$run" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  count=$(echo "$run" | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])')
+  "$bin" --workspace "$ws" populations get "$id" --out "$work/pop.csv" >/dev/null
+  file_mib=$(( $(stat -c %s "$work/pop.csv") / 1048576 ))
+  read -r draw_s draw_rss < <(best_of_3 "$bin" --workspace "$ws" samples draw Bench --control CHG-01 \
+    --population "$id" --seed bench --size 40)
+  printf '| %s | %s | %s | %s s (%s MiB) | %s MiB | %s s (%s MiB) | %.2f s |\n' \
+    "$size" "$db" "$count" "$pop_s" "$(( pop_rss / 1024 ))" "$file_mib" "$draw_s" "$(( draw_rss / 1024 ))" \
+    "$(echo "$pop_s + $draw_s" | bc -l)"
+done
