@@ -17,7 +17,8 @@ on_both_databases!(
     single_sign_on,
     uploads_are_checked_before_anything_is_stored,
     upload_dates_follow_the_one_rule,
-    text_that_cannot_be_stored_and_unknown_records_are_refused
+    text_that_cannot_be_stored_and_unknown_records_are_refused,
+    fieldwork_boundaries_between_engagements_and_roles
 );
 
 /// A running `evident serve` on a free port, stopped when dropped.
@@ -1264,4 +1265,107 @@ fn upload_dates_follow_the_one_rule(b: Backend) {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(env.json(&["evidence", "list", "--all"]), before, "nothing stored");
+}
+
+/// An auditor sees and acts only in the engagements they are bound to; a control owner only on
+/// requests assigned to them or about their controls; each role takes only its own steps.
+fn fieldwork_boundaries_between_engagements_and_roles(b: Backend) {
+    let env = Env::new(b);
+    let f = fixture(&env);
+    let server = Server::start(&env, "first@bluefin.test");
+    let base = server.base.clone();
+    let id_of = |v: Value| v["id"].as_str().unwrap().to_string();
+    let mine = id_of(env.json(&["audit", "create", "--name", "Ours", "--firm", "Firm LLP"]));
+    let theirs = id_of(env.json(&["audit", "create", "--name", "Theirs", "--firm", "Other LLP"]));
+    env.json(&["audit", "auditor", "Ours", &email("auditor")]);
+    let add = |eng: &str, reference: &str, assignee: &str| {
+        id_of(env.json(&[
+            "requests", "add", eng, "--ref", reference, "--request", "Every leaver", "--assignee", assignee,
+        ]))
+    };
+    let ours = add("Ours", "1", &email("control_owner"));
+    let other_owner = add("Ours", "2", &email("compliance_manager"));
+    let foreign = add("Theirs", "1", &email("control_owner"));
+    let evidence = env.json(&["evidence", "list"])[0]["id"].as_str().unwrap().to_string();
+
+    let auditor = token(&f, "auditor");
+    let owner = token(&f, "control_owner");
+    let manager = token(&f, "compliance_manager");
+    let call = |method: &str, path: &str, t: &str, body: Option<Value>| http(&base, method, path, Some(t), body.as_ref(), &[]);
+
+    // The auditor's list holds only their engagement; the other one does not exist for them.
+    let list: Value = serde_json::from_str(&call("GET", "/api/v1/engagements", auditor, None).1).unwrap();
+    let names: Vec<&str> = list.as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Ours"]);
+    for path in [
+        format!("/api/v1/engagements/{theirs}"),
+        format!("/api/v1/engagements/{theirs}/requests"),
+        format!("/api/v1/requests/{foreign}"),
+    ] {
+        assert_eq!(call("GET", &path, auditor, None).0, 404, "{path}");
+    }
+    let (status, _) = call(
+        "POST",
+        &format!("/api/v1/requests/{foreign}/comments"),
+        auditor,
+        Some(json!({"text": "peeking"})),
+    );
+    assert_eq!(status, 404);
+    assert_eq!(call("GET", &format!("/api/v1/engagements/{mine}"), auditor, None).0, 200);
+
+    // The owner sees only the request assigned to them.
+    let reqs: Value =
+        serde_json::from_str(&call("GET", &format!("/api/v1/engagements/{mine}/requests"), owner, None).1).unwrap();
+    let refs: Vec<&str> = reqs.as_array().unwrap().iter().map(|r| r["reference"].as_str().unwrap()).collect();
+    assert_eq!(refs, ["1"]);
+    assert_eq!(call("GET", &format!("/api/v1/requests/{other_owner}"), owner, None).0, 404);
+
+    // Each role takes only its own steps: the owner answers, the auditor reviews, the manager
+    // does not review, the auditor does not produce populations or answer.
+    let (status, body) = call("POST", &format!("/api/v1/requests/{ours}/evidence"), owner, Some(json!({"evidence": evidence})));
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = call("POST", &format!("/api/v1/requests/{ours}/steps"), owner, Some(json!({"step": "accept"})));
+    assert_eq!(status, 403, "{body}");
+    let (status, _) = call("POST", &format!("/api/v1/requests/{ours}/steps"), owner, Some(json!({"step": "submit"})));
+    assert_eq!(status, 200);
+    let (status, _) = call("POST", &format!("/api/v1/requests/{ours}/steps"), manager, Some(json!({"step": "accept"})));
+    assert_eq!(status, 403);
+    let (status, body) = call(
+        "POST",
+        &format!("/api/v1/requests/{ours}/steps"),
+        auditor,
+        Some(json!({"step": "return"})),
+    );
+    assert_eq!(status, 422, "a return says why: {body}");
+    let (status, body) = call(
+        "POST",
+        &format!("/api/v1/requests/{ours}/steps"),
+        auditor,
+        Some(json!({"step": "return", "comment": "dates missing"})),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = call("POST", &format!("/api/v1/requests/{ours}/evidence"), auditor, Some(json!({"evidence": evidence})));
+    assert_eq!(status, 403, "an auditor does not answer requests");
+    let (status, _) = call("POST", &format!("/api/v1/engagements/{mine}/populations"), auditor, Some(json!({"kind": "changes"})));
+    assert_eq!(status, 403, "an auditor does not produce evidence");
+    let (status, body) = call("POST", &format!("/api/v1/engagements/{mine}/populations"), manager, Some(json!({"kind": "changes"})));
+    assert_eq!(status, 201, "{body}");
+    let population = serde_json::from_str::<Value>(&body).unwrap()["id"].as_str().unwrap().to_string();
+    let (status, body) = call(
+        "POST",
+        &format!("/api/v1/engagements/{mine}/samples"),
+        auditor,
+        Some(json!({"control": "CHG-01", "population": population, "seed": "s1", "size": 3})),
+    );
+    assert_eq!(status, 201, "{body}");
+    let (status, _) = call(
+        "POST",
+        &format!("/api/v1/engagements/{theirs}/samples"),
+        auditor,
+        Some(json!({"control": "CHG-01", "population": population, "seed": "s1", "size": 3})),
+    );
+    assert_eq!(status, 404, "not their engagement");
+    let actions = env.audit_actions();
+    assert!(actions.iter().any(|a| a == "requests.return"));
+    assert!(actions.iter().any(|a| a == "sample.draw"));
 }
