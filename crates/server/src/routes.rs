@@ -610,7 +610,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "The item's bytes, decrypted and checked against its SHA-256",
             "binary",
             None,
-            get(evidence::download::download),
+            get(evidence::download::content),
         )
         .api(
             M::GET,

@@ -242,6 +242,77 @@ fn an_engagement_runs_from_request_list_to_tested_sample(b: Backend) {
         &["populations", "run", "hires", "--engagement", "FY26 SOC 2"],
         &["kind", "new_hires"],
     );
+    // Every kind runs on both databases, and its file states the hash of its data.
+    let kinds = env.json(&["populations", "kinds"]);
+    assert_eq!(kinds.as_array().unwrap().len(), 10);
+    for k in kinds.as_array().unwrap() {
+        let kind = k["kind"].as_str().unwrap();
+        let run = env.json(&["populations", "run", kind, "--engagement", "FY26 SOC 2"]);
+        assert_eq!(run["kind"], kind);
+        let out = env.tmp.path().join(format!("{kind}.csv"));
+        env.ok(&[
+            "populations",
+            "get",
+            run["id"].as_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let text = std::fs::read_to_string(out).unwrap();
+        assert_eq!(data_sha(&text), run["sha256"].as_str().unwrap(), "{kind}");
+        if ["changes", "access_reviews"].contains(&kind) {
+            assert!(run["count"].as_u64().unwrap() > 0, "{kind}: {run}");
+        }
+    }
+    // A new hire's packet gathers their background check, training and acceptances.
+    let hires = env.json(&["populations", "run", "new_hires", "--engagement", "FY26 SOC 2"]);
+    assert!(hires["count"].as_u64().unwrap() > 0, "{hires}");
+    let hire_sample = env.json(&[
+        "samples",
+        "draw",
+        "FY26 SOC 2",
+        "--control",
+        "HRS-01",
+        "--population",
+        hires["id"].as_str().unwrap(),
+        "--seed",
+        "hires",
+        "--size",
+        "1",
+    ]);
+    let hire = hire_sample["items"][0]["item"].as_str().unwrap();
+    let packet = env.json(&["samples", "packet", hire_sample["id"].as_str().unwrap(), hire]);
+    let facts: Vec<&str> = packet["facts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert!(facts.contains(&"email") && facts.contains(&"title"), "{facts:?}");
+    assert!(
+        facts
+            .iter()
+            .any(|f| ["background check", "training", "policy accepted"].contains(f)),
+        "a generated hire has HR records: {facts:?}"
+    );
+    // A role change recorded through the register is in the next run of role changes.
+    let moved = env.write_file(
+        "mover.csv",
+        b"email,name,title,department,manager_email,employment_type,start_date,end_date\n\
+          zed.leaver@acme.example,Zed Leaver,Staff engineer,Platform,,employee,2024-01-08,2026-09-30\n",
+    );
+    env.json(&["import", "people", moved.to_str().unwrap()]);
+    let roles = env.json(&["populations", "run", "role_changes", "--engagement", "FY26 SOC 2"]);
+    let added: Vec<String> = strings(&roles["changes"]["added"]);
+    assert!(
+        added.iter().any(|a| a.starts_with("zed.leaver@acme.example:title:")),
+        "{roles}"
+    );
+    assert!(
+        added
+            .iter()
+            .any(|a| a.starts_with("zed.leaver@acme.example:department:")),
+        "{roles}"
+    );
 
     // A sample: the same seed draws the same items, another seed others; extended, the first
     // ones kept; the Python script recomputes it from the exported file.

@@ -1280,7 +1280,15 @@ fn fieldwork_boundaries_between_engagements_and_roles(b: Backend) {
     env.json(&["audit", "auditor", "Ours", &email("auditor")]);
     let add = |eng: &str, reference: &str, assignee: &str| {
         id_of(env.json(&[
-            "requests", "add", eng, "--ref", reference, "--request", "Every leaver", "--assignee", assignee,
+            "requests",
+            "add",
+            eng,
+            "--ref",
+            reference,
+            "--request",
+            "Every leaver",
+            "--assignee",
+            assignee,
         ]))
     };
     let ours = add("Ours", "1", &email("control_owner"));
@@ -1291,11 +1299,17 @@ fn fieldwork_boundaries_between_engagements_and_roles(b: Backend) {
     let auditor = token(&f, "auditor");
     let owner = token(&f, "control_owner");
     let manager = token(&f, "compliance_manager");
-    let call = |method: &str, path: &str, t: &str, body: Option<Value>| http(&base, method, path, Some(t), body.as_ref(), &[]);
+    let call =
+        |method: &str, path: &str, t: &str, body: Option<Value>| http(&base, method, path, Some(t), body.as_ref(), &[]);
 
     // The auditor's list holds only their engagement; the other one does not exist for them.
     let list: Value = serde_json::from_str(&call("GET", "/api/v1/engagements", auditor, None).1).unwrap();
-    let names: Vec<&str> = list.as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["Ours"]);
     for path in [
         format!("/api/v1/engagements/{theirs}"),
@@ -1311,24 +1325,55 @@ fn fieldwork_boundaries_between_engagements_and_roles(b: Backend) {
         Some(json!({"text": "peeking"})),
     );
     assert_eq!(status, 404);
-    assert_eq!(call("GET", &format!("/api/v1/engagements/{mine}"), auditor, None).0, 200);
+    assert_eq!(
+        call("GET", &format!("/api/v1/engagements/{mine}"), auditor, None).0,
+        200
+    );
 
     // The owner sees only the request assigned to them.
     let reqs: Value =
         serde_json::from_str(&call("GET", &format!("/api/v1/engagements/{mine}/requests"), owner, None).1).unwrap();
-    let refs: Vec<&str> = reqs.as_array().unwrap().iter().map(|r| r["reference"].as_str().unwrap()).collect();
+    let refs: Vec<&str> = reqs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reference"].as_str().unwrap())
+        .collect();
     assert_eq!(refs, ["1"]);
-    assert_eq!(call("GET", &format!("/api/v1/requests/{other_owner}"), owner, None).0, 404);
+    assert_eq!(
+        call("GET", &format!("/api/v1/requests/{other_owner}"), owner, None).0,
+        404
+    );
 
     // Each role takes only its own steps: the owner answers, the auditor reviews, the manager
     // does not review, the auditor does not produce populations or answer.
-    let (status, body) = call("POST", &format!("/api/v1/requests/{ours}/evidence"), owner, Some(json!({"evidence": evidence})));
+    let (status, body) = call(
+        "POST",
+        &format!("/api/v1/requests/{ours}/evidence"),
+        owner,
+        Some(json!({"evidence": evidence})),
+    );
     assert_eq!(status, 200, "{body}");
-    let (status, body) = call("POST", &format!("/api/v1/requests/{ours}/steps"), owner, Some(json!({"step": "accept"})));
+    let (status, body) = call(
+        "POST",
+        &format!("/api/v1/requests/{ours}/steps"),
+        owner,
+        Some(json!({"step": "accept"})),
+    );
     assert_eq!(status, 403, "{body}");
-    let (status, _) = call("POST", &format!("/api/v1/requests/{ours}/steps"), owner, Some(json!({"step": "submit"})));
+    let (status, _) = call(
+        "POST",
+        &format!("/api/v1/requests/{ours}/steps"),
+        owner,
+        Some(json!({"step": "submit"})),
+    );
     assert_eq!(status, 200);
-    let (status, _) = call("POST", &format!("/api/v1/requests/{ours}/steps"), manager, Some(json!({"step": "accept"})));
+    let (status, _) = call(
+        "POST",
+        &format!("/api/v1/requests/{ours}/steps"),
+        manager,
+        Some(json!({"step": "accept"})),
+    );
     assert_eq!(status, 403);
     let (status, body) = call(
         "POST",
@@ -1344,13 +1389,31 @@ fn fieldwork_boundaries_between_engagements_and_roles(b: Backend) {
         Some(json!({"step": "return", "comment": "dates missing"})),
     );
     assert_eq!(status, 200, "{body}");
-    let (status, _) = call("POST", &format!("/api/v1/requests/{ours}/evidence"), auditor, Some(json!({"evidence": evidence})));
+    let (status, _) = call(
+        "POST",
+        &format!("/api/v1/requests/{ours}/evidence"),
+        auditor,
+        Some(json!({"evidence": evidence})),
+    );
     assert_eq!(status, 403, "an auditor does not answer requests");
-    let (status, _) = call("POST", &format!("/api/v1/engagements/{mine}/populations"), auditor, Some(json!({"kind": "changes"})));
+    let (status, _) = call(
+        "POST",
+        &format!("/api/v1/engagements/{mine}/populations"),
+        auditor,
+        Some(json!({"kind": "changes"})),
+    );
     assert_eq!(status, 403, "an auditor does not produce evidence");
-    let (status, body) = call("POST", &format!("/api/v1/engagements/{mine}/populations"), manager, Some(json!({"kind": "changes"})));
+    let (status, body) = call(
+        "POST",
+        &format!("/api/v1/engagements/{mine}/populations"),
+        manager,
+        Some(json!({"kind": "changes"})),
+    );
     assert_eq!(status, 201, "{body}");
-    let population = serde_json::from_str::<Value>(&body).unwrap()["id"].as_str().unwrap().to_string();
+    let population = serde_json::from_str::<Value>(&body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (status, body) = call(
         "POST",
         &format!("/api/v1/engagements/{mine}/samples"),

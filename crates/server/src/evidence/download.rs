@@ -86,3 +86,13 @@ impl std::io::Write for ChannelSink {
         Ok(())
     }
 }
+
+/// `GET /api/v1/evidence/{id}/content`: the same bytes; a refusal answers as JSON, like every
+/// API route.
+pub async fn content(
+    state: State<AppState>,
+    access: Extension<Access>,
+    id: Path<String>,
+) -> crate::web::api::ApiResult {
+    Ok(download(state, access, id).await?)
+}

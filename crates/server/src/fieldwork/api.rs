@@ -203,11 +203,9 @@ pub async fn comment(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<CommentRequest>,
 ) -> ApiResult {
-    created(
-        ws(&state, &access)
-            .comment_request(access.role(), &id, &body.text, today())
-            .await?,
-    )
+    ok(ws(&state, &access)
+        .comment_request(access.role(), &id, &body.text, today())
+        .await?)
 }
 
 #[derive(Deserialize)]

@@ -61,8 +61,9 @@ pub const SPECS: &[Spec] = &[
                 audit log's entries that created or updated people records (the log is hash-chained, so \
                 no change can be left out without breaking the chain), dated by the entry that recorded it.",
         sql: "SELECT seq, at, payload FROM audit_log WHERE (subject = 'register:people' OR subject LIKE 'person:%') \
-              AND at < $2 ORDER BY seq; then, per email, a title, department or manager_email differing from \
-              the one recorded before, in an entry at or after $1",
+              AND at < $1 ORDER BY seq; then, per email, a title, department or manager_email differing from \
+              the one recorded before, in an entry at or after the period's first instant ($1 is the instant \
+              after the period's last day)",
         columns: &["email", "field", "from", "to", "log_entry"],
     },
     Spec {
@@ -87,8 +88,9 @@ pub const SPECS: &[Spec] = &[
         words: "Every scanner or penetration-test finding whose remediation deadline (first seen plus the \
                 policy's days for its severity) fell in the period and that was fixed after it or is still open.",
         sql: "SELECT source, scope, external_id, resource, title, severity, first_seen, fixed_at, \
-              first_evidence_id, evidence_id FROM findings WHERE first_seen < $2; then deadline = first_seen + \
-              vuln_sla_<severity>_days, kept when $1 <= deadline < $2 and (fixed_at IS NULL OR fixed_at > deadline)",
+              first_evidence_id, evidence_id FROM findings WHERE first_seen < $2 AND (fixed_at IS NULL OR fixed_at > $1); \
+              then deadline = first_seen + vuln_sla_<severity>_days, kept when $1 <= deadline < $2 and \
+              (fixed_at IS NULL OR fixed_at > deadline)",
         columns: &[
             "source",
             "resource",
@@ -114,15 +116,16 @@ pub const SPECS: &[Spec] = &[
                 covers moved), found by replaying in order the audit log's entries for vendor records, dated \
                 by the entry that recorded it.",
         sql: "SELECT seq, at, payload FROM audit_log WHERE (subject = 'register:vendors' OR subject LIKE 'vendor:%') \
-              AND at < $2 ORDER BY seq; then, per vendor, next_review or report_period_end differing from the \
-              one recorded before, in an entry at or after $1",
+              AND at < $1 ORDER BY seq; then, per vendor, next_review or report_period_end differing from the \
+              one recorded before, in an entry at or after the period's first instant ($1 is the instant after \
+              the period's last day)",
         columns: &["vendor", "field", "from", "to", "log_entry"],
     },
     Spec {
         kind: PopulationKind::PolicyAcceptances,
         title: "Policy acceptances",
         words: "Every acceptance of a published policy version recorded in the period.",
-        sql: "SELECT p.key, p.title, a.version, a.email, a.accepted_at, a.recorded_by FROM policy_acceptances a \
+        sql: "SELECT p.ref, p.title, a.version, a.email, a.accepted_at, a.recorded_by FROM policy_acceptances a \
               JOIN policies p ON p.id = a.policy_id WHERE a.accepted_at >= $1 AND a.accepted_at < $2",
         columns: &["policy", "title", "version", "email", "accepted_at", "recorded_by"],
     },
@@ -282,7 +285,9 @@ impl Workspace {
                 let params: BTreeMap<String, String> =
                     self.parameters().await?.into_iter().map(|p| (p.key, p.value)).collect();
                 let now = crate::clock::now_ms();
-                for r in sqlx::query(s.sql).bind(from_ms).bind(to_ms).fetch_all(pool).await? {
+                // The query; the deadline rule after "; then" is applied here, per severity.
+                let query = s.sql.split("; then").next().unwrap_or(s.sql);
+                for r in sqlx::query(query).bind(from_ms).bind(to_ms).fetch_all(pool).await? {
                     let Some(severity) = Severity::recognise(&text(&r, "severity")?) else {
                         continue;
                     };
@@ -326,7 +331,7 @@ impl Workspace {
             }
             PopulationKind::PolicyAcceptances => {
                 for r in sqlx::query(s.sql).bind(from_ms).bind(to_ms).fetch_all(pool).await? {
-                    let key = text(&r, "key")?;
+                    let key = text(&r, "ref")?;
                     let version: i64 = r.try_get("version")?;
                     let email = text(&r, "email")?;
                     let at: i64 = r.try_get("accepted_at")?;
@@ -383,12 +388,9 @@ impl Workspace {
         let query = sql.split("; then").next().unwrap_or(sql);
         let mut last: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
         let mut items = Vec::new();
-        for r in sqlx::query(query)
-            .bind(from_ms)
-            .bind(to_ms)
-            .fetch_all(&self.db.pool)
-            .await?
-        {
+        // Only the end is a parameter: the replay must see every entry before the period too,
+        // to know what each record held when the period began.
+        for r in sqlx::query(query).bind(to_ms).fetch_all(&self.db.pool).await? {
             let seq: i64 = r.try_get("seq")?;
             let at: i64 = r.try_get("at")?;
             let payload: Json = serde_json::from_str(&text(&r, "payload")?).unwrap_or(Json::Null);

@@ -571,7 +571,7 @@ const SELECT_CHECKS_OF: &str =
     "SELECT status, completed_on, provider FROM background_checks WHERE LOWER(email) = $1 ORDER BY completed_on";
 const SELECT_TRAINING_OF: &str =
     "SELECT course, kind, completed_on FROM training_completions WHERE LOWER(email) = $1 ORDER BY completed_on";
-const SELECT_ACCEPTANCES_OF: &str = "SELECT p.key, a.version, a.accepted_at FROM policy_acceptances a \
+const SELECT_ACCEPTANCES_OF: &str = "SELECT p.ref, a.version, a.accepted_at FROM policy_acceptances a \
      JOIN policies p ON p.id = a.policy_id WHERE LOWER(a.email) = $1 ORDER BY a.accepted_at";
 
 impl Workspace {
@@ -652,7 +652,7 @@ impl Workspace {
                     name: "policy accepted".into(),
                     value: format!(
                         "{} v{} at {}",
-                        r.try_get::<String, _>("key")?,
+                        r.try_get::<String, _>("ref")?,
                         r.try_get::<i64, _>("version")?,
                         instant(r.try_get("accepted_at")?)
                     ),
