@@ -342,6 +342,42 @@ fn an_engagement_runs_from_request_list_to_tested_sample(b: Backend) {
     assert_eq!(ids(&extended)[..n], ids(&s1)[..]);
     assert_eq!(ids(&extended).len(), n + 5);
     assert_eq!(python_sample(&file, "fy26-chg", &[&n.to_string(), "5"]), ids(&extended));
+    // Two extensions at once: each one that lands adds its own items; one that read a stale
+    // sample is refused, and no item is ever drawn twice.
+    let racers: Vec<_> = (0..2)
+        .map(|_| {
+            env.command(&["samples", "extend", sid, "--more", "2"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let landed = racers
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .filter(|o| {
+            let said = String::from_utf8_lossy(&o.stderr);
+            assert!(o.status.success() || said.contains("reload it"), "{said}");
+            o.status.success()
+        })
+        .count();
+    let raced = env.json(&["samples", "show", sid]);
+    let all = ids(&raced);
+    assert_eq!(all.len(), n + 5 + 2 * landed);
+    assert_eq!(all.iter().collect::<std::collections::BTreeSet<_>>().len(), all.len());
+    let rounds: Vec<String> = raced["rounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.to_string())
+        .collect();
+    let rounds: Vec<&str> = rounds.iter().map(String::as_str).collect();
+    assert_eq!(
+        python_sample(&file, "fy26-chg", &rounds),
+        all,
+        "the rounds recompute the whole sample"
+    );
     env.refused(
         &[
             "samples",

@@ -31,7 +31,8 @@ const SELECT_PREVIOUS: &str = "SELECT digests FROM population_runs WHERE kind = 
 const SELECT_DIGESTS: &str = "SELECT digests FROM population_runs WHERE id = $1";
 const INSERT_SAMPLE: &str = "INSERT INTO samples (id, engagement_id, control, population_id, seed, rounds, created_at, \
      created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-const SET_ROUNDS: &str = "UPDATE samples SET rounds = $1 WHERE id = $2";
+// Guarded by the rounds read, so two extensions racing cannot both add the same items.
+const SET_ROUNDS: &str = "UPDATE samples SET rounds = $1 WHERE id = $2 AND rounds = $3";
 const INSERT_ITEM: &str = "INSERT INTO sample_items (sample_id, item_id, position, round, item_date) \
      VALUES ($1, $2, $3, $4, $5)";
 const SELECT_SAMPLES: &str = "SELECT id, engagement_id, control, population_id, seed, rounds, created_at, created_by \
@@ -391,11 +392,19 @@ impl Workspace {
         let dates: BTreeMap<&str, &str> = members.iter().map(|m| (m.id.as_str(), m.date.as_str())).collect();
         let start = s.items.len();
         let mut tx = self.begin_write().await?;
-        sqlx::query(SET_ROUNDS)
+        let moved = sqlx::query(SET_ROUNDS)
             .bind(json!(rounds).to_string())
             .bind(&s.id)
+            .bind(json!(s.rounds).to_string())
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+        if moved != 1 {
+            return Err(StoreError::Conflict(format!(
+                "sample {} was extended while you were looking at it; reload it",
+                s.id
+            )));
+        }
         for (i, d) in new.iter().enumerate() {
             sqlx::query(INSERT_ITEM)
                 .bind(&s.id)
