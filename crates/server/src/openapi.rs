@@ -329,6 +329,21 @@ fn schemas() -> Map<String, Value> {
             &["step"],
         ),
     );
+    put("EngagementChange", {
+        let mut o = obj(
+            &[
+                (
+                    "status",
+                    json!({"type": ["string", "null"], "enum": ["planned", "fieldwork", "reporting", "closed", null]}),
+                ),
+                ("add_auditor", s_null()),
+                ("remove_auditor", s_null()),
+            ],
+            &[],
+        );
+        o["minProperties"] = json!(1);
+        o
+    });
     put("CommentRequest", obj(&[("text", text())], &["text"]));
     put("LinkRequest", obj(&[("evidence", text())], &["evidence"]));
     put(

@@ -6,7 +6,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
-use axum::routing::{MethodRouter, get, post, put};
+use axum::routing::{MethodRouter, get, patch, post, put};
 use evident_core::access::Area;
 
 use crate::access::guard;
@@ -403,6 +403,15 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "Engagement",
             None,
             get(fieldwork::api::engagement),
+        )
+        .api(
+            M::PATCH,
+            "/api/v1/engagements/{id}",
+            Area::Fieldwork,
+            "Move an engagement's status forward, bind or unbind an auditor (audit-logged)",
+            "Engagement",
+            Some("EngagementChange"),
+            patch(fieldwork::api::change_engagement),
         )
         .api(
             M::GET,

@@ -201,6 +201,7 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/engagements", "yyynyy"),
     ("POST", "/api/v1/engagements", "yyynyn"),
     ("GET", "/api/v1/engagements/{id}", "yyynyy"),
+    ("PATCH", "/api/v1/engagements/{id}", "yyynyn"),
     ("GET", "/api/v1/engagements/{id}/requests", "yyynyy"),
     ("POST", "/api/v1/engagements/{id}/requests", "yyynyn"),
     ("GET", "/api/v1/engagements/{id}/populations", "yyynyy"),
@@ -1329,6 +1330,43 @@ fn fieldwork_boundaries_between_engagements_and_roles(b: Backend) {
         call("GET", &format!("/api/v1/engagements/{mine}"), auditor, None).0,
         200
     );
+    // Only a manager moves an engagement or binds its auditors; an auditor cannot bind themselves
+    // to another engagement.
+    let (status, _) = call(
+        "PATCH",
+        &format!("/api/v1/engagements/{theirs}"),
+        auditor,
+        Some(json!({"add_auditor": email("auditor")})),
+    );
+    assert_eq!(status, 404);
+    let (status, _) = call(
+        "PATCH",
+        &format!("/api/v1/engagements/{mine}"),
+        auditor,
+        Some(json!({"status": "closed"})),
+    );
+    assert_eq!(status, 403);
+    let (status, body) = call(
+        "PATCH",
+        &format!("/api/v1/engagements/{mine}"),
+        manager,
+        Some(json!({"status": "fieldwork"})),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = call(
+        "PATCH",
+        &format!("/api/v1/engagements/{mine}"),
+        manager,
+        Some(json!({"status": "planned"})),
+    );
+    assert_eq!(status, 422, "engagements only move forward: {body}");
+    let (status, body) = call(
+        "PATCH",
+        &format!("/api/v1/engagements/{theirs}"),
+        manager,
+        Some(json!({"add_auditor": email("viewer")})),
+    );
+    assert_eq!(status, 422, "a viewer is not an auditor: {body}");
 
     // The owner sees only the request assigned to them.
     let reqs: Value =

@@ -350,3 +350,48 @@ pub async fn packet(
     let (ws, role) = (ws(&state, &access), access.role());
     ok(off_thread(move |h| h.block_on(ws.sample_packet(role, &id, &item))).await?)
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngagementChange {
+    /// planned, fieldwork, reporting or closed (forward only).
+    #[serde(default)]
+    status: Option<String>,
+    /// An auditor user's email to bind to the engagement.
+    #[serde(default)]
+    add_auditor: Option<String>,
+    /// An auditor user's email to unbind.
+    #[serde(default)]
+    remove_auditor: Option<String>,
+}
+
+/// `PATCH /api/v1/engagements/{id}`: move the status forward, bind or unbind an auditor.
+pub async fn change_engagement(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<EngagementChange>,
+) -> ApiResult {
+    let ws = ws(&state, &access);
+    let role = access.role();
+    if body.status.is_none() && body.add_auditor.is_none() && body.remove_auditor.is_none() {
+        return Err(ServerError::invalid(
+            "status",
+            "nothing to change: give status, add_auditor or remove_auditor",
+        )
+        .into());
+    }
+    let mut e = ws.engagement(role, &id).await?;
+    if let Some(status) = &body.status {
+        let status = evident_core::fieldwork::EngagementStatus::parse(status)
+            .map_err(|er| ServerError::invalid("status", er.to_string()))?;
+        e = ws.set_engagement_status(role, &e.id, status).await?;
+    }
+    if let Some(email) = &body.add_auditor {
+        e = ws.bind_auditor(role, &e.id, email, true).await?;
+    }
+    if let Some(email) = &body.remove_auditor {
+        e = ws.bind_auditor(role, &e.id, email, false).await?;
+    }
+    ok(e)
+}
