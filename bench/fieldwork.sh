@@ -7,30 +7,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size=${1:-l}
-target=${CARGO_TARGET_DIR:-target}
-bin="$(realpath "$target/release/evident")"
-[ -x "$bin" ] || { echo "build first: cargo build --release -p evident" >&2; exit 1; }
-pg_admin=${EVIDENT_BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/test}
-work=$(mktemp -d)
-cleanup() {
-  rm -rf "$work"
-  psql "$pg_admin" -qc "DROP DATABASE IF EXISTS evident_bench_fieldwork WITH (FORCE)" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-export EVIDENT_ACTOR=bench
-
-source bench/measure.sh
+source bench/setup.sh
 
 echo "| size | db | changes in the population | population run (peak RSS) | file | sample of 40 (peak RSS) | both |"
 echo "|---|---|---|---|---|---|---|"
 for db in sqlite postgres; do
   ws="$work/$db"
-  unset EVIDENT_DATABASE_URL
-  if [ "$db" = postgres ]; then
-    psql "$pg_admin" -qc "DROP DATABASE IF EXISTS evident_bench_fieldwork WITH (FORCE)" >/dev/null 2>&1
-    psql "$pg_admin" -qc "CREATE DATABASE evident_bench_fieldwork" >/dev/null
-    export EVIDENT_DATABASE_URL="${pg_admin%/*}/evident_bench_fieldwork"
-  fi
+  use_db "$db" evident_bench_fieldwork
   "$bin" --workspace "$ws" generate --size "$size" --seed 1 >/dev/null
   "$bin" --workspace "$ws" audit create --name Bench --firm "Bench LLP" >/dev/null
   read -r pop_s pop_rss < <(best_of_3 "$bin" --workspace "$ws" populations run changes --engagement Bench)

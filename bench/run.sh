@@ -6,19 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@"); [ ${#sizes[@]} -gt 0 ] || sizes=(s m l)
-target=${CARGO_TARGET_DIR:-target}
-bin="$(realpath "$target/release/evident")"
-[ -x "$bin" ] || { echo "build first: cargo build --release -p evident" >&2; exit 1; }
-pg_admin=${EVIDENT_BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/test}
-work=$(mktemp -d)
-cleanup() {
-  rm -rf "$work"
-  for s in "${sizes[@]}"; do psql "$pg_admin" -qc "DROP DATABASE IF EXISTS evident_bench_$s WITH (FORCE)" >/dev/null 2>&1 || true; done
-}
-trap cleanup EXIT
-export EVIDENT_ACTOR=bench
-
-source bench/measure.sh
+source bench/setup.sh
 mib() { echo $(( $1 / 1024 )); }
 
 echo "| size | db | generate | readiness (process) | load / checks / engine | check run | PDF | XLSX | gaps CSV | peak RSS (readiness) | DB size | vault |"
@@ -26,12 +14,7 @@ echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for size in "${sizes[@]}"; do
   for db in sqlite postgres; do
     ws="$work/$size-$db"
-    unset EVIDENT_DATABASE_URL
-    if [ "$db" = postgres ]; then
-      psql "$pg_admin" -qc "DROP DATABASE IF EXISTS evident_bench_$size WITH (FORCE)" >/dev/null 2>&1
-      psql "$pg_admin" -qc "CREATE DATABASE evident_bench_$size" >/dev/null
-      export EVIDENT_DATABASE_URL="${pg_admin%/*}/evident_bench_$size"
-    fi
+    use_db "$db" "evident_bench_$size"
     read -r gen_s gen_rss < <(measure "$bin" --workspace "$ws" generate --size "$size" --seed 1)
     read -r ready_s ready_rss < <(best_of_3 "$bin" --workspace "$ws" readiness --format json)
     engine=$("$bin" --workspace "$ws" --format json bench readiness --runs 5 | python3 -c '

@@ -7,29 +7,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size=${1:-l}
-target=${CARGO_TARGET_DIR:-target}
-bin="$(realpath "$target/release/evident")"
-[ -x "$bin" ] || { echo "build first: cargo build --release -p evident" >&2; exit 1; }
-pg_admin=${EVIDENT_BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/test}
-work=$(mktemp -d)
-cleanup() {
-  rm -rf "$work"
-  psql "$pg_admin" -qc "DROP DATABASE IF EXISTS evident_bench_window WITH (FORCE)" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-export EVIDENT_ACTOR=bench
-
-source bench/measure.sh
+source bench/setup.sh
 
 echo "| size | db | outcome rows | spans | window --format json (peak RSS) | exceptions | report window xlsx | history rebuild (one-off) |"
 echo "|---|---|---|---|---|---|---|---|"
 for db in sqlite postgres; do
   ws="$work/$db"
-  unset EVIDENT_DATABASE_URL
+  use_db "$db" evident_bench_window
   if [ "$db" = postgres ]; then
-    psql "$pg_admin" -qc "DROP DATABASE IF EXISTS evident_bench_window WITH (FORCE)" >/dev/null 2>&1
-    psql "$pg_admin" -qc "CREATE DATABASE evident_bench_window" >/dev/null
-    export EVIDENT_DATABASE_URL="${pg_admin%/*}/evident_bench_window"
     sql() { psql "$EVIDENT_DATABASE_URL" -Atc "$1"; }
   else
     sql() { python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); r=c.execute(sys.argv[2]).fetchone(); c.commit(); print(r[0] if r else "")' "$ws/evident.db" "$1"; }

@@ -13,6 +13,7 @@ pub mod evidence;
 pub mod facts;
 pub mod fieldwork;
 pub mod fix;
+mod fnv;
 pub mod freshness;
 pub mod generate;
 pub mod policy;

@@ -81,6 +81,20 @@ impl Workspace {
         }
     }
 
+    /// The end of an audited write: records it in the log, commits both, signs the new head.
+    pub(crate) async fn commit_logged(
+        &self,
+        mut tx: Transaction<'static, Any>,
+        action: &str,
+        subject: &str,
+        payload: Value,
+    ) -> Result<(), StoreError> {
+        self.log(&mut tx, action, subject, payload).await?;
+        tx.commit().await?;
+        self.checkpoint().await?;
+        Ok(())
+    }
+
     /// Appends an entry recording a write made in `tx`; commits or rolls back with it.
     pub(crate) async fn log(
         &self,

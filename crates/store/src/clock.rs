@@ -7,3 +7,17 @@ pub(crate) fn now_ms() -> i64 {
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
 }
+
+/// An instant as people read it in a list: `YYYY-MM-DD HH:MM UTC`.
+pub(crate) fn instant(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .map(|t| {
+            format!(
+                "{} {:02}:{:02} UTC",
+                evident_core::format_date(t.date()),
+                t.hour(),
+                t.minute()
+            )
+        })
+        .unwrap_or_default()
+}

@@ -17,7 +17,7 @@ use sqlx::{Any, Row, Transaction};
 use time::Date;
 
 use crate::bulk::{Cell, insert_rows};
-use crate::clock::now_ms;
+use crate::clock::{instant, now_ms};
 use crate::{StoreError, Workspace};
 
 const DAY_MS: i64 = 86_400_000;
@@ -79,12 +79,6 @@ fn field(field: &'static str, reason: impl Into<String>) -> StoreError {
         field,
         reason: reason.into(),
     }
-}
-
-fn instant(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
-        .map(|t| format!("{} {:02}:{:02} UTC", format_date(t.date()), t.hour(), t.minute()))
-        .unwrap_or_default()
 }
 
 /// One open span, as the runs being saved move it.
@@ -243,10 +237,8 @@ impl Workspace {
         }
         let n = changes.new.len();
         self.write_span_changes(&mut tx, changes).await?;
-        self.log(&mut tx, "checks.history_rebuilt", "checks:spans", json!({"spans": n}))
+        self.commit_logged(tx, "checks.history_rebuilt", "checks:spans", json!({"spans": n}))
             .await?;
-        tx.commit().await?;
-        self.checkpoint().await?;
         Ok(())
     }
 
@@ -613,28 +605,27 @@ impl Workspace {
                 id: exception.to_string(),
             });
         }
-        let (p, _) = self.window_period(period).await?;
+        // The period as the window just resolved it.
+        let (start, end) = (&w.period.start, &w.period.end);
         let at = now_ms();
         let mut tx = self.begin_write().await?;
         sqlx::query(INSERT_RESPONSE)
             .bind(ulid::Ulid::new().to_string())
             .bind(exception)
-            .bind(format_date(p.start))
-            .bind(format_date(p.end))
+            .bind(start)
+            .bind(end)
             .bind(&body)
             .bind(&self.actor)
             .bind(at)
             .execute(&mut *tx)
             .await?;
-        self.log(
-            &mut tx,
+        self.commit_logged(
+            tx,
             "exceptions.respond",
             &format!("exception:{exception}"),
-            json!({"period": format!("{}..{}", format_date(p.start), format_date(p.end)), "response": body}),
+            json!({"period": format!("{start}..{end}"), "response": body}),
         )
         .await?;
-        tx.commit().await?;
-        self.checkpoint().await?;
         Ok(Response {
             text: body,
             by: self.actor.clone(),

@@ -18,15 +18,6 @@ use crate::output::{self, Format, Table};
 
 const ROLE: Role = Role::Admin;
 
-fn store(e: StoreError) -> CliError {
-    CliError::with_flags(e)
-}
-
-fn period(p: Option<&str>) -> Result<Option<(time::Date, time::Date)>, CliError> {
-    p.map(|p| evident_core::scope::parse_period(p).map_err(|e| usage(format!("--period: {e}"))))
-        .transpose()
-}
-
 fn print_engagement(e: &EngagementView) {
     println!("{} — {} ({})", e.name, e.firm, e.id);
     println!(
@@ -53,11 +44,11 @@ pub async fn audit(dir: &Path, cmd: AuditCommand, format: Format) -> Result<(), 
     let ws = open(dir).await?;
     let shown = match cmd {
         AuditCommand::Create { name, firm, period: p } => ws
-            .create_engagement(ROLE, &name, &firm, period(p.as_deref())?)
+            .create_engagement(ROLE, &name, &firm, super::period_flag(p.as_deref())?)
             .await
-            .map_err(store)?,
+            .map_err(CliError::with_flags)?,
         AuditCommand::List => {
-            let list = ws.engagements(ROLE).await.map_err(store)?;
+            let list = ws.engagements(ROLE).await.map_err(CliError::with_flags)?;
             if format == Format::Json {
                 return output::json(&list);
             }
@@ -75,12 +66,12 @@ pub async fn audit(dir: &Path, cmd: AuditCommand, format: Format) -> Result<(), 
             }
             return t.print();
         }
-        AuditCommand::Show { engagement } => ws.engagement(ROLE, &engagement).await.map_err(store)?,
+        AuditCommand::Show { engagement } => ws.engagement(ROLE, &engagement).await.map_err(CliError::with_flags)?,
         AuditCommand::Status { engagement, status } => {
             let status = EngagementStatus::parse(&status).map_err(|e| usage(format!("status: {e}")))?;
             ws.set_engagement_status(ROLE, &engagement, status)
                 .await
-                .map_err(store)?
+                .map_err(CliError::with_flags)?
         }
         AuditCommand::Auditor {
             engagement,
@@ -89,9 +80,9 @@ pub async fn audit(dir: &Path, cmd: AuditCommand, format: Format) -> Result<(), 
         } => ws
             .bind_auditor(ROLE, &engagement, &email, !remove)
             .await
-            .map_err(store)?,
+            .map_err(CliError::with_flags)?,
         AuditCommand::Sizes { engagement, set } => {
-            let e = ws.engagement(ROLE, &engagement).await.map_err(store)?;
+            let e = ws.engagement(ROLE, &engagement).await.map_err(CliError::with_flags)?;
             let mut sizes = serde_json::to_value(&e.sizes).expect("sizes serialise");
             for s in &set {
                 let (k, v) = s
@@ -118,7 +109,7 @@ pub async fn audit(dir: &Path, cmd: AuditCommand, format: Format) -> Result<(), 
             let sizes = serde_json::from_value(sizes).map_err(|e| usage(format!("--set: {e}")))?;
             ws.set_engagement_sizes(ROLE, &e.id, sizes).await.map_err(|e| match e {
                 StoreError::Field { reason, .. } => usage(format!("--set: {reason}")),
-                other => store(other),
+                other => CliError::with_flags(other),
             })?
         }
         AuditCommand::Workbook { engagement, out } => return workbook(&ws, &engagement, &out, format).await,
@@ -202,7 +193,7 @@ pub async fn requests(dir: &Path, cmd: RequestsCommand, format: Format) -> Resul
             let (added, updated) = ws
                 .import_requests(ROLE, &engagement, &name, &rows)
                 .await
-                .map_err(store)?;
+                .map_err(CliError::with_flags)?;
             if format == Format::Json {
                 return output::json(&serde_json::json!({"added": added, "updated": updated}));
             }
@@ -227,7 +218,9 @@ pub async fn requests(dir: &Path, cmd: RequestsCommand, format: Format) -> Resul
                 assignee,
                 extra: Default::default(),
             };
-            ws.add_request(ROLE, &engagement, draft, day).await.map_err(store)?
+            ws.add_request(ROLE, &engagement, draft, day)
+                .await
+                .map_err(CliError::with_flags)?
         }
         RequestsCommand::List {
             engagement,
@@ -250,8 +243,10 @@ pub async fn requests(dir: &Path, cmd: RequestsCommand, format: Format) -> Resul
                     .transpose()?,
                 mine,
             };
-            let role = if mine { Role::ControlOwner } else { ROLE };
-            let list = ws.requests(role, &engagement, &filter, day).await.map_err(store)?;
+            let list = ws
+                .requests(ROLE, &engagement, &filter, day)
+                .await
+                .map_err(CliError::with_flags)?;
             if format == Format::Json {
                 return output::json(&list);
             }
@@ -276,33 +271,36 @@ pub async fn requests(dir: &Path, cmd: RequestsCommand, format: Format) -> Resul
             }
             return t.print();
         }
-        RequestsCommand::Show { id } => ws.request(ROLE, &id, day).await.map_err(store)?.1,
+        RequestsCommand::Show { id } => ws.request(ROLE, &id, day).await.map_err(CliError::with_flags)?.1,
         RequestsCommand::Assign { id, email } => ws
             .assign_request(ROLE, &id, email.as_deref(), day)
             .await
-            .map_err(store)?,
+            .map_err(CliError::with_flags)?,
         RequestsCommand::Link { id, evidence } => ws
             .link_request_evidence(ROLE, &id, &evidence, day)
             .await
-            .map_err(store)?,
+            .map_err(CliError::with_flags)?,
         RequestsCommand::Submit { id, comment } => ws
             .request_step(ROLE, &id, RequestStep::Submit, &comment, day)
             .await
-            .map_err(store)?,
+            .map_err(CliError::with_flags)?,
         RequestsCommand::Accept { id, comment } => ws
             .request_step(ROLE, &id, RequestStep::Accept, &comment, day)
             .await
-            .map_err(store)?,
+            .map_err(CliError::with_flags)?,
         RequestsCommand::Return { id, comment } => ws
             .request_step(ROLE, &id, RequestStep::Return, &comment, day)
             .await
-            .map_err(store)?,
-        RequestsCommand::Comment { id, text } => ws.comment_request(ROLE, &id, &text, day).await.map_err(store)?,
+            .map_err(CliError::with_flags)?,
+        RequestsCommand::Comment { id, text } => ws
+            .comment_request(ROLE, &id, &text, day)
+            .await
+            .map_err(CliError::with_flags)?,
         RequestsCommand::Export { engagement, out } => {
             let list = ws
                 .requests(ROLE, &engagement, &RequestFilter::default(), day)
                 .await
-                .map_err(store)?;
+                .map_err(CliError::with_flags)?;
             let sheet = request_sheet(&list);
             super::registers::write_export(&sheet, &out)?;
             if format == Format::Json {
@@ -417,9 +415,15 @@ pub async fn populations(dir: &Path, cmd: PopulationsCommand, format: Format) ->
                 ));
             }
             let run = ws
-                .run_population(ROLE, engagement.as_deref(), kind, period(p.as_deref())?, today())
+                .run_population(
+                    ROLE,
+                    engagement.as_deref(),
+                    kind,
+                    super::period_flag(p.as_deref())?,
+                    today(),
+                )
                 .await
-                .map_err(store)?;
+                .map_err(CliError::with_flags)?;
             if format == Format::Json {
                 return output::json(&run);
             }
@@ -437,7 +441,10 @@ pub async fn populations(dir: &Path, cmd: PopulationsCommand, format: Format) ->
             Ok(())
         }
         PopulationsCommand::List { engagement } => {
-            let list = ws.population_runs(ROLE, engagement.as_deref()).await.map_err(store)?;
+            let list = ws
+                .population_runs(ROLE, engagement.as_deref())
+                .await
+                .map_err(CliError::with_flags)?;
             if format == Format::Json {
                 return output::json(&list);
             }
@@ -457,7 +464,7 @@ pub async fn populations(dir: &Path, cmd: PopulationsCommand, format: Format) ->
             t.print()
         }
         PopulationsCommand::Rerun { id } => {
-            let (run, sha, changes) = ws.rerun_population(ROLE, &id).await.map_err(store)?;
+            let (run, sha, changes) = ws.rerun_population(ROLE, &id).await.map_err(CliError::with_flags)?;
             let same = sha == run.sha256;
             if format == Format::Json {
                 return output::json(
@@ -473,7 +480,7 @@ pub async fn populations(dir: &Path, cmd: PopulationsCommand, format: Format) ->
             Ok(())
         }
         PopulationsCommand::Get { id, out } => {
-            let (run, bytes) = ws.population_file(ROLE, &id).await.map_err(store)?;
+            let (run, bytes) = ws.population_file(ROLE, &id).await.map_err(CliError::with_flags)?;
             std::fs::write(&out, &bytes).map_err(|e| usage(format!("--out: {}: {e}", out.display())))?;
             if format == Format::Json {
                 return output::json(&serde_json::json!({"run": run, "out": out, "bytes": bytes.len()}));
@@ -532,10 +539,10 @@ pub async fn samples(dir: &Path, cmd: SamplesCommand, format: Format) -> Result<
         } => ws
             .draw_sample(ROLE, &engagement, &control, &population, &seed, size)
             .await
-            .map_err(store)?,
-        SamplesCommand::Extend { id, more } => ws.extend_sample(ROLE, &id, more).await.map_err(store)?,
+            .map_err(CliError::with_flags)?,
+        SamplesCommand::Extend { id, more } => ws.extend_sample(ROLE, &id, more).await.map_err(CliError::with_flags)?,
         SamplesCommand::List { engagement } => {
-            let list = ws.samples(ROLE, &engagement).await.map_err(store)?;
+            let list = ws.samples(ROLE, &engagement).await.map_err(CliError::with_flags)?;
             if format == Format::Json {
                 return output::json(&list);
             }
@@ -553,13 +560,15 @@ pub async fn samples(dir: &Path, cmd: SamplesCommand, format: Format) -> Result<
             }
             return t.print();
         }
-        SamplesCommand::Show { id } => ws.sample(ROLE, &id).await.map_err(store)?,
+        SamplesCommand::Show { id } => ws.sample(ROLE, &id).await.map_err(CliError::with_flags)?,
         SamplesCommand::Result { id, item, result, note } => {
             let result = TestResult::parse(&result).map_err(|e| usage(format!("--result: {e}")))?;
-            ws.record_result(ROLE, &id, &item, result, &note).await.map_err(store)?
+            ws.record_result(ROLE, &id, &item, result, &note)
+                .await
+                .map_err(CliError::with_flags)?
         }
         SamplesCommand::Packet { id, item } => {
-            let packet = ws.sample_packet(ROLE, &id, &item).await.map_err(store)?;
+            let packet = ws.sample_packet(ROLE, &id, &item).await.map_err(CliError::with_flags)?;
             if format == Format::Json {
                 return output::json(&packet);
             }
@@ -582,8 +591,8 @@ pub async fn samples(dir: &Path, cmd: SamplesCommand, format: Format) -> Result<
 
 /// The testing workbook: a sheet per control tested, listing its sample against its population.
 async fn workbook(ws: &Workspace, engagement: &str, out: &Path, format: Format) -> Result<(), CliError> {
-    let e = ws.engagement(ROLE, engagement).await.map_err(store)?;
-    let samples = ws.samples(ROLE, &e.id).await.map_err(store)?;
+    let e = ws.engagement(ROLE, engagement).await.map_err(CliError::with_flags)?;
+    let samples = ws.samples(ROLE, &e.id).await.map_err(CliError::with_flags)?;
     let mut sheets = vec![Sheet {
         name: "Engagement".into(),
         headers: vec!["field".into(), "value".into()],

@@ -148,6 +148,12 @@ pub async fn open(dir: &std::path::Path) -> Result<evident_store::Workspace, Cli
     Ok(evident_store::Workspace::open(dir, &actor()).await?)
 }
 
+/// `--period START..END`, refused naming the flag when it is not one.
+pub fn period_flag(p: Option<&str>) -> Result<Option<(time::Date, time::Date)>, CliError> {
+    p.map(|p| evident_core::scope::parse_period(p).map_err(|e| crate::error::usage(format!("--period: {e}"))))
+        .transpose()
+}
+
 pub fn today() -> time::Date {
     time::OffsetDateTime::now_utc().date()
 }

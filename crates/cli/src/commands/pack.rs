@@ -18,9 +18,7 @@ pub async fn create(
     out: &Path,
     format: Format,
 ) -> Result<(), CliError> {
-    let period = period
-        .map(|p| evident_core::scope::parse_period(p).map_err(|e| usage(format!("--period: {e}"))))
-        .transpose()?;
+    let period = super::period_flag(period)?;
     let folder = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

@@ -14,11 +14,7 @@ use crate::output::{self, Format, Table};
 /// The request the flags make; every refusal names its flag.
 pub fn request(args: &WindowArgs) -> Result<WindowRequest, CliError> {
     Ok(WindowRequest {
-        period: args
-            .period
-            .as_deref()
-            .map(|p| evident_core::scope::parse_period(p).map_err(|e| usage(format!("--period: {e}"))))
-            .transpose()?,
+        period: super::period_flag(args.period.as_deref())?,
         as_of: args
             .as_of
             .as_deref()
@@ -149,9 +145,7 @@ pub async fn exceptions(dir: &Path, args: &WindowArgs, format: Format) -> Result
 }
 
 pub async fn respond(dir: &Path, id: &str, text: &str, period: Option<&str>, format: Format) -> Result<(), CliError> {
-    let period = period
-        .map(|p| evident_core::scope::parse_period(p).map_err(|e| usage(format!("--period: {e}"))))
-        .transpose()?;
+    let period = super::period_flag(period)?;
     let ws = open(dir).await?;
     let r = ws
         .respond_to_exception(period, id.trim(), text, today())

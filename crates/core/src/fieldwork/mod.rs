@@ -8,7 +8,9 @@ pub mod sampling;
 mod tests;
 
 pub use population::{Changes, Item, Population, Rendered, Run, compare};
-pub use requests::{Known, RequestDraft, RequestStatus, RequestStep, RowError, next_status, read_list};
+pub use requests::{
+    Known, RawRequest, RequestDraft, RequestStatus, RequestStep, RowError, check_request, next_status, read_list,
+};
 pub use sampling::{Drawn, MAX_SAMPLE, Member, SIZE_NOTE, SizeTable, draw};
 use serde::Serialize;
 
@@ -186,6 +188,30 @@ pub struct LinkedEvidence {
     pub attests: String,
     /// Whether what it attests to lies inside the engagement's period.
     pub in_period: bool,
+}
+
+impl LinkedEvidence {
+    /// An item as an engagement sees it: the day or period it attests to (its period, else its
+    /// effective date; nothing for an undated item) and whether that lies inside the
+    /// engagement's period (`YYYY-MM-DD` bounds, both included).
+    pub fn new(
+        id: String,
+        title: String,
+        dates: (Option<&str>, Option<&str>, Option<&str>),
+        period: (&str, &str),
+    ) -> LinkedEvidence {
+        let (a, b) = match dates {
+            (Some(from), Some(to), _) => (from, to),
+            (_, _, Some(day)) => (day, day),
+            _ => ("", ""),
+        };
+        LinkedEvidence {
+            id,
+            title,
+            attests: if a == b { a.to_string() } else { format!("{a}..{b}") },
+            in_period: !a.is_empty() && a <= period.1 && b >= period.0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]

@@ -12,8 +12,6 @@ use std::collections::BTreeMap;
 use evident_catalog::PopulationKind;
 use serde::Serialize;
 
-use super::sampling::Member;
-
 /// One item of a population.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Item {
@@ -95,11 +93,7 @@ fn push_line<'a>(out: &mut String, fields: impl IntoIterator<Item = &'a str>) {
 /// A line's digest, only to tell next time which items changed (the population's own hash is
 /// SHA-256 over all its data): 64-bit FNV-1a, as 16 hex digits.
 fn line_digest(line: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in line.bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("{h:016x}")
+    format!("{:016x}", crate::fnv::hash(line.as_bytes()))
 }
 
 impl Population {
@@ -167,23 +161,18 @@ impl Population {
         h
     }
 
+    /// The SHA-256 of the data lines and each item's digest: what a re-run compares.
+    pub fn fingerprint(&self) -> (String, BTreeMap<String, String>) {
+        let (data, digests) = self.data();
+        (evident_ledger::sha256_hex(data.as_bytes()), digests)
+    }
+
     pub fn render(&self, run: &Run) -> Rendered {
         let (data, digests) = self.data();
         let sha256 = evident_ledger::sha256_hex(data.as_bytes());
         let mut csv = self.header(run, &sha256).into_bytes();
         csv.extend_from_slice(data.as_bytes());
         Rendered { csv, sha256, digests }
-    }
-
-    /// The members a sample is drawn from.
-    pub fn members(&self) -> Vec<Member> {
-        self.items
-            .iter()
-            .map(|i| Member {
-                id: i.id.clone(),
-                date: i.date.clone(),
-            })
-            .collect()
     }
 }
 

@@ -160,6 +160,89 @@ fn split_list(s: &str) -> impl Iterator<Item = &str> {
         .filter(|t| !t.is_empty())
 }
 
+/// One request as typed or as its row reads, before it is checked.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RawRequest<'a> {
+    pub reference: &'a str,
+    pub body: &'a str,
+    /// Criterion ids separated by commas, semicolons, slashes or spaces.
+    pub criteria: &'a str,
+    /// Control codes, separated the same way.
+    pub controls: &'a str,
+    /// `YYYY-MM-DD` or a spreadsheet's day number; empty for none.
+    pub due: &'a str,
+    /// A user's email; empty for nobody.
+    pub assignee: &'a str,
+}
+
+/// Checks one request against what it may refer to: the request it makes (extra columns
+/// empty) and every field refused, with why. The one rule for a list's rows and a request
+/// typed in by hand.
+pub fn check_request(raw: &RawRequest, known: &Known) -> (RequestDraft, Vec<(&'static str, String)>) {
+    let mut refused = Vec::new();
+    let find = |set: &BTreeSet<String>, wanted: &str| set.iter().find(|k| k.eq_ignore_ascii_case(wanted)).cloned();
+    let mut criteria = Vec::new();
+    for c in split_list(raw.criteria) {
+        match find(&known.criteria, c) {
+            Some(k) => criteria.push(k),
+            None => refused.push(("criteria", format!("'{c}' is not a criterion of the framework"))),
+        }
+    }
+    let mut controls = Vec::new();
+    for c in split_list(raw.controls) {
+        match find(&known.controls, c) {
+            Some(k) => controls.push(k),
+            None => refused.push(("controls", format!("'{c}' is not an adopted control"))),
+        }
+    }
+    let due = match raw.due.trim() {
+        "" => None,
+        d => match parse_due(d) {
+            Ok(day) => Some(format_date(day)),
+            Err(e) => {
+                refused.push(("due", e));
+                None
+            }
+        },
+    };
+    let assignee = match raw.assignee.trim() {
+        "" => None,
+        a if known.users.contains(&a.to_lowercase()) => Some(a.to_lowercase()),
+        a => {
+            refused.push(("assignee", format!("'{a}' is not a user of this instance")));
+            None
+        }
+    };
+    let reference = raw.reference.trim();
+    if let Err(e) = crate::text::storable(reference) {
+        refused.push(("reference", e.to_string()));
+    } else if reference.is_empty() {
+        refused.push(("reference", "empty".into()));
+    } else if reference.chars().count() > REFERENCE_MAX {
+        refused.push(("reference", format!("longer than {REFERENCE_MAX} characters")));
+    }
+    let body = raw.body.trim();
+    if let Err(e) = crate::text::storable(body) {
+        refused.push(("request", e.to_string()));
+    } else if body.is_empty() {
+        refused.push(("request", "empty".into()));
+    } else if body.chars().count() > BODY_MAX {
+        refused.push(("request", format!("longer than {BODY_MAX} characters")));
+    }
+    criteria.dedup();
+    controls.dedup();
+    let draft = RequestDraft {
+        reference: reference.to_string(),
+        body: body.to_string(),
+        criteria,
+        controls,
+        due,
+        assignee,
+        extra: BTreeMap::new(),
+    };
+    (draft, refused)
+}
+
 /// Reads a request list: the first row names the columns (a reference and the request text are
 /// required, other known columns optional, unknown ones kept). Every bad row is reported; a list
 /// with any bad row gives no requests.
@@ -203,8 +286,6 @@ pub fn read_list(rows: &[Vec<String>], known: &Known) -> Result<Vec<RequestDraft
     if !errors.is_empty() {
         return Err(errors);
     }
-    let criteria_by_lower: BTreeMap<String, &String> = known.criteria.iter().map(|c| (c.to_lowercase(), c)).collect();
-    let controls_by_lower: BTreeMap<String, &String> = known.controls.iter().map(|c| (c.to_lowercase(), c)).collect();
     let mut out = Vec::new();
     let mut refs = BTreeMap::new();
     for (i, row) in rows.iter().enumerate().skip(1) {
@@ -212,15 +293,8 @@ pub fn read_list(rows: &[Vec<String>], known: &Known) -> Result<Vec<RequestDraft
         if row.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        let mut d = RequestDraft {
-            reference: String::new(),
-            body: String::new(),
-            criteria: Vec::new(),
-            controls: Vec::new(),
-            due: None,
-            assignee: None,
-            extra: BTreeMap::new(),
-        };
+        let mut raw = RawRequest::default();
+        let mut extra = BTreeMap::new();
         for (j, cell) in row.iter().enumerate() {
             let value = cell.trim();
             if let Err(e) = crate::text::storable(value) {
@@ -228,63 +302,35 @@ pub fn read_list(rows: &[Vec<String>], known: &Known) -> Result<Vec<RequestDraft
                 continue;
             }
             match cols.get(j).copied().flatten() {
-                Some(Column::Reference) => d.reference = value.to_string(),
-                Some(Column::Body) => d.body = value.to_string(),
-                Some(Column::Criteria) => {
-                    for c in split_list(value) {
-                        match criteria_by_lower.get(&c.to_lowercase()) {
-                            Some(k) => d.criteria.push((*k).clone()),
-                            None => {
-                                errors.push(err(n, "criteria", format!("'{c}' is not a criterion of the framework")))
-                            }
-                        }
-                    }
-                }
-                Some(Column::Controls) => {
-                    for c in split_list(value) {
-                        match controls_by_lower.get(&c.to_lowercase()) {
-                            Some(k) => d.controls.push((*k).clone()),
-                            None => errors.push(err(n, "controls", format!("'{c}' is not an adopted control"))),
-                        }
-                    }
-                }
-                Some(Column::Due) if !value.is_empty() => match parse_due(value) {
-                    Ok(day) => d.due = Some(format_date(day)),
-                    Err(e) => errors.push(err(n, "due", e)),
-                },
-                Some(Column::Due) => {}
-                Some(Column::Assignee) if !value.is_empty() => {
-                    let email = value.to_lowercase();
-                    if known.users.contains(&email) {
-                        d.assignee = Some(email);
-                    } else {
-                        errors.push(err(n, "assignee", format!("'{value}' is not a user of this instance")));
-                    }
-                }
-                Some(Column::Assignee) => {}
+                Some(Column::Reference) => raw.reference = value,
+                Some(Column::Body) => raw.body = value,
+                Some(Column::Criteria) => raw.criteria = value,
+                Some(Column::Controls) => raw.controls = value,
+                Some(Column::Due) => raw.due = value,
+                Some(Column::Assignee) => raw.assignee = value,
                 None if !value.is_empty() => {
                     let name = header
                         .get(j)
                         .map_or_else(|| format!("column {}", j + 1), |h| h.trim().to_string());
-                    d.extra.insert(name, value.to_string());
+                    extra.insert(name, value.to_string());
                 }
                 None => {}
             }
         }
-        if d.reference.is_empty() {
-            errors.push(err(n, "reference", "empty".into()));
-        } else if d.reference.chars().count() > REFERENCE_MAX {
-            errors.push(err(n, "reference", format!("longer than {REFERENCE_MAX} characters")));
-        } else if let Some(first) = refs.insert(d.reference.to_lowercase(), n) {
-            errors.push(err(n, "reference", format!("'{}' is also on row {first}", d.reference)));
+        let (mut d, mut refused) = check_request(&raw, known);
+        if !d.reference.is_empty()
+            && d.reference.chars().count() <= REFERENCE_MAX
+            && let Some(first) = refs.insert(d.reference.to_lowercase(), n)
+        {
+            // Named with the reference's other faults, before the request text's.
+            let at = refused
+                .iter()
+                .position(|(f, _)| *f == "request")
+                .unwrap_or(refused.len());
+            refused.insert(at, ("reference", format!("'{}' is also on row {first}", d.reference)));
         }
-        if d.body.is_empty() {
-            errors.push(err(n, "request", "empty".into()));
-        } else if d.body.chars().count() > BODY_MAX {
-            errors.push(err(n, "request", format!("longer than {BODY_MAX} characters")));
-        }
-        d.criteria.dedup();
-        d.controls.dedup();
+        errors.extend(refused.into_iter().map(|(field, reason)| err(n, field, reason)));
+        d.extra = extra;
         out.push(d);
     }
     if errors.is_empty() { Ok(out) } else { Err(errors) }

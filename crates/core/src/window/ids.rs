@@ -4,7 +4,8 @@
 /// `EX-` and 12 hex digits of a 64-bit FNV-1a hash of the parts, joined by a separator no part
 /// contains. Not a security boundary: ids only need to be stable and, in one window, distinct.
 pub fn exception_id(parts: &[&str]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    use crate::fnv::{OFFSET, step};
+    let mut h: u64 = OFFSET;
     for (i, part) in parts.iter().enumerate() {
         if i > 0 {
             h = step(h, 0x1f);
@@ -14,10 +15,6 @@ pub fn exception_id(parts: &[&str]) -> String {
         }
     }
     format!("EX-{:012x}", h >> 16)
-}
-
-fn step(h: u64, b: u8) -> u64 {
-    (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
 }
 
 #[cfg(test)]

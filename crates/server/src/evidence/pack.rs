@@ -14,6 +14,7 @@ use evident_store::PackRequest;
 use crate::ServerError;
 use crate::access::Access;
 use crate::state::AppState;
+use crate::web::api::period_param;
 
 /// The pack from a control's page.
 pub async fn page(
@@ -49,10 +50,7 @@ async fn control_pack(
             "unknown parameter (this address takes period=FROM..TO)",
         ));
     }
-    let period = q
-        .get("period")
-        .map(|p| evident_core::scope::parse_period(p).map_err(|e| ServerError::invalid("period", e)))
-        .transpose()?;
+    let period = period_param(q.get("period").map(String::as_str))?;
     let snap = state.snapshot().await?;
     let read = Access {
         reach: evident_core::access::reach(

@@ -18,7 +18,7 @@ use crate::ServerError;
 use crate::access::Access;
 use crate::json_body::JsonBody;
 use crate::state::AppState;
-use crate::web::api::ApiResult;
+use crate::web::api::{ApiResult, period_param};
 
 fn ws(state: &AppState, access: &Access) -> Workspace {
     state.ws.as_actor(&access.user.email)
@@ -70,12 +70,7 @@ pub async fn create_engagement(
     Extension(access): Extension<Access>,
     JsonBody(body): JsonBody<EngagementRequest>,
 ) -> ApiResult {
-    let period = body
-        .period
-        .as_deref()
-        .filter(|p| !p.trim().is_empty())
-        .map(|p| evident_core::scope::parse_period(p).map_err(|e| ServerError::invalid("period", e)))
-        .transpose()?;
+    let period = period_param(body.period.as_deref().filter(|p| !p.trim().is_empty()))?;
     created(
         ws(&state, &access)
             .create_engagement(access.role(), &body.name, &body.firm, period)

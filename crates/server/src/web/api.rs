@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::table::{Column, ListQuery, Row, page};
+use crate::ServerError;
 use crate::error::ApiError;
 
 pub type ApiResult = Result<Response, ApiError>;
@@ -29,4 +30,10 @@ pub fn listing(
 
 pub async fn openapi() -> Response {
     Json(crate::openapi::document()).into_response()
+}
+
+/// A `period` given as `START..END`, refused (422, naming `period`) when it is not one.
+pub fn period_param(text: Option<&str>) -> Result<Option<(time::Date, time::Date)>, ServerError> {
+    text.map(|p| evident_core::scope::parse_period(p).map_err(|e| ServerError::invalid("period", e)))
+        .transpose()
 }

@@ -13,7 +13,7 @@ use crate::ServerError;
 use crate::access::Access;
 use crate::json_body::JsonBody;
 use crate::state::AppState;
-use crate::web::api::ApiResult;
+use crate::web::api::{ApiResult, period_param};
 
 /// `GET /api/v1/window`: as of `as_of`, for `period`, judged with `tolerable_rate` and
 /// `pervasive_share` when given.
@@ -42,12 +42,7 @@ pub async fn respond(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<ResponseRequest>,
 ) -> ApiResult {
-    let period = body
-        .period
-        .as_deref()
-        .filter(|p| !p.trim().is_empty())
-        .map(|p| evident_core::scope::parse_period(p).map_err(|e| ServerError::invalid("period", e)))
-        .transpose()?;
+    let period = period_param(body.period.as_deref().filter(|p| !p.trim().is_empty()))?;
     let today = time::OffsetDateTime::now_utc().date();
     let r = state
         .ws

@@ -13,6 +13,7 @@ use evident_store::{StoreError, WindowRequest};
 
 use crate::ServerError;
 use crate::state::{AppState, Snapshot};
+use crate::web::api::period_param;
 
 /// The scope's window as of the snapshot's day; `None` while no scope is set.
 pub async fn current(state: &AppState, snap: &Snapshot) -> Result<Option<Arc<Window>>, ServerError> {
@@ -45,9 +46,7 @@ pub fn request(q: &BTreeMap<String, String>) -> Result<WindowRequest, ServerErro
     let rule = OpinionRule::from_percent(percent("tolerable_rate")?, percent("pervasive_share")?)
         .map_err(|e| ServerError::invalid(e.field, e.reason))?;
     Ok(WindowRequest {
-        period: given("period")
-            .map(|p| evident_core::scope::parse_period(p).map_err(|e| ServerError::invalid("period", e)))
-            .transpose()?,
+        period: period_param(given("period"))?,
         as_of: given("as_of")
             .map(|d| evident_core::parse_date(d).map_err(|e| ServerError::invalid("as_of", e)))
             .transpose()?,

@@ -123,15 +123,13 @@ impl Workspace {
             .bind(&self.actor)
             .execute(&mut *tx)
             .await?;
-        self.log(
-            &mut tx,
+        self.commit_logged(
+            tx,
             "engagement.create",
             &format!("engagement:{id}"),
             json!({"name": name, "firm": firm, "period": format!("{}..{}", format_date(p.start), format_date(p.end))}),
         )
         .await?;
-        tx.commit().await?;
-        self.checkpoint().await?;
         self.engagement(Role::Admin, &id).await
     }
 
@@ -151,15 +149,13 @@ impl Workspace {
             .bind(&e.id)
             .execute(&mut *tx)
             .await?;
-        self.log(
-            &mut tx,
+        self.commit_logged(
+            tx,
             "engagement.status",
             &format!("engagement:{}", e.id),
             json!({"from": e.status.as_str(), "to": status.as_str()}),
         )
         .await?;
-        tx.commit().await?;
-        self.checkpoint().await?;
         self.engagement(role, &e.id).await
     }
 
@@ -182,15 +178,13 @@ impl Workspace {
             .bind(&e.id)
             .execute(&mut *tx)
             .await?;
-        self.log(
-            &mut tx,
+        self.commit_logged(
+            tx,
             "engagement.sizes",
             &format!("engagement:{}", e.id),
             json!({"sizes": sizes}),
         )
         .await?;
-        tx.commit().await?;
-        self.checkpoint().await?;
         self.engagement(role, &e.id).await
     }
 
@@ -222,8 +216,8 @@ impl Workspace {
         } else {
             sqlx::query(UNBIND).bind(&e.id).bind(&user.id).execute(&mut *tx).await?;
         }
-        self.log(
-            &mut tx,
+        self.commit_logged(
+            tx,
             if bound {
                 "engagement.auditor.add"
             } else {
@@ -233,17 +227,21 @@ impl Workspace {
             json!({"auditor": user.email}),
         )
         .await?;
-        tx.commit().await?;
-        self.checkpoint().await?;
         self.engagement(role, &e.id).await
     }
 
     /// An engagement the caller may act in: visible to them and not closed.
     pub(super) async fn open_engagement(&self, role: Role, id: &str) -> Result<EngagementView, StoreError> {
         let e = self.engagement(role, id).await?;
-        if e.status == EngagementStatus::Closed {
-            return Err(StoreError::Conflict(format!("engagement '{}' is closed", e.name)));
-        }
+        ensure_open(&e)?;
         Ok(e)
     }
+}
+
+/// A closed engagement is read-only.
+pub(super) fn ensure_open(e: &EngagementView) -> Result<(), StoreError> {
+    if e.status == EngagementStatus::Closed {
+        return Err(StoreError::Conflict(format!("engagement '{}' is closed", e.name)));
+    }
+    Ok(())
 }

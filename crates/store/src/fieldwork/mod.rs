@@ -8,13 +8,19 @@ mod populations;
 mod requests;
 mod samples;
 
+use std::collections::BTreeMap;
+
+use evident_catalog::Frequency;
 use evident_core::access::Role;
 use evident_core::fieldwork::{Act, FieldworkError, may};
 
 pub use populations::{SPECS as POPULATIONS, Spec as PopulationSpec, spec as population_spec};
 pub use requests::RequestFilter;
 
+use sqlx::Row;
+
 use crate::StoreError;
+use crate::clock::instant;
 
 fn field(e: FieldworkError) -> StoreError {
     StoreError::Field {
@@ -45,15 +51,38 @@ fn allow(role: Role, act: Act) -> Result<(), StoreError> {
     }
 }
 
-fn instant(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .map(|t| {
-            format!(
-                "{} {:02}:{:02} UTC",
-                evident_core::format_date(t.date()),
-                t.hour(),
-                t.minute()
-            )
-        })
-        .unwrap_or_default()
+/// What fieldwork needs of each adopted control (its code, frequency and owner), read without
+/// rendering the controls' text as `Workspace::controls` does.
+struct ControlFacts {
+    code: String,
+    frequency: Frequency,
+    owner: Option<String>,
+}
+
+const SELECT_CONTROL_FACTS: &str = "SELECT code, frequency, owner_email FROM controls ORDER BY code";
+
+impl crate::Workspace {
+    async fn control_facts(&self) -> Result<Vec<ControlFacts>, StoreError> {
+        let mut out = Vec::new();
+        for r in sqlx::query(SELECT_CONTROL_FACTS).fetch_all(&self.db.pool).await? {
+            let frequency: String = r.try_get("frequency")?;
+            out.push(ControlFacts {
+                code: r.try_get("code")?,
+                frequency: Frequency::parse(&frequency)
+                    .map_err(|_| StoreError::Invalid(format!("stored control frequency '{frequency}'")))?,
+                owner: r.try_get("owner_email")?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Each adopted control's frequency, by code (what a sample's suggested size depends on).
+    async fn control_frequencies(&self) -> Result<BTreeMap<String, Frequency>, StoreError> {
+        Ok(self
+            .control_facts()
+            .await?
+            .into_iter()
+            .map(|c| (c.code, c.frequency))
+            .collect())
+    }
 }

@@ -4,13 +4,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use evident_core::access::Role;
-use evident_core::fieldwork::requests::{RequestDraft, RequestStatus, RequestStep, next_status, read_list};
+use evident_core::fieldwork::requests::{
+    RawRequest, RequestDraft, RequestStatus, RequestStep, check_request, next_status, read_list,
+};
 use evident_core::fieldwork::{Act, CommentView, EngagementView, Known, LinkedEvidence, RequestView, check_text};
 use evident_core::format_date;
 use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::engagements::ensure_open;
 use super::{allow, field, instant};
 use crate::clock::now_ms;
 use crate::{StoreError, Workspace};
@@ -23,6 +26,7 @@ const SELECT_LINKS: &str = "SELECT l.request_id, e.id, e.title, e.effective_date
      WHERE r.engagement_id = $1 ORDER BY l.linked_at, e.id";
 const SELECT_THREAD: &str = "SELECT c.request_id, c.step, c.body, c.author, c.created_at FROM request_comments c \
      JOIN requests r ON r.id = c.request_id WHERE r.engagement_id = $1 ORDER BY c.created_at, c.id";
+const SELECT_REFS: &str = "SELECT id, ref_key FROM requests WHERE engagement_id = $1";
 const SELECT_BY_REF: &str = "SELECT id FROM requests WHERE engagement_id = $1 AND ref_key = $2";
 const INSERT: &str = "INSERT INTO requests (id, engagement_id, reference, ref_key, body, criteria, controls, due_date, \
      assignee, status, extra, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, $11, $11)";
@@ -78,7 +82,7 @@ impl Workspace {
         let catalog = evident_catalog::Catalog::builtin();
         Ok(Known {
             criteria: catalog.framework.criteria.iter().map(|c| c.id.clone()).collect(),
-            controls: self.controls().await?.into_iter().map(|c| c.code).collect(),
+            controls: self.control_facts().await?.into_iter().map(|c| c.code).collect(),
             users: self
                 .users()
                 .await?
@@ -91,14 +95,10 @@ impl Workspace {
     /// Controls the caller owns (for a control owner's view of requests).
     async fn owned_controls(&self) -> Result<BTreeSet<String>, StoreError> {
         Ok(self
-            .controls()
+            .control_facts()
             .await?
             .into_iter()
-            .filter(|c| {
-                c.owner_email
-                    .as_deref()
-                    .is_some_and(|o| o.eq_ignore_ascii_case(&self.actor))
-            })
+            .filter(|c| c.owner.as_deref().is_some_and(|o| o.eq_ignore_ascii_case(&self.actor)))
             .map(|c| c.code)
             .collect())
     }
@@ -112,6 +112,19 @@ impl Workspace {
         today: time::Date,
     ) -> Result<Vec<RequestView>, StoreError> {
         let e = self.engagement(role, engagement).await?;
+        self.engagement_requests(role, &e, filter, None, today).await
+    }
+
+    /// The requests of an engagement already found visible (only the one with id `only`, when
+    /// given), as the caller may see them.
+    async fn engagement_requests(
+        &self,
+        role: Role,
+        e: &EngagementView,
+        filter: &RequestFilter,
+        only: Option<&str>,
+        today: time::Date,
+    ) -> Result<Vec<RequestView>, StoreError> {
         let today_s = format_date(today);
         let owned = if role == Role::ControlOwner || filter.mine {
             Some(self.owned_controls().await?)
@@ -124,17 +137,15 @@ impl Workspace {
             let from: Option<String> = r.try_get("period_from")?;
             let to: Option<String> = r.try_get("period_to")?;
             let day: Option<String> = r.try_get("effective_date")?;
-            let (a, b) = match (from, to, day) {
-                (Some(f), Some(t), _) => (f, t),
-                (_, _, Some(d)) => (d.clone(), d),
-                _ => (String::new(), String::new()),
-            };
-            links.entry(r.try_get("request_id")?).or_default().push(LinkedEvidence {
-                id: r.try_get("id")?,
-                title: r.try_get("title")?,
-                attests: if a == b { a.clone() } else { format!("{a}..{b}") },
-                in_period: !a.is_empty() && a.as_str() <= period.1 && b.as_str() >= period.0,
-            });
+            links
+                .entry(r.try_get("request_id")?)
+                .or_default()
+                .push(LinkedEvidence::new(
+                    r.try_get("id")?,
+                    r.try_get("title")?,
+                    (from.as_deref(), to.as_deref(), day.as_deref()),
+                    period,
+                ));
         }
         let mut threads: BTreeMap<String, Vec<CommentView>> = BTreeMap::new();
         for r in sqlx::query(SELECT_THREAD).bind(&e.id).fetch_all(&self.db.pool).await? {
@@ -147,6 +158,9 @@ impl Workspace {
         }
         let mut out = Vec::new();
         for r in sqlx::query(SELECT).bind(&e.id).fetch_all(&self.db.pool).await? {
+            if only.is_some_and(|id| r.try_get::<String, _>("id").is_ok_and(|r| r != id)) {
+                continue;
+            }
             let mut v = base_view(&r, &today_s)?;
             if let Some(owned) = &owned {
                 let assigned = v
@@ -191,7 +205,7 @@ impl Workspace {
             .try_get("engagement_id")?;
         let e = self.engagement(role, &engagement).await.map_err(|_| not_found())?;
         let r = self
-            .requests(role, &e.id, &RequestFilter::default(), today)
+            .engagement_requests(role, &e, &RequestFilter::default(), Some(id), today)
             .await?
             .into_iter()
             .find(|r| r.id == id)
@@ -231,16 +245,13 @@ impl Workspace {
         let now = now_ms();
         let mut tx = self.begin_write().await?;
         let (mut added, mut updated) = (0, 0);
+        // Read inside the write lock, once: which references the engagement already holds.
+        let mut existing: BTreeMap<String, String> = BTreeMap::new();
+        for r in sqlx::query(SELECT_REFS).bind(&e.id).fetch_all(&mut *tx).await? {
+            existing.insert(r.try_get("ref_key")?, r.try_get("id")?);
+        }
         for d in &drafts {
-            let key = d.reference.to_lowercase();
-            let existing: Option<String> = sqlx::query(SELECT_BY_REF)
-                .bind(&e.id)
-                .bind(&key)
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|r| r.try_get("id"))
-                .transpose()?;
-            match existing {
+            match existing.get(&d.reference.to_lowercase()) {
                 Some(id) => {
                     sqlx::query(UPDATE)
                         .bind(&d.reference)
@@ -251,7 +262,7 @@ impl Workspace {
                         .bind(&d.assignee)
                         .bind(json!(d.extra).to_string())
                         .bind(now)
-                        .bind(&id)
+                        .bind(id)
                         .execute(&mut *tx)
                         .await?;
                     updated += 1;
@@ -262,15 +273,13 @@ impl Workspace {
                 }
             }
         }
-        self.log(
-            &mut tx,
+        self.commit_logged(
+            tx,
             "requests.import",
             &format!("engagement:{}", e.id),
             json!({"source": source, "added": added, "updated": updated, "requests": drafts}),
         )
         .await?;
-        tx.commit().await?;
-        self.checkpoint().await?;
         Ok((added, updated))
     }
 
@@ -284,34 +293,23 @@ impl Workspace {
     ) -> Result<RequestView, StoreError> {
         allow(role, Act::AddRequests)?;
         let e = self.open_engagement(role, engagement).await?;
-        // The same rules as a list of one row.
-        let mut header = vec![
-            "reference".to_string(),
-            "request".into(),
-            "criteria".into(),
-            "controls".into(),
-        ];
-        let mut row = vec![
-            draft.reference.clone(),
-            draft.body.clone(),
-            draft.criteria.join(" "),
-            draft.controls.join(" "),
-        ];
-        if let Some(d) = &draft.due {
-            header.push("due".into());
-            row.push(d.clone());
+        // The same rule as a row of an imported list.
+        let criteria = draft.criteria.join(" ");
+        let controls = draft.controls.join(" ");
+        let raw = RawRequest {
+            reference: &draft.reference,
+            body: &draft.body,
+            criteria: &criteria,
+            controls: &controls,
+            due: draft.due.as_deref().unwrap_or(""),
+            assignee: draft.assignee.as_deref().unwrap_or(""),
+        };
+        let (mut checked, refused) = check_request(&raw, &self.request_known().await?);
+        if let Some((field, reason)) = refused.into_iter().next() {
+            return Err(StoreError::Invalid(format!("{field}: {reason}")));
         }
-        if let Some(a) = &draft.assignee {
-            header.push("assignee".into());
-            row.push(a.clone());
-        }
-        let mut read = read_list(&[header, row], &self.request_known().await?).map_err(|errors| {
-            let er = &errors[0];
-            StoreError::Invalid(format!("{}: {}", er.field, er.reason))
-        })?;
-        let extra = std::mem::take(&mut draft.extra);
-        draft = read.remove(0);
-        draft.extra = extra;
+        checked.extra = std::mem::take(&mut draft.extra);
+        let draft = checked;
         let key = draft.reference.to_lowercase();
         let mut tx = self.begin_write().await?;
         if sqlx::query(SELECT_BY_REF)
@@ -327,15 +325,13 @@ impl Workspace {
             )));
         }
         let id = insert(&mut tx, &e.id, &draft, now_ms()).await?;
-        self.log(
-            &mut tx,
+        self.commit_logged(
+            tx,
             "requests.add",
             &format!("request:{id}"),
             json!({"engagement": e.id, "request": draft}),
         )
         .await?;
-        tx.commit().await?;
-        self.checkpoint().await?;
         Ok(self.request(role, &id, today).await?.1)
     }
 
@@ -349,7 +345,7 @@ impl Workspace {
     ) -> Result<RequestView, StoreError> {
         allow(role, Act::Manage)?;
         let (e, r) = self.request(role, id, today).await?;
-        self.open_engagement(role, &e.id).await?;
+        ensure_open(&e)?;
         let email = match email {
             Some(m) => Some(self.user(m).await?.email.to_lowercase()),
             None => None,
@@ -361,15 +357,13 @@ impl Workspace {
             .bind(&r.id)
             .execute(&mut *tx)
             .await?;
-        self.log(
-            &mut tx,
+        self.commit_logged(
+            tx,
             "requests.assign",
             &format!("request:{}", r.id),
             json!({"assignee": email}),
         )
         .await?;
-        tx.commit().await?;
-        self.checkpoint().await?;
         Ok(self.request(role, id, today).await?.1)
     }
 
@@ -383,7 +377,7 @@ impl Workspace {
     ) -> Result<RequestView, StoreError> {
         allow(role, Act::Answer)?;
         let (e, r) = self.request(role, id, today).await?;
-        self.open_engagement(role, &e.id).await?;
+        ensure_open(&e)?;
         if r.status == RequestStatus::Accepted {
             return Err(StoreError::Conflict(format!(
                 "request '{}' is already accepted",
@@ -402,15 +396,13 @@ impl Workspace {
             .bind(&self.actor)
             .execute(&mut *tx)
             .await?;
-        self.log(
-            &mut tx,
+        self.commit_logged(
+            tx,
             "requests.evidence.link",
             &format!("request:{}", r.id),
             json!({"evidence": item.id, "sha256": item.sha256}),
         )
         .await?;
-        tx.commit().await?;
-        self.checkpoint().await?;
         Ok(self.request(role, id, today).await?.1)
     }
 
@@ -426,7 +418,7 @@ impl Workspace {
         allow(role, if step.by_auditor() { Act::Review } else { Act::Answer })?;
         let comment = check_text("comment", comment, false).map_err(field)?;
         let (e, r) = self.request(role, id, today).await?;
-        self.open_engagement(role, &e.id).await?;
+        ensure_open(&e)?;
         let to = next_status(r.status, step, &comment, r.evidence.len()).map_err(field)?;
         let now = now_ms();
         let mut tx = self.begin_write().await?;
@@ -454,16 +446,14 @@ impl Workspace {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        self.log(
-            &mut tx,
+        self.commit_logged(
+            tx,
             &format!("requests.{}", step.as_str()),
             &format!("request:{}", r.id),
             json!({"from": r.status.as_str(), "to": to.as_str(), "comment": comment,
                    "evidence": r.evidence.iter().map(|e| e.id.clone()).collect::<Vec<_>>()}),
         )
         .await?;
-        tx.commit().await?;
-        self.checkpoint().await?;
         Ok(self.request(role, id, today).await?.1)
     }
 
@@ -478,7 +468,7 @@ impl Workspace {
         allow(role, Act::Comment)?;
         let body = check_text("comment", body, true).map_err(field)?;
         let (e, r) = self.request(role, id, today).await?;
-        self.open_engagement(role, &e.id).await?;
+        ensure_open(&e)?;
         let mut tx = self.begin_write().await?;
         sqlx::query(COMMENT)
             .bind(ulid::Ulid::new().to_string())
@@ -489,15 +479,13 @@ impl Workspace {
             .bind(now_ms())
             .execute(&mut *tx)
             .await?;
-        self.log(
-            &mut tx,
+        self.commit_logged(
+            tx,
             "requests.comment",
             &format!("request:{}", r.id),
             json!({"comment": body}),
         )
         .await?;
-        tx.commit().await?;
-        self.checkpoint().await?;
         Ok(self.request(role, id, today).await?.1)
     }
 }

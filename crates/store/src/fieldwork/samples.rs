@@ -3,12 +3,12 @@
 use std::collections::BTreeMap;
 use std::io::{Seek, Write};
 
-use evident_catalog::PopulationKind;
+use evident_catalog::{Frequency, PopulationKind};
 use evident_core::access::Role;
 use evident_core::fieldwork::population::{read_members, read_table};
 use evident_core::fieldwork::{
-    Act, Changes, LinkedEvidence, MAX_SAMPLE, Member, PacketFact, PopulationRunView, Run, SampleException,
-    SampleItemView, SamplePacket, SampleView, TestResult, check_seed, check_text, compare, draw,
+    Act, Changes, EngagementView, LinkedEvidence, MAX_SAMPLE, Member, PacketFact, PopulationRunView, Run,
+    SampleException, SampleItemView, SamplePacket, SampleView, TestResult, check_seed, check_text, compare, draw,
 };
 use evident_core::window::Period;
 use evident_core::{format_date, parse_date};
@@ -17,6 +17,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::Date;
 
+use super::engagements::ensure_open;
 use super::{allow, field, instant};
 use crate::clock::now_ms;
 use crate::evidence::{EvidenceFile, LinkTo, NewEvidence, SourceKind};
@@ -26,6 +27,8 @@ const INSERT_RUN: &str = "INSERT INTO population_runs (id, engagement_id, kind, 
      sha256, digests, evidence_id, ran_at, ran_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 const SELECT_RUNS: &str = "SELECT id, engagement_id, kind, period_start, period_end, item_count, sha256, \
      evidence_id, ran_at, ran_by FROM population_runs ORDER BY ran_at, id";
+const SELECT_RUN: &str = "SELECT id, engagement_id, kind, period_start, period_end, item_count, sha256, \
+     evidence_id, ran_at, ran_by FROM population_runs WHERE id = $1";
 const SELECT_PREVIOUS: &str = "SELECT digests FROM population_runs WHERE kind = $1 AND period_start = $2 \
      AND period_end = $3 ORDER BY ran_at DESC, id DESC LIMIT 1";
 const SELECT_DIGESTS: &str = "SELECT digests FROM population_runs WHERE id = $1";
@@ -67,19 +70,18 @@ fn run_view(r: &AnyRow, changes: Option<Changes>) -> Result<PopulationRunView, S
     })
 }
 
-fn digests(text: &str) -> BTreeMap<String, String> {
-    serde_json::from_str(text).unwrap_or_default()
+/// Employees see no population; auditors only those of their engagements (`visible`); the
+/// team every one.
+fn may_see_run(role: Role, engagement: Option<&str>, visible: &[String]) -> bool {
+    match role {
+        Role::Employee => false,
+        Role::Auditor => engagement.is_some_and(|e| visible.iter().any(|v| v == e)),
+        _ => true,
+    }
 }
 
-fn utc_now() -> String {
-    let t = time::OffsetDateTime::now_utc();
-    format!(
-        "{} {:02}:{:02}:{:02} UTC",
-        format_date(t.date()),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+fn digests(text: &str) -> BTreeMap<String, String> {
+    serde_json::from_str(text).unwrap_or_default()
 }
 
 impl Workspace {
@@ -118,9 +120,10 @@ impl Workspace {
         };
         let population = self.population(kind, p).await?;
         let id = ulid::Ulid::new().to_string();
+        let now = now_ms();
         let run = Run {
             id: id.clone(),
-            at: utc_now(),
+            at: super::populations::utc(now),
             by: self.actor.clone(),
             engagement: e.as_ref().map(|e| format!("{} ({})", e.name, e.firm)),
         };
@@ -174,7 +177,6 @@ impl Workspace {
             other => StoreError::Invalid(other.to_string()),
         })?;
 
-        let now = now_ms();
         let mut tx = self.begin_write().await?;
         sqlx::query(INSERT_RUN)
             .bind(&id)
@@ -190,8 +192,8 @@ impl Workspace {
             .bind(&self.actor)
             .execute(&mut *tx)
             .await?;
-        self.log(
-            &mut tx,
+        self.commit_logged(
+            tx,
             "population.run",
             &format!("population:{id}"),
             json!({"kind": kind.as_str(), "period": format!("{start}..{end}"), "count": population.items.len(),
@@ -200,8 +202,6 @@ impl Workspace {
                    "changes": previous.as_ref().map(Changes::summary)}),
         )
         .await?;
-        tx.commit().await?;
-        self.checkpoint().await?;
         let mut v = self.population_run(role, &id).await?;
         v.changes = previous;
         Ok(v)
@@ -213,7 +213,7 @@ impl Workspace {
         role: Role,
         engagement: Option<&str>,
     ) -> Result<Vec<PopulationRunView>, StoreError> {
-        let visible: Vec<String> = self.engagements(role).await?.into_iter().map(|e| e.id).collect();
+        let visible = self.visible_engagements(role).await?;
         let wanted = match engagement {
             Some(id) => Some(self.engagement(role, id).await?.id),
             None => None,
@@ -221,13 +221,7 @@ impl Workspace {
         let mut out = Vec::new();
         for r in sqlx::query(SELECT_RUNS).fetch_all(&self.db.pool).await? {
             let eng: Option<String> = r.try_get("engagement_id")?;
-            let may_see = match (&eng, role) {
-                (_, Role::Employee) => false,
-                (Some(e), Role::Auditor) => visible.contains(e),
-                (None, Role::Auditor) => false,
-                _ => true,
-            };
-            if may_see && (wanted.is_none() || wanted == eng) {
+            if may_see_run(role, eng.as_deref(), &visible) && (wanted.is_none() || wanted == eng) {
                 out.push(run_view(&r, None)?);
             }
         }
@@ -235,14 +229,28 @@ impl Workspace {
     }
 
     pub async fn population_run(&self, role: Role, id: &str) -> Result<PopulationRunView, StoreError> {
-        self.population_runs(role, None)
+        let not_found = || StoreError::NotFound {
+            kind: "population run",
+            id: id.to_string(),
+        };
+        let r = sqlx::query(SELECT_RUN)
+            .bind(id)
+            .fetch_optional(&self.db.pool)
             .await?
-            .into_iter()
-            .find(|r| r.id == id)
-            .ok_or_else(|| StoreError::NotFound {
-                kind: "population run",
-                id: id.to_string(),
-            })
+            .ok_or_else(not_found)?;
+        let eng: Option<String> = r.try_get("engagement_id")?;
+        if !may_see_run(role, eng.as_deref(), &self.visible_engagements(role).await?) {
+            return Err(not_found());
+        }
+        run_view(&r, None)
+    }
+
+    /// Ids of the engagements the caller may see (what an auditor's population runs are limited to).
+    async fn visible_engagements(&self, role: Role) -> Result<Vec<String>, StoreError> {
+        if role != Role::Auditor {
+            return Ok(Vec::new());
+        }
+        Ok(self.engagements(role).await?.into_iter().map(|e| e.id).collect())
     }
 
     /// The population file as kept (decrypted from the vault and checked against its hash).
@@ -268,13 +276,12 @@ impl Workspace {
         let kind = PopulationKind::parse(&run.kind).map_err(|e| StoreError::Invalid(e.to_string()))?;
         let (a, b) = evident_core::scope::parse_period(&run.period).map_err(StoreError::Invalid)?;
         let population = self.population(kind, Period { start: a, end: b }).await?;
-        let (data, now) = population.data();
+        let (sha, now) = population.fingerprint();
         let before: String = sqlx::query(SELECT_DIGESTS)
             .bind(&run.id)
             .fetch_one(&self.db.pool)
             .await?
             .try_get("digests")?;
-        let sha = evident_ledger_sha(&data);
         let changes = compare(&digests(&before), &now);
         Ok((run, sha, changes))
     }
@@ -294,7 +301,7 @@ impl Workspace {
         let e = self.open_engagement(role, engagement).await?;
         let seed = check_seed(seed).map_err(field)?;
         let c = self
-            .controls()
+            .control_facts()
             .await?
             .into_iter()
             .find(|c| c.code.eq_ignore_ascii_case(control.trim()))
@@ -348,24 +355,22 @@ impl Workspace {
                 .execute(&mut *tx)
                 .await?;
         }
-        self.log(
-            &mut tx,
+        self.commit_logged(
+            tx,
             "sample.draw",
             &format!("sample:{id}"),
             json!({"engagement": e.id, "control": c.code, "population": run.id, "population_sha256": run.sha256,
                    "seed": seed, "size": drawn.len(), "items": drawn.iter().map(|d| d.id.clone()).collect::<Vec<_>>()}),
         )
         .await?;
-        tx.commit().await?;
-        self.checkpoint().await?;
         self.sample(role, &id).await
     }
 
     /// Adds `more` items to a sample: the same seed and population, the first items kept.
     pub async fn extend_sample(&self, role: Role, id: &str, more: usize) -> Result<SampleView, StoreError> {
         allow(role, Act::Test)?;
-        let s = self.sample(role, id).await?;
-        self.open_engagement(role, &s.engagement).await?;
+        let (e, s) = self.sample_in(role, id).await?;
+        ensure_open(&e)?;
         let total: usize = s.rounds.iter().sum::<usize>() + more;
         if more == 0 || total > MAX_SAMPLE {
             return Err(StoreError::Field {
@@ -415,15 +420,13 @@ impl Workspace {
                 .execute(&mut *tx)
                 .await?;
         }
-        self.log(
-            &mut tx,
+        self.commit_logged(
+            tx,
             "sample.extend",
             &format!("sample:{}", s.id),
             json!({"more": new.len(), "rounds": rounds, "items": new.iter().map(|d| d.id.clone()).collect::<Vec<_>>()}),
         )
         .await?;
-        tx.commit().await?;
-        self.checkpoint().await?;
         self.sample(role, id).await
     }
 
@@ -439,8 +442,8 @@ impl Workspace {
     ) -> Result<SampleView, StoreError> {
         allow(role, Act::Test)?;
         let note = check_text("note", note, result == TestResult::Exception).map_err(field)?;
-        let s = self.sample(role, id).await?;
-        self.open_engagement(role, &s.engagement).await?;
+        let (e, s) = self.sample_in(role, id).await?;
+        ensure_open(&e)?;
         if !s.items.iter().any(|i| i.item == item) {
             return Err(StoreError::NotFound {
                 kind: "sampled item",
@@ -457,35 +460,39 @@ impl Workspace {
             .bind(item)
             .execute(&mut *tx)
             .await?;
-        self.log(
-            &mut tx,
+        self.commit_logged(
+            tx,
             "sample.result",
             &format!("sample:{}", s.id),
             json!({"item": item, "result": result.as_str(), "note": note}),
         )
         .await?;
-        tx.commit().await?;
-        self.checkpoint().await?;
         self.sample(role, id).await
     }
 
     pub async fn samples(&self, role: Role, engagement: &str) -> Result<Vec<SampleView>, StoreError> {
         let e = self.engagement(role, engagement).await?;
-        let ids: Vec<String> = sqlx::query(SELECT_SAMPLES)
-            .bind(&e.id)
-            .fetch_all(&self.db.pool)
-            .await?
-            .iter()
-            .map(|r| r.try_get("id"))
-            .collect::<Result<_, _>>()?;
+        let runs = self.population_runs(role, Some(&e.id)).await?;
+        let frequencies = self.control_frequencies().await?;
         let mut out = Vec::new();
-        for id in ids {
-            out.push(self.sample(role, &id).await?);
+        for r in sqlx::query(SELECT_SAMPLES).bind(&e.id).fetch_all(&self.db.pool).await? {
+            let population: String = r.try_get("population_id")?;
+            let run = runs
+                .iter()
+                .find(|p| p.id == population)
+                .cloned()
+                .ok_or_else(|| StoreError::Invalid(format!("sample's population run {population} is missing")))?;
+            out.push(self.sample_view(&r, &e, run, &frequencies).await?);
         }
         Ok(out)
     }
 
     pub async fn sample(&self, role: Role, id: &str) -> Result<SampleView, StoreError> {
+        Ok(self.sample_in(role, id).await?.1)
+    }
+
+    /// A sample with the engagement it belongs to.
+    async fn sample_in(&self, role: Role, id: &str) -> Result<(EngagementView, SampleView), StoreError> {
         let not_found = || StoreError::NotFound {
             kind: "sample",
             id: id.to_string(),
@@ -499,21 +506,29 @@ impl Workspace {
             .engagement(role, &r.try_get::<String, _>("engagement_id")?)
             .await
             .map_err(|_| not_found())?;
-        let population = self
+        let run = self
             .population_run(role, &r.try_get::<String, _>("population_id")?)
             .await?;
+        let frequencies = self.control_frequencies().await?;
+        let view = self.sample_view(&r, &e, run, &frequencies).await?;
+        Ok((e, view))
+    }
+
+    /// A sample row with its items, read against what its engagement and population say.
+    async fn sample_view(
+        &self,
+        r: &AnyRow,
+        e: &EngagementView,
+        population: PopulationRunView,
+        frequencies: &BTreeMap<String, Frequency>,
+    ) -> Result<SampleView, StoreError> {
+        let id: String = r.try_get("id")?;
         let seed: String = r.try_get("seed")?;
         let control: String = r.try_get("control")?;
         let rounds: Vec<usize> = serde_json::from_str(&r.try_get::<String, _>("rounds")?).unwrap_or_default();
-        let frequency = self
-            .controls()
-            .await?
-            .into_iter()
-            .find(|c| c.code == control)
-            .map(|c| c.frequency)
-            .unwrap_or(evident_catalog::Frequency::PerEvent);
+        let frequency = frequencies.get(&control).copied().unwrap_or(Frequency::PerEvent);
         let mut items = Vec::new();
-        for i in sqlx::query(SELECT_ITEMS).bind(id).fetch_all(&self.db.pool).await? {
+        for i in sqlx::query(SELECT_ITEMS).bind(&id).fetch_all(&self.db.pool).await? {
             let item: String = i.try_get("item_id")?;
             let result: Option<String> = i.try_get("result")?;
             items.push(SampleItemView {
@@ -528,7 +543,7 @@ impl Workspace {
             });
         }
         Ok(SampleView {
-            id: r.try_get("id")?,
+            id,
             engagement: e.id.clone(),
             control,
             suggested: e.sizes.suggest(frequency, population.count),
@@ -587,8 +602,7 @@ impl Workspace {
     /// The evidence behind one sampled item, assembled from its population row and the records
     /// about it.
     pub async fn sample_packet(&self, role: Role, id: &str, item: &str) -> Result<SamplePacket, StoreError> {
-        let s = self.sample(role, id).await?;
-        let e = self.engagement(role, &s.engagement).await?;
+        let (e, s) = self.sample_in(role, id).await?;
         let it = s
             .items
             .iter()
@@ -673,17 +687,16 @@ impl Workspace {
             let Ok(item) = self.evidence_item(&id).await else {
                 continue;
             };
-            let (a, b) = match (&item.period_from, &item.period_to, &item.effective_date) {
-                (Some(f), Some(t), _) => (f.clone(), t.clone()),
-                (_, _, Some(d)) => (d.clone(), d.clone()),
-                _ => (String::new(), String::new()),
-            };
-            evidence.push(LinkedEvidence {
-                id: item.id,
-                title: item.title,
-                attests: if a == b { a.clone() } else { format!("{a}..{b}") },
-                in_period: !a.is_empty() && a <= e.period_end && b >= e.period_start,
-            });
+            evidence.push(LinkedEvidence::new(
+                item.id.clone(),
+                item.title.clone(),
+                (
+                    item.period_from.as_deref(),
+                    item.period_to.as_deref(),
+                    item.effective_date.as_deref(),
+                ),
+                (&e.period_start, &e.period_end),
+            ));
         }
         Ok(SamplePacket {
             sample: s.id.clone(),
@@ -696,9 +709,4 @@ impl Workspace {
             note: it.note.clone(),
         })
     }
-}
-
-fn evident_ledger_sha(data: &str) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(data.as_bytes()))
 }
