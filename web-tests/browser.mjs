@@ -2,8 +2,9 @@
 // Run by the Rust test `server::browser` (crates/cli/tests/cli/server.rs), which prepares a
 // workspace, starts `evident serve` and passes:
 //   BASE_URL, ADMIN_EMAIL, ADMIN_PASSWORD, EMPLOYEE_EMAIL, EMPLOYEE_PASSWORD,
-//   AUDITOR_EMAIL, AUDITOR_PASSWORD, OWNER_EMAIL, OWNER_PASSWORD, CONTROL, OTHER_CONTROL,
-//   POLICY, SCREENSHOTS (a folder), CHROMIUM (default /usr/bin/chromium).
+//   AUDITOR_EMAIL, AUDITOR_PASSWORD, OWNER_EMAIL, OWNER_PASSWORD, CONTROL, POLICY,
+//   ENGAGEMENT, REQUEST, SAMPLE_CONTROL (fieldwork), SCREENSHOTS (a folder),
+//   CHROMIUM (default /usr/bin/chromium).
 // Every step asserts what a person would see; the first failure exits non-zero.
 
 import { chromium } from 'playwright-core';
@@ -374,6 +375,98 @@ try {
   const forgedResponse = await page.request.post(page.url(), { form: { csrf: respCsrf, response: 'auditor text' } });
   check(forgedResponse.status() === 404, 'a response posted by the auditor is refused (404)');
   await shot(page, '16-auditor-control');
+
+  // The auditor's day. Signed in again with a code from the authenticator app, the auditor
+  // lands on their engagement, opens a request, downloads its evidence and returns it; the
+  // owner answers it; the auditor accepts it and draws a sample.
+  {
+    const ENGAGEMENT = env('ENGAGEMENT');
+    const REQUEST = env('REQUEST');
+    const day = await signIn(browser, env('AUDITOR_EMAIL'), env('AUDITOR_PASSWORD'), aud.secret);
+    let p = day.page;
+    check(p.url().endsWith(`/audit/${ENGAGEMENT}`), 'the auditor lands on their engagement');
+    check((await p.locator('nav.side a[href="/audit"]').count()) === 1, 'the auditor has an Engagements link');
+    check((await p.locator('#requests tbody tr').count()) === 1, 'the engagement lists its request');
+    await shot(p, '17-engagement-home');
+    await p.locator('#filter-status').selectOption('accepted');
+    await p.getByRole('button', { name: 'Filter' }).click();
+    await p.waitForURL(/status=accepted/);
+    check(p.url().includes('status=accepted') && (await p.locator('#requests').count()) === 0, 'filtering by status leaves no accepted request');
+    await p.locator('#filter-status').selectOption('submitted');
+    await p.getByRole('button', { name: 'Filter' }).click();
+    await p.waitForURL(/status=submitted/);
+    await p.locator(`#requests a[href="/requests/${REQUEST}"]`).click();
+    await p.waitForURL(new RegExp(`/requests/${REQUEST}$`));
+    check(p.url().endsWith(`/requests/${REQUEST}`), 'the auditor opens the request');
+    const evidenceText = await p.locator('#request-evidence').textContent();
+    check(evidenceText.includes('outside the audit period') && evidenceText.includes('inside the audit period'),
+      'evidence outside the audit period is shown as such, beside the evidence inside it');
+    check((await p.locator('input[type=file]').count()) === 0, 'the auditor cannot upload evidence to a request');
+    const [download] = await Promise.all([
+      p.waitForEvent('download'),
+      p.locator('#request-evidence a.button').first().click(),
+    ]);
+    const got = readFileSync(await download.path(), 'utf8');
+    check(got.includes('Access review export for the browser walk'), 'the auditor downloads the evidence as it was uploaded');
+    await p.locator('#return-comment').fill('The export has no reviewer sign-off; add the signed review.');
+    await p.getByRole('button', { name: 'Return to the team' }).click();
+    await p.waitForURL(/done=returned/);
+    check(p.url().includes('done=returned'), 'the auditor returns the request with a comment');
+    check((await p.locator('.page-head .badge').textContent()).trim() === 'returned', 'the request reads returned');
+    check((await p.locator('#thread').textContent()).includes('no reviewer sign-off'), 'the comment is in the thread');
+    await shot(p, '18-request-returned');
+
+    // The owner answers: their requests list it; a new file is uploaded, linked and submitted.
+    const owner = await signIn(browser, env('OWNER_EMAIL'), env('OWNER_PASSWORD'));
+    const o = owner.page;
+    await o.goto(`${BASE}/requests`);
+    check((await o.locator(`#requests a[href="/requests/${REQUEST}"]`).count()) === 1, 'the owner finds the request among those for them');
+    await o.locator(`#requests a[href="/requests/${REQUEST}"]`).click();
+    await o.waitForURL(new RegExp(`/requests/${REQUEST}$`));
+    check((await o.getByRole('button', { name: 'Accept' }).count()) === 0, 'the owner cannot accept their own answer');
+    await o.locator('#upload-file').setInputFiles({ name: 'signed-review.txt', mimeType: 'text/plain', buffer: Buffer.from('Signed access review, Q3\n') });
+    await o.locator('#upload-title').fill('Signed access review Q3');
+    await o.getByRole('button', { name: 'Upload and link' }).click();
+    await o.waitForURL(/done=/);
+    check(o.url().includes('done=linked'), 'the owner uploads new evidence to the request');
+    check((await o.locator('#request-evidence').textContent()).includes('Signed access review Q3'), 'the new evidence is linked to the request');
+    await o.locator('#submit-comment').fill('Signed review attached.');
+    await o.getByRole('button', { name: 'Submit to the auditor' }).click();
+    await o.waitForURL(/done=submitted/);
+    check(o.url().includes('done=submitted'), 'the owner submits the request');
+    await owner.context.close();
+
+    // The auditor accepts it.
+    await p.goto(`${BASE}/requests/${REQUEST}`);
+    check((await p.locator('#thread').textContent()).includes('Signed review attached.'), "the auditor reads the owner's answer");
+    await p.getByRole('button', { name: 'Accept' }).click();
+    await p.waitForURL(/done=accepted-request/);
+    check((await p.locator('.page-head .badge').textContent()).trim() === 'accepted', 'the auditor accepts the request');
+
+    // And draws a sample of merged changes with their own seed, then records a result.
+    await p.goto(`${BASE}/audit/${ENGAGEMENT}`);
+    check((await p.locator('#populations tbody tr').count()) === 1, 'the engagement lists its population');
+    check((await p.getByRole('button', { name: 'Produce the population' }).count()) === 0, 'the auditor does not produce populations');
+    await p.locator('#sample-control').selectOption(env('SAMPLE_CONTROL'));
+    await p.locator('#sample-seed').fill('browser walk 2026');
+    await p.getByRole('button', { name: 'Draw the sample' }).click();
+    await p.waitForURL(/\/samples\/.*done=drawn/);
+    check(p.url().includes('/samples/') && p.url().includes('done=drawn'), 'the auditor draws a sample');
+    const items = await p.locator('#sample-items tbody tr').count();
+    check(items > 0, `the sample lists its items (${items})`);
+    const first = p.locator('#sample-items tbody tr').first();
+    await first.locator('select').selectOption('exception');
+    await first.locator('input[name=note]').fill('Merged without an approval.');
+    await first.getByRole('button', { name: 'Record' }).click();
+    await p.waitForURL(/done=result/);
+    check((await p.locator('#sample-items tbody tr').first().textContent()).includes('exception'), 'the result is recorded on the item');
+    await shot(p, '19-sample');
+    await p.locator('#sample-items tbody tr').first().getByRole('link').first().click();
+    await p.waitForURL(/\/items\//);
+    check(p.url().includes('/items/'), "the item's packet opens");
+    await shot(p, '20-sample-packet');
+    await day.context.close();
+  }
 
   // A form posted without the CSRF token is refused.
   const forged = await admin.page.request.post(`${BASE}/policies/${POLICY}/approve`, { form: { csrf: 'forged' } });

@@ -113,10 +113,12 @@ pub enum Reach {
     All,
 }
 
-/// Where a role lands (after sign-in, from the logo): the dashboard when it may read it,
-/// otherwise its own page.
+/// Where a role lands (after sign-in, from the logo): an auditor on their engagements, others
+/// on the dashboard when they may read it, otherwise on their own page.
 pub fn home(role: Role) -> &'static str {
-    if reach(role, Area::Dashboard, Action::Read) == Reach::None {
+    if role == Role::Auditor {
+        "/audit"
+    } else if reach(role, Area::Dashboard, Action::Read) == Reach::None {
         "/me"
     } else {
         "/"

@@ -3,6 +3,7 @@
 
 pub mod cells;
 mod error;
+mod fieldwork;
 mod html;
 mod pdf;
 mod read_xlsx;
@@ -11,6 +12,7 @@ mod tabular;
 mod window;
 
 pub use error::ReportError;
+pub use fieldwork::{read_request_list, request_sheet, testing_workbook};
 pub use html::readiness_html;
 pub use pdf::readiness_pdf;
 pub use read_xlsx::read_xlsx;

@@ -87,6 +87,7 @@ fn schemas() -> Map<String, Value> {
     generated::<evident_core::fieldwork::PopulationRunView>("PopulationRun", &mut m);
     generated::<evident_core::fieldwork::SampleView>("Sample", &mut m);
     generated::<evident_core::fieldwork::SamplePacket>("SamplePacket", &mut m);
+    generated::<evident_core::fieldwork::SizeTable>("SizeTable", &mut m);
     let mut put = |k: &str, v: Value| {
         m.insert(k.to_string(), v);
     };
@@ -345,6 +346,17 @@ fn schemas() -> Map<String, Value> {
         o
     });
     put("CommentRequest", obj(&[("text", text())], &["text"]));
+    put("AssigneeChange", obj(&[("assignee", s_null())], &["assignee"]));
+    put(
+        "ImportResult",
+        obj(
+            &[
+                ("added", json!({"type": "integer"})),
+                ("updated", json!({"type": "integer"})),
+            ],
+            &["added", "updated"],
+        ),
+    );
     put("LinkRequest", obj(&[("evidence", text())], &["evidence"]));
     put(
         "PopulationRequest",
@@ -541,6 +553,12 @@ fn returns(schema: &str) -> Value {
     if schema == "zip" {
         return json!({"application/zip": {"schema": {"type": "string", "format": "binary"}}});
     }
+    if schema == "xlsx" {
+        return json!({"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}});
+    }
+    if schema == "csv" {
+        return json!({"text/csv": {"schema": {"type": "string"}}});
+    }
     if schema == "binary" {
         // The file as it was uploaded, in its own media type.
         return json!({"*/*": {"schema": {"type": "string", "format": "binary"}}});
@@ -648,6 +666,11 @@ pub fn document() -> Value {
             op["requestBody"] = match body {
                 "multipart" => upload_body(true),
                 "multipart-version" => upload_body(false),
+                "multipart-list" => json!({"required": true, "content": {"multipart/form-data": {"schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary", "description": "the firm's request list, CSV or XLSX"}},
+                    "required": ["file"]
+                }}}}),
                 _ => json!({"required": true, "content": {"application/json": {"schema": reference(body)}}}),
             };
         }

@@ -241,6 +241,96 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             Area::Window,
             get(window::page::exception).post(window::page::respond),
         )
+        .page(
+            "/audit",
+            Area::Fieldwork,
+            get(fieldwork::engagement_page::list).post(fieldwork::engagement_page::create),
+        )
+        .page("/audit/{id}", Area::Fieldwork, get(fieldwork::engagement_page::home))
+        .page("/audit/{id}/{file}", Area::Fieldwork, get(fieldwork::files::page))
+        .page(
+            "/audit/{id}/status",
+            Area::Fieldwork,
+            post(fieldwork::engagement_page::set_status),
+        )
+        .page(
+            "/audit/{id}/auditors",
+            Area::Fieldwork,
+            post(fieldwork::engagement_page::auditors),
+        )
+        .page(
+            "/audit/{id}/sizes",
+            Area::Fieldwork,
+            post(fieldwork::engagement_page::set_sizes),
+        )
+        .page(
+            "/audit/{id}/requests",
+            Area::Fieldwork,
+            post(fieldwork::engagement_page::add_request),
+        )
+        .upload_page(
+            "/audit/{id}/import",
+            Area::Fieldwork,
+            post(fieldwork::engagement_page::import),
+        )
+        .page(
+            "/audit/{id}/populations",
+            Area::Fieldwork,
+            post(fieldwork::engagement_page::run_population),
+        )
+        .page(
+            "/audit/{id}/samples",
+            Area::Fieldwork,
+            post(fieldwork::engagement_page::draw),
+        )
+        .page("/requests", Area::Fieldwork, get(fieldwork::request_page::list))
+        .page("/requests/{id}", Area::Fieldwork, get(fieldwork::request_page::detail))
+        .page(
+            "/requests/{id}/steps",
+            Area::Fieldwork,
+            post(fieldwork::request_page::step),
+        )
+        .page(
+            "/requests/{id}/comments",
+            Area::Fieldwork,
+            post(fieldwork::request_page::comment),
+        )
+        .page(
+            "/requests/{id}/evidence",
+            Area::Fieldwork,
+            post(fieldwork::request_page::link),
+        )
+        .upload_page(
+            "/requests/{id}/upload",
+            Area::Fieldwork,
+            post(fieldwork::request_page::upload),
+        )
+        .page(
+            "/requests/{id}/assignee",
+            Area::Fieldwork,
+            post(fieldwork::request_page::assign),
+        )
+        .page(
+            "/populations/{id}/file",
+            Area::Fieldwork,
+            get(fieldwork::files::population_page),
+        )
+        .page("/samples/{id}", Area::Fieldwork, get(fieldwork::sample_page::detail))
+        .page(
+            "/samples/{id}/results",
+            Area::Fieldwork,
+            post(fieldwork::sample_page::record),
+        )
+        .page(
+            "/samples/{id}/extension",
+            Area::Fieldwork,
+            post(fieldwork::sample_page::extend),
+        )
+        .page(
+            "/samples/{id}/items/{item}",
+            Area::Fieldwork,
+            get(fieldwork::sample_page::item),
+        )
         .page("/scope", Area::Scope, get(scope::page::scope))
         .page("/criteria", Area::Criteria, get(criteria::page::criteria_list))
         .page("/criteria/{id}", Area::Criteria, get(criteria::page::criterion))
@@ -431,6 +521,60 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "Request",
             Some("NewRequest"),
             post(fieldwork::api::add_request),
+        )
+        .api(
+            M::POST,
+            "/api/v1/engagements/{id}/requests/import",
+            Area::Fieldwork,
+            "Import the firm's request list (multipart: file, CSV or XLSX); a bad row refuses the whole list, named",
+            "ImportResult",
+            Some("multipart-list"),
+            post(fieldwork::files::import_api),
+        )
+        .api(
+            M::GET,
+            "/api/v1/engagements/{id}/requests/export",
+            Area::Fieldwork,
+            "The request list as XLSX, with status, evidence and thread",
+            "xlsx",
+            None,
+            get(fieldwork::files::requests_api),
+        )
+        .api(
+            M::GET,
+            "/api/v1/engagements/{id}/workbook",
+            Area::Fieldwork,
+            "The testing workbook (XLSX): a summary, then a sheet per control tested with its sample and results",
+            "xlsx",
+            None,
+            get(fieldwork::files::workbook_api),
+        )
+        .api(
+            M::PUT,
+            "/api/v1/engagements/{id}/sizes",
+            Area::Fieldwork,
+            "Set the engagement's sample-size table (typical; confirm with your auditor)",
+            "Engagement",
+            Some("SizeTable"),
+            put(fieldwork::api::set_sizes),
+        )
+        .api(
+            M::PUT,
+            "/api/v1/requests/{id}/assignee",
+            Area::Fieldwork,
+            "Assign a request to a user, or unassign it (audit-logged)",
+            "Request",
+            Some("AssigneeChange"),
+            put(fieldwork::api::assign),
+        )
+        .api(
+            M::GET,
+            "/api/v1/populations/{id}/file",
+            Area::Fieldwork,
+            "A population's CSV: the header block (what, rule, when, by whom, count, SHA-256) and its rows",
+            "csv",
+            None,
+            get(fieldwork::files::population_api),
         )
         .api(
             M::GET,

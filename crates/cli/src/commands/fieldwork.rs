@@ -8,7 +8,6 @@ use evident_catalog::PopulationKind;
 use evident_core::access::Role;
 use evident_core::fieldwork::requests::{RequestDraft, RequestStatus, RequestStep};
 use evident_core::fieldwork::{EngagementStatus, EngagementView, RequestView, SIZE_NOTE, SampleView, TestResult};
-use evident_report::{Sheet, read_xlsx};
 use evident_store::{RequestFilter, StoreError, Workspace};
 
 use super::{open, today};
@@ -121,29 +120,6 @@ pub async fn audit(dir: &Path, cmd: AuditCommand, format: Format) -> Result<(), 
     Ok(())
 }
 
-/// Reads a request list: XLSX by its extension, CSV otherwise.
-fn read_rows(file: &Path) -> Result<Vec<Vec<String>>, CliError> {
-    let name = file.display();
-    let opened = std::fs::File::open(file).map_err(|e| usage(format!("{name}: {e}")))?;
-    if file.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) {
-        return read_xlsx(std::io::BufReader::new(opened)).map_err(|e| usage(format!("{name}: {e}")));
-    }
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(opened);
-    let mut rows = Vec::new();
-    for (i, r) in reader.records().enumerate() {
-        let r = r.map_err(|e| usage(format!("{name}: row {}: {e}", i + 1)))?;
-        let mut row: Vec<String> = r.iter().map(|c| c.trim_start_matches('\u{feff}').to_string()).collect();
-        if i == 0 && row.is_empty() {
-            row.push(String::new());
-        }
-        rows.push(row);
-    }
-    Ok(rows)
-}
-
 fn print_request(r: &RequestView) {
     println!("{} [{}] {}", r.reference, r.status, r.id);
     println!("  {}", r.body);
@@ -188,8 +164,10 @@ pub async fn requests(dir: &Path, cmd: RequestsCommand, format: Format) -> Resul
     let day = today();
     let shown = match cmd {
         RequestsCommand::Import { engagement, file } => {
-            let rows = read_rows(&file)?;
             let name = file.display().to_string();
+            let opened = std::fs::File::open(&file).map_err(|e| usage(format!("{name}: {e}")))?;
+            let rows = evident_report::read_request_list(&name, std::io::BufReader::new(opened))
+                .map_err(|e| usage(format!("{name}: {e}")))?;
             let (added, updated) = ws
                 .import_requests(ROLE, &engagement, &name, &rows)
                 .await
@@ -301,7 +279,7 @@ pub async fn requests(dir: &Path, cmd: RequestsCommand, format: Format) -> Resul
                 .requests(ROLE, &engagement, &RequestFilter::default(), day)
                 .await
                 .map_err(CliError::with_flags)?;
-            let sheet = request_sheet(&list);
+            let sheet = evident_report::request_sheet(&list);
             super::registers::write_export(&sheet, &out)?;
             if format == Format::Json {
                 return output::json(&serde_json::json!({"requests": list.len(), "out": out}));
@@ -315,75 +293,6 @@ pub async fn requests(dir: &Path, cmd: RequestsCommand, format: Format) -> Resul
     }
     print_request(&shown);
     Ok(())
-}
-
-/// The request list as the firm sent it, with where each request stands and what answers it.
-pub fn request_sheet(list: &[RequestView]) -> Sheet {
-    let extra: std::collections::BTreeSet<&String> = list.iter().flat_map(|r| r.extra.keys()).collect();
-    let mut headers: Vec<String> = [
-        "reference",
-        "request",
-        "criteria",
-        "controls",
-        "due",
-        "assignee",
-        "status",
-        "evidence",
-        "thread",
-        "id",
-    ]
-    .map(String::from)
-    .to_vec();
-    headers.extend(extra.iter().map(|k| k.to_string()));
-    let rows = list
-        .iter()
-        .map(|r| {
-            let mut row = vec![
-                r.reference.clone(),
-                r.body.clone(),
-                r.criteria.join(" "),
-                r.controls.join(" "),
-                r.due.clone().unwrap_or_default(),
-                r.assignee.clone().unwrap_or_default(),
-                r.status.to_string(),
-                r.evidence
-                    .iter()
-                    .map(|e| {
-                        format!(
-                            "{} {} ({}{})",
-                            e.id,
-                            e.title,
-                            e.attests,
-                            if e.in_period { "" } else { ", outside the period" }
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-                r.thread
-                    .iter()
-                    .map(|c| {
-                        format!(
-                            "{} {}{}: {}",
-                            c.at,
-                            c.author,
-                            c.step.as_deref().map(|s| format!(" ({s})")).unwrap_or_default(),
-                            c.body
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-                r.id.clone(),
-            ];
-            row.extend(extra.iter().map(|k| r.extra.get(*k).cloned().unwrap_or_default()));
-            row
-        })
-        .collect();
-    Sheet {
-        name: "Requests".into(),
-        headers,
-        rows,
-        widths: vec![10.0, 50.0, 12.0, 12.0, 12.0, 24.0, 10.0, 50.0, 50.0, 28.0],
-    }
 }
 
 pub async fn populations(dir: &Path, cmd: PopulationsCommand, format: Format) -> Result<(), CliError> {
@@ -589,70 +498,11 @@ pub async fn samples(dir: &Path, cmd: SamplesCommand, format: Format) -> Result<
     Ok(())
 }
 
-/// The testing workbook: a sheet per control tested, listing its sample against its population.
+/// The testing workbook (`evident_report::testing_workbook`).
 async fn workbook(ws: &Workspace, engagement: &str, out: &Path, format: Format) -> Result<(), CliError> {
     let e = ws.engagement(ROLE, engagement).await.map_err(CliError::with_flags)?;
     let samples = ws.samples(ROLE, &e.id).await.map_err(CliError::with_flags)?;
-    let mut sheets = vec![Sheet {
-        name: "Engagement".into(),
-        headers: vec!["field".into(), "value".into()],
-        rows: vec![
-            vec!["engagement".into(), e.name.clone()],
-            vec!["firm".into(), e.firm.clone()],
-            vec!["report".into(), e.report_type.clone()],
-            vec!["period".into(), format!("{}..{}", e.period_start, e.period_end)],
-            vec!["status".into(), e.status.to_string()],
-            vec!["auditors".into(), e.auditors.join(", ")],
-            vec!["samples".into(), samples.len().to_string()],
-        ],
-        widths: vec![16.0, 60.0],
-    }];
-    let mut names = std::collections::BTreeSet::new();
-    for s in &samples {
-        // Sheet names: at most 31 characters and unique.
-        let mut name: String = format!("{} {}", s.control, s.population.kind)
-            .chars()
-            .take(28)
-            .collect();
-        let mut n = 2;
-        while !names.insert(name.clone()) {
-            name = format!("{} {n}", name.chars().take(26).collect::<String>());
-            n += 1;
-        }
-        let mut rows = vec![
-            vec![
-                "population".into(),
-                format!(
-                    "{} {} ({} items, {})",
-                    s.population.kind, s.population.id, s.population.count, s.population.period
-                ),
-            ],
-            vec!["population SHA-256".into(), s.population.sha256.clone()],
-            vec!["seed".into(), s.seed.clone()],
-            vec!["rounds".into(), format!("{:?}", s.rounds)],
-            vec![String::new(), String::new()],
-            vec!["item".into(), "date / round / result / note / tested by".into()],
-        ];
-        for it in &s.items {
-            rows.push(vec![
-                it.item.clone(),
-                format!(
-                    "{} / round {} / {} / {} / {}",
-                    it.date,
-                    it.round,
-                    it.result.map(|r| r.to_string()).unwrap_or_else(|| "untested".into()),
-                    it.note.clone().unwrap_or_default(),
-                    it.tested_by.clone().unwrap_or_default()
-                ),
-            ]);
-        }
-        sheets.push(Sheet {
-            name,
-            headers: vec![format!("control {}", s.control), format!("sample {}", s.id)],
-            rows,
-            widths: vec![40.0, 90.0],
-        });
-    }
+    let sheets = evident_report::testing_workbook(&e, &samples);
     let file = std::fs::File::create(out).map_err(|er| usage(format!("--out: {}: {er}", out.display())))?;
     evident_report::write_xlsx(&sheets, file).map_err(|er| usage(format!("--out: {}: {er}", out.display())))?;
     if format == Format::Json {

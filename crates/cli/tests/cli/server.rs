@@ -208,6 +208,12 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/engagements/{id}/populations", "yyynyn"),
     ("GET", "/api/v1/engagements/{id}/samples", "yyynyy"),
     ("POST", "/api/v1/engagements/{id}/samples", "yyynyn"),
+    ("POST", "/api/v1/engagements/{id}/requests/import", "yyynyn"),
+    ("GET", "/api/v1/engagements/{id}/requests/export", "yyynyy"),
+    ("GET", "/api/v1/engagements/{id}/workbook", "yyynyy"),
+    ("PUT", "/api/v1/engagements/{id}/sizes", "yyynyn"),
+    ("PUT", "/api/v1/requests/{id}/assignee", "yyynyn"),
+    ("GET", "/api/v1/populations/{id}/file", "yyynyy"),
     ("GET", "/api/v1/requests/{id}", "yyynyy"),
     ("POST", "/api/v1/requests/{id}/steps", "yyynyn"),
     ("POST", "/api/v1/requests/{id}/comments", "yyynyn"),
@@ -323,6 +329,10 @@ fn role_matrix_and_documented_answers(b: Backend) {
     let sample = std::env::temp_dir().join(format!("evident-matrix-{}.txt", std::process::id()));
     std::fs::write(&sample, "evidence for the role matrix\n").unwrap();
     let file_arg = format!("@{}", sample.display());
+    // A firm's request list, imported again by each role allowed (the reference is updated).
+    let list = env.dir.join("matrix-list.csv");
+    std::fs::write(&list, "PBC #,Request\nM-2,Every leaver of the period\n").unwrap();
+    let list_arg = format!("@{}", list.display());
     let (status, body) = http(
         &base,
         "POST",
@@ -365,6 +375,15 @@ fn role_matrix_and_documented_answers(b: Backend) {
     );
     assert_eq!(status, 200, "a task through the API: {body}");
     env.json(&["users", "add", "spare@bluefin.test", "--role", "viewer"]);
+
+    // An engagement the fixture's auditor is bound to, a request assigned to the owner, a
+    // population and a sample, so every fieldwork route has a subject each role may reach.
+    let engagement = env.json(&["audit", "create", "--name", "Matrix", "--firm", "Firm LLP"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    env.json(&["audit", "auditor", "Matrix", &email("auditor")]);
+    // Keys of records, for the register routes.
     let keys: Vec<(String, String)> = [
         "people",
         "training",
@@ -377,7 +396,21 @@ fn role_matrix_and_documented_answers(b: Backend) {
     ]
     .iter()
     .map(|r| {
-        let list = get_json(&base, &format!("/api/v1/{r}"), admin);
+        // A record every reader may open: the auditor reads only what their engagement needs.
+        let (_, answer) = http(
+            &base,
+            "GET",
+            &format!("/api/v1/{r}"),
+            Some(token(&f, "auditor")),
+            None,
+            &[],
+        );
+        let auditor_list: Value = serde_json::from_str(&answer).unwrap_or_default();
+        let list = if auditor_list["items"][0]["key"].is_string() {
+            auditor_list
+        } else {
+            get_json(&base, &format!("/api/v1/{r}"), admin)
+        };
         let key = list["items"][0]["key"]
             .as_str()
             .unwrap_or_else(|| panic!("no {r} to try"));
@@ -387,14 +420,6 @@ fn role_matrix_and_documented_answers(b: Backend) {
         )
     })
     .collect();
-
-    // An engagement the fixture's auditor is bound to, a request assigned to the owner, a
-    // population and a sample, so every fieldwork route has a subject each role may reach.
-    let engagement = env.json(&["audit", "create", "--name", "Matrix", "--firm", "Firm LLP"])["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    env.json(&["audit", "auditor", "Matrix", &email("auditor")]);
     let request = env.json(&[
         "requests",
         "add",
@@ -454,6 +479,7 @@ fn role_matrix_and_documented_answers(b: Backend) {
                     "engagements" => &engagement,
                     "requests" => &request,
                     "samples" => &sample_id,
+                    "populations" => &population,
                     _ => &token_id,
                 },
             )
@@ -468,6 +494,7 @@ fn role_matrix_and_documented_answers(b: Backend) {
                     (None, vec![("file", file_arg.as_str()), ("control", f.control.as_str())])
                 }
                 ("POST", "/api/v1/evidence/{id}/versions") => (None, vec![("file", file_arg.as_str())]),
+                ("POST", "/api/v1/engagements/{id}/requests/import") => (None, vec![("file", list_arg.as_str())]),
                 ("PUT", _) => (Some(json!({"owner": email("control_owner")})), vec![]),
                 _ => (Some(json!({})), vec![]),
             };
@@ -486,7 +513,12 @@ fn role_matrix_and_documented_answers(b: Backend) {
                     "{role} {method} {concrete}: {status} is not documented: {answer}"
                 ));
             }
-            if status == 200 && *method == "GET" && !path.ends_with("/content") && !path.ends_with("/pack") {
+            if status == 200
+                && *method == "GET"
+                && !["/content", "/pack", "/export", "/workbook", "/file"]
+                    .iter()
+                    .any(|end| path.ends_with(end))
+            {
                 let v: Value =
                     serde_json::from_str(&answer).unwrap_or_else(|e| panic!("{method} {concrete}: not JSON ({e})"));
                 check_shape(
@@ -697,6 +729,59 @@ fn browser(b: Backend) {
         .unwrap()
         .to_string();
     let password = |role: &str| f.passwords.iter().find(|(r, _)| r == role).unwrap().1.clone();
+    // The auditor's engagement: a request about the owner's control, answered with an export
+    // of the period and one from long before it, submitted; a population of merged changes.
+    let id_of = |v: Value| v["id"].as_str().unwrap().to_string();
+    // Another control of the owner's (the fixture's keeps its missing-evidence gap for the
+    // dashboard's checks).
+    let controls = env.json(&["controls", "list", "--only", "applicable"]);
+    let audited = controls
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap().to_string())
+        .find(|c| *c != f.control)
+        .unwrap();
+    env.ok(&["controls", "set-owner", &audited, &email("control_owner")]);
+    let engagement = id_of(env.json(&["audit", "create", "--name", "Browser audit", "--firm", "Ledger & Co"]));
+    env.json(&["audit", "auditor", "Browser audit", &email("auditor")]);
+    let export = env.dir.join("access-review-export.txt");
+    std::fs::write(&export, "Access review export for the browser walk\n").unwrap();
+    let old = env.dir.join("old-access-review.txt");
+    std::fs::write(&old, "An access review from long ago\n").unwrap();
+    let current = id_of(env.json(&["evidence", "add", export.to_str().unwrap(), "--control", &audited]));
+    let stale = id_of(env.json(&[
+        "evidence",
+        "add",
+        old.to_str().unwrap(),
+        "--control",
+        &audited,
+        "--effective",
+        "2020-01-15",
+    ]));
+    let request = id_of(env.json(&[
+        "requests",
+        "add",
+        "Browser audit",
+        "--ref",
+        "BR-1",
+        "--request",
+        "The latest access review with the reviewer's sign-off",
+        "--controls",
+        &audited,
+        "--assignee",
+        &email("control_owner"),
+    ]));
+    env.json(&["requests", "link", &request, &current]);
+    env.json(&["requests", "link", &request, &stale]);
+    env.json(&[
+        "requests",
+        "submit",
+        &request,
+        "--comment",
+        "Exported from the identity provider",
+    ]);
+    env.json(&["populations", "run", "changes", "--engagement", "Browser audit"]);
     let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web-tests");
     assert!(
         web.join("node_modules/playwright-core").is_dir(),
@@ -719,8 +804,13 @@ fn browser(b: Backend) {
         .env("EMPLOYEE_PASSWORD", password("employee"))
         .env("AUDITOR_EMAIL", email("auditor"))
         .env("AUDITOR_PASSWORD", password("auditor"))
+        .env("OWNER_EMAIL", email("control_owner"))
+        .env("OWNER_PASSWORD", password("control_owner"))
         .env("CONTROL", &f.control)
         .env("POLICY", &policy)
+        .env("ENGAGEMENT", &engagement)
+        .env("REQUEST", &request)
+        .env("SAMPLE_CONTROL", "CHG-01")
         .env("SCREENSHOTS", &shots)
         .output()
         .expect("node");
@@ -1466,6 +1556,177 @@ fn fieldwork_boundaries_between_engagements_and_roles(b: Backend) {
         Some(json!({"control": "CHG-01", "population": population, "seed": "s1", "size": 3})),
     );
     assert_eq!(status, 404, "not their engagement");
+
+    // Registers: the auditor reads the people employed during the engagement's period (and
+    // the systems in scope), not every record; a leaver of long ago does not exist for them.
+    let (status, body) = call(
+        "POST",
+        "/api/v1/people",
+        manager,
+        Some(
+            json!({"email": "gone@bluefin.test", "name": "Long Gone", "employment_type": "employee",
+                    "start_date": "2018-01-02", "end_date": "2019-06-28"}),
+        ),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(call("GET", "/api/v1/people/gone@bluefin.test", manager, None).0, 200);
+    assert_eq!(call("GET", "/api/v1/people/gone@bluefin.test", auditor, None).0, 404);
+    let engagement: Value =
+        serde_json::from_str(&call("GET", &format!("/api/v1/engagements/{mine}"), auditor, None).1).unwrap();
+    let (from, to) = (
+        engagement["period_start"].as_str().unwrap().to_string(),
+        engagement["period_end"].as_str().unwrap().to_string(),
+    );
+    // (the first page, how many in all)
+    let items = |path: &str, t: &str| -> (Vec<Value>, u64) {
+        let (status, body) = call("GET", path, t, None);
+        assert_eq!(status, 200, "{path}: {body}");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        (v["items"].as_array().unwrap().clone(), v["total"].as_u64().unwrap())
+    };
+    let (everyone, all_people) = items("/api/v1/people?per=100", manager);
+    let (seen, _) = items("/api/v1/people?per=100", auditor);
+    assert!(all_people <= 100, "the whole register on one page");
+    let employed = |p: &Value| {
+        p["start_date"].as_str().unwrap() <= to.as_str()
+            && p["end_date"]
+                .as_str()
+                .is_none_or(|e| e.is_empty() || e >= from.as_str())
+    };
+    assert!(seen.iter().all(employed), "the auditor reads only people of the period");
+    assert_eq!(seen.len(), everyone.iter().filter(|p| employed(p)).count());
+    assert!(seen.len() < everyone.len());
+    let (assets, in_scope) = items("/api/v1/assets?per=100", auditor);
+    assert!(
+        assets.iter().all(|a| a["in_scope"] == json!(true)),
+        "only in-scope systems"
+    );
+    assert!(in_scope < items("/api/v1/assets?per=100", manager).1);
+
+    // The list in and out through the API: imported (a bad row refused, named, nothing
+    // stored), assigned, exported; the sizes set; the population's file and the workbook.
+    let list = env.dir.join("firm-list.csv");
+    std::fs::write(&list, "PBC #,Request,Due Date\n9,Every new hire,2026-13-40\n").unwrap();
+    let list_arg = format!("@{}", list.display());
+    let (status, body) = http(
+        &base,
+        "POST",
+        &format!("/api/v1/engagements/{mine}/requests/import"),
+        Some(auditor),
+        None,
+        &[("file", &list_arg)],
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("firm-list.csv") && body.contains("row 2"), "{body}");
+    std::fs::write(&list, "PBC #,Request,Due Date\n9,Every new hire,2026-12-15\n").unwrap();
+    let (status, body) = http(
+        &base,
+        "POST",
+        &format!("/api/v1/engagements/{mine}/requests/import"),
+        Some(owner),
+        None,
+        &[("file", &list_arg)],
+    );
+    assert_eq!(status, 403, "a control owner does not import the firm's list: {body}");
+    let (status, body) = http(
+        &base,
+        "POST",
+        &format!("/api/v1/engagements/{mine}/requests/import"),
+        Some(auditor),
+        None,
+        &[("file", &list_arg)],
+    );
+    assert_eq!(
+        (status, serde_json::from_str::<Value>(&body).unwrap()["added"].clone()),
+        (201, json!(1)),
+        "{body}"
+    );
+    let listed: Value =
+        serde_json::from_str(&call("GET", &format!("/api/v1/engagements/{mine}/requests"), manager, None).1).unwrap();
+    let nine = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["reference"] == "9")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let assignee = json!({"assignee": email("control_owner")});
+    let (status, _) = call(
+        "PUT",
+        &format!("/api/v1/requests/{nine}/assignee"),
+        auditor,
+        Some(assignee.clone()),
+    );
+    assert_eq!(status, 403, "the auditor does not assign the team's work");
+    let (status, body) = call(
+        "PUT",
+        &format!("/api/v1/requests/{nine}/assignee"),
+        manager,
+        Some(assignee),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["assignee"],
+        email("control_owner").as_str()
+    );
+    let (status, export) = call(
+        "GET",
+        &format!("/api/v1/engagements/{mine}/requests/export"),
+        auditor,
+        None,
+    );
+    assert_eq!(status, 200);
+    assert!(export.len() > 1000, "an XLSX workbook");
+    assert_eq!(
+        call(
+            "GET",
+            &format!("/api/v1/engagements/{theirs}/requests/export"),
+            auditor,
+            None
+        )
+        .0,
+        404
+    );
+    let mut sizes = engagement["sizes"].clone();
+    sizes["weekly"] = json!(7);
+    let (status, _) = call(
+        "PUT",
+        &format!("/api/v1/engagements/{mine}/sizes"),
+        auditor,
+        Some(sizes.clone()),
+    );
+    assert_eq!(status, 403);
+    let (status, body) = call(
+        "PUT",
+        &format!("/api/v1/engagements/{mine}/sizes"),
+        manager,
+        Some(sizes),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["sizes"]["weekly"], 7);
+    let (status, file) = call("GET", &format!("/api/v1/populations/{population}/file"), auditor, None);
+    assert_eq!(status, 200);
+    // The header's SHA-256 is of the data lines, as `grep -v '^#' FILE | sha256sum` computes it.
+    let data: String = file.split_inclusive('\n').filter(|l| !l.starts_with('#')).collect();
+    let stated = file
+        .lines()
+        .find_map(|l| l.strip_prefix("# SHA-256"))
+        .map(|v| v.trim().to_string())
+        .expect("a SHA-256 line");
+    let computed: String = ring::digest::digest(&ring::digest::SHA256, data.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(computed, stated);
+    assert!(data.lines().count() > 1, "a header row and its items");
+    assert_eq!(
+        call("GET", &format!("/api/v1/engagements/{mine}/workbook"), auditor, None).0,
+        200
+    );
+
     let actions = env.audit_actions();
     assert!(actions.iter().any(|a| a == "requests.return"));
     assert!(actions.iter().any(|a| a == "sample.draw"));

@@ -1,6 +1,7 @@
 //! The auditor's fieldwork: engagements, request lists, populations and reproducible samples.
 //! Pure rules; the store runs the queries and keeps the records.
 
+pub mod audit_scope;
 pub mod population;
 pub mod requests;
 pub mod sampling;

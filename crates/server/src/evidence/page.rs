@@ -64,6 +64,30 @@ pub async fn detail(
     if let (Some(f), Some(t)) = (&e.period_from, &e.period_to) {
         facts.push(("Period".into(), text(format!("{f} to {t}"))));
     }
+    // An auditor reads, for each engagement, whether the item speaks to its period.
+    if access.role() == evident_core::access::Role::Auditor {
+        let day = evident_core::format_date(e.attests_to());
+        for g in state
+            .ws
+            .as_actor(&access.user.email)
+            .engagements(evident_core::access::Role::Auditor)
+            .await?
+        {
+            let l = evident_core::fieldwork::LinkedEvidence::new(
+                e.id.clone(),
+                e.title.clone(),
+                (e.period_from.as_deref(), e.period_to.as_deref(), Some(day.as_str())),
+                (&g.period_start, &g.period_end),
+            );
+            facts.push((
+                "Audit period".into(),
+                vec![
+                    crate::fieldwork::period_badge(l.in_period),
+                    Inline::muted(format!("{}: {} to {}", g.name, g.period_start, g.period_end)),
+                ],
+            ));
+        }
+    }
     if let Some(w) = &e.withdrawn {
         facts.push((
             "Withdrawn".into(),

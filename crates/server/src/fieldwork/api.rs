@@ -11,7 +11,7 @@ use axum::{Extension, Json};
 use evident_catalog::PopulationKind;
 use evident_core::fieldwork::TestResult;
 use evident_core::fieldwork::requests::{RequestDraft, RequestStatus, RequestStep};
-use evident_store::{RequestFilter, Workspace};
+use evident_store::RequestFilter;
 use serde::Deserialize;
 
 use crate::ServerError;
@@ -20,26 +20,7 @@ use crate::json_body::JsonBody;
 use crate::state::AppState;
 use crate::web::api::{ApiResult, period_param};
 
-fn ws(state: &AppState, access: &Access) -> Workspace {
-    state.ws.as_actor(&access.user.email)
-}
-
-fn today() -> time::Date {
-    time::OffsetDateTime::now_utc().date()
-}
-
-/// Runs a store call that reads the vault (its decryptor is not `Send`) on a blocking thread.
-async fn off_thread<T, F>(f: F) -> Result<T, ServerError>
-where
-    T: Send + 'static,
-    F: FnOnce(tokio::runtime::Handle) -> Result<T, evident_store::StoreError> + Send + 'static,
-{
-    let handle = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || f(handle))
-        .await
-        .map_err(|e| ServerError::Internal(format!("fieldwork task: {e}")))?
-        .map_err(ServerError::from)
-}
+use super::{off_thread, today, ws};
 
 fn created<T: serde::Serialize>(v: T) -> ApiResult {
     Ok((StatusCode::CREATED, Json(v)).into_response())
@@ -389,4 +370,36 @@ pub async fn change_engagement(
         e = ws.bind_auditor(role, &e.id, email, false).await?;
     }
     ok(e)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssigneeChange {
+    /// The user who answers the request; null or empty to unassign.
+    assignee: Option<String>,
+}
+
+/// `PUT /api/v1/requests/{id}/assignee`.
+pub async fn assign(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<AssigneeChange>,
+) -> ApiResult {
+    let who = body.assignee.as_deref().map(str::trim).filter(|a| !a.is_empty());
+    ok(ws(&state, &access)
+        .assign_request(access.role(), &id, who, today())
+        .await?)
+}
+
+/// `PUT /api/v1/engagements/{id}/sizes`: the engagement's sample-size table, whole.
+pub async fn set_sizes(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<evident_core::fieldwork::SizeTable>,
+) -> ApiResult {
+    ok(ws(&state, &access)
+        .set_engagement_sizes(access.role(), &id, body)
+        .await?)
 }

@@ -18,10 +18,10 @@ pub async fn records(
     spec: &'static RegisterSpec,
     path: &'static str,
     State(state): State<AppState>,
-    Extension(_access): Extension<Access>,
+    Extension(access): Extension<Access>,
     Query(q): Query<BTreeMap<String, String>>,
 ) -> ApiResult {
-    let records = state.ws.records(spec).await?;
+    let (records, _) = super::readable(&state, &access, spec).await?;
     listing(
         &super::columns(spec),
         &super::register_rows(spec, path, &records, true),
@@ -33,10 +33,10 @@ pub async fn records(
 pub async fn record(
     spec: &'static RegisterSpec,
     State(state): State<AppState>,
-    Extension(_access): Extension<Access>,
+    Extension(access): Extension<Access>,
     Path(key): Path<String>,
 ) -> ApiResult {
-    let r = state.ws.record(spec, &key).await?;
+    let r = super::readable_one(&state, &access, spec, &key).await?;
     let mut json = evident_store::record_json(spec, &r.record);
     json["key"] = json!(r.key);
     json["updated_at"] = json!(r.updated_at);

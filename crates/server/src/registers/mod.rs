@@ -107,3 +107,64 @@ pub fn register_filters(spec: &RegisterSpec) -> Vec<(&'static str, &'static str)
         .map(|f| (f.name, f.name))
         .collect()
 }
+
+/// An auditor's view of the registers, from the periods of the engagements they are bound to;
+/// `None` for every other role (they read registers whole, as their role allows).
+async fn audit_scope(
+    state: &crate::state::AppState,
+    access: &crate::access::Access,
+) -> Result<Option<evident_core::fieldwork::audit_scope::AuditScope>, crate::ServerError> {
+    use evident_core::access::Role;
+    if access.role() != Role::Auditor {
+        return Ok(None);
+    }
+    let periods = state
+        .ws
+        .as_actor(&access.user.email)
+        .engagements(Role::Auditor)
+        .await?
+        .iter()
+        .filter_map(|e| {
+            Some((
+                evident_core::parse_date(&e.period_start).ok()?,
+                evident_core::parse_date(&e.period_end).ok()?,
+            ))
+        })
+        .collect();
+    let people = state.ws.records(&PEOPLE).await?;
+    Ok(Some(evident_core::fieldwork::audit_scope::AuditScope::new(
+        periods,
+        people.iter().map(|p| &p.record),
+    )))
+}
+
+/// The records of a register the caller reads, and what narrowed them when something did.
+pub async fn readable(
+    state: &crate::state::AppState,
+    access: &crate::access::Access,
+    spec: &'static RegisterSpec,
+) -> Result<(Vec<StoredRecord>, Option<&'static str>), crate::ServerError> {
+    let mut records = state.ws.records(spec).await?;
+    let Some(scope) = audit_scope(state, access).await? else {
+        return Ok((records, None));
+    };
+    records.retain(|r| scope.admits(spec.name, &r.record));
+    Ok((
+        records,
+        evident_core::fieldwork::audit_scope::AuditScope::note(spec.name),
+    ))
+}
+
+/// One record the caller reads; outside an auditor's engagements it does not exist for them.
+pub async fn readable_one(
+    state: &crate::state::AppState,
+    access: &crate::access::Access,
+    spec: &'static RegisterSpec,
+    key: &str,
+) -> Result<StoredRecord, crate::ServerError> {
+    let r = state.ws.record(spec, key).await?;
+    match audit_scope(state, access).await? {
+        Some(scope) if !scope.admits(spec.name, &r.record) => Err(crate::ServerError::NotFound),
+        _ => Ok(r),
+    }
+}

@@ -44,7 +44,7 @@ pub async fn register_list(
         .find(|(_, p, _)| *p == path)
         .map(|(s, _, t)| (*s, *t))
         .ok_or(ServerError::NotFound)?;
-    let mut records = state.ws.records(spec).await?;
+    let (mut records, narrowed) = super::readable(&state, &access, spec).await?;
     let mut q = ListQuery::parse(q)?;
     let extra = if spec.name == "risks" {
         vec![heat_map(&records)]
@@ -60,7 +60,7 @@ pub async fn register_list(
     let p = page(&format!("/{path}"), &columns(spec), &rows, &q, register_filters(spec));
     render(TablePage {
         layout: Layout::new(&state, &access, title, &format!("/{path}")),
-        intro: String::new(),
+        intro: narrowed.map(String::from).unwrap_or_default(),
         extra,
         page: p,
         empty: format!("No {} yet.", spec.name),
@@ -81,7 +81,7 @@ pub async fn register_item(
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ServerError> {
     let spec = register(path).ok_or(ServerError::NotFound)?;
-    let r = state.ws.record(spec, &key).await?;
+    let r = super::readable_one(&state, &access, spec, &key).await?;
     let mut facts: Vec<(String, Vec<Inline>)> = spec
         .fields
         .iter()

@@ -232,9 +232,18 @@ impl Field {
         self.error = e;
         self
     }
+    /// A value sent with the form and not shown.
+    pub fn hidden(name: impl Into<String>, value: impl Into<String>) -> Field {
+        Field::new(String::new(), name, String::new(), Input::Hidden).value(value)
+    }
+    pub fn is_hidden(&self) -> bool {
+        matches!(self.input, Input::Hidden)
+    }
 }
 
 pub enum Input {
+    /// Sent with the form, not shown (which item a row's form is about, which step a button takes).
+    Hidden,
     Text,
     Email,
     Date,

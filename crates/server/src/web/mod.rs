@@ -36,6 +36,8 @@ pub struct Layout {
     pub csrf: String,
     pub nav: Vec<NavItem>,
     pub flash: Option<String>,
+    /// Why the form just sent was refused (shown at the top of the page it came from).
+    pub error: Option<String>,
 }
 
 /// The navigation, in groups; an empty href is a group heading.
@@ -46,6 +48,9 @@ const NAV: &[(&str, &str, Option<Area>)] = &[
     ("/scope", "Scope", Some(Area::Scope)),
     ("/criteria", "Criteria", Some(Area::Criteria)),
     ("/window", "Window", Some(Area::Window)),
+    ("", "Audit", None),
+    ("/audit", "Engagements", Some(Area::Fieldwork)),
+    ("/requests", "Requests", Some(Area::Fieldwork)),
     ("", "Program", None),
     ("/controls", "Controls", Some(Area::Controls)),
     ("/evidence", "Evidence", Some(Area::Evidence)),
@@ -98,6 +103,7 @@ impl Layout {
             csrf: access.csrf.clone().unwrap_or_default(),
             nav,
             flash: None,
+            error: None,
         }
     }
 }
@@ -173,6 +179,16 @@ pub fn flash_from(q: &std::collections::BTreeMap<String, String>) -> Option<Stri
         "user" => "User added.".to_string(),
         "revoked" => "Token revoked.".to_string(),
         "responded" => "Response recorded; the earlier one, if any, stays on record.".to_string(),
+        "submitted" => "Request submitted to the auditor.".to_string(),
+        "accepted-request" => "Request accepted.".to_string(),
+        "returned" => "Request returned to the team with your comment.".to_string(),
+        "commented" => "Comment added to the thread.".to_string(),
+        "linked" => "Evidence linked to the request.".to_string(),
+        "imported" => "Request list imported.".to_string(),
+        "population" => "Population produced and kept as evidence.".to_string(),
+        "drawn" => "Sample drawn.".to_string(),
+        "extended" => "Sample extended; the first items are kept.".to_string(),
+        "result" => "Result recorded.".to_string(),
         _ => "Done.".to_string(),
     })
 }
