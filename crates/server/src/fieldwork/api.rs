@@ -375,8 +375,15 @@ pub async fn change_engagement(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AssigneeChange {
-    /// The user who answers the request; null or empty to unassign.
-    assignee: Option<String>,
+    /// The user who answers the request; null or empty to unassign. Required: a missing
+    /// field is not taken as "unassign".
+    #[serde(default, deserialize_with = "present")]
+    assignee: Option<Option<String>>,
+}
+
+/// A field that is present, even as null (`Some(None)`), as opposed to absent (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 /// `PUT /api/v1/requests/{id}/assignee`.
@@ -386,7 +393,10 @@ pub async fn assign(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<AssigneeChange>,
 ) -> ApiResult {
-    let who = body.assignee.as_deref().map(str::trim).filter(|a| !a.is_empty());
+    let who = body
+        .assignee
+        .ok_or_else(|| ServerError::invalid("assignee", "give the assignee's email, or null to unassign"))?;
+    let who = who.as_deref().map(str::trim).filter(|a| !a.is_empty());
     ok(ws(&state, &access)
         .assign_request(access.role(), &id, who, today())
         .await?)

@@ -43,7 +43,14 @@ fn result_badge(r: Option<TestResult>) -> Inline {
 }
 
 /// The result form for one item; `inline` in the items table.
-fn result_form(access: &Access, sample: &str, item: &str, note: &str, inline: bool) -> blocks::Form {
+fn result_form(
+    access: &Access,
+    sample: &str,
+    item: &str,
+    current: Option<TestResult>,
+    note: &str,
+    inline: bool,
+) -> blocks::Form {
     let mut f = blocks::Form::post(format!("{}/results", href(sample)), &access.csrf, "Record");
     f.inline = inline;
     let tag = crate::web::html::url_encode(item).replace('%', "_");
@@ -57,7 +64,8 @@ fn result_form(access: &Access, sample: &str, item: &str, note: &str, inline: bo
                 ("no_exception".into(), "no exception".into()),
                 ("exception".into(), "exception".into()),
             ]),
-        ),
+        )
+        .value(current.map(|r| r.as_str()).unwrap_or("no_exception")),
         Field::new(format!("note-{tag}"), "note", format!("Note for {item}"), Input::Text).value(note),
     ];
     if inline {
@@ -154,9 +162,7 @@ async fn detail_page(state: &AppState, access: &Access, id: &str) -> Result<Deta
             ),
         ],
     )];
-    let mut head: Vec<String> = ["Item", "Date", "Round", "Key", "Result", "Note", "Tested by"]
-        .map(String::from)
-        .to_vec();
+    let mut head: Vec<String> = ["Item", "Date", "Round", "Result", "Note"].map(String::from).to_vec();
     if testing {
         head.push("Record a result".into());
     }
@@ -168,21 +174,21 @@ async fn detail_page(state: &AppState, access: &Access, id: &str) -> Result<Deta
                 vec![Inline::link(&it.item, item_href(&s.id, &it.item))],
                 text(&it.date),
                 text(it.round.to_string()),
-                vec![Inline::mono(it.key.chars().take(16).collect::<String>())],
                 vec![result_badge(it.result)],
-                text(it.note.clone().unwrap_or_default()),
-                text(
-                    it.tested_by
-                        .as_ref()
-                        .map(|b| format!("{b}, {}", it.tested_at.clone().unwrap_or_default()))
-                        .unwrap_or_default(),
-                ),
+                match &it.tested_by {
+                    Some(by) => vec![
+                        Inline::text(it.note.clone().unwrap_or_default()),
+                        Inline::muted(format!("{by}, {}", it.tested_at.clone().unwrap_or_default())),
+                    ],
+                    None => Vec::new(),
+                },
             ];
             if testing {
                 row.push(vec![Inline::Form(Box::new(result_form(
                     access,
                     &s.id,
                     &it.item,
+                    it.result,
                     it.note.as_deref().unwrap_or(""),
                     true,
                 )))]);
@@ -309,6 +315,16 @@ async fn packet_page(state: &AppState, access: &Access, id: &str, item: &str) ->
             )],
         ),
         ("Date".to_string(), text(&p.date)),
+        (
+            "Rank key".to_string(),
+            vec![Inline::mono(
+                s.items
+                    .iter()
+                    .find(|i| i.item == p.item)
+                    .map(|i| i.key.clone())
+                    .unwrap_or_default(),
+            )],
+        ),
         ("Result".to_string(), vec![result_badge(p.result)]),
     ];
     if let Some(n) = &p.note {
@@ -345,7 +361,7 @@ async fn packet_page(state: &AppState, access: &Access, id: &str, item: &str) ->
     }
     sections.push(Section::new("Evidence", blocks).anchored("evidence"));
     if may(role, Act::Test) && e.status != EngagementStatus::Closed {
-        let mut f = result_form(access, &s.id, &p.item, p.note.as_deref().unwrap_or(""), false);
+        let mut f = result_form(access, &s.id, &p.item, p.result, p.note.as_deref().unwrap_or(""), false);
         f.action = format!("{}/results?from=item", href(&s.id));
         sections.push(Section::new("Your result", vec![Block::Form(f)]).anchored("result"));
     }
