@@ -466,6 +466,26 @@ try {
     check(p.url().includes('/items/'), "the item's packet opens");
     await shot(p, '20-sample-packet');
     await day.context.close();
+
+    // The compliance lead imports the firm's list in the browser: a bad row is refused and
+    // named, nothing stored; the corrected list is imported.
+    page = admin.page;
+    await page.goto(`${BASE}/audit/${ENGAGEMENT}`);
+    const before = await page.locator('#requests tbody tr').count();
+    await page.locator('#request-list-file').setInputFiles({ name: 'firm-irl.csv', mimeType: 'text/csv',
+      buffer: Buffer.from('PBC #,Request,Due Date\nIRL-7,Change tickets of the period,2026-12-15\nIRL-8,Leavers,not a date\n') });
+    await page.getByRole('button', { name: 'Import the list' }).click();
+    await page.waitForSelector('#form-error');
+    const refusal = await page.locator('#form-error').textContent();
+    check(refusal.includes('firm-irl.csv') && refusal.includes('row 3'), `a bad row of the list is named (${refusal.trim()})`);
+    await page.goto(`${BASE}/audit/${ENGAGEMENT}`);
+    check((await page.locator('#requests tbody tr').count()) === before, 'nothing of the refused list is stored');
+    await page.locator('#request-list-file').setInputFiles({ name: 'firm-irl.csv', mimeType: 'text/csv',
+      buffer: Buffer.from('PBC #,Request,Due Date\nIRL-7,Change tickets of the period,2026-12-15\nIRL-8,Leavers,2026-12-20\n') });
+    await page.getByRole('button', { name: 'Import the list' }).click();
+    await page.waitForURL(/done=imported/);
+    check((await page.locator('.flash.ok').textContent()).includes('2 request(s) added'), 'the corrected list is imported');
+    check((await page.locator('#requests tbody tr').count()) === before + 2, 'its requests are listed');
   }
 
   // A form posted without the CSRF token is refused.

@@ -158,7 +158,12 @@ pub async fn home(
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ServerError> {
     let mut page = home_page(&state, &access, &id, &q).await?;
-    page.layout.flash = flash_from(&q);
+    page.layout.flash = match (q.get("done").map(String::as_str), q.get("added"), q.get("updated")) {
+        (Some("imported"), Some(a), Some(u)) if a.parse::<usize>().is_ok() && u.parse::<usize>().is_ok() => {
+            Some(format!("Request list imported: {a} request(s) added, {u} updated."))
+        }
+        _ => flash_from(&q),
+    };
     render(page)
 }
 
@@ -324,7 +329,8 @@ async fn home_page(
     if may(role, Act::AddRequests) && e.status != EngagementStatus::Closed {
         let mut import = blocks::Form::post(format!("{base}/import"), &access.csrf, "Import the list");
         import.multipart = true;
-        import.fields = vec![Field::new("request-list", "file", "Request list (CSV or XLSX)", Input::File).required()];
+        import.fields =
+            vec![Field::new("request-list-file", "file", "Request list (CSV or XLSX)", Input::File).required()];
         import.hint = Some(
             "Columns are found by their usual names (PBC #, Request, TSC, Control, Due Date, Assigned To); other columns are kept. A bad row refuses the whole list and is named; a reference already listed is updated."
                 .into(),
