@@ -442,6 +442,13 @@ try {
     await p.getByRole('button', { name: 'Accept' }).click();
     await p.waitForURL(/done=accepted-request/);
     check((await p.locator('.page-head .badge').textContent()).trim() === 'accepted', 'the auditor accepts the request');
+    const [pack] = await Promise.all([
+      p.waitForEvent('download'),
+      p.getByRole('link', { name: 'Download as a signed pack' }).click(),
+    ]);
+    const zip = readFileSync(await pack.path());
+    check(zip.subarray(0, 2).toString() === 'PK' && zip.includes(Buffer.from('manifest.json')),
+      `the auditor downloads the request as a signed pack (${pack.suggestedFilename()})`);
 
     // And draws a sample of merged changes with their own seed, then records a result.
     await p.goto(`${BASE}/audit/${ENGAGEMENT}`);

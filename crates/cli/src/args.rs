@@ -824,6 +824,12 @@ pub enum PackCommand {
         /// FROM..TO (YYYY-MM-DD): the items that speak to a day in this period.
         #[arg(long)]
         period: Option<String>,
+        /// Instead: the evidence linked to one auditor's request (its id).
+        #[arg(long, conflicts_with_all = ["controls", "period", "sample"])]
+        request: Option<String>,
+        /// Instead: one sample's population file and every sampled item's evidence (its id).
+        #[arg(long, conflicts_with_all = ["controls", "period"])]
+        sample: Option<String>,
         /// The .zip to write (replaced atomically; nothing is left if it fails).
         #[arg(long)]
         out: PathBuf,

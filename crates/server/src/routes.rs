@@ -317,6 +317,16 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
         )
         .page("/samples/{id}", Area::Fieldwork, get(fieldwork::sample_page::detail))
         .page(
+            "/samples/{id}/pack",
+            Area::Fieldwork,
+            get(fieldwork::files::sample_pack_page),
+        )
+        .page(
+            "/requests/{id}/pack",
+            Area::Fieldwork,
+            get(fieldwork::files::request_pack_page),
+        )
+        .page(
             "/samples/{id}/results",
             Area::Fieldwork,
             post(fieldwork::sample_page::record),
@@ -567,6 +577,26 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             Some("AssigneeChange"),
             put(fieldwork::api::assign),
         )
+        .api(
+            M::GET,
+            "/api/v1/requests/{id}/pack",
+            Area::Fieldwork,
+            "The request's evidence as a signed pack (docs/pack-format.md), stating the engagement's period; audit-logged",
+            "zip",
+            None,
+            get(fieldwork::files::request_pack_api),
+        )
+        .takes(&[], &[409, 502])
+        .api(
+            M::GET,
+            "/api/v1/samples/{id}/pack",
+            Area::Fieldwork,
+            "The sample as a signed pack: the population file it was drawn from and every sampled item's evidence; audit-logged",
+            "zip",
+            None,
+            get(fieldwork::files::sample_pack_api),
+        )
+        .takes(&[], &[502])
         .api(
             M::GET,
             "/api/v1/populations/{id}/file",

@@ -42,7 +42,7 @@ pub use evidence::{
 };
 pub use facts::{FactsSummary, FindingRecord};
 pub use fieldwork::{POPULATIONS, PopulationSpec, RequestFilter, population_spec};
-pub use packs::{PackRequest, PackWritten};
+pub use packs::{PackRequest, PackSelection, PackWritten};
 pub use policies::{
     Acceptance, Parameter, Policy, PolicyStatus, PolicyStep, PolicyVersion, render, templates as policy_templates,
 };

@@ -19,11 +19,23 @@ const SELECT_RECORDINGS: &str =
 const SELECT_SEGMENT: &str = "SELECT seq, at, actor, action, subject, payload, payload_hash, prev_hash, hash \
      FROM audit_log WHERE seq >= $1 AND seq <= $2 ORDER BY seq";
 
-/// What a pack is of: some controls (all when empty), over a period or as they stand now.
+/// What a pack is of: some controls (all when empty), over a period or as they stand now; or
+/// the items fieldwork chose for a request or a sample (`selection`).
 #[derive(Debug, Clone, Default)]
 pub struct PackRequest {
     pub controls: Vec<String>,
     pub period: Option<(time::Date, time::Date)>,
+    pub selection: Option<PackSelection>,
+}
+
+/// Named items for a pack of one request or one sample: the subject its manifest states and
+/// each evidence id with the requests it answers.
+#[derive(Debug, Clone)]
+pub struct PackSelection {
+    pub kind: SubjectKind,
+    pub refs: Vec<String>,
+    pub title: String,
+    pub evidence: Vec<(String, Vec<String>)>,
 }
 
 /// A pack written: what it holds and the hash that names it.
@@ -48,6 +60,14 @@ impl PackRequest {
             from: evident_core::format_date(f),
             to: evident_core::format_date(t),
         });
+        if let Some(sel) = &self.selection {
+            return PackSubject {
+                kind: sel.kind,
+                refs: sel.refs.clone(),
+                period,
+                title: sel.title.clone(),
+            };
+        }
         let (kind, what) = match self.controls.as_slice() {
             [] if self.period.is_some() => (SubjectKind::Period, "All evidence".to_string()),
             [] => (SubjectKind::Controls, "All current evidence".to_string()),
@@ -132,10 +152,29 @@ impl Workspace {
         let request = PackRequest {
             controls: codes,
             period: request.period,
+            selection: request.selection.clone(),
         };
         let all = self.evidence().await?;
         let by_id: HashMap<&str, &EvidenceItem> = all.iter().map(|e| (e.id.as_str(), e)).collect();
-        let chosen = pack_items(&all, &request.controls, request.period);
+        // A selection's items in id order (the same items give the same bytes), each once.
+        let answers: HashMap<&str, BTreeSet<&str>> =
+            request
+                .selection
+                .iter()
+                .flat_map(|s| &s.evidence)
+                .fold(HashMap::new(), |mut m, (id, requests)| {
+                    m.entry(id.as_str())
+                        .or_insert_with(BTreeSet::new)
+                        .extend(requests.iter().map(String::as_str));
+                    m
+                });
+        let chosen: Vec<&EvidenceItem> = match &request.selection {
+            Some(_) => {
+                let ids: BTreeSet<&str> = answers.keys().copied().collect();
+                ids.into_iter().filter_map(|id| by_id.get(id).copied()).collect()
+            }
+            None => pack_items(&all, &request.controls, request.period),
+        };
         if chosen.is_empty() {
             return Err(StoreError::Invalid(format!(
                 "{}: no evidence to pack; nothing was written",
@@ -148,7 +187,12 @@ impl Workspace {
         let mut pack = PackWriter::new(out, subject);
         let mut bytes = 0u64;
         for e in &chosen {
-            let mut entry = pack.begin_evidence(pack_item(e, &by_id)).map_err(pack_error)?;
+            let mut item = pack_item(e, &by_id);
+            item.requests = answers
+                .get(e.id.as_str())
+                .map(|r| r.iter().map(|s| s.to_string()).collect())
+                .unwrap_or_default();
+            let mut entry = pack.begin_evidence(item).map_err(pack_error)?;
             bytes += self
                 .vault
                 .read_into(&e.sha256, &mut entry, std::path::Path::new(&e.file_name))

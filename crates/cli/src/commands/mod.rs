@@ -58,8 +58,19 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Evidence(c) => evidence::run(ws, c, format).await,
         Command::AuditLog { since } => audit::log(ws, since.as_deref(), format).await,
         Command::Verify => audit::verify(ws, format).await,
-        Command::Pack(PackCommand::Create { controls, period, out }) => {
-            pack::create(ws, controls, period.as_deref(), &out, format).await
+        Command::Pack(PackCommand::Create {
+            controls,
+            period,
+            request,
+            sample,
+            out,
+        }) => {
+            let of = match (request, sample) {
+                (Some(r), _) => pack::Of::Request(r),
+                (_, Some(s)) => pack::Of::Sample(s),
+                _ => pack::Of::Controls(controls, period),
+            };
+            pack::create(ws, of, &out, format).await
         }
         // Needs no workspace: a pack is checked on a machine that never had one.
         Command::Pack(PackCommand::Verify { file, fingerprint }) => pack::verify(&file, fingerprint.as_deref(), format),

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use evident_core::access::Role;
 use evident_store::PackRequest;
 use serde_json::json;
 
@@ -11,14 +12,17 @@ use super::open;
 use crate::error::{CliError, usage};
 use crate::output::{self, Format};
 
-pub async fn create(
-    dir: &Path,
-    controls: Vec<String>,
-    period: Option<&str>,
-    out: &Path,
-    format: Format,
-) -> Result<(), CliError> {
-    let period = super::period_flag(period)?;
+/// What `pack create` packs.
+pub enum Of {
+    /// Controls (all when none) and `--period`.
+    Controls(Vec<String>, Option<String>),
+    /// One request's linked evidence.
+    Request(String),
+    /// One sample's population file and items' evidence.
+    Sample(String),
+}
+
+pub async fn create(dir: &Path, of: Of, out: &Path, format: Format) -> Result<(), CliError> {
     let folder = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -31,7 +35,19 @@ pub async fn create(
     // complete and on disk: a failure or a kill leaves nothing behind, least of all a partial
     // pack under the name an auditor would open.
     let temp = tempfile::tempfile_in(folder).map_err(|e| usage(format!("--out: {}: {e}", folder.display())))?;
-    let request = PackRequest { controls, period };
+    // The CLI holds the workspace's keys, so it acts as an administrator.
+    let request = match of {
+        Of::Controls(controls, period) => PackRequest {
+            controls,
+            period: super::period_flag(period.as_deref())?,
+            selection: None,
+        },
+        Of::Request(id) => ws
+            .request_pack(Role::Admin, &id, super::today())
+            .await
+            .map_err(CliError::with_flags)?,
+        Of::Sample(id) => ws.sample_pack(Role::Admin, &id).await.map_err(CliError::with_flags)?,
+    };
     let (written, file) = ws.write_pack(&request, temp).await?;
     // A pack holds the company's evidence in the clear: readable by its owner only.
     file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;

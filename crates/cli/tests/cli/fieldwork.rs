@@ -461,5 +461,98 @@ fn an_engagement_runs_from_request_list_to_tested_sample(b: Backend) {
     let book = env.tmp.path().join("testing.xlsx");
     env.ok(&["audit", "workbook", "FY26 SOC 2", "--out", book.to_str().unwrap()]);
     assert!(std::fs::metadata(&book).unwrap().len() > 1000);
+
+    // Signed packs of a request and of a sample, checked with no workspace.
+    let manifest_of = |pack: &std::path::Path| -> Value {
+        let mut archive = zip::ZipArchive::new(std::fs::File::open(pack).unwrap()).unwrap();
+        let mut f = archive.by_name("manifest.json").unwrap();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut f, &mut bytes).unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    let verified = |pack: &std::path::Path| {
+        let out = Command::new(env!("CARGO_BIN_EXE_evident"))
+            .args(["pack", "verify", pack.to_str().unwrap()])
+            .current_dir(env.tmp.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    };
+    let request_pack = env.tmp.path().join("request.zip");
+    env.json(&[
+        "pack",
+        "create",
+        "--request",
+        id,
+        "--out",
+        request_pack.to_str().unwrap(),
+    ]);
+    verified(&request_pack);
+    let m = manifest_of(&request_pack);
+    assert_eq!(
+        (m["of"]["kind"].as_str(), m["of"]["refs"][0].as_str()),
+        (Some("request"), Some(id))
+    );
+    let files = m["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(
+        (files[0]["evidence_id"].as_str(), files[0]["requests"][0].as_str()),
+        (Some(ev.as_str()), Some(id))
+    );
+    let empty = r101_other(&env);
+    env.refused(
+        &[
+            "pack",
+            "create",
+            "--request",
+            &empty,
+            "--out",
+            env.tmp.path().join("none.zip").to_str().unwrap(),
+        ],
+        &["no evidence is linked"],
+    );
+    assert!(!env.tmp.path().join("none.zip").exists(), "nothing is written");
+    let sample_pack = env.tmp.path().join("sample.zip");
+    env.json(&[
+        "pack",
+        "create",
+        "--sample",
+        sid,
+        "--out",
+        sample_pack.to_str().unwrap(),
+    ]);
+    verified(&sample_pack);
+    let m = manifest_of(&sample_pack);
+    assert_eq!(m["of"]["kind"], "sample");
+    let held: Vec<&str> = m["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["evidence_id"].as_str().unwrap())
+        .collect();
+    let run = env.json(&["samples", "show", sid]);
+    assert!(
+        held.contains(&run["population"]["evidence"].as_str().unwrap()),
+        "the population file"
+    );
+    for e in packet["evidence"].as_array().unwrap() {
+        assert!(
+            held.contains(&e["id"].as_str().unwrap()),
+            "the item's evidence is in the pack"
+        );
+    }
     env.assert_verified();
+}
+
+/// A request of the list with nothing linked.
+fn r101_other(env: &Env) -> String {
+    env.json(&["requests", "list", "FY26 SOC 2"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["evidence"].as_array().unwrap().is_empty())
+        .expect("a request without evidence")["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }

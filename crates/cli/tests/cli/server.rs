@@ -214,6 +214,8 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("PUT", "/api/v1/engagements/{id}/sizes", "yyynyn"),
     ("PUT", "/api/v1/requests/{id}/assignee", "yyynyn"),
     ("GET", "/api/v1/populations/{id}/file", "yyynyy"),
+    ("GET", "/api/v1/requests/{id}/pack", "yyynyy"),
+    ("GET", "/api/v1/samples/{id}/pack", "yyynyy"),
     ("GET", "/api/v1/requests/{id}", "yyynyy"),
     ("POST", "/api/v1/requests/{id}/steps", "yyynyn"),
     ("POST", "/api/v1/requests/{id}/comments", "yyynyn"),

@@ -66,20 +66,49 @@ async fn control_pack(
         .ok_or(ServerError::NotFound)?
         .code
         .clone();
-    let dir = state.ws.dir.join("tmp");
-    std::fs::create_dir_all(&dir).map_err(|e| ServerError::Internal(format!("{}: {e}", dir.display())))?;
-    let temp = tempfile::tempfile_in(&dir).map_err(|e| ServerError::Internal(format!("{}: {e}", dir.display())))?;
     let request = PackRequest {
         controls: vec![code.clone()],
         period,
+        selection: None,
     };
+    let name = match period {
+        Some((f, t)) => format!(
+            "evident-{code}-{}-{}.zip",
+            evident_core::format_date(f),
+            evident_core::format_date(t)
+        ),
+        None => format!("evident-{code}.zip"),
+    };
+    send_pack(state, access, name, move |_| async move { Ok(request) }).await
+}
+
+/// Writes the pack `make` describes (it may read the store and the vault: both run on a
+/// blocking thread of their own, as the vault's decryptor is not `Send`) into an unnamed
+/// temporary file, logs it with the hash that names it, and streams it as `name`.
+pub async fn send_pack<F, Fut>(
+    state: &AppState,
+    access: &Access,
+    name: String,
+    make: F,
+) -> Result<Response, ServerError>
+where
+    F: FnOnce(evident_store::Workspace) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<PackRequest, evident_store::StoreError>>,
+{
+    let dir = state.ws.dir.join("tmp");
+    std::fs::create_dir_all(&dir).map_err(|e| ServerError::Internal(format!("{}: {e}", dir.display())))?;
+    let temp = tempfile::tempfile_in(&dir).map_err(|e| ServerError::Internal(format!("{}: {e}", dir.display())))?;
     let ws = state.ws.as_actor(&access.user.email);
-    // The vault's decryptor is not Send: the pack is written on a blocking thread of its own.
     let writer = ws.clone();
     let handle = tokio::runtime::Handle::current();
-    let made = tokio::task::spawn_blocking(move || handle.block_on(writer.write_pack(&request, temp)))
-        .await
-        .map_err(|e| ServerError::Internal(format!("pack writer: {e}")))?;
+    let made = tokio::task::spawn_blocking(move || {
+        handle.block_on(async move {
+            let request = make(writer.clone()).await?;
+            writer.write_pack(&request, temp).await
+        })
+    })
+    .await
+    .map_err(|e| ServerError::Internal(format!("pack writer: {e}")))?;
     let (written, mut file) = match made {
         Ok(w) => w,
         // Nothing to pack is the caller's question, not the server's failure.
@@ -92,14 +121,6 @@ async fn control_pack(
         .map_err(|e| ServerError::Internal(format!("pack file: {e}")))?;
     ws.log_pack("pack.download", &written, &format!("download by {}", access.user.email))
         .await?;
-    let name = match period {
-        Some((f, t)) => format!(
-            "evident-{code}-{}-{}.zip",
-            evident_core::format_date(f),
-            evident_core::format_date(t)
-        ),
-        None => format!("evident-{code}.zip"),
-    };
     let file = tokio::fs::File::from_std(file);
     let chunks = futures::stream::unfold(file, |mut f| async move {
         use tokio::io::AsyncReadExt;

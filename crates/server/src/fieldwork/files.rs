@@ -196,3 +196,57 @@ pub async fn import_api(
     )
         .into_response())
 }
+
+async fn request_pack(state: &AppState, access: &Access, id: &str) -> Result<Response, ServerError> {
+    let (role, request) = (access.role(), id.to_string());
+    let name = format!("evident-request-{}.zip", file_stem(id));
+    crate::evidence::pack::send_pack(state, access, name, move |w| async move {
+        w.request_pack(role, &request, today()).await
+    })
+    .await
+}
+
+async fn sample_pack(state: &AppState, access: &Access, id: &str) -> Result<Response, ServerError> {
+    let (role, sample) = (access.role(), id.to_string());
+    let name = format!("evident-sample-{}.zip", file_stem(id));
+    crate::evidence::pack::send_pack(state, access, name, move |w| async move {
+        w.sample_pack(role, &sample).await
+    })
+    .await
+}
+
+/// `/requests/{id}/pack`: the request's evidence as a signed pack.
+pub async fn request_pack_page(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+) -> Result<Response, ServerError> {
+    request_pack(&state, &access, &id).await
+}
+
+/// `/samples/{id}/pack`: the sample's population and items' evidence as a signed pack.
+pub async fn sample_pack_page(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+) -> Result<Response, ServerError> {
+    sample_pack(&state, &access, &id).await
+}
+
+/// `GET /api/v1/requests/{id}/pack`.
+pub async fn request_pack_api(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(request_pack(&state, &access, &id).await?)
+}
+
+/// `GET /api/v1/samples/{id}/pack`.
+pub async fn sample_pack_api(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(sample_pack(&state, &access, &id).await?)
+}

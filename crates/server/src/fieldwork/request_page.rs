@@ -317,6 +317,18 @@ async fn detail_page(state: &AppState, access: &Access, id: &str) -> Result<Deta
                 .collect(),
         }));
     }
+    if !r.evidence.is_empty() {
+        blocks.push(Block::Para(vec![
+            Inline::Button {
+                text: "Download as a signed pack".into(),
+                href: format!("{base}/pack"),
+                download: true,
+            },
+            Inline::muted(
+                "every file with its hash, origin and audit-log record; check it offline with evident pack verify",
+            ),
+        ]));
+    }
     let answering =
         may(role, Act::Answer) && !closed && matches!(r.status, RequestStatus::Open | RequestStatus::Returned);
     if answering {

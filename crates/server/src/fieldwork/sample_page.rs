@@ -156,6 +156,11 @@ async fn detail_page(state: &AppState, access: &Access, id: &str) -> Result<Deta
         "",
         vec![
             Block::Facts(facts),
+            Block::Para(vec![Inline::Button {
+                text: "Download as a signed pack".into(),
+                href: format!("{}/pack", href(&s.id)),
+                download: true,
+            }]),
             Block::Note(
                 "Recompute it: python3 docs/sample.py with the population's CSV, the seed and the sizes of each round gives these items in this order."
                     .into(),

@@ -4,6 +4,7 @@
 //! in one place every entry point goes through.
 
 mod engagements;
+mod packs;
 mod populations;
 mod requests;
 mod samples;
