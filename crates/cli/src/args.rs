@@ -828,8 +828,11 @@ pub enum PackCommand {
         #[arg(long, conflicts_with_all = ["controls", "period", "sample"])]
         request: Option<String>,
         /// Instead: one sample's population file and every sampled item's evidence (its id).
-        #[arg(long, conflicts_with_all = ["controls", "period"])]
+        #[arg(long, conflicts_with_all = ["controls", "period", "engagement"])]
         sample: Option<String>,
+        /// Instead: a whole engagement (name or id): every request's evidence and every sample.
+        #[arg(long, conflicts_with_all = ["controls", "period", "request"])]
+        engagement: Option<String>,
         /// The .zip to write (replaced atomically; nothing is left if it fails).
         #[arg(long)]
         out: PathBuf,

@@ -579,6 +579,16 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
         )
         .api(
             M::GET,
+            "/api/v1/engagements/{id}/pack",
+            Area::Fieldwork,
+            "The engagement as a signed pack: every request's evidence and every sample's population and items; audit-logged",
+            "zip",
+            None,
+            get(fieldwork::files::engagement_pack_api),
+        )
+        .takes(&[], &[409, 502])
+        .api(
+            M::GET,
             "/api/v1/requests/{id}/pack",
             Area::Fieldwork,
             "The request's evidence as a signed pack (docs/pack-format.md), stating the engagement's period; audit-logged",

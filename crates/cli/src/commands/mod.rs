@@ -63,11 +63,13 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             period,
             request,
             sample,
+            engagement,
             out,
         }) => {
-            let of = match (request, sample) {
-                (Some(r), _) => pack::Of::Request(r),
-                (_, Some(s)) => pack::Of::Sample(s),
+            let of = match (request, sample, engagement) {
+                (Some(r), _, _) => pack::Of::Request(r),
+                (_, Some(s), _) => pack::Of::Sample(s),
+                (_, _, Some(e)) => pack::Of::Engagement(e),
                 _ => pack::Of::Controls(controls, period),
             };
             pack::create(ws, of, &out, format).await

@@ -20,6 +20,8 @@ pub enum Of {
     Request(String),
     /// One sample's population file and items' evidence.
     Sample(String),
+    /// A whole engagement's requests and samples.
+    Engagement(String),
 }
 
 pub async fn create(dir: &Path, of: Of, out: &Path, format: Format) -> Result<(), CliError> {
@@ -47,6 +49,10 @@ pub async fn create(dir: &Path, of: Of, out: &Path, format: Format) -> Result<()
             .await
             .map_err(CliError::with_flags)?,
         Of::Sample(id) => ws.sample_pack(Role::Admin, &id).await.map_err(CliError::with_flags)?,
+        Of::Engagement(id) => ws
+            .engagement_pack(Role::Admin, &id, super::today())
+            .await
+            .map_err(CliError::with_flags)?,
     };
     let (written, file) = ws.write_pack(&request, temp).await?;
     // A pack holds the company's evidence in the clear: readable by its owner only.

@@ -541,6 +541,28 @@ fn an_engagement_runs_from_request_list_to_tested_sample(b: Backend) {
             "the item's evidence is in the pack"
         );
     }
+    // The whole engagement: the request's evidence and the sample's, each file once.
+    let whole = env.tmp.path().join("engagement.zip");
+    env.json(&[
+        "pack",
+        "create",
+        "--engagement",
+        "FY26 SOC 2",
+        "--out",
+        whole.to_str().unwrap(),
+    ]);
+    verified(&whole);
+    let m = manifest_of(&whole);
+    assert_eq!(m["of"]["kind"], "engagement");
+    let all: Vec<&str> = m["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["evidence_id"].as_str().unwrap())
+        .collect();
+    assert!(all.contains(&ev.as_str()) && held.iter().all(|h| all.contains(h)));
+    let unique: std::collections::BTreeSet<&&str> = all.iter().collect();
+    assert_eq!(unique.len(), all.len(), "each file once");
     env.assert_verified();
 }
 

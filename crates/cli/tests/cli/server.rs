@@ -214,6 +214,7 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("PUT", "/api/v1/engagements/{id}/sizes", "yyynyn"),
     ("PUT", "/api/v1/requests/{id}/assignee", "yyynyn"),
     ("GET", "/api/v1/populations/{id}/file", "yyynyy"),
+    ("GET", "/api/v1/engagements/{id}/pack", "yyynyy"),
     ("GET", "/api/v1/requests/{id}/pack", "yyynyy"),
     ("GET", "/api/v1/samples/{id}/pack", "yyynyy"),
     ("GET", "/api/v1/requests/{id}", "yyynyy"),
@@ -1408,6 +1409,10 @@ fn fieldwork_boundaries_between_engagements_and_roles(b: Backend) {
         format!("/api/v1/engagements/{theirs}"),
         format!("/api/v1/engagements/{theirs}/requests"),
         format!("/api/v1/requests/{foreign}"),
+        // Packs of another engagement do not exist for them either.
+        format!("/api/v1/engagements/{theirs}/pack"),
+        format!("/api/v1/engagements/{theirs}/workbook"),
+        format!("/api/v1/requests/{foreign}/pack"),
     ] {
         assert_eq!(call("GET", &path, auditor, None).0, 404, "{path}");
     }

@@ -501,11 +501,18 @@ async fn home_page(
                 .collect(),
         }));
     }
-    blocks.push(Block::Para(vec![Inline::Button {
-        text: "Download the testing workbook (XLSX)".into(),
-        href: format!("{base}/workbook.xlsx"),
-        download: true,
-    }]));
+    blocks.push(Block::Para(vec![
+        Inline::Button {
+            text: "Download the testing workbook (XLSX)".into(),
+            href: format!("{base}/workbook.xlsx"),
+            download: true,
+        },
+        Inline::Button {
+            text: "Download the engagement as a signed pack".into(),
+            href: format!("{base}/pack"),
+            download: true,
+        },
+    ]));
     if may(role, Act::Test) && e.status != EngagementStatus::Closed && !runs.is_empty() {
         let snap = state.snapshot().await?;
         let kinds: std::collections::BTreeSet<&str> = runs.iter().map(|r| r.kind.as_str()).collect();

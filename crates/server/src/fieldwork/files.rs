@@ -133,7 +133,7 @@ async fn population_file(state: &AppState, access: &Access, id: &str) -> Result<
     ))
 }
 
-/// `/audit/{id}/{file}`: `requests.xlsx` or `workbook.xlsx`.
+/// `/audit/{id}/{file}`: `requests.xlsx`, `workbook.xlsx` or the engagement's `pack`.
 pub async fn page(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
@@ -142,6 +142,7 @@ pub async fn page(
     match file.as_str() {
         "requests.xlsx" => requests_file(&state, &access, &id).await,
         "workbook.xlsx" => workbook_file(&state, &access, &id).await,
+        "pack" => engagement_pack(&state, &access, &id).await,
         _ => Err(ServerError::NotFound),
     }
 }
@@ -249,4 +250,22 @@ pub async fn sample_pack_api(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     Ok(sample_pack(&state, &access, &id).await?)
+}
+
+async fn engagement_pack(state: &AppState, access: &Access, id: &str) -> Result<Response, ServerError> {
+    let (role, engagement) = (access.role(), id.to_string());
+    let name = format!("evident-engagement-{}.zip", file_stem(id));
+    crate::evidence::pack::send_pack(state, access, name, move |w| async move {
+        w.engagement_pack(role, &engagement, today()).await
+    })
+    .await
+}
+
+/// `GET /api/v1/engagements/{id}/pack`.
+pub async fn engagement_pack_api(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(engagement_pack(&state, &access, &id).await?)
 }

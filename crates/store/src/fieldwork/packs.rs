@@ -5,7 +5,7 @@
 use evident_core::access::Role;
 use evident_pack::SubjectKind;
 
-use crate::{PackRequest, PackSelection, StoreError, Workspace};
+use crate::{PackRequest, PackSelection, RequestFilter, StoreError, Workspace};
 
 fn period(start: &str, end: &str) -> Result<(time::Date, time::Date), StoreError> {
     let day = |d: &str| evident_core::parse_date(d).map_err(|e| StoreError::Invalid(format!("stored period: {e}")));
@@ -59,6 +59,38 @@ impl Workspace {
                     s.population.kind.replace('_', " "),
                     s.seed
                 ),
+                evidence,
+            }),
+        })
+    }
+
+    /// What the pack of a whole engagement holds: every request's evidence (each file naming
+    /// the requests it answers) and every sample's population file and items' evidence, as the
+    /// caller may see them.
+    pub async fn engagement_pack(&self, role: Role, id: &str, today: time::Date) -> Result<PackRequest, StoreError> {
+        let e = self.engagement(role, id).await?;
+        let mut evidence = Vec::new();
+        for r in self.requests(role, &e.id, &RequestFilter::default(), today).await? {
+            evidence.extend(r.evidence.iter().map(|l| (l.id.clone(), vec![r.id.clone()])));
+        }
+        for s in self.samples(role, &e.id).await? {
+            if let Some(sel) = self.sample_pack(role, &s.id).await?.selection {
+                evidence.extend(sel.evidence);
+            }
+        }
+        if evidence.is_empty() {
+            return Err(StoreError::Invalid(format!(
+                "engagement '{}': no request has evidence and no sample is drawn; nothing was written",
+                e.name
+            )));
+        }
+        Ok(PackRequest {
+            controls: Vec::new(),
+            period: Some(period(&e.period_start, &e.period_end)?),
+            selection: Some(PackSelection {
+                kind: SubjectKind::Engagement,
+                refs: vec![e.id.clone()],
+                title: format!("Engagement {} ({}): requests and samples", e.name, e.firm),
                 evidence,
             }),
         })
