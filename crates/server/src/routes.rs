@@ -185,7 +185,7 @@ impl Builder {
 /// What a pack's `period` parameter does.
 const PACK_QUERY: &[(&str, &str)] = &[(
     "period",
-    "FROM..TO (YYYY-MM-DD): every item that speaks to a day in the period; without it, the current items",
+    "FROM..TO (YYYY-MM-DD): every item that speaks to a day in the period; without it, the current items. An auditor's period lies inside one of their engagements' periods and defaults to their engagement's",
 )];
 
 /// What a request list's query parameters do.

@@ -1734,6 +1734,29 @@ fn fieldwork_boundaries_between_engagements_and_roles(b: Backend) {
         200
     );
 
+    // An auditor's control packs are of their engagement's period: by default that period, and
+    // a period outside it is refused naming the field.
+    let (status, body) = call(
+        "GET",
+        &format!("/api/v1/controls/{}/pack?period=2019-01-01..2019-12-31", f.control),
+        auditor,
+        None,
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("\"field\":\"period\"") && body.contains(&from), "{body}");
+    let (status, _) = call("GET", &format!("/api/v1/controls/{}/pack", f.control), auditor, None);
+    assert!(
+        status == 200 || status == 409,
+        "the engagement's period by default: {status}"
+    );
+    let (status, _) = call(
+        "GET",
+        &format!("/api/v1/controls/{}/pack?period={from}..{to}", f.control),
+        auditor,
+        None,
+    );
+    assert!(status == 200 || status == 409, "{status}");
+
     let actions = env.audit_actions();
     assert!(actions.iter().any(|a| a == "requests.return"));
     assert!(actions.iter().any(|a| a == "sample.draw"));

@@ -50,7 +50,10 @@ async fn control_pack(
             "unknown parameter (this address takes period=FROM..TO)",
         ));
     }
-    let period = period_param(q.get("period").map(String::as_str))?;
+    let mut period = period_param(q.get("period").map(String::as_str))?;
+    if access.role() == evident_core::access::Role::Auditor {
+        period = Some(auditor_period(state, access, period).await?);
+    }
     let snap = state.snapshot().await?;
     let read = Access {
         reach: evident_core::access::reach(
@@ -80,6 +83,50 @@ async fn control_pack(
         None => format!("evident-{code}.zip"),
     };
     send_pack(state, access, name, move |_| async move { Ok(request) }).await
+}
+
+/// An auditor's packs are of their engagements: the period asked for must lie inside one of
+/// their engagements' periods, and without one it is that engagement's (when there is one).
+async fn auditor_period(
+    state: &AppState,
+    access: &Access,
+    asked: Option<(time::Date, time::Date)>,
+) -> Result<(time::Date, time::Date), ServerError> {
+    let mut periods: Vec<(time::Date, time::Date)> = state
+        .ws
+        .as_actor(&access.user.email)
+        .engagements(evident_core::access::Role::Auditor)
+        .await?
+        .iter()
+        .filter_map(|e| {
+            Some((
+                evident_core::parse_date(&e.period_start).ok()?,
+                evident_core::parse_date(&e.period_end).ok()?,
+            ))
+        })
+        .collect();
+    periods.sort();
+    periods.dedup();
+    let listed = || {
+        periods
+            .iter()
+            .map(|(f, t)| format!("{}..{}", evident_core::format_date(*f), evident_core::format_date(*t)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match (asked, periods.as_slice()) {
+        (_, []) => Err(ServerError::NotFound),
+        (None, [one]) => Ok(*one),
+        (None, _) => Err(ServerError::invalid(
+            "period",
+            format!("name the period of one of your engagements: {}", listed()),
+        )),
+        (Some((f, t)), _) if periods.iter().any(|(a, b)| f >= *a && t <= *b) => Ok((f, t)),
+        (Some(_), _) => Err(ServerError::invalid(
+            "period",
+            format!("outside your engagements' periods ({})", listed()),
+        )),
+    }
 }
 
 /// Writes the pack `make` describes (it may read the store and the vault: both run on a
