@@ -463,13 +463,14 @@ fn an_engagement_runs_from_request_list_to_tested_sample(b: Backend) {
     assert!(std::fs::metadata(&book).unwrap().len() > 1000);
 
     // Signed packs of a request and of a sample, checked with no workspace.
-    let manifest_of = |pack: &std::path::Path| -> Value {
+    let raw = |pack: &std::path::Path| {
         let mut archive = zip::ZipArchive::new(std::fs::File::open(pack).unwrap()).unwrap();
         let mut f = archive.by_name("manifest.json").unwrap();
         let mut bytes = Vec::new();
         std::io::Read::read_to_end(&mut f, &mut bytes).unwrap();
-        serde_json::from_slice(&bytes).unwrap()
+        bytes
     };
+    let manifest_of = |pack: &std::path::Path| -> Value { serde_json::from_slice(&raw(pack)).unwrap() };
     let verified = |pack: &std::path::Path| {
         let out = Command::new(env!("CARGO_BIN_EXE_evident"))
             .args(["pack", "verify", pack.to_str().unwrap()])
@@ -493,6 +494,11 @@ fn an_engagement_runs_from_request_list_to_tested_sample(b: Backend) {
         (m["of"]["kind"].as_str(), m["of"]["refs"][0].as_str()),
         (Some("request"), Some(id))
     );
+    // Made again, the same items give the same manifest, byte for byte: two packs of one
+    // request can be compared.
+    let again = env.tmp.path().join("request-again.zip");
+    env.json(&["pack", "create", "--request", id, "--out", again.to_str().unwrap()]);
+    assert_eq!(raw(&again), raw(&request_pack));
     let files = m["files"].as_array().unwrap();
     assert_eq!(files.len(), 1);
     assert_eq!(
