@@ -402,6 +402,10 @@ try {
     check(evidenceText.includes('outside the audit period') && evidenceText.includes('inside the audit period'),
       'evidence outside the audit period is shown as such, beside the evidence inside it');
     check((await p.locator('input[type=file]').count()) === 0, 'the auditor cannot upload evidence to a request');
+    await p.goto(`${BASE}/evidence?q=old-access-review`);
+    check((await p.locator('main table').textContent()).includes('outside the audit period'),
+      'the evidence list marks an item outside the audit period for the auditor');
+    await p.goBack();
     const [download] = await Promise.all([
       p.waitForEvent('download'),
       p.locator('#request-evidence a.button').first().click(),

@@ -29,13 +29,51 @@ pub async fn list(
         q.sort = Some("captured".into());
         q.dir = Some("desc".into());
     }
-    let p = page("/evidence", &COLUMNS, &rows(&snap, &access), &q, FILTERS.to_vec());
+    let mut listed = rows(&snap, &access);
+    if access.role() == evident_core::access::Role::Auditor {
+        mark_outside_periods(&state, &access, &snap, listed.to_mut()).await?;
+    }
+    let p = page("/evidence", &COLUMNS, &listed, &q, FILTERS.to_vec());
     render(TablePage::new(
         Layout::new(&state, &access, "Evidence", "/evidence"),
         "Every item in the vault: encrypted at rest, addressed by its SHA-256, never edited. Upload new evidence from a control's page.".into(),
         p,
         "No evidence yet.".into(),
     ))
+}
+
+/// An auditor's list says which items attest to nothing inside their engagements' periods
+/// (the rows are `visible`'s items, in its order).
+async fn mark_outside_periods(
+    state: &AppState,
+    access: &Access,
+    snap: &crate::state::Snapshot,
+    rows: &mut [crate::web::table::Row],
+) -> Result<(), ServerError> {
+    let periods: Vec<(String, String)> = state
+        .ws
+        .as_actor(&access.user.email)
+        .engagements(evident_core::access::Role::Auditor)
+        .await?
+        .into_iter()
+        .map(|g| (g.period_start, g.period_end))
+        .collect();
+    for (row, e) in rows.iter_mut().zip(visible(snap, access)) {
+        let day = evident_core::format_date(e.attests_to());
+        let inside = periods.iter().any(|(from, to)| {
+            evident_core::fieldwork::LinkedEvidence::new(
+                e.id.clone(),
+                String::new(),
+                (e.period_from.as_deref(), e.period_to.as_deref(), Some(day.as_str())),
+                (from, to),
+            )
+            .in_period
+        });
+        if !inside && let Some(cell) = row.cells.get_mut(3) {
+            cell.text.push_str(" · outside the audit period");
+        }
+    }
+    Ok(())
 }
 
 pub async fn detail(
