@@ -92,19 +92,7 @@ async fn auditor_period(
     access: &Access,
     asked: Option<(time::Date, time::Date)>,
 ) -> Result<(time::Date, time::Date), ServerError> {
-    let mut periods: Vec<(time::Date, time::Date)> = state
-        .ws
-        .as_actor(&access.user.email)
-        .engagements(evident_core::access::Role::Auditor)
-        .await?
-        .iter()
-        .filter_map(|e| {
-            Some((
-                evident_core::parse_date(&e.period_start).ok()?,
-                evident_core::parse_date(&e.period_end).ok()?,
-            ))
-        })
-        .collect();
+    let mut periods = crate::fieldwork::auditor_periods(state, access).await?;
     periods.sort();
     periods.dedup();
     let listed = || {

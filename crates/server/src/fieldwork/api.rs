@@ -10,8 +10,7 @@ use axum::response::IntoResponse;
 use axum::{Extension, Json};
 use evident_catalog::PopulationKind;
 use evident_core::fieldwork::TestResult;
-use evident_core::fieldwork::requests::{RequestDraft, RequestStatus, RequestStep};
-use evident_store::RequestFilter;
+use evident_core::fieldwork::requests::{RequestDraft, RequestStep};
 use serde::Deserialize;
 
 use crate::ServerError;
@@ -75,23 +74,7 @@ pub async fn requests(
     Path(id): Path<String>,
     Query(q): Query<BTreeMap<String, String>>,
 ) -> ApiResult {
-    let filter = RequestFilter {
-        status: q
-            .get("status")
-            .filter(|s| !s.is_empty())
-            .map(|s| RequestStatus::parse(s).map_err(|e| ServerError::invalid("status", e.to_string())))
-            .transpose()?,
-        due_by: q
-            .get("due_by")
-            .filter(|s| !s.is_empty())
-            .map(|d| {
-                evident_core::parse_date(d)
-                    .map(evident_core::format_date)
-                    .map_err(|e| ServerError::invalid("due_by", e.to_string()))
-            })
-            .transpose()?,
-        mine: q.get("mine").is_some_and(|v| v == "true" || v == "1"),
-    };
+    let filter = super::request_filter(&q)?;
     ok(ws(&state, &access)
         .requests(access.role(), &id, &filter, today())
         .await?)

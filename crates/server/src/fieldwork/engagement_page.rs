@@ -173,26 +173,6 @@ async fn home_refused(state: &AppState, access: &Access, id: &str, e: ServerErro
     refused(home_page(state, access, id, &BTreeMap::new()).await?, status, message)
 }
 
-fn filter_of(q: &BTreeMap<String, String>) -> Result<RequestFilter, ServerError> {
-    Ok(RequestFilter {
-        status: q
-            .get("status")
-            .filter(|s| !s.is_empty())
-            .map(|s| RequestStatus::parse(s).map_err(|e| ServerError::invalid("status", e.to_string())))
-            .transpose()?,
-        due_by: q
-            .get("due_by")
-            .filter(|s| !s.is_empty())
-            .map(|d| {
-                evident_core::parse_date(d)
-                    .map(evident_core::format_date)
-                    .map_err(|e| ServerError::invalid("due_by", e.to_string()))
-            })
-            .transpose()?,
-        mine: q.get("mine").is_some_and(|v| v == "true"),
-    })
-}
-
 async fn home_page(
     state: &AppState,
     access: &Access,
@@ -202,9 +182,14 @@ async fn home_page(
     let role = access.role();
     let w = ws(state, access);
     let e = w.engagement(role, id).await?;
-    let filter = filter_of(q)?;
+    let filter = super::request_filter(q)?;
     let all = w.requests(role, &e.id, &RequestFilter::default(), today()).await?;
-    let shown = w.requests(role, &e.id, &filter, today()).await?;
+    // Status and due date filter what was read; only "mine" needs the store again.
+    let shown = if filter.mine {
+        w.requests(role, &e.id, &filter, today()).await?
+    } else {
+        all.iter().filter(|r| filter.keeps(r)).cloned().collect()
+    };
     let runs = w.population_runs(role, Some(&e.id)).await?;
     let samples = w.samples(role, &e.id).await?;
     let mut layout = Layout::new(state, access, e.name.clone(), "/audit");

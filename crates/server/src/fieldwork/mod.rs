@@ -10,7 +10,7 @@ pub mod sample_page;
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use evident_store::Workspace;
+use evident_store::{RequestFilter, Workspace};
 
 use crate::ServerError;
 use crate::access::Access;
@@ -65,4 +65,74 @@ pub fn period_badge(in_period: bool) -> crate::web::blocks::Inline {
         }
         .into(),
     }
+}
+
+/// A request list's filters from a query (`status`, `due_by`, `mine=true|1`), for the API and
+/// the pages alike.
+fn request_filter(q: &std::collections::BTreeMap<String, String>) -> Result<RequestFilter, ServerError> {
+    use evident_core::fieldwork::requests::RequestStatus;
+    Ok(RequestFilter {
+        status: q
+            .get("status")
+            .filter(|s| !s.is_empty())
+            .map(|s| RequestStatus::parse(s).map_err(|e| ServerError::invalid("status", e.to_string())))
+            .transpose()?,
+        due_by: q
+            .get("due_by")
+            .filter(|s| !s.is_empty())
+            .map(|d| {
+                evident_core::parse_date(d)
+                    .map(evident_core::format_date)
+                    .map_err(|e| ServerError::invalid("due_by", e.to_string()))
+            })
+            .transpose()?,
+        mine: q.get("mine").is_some_and(|v| v == "true" || v == "1"),
+    })
+}
+
+/// Linked evidence as a table: title, what it attests to, its standing against the audit
+/// period, and a download.
+fn evidence_table(id: &str, items: &[evident_core::fieldwork::LinkedEvidence]) -> crate::web::blocks::Table {
+    use crate::web::blocks::{Inline, text};
+    use crate::web::html::url_encode;
+    crate::web::blocks::Table {
+        id: id.into(),
+        head: ["Evidence", "Attests to", "Audit period", "File"]
+            .map(String::from)
+            .to_vec(),
+        rows: items
+            .iter()
+            .map(|l| {
+                vec![
+                    vec![Inline::link(&l.title, format!("/evidence/{}", url_encode(&l.id)))],
+                    text(if l.attests.is_empty() {
+                        "no date".to_string()
+                    } else {
+                        l.attests.replace("..", " to ")
+                    }),
+                    vec![period_badge(l.in_period)],
+                    vec![Inline::Button {
+                        text: "Download".into(),
+                        href: format!("/evidence/{}/download", url_encode(&l.id)),
+                        download: true,
+                    }],
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// The periods of the engagements an auditor is bound to.
+pub async fn auditor_periods(state: &AppState, access: &Access) -> Result<Vec<(time::Date, time::Date)>, ServerError> {
+    Ok(ws(state, access)
+        .engagements(evident_core::access::Role::Auditor)
+        .await?
+        .iter()
+        .filter_map(|e| {
+            Some((
+                evident_core::parse_date(&e.period_start).ok()?,
+                evident_core::parse_date(&e.period_end).ok()?,
+            ))
+        })
+        .collect())
 }

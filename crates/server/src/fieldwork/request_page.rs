@@ -97,11 +97,7 @@ pub async fn list(
 ) -> Result<Response, ServerError> {
     let role = access.role();
     let w = ws(&state, &access);
-    let status = q
-        .get("status")
-        .filter(|s| !s.is_empty())
-        .map(|s| RequestStatus::parse(s).map_err(|e| ServerError::invalid("status", e.to_string())))
-        .transpose()?;
+    let status = super::request_filter(&q)?.status;
     // A manager starts on their own; everyone else sees what the store lets them see.
     let mine = match q.get("mine").map(String::as_str) {
         Some("false") => false,
@@ -290,32 +286,7 @@ async fn detail_page(state: &AppState, access: &Access, id: &str) -> Result<Deta
     if r.evidence.is_empty() {
         blocks.push(Block::Note("No evidence linked yet.".into()));
     } else {
-        blocks.push(Block::Table(Table {
-            id: "request-evidence".into(),
-            head: ["Evidence", "Attests to", "Audit period", "File"]
-                .map(String::from)
-                .to_vec(),
-            rows: r
-                .evidence
-                .iter()
-                .map(|l| {
-                    vec![
-                        vec![Inline::link(&l.title, format!("/evidence/{}", url_encode(&l.id)))],
-                        text(if l.attests.is_empty() {
-                            "no date".to_string()
-                        } else {
-                            l.attests.replace("..", " to ")
-                        }),
-                        vec![super::period_badge(l.in_period)],
-                        vec![Inline::Button {
-                            text: "Download".into(),
-                            href: format!("/evidence/{}/download", url_encode(&l.id)),
-                            download: true,
-                        }],
-                    ]
-                })
-                .collect(),
-        }));
+        blocks.push(Block::Table(super::evidence_table("request-evidence", &r.evidence)));
     }
     if !r.evidence.is_empty() {
         blocks.push(Block::Para(vec![

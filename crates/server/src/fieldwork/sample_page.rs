@@ -341,28 +341,7 @@ async fn packet_page(state: &AppState, access: &Access, id: &str, item: &str) ->
     if p.evidence.is_empty() {
         blocks.push(Block::Note("No evidence item speaks to this occurrence.".into()));
     } else {
-        blocks.push(Block::Table(Table {
-            id: "packet-evidence".into(),
-            head: ["Evidence", "Attests to", "Audit period", "File"]
-                .map(String::from)
-                .to_vec(),
-            rows: p
-                .evidence
-                .iter()
-                .map(|l| {
-                    vec![
-                        vec![Inline::link(&l.title, format!("/evidence/{}", url_encode(&l.id)))],
-                        text(l.attests.replace("..", " to ")),
-                        vec![super::period_badge(l.in_period)],
-                        vec![Inline::Button {
-                            text: "Download".into(),
-                            href: format!("/evidence/{}/download", url_encode(&l.id)),
-                            download: true,
-                        }],
-                    ]
-                })
-                .collect(),
-        }));
+        blocks.push(Block::Table(super::evidence_table("packet-evidence", &p.evidence)));
     }
     sections.push(Section::new("Evidence", blocks).anchored("evidence"));
     if may(role, Act::Test) && e.status != EngagementStatus::Closed {

@@ -49,6 +49,18 @@ pub struct RequestFilter {
     pub mine: bool,
 }
 
+impl RequestFilter {
+    /// Whether a request passes the status and due-date parts (`mine` needs the caller's
+    /// controls and is the store's to apply).
+    pub fn keeps(&self, r: &RequestView) -> bool {
+        self.status.is_none_or(|s| s == r.status)
+            && self
+                .due_by
+                .as_deref()
+                .is_none_or(|by| r.due.as_deref().is_some_and(|d| d <= by))
+    }
+}
+
 fn list(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
 }
@@ -171,12 +183,7 @@ impl Workspace {
                     continue;
                 }
             }
-            if filter.status.is_some_and(|s| s != v.status) {
-                continue;
-            }
-            if let Some(by) = &filter.due_by
-                && v.due.as_deref().is_none_or(|d| d > by.as_str())
-            {
+            if !filter.keeps(&v) {
                 continue;
             }
             v.evidence = links.remove(&v.id).unwrap_or_default();
