@@ -153,6 +153,10 @@ pub enum Command {
     /// Samples drawn from populations with the auditor's seed, and the auditor's results.
     #[command(subcommand)]
     Samples(SamplesCommand),
+    /// Access review campaigns: freeze the accounts, decide keep/revoke/change, see removals
+    /// carried out by later imports, close into evidence.
+    #[command(subcommand, name = "access-reviews")]
+    AccessReviews(AccessReviewsCommand),
     /// Where the program stands: control status, criterion coverage, score, gaps.
     Readiness {
         /// Create or update a remediation task for every gap (idempotent).
@@ -355,6 +359,67 @@ pub enum AuditCommand {
         engagement: String,
         #[arg(long)]
         out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccessReviewsCommand {
+    /// Start a campaign: freezes the accounts of the systems and assigns each a reviewer.
+    Start {
+        #[arg(long)]
+        name: String,
+        /// Systems as imported (okta, github, aws:123456789012); none: every system with accounts.
+        #[arg(long = "system")]
+        systems: Vec<String>,
+        /// all or privileged (administrators and root users).
+        #[arg(long, default_value = "all")]
+        coverage: String,
+        /// manager, system_owner or named.
+        #[arg(long, default_value = "manager")]
+        reviewers: String,
+        /// The reviewer when --reviewers named.
+        #[arg(long)]
+        reviewer: Option<String>,
+        /// YYYY-MM-DD
+        #[arg(long)]
+        due: String,
+    },
+    /// Every campaign and its progress.
+    List,
+    /// One campaign: its progress and items (--mine: only mine, as EVIDENT_ACTOR).
+    Show {
+        campaign: String,
+        #[arg(long)]
+        mine: bool,
+    },
+    /// My items to decide in open campaigns (EVIDENT_ACTOR).
+    Inbox,
+    /// Decide on one of my items: keep, revoke or change (with --reason; change also --to).
+    Decide {
+        item: String,
+        decision: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// For change: what the access becomes.
+        #[arg(long = "to", default_value = "")]
+        change: String,
+    },
+    /// Keep every undecided item of mine that the last campaign kept at the same level.
+    KeepUnchanged,
+    /// Give an undecided item to another reviewer.
+    Reassign { item: String, email: String },
+    /// Record a removal carried out where no import can show it.
+    Confirm {
+        item: String,
+        #[arg(long)]
+        note: String,
+    },
+    /// Close a campaign into evidence (CSV and signed-off PDF) and an access-review event.
+    Close {
+        campaign: String,
+        /// Close with undecided items or unseen removals, listing them as open.
+        #[arg(long)]
+        anyway: bool,
     },
 }
 

@@ -52,6 +52,11 @@ fn flag_of(field: &str) -> &str {
         "comment" => "--comment",
         "population" => "--population",
         "due" => "--due",
+        "systems" => "--system",
+        "coverage" => "--coverage",
+        "reviewer" => "--reviewer",
+        "change" => "--to",
+        "reason" => "--reason",
         other => other,
     }
 }

@@ -93,6 +93,9 @@ pub enum Area {
     Settings,
     /// The caller's own policies to accept, tasks and training.
     Me,
+    /// Access review campaigns. Managing them is for those who reach all of it; a reviewer
+    /// (down to an employee, for their own reports' accounts) decides only their items.
+    AccessReviews,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -138,10 +141,11 @@ pub fn reach(role: Role, area: Area, action: Action) -> Reach {
         (Role::ComplianceManager, _, _) => All,
         // Control owners see the program and change only what they own.
         (Role::ControlOwner, Settings | People | AuditLog, _) => None,
-        (Role::ControlOwner, Controls | Evidence | Fieldwork, Write) => Own,
+        (Role::ControlOwner, Controls | Evidence | Fieldwork | AccessReviews, Write) => Own,
         (Role::ControlOwner, _, Write) => None,
         (Role::ControlOwner, _, Read) => All,
         // Employees reach only their own items, through Me.
+        (Role::Employee, AccessReviews, _) => Own,
         (Role::Employee, _, _) => None,
         // The auditor reads the audit's scope and nothing of the instance's administration;
         // in their engagements they comment, accept, return, draw samples and record results.
@@ -197,6 +201,12 @@ mod tests {
             (Role::ControlOwner, Fieldwork, Write, Reach::Own),
             (Role::Employee, Fieldwork, Read, Reach::None),
             (Role::Viewer, Fieldwork, Write, Reach::None),
+            (Role::Employee, AccessReviews, Write, Reach::Own),
+            (Role::Employee, AccessReviews, Read, Reach::Own),
+            (Role::ControlOwner, AccessReviews, Write, Reach::Own),
+            (Role::ComplianceManager, AccessReviews, Write, Reach::All),
+            (Role::Auditor, AccessReviews, Write, Reach::None),
+            (Role::Viewer, AccessReviews, Write, Reach::None),
         ];
         for (role, area, action, want) in cases {
             assert_eq!(reach(role, area, action), want, "{role:?} {area:?} {action:?}");

@@ -2,6 +2,7 @@
 //! No database, no network, no clock: time is always a parameter.
 
 pub mod access;
+pub mod access_review;
 pub mod applicability;
 pub mod assessment;
 pub mod attestation;

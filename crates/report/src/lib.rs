@@ -1,6 +1,7 @@
 //! Files that leave Evident: tables as CSV and XLSX, the readiness report as HTML and PDF.
 //! Takes plain values and returns bytes; knows nothing of the database.
 
+mod access_review;
 pub mod cells;
 mod error;
 mod fieldwork;
@@ -11,6 +12,7 @@ mod readiness;
 mod tabular;
 mod window;
 
+pub use access_review::access_review_pdf;
 pub use error::ReportError;
 pub use fieldwork::{read_request_list, request_sheet, testing_workbook};
 pub use html::readiness_html;

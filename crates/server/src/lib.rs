@@ -15,6 +15,7 @@ mod totp;
 mod web;
 
 // One module per area: its pages, its API and what they share.
+mod access_reviews;
 mod audit_log;
 mod checks;
 mod controls;

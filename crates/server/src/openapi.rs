@@ -88,6 +88,8 @@ fn schemas() -> Map<String, Value> {
     generated::<evident_core::fieldwork::SampleView>("Sample", &mut m);
     generated::<evident_core::fieldwork::SamplePacket>("SamplePacket", &mut m);
     generated::<evident_core::fieldwork::SizeTable>("SizeTable", &mut m);
+    generated::<evident_core::access_review::CampaignView>("Campaign", &mut m);
+    generated::<evident_core::access_review::ItemView>("ReviewItem", &mut m);
     let mut put = |k: &str, v: Value| {
         m.insert(k.to_string(), v);
     };
@@ -296,6 +298,48 @@ fn schemas() -> Map<String, Value> {
             &["record", "reason", "owner", "expires"],
         ),
     );
+    put(
+        "CampaignRequest",
+        obj(
+            &[
+                ("name", text()),
+                ("systems", strings()),
+                ("coverage", json!({"type": "string", "enum": ["all", "privileged"]})),
+                (
+                    "reviewers",
+                    json!({"type": "string", "enum": ["manager", "system_owner", "named"]}),
+                ),
+                ("reviewer", s_null()),
+                ("due", json!({"type": "string", "format": "date"})),
+            ],
+            &["name", "due"],
+        ),
+    );
+    put("CloseRequest", obj(&[("anyway", json!({"type": "boolean"}))], &[]));
+    put("KeepRequest", obj(&[("items", strings())], &[]));
+    put("Kept", obj(&[("kept", int())], &["kept"]));
+    put(
+        "DecisionRequest",
+        obj(
+            &[
+                (
+                    "decision",
+                    json!({"type": "string", "enum": ["keep", "revoke", "change"]}),
+                ),
+                ("reason", s()),
+                ("change", s()),
+            ],
+            &["decision"],
+        ),
+    );
+    put(
+        "ReassignRequest",
+        obj(
+            &[("reviewer", json!({"type": "string", "format": "email"}))],
+            &["reviewer"],
+        ),
+    );
+    put("ConfirmRequest", obj(&[("note", text())], &["note"]));
     put(
         "EngagementRequest",
         obj(

@@ -12,8 +12,8 @@ use evident_core::access::Area;
 use crate::access::guard;
 use crate::state::AppState;
 use crate::{
-    audit_log, checks, controls, criteria, dashboard, evidence, fieldwork, gaps, me, policies, registers, scope,
-    settings, signin, static_files, web, window,
+    access_reviews, audit_log, checks, controls, criteria, dashboard, evidence, fieldwork, gaps, me, policies,
+    registers, scope, settings, signin, static_files, web, window,
 };
 
 /// What a documented API route takes and returns, for the OpenAPI document.
@@ -137,10 +137,12 @@ impl Builder {
                 || matches!(returns, "NewUser" | "NewToken" | "Exclusion" | "ExceptionResponse")
                 || matches!(
                     body,
-                    Some("EngagementRequest" | "NewRequest" | "PopulationRequest" | "SampleRequest")
+                    Some(
+                        "EngagementRequest" | "NewRequest" | "PopulationRequest" | "SampleRequest" | "CampaignRequest"
+                    )
                 ));
         // Fieldwork steps are the store's to refuse by role inside the area (403).
-        let fieldwork = area == Area::Fieldwork;
+        let fieldwork = matches!(area, Area::Fieldwork | Area::AccessReviews);
         let statuses: &'static [u16] = match (&method, creates, fieldwork) {
             (&Method::GET, _, _) => &[],
             (_, true, false) => &[201, 409, 413, 422],
@@ -282,6 +284,51 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "/audit/{id}/samples",
             Area::Fieldwork,
             post(fieldwork::engagement_page::draw),
+        )
+        .page(
+            "/access-reviews",
+            Area::AccessReviews,
+            get(access_reviews::page::list).post(access_reviews::page::start),
+        )
+        .page(
+            "/access-reviews/inbox",
+            Area::AccessReviews,
+            get(access_reviews::page::inbox),
+        )
+        .page(
+            "/access-reviews/inbox/keep",
+            Area::AccessReviews,
+            post(access_reviews::page::keep_unchanged),
+        )
+        .page(
+            "/access-reviews/{id}",
+            Area::AccessReviews,
+            get(access_reviews::page::campaign),
+        )
+        .page(
+            "/access-reviews/{id}/close",
+            Area::AccessReviews,
+            post(access_reviews::page::close),
+        )
+        .page(
+            "/access-reviews/items/{id}",
+            Area::AccessReviews,
+            get(access_reviews::page::item),
+        )
+        .page(
+            "/access-reviews/items/{id}/decision",
+            Area::AccessReviews,
+            post(access_reviews::page::decide),
+        )
+        .page(
+            "/access-reviews/items/{id}/reviewer",
+            Area::AccessReviews,
+            post(access_reviews::page::reassign),
+        )
+        .page(
+            "/access-reviews/items/{id}/confirmation",
+            Area::AccessReviews,
+            post(access_reviews::page::confirm),
         )
         .page("/requests", Area::Fieldwork, get(fieldwork::request_page::list))
         .page("/requests/{id}", Area::Fieldwork, get(fieldwork::request_page::detail))
@@ -476,6 +523,96 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "ExceptionResponse",
             Some("ResponseRequest"),
             post(window::api::respond),
+        )
+        .api(
+            M::GET,
+            "/api/v1/access-reviews",
+            Area::AccessReviews,
+            "Access review campaigns with their progress",
+            "List<Campaign>",
+            None,
+            get(access_reviews::api::campaigns),
+        )
+        .api(
+            M::POST,
+            "/api/v1/access-reviews",
+            Area::AccessReviews,
+            "Start a campaign: freeze the accounts (kept as evidence) and assign reviewers (audit-logged)",
+            "Campaign",
+            Some("CampaignRequest"),
+            post(access_reviews::api::start),
+        )
+        .api(
+            M::GET,
+            "/api/v1/access-reviews/inbox",
+            Area::AccessReviews,
+            "The caller's items in open campaigns, undecided first",
+            "List<ReviewItem>",
+            None,
+            get(access_reviews::api::inbox),
+        )
+        .api(
+            M::POST,
+            "/api/v1/access-reviews/inbox/keep",
+            Area::AccessReviews,
+            "Keep the caller's undecided items that the last campaign kept at the same level (or those named)",
+            "Kept",
+            Some("KeepRequest"),
+            post(access_reviews::api::keep),
+        )
+        .api(
+            M::GET,
+            "/api/v1/access-reviews/{id}",
+            Area::AccessReviews,
+            "One campaign and its progress",
+            "Campaign",
+            None,
+            get(access_reviews::api::campaign),
+        )
+        .api(
+            M::GET,
+            "/api/v1/access-reviews/{id}/items",
+            Area::AccessReviews,
+            "A campaign's items: all of them for those who read the whole area, otherwise the caller's",
+            "List<ReviewItem>",
+            None,
+            get(access_reviews::api::items),
+        )
+        .api(
+            M::POST,
+            "/api/v1/access-reviews/{id}/close",
+            Area::AccessReviews,
+            "Close into evidence (decisions CSV, signed-off PDF) and an access-review event (audit-logged)",
+            "Campaign",
+            Some("CloseRequest"),
+            post(access_reviews::api::close),
+        )
+        .api(
+            M::POST,
+            "/api/v1/review-items/{id}/decision",
+            Area::AccessReviews,
+            "Decide on one of the caller's items: keep, revoke or change (audit-logged; a revoke or change opens a task)",
+            "ReviewItem",
+            Some("DecisionRequest"),
+            post(access_reviews::api::decide),
+        )
+        .api(
+            M::PUT,
+            "/api/v1/review-items/{id}/reviewer",
+            Area::AccessReviews,
+            "Give an undecided item to another reviewer, never its holder (audit-logged)",
+            "ReviewItem",
+            Some("ReassignRequest"),
+            put(access_reviews::api::reassign),
+        )
+        .api(
+            M::POST,
+            "/api/v1/review-items/{id}/confirmation",
+            Area::AccessReviews,
+            "Record a removal carried out where no import can show it (audit-logged)",
+            "ReviewItem",
+            Some("ConfirmRequest"),
+            post(access_reviews::api::confirm),
         )
         .api(
             M::GET,

@@ -16,9 +16,9 @@ const INSERT_ACCOUNT: &str = "INSERT INTO accounts (id, system, external_id, use
 // The large fact tables are read as one JSON array built by the database: per-row overhead in
 // the driver, not the database, dominated loading 200,000 changes (see BENCHMARKS.md).
 const ACCOUNTS_SQLITE: &str = "SELECT json_group_array(json_array(system, external_id, username, email, human, mfa, \
-     admin, root, created_at, last_activity, disabled_at, active, json(access_keys))) AS rows FROM accounts";
+     admin, root, created_at, last_activity, disabled_at, active, json(access_keys), evidence_id)) AS rows FROM accounts";
 const ACCOUNTS_POSTGRES: &str = "SELECT json_agg(json_build_array(system, external_id, username, email, human, mfa, \
-     admin, root, created_at, last_activity, disabled_at, active, access_keys::json))::text AS rows FROM accounts";
+     admin, root, created_at, last_activity, disabled_at, active, access_keys::json, evidence_id))::text AS rows FROM accounts";
 const SELECT_SCOPE_FINDINGS: &str =
     "SELECT id, external_id, resource, fixed_at FROM findings WHERE source = $1 AND scope = $2";
 const INSERT_FINDING: &str = "INSERT INTO findings (id, source, scope, external_id, resource, title, severity, \
@@ -69,6 +69,8 @@ pub struct FactsSummary {
     pub findings_new: usize,
     pub findings_seen: usize,
     pub findings_fixed: usize,
+    /// Access-review revocations this snapshot showed carried out.
+    pub revocations_seen: usize,
 }
 
 /// A finding with its life across scans.
@@ -124,6 +126,9 @@ impl Workspace {
                     .await?;
             }
             summary.accounts = imported.accounts.len();
+            summary.revocations_seen = self
+                .revocations_seen(&mut tx, imported, evidence_id, observed_at)
+                .await?;
         }
         if let Some(scope) = &imported.scope {
             let existing: Vec<(String, String, String, Option<i64>)> = sqlx::query(SELECT_SCOPE_FINDINGS)
@@ -292,6 +297,11 @@ impl Workspace {
     }
 
     pub async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        Ok(self.accounts_sourced().await?.into_iter().map(|(a, _)| a).collect())
+    }
+
+    /// Every account with the evidence item (the import) it came from.
+    pub async fn accounts_sourced(&self) -> Result<Vec<(Account, String)>, StoreError> {
         type Row = (
             String,
             String,
@@ -306,27 +316,33 @@ impl Workspace {
             Option<i64>,
             i64,
             Vec<AccessKey>,
+            String,
         );
         let rows: Vec<Row> = self.json_rows(ACCOUNTS_SQLITE, ACCOUNTS_POSTGRES, "accounts").await?;
-        let mut out: Vec<Account> = rows
+        let mut out: Vec<(Account, String)> = rows
             .into_iter()
-            .map(|r| Account {
-                system: r.0,
-                external_id: r.1,
-                username: r.2,
-                email: r.3,
-                human: r.4 != 0,
-                mfa: r.5.map(|m| m != 0),
-                admin: r.6 != 0,
-                root: r.7 != 0,
-                created_at: r.8,
-                last_activity: r.9,
-                disabled_at: r.10,
-                active: r.11 != 0,
-                access_keys: r.12,
+            .map(|r| {
+                (
+                    Account {
+                        system: r.0,
+                        external_id: r.1,
+                        username: r.2,
+                        email: r.3,
+                        human: r.4 != 0,
+                        mfa: r.5.map(|m| m != 0),
+                        admin: r.6 != 0,
+                        root: r.7 != 0,
+                        created_at: r.8,
+                        last_activity: r.9,
+                        disabled_at: r.10,
+                        active: r.11 != 0,
+                        access_keys: r.12,
+                    },
+                    r.13,
+                )
             })
             .collect();
-        out.sort_by(|a, b| (&a.system, &a.username).cmp(&(&b.system, &b.username)));
+        out.sort_by(|a, b| (&a.0.system, &a.0.username).cmp(&(&b.0.system, &b.0.username)));
         Ok(out)
     }
 

@@ -1,6 +1,7 @@
 //! Persistence: the workspace on disk, its configuration, and one set of SQL for SQLite and
 //! PostgreSQL. Everything here is IO; the rules it applies come from `evident-core`.
 
+mod access_reviews;
 mod assessment;
 mod audit;
 mod bulk;

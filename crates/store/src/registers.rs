@@ -294,9 +294,32 @@ impl Workspace {
         context: Json,
     ) -> Result<WriteSummary, StoreError> {
         let mut tx = self.begin_write().await?;
+        let (summary, created, updated) = self.write_records_in(&mut tx, spec, records).await?;
+        if created.is_empty() && updated.is_empty() {
+            return Ok(summary);
+        }
+        let subject = match (records.len(), records.first()) {
+            (1, Some(r)) => format!("{}:{}", spec.noun.replace(' ', "_"), r.key(spec)),
+            _ => format!("register:{}", spec.name),
+        };
+        let payload = json!({"register": spec.name, "context": context, "created": created, "updated": updated});
+        self.log(&mut tx, action, &subject, payload).await?;
+        tx.commit().await?;
+        self.checkpoint().await?;
+        Ok(summary)
+    }
+
+    /// The writes of [`Workspace::write_records`] inside a caller's transaction (which logs
+    /// them): the summary and the records created and updated, as logged.
+    pub(crate) async fn write_records_in(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        spec: &RegisterSpec,
+        records: &[Record],
+    ) -> Result<(WriteSummary, Vec<Json>, Vec<Json>), StoreError> {
         let existing: HashMap<String, StoredRecord> = {
             let rows = sqlx::query(AssertSqlSafe(sql(spec).select_all))
-                .fetch_all(&mut *tx)
+                .fetch_all(&mut **tx)
                 .await?;
             rows.iter()
                 .map(|r| decode(spec, r).map(|s| (s.key.clone(), s)))
@@ -311,7 +334,7 @@ impl Workspace {
                 Some(old) if old.record == *record => summary.unchanged += 1,
                 Some(old) => {
                     let q = bind_fields(sqlx::query(AssertSqlSafe(sql(spec).update)), spec, record);
-                    q.bind(now).bind(&old.id).execute(&mut *tx).await?;
+                    q.bind(now).bind(&old.id).execute(&mut **tx).await?;
                     summary.updated += 1;
                     updated.push(record_json(spec, record));
                 }
@@ -322,24 +345,35 @@ impl Workspace {
                     bind_fields(q, spec, record)
                         .bind(now)
                         .bind(now)
-                        .execute(&mut *tx)
+                        .execute(&mut **tx)
                         .await?;
                     summary.created += 1;
                     created.push(record_json(spec, record));
                 }
             }
         }
-        if created.is_empty() && updated.is_empty() {
-            return Ok(summary);
-        }
-        let subject = match (records.len(), records.first()) {
-            (1, Some(r)) => format!("{}:{}", spec.noun.replace(' ', "_"), r.key(spec)),
-            _ => format!("register:{}", spec.name),
+        Ok((summary, created, updated))
+    }
+
+    /// Changes one record inside a caller's transaction; `None` when no record has `key`.
+    pub(crate) async fn update_in(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        spec: &RegisterSpec,
+        key: &str,
+        change: impl FnOnce(&mut Record),
+    ) -> Result<Option<Json>, StoreError> {
+        let Some(row) = sqlx::query(AssertSqlSafe(sql(spec).select_by_key))
+            .bind(key.to_lowercase())
+            .fetch_optional(&mut **tx)
+            .await?
+        else {
+            return Ok(None);
         };
-        let payload = json!({"register": spec.name, "context": context, "created": created, "updated": updated});
-        self.log(&mut tx, action, &subject, payload).await?;
-        tx.commit().await?;
-        self.checkpoint().await?;
-        Ok(summary)
+        let mut stored = decode(spec, &row)?;
+        change(&mut stored.record);
+        let q = bind_fields(sqlx::query(AssertSqlSafe(sql(spec).update)), spec, &stored.record);
+        q.bind(now_ms()).bind(&stored.id).execute(&mut **tx).await?;
+        Ok(Some(record_json(spec, &stored.record)))
     }
 }

@@ -74,6 +74,7 @@ pub async fn import(
             "evidence": evidence.id,
             "sha256": evidence.sha256,
             "accounts": summary.accounts,
+            "revocations_seen": summary.revocations_seen,
             "protections": summary.protections,
             "devices": summary.devices,
             "changes": summary.changes,
@@ -102,6 +103,12 @@ pub async fn import(
                     "  accounts: {} (replacing the previous list for {})",
                     summary.accounts, imported.system
                 );
+                if summary.revocations_seen > 0 {
+                    println!(
+                        "  access-review removals now seen carried out: {}",
+                        summary.revocations_seen
+                    );
+                }
             }
             Ok(())
         }

@@ -1,3 +1,4 @@
+mod access_reviews;
 mod audit;
 mod bench;
 mod catalog;
@@ -102,6 +103,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Requests(c) => fieldwork::requests(ws, c, format).await,
         Command::Populations(c) => fieldwork::populations(ws, c, format).await,
         Command::Samples(c) => fieldwork::samples(ws, c, format).await,
+        Command::AccessReviews(c) => access_reviews::run(ws, c, format).await,
         Command::Report(c) => report::run(ws, &c, cli.format).await,
         Command::Connect(c) => connectors::connect(ws, c, format).await,
         Command::Collect(c) => connectors::collect(ws, c, format).await,

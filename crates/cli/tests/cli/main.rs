@@ -10,6 +10,7 @@ macro_rules! on_both_databases {
     };
 }
 
+mod access_reviews;
 mod app;
 mod checks;
 mod common;

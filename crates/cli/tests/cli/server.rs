@@ -198,6 +198,16 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/scope", "yyynyy"),
     ("GET", "/api/v1/window", "yyynyy"),
     ("POST", "/api/v1/window/exceptions/{id}/responses", "yynnnn"),
+    ("GET", "/api/v1/access-reviews", "yyyyyy"),
+    ("POST", "/api/v1/access-reviews", "yyyynn"),
+    ("GET", "/api/v1/access-reviews/inbox", "yyyyyy"),
+    ("POST", "/api/v1/access-reviews/inbox/keep", "yyyynn"),
+    ("GET", "/api/v1/access-reviews/{id}", "yyyyyy"),
+    ("GET", "/api/v1/access-reviews/{id}/items", "yyyyyy"),
+    ("POST", "/api/v1/access-reviews/{id}/close", "yyyynn"),
+    ("POST", "/api/v1/review-items/{id}/decision", "yyyynn"),
+    ("PUT", "/api/v1/review-items/{id}/reviewer", "yyyynn"),
+    ("POST", "/api/v1/review-items/{id}/confirmation", "yyyynn"),
     ("GET", "/api/v1/engagements", "yyynyy"),
     ("POST", "/api/v1/engagements", "yyynyn"),
     ("GET", "/api/v1/engagements/{id}", "yyynyy"),
@@ -453,6 +463,27 @@ fn role_matrix_and_documented_answers(b: Backend) {
         "matrix",
     ]);
     let sample_id = drawn["id"].as_str().unwrap().to_string();
+    // A campaign the fixture's employee reviews in (named), so every access-review route has a
+    // subject each role may reach.
+    let campaign = env.json(&[
+        "access-reviews",
+        "start",
+        "--name",
+        "Matrix",
+        "--system",
+        "okta",
+        "--reviewers",
+        "named",
+        "--reviewer",
+        &f.employee,
+        "--due",
+        "2099-12-31",
+    ]);
+    let campaign_id = campaign["id"].as_str().unwrap().to_string();
+    let review_item = env.json(&["access-reviews", "show", &campaign_id])["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let item = drawn["items"][0]["item"]
         .as_str()
         .unwrap()
@@ -483,6 +514,8 @@ fn role_matrix_and_documented_answers(b: Backend) {
                     "requests" => &request,
                     "samples" => &sample_id,
                     "populations" => &population,
+                    "access-reviews" => &campaign_id,
+                    "review-items" => &review_item,
                     _ => &token_id,
                 },
             )

@@ -26,7 +26,7 @@ fn today() -> time::Date {
 }
 
 /// Runs a store call that reads the vault (its decryptor is not `Send`) on a blocking thread.
-async fn off_thread<T, F>(f: F) -> Result<T, ServerError>
+pub(crate) async fn off_thread<T, F>(f: F) -> Result<T, ServerError>
 where
     T: Send + 'static,
     F: FnOnce(tokio::runtime::Handle) -> Result<T, evident_store::StoreError> + Send + 'static,
@@ -40,7 +40,7 @@ where
 
 /// A form's refusal the person can act on (bad input, a step out of turn, a role's limit):
 /// its status and words. Anything else (not found, a failure) stays an error page.
-fn refusal(e: ServerError) -> Result<(StatusCode, String), ServerError> {
+pub(crate) fn refusal(e: ServerError) -> Result<(StatusCode, String), ServerError> {
     let (status, message) = crate::error::classify(&e);
     match message {
         Some(m) if status.is_client_error() && status != StatusCode::NOT_FOUND => Ok((status, m)),
@@ -49,7 +49,7 @@ fn refusal(e: ServerError) -> Result<(StatusCode, String), ServerError> {
 }
 
 /// The page a form came from, shown again with why the form was refused.
-fn refused(mut page: DetailPage, status: StatusCode, message: String) -> Result<Response, ServerError> {
+pub(crate) fn refused(mut page: DetailPage, status: StatusCode, message: String) -> Result<Response, ServerError> {
     page.layout.error = Some(message);
     Ok((status, Html(askama::Template::render(&page)?)).into_response())
 }

@@ -30,6 +30,9 @@ struct MePage {
     /// Why acceptances cannot be recorded for this account, if they cannot.
     note: String,
     staff: bool,
+    /// Access review items waiting for this person's decision, and how many are past due.
+    reviews: usize,
+    reviews_overdue: usize,
 }
 
 async fn me_page(state: &AppState, access: &Access, password_error: String) -> Result<MePage, ServerError> {
@@ -44,7 +47,18 @@ async fn me_page(state: &AppState, access: &Access, password_error: String) -> R
     } else {
         String::new()
     };
+    let waiting: Vec<_> = state
+        .ws
+        .as_actor(&access.user.email)
+        .inbox()
+        .await?
+        .into_iter()
+        .filter(|i| i.decision.is_none())
+        .collect();
+    let today = evident_core::format_date(time::OffsetDateTime::now_utc().date());
     Ok(MePage {
+        reviews: waiting.len(),
+        reviews_overdue: waiting.iter().filter(|i| i.due < today).count(),
         layout: Layout::new(state, access, "My policies and tasks", "/me"),
         to_accept: m.to_accept,
         accepted: m.accepted,

@@ -51,6 +51,7 @@ const NAV: &[(&str, &str, Option<Area>)] = &[
     ("", "Audit", None),
     ("/audit", "Engagements", Some(Area::Fieldwork)),
     ("/requests", "Requests", Some(Area::Fieldwork)),
+    ("/access-reviews", "Access reviews", Some(Area::AccessReviews)),
     ("", "Program", None),
     ("/controls", "Controls", Some(Area::Controls)),
     ("/evidence", "Evidence", Some(Area::Evidence)),
@@ -189,6 +190,14 @@ pub fn flash_from(q: &std::collections::BTreeMap<String, String>) -> Option<Stri
         "drawn" => "Sample drawn.".to_string(),
         "extended" => "Sample extended; the first items are kept.".to_string(),
         "result" => "Result recorded.".to_string(),
+        "started" => "Campaign started: the account list is frozen and kept as evidence.".to_string(),
+        "decided" => "Decision recorded.".to_string(),
+        "reassigned" => "Item given to the new reviewer.".to_string(),
+        "confirmed" => "Removal recorded as carried out.".to_string(),
+        "closed" => "Campaign closed: its decisions and summary are kept as evidence.".to_string(),
+        k if k.strip_prefix("kept-").is_some_and(|n| n.parse::<usize>().is_ok()) => {
+            format!("{} unchanged item(s) kept.", &k["kept-".len()..])
+        }
         _ => "Done.".to_string(),
     })
 }

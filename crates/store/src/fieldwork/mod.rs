@@ -6,6 +6,7 @@
 mod engagements;
 mod packs;
 mod populations;
+pub(crate) use populations::utc;
 mod requests;
 mod samples;
 

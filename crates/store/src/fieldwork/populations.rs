@@ -160,7 +160,7 @@ fn text(row: &AnyRow, col: &str) -> Result<String, StoreError> {
 }
 
 /// `YYYY-MM-DD HH:MM:SS UTC`, by arithmetic (called once per item of large populations).
-pub(super) fn utc(ms: i64) -> String {
+pub(crate) fn utc(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
     let (days, in_day) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     match time::Date::from_julian_day((2_440_588 + days) as i32) {

@@ -1,0 +1,404 @@
+//! Access review campaigns end to end through the binary and the API: a campaign frozen over
+//! an Okta export, decided by two reviewers (a self-review refused, another reviewer's item not
+//! found, an employee deciding for their reports), a removal shown by the next import, and the
+//! campaign closed into evidence that the checks and the window count.
+
+use serde_json::{Value, json};
+
+use super::common::*;
+use super::server::{Server, http};
+
+on_both_databases!(a_campaign_runs_from_frozen_list_to_evidence);
+
+fn okta(users: &[(&str, &str, &str)]) -> String {
+    let list: Vec<Value> = users
+        .iter()
+        .map(|(id, login, status)| {
+            json!({"id": id, "status": status, "created": "2024-01-10T00:00:00.000Z",
+                   "lastLogin": format!("{}T08:00:00.000Z", day(-2)),
+                   "profile": {"login": login, "email": login}})
+        })
+        .collect();
+    Value::Array(list).to_string()
+}
+
+fn call(base: &str, method: &str, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
+    let (status, text) = http(base, method, path, Some(token), body.as_ref(), &[]);
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn item_of<'a>(items: &'a Value, login: &str) -> &'a Value {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["username"] == login)
+        .unwrap_or_else(|| panic!("no item for {login}: {items}"))
+}
+
+fn a_campaign_runs_from_frozen_list_to_evidence(b: Backend) {
+    let env = Env::new(b);
+    env.init();
+    env.ok(&[
+        "scope",
+        "set",
+        "--type",
+        "2",
+        "--categories",
+        "security",
+        "--window",
+        &format!("{}..{}", day(-40), day(140)),
+    ]);
+    let hr = "email,name,employment_type,start_date,manager_email\n\
+              ceo@acme.example,Cleo,employee,2020-01-10,\n\
+              cto@acme.example,Tom,employee,2021-01-10,ceo@acme.example\n\
+              dev@acme.example,Dev,employee,2022-01-10,cto@acme.example\n\
+              ops@acme.example,Ops,employee,2022-01-10,cto@acme.example\n";
+    env.ok(&[
+        "import",
+        "people",
+        env.write_file("hr.csv", hr.as_bytes()).to_str().unwrap(),
+    ]);
+    let assets = "name,kind,owner,classification,in_scope\nOkta,software,lead@acme.example,restricted,true\n";
+    env.ok(&[
+        "import",
+        "assets",
+        env.write_file("assets.csv", assets.as_bytes()).to_str().unwrap(),
+    ]);
+
+    // Nothing imported yet: a campaign says so and changes nothing.
+    let future = day(14);
+    env.refused(
+        &[
+            "access-reviews",
+            "start",
+            "--name",
+            "Q4",
+            "--system",
+            "okta",
+            "--due",
+            &future,
+        ],
+        &["--system", "no accounts have been imported for 'okta'"],
+    );
+    let users = [
+        ("00u1", "ceo@acme.example", "ACTIVE"),
+        ("00u2", "cto@acme.example", "ACTIVE"),
+        ("00u3", "dev@acme.example", "ACTIVE"),
+        ("00u4", "ops@acme.example", "ACTIVE"),
+        ("00u5", "ghost@acme.example", "ACTIVE"),
+    ];
+    env.ok(&[
+        "import",
+        "okta-users",
+        env.write_file("okta.json", okta(&users).as_bytes()).to_str().unwrap(),
+    ]);
+    env.refused(
+        &[
+            "access-reviews",
+            "start",
+            "--name",
+            "Q4",
+            "--system",
+            "jira",
+            "--due",
+            &future,
+        ],
+        &[
+            "no accounts have been imported for 'jira'",
+            "systems with accounts: okta",
+        ],
+    );
+    env.refused(
+        &[
+            "access-reviews",
+            "start",
+            "--name",
+            "Q4",
+            "--system",
+            "okta",
+            "--due",
+            &day(-1),
+        ],
+        &["--due", "in the past"],
+    );
+    assert_eq!(env.json(&["access-reviews", "list"]), json!([]));
+
+    let c = env.json(&[
+        "access-reviews",
+        "start",
+        "--name",
+        "Q4 Okta",
+        "--system",
+        "okta",
+        "--due",
+        &future,
+    ]);
+    let campaign = c["id"].as_str().unwrap().to_string();
+    assert_eq!(c["progress"]["items"], 5);
+    let shown = env.json(&["access-reviews", "show", &campaign]);
+    let items = &shown["items"];
+    // Managers review their reports; the top of the line and the orphan go to the system's owner.
+    for (login, reviewer) in [
+        ("dev@acme.example", "cto@acme.example"),
+        ("ops@acme.example", "cto@acme.example"),
+        ("cto@acme.example", "ceo@acme.example"),
+        ("ceo@acme.example", "lead@acme.example"),
+        ("ghost@acme.example", "lead@acme.example"),
+    ] {
+        assert_eq!(item_of(items, login)["reviewer"], reviewer, "{login}");
+    }
+    assert!(
+        item_of(items, "ghost@acme.example")["note"]
+            .as_str()
+            .unwrap()
+            .contains("system's owner")
+    );
+    // The frozen list is an evidence item naming the import each account came from.
+    let frozen = env.json(&["evidence", "show", c["frozen_evidence"].as_str().unwrap()]);
+    assert!(
+        frozen["title"].as_str().unwrap().contains("5 accounts frozen"),
+        "{frozen}"
+    );
+    assert!(
+        frozen["controls"].to_string().contains("ACC-08"),
+        "the frozen list is evidence for ACC-08: {frozen}"
+    );
+
+    // Reviewers sign in: Tom (an employee) reviews his reports, Cleo reviews Tom, the lead the rest.
+    let mut tokens = std::collections::BTreeMap::new();
+    for (who, role) in [
+        ("cto@acme.example", "employee"),
+        ("ceo@acme.example", "control_owner"),
+        ("lead@acme.example", "compliance_manager"),
+    ] {
+        env.json(&["users", "add", who, "--role", role]);
+        let t = env.json(&[
+            "tokens", "create", "--user", who, "--name", "reviews", "--scope", "write",
+        ]);
+        tokens.insert(who, t["secret"].as_str().unwrap().to_string());
+    }
+    let server = Server::start(&env, "admin@acme.example");
+    let base = server.base.clone();
+    let (tom, cleo, lead) = (
+        tokens["cto@acme.example"].as_str(),
+        tokens["ceo@acme.example"].as_str(),
+        tokens["lead@acme.example"].as_str(),
+    );
+    let (status, inbox) = call(&base, "GET", "/api/v1/access-reviews/inbox", tom, None);
+    assert_eq!(status, 200);
+    let mut mine: Vec<&str> = inbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["username"].as_str().unwrap())
+        .collect();
+    mine.sort();
+    assert_eq!(mine, ["dev@acme.example", "ops@acme.example"]);
+    // An employee sees only the campaign's items that are theirs.
+    let (status, seen) = call(
+        &base,
+        "GET",
+        &format!("/api/v1/access-reviews/{campaign}/items"),
+        tom,
+        None,
+    );
+    assert_eq!((status, seen.as_array().unwrap().len()), (200, 2));
+
+    let id = |login: &str| item_of(items, login)["id"].as_str().unwrap().to_string();
+    let decide = |token: &str, login: &str, body: Value| {
+        call(
+            &base,
+            "POST",
+            &format!("/api/v1/review-items/{}/decision", id(login)),
+            token,
+            Some(body),
+        )
+    };
+    // Another reviewer's item (here Tom's own account, Cleo's to decide) is not found.
+    let (status, _) = decide(tom, "cto@acme.example", json!({"decision": "keep"}));
+    assert_eq!(status, 404);
+    let (status, e) = decide(tom, "dev@acme.example", json!({"decision": "revoke"}));
+    assert_eq!((status, e["field"].as_str()), (422, Some("reason")), "{e}");
+    let (status, decided) = decide(
+        tom,
+        "dev@acme.example",
+        json!({"decision": "revoke", "reason": "moved to sales"}),
+    );
+    assert_eq!(status, 200, "{decided}");
+    let task = decided["task"].as_str().unwrap().to_string();
+    let (status, again) = decide(tom, "dev@acme.example", json!({"decision": "keep"}));
+    assert_eq!(status, 409, "a decision is final: {again}");
+    assert_eq!(decide(tom, "ops@acme.example", json!({"decision": "keep"})).0, 200);
+    assert_eq!(decide(cleo, "cto@acme.example", json!({"decision": "keep"})).0, 200);
+    // Nobody reviews their own account: giving Cleo's to Cleo is refused, naming why.
+    let (status, e) = call(
+        &base,
+        "PUT",
+        &format!("/api/v1/review-items/{}/reviewer", id("ceo@acme.example")),
+        lead,
+        Some(json!({"reviewer": "ceo@acme.example"})),
+    );
+    assert_eq!(status, 422, "{e}");
+    assert!(e["error"].as_str().unwrap().contains("holds this account"), "{e}");
+    // An employee cannot manage a campaign.
+    let (status, _) = call(
+        &base,
+        "POST",
+        &format!("/api/v1/access-reviews/{campaign}/close"),
+        tom,
+        Some(json!({})),
+    );
+    assert_eq!(status, 403);
+    assert_eq!(decide(lead, "ceo@acme.example", json!({"decision": "keep"})).0, 200);
+    let (status, _) = decide(
+        lead,
+        "ghost@acme.example",
+        json!({"decision": "change", "reason": "shared account", "change": "read-only"}),
+    );
+    assert_eq!(status, 200);
+
+    // Not complete yet: closing is refused with the counts, unless told to close anyway.
+    let (status, e) = call(
+        &base,
+        "POST",
+        &format!("/api/v1/access-reviews/{campaign}/close"),
+        lead,
+        Some(json!({})),
+    );
+    assert_eq!(status, 409, "{e}");
+    assert!(
+        e["error"].as_str().unwrap().contains("2 revocations are not yet seen"),
+        "{e}"
+    );
+    let task_row = env.json(&["tasks", "show", &task]);
+    assert_eq!(
+        (task_row["owner"].as_str(), task_row["status"].as_str()),
+        (Some("lead@acme.example"), Some("open"))
+    );
+
+    // The next export: Dev is gone and the shared account disabled. The removals are seen, with
+    // the import as proof, and their tasks are done; the frozen list keeps Dev.
+    let next = [
+        users[0],
+        users[1],
+        users[3],
+        ("00u5", "ghost@acme.example", "SUSPENDED"),
+    ];
+    let imported = env.json(&[
+        "import",
+        "okta-users",
+        env.write_file("okta2.json", okta(&next).as_bytes()).to_str().unwrap(),
+    ]);
+    assert_eq!(imported["revocations_seen"], 2, "{imported}");
+    assert_eq!(env.json(&["tasks", "show", &task])["status"], "done");
+    let (_, items) = call(
+        &base,
+        "GET",
+        &format!("/api/v1/access-reviews/{campaign}/items"),
+        lead,
+        None,
+    );
+    assert_eq!(items.as_array().unwrap().len(), 5);
+    let dev = item_of(&items, "dev@acme.example");
+    assert!(
+        dev["carried_out_at"].is_string() && dev["time_to_revoke"].is_string(),
+        "{dev}"
+    );
+
+    let (status, closed) = call(
+        &base,
+        "POST",
+        &format!("/api/v1/access-reviews/{campaign}/close"),
+        lead,
+        Some(json!({})),
+    );
+    assert_eq!(status, 200, "{closed}");
+    assert_eq!(closed["status"], "closed");
+    assert_eq!(closed["closing"]["open"], json!([]));
+    let pdf_id = closed["closing"]["pdf_evidence"].as_str().unwrap();
+    let csv_id = closed["closing"]["csv_evidence"].as_str().unwrap();
+    let (status, csv) = http(
+        &base,
+        "GET",
+        &format!("/api/v1/evidence/{csv_id}/content"),
+        Some(lead),
+        None,
+        &[],
+    );
+    assert_eq!(status, 200);
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("okta,dev@acme.example,") && l.contains("revoke") && l.contains("moved to sales")),
+        "{csv}"
+    );
+    let pdf = env.dir.join("summary.pdf");
+    let out = std::process::Command::new("curl")
+        .args(["-s", "-o"])
+        .arg(&pdf)
+        .arg("-H")
+        .arg(format!("Authorization: Bearer {lead}"))
+        .arg(format!("{base}/api/v1/evidence/{pdf_id}/content"))
+        .status()
+        .unwrap();
+    assert!(out.success());
+    let text = std::process::Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    for needle in [
+        "Access review: Q4 Okta",
+        "lead@acme.example closed this review",
+        "moved to sales",
+    ] {
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+    // A closed campaign takes no more decisions.
+    let (status, _) = call(
+        &base,
+        "POST",
+        &format!("/api/v1/access-reviews/{campaign}/close"),
+        lead,
+        Some(json!({})),
+    );
+    assert_eq!(status, 409);
+    drop(server);
+
+    // The closing is an access-review event the check and the window count.
+    let events = env.json(&["events", "list"]);
+    let event = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "access_review")
+        .unwrap_or_else(|| panic!("no access-review event: {events}"));
+    assert_eq!(event["date"], day(0));
+    let run = env.json(&["check", "run", "--check", "access-review-quarter"]);
+    assert_eq!(result(&run, "access-review-quarter")["status"], "pass", "{run}");
+    let window = env.json(&["window"]);
+    let acc08 = window["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "ACC-08")
+        .expect("ACC-08 in the window");
+    let today = day(0);
+    let current = acc08["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["start"].as_str().unwrap() <= today.as_str() && today.as_str() <= p["end"].as_str().unwrap())
+        .unwrap_or_else(|| panic!("a period of ACC-08 holding today: {acc08}"));
+    assert_eq!(current["status"], "met", "{current}");
+    assert!(
+        current["evidence"].to_string().contains("Access review: Q4 Okta"),
+        "the review attests to the period: {current}"
+    );
+    let actions = env.audit_actions();
+    for a in ["access_review.start", "access_review.decide", "access_review.close"] {
+        assert!(actions.iter().any(|x| x == a), "{a}: {actions:?}");
+    }
+    env.assert_verified();
+}

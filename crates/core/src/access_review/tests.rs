@@ -1,0 +1,223 @@
+use std::collections::BTreeMap;
+
+use super::*;
+
+fn account(system: &str, email: &str, admin: bool) -> Account {
+    Account {
+        system: system.into(),
+        external_id: format!("{system}-{email}"),
+        username: email.into(),
+        email: Some(email.into()),
+        human: true,
+        mfa: Some(true),
+        admin,
+        root: false,
+        created_at: None,
+        last_activity: None,
+        disabled_at: None,
+        active: true,
+        access_keys: Vec::new(),
+    }
+}
+
+fn people() -> Directory {
+    let p = |email: &str, manager: Option<&str>| Person {
+        email: email.into(),
+        name: email.into(),
+        manager: manager.map(String::from),
+    };
+    Directory::new([
+        p("ceo@x.io", None),
+        p("cto@x.io", Some("ceo@x.io")),
+        p("dev@x.io", Some("cto@x.io")),
+        p("ops@x.io", Some("cto@x.io")),
+    ])
+}
+
+fn draft(rule: ReviewerRule, named: Option<&str>) -> CampaignDraft {
+    CampaignDraft {
+        name: "Q4".into(),
+        systems: vec!["okta".into()],
+        coverage: Coverage::All,
+        rule,
+        named: named.map(String::from),
+        due: time::macros::date!(2026 - 12 - 31),
+    }
+}
+
+fn accounts() -> Vec<Account> {
+    let mut stranger = account("okta", "old@x.io", false);
+    stranger.email = Some("old@x.io".into());
+    let mut gone = account("okta", "gone@x.io", false);
+    gone.active = false;
+    vec![
+        account("okta", "cto@x.io", true),
+        account("okta", "dev@x.io", false),
+        account("okta", "ops@x.io", false),
+        account("github", "dev@x.io", true),
+        stranger,
+        gone,
+    ]
+}
+
+#[test]
+fn managers_review_their_reports_and_nobody_reviews_themselves() {
+    let owners = BTreeMap::from([("okta".to_string(), "ops@x.io".to_string())]);
+    let plan = plan(
+        &draft(ReviewerRule::Manager, None),
+        &accounts(),
+        &people(),
+        &owners,
+        "lead@x.io",
+    )
+    .unwrap();
+    let by: BTreeMap<&str, (&str, Option<&str>)> = plan
+        .iter()
+        .map(|a| (a.account.username.as_str(), (a.reviewer.as_str(), a.note.as_deref())))
+        .collect();
+    // Only okta, only active accounts.
+    assert_eq!(by.len(), 4, "{by:?}");
+    assert_eq!(by["dev@x.io"].0, "cto@x.io");
+    assert_eq!(by["cto@x.io"].0, "ceo@x.io");
+    assert_eq!(by["dev@x.io"].1, None);
+    // Nobody in the register: the system's owner.
+    assert_eq!(by["old@x.io"].0, "ops@x.io");
+    assert!(by["old@x.io"].1.unwrap().contains("system's owner"));
+}
+
+#[test]
+fn a_named_reviewer_never_gets_their_own_account() {
+    let plan = plan(
+        &draft(ReviewerRule::Named, Some("dev@x.io")),
+        &accounts(),
+        &people(),
+        &BTreeMap::new(),
+        "lead@x.io",
+    )
+    .unwrap();
+    let own = plan.iter().find(|a| a.account.username == "dev@x.io").unwrap();
+    assert_eq!(own.reviewer, "cto@x.io");
+    assert!(own.note.as_deref().unwrap().contains("dev@x.io holds this account"));
+    assert!(
+        plan.iter()
+            .filter(|a| a.account.username != "dev@x.io")
+            .all(|a| a.reviewer == "dev@x.io")
+    );
+}
+
+#[test]
+fn privileged_coverage_takes_admins_only_and_unknown_systems_are_named() {
+    let mut d = draft(ReviewerRule::Named, Some("ceo@x.io"));
+    d.systems = vec![];
+    d.coverage = Coverage::Privileged;
+    let plan_all = plan(&d, &accounts(), &people(), &BTreeMap::new(), "lead@x.io").unwrap();
+    let mut names: Vec<String> = plan_all
+        .iter()
+        .map(|a| format!("{}/{}", a.account.system, a.account.username))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["github/dev@x.io", "okta/cto@x.io"]);
+    d.systems = vec!["jira".into()];
+    let e = plan(&d, &accounts(), &people(), &BTreeMap::new(), "lead@x.io").unwrap_err();
+    assert_eq!(e.field, "systems");
+    assert!(e.reason.contains("'jira'") && e.reason.contains("github, okta"), "{e}");
+    let e = plan(&d, &[], &people(), &BTreeMap::new(), "lead@x.io").unwrap_err();
+    assert!(e.reason.contains("import its account export"), "{e}");
+    let e = plan(
+        &draft(ReviewerRule::Named, None),
+        &accounts(),
+        &people(),
+        &BTreeMap::new(),
+        "x@x.io",
+    )
+    .unwrap_err();
+    assert_eq!(e.field, "reviewer");
+}
+
+#[test]
+fn decisions_need_their_reviewer_a_reason_and_never_the_holder() {
+    let a = account("okta", "dev@x.io", false);
+    let input = |d: &str, reason: &str, change: &str| DecisionInput {
+        decision: d.into(),
+        reason: reason.into(),
+        change: change.into(),
+    };
+    assert_eq!(
+        check_decision("cto@x.io", "cto@x.io", &a, &input("keep", "", "")),
+        Ok(Some(Decision::Keep))
+    );
+    assert_eq!(
+        check_decision("ops@x.io", "cto@x.io", &a, &input("keep", "", "")),
+        Ok(None)
+    );
+    assert_eq!(
+        check_decision("CTO@x.io", "cto@x.io", &a, &input("revoke", "", ""))
+            .unwrap_err()
+            .field,
+        "reason"
+    );
+    assert_eq!(
+        check_decision("cto@x.io", "cto@x.io", &a, &input("change", "too much", ""))
+            .unwrap_err()
+            .field,
+        "change"
+    );
+    assert_eq!(
+        check_decision("cto@x.io", "cto@x.io", &a, &input("change", "too much", "member")),
+        Ok(Some(Decision::Change))
+    );
+    let own = check_decision("dev@x.io", "dev@x.io", &a, &input("keep", "", "")).unwrap_err();
+    assert!(own.reason.contains("own account"), "{own}");
+    assert_eq!(
+        check_decision("cto@x.io", "cto@x.io", &a, &input("drop", "", ""))
+            .unwrap_err()
+            .field,
+        "decision"
+    );
+    let e = check_reassign(&a, "dev@x.io", &people()).unwrap_err();
+    assert!(e.reason.contains("their manager is cto@x.io"), "{e}");
+    assert!(check_reassign(&a, "ops@x.io", &people()).is_ok());
+    assert!(check_reassign(&a, "not an email", &people()).is_err());
+}
+
+#[test]
+fn a_revocation_is_seen_when_the_account_goes_or_loses_admin() {
+    let admin = account("okta", "dev@x.io", true);
+    let mut member = admin.clone();
+    member.admin = false;
+    let mut disabled = admin.clone();
+    disabled.active = false;
+    let cases = [
+        (Decision::Revoke, None, true),
+        (Decision::Revoke, Some(&disabled), true),
+        (Decision::Revoke, Some(&admin), false),
+        (Decision::Revoke, Some(&member), false),
+        (Decision::Change, Some(&member), true),
+        (Decision::Change, Some(&admin), false),
+        (Decision::Change, None, true),
+        (Decision::Keep, None, false),
+    ];
+    for (d, now, want) in cases {
+        assert_eq!(carried_out(d, &admin, now), want, "{d:?} {now:?}");
+    }
+    // A change of a non-administrator cannot be seen in a snapshot: it needs a confirmation.
+    assert!(!carried_out(Decision::Change, &member, Some(&member)));
+}
+
+#[test]
+fn a_campaign_closes_when_everything_is_done_or_when_told_to() {
+    let mut p = Progress::default();
+    p.add(Some(Decision::Keep), false);
+    p.add(Some(Decision::Revoke), false);
+    p.add(None, false);
+    assert_eq!((p.items, p.decided, p.revocations_open, p.percent()), (3, 2, 1, 66));
+    let e = check_close(&p, false).unwrap_err();
+    assert!(e.reason.contains("1 of 3 items are undecided and 1 revocations"), "{e}");
+    assert!(check_close(&p, true).is_ok());
+    let mut done = Progress::default();
+    done.add(Some(Decision::Revoke), true);
+    assert!(done.complete() && check_close(&done, false).is_ok());
+    assert_eq!(Progress::default().percent(), 100);
+    assert_eq!(time_to_revoke(0, 5 * 3_600_000), "5 h");
+    assert_eq!(time_to_revoke(0, 72 * 3_600_000), "3 days");
+}

@@ -1,0 +1,24 @@
+//! Access reviews in the server: the campaigns, the reviewer's inbox and their API. Every rule
+//! (who reviews what, what a decision must say, when a campaign may close) is the store's and
+//! core's; this area hands down the caller's role and email.
+
+pub mod api;
+pub mod page;
+
+use evident_store::Workspace;
+
+use crate::access::Access;
+use crate::state::AppState;
+
+fn ws(state: &AppState, access: &Access) -> Workspace {
+    state.ws.as_actor(&access.user.email)
+}
+
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+/// The closing summary's typesetter, for the store's `close_campaign`.
+fn render(c: &evident_core::access_review::Closing) -> Result<Vec<u8>, String> {
+    evident_report::access_review_pdf(c).map_err(|e| e.to_string())
+}

@@ -1,0 +1,931 @@
+//! Access review campaigns kept: the frozen account list (as evidence), reviewers' decisions,
+//! the remediation task each revocation opens, the import that shows it carried out, and the
+//! closing record (evidence and an access-review event). The rules are `evident_core::access_review`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use evident_core::access::{Action, Area, Reach, Role, reach};
+use evident_core::access_review::{
+    self as rules, Assigned, CampaignDraft, CampaignView, Closing, Decision, DecisionInput, Directory, ItemView,
+    Person, Progress, ReviewError,
+};
+use evident_core::evidence::SourceKind;
+use evident_core::facts::Account;
+use evident_core::register::{Record, Value};
+use evident_core::registers::{ASSETS, EVENTS, PEOPLE, TASKS};
+use evident_core::{date_of_ms, format_date};
+use serde_json::json;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::bulk::{Cell, insert_rows};
+use crate::clock::now_ms;
+use crate::evidence::{EvidenceFile, LinkTo, NewEvidence};
+use crate::{StoreError, Workspace};
+
+const CAMPAIGN_COLUMNS: &[&str] = &[
+    "id",
+    "name",
+    "systems",
+    "coverage",
+    "reviewer_rule",
+    "named_reviewer",
+    "due_date",
+    "status",
+    "owner",
+    "frozen_evidence_id",
+    "created_at",
+];
+const ITEM_COLUMNS: &[&str] = &[
+    "id",
+    "campaign_id",
+    "system",
+    "external_id",
+    "username",
+    "person",
+    "account",
+    "source_evidence_id",
+    "privileged",
+    "unchanged",
+    "reviewer",
+    "note",
+];
+const SELECT_CAMPAIGNS: &str = "SELECT c.id, c.name, c.systems, c.coverage, c.reviewer_rule, c.named_reviewer, c.due_date, \
+     c.status, c.owner, c.frozen_evidence_id, c.created_at, c.closed_at, c.closed_by, c.closing, \
+     (SELECT COUNT(*) FROM review_items i WHERE i.campaign_id = c.id) AS n_items, \
+     (SELECT COUNT(*) FROM review_items i WHERE i.campaign_id = c.id AND i.decision = 'keep') AS n_keep, \
+     (SELECT COUNT(*) FROM review_items i WHERE i.campaign_id = c.id AND i.decision = 'revoke') AS n_revoke, \
+     (SELECT COUNT(*) FROM review_items i WHERE i.campaign_id = c.id AND i.decision = 'change') AS n_change, \
+     (SELECT COUNT(*) FROM review_items i WHERE i.campaign_id = c.id AND i.decision IN ('revoke', 'change') \
+        AND i.carried_out_at IS NOT NULL) AS n_done \
+     FROM review_campaigns c ORDER BY c.created_at DESC";
+/// An item's columns and its campaign's, then the rest of the statement.
+macro_rules! item_select {
+    ($rest:literal) => {
+        concat!(
+            "SELECT i.id, i.campaign_id, c.name AS campaign_name, c.due_date, c.status, c.owner, i.system, \
+             i.username, i.person, i.account, i.source_evidence_id, i.unchanged, i.reviewer, i.note, i.decision, \
+             i.reason, i.change_to, i.decided_at, i.decided_by, i.task_key, i.carried_out_at, i.carried_out_by \
+             FROM review_items i JOIN review_campaigns c ON c.id = i.campaign_id ",
+            $rest
+        )
+    };
+}
+const ITEMS_OF_CAMPAIGN: &str = item_select!("WHERE i.campaign_id = $1 ORDER BY i.system, i.username");
+const INBOX: &str = item_select!(
+    "WHERE i.reviewer = $1 AND c.status = 'open' ORDER BY c.due_date, i.decision IS NOT NULL, i.system, i.username"
+);
+const ONE_ITEM: &str = item_select!("WHERE i.id = $1");
+const DECIDE: &str = "UPDATE review_items SET decision = $1, reason = $2, change_to = $3, decided_at = $4, \
+     decided_by = $5, task_key = $6 WHERE id = $7 AND decision IS NULL";
+const REASSIGN: &str = "UPDATE review_items SET reviewer = $1, note = $2 WHERE id = $3 AND decision IS NULL";
+const CONFIRM: &str = "UPDATE review_items SET carried_out_at = $1, carried_out_by = $2 WHERE id = $3 \
+     AND carried_out_at IS NULL AND decision IN ('revoke', 'change')";
+const CLOSE: &str = "UPDATE review_campaigns SET status = 'closed', closed_at = $1, closed_by = $2, closing = $3 WHERE id = $4 AND status = 'open'";
+/// The accounts kept at the same level when the last closed campaign reviewed them.
+const LAST_KEPT: &str = "SELECT i.system, i.external_id, i.privileged FROM review_items i \
+     WHERE i.decision = 'keep' AND i.campaign_id = (SELECT id FROM review_campaigns WHERE status = 'closed' \
+     ORDER BY closed_at DESC LIMIT 1)";
+/// Revocations a new snapshot of `system` may show carried out.
+pub(crate) const OPEN_REVOCATIONS: &str = "SELECT i.id, i.decision, i.account, i.task_key FROM review_items i \
+     JOIN review_campaigns c ON c.id = i.campaign_id WHERE i.system = $1 AND i.decision IN ('revoke', 'change') \
+     AND i.carried_out_at IS NULL AND c.status = 'open'";
+const CAMPAIGNS_REVIEWED_BY: &str = "SELECT DISTINCT campaign_id FROM review_items WHERE reviewer = $1";
+const SYSTEMS: &str = "SELECT system, COUNT(*) AS n, SUM(CASE WHEN admin = 1 OR root = 1 THEN 1 ELSE 0 END) AS privileged \
+     FROM accounts WHERE active = 1 GROUP BY system ORDER BY system";
+pub(crate) const SEEN: &str = "UPDATE review_items SET carried_out_at = $1, carried_out_by = $2 WHERE id = $3";
+
+fn refused(e: ReviewError) -> StoreError {
+    StoreError::Field {
+        field: e.field,
+        reason: e.reason,
+    }
+}
+
+fn not_found(id: &str) -> StoreError {
+    StoreError::NotFound {
+        kind: "access review item",
+        id: id.to_string(),
+    }
+}
+
+fn day(ms: i64) -> String {
+    date_of_ms(ms).map(format_date).unwrap_or_default()
+}
+
+/// May manage campaigns (start, reassign, confirm, close).
+fn manages(role: Role) -> Result<(), StoreError> {
+    if reach(role, Area::AccessReviews, Action::Write) == Reach::All {
+        Ok(())
+    } else {
+        Err(StoreError::Forbidden(format!(
+            "the {} role does not manage access review campaigns",
+            role.label().to_lowercase()
+        )))
+    }
+}
+
+fn item_view(r: &AnyRow) -> Result<(ItemView, Account), StoreError> {
+    let account: Account = account_from_json(&r.try_get::<String, _>("account")?)?;
+    let decided_at: Option<i64> = r.try_get("decided_at")?;
+    let carried: Option<i64> = r.try_get("carried_out_at")?;
+    let view = ItemView {
+        id: r.try_get("id")?,
+        campaign: r.try_get("campaign_id")?,
+        campaign_name: r.try_get("campaign_name")?,
+        system: r.try_get("system")?,
+        username: r.try_get("username")?,
+        person: r.try_get("person")?,
+        admin: account.admin,
+        root: account.root,
+        mfa: account.mfa,
+        last_activity: account.last_activity.map(day),
+        source_evidence: r.try_get("source_evidence_id")?,
+        unchanged: r.try_get::<i64, _>("unchanged")? != 0,
+        reviewer: r.try_get("reviewer")?,
+        note: r.try_get("note")?,
+        decision: r.try_get("decision")?,
+        reason: r.try_get("reason")?,
+        change: r.try_get("change_to")?,
+        decided_at: decided_at.map(crate::fieldwork::utc),
+        decided_by: r.try_get("decided_by")?,
+        task: r.try_get("task_key")?,
+        carried_out_at: carried.map(crate::fieldwork::utc),
+        carried_out_by: r.try_get("carried_out_by")?,
+        time_to_revoke: match (decided_at, carried) {
+            (Some(d), Some(c)) => Some(rules::time_to_revoke(d, c)),
+            _ => None,
+        },
+        due: r.try_get("due_date")?,
+    };
+    Ok((view, account))
+}
+
+/// The frozen account, stored as JSON of the fact's fields.
+fn account_json(a: &Account) -> String {
+    serde_json::to_string(a).expect("an account serialises")
+}
+
+fn account_from_json(s: &str) -> Result<Account, StoreError> {
+    #[derive(serde::Deserialize)]
+    struct A {
+        system: String,
+        external_id: String,
+        username: String,
+        email: Option<String>,
+        human: bool,
+        mfa: Option<bool>,
+        admin: bool,
+        root: bool,
+        created_at: Option<i64>,
+        last_activity: Option<i64>,
+        disabled_at: Option<i64>,
+        active: bool,
+        access_keys: Vec<evident_core::facts::AccessKey>,
+    }
+    let a: A =
+        serde_json::from_str(s).map_err(|e| StoreError::Invalid(format!("a frozen account does not parse: {e}")))?;
+    Ok(Account {
+        system: a.system,
+        external_id: a.external_id,
+        username: a.username,
+        email: a.email,
+        human: a.human,
+        mfa: a.mfa,
+        admin: a.admin,
+        root: a.root,
+        created_at: a.created_at,
+        last_activity: a.last_activity,
+        disabled_at: a.disabled_at,
+        active: a.active,
+        access_keys: a.access_keys,
+    })
+}
+
+/// The frozen list as the evidence file keeps it: each account and the import it came from.
+fn frozen_csv(name: &str, planned: &[(Assigned, String)]) -> Vec<u8> {
+    let mut out = format!(
+        "# Accounts frozen at the start of the access review '{}'; source_evidence is the import each came from\n\
+         system,external_id,username,email,human,admin,root,mfa,last_activity,reviewer,source_evidence\n",
+        name.replace(['\n', '\r'], " ")
+    );
+    let cell = |s: &str| {
+        if s.contains([',', '"', '\n']) || s.starts_with(['=', '+', '-', '@']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    };
+    for (a, source) in planned {
+        let x = &a.account;
+        let row = [
+            x.system.clone(),
+            x.external_id.clone(),
+            x.username.clone(),
+            x.email.clone().unwrap_or_default(),
+            x.human.to_string(),
+            x.admin.to_string(),
+            x.root.to_string(),
+            x.mfa.map(|m| m.to_string()).unwrap_or_default(),
+            x.last_activity.map(day).unwrap_or_default(),
+            a.reviewer.clone(),
+            source.clone(),
+        ];
+        out.push_str(&row.iter().map(|c| cell(c)).collect::<Vec<_>>().join(","));
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+fn text_value(s: impl Into<String>) -> Value {
+    Value::Text(s.into())
+}
+
+impl Workspace {
+    async fn directory(&self) -> Result<Directory, StoreError> {
+        Ok(Directory::new(self.records(&PEOPLE).await?.into_iter().map(|p| {
+            let t = |f: &str| p.record.get(f).as_str().unwrap_or("").to_string();
+            Person {
+                email: t("email"),
+                name: t("name"),
+                manager: Some(t("manager_email")).filter(|m| !m.is_empty()),
+            }
+        })))
+    }
+
+    /// Each system's owner: the owner of the asset named like the system.
+    async fn system_owners(&self) -> Result<BTreeMap<String, String>, StoreError> {
+        Ok(self
+            .records(&ASSETS)
+            .await?
+            .into_iter()
+            .filter_map(|a| {
+                let owner = a.record.get("owner").as_str()?.to_string();
+                Some((a.record.get("name").as_str()?.to_lowercase(), owner))
+            })
+            .collect())
+    }
+
+    /// The controls the closing record and frozen list are evidence for, as the program has them.
+    async fn review_links(&self, privileged: bool) -> Result<Vec<LinkTo>, StoreError> {
+        let codes: Vec<String> = self.controls().await?.into_iter().map(|c| c.code).collect();
+        let wanted: &[(&str, &str)] = if privileged {
+            &[
+                ("ACC-10", "privileged-review-record"),
+                ("ACC-08", "access-review-exports"),
+            ]
+        } else {
+            &[("ACC-08", "access-review-exports")]
+        };
+        Ok(wanted
+            .iter()
+            .filter(|(c, _)| codes.iter().any(|k| k == c))
+            .map(|(c, r)| LinkTo {
+                control: c.to_string(),
+                requirement: Some(r.to_string()),
+            })
+            .collect())
+    }
+
+    async fn keep_file(
+        &self,
+        bytes: &[u8],
+        name: String,
+        title: String,
+        links: Vec<LinkTo>,
+        today: time::Date,
+        source: String,
+    ) -> Result<String, StoreError> {
+        use std::io::{Seek, Write};
+        let io = |source| StoreError::Io {
+            path: std::env::temp_dir(),
+            source,
+        };
+        let mut file = tempfile::tempfile().map_err(io)?;
+        file.write_all(bytes).and_then(|_| file.rewind()).map_err(io)?;
+        let mut new = NewEvidence::new(EvidenceFile::Received { file, name }, SourceKind::Person, source);
+        new.title = Some(title);
+        new.controls = links;
+        new.effective_date = Some(format_date(today));
+        let item = self.add_evidence(new, today).await.map_err(|e| match e {
+            crate::EvidenceError::Store(s) => s,
+            other => StoreError::Invalid(other.to_string()),
+        })?;
+        Ok(item.id)
+    }
+
+    /// Starts a campaign: freezes the covered accounts (kept as an evidence item naming the
+    /// import each came from) and assigns each its reviewer by the rules.
+    pub async fn start_campaign(
+        &self,
+        role: Role,
+        draft: &CampaignDraft,
+        today: time::Date,
+    ) -> Result<CampaignView, StoreError> {
+        manages(role)?;
+        crate::error::storable("name", &draft.name)?;
+        if draft.due < today {
+            return Err(StoreError::Field {
+                field: "due",
+                reason: format!("{} is in the past", format_date(draft.due)),
+            });
+        }
+        let sourced = self.accounts_sourced().await?;
+        let accounts: Vec<Account> = sourced.iter().map(|(a, _)| a.clone()).collect();
+        let sources: HashMap<(&str, &str), &str> = sourced
+            .iter()
+            .map(|(a, e)| ((a.system.as_str(), a.external_id.as_str()), e.as_str()))
+            .collect();
+        let people = self.directory().await?;
+        let owners = self.system_owners().await?;
+        let planned = rules::plan(draft, &accounts, &people, &owners, &self.actor).map_err(refused)?;
+        let planned: Vec<(Assigned, String)> = planned
+            .into_iter()
+            .map(|a| {
+                let src = sources[&(a.account.system.as_str(), a.account.external_id.as_str())].to_string();
+                (a, src)
+            })
+            .collect();
+        let kept: std::collections::HashSet<(String, String, i64)> = sqlx::query(LAST_KEPT)
+            .fetch_all(&self.db.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("system")?,
+                    r.try_get("external_id")?,
+                    r.try_get("privileged")?,
+                ))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        let id = ulid::Ulid::new().to_string();
+        let privileged_only = draft.coverage == rules::Coverage::Privileged;
+        let frozen = self
+            .keep_file(
+                &frozen_csv(&draft.name, &planned),
+                format!("access-review-{}-accounts.csv", format_date(today)),
+                format!(
+                    "Access review '{}': {} accounts frozen at its start",
+                    draft.name,
+                    planned.len()
+                ),
+                self.review_links(privileged_only).await?,
+                today,
+                format!("access review {id}"),
+            )
+            .await?;
+        let now = now_ms();
+        let mut tx = self.begin_write().await?;
+        insert_rows(
+            &mut tx,
+            "review_campaigns",
+            CAMPAIGN_COLUMNS,
+            vec![vec![
+                Cell::from(id.as_str()),
+                Cell::from(draft.name.trim()),
+                Cell::from(serde_json::to_string(&draft.systems).expect("strings serialise")),
+                Cell::from(draft.coverage.as_str()),
+                Cell::from(draft.rule.as_str()),
+                Cell::from(draft.named.clone().map(|n| n.to_lowercase())),
+                Cell::from(format_date(draft.due)),
+                Cell::from("open"),
+                Cell::from(self.actor.as_str()),
+                Cell::from(frozen.as_str()),
+                Cell::from(now),
+            ]],
+        )
+        .await?;
+        let rows = planned
+            .iter()
+            .map(|(a, src)| {
+                let x = &a.account;
+                let privileged = i64::from(rules::privileged(x));
+                vec![
+                    Cell::from(ulid::Ulid::new().to_string()),
+                    Cell::from(id.as_str()),
+                    Cell::from(x.system.as_str()),
+                    Cell::from(x.external_id.as_str()),
+                    Cell::from(x.username.as_str()),
+                    Cell::from(a.person.clone()),
+                    Cell::from(account_json(x)),
+                    Cell::from(src.as_str()),
+                    Cell::from(privileged),
+                    Cell::from(kept.contains(&(x.system.clone(), x.external_id.clone(), privileged))),
+                    Cell::from(a.reviewer.as_str()),
+                    Cell::from(a.note.clone()),
+                ]
+            })
+            .collect();
+        insert_rows(&mut tx, "review_items", ITEM_COLUMNS, rows).await?;
+        let reviewers: std::collections::BTreeSet<&str> = planned.iter().map(|(a, _)| a.reviewer.as_str()).collect();
+        self.commit_logged(
+            tx,
+            "access_review.start",
+            &format!("access_review:{id}"),
+            json!({"name": draft.name.trim(), "systems": draft.systems, "coverage": draft.coverage.as_str(),
+                   "reviewer_rule": draft.rule.as_str(), "due": format_date(draft.due), "accounts": planned.len(),
+                   "reviewers": reviewers.len(), "frozen_evidence": frozen}),
+        )
+        .await?;
+        self.campaign(role, &id, today).await
+    }
+
+    /// The systems with active accounts: (system, accounts, privileged accounts).
+    pub async fn review_systems(&self) -> Result<Vec<(String, i64, i64)>, StoreError> {
+        sqlx::query(SYSTEMS)
+            .fetch_all(&self.db.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("system")?,
+                    r.try_get("n")?,
+                    r.try_get::<Option<i64>, _>("privileged")?.unwrap_or(0),
+                ))
+            })
+            .collect()
+    }
+
+    /// Every campaign with its progress (newest first): all of them for whoever reads the whole
+    /// area, otherwise those the caller reviews in.
+    pub async fn campaigns(&self, role: Role, today: time::Date) -> Result<Vec<CampaignView>, StoreError> {
+        let all: Vec<CampaignView> = sqlx::query(SELECT_CAMPAIGNS)
+            .fetch_all(&self.db.pool)
+            .await?
+            .iter()
+            .map(|r| campaign_view(r, today))
+            .collect::<Result<_, _>>()?;
+        if reach(role, Area::AccessReviews, Action::Read) == Reach::All {
+            return Ok(all);
+        }
+        let mine: std::collections::HashSet<String> = sqlx::query(CAMPAIGNS_REVIEWED_BY)
+            .bind(self.actor.to_lowercase())
+            .fetch_all(&self.db.pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get("campaign_id"))
+            .collect::<Result<_, _>>()?;
+        Ok(all.into_iter().filter(|c| mine.contains(&c.id)).collect())
+    }
+
+    /// One campaign, as [`Workspace::campaigns`] lets the caller see it.
+    pub async fn campaign(&self, role: Role, id: &str, today: time::Date) -> Result<CampaignView, StoreError> {
+        self.campaigns(role, today)
+            .await?
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or_else(|| StoreError::NotFound {
+                kind: "access review campaign",
+                id: id.to_string(),
+            })
+    }
+
+    /// A campaign's items: all of them for whoever reads the whole area, otherwise only the
+    /// caller's own.
+    pub async fn campaign_items(&self, role: Role, id: &str) -> Result<Vec<ItemView>, StoreError> {
+        self.campaign(role, id, time::OffsetDateTime::UNIX_EPOCH.date()).await?;
+        let all = reach(role, Area::AccessReviews, Action::Read) == Reach::All;
+        sqlx::query(ITEMS_OF_CAMPAIGN)
+            .bind(id)
+            .fetch_all(&self.db.pool)
+            .await?
+            .iter()
+            .map(|r| item_view(r).map(|(v, _)| v))
+            .filter(|v| {
+                v.as_ref()
+                    .map_or(true, |v| all || v.reviewer.eq_ignore_ascii_case(&self.actor))
+            })
+            .collect()
+    }
+
+    /// The caller's items in open campaigns: undecided first, by due date.
+    pub async fn inbox(&self) -> Result<Vec<ItemView>, StoreError> {
+        sqlx::query(INBOX)
+            .bind(self.actor.to_lowercase())
+            .fetch_all(&self.db.pool)
+            .await?
+            .iter()
+            .map(|r| item_view(r).map(|(v, _)| v))
+            .collect()
+    }
+
+    /// One item: for whoever reads the whole area, or for its reviewer; otherwise not found.
+    pub async fn review_item(&self, role: Role, id: &str) -> Result<ItemView, StoreError> {
+        let (v, ..) = self.item_row(id).await?;
+        if reach(role, Area::AccessReviews, Action::Read) == Reach::All || v.reviewer.eq_ignore_ascii_case(&self.actor)
+        {
+            Ok(v)
+        } else {
+            Err(not_found(id))
+        }
+    }
+
+    async fn item_row(&self, id: &str) -> Result<(ItemView, Account, String, String), StoreError> {
+        let r = sqlx::query(ONE_ITEM)
+            .bind(id)
+            .fetch_optional(&self.db.pool)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        let (v, a) = item_view(&r)?;
+        Ok((v, a, r.try_get("status")?, r.try_get("owner")?))
+    }
+
+    /// Records the caller's decision on one of their items. Another reviewer's item is not
+    /// found; one's own account is refused with the reason; an employee decides only on their
+    /// own reports' accounts. A revoke or change opens a task for the system's owner.
+    pub async fn decide(
+        &self,
+        role: Role,
+        item: &str,
+        input: &DecisionInput,
+        today: time::Date,
+    ) -> Result<ItemView, StoreError> {
+        let (view, account, status, owner) = self.item_row(item).await?;
+        let Some(decision) = rules::check_decision(&self.actor, &view.reviewer, &account, input).map_err(refused)?
+        else {
+            return Err(not_found(item));
+        };
+        if role == Role::Employee {
+            let people = self.directory().await?;
+            let holder = view.person.as_deref().or(account.email.as_deref()).unwrap_or("");
+            if !people.manages(&self.actor, holder) {
+                return Err(not_found(item));
+            }
+        }
+        if status != "open" {
+            return Err(StoreError::Conflict(format!(
+                "the campaign '{}' is closed",
+                view.campaign_name
+            )));
+        }
+        if let Some(d) = &view.decision {
+            return Err(StoreError::Conflict(format!(
+                "already decided: {d} by {} at {}",
+                view.decided_by.clone().unwrap_or_default(),
+                view.decided_at.clone().unwrap_or_default()
+            )));
+        }
+        let now = now_ms();
+        let mut tx = self.begin_write().await?;
+        let task = if decision == Decision::Keep {
+            None
+        } else {
+            let owners = self.system_owners().await?;
+            let task_owner = owners.get(&view.system.to_lowercase()).cloned().unwrap_or(owner);
+            let key = format!("AR-{}", &view.id[view.id.len() - 10..]);
+            let title = match decision {
+                Decision::Revoke => format!(
+                    "Remove {} from {} (access review '{}')",
+                    view.username, view.system, view.campaign_name
+                ),
+                _ => format!(
+                    "Change {} in {} to: {} (access review '{}')",
+                    view.username,
+                    view.system,
+                    input.change.trim(),
+                    view.campaign_name
+                ),
+            };
+            let mut values: BTreeMap<&'static str, Value> = BTreeMap::new();
+            values.insert("id", text_value(&key));
+            values.insert("title", text_value(title));
+            values.insert("owner", text_value(task_owner));
+            // The access-control policy allows ten business days: two calendar weeks.
+            values.insert("due_date", Value::Date(today + time::Duration::days(14)));
+            values.insert("status", text_value("open"));
+            let codes: Vec<String> = self.controls().await?.into_iter().map(|c| c.code).collect();
+            values.insert(
+                "control",
+                if codes.iter().any(|c| c == "ACC-08") {
+                    text_value("ACC-08")
+                } else {
+                    Value::Null
+                },
+            );
+            values.insert("gap", text_value(format!("access review item {}", view.id)));
+            self.write_records_in(&mut tx, &TASKS, &[Record { values }]).await?;
+            Some(key)
+        };
+        let changed = sqlx::query(DECIDE)
+            .bind(decision.as_str())
+            .bind(Some(input.reason.trim()).filter(|r| !r.is_empty()))
+            .bind(Some(input.change.trim()).filter(|r| !r.is_empty()))
+            .bind(now)
+            .bind(&self.actor)
+            .bind(task.clone())
+            .bind(&view.id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed == 0 {
+            return Err(StoreError::Conflict("another decision was recorded first".into()));
+        }
+        self.commit_logged(
+            tx,
+            "access_review.decide",
+            &format!("access_review_item:{}", view.id),
+            json!({"campaign": view.campaign, "system": view.system, "account": view.username,
+                   "decision": decision.as_str(), "reason": input.reason.trim(), "change": input.change.trim(), "task": task}),
+        )
+        .await?;
+        Ok(self.item_row(item).await?.0)
+    }
+
+    /// Keeps every undecided item of the caller's that the last campaign kept at the same level
+    /// (or, given ids, those). Returns how many were kept.
+    pub async fn keep_unchanged(&self, role: Role, ids: &[String], today: time::Date) -> Result<usize, StoreError> {
+        let mine = self.inbox().await?;
+        let chosen: Vec<&ItemView> = mine
+            .iter()
+            .filter(|i| i.decision.is_none())
+            .filter(|i| {
+                if ids.is_empty() {
+                    i.unchanged
+                } else {
+                    ids.contains(&i.id)
+                }
+            })
+            .collect();
+        if let Some(missing) = ids.iter().find(|id| !mine.iter().any(|i| &i.id == *id)) {
+            return Err(not_found(missing));
+        }
+        let keep = DecisionInput {
+            decision: "keep".into(),
+            reason: String::new(),
+            change: String::new(),
+        };
+        let mut n = 0;
+        for i in chosen {
+            self.decide(role, &i.id, &keep, today).await?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Gives an undecided item to another reviewer; never to the account's holder.
+    pub async fn reassign(&self, role: Role, item: &str, to: &str) -> Result<ItemView, StoreError> {
+        manages(role)?;
+        let (view, account, status, _) = self.item_row(item).await?;
+        let to = to.trim().to_lowercase();
+        rules::check_reassign(&account, &to, &self.directory().await?).map_err(refused)?;
+        if status != "open" || view.decision.is_some() {
+            return Err(StoreError::Conflict(
+                "only an undecided item of an open campaign can be reassigned".into(),
+            ));
+        }
+        let mut tx = self.begin_write().await?;
+        sqlx::query(REASSIGN)
+            .bind(&to)
+            .bind(format!("reassigned by {} from {}", self.actor, view.reviewer))
+            .bind(item)
+            .execute(&mut *tx)
+            .await?;
+        self.commit_logged(
+            tx,
+            "access_review.reassign",
+            &format!("access_review_item:{item}"),
+            json!({"from": view.reviewer, "to": to}),
+        )
+        .await?;
+        Ok(self.item_row(item).await?.0)
+    }
+
+    /// Records that a revocation was carried out where no import can show it (a system
+    /// without an export, a change that keeps the account an administrator).
+    pub async fn confirm_revocation(&self, role: Role, item: &str, note: &str) -> Result<ItemView, StoreError> {
+        manages(role)?;
+        crate::error::storable("note", note)?;
+        if note.trim().is_empty() {
+            return Err(StoreError::Field {
+                field: "note",
+                reason: "say how it was carried out (a ticket, a screenshot's evidence id)".into(),
+            });
+        }
+        let (view, _, status, _) = self.item_row(item).await?;
+        if status != "open" {
+            return Err(StoreError::Conflict(format!(
+                "the campaign '{}' is closed",
+                view.campaign_name
+            )));
+        }
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query(CONFIRM)
+            .bind(now_ms())
+            .bind(format!("confirmed by {}: {}", self.actor, note.trim()))
+            .bind(item)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::Conflict(
+                "only a revoke or change decision not yet carried out can be confirmed".into(),
+            ));
+        }
+        if let Some(task) = &view.task {
+            self.update_in(&mut tx, &TASKS, task, |r| {
+                r.values.insert("status", text_value("done"));
+            })
+            .await?;
+        }
+        self.commit_logged(
+            tx,
+            "access_review.confirm",
+            &format!("access_review_item:{item}"),
+            json!({"note": note.trim(), "task": view.task}),
+        )
+        .await?;
+        Ok(self.item_row(item).await?.0)
+    }
+
+    /// Closes a campaign into its record: the account table (CSV) and a signed-off summary (PDF,
+    /// typeset by `render`) kept as evidence for the access-review controls, and an
+    /// access-review event dated today that the readiness and window views count.
+    pub async fn close_campaign(
+        &self,
+        role: Role,
+        id: &str,
+        anyway: bool,
+        today: time::Date,
+        render: &(dyn Fn(&Closing) -> Result<Vec<u8>, String> + Sync),
+    ) -> Result<CampaignView, StoreError> {
+        manages(role)?;
+        let c = self.campaign(role, id, today).await?;
+        if c.status != "open" {
+            return Err(StoreError::Conflict(format!(
+                "the campaign '{}' is already closed",
+                c.name
+            )));
+        }
+        rules::check_close(&c.progress, anyway).map_err(|e| StoreError::Conflict(e.reason))?;
+        let items = self.campaign_items(Role::Admin, id).await?;
+        let closing = Closing {
+            campaign: c.clone(),
+            items,
+            closed_on: today,
+            closed_by: self.actor.clone(),
+        };
+        let pdf =
+            render(&closing).map_err(|e| StoreError::Invalid(format!("the summary could not be typeset: {e}")))?;
+        let privileged = c.coverage == "privileged";
+        let links = self.review_links(privileged).await?;
+        let stamp = format_date(today);
+        let csv_id = self
+            .keep_file(
+                &rules::items_csv(&closing.items),
+                format!("access-review-{stamp}-decisions.csv"),
+                format!("Access review '{}': every account, decision, reviewer and time", c.name),
+                links.clone(),
+                today,
+                format!("access review {id}"),
+            )
+            .await?;
+        let pdf_id = self
+            .keep_file(
+                &pdf,
+                format!("access-review-{stamp}-summary.pdf"),
+                format!("Access review '{}': summary signed off by {}", c.name, self.actor),
+                links.clone(),
+                today,
+                format!("access review {id}"),
+            )
+            .await?;
+        let open: Vec<String> = closing
+            .items
+            .iter()
+            .filter(|i| i.decision.is_none() || (i.decision.as_deref() != Some("keep") && i.carried_out_at.is_none()))
+            .map(|i| format!("{}/{}", i.system, i.username))
+            .collect();
+        let event_key = format!("AR-{}", &id[id.len() - 10..]);
+        let p = &c.progress;
+        let mut values: BTreeMap<&'static str, Value> = BTreeMap::new();
+        values.insert("id", text_value(&event_key));
+        values.insert("kind", text_value("access_review"));
+        values.insert("title", text_value(format!("Access review: {}", c.name)));
+        values.insert("date", Value::Date(today));
+        values.insert(
+            "summary",
+            text_value(format!(
+                "{} accounts reviewed by their reviewers; {} kept, {} revoked, {} changed",
+                p.items, p.kept, p.revoked, p.changed
+            )),
+        );
+        values.insert(
+            "outcome",
+            text_value(if open.is_empty() {
+                "every item decided and every revocation seen carried out".to_string()
+            } else {
+                format!(
+                    "closed with {} open: {}",
+                    open.len(),
+                    open.iter().take(20).cloned().collect::<Vec<_>>().join(", ")
+                )
+            }),
+        );
+        values.insert("evidence", Value::List(vec![csv_id.clone(), pdf_id.clone()]));
+        values.insert(
+            "controls",
+            Value::List(links.iter().map(|l| l.control.clone()).collect()),
+        );
+        let record = json!({"open": open, "csv_evidence": csv_id, "pdf_evidence": pdf_id, "event": event_key});
+        let mut tx = self.begin_write().await?;
+        self.write_records_in(&mut tx, &EVENTS, &[Record { values }]).await?;
+        let n = sqlx::query(CLOSE)
+            .bind(now_ms())
+            .bind(&self.actor)
+            .bind(record.to_string())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::Conflict(format!(
+                "the campaign '{}' is already closed",
+                c.name
+            )));
+        }
+        self.commit_logged(tx, "access_review.close", &format!("access_review:{id}"), record)
+            .await?;
+        self.campaign(role, id, today).await
+    }
+}
+
+impl Workspace {
+    /// Marks the open revocations of `imported.system` that this snapshot shows carried out
+    /// (the account gone, disabled, or no longer an administrator), with the import as proof,
+    /// and closes their tasks. Runs inside the import's transaction.
+    pub(crate) async fn revocations_seen(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        imported: &evident_core::facts::Imported,
+        evidence_id: &str,
+        observed_at: i64,
+    ) -> Result<usize, StoreError> {
+        let open = sqlx::query(OPEN_REVOCATIONS)
+            .bind(&imported.system)
+            .fetch_all(&mut **tx)
+            .await?;
+        if open.is_empty() {
+            return Ok(0);
+        }
+        let now: HashMap<&str, &Account> = imported.accounts.iter().map(|a| (a.external_id.as_str(), a)).collect();
+        let mut seen = 0;
+        for r in &open {
+            let frozen = account_from_json(&r.try_get::<String, _>("account")?)?;
+            let decision = Decision::parse(&r.try_get::<String, _>("decision")?)
+                .map_err(|e| StoreError::Invalid(e.to_string()))?;
+            if !rules::carried_out(decision, &frozen, now.get(frozen.external_id.as_str()).copied()) {
+                continue;
+            }
+            sqlx::query(SEEN)
+                .bind(observed_at)
+                .bind(evidence_id)
+                .bind(r.try_get::<String, _>("id")?)
+                .execute(&mut **tx)
+                .await?;
+            if let Some(task) = r.try_get::<Option<String>, _>("task_key")? {
+                self.update_in(tx, &TASKS, &task, |rec| {
+                    rec.values.insert("status", text_value("done"));
+                })
+                .await?;
+            }
+            seen += 1;
+        }
+        Ok(seen)
+    }
+}
+
+fn campaign_view(r: &AnyRow, today: time::Date) -> Result<CampaignView, StoreError> {
+    let n = |c: &str| -> Result<usize, StoreError> { Ok(r.try_get::<i64, _>(c)?.max(0) as usize) };
+    let (kept, revoked, changed, done) = (n("n_keep")?, n("n_revoke")?, n("n_change")?, n("n_done")?);
+    let progress = Progress {
+        items: n("n_items")?,
+        decided: kept + revoked + changed,
+        kept,
+        revoked,
+        changed,
+        revocations_open: revoked + changed - done,
+        revocations_done: done,
+    };
+    let status: String = r.try_get("status")?;
+    let due: String = r.try_get("due_date")?;
+    Ok(CampaignView {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        systems: serde_json::from_str(&r.try_get::<String, _>("systems")?).unwrap_or_default(),
+        coverage: r.try_get("coverage")?,
+        reviewer_rule: r.try_get("reviewer_rule")?,
+        named_reviewer: r.try_get("named_reviewer")?,
+        overdue: status == "open" && due < format_date(today) && progress.decided < progress.items,
+        due,
+        status,
+        owner: r.try_get("owner")?,
+        frozen_evidence: r.try_get("frozen_evidence_id")?,
+        started_at: crate::fieldwork::utc(r.try_get("created_at")?),
+        closed_at: r.try_get::<Option<i64>, _>("closed_at")?.map(crate::fieldwork::utc),
+        closed_by: r.try_get("closed_by")?,
+        closing: r
+            .try_get::<Option<String>, _>("closing")?
+            .and_then(|s| serde_json::from_str(&s).ok()),
+        progress,
+    })
+}
