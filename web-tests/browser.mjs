@@ -438,7 +438,6 @@ try {
     await o.getByRole('button', { name: 'Submit to the auditor' }).click();
     await o.waitForURL(/done=submitted/);
     check(o.url().includes('done=submitted'), 'the owner submits the request');
-    await owner.context.close();
 
     // The auditor accepts it.
     await p.goto(`${BASE}/requests/${REQUEST}`);
@@ -497,6 +496,58 @@ try {
     await page.waitForURL(/done=imported/);
     check((await page.locator('.flash.ok').textContent()).includes('2 request(s) added'), 'the corrected list is imported');
     check((await page.locator('#requests tbody tr').count()) === before + 2, 'its requests are listed');
+
+    // Access reviews: the lead starts a campaign in the browser naming the owner as reviewer;
+    // the owner keeps one account and revokes another from the inbox, one click each, and
+    // changes a third on its page (a revoke without a reason is refused there, named).
+    await page.goto(`${BASE}/access-reviews`);
+    await page.locator('#campaign-name').fill('Browser review');
+    await page.locator('#campaign-system').selectOption('okta');
+    await page.locator('#campaign-reviewers').selectOption('named');
+    await page.locator('#campaign-reviewer').fill(env('OWNER_EMAIL'));
+    await page.locator('#campaign-due').fill('2099-12-31');
+    await page.getByRole('button', { name: 'Start the campaign' }).click();
+    await page.waitForURL(/done=started/);
+    const campaignUrl = page.url().split('?')[0];
+    check((await page.locator('.flash.ok').textContent()).includes('frozen'), 'a campaign is started in the browser and its list frozen');
+    const frozen = await page.locator('#campaign-items tbody tr').count();
+    check(frozen > 3, `the campaign lists its accounts (${frozen})`);
+    await shot(page, '30-access-review-campaign');
+
+    await o.goto(`${BASE}/access-reviews`);
+    await o.getByRole('link', { name: 'Open your inbox' }).click();
+    await o.waitForURL(/\/access-reviews\/inbox/);
+    const undecided = () => o.locator('#inbox tbody tr', { has: o.getByRole('button', { name: 'Keep' }) });
+    const waiting = await undecided().count();
+    check(waiting === frozen, `the reviewer's inbox holds every account of the campaign (${waiting})`);
+    await undecided().first().getByRole('button', { name: 'Keep' }).click();
+    await o.waitForURL(/done=decided/);
+    check((await o.locator('.flash.ok').textContent()).includes('Decision recorded'), 'one click keeps an account');
+    check((await undecided().count()) === waiting - 1, 'the kept account no longer waits');
+    const revokeRow = undecided().first();
+    await revokeRow.locator('input[name=reason]').fill('No longer on the team');
+    await revokeRow.getByRole('button', { name: 'Revoke' }).click();
+    await o.waitForURL(/done=decided/);
+    check((await o.locator('#inbox').textContent()).includes('No longer on the team'), 'a revocation is recorded with its reason');
+    await undecided().first().getByRole('link', { name: 'Change…' }).click();
+    await o.waitForURL(/\/access-reviews\/items\//);
+    await o.locator('#item-decision').selectOption('revoke');
+    await o.getByRole('button', { name: 'Record the decision' }).click();
+    await o.waitForSelector('#form-error');
+    check((await o.locator('#form-error').textContent()).includes('reason'), 'a revocation without a reason is refused, naming the reason');
+    await o.locator('#item-decision').selectOption('change');
+    await o.locator('#item-reason').fill('Needs read access only');
+    await o.locator('#item-change').fill('read-only member');
+    await o.getByRole('button', { name: 'Record the decision' }).click();
+    await o.waitForURL(/done=decided/);
+    check((await o.locator('main').textContent()).includes('read-only member'), 'a change is recorded with what the access becomes');
+    await o.goto(`${BASE}/access-reviews/inbox`);
+    await shot(o, '31-access-review-inbox');
+
+    await page.goto(campaignUrl);
+    check((await page.locator('main').textContent()).includes(`3 of ${frozen} decided`), 'the lead sees the campaign progress');
+    check((await page.locator('#campaign-items').textContent()).includes('not yet seen'), 'removals wait to be seen in an import');
+    await owner.context.close();
   }
 
   // A form posted without the CSRF token is refused.

@@ -328,9 +328,9 @@ fn decide_forms(access: &Access, i: &ItemView, back: &str) -> Vec<Inline> {
             format!("Why revoke {} in {}", i.username, i.system),
             Input::Text,
         )
-        .required(),
+        .required()
+        .in_row("why revoke"),
     ];
-    revoke.fields[1].label_hidden = true;
     vec![
         Inline::Form(Box::new(keep)),
         Inline::Form(Box::new(revoke)),
@@ -378,51 +378,76 @@ async fn inbox_page(state: &AppState, access: &Access) -> Result<DetailPage, Ser
         f.hint = Some("Unchanged: kept at the same level in the last closed campaign.".into());
         blocks.push(Block::Form(f));
     }
+    let mut sections = vec![Section::new("", blocks)];
     if items.is_empty() {
-        blocks.push(Block::Note("No account waits for your review.".into()));
-    } else {
-        blocks.push(Block::Table(Table {
-            id: "inbox".into(),
-            head: ["Account", "Campaign", "Level", "Last active", "Due", "Decision"]
-                .map(String::from)
-                .to_vec(),
-            rows: items
-                .iter()
-                .take(MAX_ROWS * 5)
-                .map(|i| {
-                    let mut who = vec![Inline::link(format!("{} · {}", i.system, i.username), item_href(&i.id))];
-                    if let Some(p) = &i.person
-                        && !p.eq_ignore_ascii_case(&i.username)
-                    {
-                        who.push(Inline::muted(format!(" {p}")));
-                    }
-                    if i.unchanged {
-                        who.push(Inline::muted(" unchanged since the last review"));
-                    }
-                    let mut due = text(&i.due);
-                    if i.decision.is_none() && i.due < today {
-                        due.push(Inline::Badge {
-                            class: "gap".into(),
-                            text: "overdue".into(),
-                        });
-                    }
-                    vec![
-                        who,
-                        vec![Inline::link(&i.campaign_name, href(&i.campaign))],
-                        text(level(i)),
-                        text(i.last_activity.clone().unwrap_or_else(|| "not reported".into())),
-                        due,
-                        if i.decision.is_none() {
-                            decide_forms(access, i, "inbox")
-                        } else {
-                            decision_inlines(i)
-                        },
-                    ]
-                })
-                .collect(),
-        }));
+        sections[0]
+            .blocks
+            .push(Block::Note("No account waits for your review.".into()));
     }
-    Ok(DetailPage::new(layout, "", vec![Section::new("", blocks)]))
+    // One table per campaign, its due date in the heading.
+    let mut campaigns: Vec<(&str, &str, &str)> = Vec::new();
+    for i in &items {
+        if !campaigns.iter().any(|(id, ..)| *id == i.campaign) {
+            campaigns.push((&i.campaign, &i.campaign_name, &i.due));
+        }
+    }
+    for (n, (id, name, due)) in campaigns.iter().enumerate() {
+        let of: Vec<&ItemView> = items.iter().filter(|i| i.campaign == *id).collect();
+        let waiting = of.iter().filter(|i| i.decision.is_none()).count();
+        let late = waiting > 0 && *due < today.as_str();
+        let mut head = vec![
+            Inline::link(*name, href(id)),
+            Inline::muted(format!(" due {due}, {waiting} of {} to decide", of.len())),
+        ];
+        if late {
+            head.push(Inline::Badge {
+                class: "gap".into(),
+                text: "overdue".into(),
+            });
+        }
+        let rows = of
+            .iter()
+            .take(MAX_ROWS * 5)
+            .map(|i| {
+                let mut who = vec![Inline::link(format!("{} · {}", i.system, i.username), item_href(&i.id))];
+                if let Some(p) = &i.person
+                    && !p.eq_ignore_ascii_case(&i.username)
+                {
+                    who.push(Inline::muted(format!(" {p}")));
+                }
+                if i.unchanged {
+                    who.push(Inline::muted(" unchanged since the last review"));
+                }
+                vec![
+                    who,
+                    text(level(i)),
+                    vec![match &i.last_activity {
+                        Some(d) => Inline::mono(d),
+                        None => Inline::muted("not reported"),
+                    }],
+                    if i.decision.is_none() {
+                        decide_forms(access, i, "inbox")
+                    } else {
+                        decision_inlines(i)
+                    },
+                ]
+            })
+            .collect();
+        sections.push(Section::new(
+            "",
+            vec![
+                Block::Para(head),
+                Block::Table(Table {
+                    id: if n == 0 { "inbox".into() } else { format!("inbox-{n}") },
+                    head: ["Account", "Level", "Last active", "Decision"]
+                        .map(String::from)
+                        .to_vec(),
+                    rows,
+                }),
+            ],
+        ));
+    }
+    Ok(DetailPage::new(layout, "", sections))
 }
 
 /// `POST /access-reviews/inbox/keep`: keeps every unchanged undecided item of the caller's.
@@ -714,14 +739,14 @@ fn manager_forms(access: &Access, i: &ItemView) -> Vec<Inline> {
     if i.decision.is_none() {
         let mut f = blocks::Form::post(format!("{}/reviewer", item_href(&i.id)), &access.csrf, "Reassign");
         f.inline = true;
-        let mut to = Field::new(
+        let to = Field::new(
             format!("reassign-{tag}"),
             "reviewer",
             format!("New reviewer for {}", i.username),
             Input::Email,
         )
-        .required();
-        to.label_hidden = true;
+        .required()
+        .in_row("new reviewer's email");
         f.fields = vec![to];
         return vec![Inline::Form(Box::new(f))];
     }
@@ -732,14 +757,14 @@ fn manager_forms(access: &Access, i: &ItemView) -> Vec<Inline> {
             "Confirm done",
         );
         f.inline = true;
-        let mut note = Field::new(
+        let note = Field::new(
             format!("confirm-{tag}"),
             "note",
             format!("How the removal of {} was done", i.username),
             Input::Text,
         )
-        .required();
-        note.label_hidden = true;
+        .required()
+        .in_row("ticket or how it was done");
         f.fields = vec![note];
         return vec![Inline::Form(Box::new(f))];
     }

@@ -205,6 +205,8 @@ pub struct Field {
     pub required: bool,
     /// Why the value sent was refused, shown under the field.
     pub error: Option<String>,
+    /// A word inside an empty text box, for a field whose label is read by screen readers only.
+    pub placeholder: Option<String>,
 }
 
 impl Field {
@@ -218,7 +220,14 @@ impl Field {
             value: String::new(),
             required: false,
             error: None,
+            placeholder: None,
         }
+    }
+    /// A field in a table row: its label is for screen readers, the box shows `placeholder`.
+    pub fn in_row(mut self, placeholder: impl Into<String>) -> Field {
+        self.label_hidden = true;
+        self.placeholder = Some(placeholder.into());
+        self
     }
     pub fn required(mut self) -> Field {
         self.required = true;
