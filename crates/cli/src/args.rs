@@ -157,6 +157,9 @@ pub enum Command {
     /// carried out by later imports, close into evidence.
     #[command(subcommand, name = "access-reviews")]
     AccessReviews(AccessReviewsCommand),
+    /// Joiners, movers and leavers reconciled against every system's accounts.
+    #[command(subcommand)]
+    Jml(JmlCommand),
     /// Where the program stands: control status, criterion coverage, score, gaps.
     Readiness {
         /// Create or update a remediation task for every gap (idempotent).
@@ -360,6 +363,22 @@ pub enum AuditCommand {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JmlCommand {
+    /// Every finding: leavers with access left on, movers not reviewed, joiners without their
+    /// baseline accounts or training, contractors past their end, orphan accounts.
+    List {
+        /// joiner, mover, leaver, contractor_past_end or orphan.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Read it as of this day (YYYY-MM-DD): a later day shows what will be late by then.
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+    /// One person's timeline: start, moves, training, accounts, reviews, last day, findings.
+    Person { email: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -200,6 +200,15 @@ const REQUESTS_QUERY: &[(&str, &str)] = &[
     ),
 ];
 
+/// What the reconciliation's query parameters do.
+const JML_QUERY: &[(&str, &str)] = &[
+    ("kind", "joiner, mover, leaver, contractor_past_end or orphan"),
+    (
+        "as_of",
+        "YYYY-MM-DD: read it as of that day (default today); a later day shows what will be late by then",
+    ),
+];
+
 /// What the window's query parameters do.
 const WINDOW_QUERY: &[(&str, &str)] = &[
     (
@@ -329,6 +338,12 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "/access-reviews/items/{id}/confirmation",
             Area::AccessReviews,
             post(access_reviews::page::confirm),
+        )
+        .page("/jml", Area::People, get(access_reviews::jml::page))
+        .page(
+            "/jml/people/{email}",
+            Area::People,
+            get(access_reviews::jml::person_page),
         )
         .page("/requests", Area::Fieldwork, get(fieldwork::request_page::list))
         .page("/requests/{id}", Area::Fieldwork, get(fieldwork::request_page::detail))
@@ -613,6 +628,25 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "ReviewItem",
             Some("ConfirmRequest"),
             post(access_reviews::api::confirm),
+        )
+        .api(
+            M::GET,
+            "/api/v1/jml",
+            Area::People,
+            "Joiner, mover and leaver findings: leavers' access left on, movers not reviewed, joiners without baseline accounts or training, contractors past their end, orphan accounts",
+            "List<JmlFinding>",
+            None,
+            get(access_reviews::jml::list_api),
+        )
+        .takes(JML_QUERY, &[422])
+        .api(
+            M::GET,
+            "/api/v1/jml/people/{person}",
+            Area::People,
+            "One person's access timeline: start, moves, training, accounts, reviews, last day, findings",
+            "List<TimelineEntry>",
+            None,
+            get(access_reviews::jml::person_api),
         )
         .api(
             M::GET,

@@ -17,6 +17,7 @@ mod facts;
 mod fieldwork;
 mod files;
 mod generated;
+mod jml;
 mod keys;
 mod packs;
 mod policies;
@@ -43,6 +44,7 @@ pub use evidence::{
 };
 pub use facts::{FactsSummary, FindingRecord};
 pub use fieldwork::{POPULATIONS, PopulationSpec, RequestFilter, population_spec};
+pub use jml::JmlRecords;
 pub use packs::{PackRequest, PackSelection, PackWritten};
 pub use policies::{
     Acceptance, Parameter, Policy, PolicyStatus, PolicyStep, PolicyVersion, render, templates as policy_templates,

@@ -7,7 +7,7 @@ use evident_core::access::Role;
 use evident_core::access_review::{CampaignDraft, CampaignView, Coverage, DecisionInput, ItemView, ReviewerRule};
 
 use super::{open, today};
-use crate::args::AccessReviewsCommand;
+use crate::args::{AccessReviewsCommand, JmlCommand};
 use crate::error::{CliError, usage};
 use crate::output::{self, Format, Table};
 
@@ -224,4 +224,57 @@ pub async fn run(dir: &Path, cmd: AccessReviewsCommand, format: Format) -> Resul
     }
     print_campaign(&c);
     Ok(())
+}
+
+/// `evident jml`: the reconciliation's findings, or one person's timeline.
+pub async fn jml(dir: &Path, cmd: JmlCommand, format: Format) -> Result<(), CliError> {
+    let ws = open(dir).await?;
+    let as_of = match &cmd {
+        JmlCommand::List { as_of: Some(d), .. } => {
+            evident_core::parse_date(d).map_err(|e| usage(format!("--as-of: {e}")))?
+        }
+        _ => today(),
+    };
+    let records = ws.jml_records(as_of).await?;
+    match cmd {
+        JmlCommand::List { kind, .. } => {
+            let kind = kind
+                .map(|k| {
+                    evident_core::access_review::jml::JmlKind::parse(&k).map_err(|e| usage(format!("--kind: {e}")))
+                })
+                .transpose()?;
+            let found: Vec<_> = records
+                .findings()
+                .into_iter()
+                .filter(|f| kind.is_none_or(|k| f.kind == k.as_str()))
+                .collect();
+            if format == Format::Json {
+                return output::json(&found);
+            }
+            let mut t = Table::new(&["kind", "person", "account", "since", "reason"]);
+            for f in found {
+                t.row(vec![
+                    f.kind,
+                    f.person.unwrap_or_default(),
+                    f.account.unwrap_or_default(),
+                    f.since,
+                    f.reason,
+                ]);
+            }
+            t.print()
+        }
+        JmlCommand::Person { email } => {
+            if records.person(&email).is_none() {
+                return Err(usage(format!("{email} is not in the people register")));
+            }
+            let t = records.timeline(&email);
+            if format == Format::Json {
+                return output::json(&t);
+            }
+            for m in t {
+                println!("{}  {}{}", m.date, if m.problem { "! " } else { "" }, m.what);
+            }
+            Ok(())
+        }
+    }
 }

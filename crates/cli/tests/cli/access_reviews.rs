@@ -8,7 +8,10 @@ use serde_json::{Value, json};
 use super::common::*;
 use super::server::{Server, http};
 
-on_both_databases!(a_campaign_runs_from_frozen_list_to_evidence);
+on_both_databases!(
+    a_campaign_runs_from_frozen_list_to_evidence,
+    joiners_movers_and_leavers_are_reconciled_with_the_accounts,
+);
 
 fn okta(users: &[(&str, &str, &str)]) -> String {
     let list: Vec<Value> = users
@@ -401,4 +404,149 @@ fn a_campaign_runs_from_frozen_list_to_evidence(b: Backend) {
         assert!(actions.iter().any(|x| x == a), "{a}: {actions:?}");
     }
     env.assert_verified();
+}
+
+fn kinds_of(findings: &Value, who: &str) -> Vec<String> {
+    findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["person"] == who || f["account"] == who)
+        .map(|f| f["kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn joiners_movers_and_leavers_are_reconciled_with_the_accounts(b: Backend) {
+    let env = Env::new(b);
+    env.init();
+    let hr = format!(
+        "email,name,employment_type,start_date,end_date,department,manager_email\n\
+         lead@acme.example,Lee,employee,2020-01-10,,Security,\n\
+         mover@acme.example,Mo,employee,2021-01-10,,Engineering,lead@acme.example\n\
+         leaver@acme.example,Lia,employee,2021-01-10,{},Engineering,lead@acme.example\n\
+         temp@acme.example,Tim,contractor,2025-01-10,{},Engineering,lead@acme.example\n\
+         new@acme.example,Nia,employee,{},,Engineering,lead@acme.example\n",
+        day(-5),
+        day(-3),
+        day(-60)
+    );
+    env.ok(&[
+        "import",
+        "people",
+        env.write_file("hr.csv", hr.as_bytes()).to_str().unwrap(),
+    ]);
+    let training = "email,course,kind,completed_on\n\
+                    lead@acme.example,Awareness,security_awareness,2020-01-20\n\
+                    mover@acme.example,Awareness,security_awareness,2021-01-20\n";
+    env.ok(&[
+        "import",
+        "training",
+        env.write_file("training.csv", training.as_bytes()).to_str().unwrap(),
+    ]);
+    let users = [
+        ("00u1", "lead@acme.example", "ACTIVE"),
+        ("00u2", "mover@acme.example", "ACTIVE"),
+        ("00u3", "leaver@acme.example", "ACTIVE"),
+        ("00u4", "temp@acme.example", "ACTIVE"),
+        ("00u5", "stranger@acme.example", "ACTIVE"),
+    ];
+    env.ok(&[
+        "import",
+        "okta-users",
+        env.write_file("okta.json", okta(&users).as_bytes()).to_str().unwrap(),
+    ]);
+    // Mo moves to Sales today.
+    env.ok(&["people", "update", "mover@acme.example", "--department", "Sales"]);
+
+    let now = env.json(&["jml", "list"]);
+    assert_eq!(kinds_of(&now, "leaver@acme.example"), ["leaver"], "{now}");
+    assert_eq!(kinds_of(&now, "temp@acme.example"), ["contractor_past_end"], "{now}");
+    assert_eq!(kinds_of(&now, "okta/stranger@acme.example"), ["orphan"], "{now}");
+    // Nia joined 60 days ago: no Okta account, no training.
+    assert_eq!(kinds_of(&now, "new@acme.example"), ["joiner", "joiner"], "{now}");
+    assert!(
+        kinds_of(&now, "mover@acme.example").is_empty(),
+        "the move is not late yet: {now}"
+    );
+    // In 40 days, Mo's move will be late unless reviewed.
+    let later = env.json(&["jml", "list", "--as-of", &day(40), "--kind", "mover"]);
+    let reason = later[0]["reason"].as_str().unwrap_or_default();
+    assert!(
+        later.as_array().unwrap().len() == 1 && reason.contains("from 'Engineering' to 'Sales'"),
+        "{later}"
+    );
+    env.refused(&["jml", "list", "--kind", "visitor"], &["--kind", "visitor"]);
+
+    // A campaign deciding on Mo's account is the review the move needed.
+    let c = env.json(&[
+        "access-reviews",
+        "start",
+        "--name",
+        "Mover check",
+        "--system",
+        "okta",
+        "--due",
+        &day(7),
+    ]);
+    let shown = env.json(&["access-reviews", "show", c["id"].as_str().unwrap()]);
+    let mo = item_of(&shown["items"], "mover@acme.example");
+    assert_eq!(mo["reviewer"], "lead@acme.example");
+    let out = env
+        .command(&["access-reviews", "decide", mo["id"].as_str().unwrap(), "keep"])
+        .env("EVIDENT_ACTOR", "lead@acme.example")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let later = env.json(&["jml", "list", "--as-of", &day(40), "--kind", "mover"]);
+    assert_eq!(later, json!([]), "reviewed within the policy's days");
+
+    // The timeline tells Mo's story in order, Lia's with the finding.
+    let mo = env.json(&["jml", "person", "mover@acme.example"]);
+    let lines: Vec<&str> = mo
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["what"].as_str().unwrap())
+        .collect();
+    assert!(lines[0].contains("Mo started"), "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("department changed from 'Engineering' to 'Sales'")),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("'Mover check': okta/mover@acme.example kept by lead@acme.example")),
+        "{lines:?}"
+    );
+    let lia = env.json(&["jml", "person", "leaver@acme.example"]);
+    assert!(
+        lia.as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["problem"] == true && m["what"].as_str().unwrap().contains("still active")),
+        "{lia}"
+    );
+    env.refused(
+        &["jml", "person", "nobody@acme.example"],
+        &["not in the people register"],
+    );
+
+    // The same through the API, for the roles that read people.
+    let server = Server::start(&env, "admin@acme.example");
+    let admin = env.admin_token();
+    let (status, list) = call(&server.base, "GET", "/api/v1/jml?kind=orphan", &admin, None);
+    assert_eq!((status, list.as_array().map(Vec::len)), (200, Some(1)), "{list}");
+    let (status, e) = call(&server.base, "GET", "/api/v1/jml?as_of=tomorrow", &admin, None);
+    assert_eq!((status, e["field"].as_str()), (422, Some("as_of")), "{e}");
+    let (status, _) = call(
+        &server.base,
+        "GET",
+        "/api/v1/jml/people/nobody@acme.example",
+        &admin,
+        None,
+    );
+    assert_eq!(status, 404);
 }

@@ -208,6 +208,8 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/review-items/{id}/decision", "yyyynn"),
     ("PUT", "/api/v1/review-items/{id}/reviewer", "yyyynn"),
     ("POST", "/api/v1/review-items/{id}/confirmation", "yyyynn"),
+    ("GET", "/api/v1/jml", "yynnyn"),
+    ("GET", "/api/v1/jml/people/{person}", "yynnyn"),
     ("GET", "/api/v1/engagements", "yyynyy"),
     ("POST", "/api/v1/engagements", "yyynyn"),
     ("GET", "/api/v1/engagements/{id}", "yyynyy"),
@@ -497,6 +499,7 @@ fn role_matrix_and_documented_answers(b: Backend) {
         let concrete = path
             .replace("{code}", &f.control)
             .replace("{email}", "spare@bluefin.test")
+            .replace("{person}", &f.employee)
             .replace(
                 "{key}",
                 keys.iter()

@@ -2,6 +2,7 @@
 //! must say, when a revocation counts as carried out, and when a campaign may close. Pure rules;
 //! the store keeps campaigns and items and calls these from every entry point.
 
+pub mod jml;
 #[cfg(test)]
 mod tests;
 

@@ -221,3 +221,165 @@ fn a_campaign_closes_when_everything_is_done_or_when_told_to() {
     assert_eq!(time_to_revoke(0, 5 * 3_600_000), "5 h");
     assert_eq!(time_to_revoke(0, 72 * 3_600_000), "3 days");
 }
+
+mod jml_rules {
+    use std::collections::HashMap;
+
+    use time::macros::date;
+
+    use super::account;
+    use crate::access_review::jml::*;
+
+    const DAY: i64 = 86_400_000;
+
+    fn ms(d: time::Date) -> i64 {
+        d.midnight().assume_utc().unix_timestamp() * 1000
+    }
+
+    fn member(email: &str, start: time::Date, end: Option<time::Date>, contractor: bool) -> Member {
+        Member {
+            email: email.into(),
+            name: email.split('@').next().unwrap().into(),
+            contractor,
+            start: Some(start),
+            end,
+        }
+    }
+
+    #[test]
+    fn leavers_movers_joiners_and_orphans_are_found() {
+        let today = date!(2026 - 12 - 01);
+        let now = ms(today) + 12 * 3_600_000;
+        let people = vec![
+            member("stay@x.io", date!(2024 - 01 - 01), None, false),
+            member("left@x.io", date!(2024 - 01 - 01), Some(date!(2026 - 11 - 20)), false),
+            member("late@x.io", date!(2024 - 01 - 01), Some(date!(2026 - 11 - 10)), false),
+            member("temp@x.io", date!(2025 - 01 - 01), Some(date!(2026 - 11 - 25)), true),
+            member("new@x.io", date!(2026 - 10 - 01), None, false),
+            member("moved@x.io", date!(2024 - 01 - 01), None, false),
+            member("ok-mover@x.io", date!(2024 - 01 - 01), None, false),
+        ];
+        let mut late = account("okta", "late@x.io", false);
+        late.active = false;
+        late.disabled_at = Some(ms(date!(2026 - 11 - 14)));
+        let mut svc = account("okta", "svc-ci", false);
+        svc.email = None;
+        svc.human = false;
+        let accounts = vec![
+            account("okta", "stay@x.io", false),
+            account("okta", "left@x.io", false),
+            late,
+            account("github", "temp@x.io", false),
+            account("okta", "moved@x.io", false),
+            account("okta", "ok-mover@x.io", false),
+            account("okta", "stranger@x.io", false),
+            svc,
+        ];
+        let moves = vec![
+            Move {
+                email: "moved@x.io".into(),
+                field: "department".into(),
+                from: "Engineering".into(),
+                to: "Sales".into(),
+                on: date!(2026 - 09 - 01),
+            },
+            Move {
+                email: "ok-mover@x.io".into(),
+                field: "title".into(),
+                from: "Engineer".into(),
+                to: "Manager".into(),
+                on: date!(2026 - 09 - 01),
+            },
+            // Too recent to be late.
+            Move {
+                email: "stay@x.io".into(),
+                field: "title".into(),
+                from: "A".into(),
+                to: "B".into(),
+                on: date!(2026 - 11 - 20),
+            },
+        ];
+        let reviews = HashMap::from([("ok-mover@x.io".to_string(), vec![ms(date!(2026 - 09 - 20))])]);
+        let trained = HashMap::from([
+            ("stay@x.io".to_string(), date!(2024 - 01 - 10)),
+            ("moved@x.io".to_string(), date!(2024 - 01 - 10)),
+            ("ok-mover@x.io".to_string(), date!(2024 - 01 - 10)),
+        ]);
+        let baseline = vec!["okta".to_string()];
+        let r = Records {
+            people: &people,
+            accounts: &accounts,
+            moves: &moves,
+            reviews: &reviews,
+            trained: &trained,
+            baseline: &baseline,
+            limits: Limits {
+                leaver_hours: 24,
+                mover_days: 30,
+                training_days: 30,
+            },
+            today,
+            now_ms: now,
+        };
+        let found = reconcile(&r);
+        let said = |kind: &str, who: &str| -> Vec<String> {
+            found
+                .iter()
+                .filter(|f| f.kind == kind && (f.person.as_deref() == Some(who) || f.account.as_deref() == Some(who)))
+                .map(|f| f.reason.clone())
+                .collect()
+        };
+        let left = said("leaver", "left@x.io");
+        assert!(
+            left.len() == 1 && left[0].contains("still active") && left[0].contains("past the 24-hour limit"),
+            "{left:?}"
+        );
+        let late = said("leaver", "late@x.io");
+        assert!(
+            late.len() == 1 && late[0].contains("disabled 2026-11-14, 48 hours after the limit"),
+            "{late:?}"
+        );
+        let temp = said("contractor_past_end", "temp@x.io");
+        assert!(
+            temp.len() == 1 && temp[0].starts_with("contract ended 2026-11-25"),
+            "{temp:?}"
+        );
+        let moved = said("mover", "moved@x.io");
+        assert!(
+            moved.len() == 1 && moved[0].contains("from 'Engineering' to 'Sales'"),
+            "{moved:?}"
+        );
+        assert!(said("mover", "ok-mover@x.io").is_empty(), "reviewed within 30 days");
+        assert!(said("mover", "stay@x.io").is_empty(), "not yet due");
+        let joiner = said("joiner", "new@x.io");
+        assert!(
+            joiner.iter().any(|r| r.contains("no active account in okta"))
+                && joiner
+                    .iter()
+                    .any(|r| r.contains("no security awareness training, due by 2026-10-31")),
+            "{joiner:?}"
+        );
+        assert_eq!(said("orphan", "okta/stranger@x.io").len(), 1);
+        assert!(
+            found.iter().all(|f| f.account.as_deref() != Some("okta/svc-ci")),
+            "machine identities are not orphans"
+        );
+        assert_eq!(counts(&found)["leaver"], 2);
+
+        let t = timeline(
+            &r,
+            "moved@x.io",
+            &[(ms(date!(2026 - 06 - 01)), "access kept by cto@x.io".into())],
+        );
+        let dates: Vec<&str> = t.iter().map(|m| m.date.as_str()).collect();
+        let mut sorted = dates.clone();
+        sorted.sort();
+        assert_eq!(dates, sorted, "oldest first");
+        assert!(
+            t.iter().any(|m| m.problem && m.what.contains("no access review")),
+            "{t:?}"
+        );
+        assert!(t.iter().any(|m| m.what == "access kept by cto@x.io"));
+        let _ = DAY;
+    }
+}

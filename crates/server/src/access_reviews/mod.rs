@@ -3,6 +3,7 @@
 //! core's; this area hands down the caller's role and email.
 
 pub mod api;
+pub mod jml;
 pub mod page;
 
 use evident_store::Workspace;

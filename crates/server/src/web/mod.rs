@@ -66,6 +66,7 @@ const NAV: &[(&str, &str, Option<Area>)] = &[
     ("/vendors", "Vendors", Some(Area::Vendors)),
     ("/assets", "Assets", Some(Area::Assets)),
     ("/events", "Events", Some(Area::Events)),
+    ("/jml", "Joiners, movers, leavers", Some(Area::People)),
     ("", "You", None),
     ("/me", "My policies and tasks", Some(Area::Me)),
     ("/audit-log", "Audit log", Some(Area::AuditLog)),
