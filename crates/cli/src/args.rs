@@ -190,6 +190,12 @@ pub enum Command {
     /// The asset inventory.
     #[command(disable_help_flag = true)]
     Assets(RegisterArgs),
+    /// Service accounts and API keys: owners, purposes, rotation limits.
+    #[command(disable_help_flag = true, name = "machine-identities")]
+    MachineIdentities(RegisterArgs),
+    /// Time-bound elevations of access: who, what, why, approved by whom, until when.
+    #[command(disable_help_flag = true, name = "access-grants")]
+    AccessGrants(RegisterArgs),
     /// Dated events: incidents, drills, tests, reviews.
     #[command(disable_help_flag = true)]
     Events(RegisterArgs),
@@ -405,6 +411,8 @@ pub enum AccessReviewsCommand {
     },
     /// Every campaign and its progress.
     List,
+    /// When each kind of campaign is next due, by the access-control policy's intervals.
+    Schedule,
     /// One campaign: its progress and items (--mine: only mine, as EVIDENT_ACTOR).
     Show {
         campaign: String,

@@ -338,6 +338,88 @@ pub const TASKS: RegisterSpec = RegisterSpec {
     rules: &[],
 };
 
+/// Service accounts, API keys and other non-human identities found in the imports, with who
+/// owns each, what it is for, and how often its keys must rotate.
+pub const MACHINE_IDENTITIES: RegisterSpec = RegisterSpec {
+    list: &[F("system"), F("account"), F("owner"), F("purpose"), F("rotation_days")],
+    name: "machine-identities",
+    table: "machine_identities",
+    noun: "machine identity",
+    fields: &[
+        f(
+            "system",
+            K::Text,
+            true,
+            "the system as imported, e.g. aws:123456789012, github, okta",
+        ),
+        f("account", K::Text, true, "the account's name in that system"),
+        f("owner", K::Email, true, "who answers for it"),
+        f("purpose", K::Text, true, "what uses it and why"),
+        f(
+            "rotation_days",
+            K::Int { min: 1, max: 3650 },
+            false,
+            "longest age of its keys; empty: the access-control policy's",
+        ),
+        f("notes", K::Text, false, ""),
+    ],
+    key: &["system", "account"],
+    rules: &[],
+};
+
+fn grant_ends_after_it_starts(r: &Record) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if let (Some(s), Some(e)) = (r.get("starts_on").as_date(), r.get("ends_on").as_date())
+        && e < s
+    {
+        out.push(("ends_on", format!("{e} is before the start {s}")));
+    }
+    if let (Some(who), Some(by)) = (r.get("email").as_str(), r.get("approved_by").as_str())
+        && who.eq_ignore_ascii_case(by)
+    {
+        out.push(("approved_by", "nobody approves their own elevation".to_string()));
+    }
+    out
+}
+
+/// Time-bound elevations of access: who, what, why, approved by whom, from when until when.
+pub const ACCESS_GRANTS: RegisterSpec = RegisterSpec {
+    list: &[
+        F("id"),
+        F("email"),
+        F("system"),
+        F("access"),
+        F("starts_on"),
+        F("ends_on"),
+        F("approved_by"),
+    ],
+    name: "access-grants",
+    table: "access_grants",
+    noun: "access grant",
+    fields: &[
+        f("id", K::Text, true, "your reference, e.g. AG-12"),
+        f("email", K::Person, true, "who is elevated"),
+        f(
+            "system",
+            K::Text,
+            true,
+            "the system as imported, e.g. aws:123456789012, github, okta",
+        ),
+        f("access", K::Text, true, "what it grants, e.g. administrator"),
+        f("reason", K::Text, true, "why it is needed"),
+        f(
+            "approved_by",
+            K::Email,
+            true,
+            "who approved it (never the person elevated)",
+        ),
+        f("starts_on", K::Date { past: false }, true, "first day"),
+        f("ends_on", K::Date { past: false }, true, "last day"),
+    ],
+    key: &["id"],
+    rules: &[grant_ends_after_it_starts],
+};
+
 /// A register row from the risk library, without owner or due date.
 pub fn risk_from_template(t: &evident_catalog::RiskTemplate) -> Record {
     let text = |s: &str| Value::Text(s.to_string());
@@ -377,6 +459,8 @@ pub const ALL: &[RegisterSpec] = &[
     ASSETS,
     EVENTS,
     TASKS,
+    MACHINE_IDENTITIES,
+    ACCESS_GRANTS,
 ];
 
 pub fn by_name(name: &str) -> Option<&'static RegisterSpec> {

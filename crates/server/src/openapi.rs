@@ -91,6 +91,7 @@ fn schemas() -> Map<String, Value> {
     generated::<evident_core::access_review::CampaignView>("Campaign", &mut m);
     generated::<evident_core::access_review::ItemView>("ReviewItem", &mut m);
     generated::<evident_core::access_review::jml::Finding>("JmlFinding", &mut m);
+    generated::<evident_core::access_review::ScheduleLine>("ReviewSchedule", &mut m);
     generated::<evident_core::access_review::jml::Moment>("TimelineEntry", &mut m);
     let mut put = |k: &str, v: Value| {
         m.insert(k.to_string(), v);

@@ -559,6 +559,15 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
         )
         .api(
             M::GET,
+            "/api/v1/access-reviews/schedule",
+            Area::AccessReviews,
+            "When each kind of campaign is next due, by the access-control policy's intervals",
+            "List<ReviewSchedule>",
+            None,
+            get(access_reviews::api::schedule),
+        )
+        .api(
+            M::GET,
             "/api/v1/access-reviews/inbox",
             Area::AccessReviews,
             "The caller's items in open campaigns, undecided first",

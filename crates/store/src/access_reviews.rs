@@ -91,6 +91,8 @@ pub(crate) const OPEN_REVOCATIONS: &str = "SELECT i.id, i.decision, i.account, i
      JOIN review_campaigns c ON c.id = i.campaign_id WHERE i.system = $1 AND i.decision IN ('revoke', 'change') \
      AND i.carried_out_at IS NULL AND c.status = 'open'";
 const CAMPAIGNS_REVIEWED_BY: &str = "SELECT DISTINCT campaign_id FROM review_items WHERE reviewer = $1";
+const REVIEWED_ADMINS: &str = "SELECT i.system, i.external_id, c.closed_at FROM review_items i \
+     JOIN review_campaigns c ON c.id = i.campaign_id WHERE c.status = 'closed' AND i.decision = 'keep' AND i.privileged = 1";
 const SYSTEMS: &str = "SELECT system, COUNT(*) AS n, SUM(CASE WHEN admin = 1 OR root = 1 THEN 1 ELSE 0 END) AS privileged \
      FROM accounts WHERE active = 1 GROUP BY system ORDER BY system";
 pub(crate) const SEEN: &str = "UPDATE review_items SET carried_out_at = $1, carried_out_by = $2 WHERE id = $3";
@@ -428,6 +430,43 @@ impl Workspace {
         )
         .await?;
         self.campaign(role, &id, today).await
+    }
+
+    /// Administrator accounts kept in a closed campaign: (system, external id, closed on).
+    pub async fn reviewed_admins(&self) -> Result<Vec<(String, String, time::Date)>, StoreError> {
+        let mut out = Vec::new();
+        for r in sqlx::query(REVIEWED_ADMINS).fetch_all(&self.db.pool).await? {
+            let closed: Option<i64> = r.try_get("closed_at")?;
+            if let Some(d) = closed.and_then(date_of_ms) {
+                out.push((r.try_get("system")?, r.try_get("external_id")?, d));
+            }
+        }
+        Ok(out)
+    }
+
+    /// When each kind of campaign is next due, by the access-control policy's intervals.
+    pub async fn review_schedule(&self, today: time::Date) -> Result<Vec<rules::ScheduleLine>, StoreError> {
+        let params: HashMap<String, String> = self.parameters().await?.into_iter().map(|p| (p.key, p.value)).collect();
+        let months = |k: &str| params.get(k).and_then(|v| v.parse::<u32>().ok()).unwrap_or(3);
+        let campaigns: Vec<(rules::Coverage, Option<time::Date>, String)> = self
+            .campaigns(Role::Admin, today)
+            .await?
+            .into_iter()
+            .filter_map(|c| {
+                let coverage = rules::Coverage::parse(&c.coverage).ok()?;
+                let closed = c
+                    .closed_at
+                    .as_deref()
+                    .and_then(|at| evident_core::parse_date(at.get(..10)?).ok());
+                Some((coverage, closed, c.id))
+            })
+            .collect();
+        Ok(rules::schedule(
+            &campaigns,
+            months("access_review_interval_months"),
+            months("privileged_access_review_interval_months"),
+            today,
+        ))
     }
 
     /// The systems with active accounts: (system, accounts, privileged accounts).

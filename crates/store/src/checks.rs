@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use evident_core::checks::{self, CheckResult, ControlFact, Exclusion, Facts, FindingFact, PolicyFact, RiskFact};
-use evident_core::registers::{ASSETS, BACKGROUND_CHECKS, EVENTS, PEOPLE, RISKS, TRAINING, VENDORS};
+use evident_core::registers::{
+    ACCESS_GRANTS, ASSETS, BACKGROUND_CHECKS, EVENTS, MACHINE_IDENTITIES, PEOPLE, RISKS, TRAINING, VENDORS,
+};
 use evident_core::{date_of_ms, format_date, parse_date};
 use serde::Serialize;
 use serde_json::json;
@@ -182,6 +184,9 @@ impl Workspace {
             changes,
             commits: self.commits().await?,
             devices: self.devices().await?,
+            machine_identities: records(self.records(&MACHINE_IDENTITIES).await?),
+            grants: records(self.records(&ACCESS_GRANTS).await?),
+            reviewed_admins: self.reviewed_admins().await?,
             index: Default::default(),
         })
     }

@@ -155,6 +155,31 @@ pub async fn run(dir: &Path, cmd: AccessReviewsCommand, format: Format) -> Resul
             }
             return t.print();
         }
+        AccessReviewsCommand::Schedule => {
+            let lines = ws.review_schedule(today()).await?;
+            if format == Format::Json {
+                return output::json(&lines);
+            }
+            let mut t = Table::new(&["review", "every", "last closed", "next due", "state"]);
+            for l in lines {
+                t.row(vec![
+                    if l.coverage == "all" {
+                        "every active account".into()
+                    } else {
+                        "administrators and root users".into()
+                    },
+                    format!("{} months", l.every_months),
+                    l.last.unwrap_or_else(|| "never".into()),
+                    l.due,
+                    match (&l.running, l.overdue) {
+                        (Some(id), _) => format!("running ({id})"),
+                        (None, true) => "overdue".into(),
+                        (None, false) => "on time".into(),
+                    },
+                ]);
+            }
+            return t.print();
+        }
         AccessReviewsCommand::Show { campaign, mine } => {
             let c = ws.campaign(ROLE, &campaign, today()).await?;
             let mut items = ws.campaign_items(ROLE, &campaign).await?;

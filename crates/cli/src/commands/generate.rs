@@ -8,7 +8,9 @@ use evident_catalog::Catalog;
 use evident_core::checks::{self, BUILTIN};
 use evident_core::generate::{self, Company, Size};
 use evident_core::register::Value;
-use evident_core::registers::{ASSETS, BACKGROUND_CHECKS, EVENTS, PEOPLE, RISKS, TRAINING, VENDORS};
+use evident_core::registers::{
+    ACCESS_GRANTS, ASSETS, BACKGROUND_CHECKS, EVENTS, MACHINE_IDENTITIES, PEOPLE, RISKS, TRAINING, VENDORS,
+};
 use evident_core::{ComponentKind, ReportType, Scope, parse_categories, parse_date};
 use evident_store::{ComponentRecord, InitOptions, Workspace};
 use serde::Serialize;
@@ -147,6 +149,12 @@ pub async fn build(dir: &Path, size: Size, seed: u64, now: OffsetDateTime) -> Re
         ),
         (&ASSETS, &company.assets, "assets.import"),
         (&RISKS, &company.risks, "risks.import"),
+        (
+            &MACHINE_IDENTITIES,
+            &company.machine_identities,
+            "machine-identities.import",
+        ),
+        (&ACCESS_GRANTS, &company.grants, "access-grants.import"),
     ] {
         ws.write_records(spec, records, what, json!({"source": "generate", "seed": seed}))
             .await?;

@@ -114,6 +114,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Risks(a) => registers::run(ws, &registers::RISKS, a.args, format).await,
         Command::Vendors(a) => registers::run(ws, &registers::VENDORS, a.args, format).await,
         Command::Assets(a) => registers::run(ws, &registers::ASSETS, a.args, format).await,
+        Command::MachineIdentities(a) => registers::run(ws, &registers::MACHINE_IDENTITIES, a.args, format).await,
+        Command::AccessGrants(a) => registers::run(ws, &registers::ACCESS_GRANTS, a.args, format).await,
         Command::Events(a) => registers::run(ws, &registers::EVENTS, a.args, format).await,
         Command::Tasks(a) => registers::run(ws, &registers::TASKS, a.args, format).await,
     }

@@ -7,7 +7,9 @@ use std::path::Path;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use evident_core::register::{CellError, Known, RawRow, Record, RegisterSpec, check_header, validate};
 use evident_core::registers;
-pub use evident_core::registers::{ASSETS, BACKGROUND_CHECKS, EVENTS, PEOPLE, RISKS, TASKS, TRAINING, VENDORS};
+pub use evident_core::registers::{
+    ACCESS_GRANTS, ASSETS, BACKGROUND_CHECKS, EVENTS, MACHINE_IDENTITIES, PEOPLE, RISKS, TASKS, TRAINING, VENDORS,
+};
 use evident_report::cells::restore;
 use evident_report::{Sheet, write_csv, write_xlsx};
 use evident_store::{StoredRecord, Workspace, record_json};

@@ -11,6 +11,7 @@ use super::server::{Server, http};
 on_both_databases!(
     a_campaign_runs_from_frozen_list_to_evidence,
     joiners_movers_and_leavers_are_reconciled_with_the_accounts,
+    machine_identities_and_privileged_grants_are_checked,
 );
 
 fn okta(users: &[(&str, &str, &str)]) -> String {
@@ -549,4 +550,75 @@ fn joiners_movers_and_leavers_are_reconciled_with_the_accounts(b: Backend) {
         None,
     );
     assert_eq!(status, 404);
+}
+
+fn failing(run: &Value, check: &str) -> Vec<String> {
+    result(run, check)["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["record"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn machine_identities_and_privileged_grants_are_checked(b: Backend) {
+    let env = Env::new(b);
+    env.json(&["generate", "--size", "s", "--seed", "7"]);
+    let run = env.json(&["check", "run"]);
+    // The generated company left one service account out of the register, and one grant ended
+    // while its administrator kept the access.
+    let unowned = failing(&run, "machine-identities-owned");
+    assert_eq!(unowned.len(), 1, "{unowned:?}");
+    let overstayed = failing(&run, "access-grants-expire");
+    assert_eq!(overstayed.len(), 1, "{overstayed:?}");
+    let uncovered = failing(&run, "privileged-access-granted-or-reviewed");
+    assert!(!uncovered.is_empty());
+
+    // Registering the service account with its owner passes it.
+    let (system, account) = unowned[0].split_once('/').unwrap();
+    let lead = env.json(&["people", "list"])[0]["email"].as_str().unwrap().to_string();
+    let csv = format!("system,account,owner,purpose,rotation_days\n{system},{account},{lead},nightly exports,30\n");
+    env.ok(&[
+        "import",
+        "machine-identities",
+        env.write_file("mi.csv", csv.as_bytes()).to_str().unwrap(),
+    ]);
+    let run = env.json(&["check", "run", "--check", "machine-identities-owned"]);
+    assert_eq!(result(&run, "machine-identities-owned")["status"], "pass", "{run}");
+
+    // A grant approved by the person it elevates is refused, naming the row and field.
+    // An administrator signed in by email (source-code logins are usernames).
+    let target = uncovered
+        .iter()
+        .find(|r| r.split_once('/').unwrap().1.contains('@'))
+        .expect("an uncovered administrator with an email login")
+        .clone();
+    let (asystem, email) = target.split_once('/').unwrap();
+    let bad = format!(
+        "id,email,system,access,reason,approved_by,starts_on,ends_on\nAG-99,{email},{asystem},administrator,incident,{email},{},{}\n",
+        day(-1),
+        day(10)
+    );
+    let out = env.run(&[
+        "import",
+        "access-grants",
+        env.write_file("bad.csv", bad.as_bytes()).to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("approved_by") && said.contains("nobody approves their own elevation"),
+        "{said}"
+    );
+    let good = bad.replace(&format!("incident,{email}"), &format!("incident,{lead}"));
+    env.ok(&[
+        "import",
+        "access-grants",
+        env.write_file("good.csv", good.as_bytes()).to_str().unwrap(),
+    ]);
+    let run = env.json(&["check", "run", "--check", "privileged-access-granted-or-reviewed"]);
+    assert!(
+        !failing(&run, "privileged-access-granted-or-reviewed").contains(&target),
+        "{run}"
+    );
 }

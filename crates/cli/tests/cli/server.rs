@@ -200,6 +200,7 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/window/exceptions/{id}/responses", "yynnnn"),
     ("GET", "/api/v1/access-reviews", "yyyyyy"),
     ("POST", "/api/v1/access-reviews", "yyyynn"),
+    ("GET", "/api/v1/access-reviews/schedule", "yyyyyy"),
     ("GET", "/api/v1/access-reviews/inbox", "yyyyyy"),
     ("POST", "/api/v1/access-reviews/inbox/keep", "yyyynn"),
     ("GET", "/api/v1/access-reviews/{id}", "yyyyyy"),
@@ -286,6 +287,12 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/events", "yyynyy"),
     ("POST", "/api/v1/events", "yynnnn"),
     ("GET", "/api/v1/events/{key}", "yyynyy"),
+    ("GET", "/api/v1/machine-identities", "yyynyy"),
+    ("POST", "/api/v1/machine-identities", "yynnnn"),
+    ("GET", "/api/v1/machine-identities/{key}", "yyynyy"),
+    ("GET", "/api/v1/access-grants", "yyynyy"),
+    ("POST", "/api/v1/access-grants", "yynnnn"),
+    ("GET", "/api/v1/access-grants/{key}", "yyynyy"),
     ("GET", "/api/v1/tasks", "yyynny"),
     ("POST", "/api/v1/tasks", "yynnnn"),
     ("GET", "/api/v1/tasks/{key}", "yyynny"),
@@ -408,6 +415,8 @@ fn role_matrix_and_documented_answers(b: Backend) {
         "assets",
         "events",
         "tasks",
+        "machine-identities",
+        "access-grants",
     ]
     .iter()
     .map(|r| {

@@ -118,6 +118,13 @@ fn by_person(accounts: &[Account]) -> HashMap<String, Vec<&Account>> {
     m
 }
 
+/// Whether an account is a person's login that no one in the people register holds: active,
+/// human, not a cloud root user, and its email is nobody's. `known` says whether an email is a
+/// person's. The `accounts-belong-to-people` check applies the same rule.
+pub fn is_orphan(a: &Account, known: impl Fn(&str) -> bool) -> bool {
+    a.active && a.human && !a.root && !a.email.as_deref().is_some_and(&known)
+}
+
 /// Every finding, people first (by email), then orphan accounts.
 pub fn reconcile(r: &Records) -> Vec<Finding> {
     let accounts = by_person(r.accounts);
@@ -131,9 +138,8 @@ pub fn reconcile(r: &Records) -> Vec<Finding> {
         out.extend(person_findings(r, p, theirs));
     }
     let known: std::collections::HashSet<String> = r.people.iter().map(|p| p.email.to_lowercase()).collect();
-    for a in r.accounts.iter().filter(|a| a.active && a.human && !a.root) {
-        let holder = a.email.as_deref().unwrap_or(&a.username).to_lowercase();
-        if !known.contains(&holder) && !known.contains(&a.username.to_lowercase()) {
+    for a in r.accounts {
+        if is_orphan(a, |e| known.contains(&e.to_lowercase())) {
             let since = a.created_at.and_then(date_of_ms).unwrap_or(r.today);
             out.push(finding(
                 JmlKind::Orphan,

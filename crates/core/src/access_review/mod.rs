@@ -500,3 +500,53 @@ pub struct Closing {
     pub closed_on: time::Date,
     pub closed_by: String,
 }
+
+/// When a kind of campaign is next due, by the access-control policy's interval.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct ScheduleLine {
+    /// `all` or `privileged`.
+    pub coverage: String,
+    pub every_months: u32,
+    /// `YYYY-MM-DD` the last campaign covering it closed.
+    pub last: Option<String>,
+    /// `YYYY-MM-DD` the next one must close by: the last plus the interval, or today if never.
+    pub due: String,
+    pub overdue: bool,
+    /// An open campaign covering it, if one is running.
+    pub running: Option<String>,
+}
+
+/// The recurring campaigns: every active account every `every_all` months, administrators every
+/// `every_privileged` months. A campaign over every account covers administrators too.
+/// `campaigns` are (coverage, closed on, id) with `None` for an open one.
+pub fn schedule(
+    campaigns: &[(Coverage, Option<time::Date>, String)],
+    every_all: u32,
+    every_privileged: u32,
+    today: time::Date,
+) -> Vec<ScheduleLine> {
+    [(Coverage::All, every_all), (Coverage::Privileged, every_privileged)]
+        .into_iter()
+        .map(|(coverage, every)| {
+            let covers = |c: Coverage| c == Coverage::All || c == coverage;
+            let last = campaigns
+                .iter()
+                .filter(|(c, closed, _)| covers(*c) && closed.is_some())
+                .filter_map(|(_, closed, _)| *closed)
+                .max();
+            let running = campaigns
+                .iter()
+                .find(|(c, closed, _)| covers(*c) && closed.is_none())
+                .map(|(_, _, id)| id.clone());
+            let due = last.map(|d| crate::add_months(d, every)).unwrap_or(today);
+            ScheduleLine {
+                coverage: coverage.as_str().to_string(),
+                every_months: every,
+                last: last.map(crate::format_date),
+                due: crate::format_date(due),
+                overdue: due < today && running.is_none(),
+                running,
+            }
+        })
+        .collect()
+}

@@ -383,3 +383,34 @@ mod jml_rules {
         let _ = DAY;
     }
 }
+
+#[test]
+fn campaigns_recur_by_the_policy_and_an_all_accounts_review_covers_administrators() {
+    use time::macros::date;
+    let today = date!(2026 - 12 - 01);
+    let never = schedule(&[], 6, 3, today);
+    assert_eq!((never[0].due.as_str(), never[0].overdue), ("2026-12-01", false));
+    let campaigns = vec![
+        (Coverage::All, Some(date!(2026 - 05 - 15)), "a".to_string()),
+        (Coverage::Privileged, Some(date!(2026 - 07 - 10)), "p".to_string()),
+    ];
+    let s = schedule(&campaigns, 6, 3, today);
+    assert_eq!(
+        (s[0].coverage.as_str(), s[0].due.as_str(), s[0].overdue),
+        ("all", "2026-11-15", true)
+    );
+    assert_eq!(
+        (s[1].last.as_deref(), s[1].due.as_str(), s[1].overdue),
+        (Some("2026-07-10"), "2026-10-10", true)
+    );
+    let mut running = campaigns.clone();
+    running.push((Coverage::All, None, "open".to_string()));
+    let s = schedule(&running, 6, 3, today);
+    assert!(
+        !s[0].overdue && !s[1].overdue,
+        "a running campaign over every account covers both"
+    );
+    assert_eq!(s[1].running.as_deref(), Some("open"));
+    running.push((Coverage::All, Some(date!(2026 - 11 - 20)), "b".to_string()));
+    assert_eq!(schedule(&running, 6, 3, today)[1].due, "2027-02-20");
+}

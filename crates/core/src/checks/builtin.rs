@@ -762,14 +762,25 @@ fn root_no_keys(ctx: &Ctx) -> Vec<Outcome> {
         .collect()
 }
 
+/// The machine identity register's entry for an account, by system and account name.
+fn machine_identity<'a>(ctx: &'a Ctx, a: &crate::facts::Account) -> Option<&'a Record> {
+    ctx.facts.machine_identities.iter().find(|m| {
+        text(m, "system").eq_ignore_ascii_case(&a.system) && text(m, "account").eq_ignore_ascii_case(&a.username)
+    })
+}
+
 fn keys_rotated(ctx: &Ctx) -> Vec<Outcome> {
-    let days = ctx.param("access_key_rotation_days", 90);
+    let policy_days = ctx.param("access_key_rotation_days", 90);
     ctx.facts
         .accounts
         .iter()
         .filter(|a| a.active)
         .flat_map(|a| a.access_keys.iter().filter(|k| k.active).map(move |k| (a, k)))
         .map(|(a, k)| {
+            // A machine identity's own limit, where the register sets one.
+            let days = machine_identity(ctx, a)
+                .and_then(|m| m.get("rotation_days").as_int())
+                .unwrap_or(policy_days);
             let record = format!("{} {}", account_label(a), k.label);
             match k.last_rotated {
                 Some(t) if ctx.now_ms - t <= days * DAY_MS => Outcome::pass(record, format!("rotated {}", ms_date(t))),
@@ -799,15 +810,129 @@ fn inactive_accounts(ctx: &Ctx) -> Vec<Outcome> {
         .collect()
 }
 
+fn machine_identities_owned(ctx: &Ctx) -> Vec<Outcome> {
+    ctx.facts
+        .accounts
+        .iter()
+        .filter(|a| a.active && !a.human)
+        .map(|a| match machine_identity(ctx, a) {
+            Some(m) => Outcome::pass(
+                account_label(a),
+                format!("owned by {}: {}", text(m, "owner"), text(m, "purpose")),
+            ),
+            None => Outcome::fail(
+                account_label(a),
+                "a non-human identity missing from the machine identity register: record its owner and purpose",
+            ),
+        })
+        .collect()
+}
+
+/// The grants of `email` on `system` running on `day`.
+fn grant_on<'a>(ctx: &'a Ctx, system: &str, email: &str, day: Date) -> Option<&'a Record> {
+    ctx.facts.grants.iter().find(|g| {
+        text(g, "system").eq_ignore_ascii_case(system)
+            && text(g, "email").eq_ignore_ascii_case(email)
+            && g.get("starts_on").as_date().is_some_and(|s| s <= day)
+            && g.get("ends_on").as_date().is_some_and(|e| e >= day)
+    })
+}
+
+fn privileged_access_covered(ctx: &Ctx) -> Vec<Outcome> {
+    let months = ctx.param("privileged_access_review_interval_months", 3);
+    let since = months_before(ctx.today, months);
+    ctx.facts
+        .accounts
+        .iter()
+        .filter(|a| a.active && a.admin && !a.root && a.human)
+        .map(|a| {
+            let grant = a.email.as_deref().and_then(|e| grant_on(ctx, &a.system, e, ctx.today));
+            let reviewed = ctx
+                .facts
+                .reviewed_admins
+                .iter()
+                .filter(|(s, id, _)| *s == a.system && *id == a.external_id)
+                .map(|(_, _, on)| *on)
+                .max();
+            match (grant, reviewed) {
+                (Some(g), _) => Outcome::pass(
+                    account_label(a),
+                    format!(
+                        "granted by {} until {}, approved by {}",
+                        text(g, "id"),
+                        g.get("ends_on").as_date().map(format_date).unwrap_or_default(),
+                        text(g, "approved_by")
+                    ),
+                ),
+                (None, Some(on)) if on >= since => Outcome::pass(
+                    account_label(a),
+                    format!("a standing administrator, kept in the access review closed {}", format_date(on)),
+                ),
+                (None, Some(on)) => Outcome::fail(
+                    account_label(a),
+                    format!(
+                        "last kept as administrator in an access review closed {}, more than {months} months ago, and no grant covers it",
+                        format_date(on)
+                    ),
+                ),
+                (None, None) => Outcome::fail(
+                    account_label(a),
+                    "an administrator neither covered by a current access grant nor kept in an access review",
+                ),
+            }
+        })
+        .collect()
+}
+
+fn grants_expire(ctx: &Ctx) -> Vec<Outcome> {
+    ctx.facts
+        .grants
+        .iter()
+        .filter_map(|g| {
+            let end = g.get("ends_on").as_date()?;
+            let label = format!("{} ({} on {})", text(g, "id"), text(g, "email"), text(g, "system"));
+            if end >= ctx.today {
+                return Some(Outcome::pass(label, format!("runs until {}", format_date(end))));
+            }
+            let still = ctx.facts.accounts.iter().find(|a| {
+                a.active
+                    && a.admin
+                    && a.system.eq_ignore_ascii_case(text(g, "system"))
+                    && a.email
+                        .as_deref()
+                        .is_some_and(|e| e.eq_ignore_ascii_case(text(g, "email")))
+            });
+            Some(match still {
+                // A later grant that runs today is a renewal, not an overstay.
+                Some(a) if grant_on(ctx, &a.system, text(g, "email"), ctx.today).is_none() => Outcome::fail(
+                    label,
+                    format!(
+                        "ended {} but {} is still an administrator",
+                        format_date(end),
+                        account_label(a)
+                    ),
+                ),
+                _ => Outcome::pass(label, format!("ended {}; the elevation is gone", format_date(end))),
+            })
+        })
+        .collect()
+}
+
 fn accounts_belong_to_people(ctx: &Ctx) -> Vec<Outcome> {
     if ctx.facts.people.is_empty() {
         return Vec::new();
     }
     active_humans(ctx)
         .filter(|a| !a.root)
-        .map(|a| match owner_of(ctx, a) {
-            Some(p) => Outcome::pass(account_label(a), format!("belongs to {}", email(p))),
-            None => Outcome::fail(account_label(a), "no person in the register has this account's email"),
+        .map(|a| {
+            if crate::access_review::jml::is_orphan(a, |e| ctx.facts.person(e).is_some()) {
+                Outcome::fail(account_label(a), "no person in the register has this account's email")
+            } else {
+                Outcome::pass(
+                    account_label(a),
+                    format!("belongs to {}", a.email.as_deref().unwrap_or_default()),
+                )
+            }
         })
         .collect()
 }
@@ -1294,6 +1419,25 @@ pub static BUILTIN: &[CheckDef] = &[
         "Every human account belongs to a known person",
         "accounts",
         accounts_belong_to_people
+    ),
+    check!(
+        "machine-identities-owned",
+        "Every non-human identity has an owner and a purpose",
+        "accounts",
+        machine_identities_owned
+    ),
+    check!(
+        "privileged-access-granted-or-reviewed",
+        "Every administrator is covered by a current grant or kept in a recent access review",
+        "accounts",
+        privileged_access_covered
+    ),
+    check!(
+        "access-grants-expire",
+        "No elevation outlives its grant",
+        "accounts",
+        grants_expire,
+        Remediation::PerEvent
     ),
     check!(
         "findings-critical-sla",

@@ -40,6 +40,12 @@ pub struct Facts {
     pub changes: Vec<crate::facts::Change>,
     pub commits: Vec<crate::facts::Commit>,
     pub devices: Vec<crate::facts::Device>,
+    /// The machine identity register: owners, purposes and rotation limits of non-human accounts.
+    pub machine_identities: Vec<Record>,
+    /// The access grants register: time-bound elevations.
+    pub grants: Vec<Record>,
+    /// Administrator accounts kept in a closed access review: (system, external id, closed on).
+    pub reviewed_admins: Vec<(String, String, Date)>,
     /// Lookups by email, built on first use: checks over 10,000 people and 60,000 accounts
     /// must not scan the registers once per record. Facts are read-only once loaded.
     pub index: std::sync::OnceLock<FactsIndex>,

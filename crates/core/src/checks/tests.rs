@@ -115,7 +115,8 @@ fn onboarding_training_reads_the_policy_window() {
         training("ok@x.io", date!(2026 - 06 - 20)),
     ];
     let r = run_check("training-onboarding", &facts, &[]);
-    let failed: Vec<&str> = r.failures.iter().map(|f| f.record.as_str()).collect();
+    let mut failed: Vec<&str> = r.failures.iter().map(|f| f.record.as_str()).collect();
+    failed.sort();
     assert_eq!(failed, vec!["late@x.io"]);
     assert!(r.failures[0].reason.contains("after the due date 2026-07-01"));
     facts.params.insert("training_due_days_after_start".into(), "60".into());
@@ -461,7 +462,8 @@ fn new_starters_and_new_versions_have_time_to_accept() {
         policy("aup", date!(2026 - 11 - 18), &[]),
     ];
     let r = run_check("policies-accepted", &facts, &[]);
-    let failed: Vec<&str> = r.failures.iter().map(|f| f.record.as_str()).collect();
+    let mut failed: Vec<&str> = r.failures.iter().map(|f| f.record.as_str()).collect();
+    failed.sort();
     assert_eq!(failed, ["slow@x.io"], "{r:?}");
     assert_eq!(r.failures[0].reason, "has not accepted the current version of: isp");
     assert_eq!(
@@ -470,7 +472,8 @@ fn new_starters_and_new_versions_have_time_to_accept() {
     );
     facts.params.insert("policy_acceptance_days".into(), "5".into());
     let r = run_check("policies-accepted", &facts, &[]);
-    let failed: Vec<&str> = r.failures.iter().map(|f| f.record.as_str()).collect();
+    let mut failed: Vec<&str> = r.failures.iter().map(|f| f.record.as_str()).collect();
+    failed.sort();
     assert_eq!(failed, ["new@x.io", "slow@x.io"], "a 5-day window: {r:?}");
 }
 
@@ -514,7 +517,8 @@ fn a_recorded_review_without_changes_counts() {
         event("Privacy policy discussed", &["GOV-05"], date!(2026 - 09 - 15)),
     ];
     let r = run_check("policies-reviewed", &facts, &[]);
-    let failed: Vec<&str> = r.failures.iter().map(|f| f.record.as_str()).collect();
+    let mut failed: Vec<&str> = r.failures.iter().map(|f| f.record.as_str()).collect();
+    failed.sort();
     assert_eq!(failed, ["privacy"], "an event not about POL-02 is no review: {r:?}");
     // A review naming no policy covers the whole suite.
     facts
@@ -562,4 +566,83 @@ fn checks_test_the_controls_that_list_them() {
     assert_eq!(controls("accounts-belong-to-people"), ["ACC-04"]);
     assert_eq!(controls("findings-low-sla"), ["VUL-03"]);
     assert!(!controls("leaver-accounts-disabled").is_empty());
+}
+
+#[test]
+fn administrators_need_a_grant_or_a_recent_review_and_grants_end() {
+    let admin = |user: &str| {
+        let mut a = account("aws:1", user, Some(user));
+        a.admin = true;
+        a
+    };
+    let grant = |id: &str, email: &str, from: Date, to: Date| {
+        rec(&[
+            ("id", t(id)),
+            ("email", t(email)),
+            ("system", t("aws:1")),
+            ("access", t("administrator")),
+            ("approved_by", t("sec@x.io")),
+            ("starts_on", Value::Date(from)),
+            ("ends_on", Value::Date(to)),
+        ])
+    };
+    let mut svc = account("aws:1", "svc-ci", None);
+    svc.human = false;
+    svc.access_keys = vec![crate::facts::AccessKey {
+        label: "access_key_1".into(),
+        active: true,
+        last_rotated: Some(ms(TODAY) - 40 * 86_400_000),
+    }];
+    let facts = Facts {
+        accounts: vec![
+            admin("granted@x.io"),
+            admin("reviewed@x.io"),
+            admin("stale@x.io"),
+            admin("over@x.io"),
+            svc,
+        ],
+        grants: vec![
+            grant("AG-1", "granted@x.io", date!(2026 - 11 - 01), date!(2026 - 12 - 31)),
+            grant("AG-2", "over@x.io", date!(2026 - 10 - 01), date!(2026 - 11 - 20)),
+        ],
+        reviewed_admins: vec![
+            ("aws:1".into(), "reviewed@x.io".into(), date!(2026 - 10 - 15)),
+            ("aws:1".into(), "stale@x.io".into(), date!(2026 - 05 - 15)),
+        ],
+        machine_identities: vec![rec(&[
+            ("system", t("AWS:1")),
+            ("account", t("svc-ci")),
+            ("owner", t("ops@x.io")),
+            ("purpose", t("deploys")),
+            ("rotation_days", Value::Int(30)),
+        ])],
+        ..Default::default()
+    };
+    let r = run_check("privileged-access-granted-or-reviewed", &facts, &[]);
+    let mut failed: Vec<&str> = r.failures.iter().map(|f| f.record.as_str()).collect();
+    failed.sort();
+    assert_eq!(failed, ["aws:1/over@x.io", "aws:1/stale@x.io"], "{r:?}");
+    let stale = &r
+        .failures
+        .iter()
+        .find(|f| f.record == "aws:1/stale@x.io")
+        .unwrap()
+        .reason;
+    assert!(stale.contains("more than 3 months ago"), "{stale}");
+    let r = run_check("access-grants-expire", &facts, &[]);
+    assert_eq!((r.passed, r.failed), (1, 1), "{r:?}");
+    assert!(
+        r.failures[0]
+            .reason
+            .contains("ended 2026-11-20 but aws:1/over@x.io is still an administrator")
+    );
+    let r = run_check("machine-identities-owned", &facts, &[]);
+    assert_eq!(
+        (r.passed, r.failed),
+        (1, 0),
+        "registered case-insensitively by system: {r:?}"
+    );
+    // The register's 30 days, not the policy's 90, apply to its key.
+    let r = run_check("access-keys-rotated", &facts, &[]);
+    assert_eq!(r.failed, 1, "{r:?}");
 }

@@ -185,6 +185,9 @@ pub struct Company {
     pub training: Vec<Record>,
     pub background_checks: Vec<Record>,
     pub assets: Vec<Record>,
+    /// Service accounts with their owners (one left unregistered), and elevations of access.
+    pub machine_identities: Vec<Record>,
+    pub grants: Vec<Record>,
     pub risks: Vec<Record>,
     /// Each with the document holding its SOC 2 report, when it sent one.
     pub vendors: Vec<(Record, Option<usize>)>,
@@ -297,6 +300,8 @@ pub fn company(size: Size, seed: u64, now: OffsetDateTime, catalog: &Catalog) ->
         training: Vec::new(),
         background_checks: Vec::new(),
         assets: Vec::new(),
+        machine_identities: Vec::new(),
+        grants: Vec::new(),
         risks: Vec::new(),
         vendors: Vec::new(),
         events: Vec::new(),
@@ -700,6 +705,35 @@ fn accounts(c: &mut Company, people: &[Person], seed: u64, today: Date, now_ms: 
             } else {
                 p.email.clone()
             };
+            // Cloud administrators hold time-bound grants approved by a security leader (another
+            // leader for the security leader's own); the first has outlived its grant.
+            if admin && active && sys.keys {
+                let approver = people
+                    .iter()
+                    .filter(|q| q.leader && q.email != p.email)
+                    .min_by_key(|q| q.department != "Security")
+                    .map(|q| q.email.clone())
+                    .unwrap_or_default();
+                let expired = c.grants.is_empty();
+                let (from, to) = if expired {
+                    (today - Duration::days(40), today - Duration::days(5))
+                } else {
+                    (
+                        today - Duration::days(rng.range(1, 60)),
+                        today + Duration::days(rng.range(5, 90)),
+                    )
+                };
+                c.grants.push(record(vec![
+                    ("id", text(&format!("AG-{}", c.grants.len() + 1))),
+                    ("email", text(&p.email)),
+                    ("system", text(sys.system)),
+                    ("access", text("administrator")),
+                    ("reason", text("on-call infrastructure work")),
+                    ("approved_by", text(&approver)),
+                    ("starts_on", Value::Date(from)),
+                    ("ends_on", Value::Date(to)),
+                ]));
+            }
             list.push(Account {
                 system: sys.system.into(),
                 external_id: format!("{}-{:06}", &sys.system[..3.min(sys.system.len())], list.len() + 1),
@@ -716,8 +750,25 @@ fn accounts(c: &mut Company, people: &[Person], seed: u64, today: Date, now_ms: 
                 access_keys,
             });
         }
-        // Machine identities, and the cloud accounts' root users.
-        for s in SERVICES.iter().take(3 + n) {
+        // Machine identities, and the cloud accounts' root users. Each service account is in the
+        // register but the last of the last system (a finding for the demo).
+        let keeper = people
+            .iter()
+            .find(|p| p.leader && p.department == "Infrastructure")
+            .or(people.first())
+            .map(|p| p.email.clone())
+            .unwrap_or_default();
+        for (i, s) in SERVICES.iter().take(3 + n).enumerate() {
+            if !(n == SYSTEMS.len() - 1 && i == 2 + n) {
+                c.machine_identities.push(record(vec![
+                    ("system", text(sys.system)),
+                    ("account", text(&format!("svc-{s}"))),
+                    ("owner", text(&keeper)),
+                    ("purpose", text(&format!("the {s} service's own access"))),
+                    ("rotation_days", Value::Null),
+                    ("notes", Value::Null),
+                ]));
+            }
             list.push(Account {
                 system: sys.system.into(),
                 external_id: format!("svc-{s}"),

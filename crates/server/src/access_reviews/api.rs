@@ -128,6 +128,11 @@ pub async fn close(
     ok(off_thread(move |h| h.block_on(w.close_campaign(role, &id, b.anyway, today(), &render))).await?)
 }
 
+/// `GET /api/v1/access-reviews/schedule`.
+pub async fn schedule(State(state): State<AppState>, Extension(access): Extension<Access>) -> ApiResult {
+    ok(ws(&state, &access).review_schedule(today()).await?)
+}
+
 /// `GET /api/v1/access-reviews/inbox`.
 pub async fn inbox(State(state): State<AppState>, Extension(access): Extension<Access>) -> ApiResult {
     ok(ws(&state, &access).inbox().await?)

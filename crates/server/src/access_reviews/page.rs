@@ -201,6 +201,7 @@ async fn list_page(state: &AppState, access: &Access, typed: Option<&StartForm>)
             })]
         };
         sections.push(Section::new("Campaigns", blocks).anchored("campaigns"));
+        sections.push(schedule_section(access, &w.review_schedule(today()).await?));
     }
     if manages(access) {
         let systems = w.review_systems().await?;
@@ -258,6 +259,79 @@ async fn list_page(state: &AppState, access: &Access, typed: Option<&StartForm>)
         sections.push(Section::new("Start a campaign", vec![Block::Form(f)]).anchored("new"));
     }
     Ok(DetailPage::new(layout, "", sections))
+}
+
+/// The recurring reviews: when each is next due, and a button to start it.
+fn schedule_section(access: &Access, lines: &[evident_core::access_review::ScheduleLine]) -> Section {
+    let today = today();
+    let rows = lines
+        .iter()
+        .map(|l| {
+            let all = l.coverage == "all";
+            let mut state = match (&l.running, l.overdue) {
+                (Some(id), _) => vec![Inline::link("running", href(id))],
+                (None, true) => vec![Inline::Badge {
+                    class: "gap".into(),
+                    text: "overdue".into(),
+                }],
+                (None, false) => vec![Inline::Badge {
+                    class: "met".into(),
+                    text: "on time".into(),
+                }],
+            };
+            if manages(access) && l.running.is_none() {
+                let due = evident_core::parse_date(&l.due)
+                    .ok()
+                    .filter(|d| *d > today + time::Duration::days(7))
+                    .unwrap_or(today + time::Duration::days(14));
+                let mut f = blocks::Form::post("/access-reviews", &access.csrf, "Start it now");
+                f.inline = true;
+                f.fields = vec![
+                    Field::hidden(
+                        "name",
+                        format!(
+                            "{} review {}",
+                            if all { "Access" } else { "Privileged access" },
+                            evident_core::format_date(today)
+                        ),
+                    ),
+                    Field::hidden("coverage", l.coverage.clone()),
+                    Field::hidden("reviewers", if all { "manager" } else { "system_owner" }),
+                    Field::hidden("due", evident_core::format_date(due)),
+                ];
+                state.push(Inline::Form(Box::new(f)));
+            }
+            vec![
+                text(if all {
+                    "Every active account, by each holder's manager"
+                } else {
+                    "Administrators and root users, by each system's owner"
+                }),
+                text(format!("every {} months", l.every_months)),
+                vec![match &l.last {
+                    Some(d) => Inline::mono(d),
+                    None => Inline::muted("never"),
+                }],
+                vec![Inline::mono(&l.due)],
+                state,
+            ]
+        })
+        .collect();
+    Section::new(
+        "Schedule",
+        vec![
+            Block::Table(Table {
+                id: "schedule".into(),
+                head: ["Review", "Interval", "Last closed", "Next due", "State"].map(String::from).to_vec(),
+                rows,
+            }),
+            Block::Note(
+                "Intervals are the access-control policy's parameters. A review that does not happen is a missed period of the access-review controls in the observation window."
+                    .into(),
+            ),
+        ],
+    )
+    .anchored("schedule")
 }
 
 #[derive(Deserialize)]

@@ -9,11 +9,13 @@ use serde_json::json;
 
 use crate::web::table::{Cell, Column, Row};
 use evident_core::register::{FieldKind, ListColumn, RegisterSpec, Value};
-use evident_core::registers::{ASSETS, BACKGROUND_CHECKS, EVENTS, PEOPLE, RISKS, TASKS, TRAINING, VENDORS};
+use evident_core::registers::{
+    ACCESS_GRANTS, ASSETS, BACKGROUND_CHECKS, EVENTS, MACHINE_IDENTITIES, PEOPLE, RISKS, TASKS, TRAINING, VENDORS,
+};
 use evident_store::{StoredRecord, record_json};
 
 /// The registers the interface lists, with the page path and title of each.
-pub const REGISTERS: [(&RegisterSpec, &str, &str); 8] = [
+pub const REGISTERS: [(&RegisterSpec, &str, &str); 10] = [
     (&PEOPLE, "people", "People"),
     (&TRAINING, "training", "Training"),
     (&BACKGROUND_CHECKS, "background-checks", "Background checks"),
@@ -22,6 +24,8 @@ pub const REGISTERS: [(&RegisterSpec, &str, &str); 8] = [
     (&ASSETS, "assets", "Assets"),
     (&EVENTS, "events", "Events"),
     (&TASKS, "tasks", "Tasks"),
+    (&MACHINE_IDENTITIES, "machine-identities", "Machine identities"),
+    (&ACCESS_GRANTS, "access-grants", "Access grants"),
 ];
 
 /// The access area of a register's pages.
@@ -32,7 +36,8 @@ pub fn access_area(path: &str) -> evident_core::access::Area {
         "people" | "training" | "background-checks" => Area::People,
         "risks" => Area::Risks,
         "vendors" => Area::Vendors,
-        "assets" => Area::Assets,
+        // The identity inventory: service accounts and elevations sit with the assets.
+        "assets" | "machine-identities" | "access-grants" => Area::Assets,
         "events" => Area::Events,
         _ => Area::Tasks,
     }

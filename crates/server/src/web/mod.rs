@@ -65,6 +65,8 @@ const NAV: &[(&str, &str, Option<Area>)] = &[
     ("/risks", "Risks", Some(Area::Risks)),
     ("/vendors", "Vendors", Some(Area::Vendors)),
     ("/assets", "Assets", Some(Area::Assets)),
+    ("/machine-identities", "Machine identities", Some(Area::Assets)),
+    ("/access-grants", "Access grants", Some(Area::Assets)),
     ("/events", "Events", Some(Area::Events)),
     ("/jml", "Joiners, movers, leavers", Some(Area::People)),
     ("", "You", None),

@@ -50,3 +50,32 @@ CREATE TABLE review_items (
 );
 CREATE INDEX review_items_by_reviewer ON review_items (reviewer, campaign_id);
 CREATE INDEX review_items_to_carry_out ON review_items (system, carried_out_at);
+
+-- Registers: non-human identities with their owners, and time-bound elevations of access.
+CREATE TABLE machine_identities (
+    id             TEXT PRIMARY KEY,
+    key            TEXT NOT NULL UNIQUE,
+    system         TEXT,
+    account        TEXT,
+    owner          TEXT,
+    purpose        TEXT,
+    rotation_days  INTEGER,
+    notes          TEXT,
+    created_at     INTEGER NOT NULL,
+    updated_at     INTEGER NOT NULL
+);
+
+CREATE TABLE access_grants (
+    id           TEXT PRIMARY KEY,
+    key          TEXT NOT NULL UNIQUE,
+    id_ref       TEXT,
+    email        TEXT,
+    system       TEXT,
+    access       TEXT,
+    reason       TEXT,
+    approved_by  TEXT,
+    starts_on    TEXT,
+    ends_on      TEXT,
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL
+);
