@@ -547,6 +547,19 @@ try {
     await page.goto(campaignUrl);
     check((await page.locator('main').textContent()).includes(`3 of ${frozen} decided`), 'the lead sees the campaign progress');
     check((await page.locator('#campaign-items').textContent()).includes('not yet seen'), 'removals wait to be seen in an import');
+    await page.goto(`${BASE}/access-reviews`);
+    check((await page.locator('#schedule').textContent()).includes('every 3 months'), 'the schedule shows the policy interval of each review');
+
+    // Joiners, movers and leavers: the findings, and one person's timeline.
+    await page.goto(`${BASE}/jml`);
+    check((await page.locator('#jml tbody tr').count()) > 0, 'the reconciliation lists its findings');
+    const personLink = page.locator('#jml tbody tr td:nth-child(2) a').first();
+    if (await personLink.count()) {
+      await personLink.click();
+      await page.waitForURL(/\/jml\/people\//);
+      check((await page.locator('#timeline tbody tr').count()) > 0, "a person's access timeline is listed");
+      await shot(page, '32-access-timeline');
+    }
     await owner.context.close();
   }
 

@@ -50,6 +50,11 @@ const ITEM_COLUMNS: &[&str] = &[
     "reviewer",
     "note",
 ];
+/// A campaign's items from one JSON array of rows ($1) for campaign $2 (SQLite).
+const INSERT_ITEMS_SQLITE: &str = "INSERT INTO review_items (id, campaign_id, system, external_id, username, person, \
+     account, source_evidence_id, privileged, unchanged, reviewer, note) \
+     SELECT value ->> 0, $2, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value -> 5, value ->> 6, \
+     value ->> 7, value ->> 8, value ->> 9, value ->> 10 FROM json_each($1)";
 const SELECT_CAMPAIGNS: &str = "SELECT c.id, c.name, c.systems, c.coverage, c.reviewer_rule, c.named_reviewer, c.due_date, \
      c.status, c.owner, c.frozen_evidence_id, c.created_at, c.closed_at, c.closed_by, c.closing, \
      (SELECT COUNT(*) FROM review_items i WHERE i.campaign_id = c.id) AS n_items, \
@@ -71,9 +76,43 @@ macro_rules! item_select {
         )
     };
 }
-const ITEMS_OF_CAMPAIGN: &str = item_select!("WHERE i.campaign_id = $1 ORDER BY i.system, i.username");
-const INBOX: &str = item_select!(
-    "WHERE i.reviewer = $1 AND c.status = 'open' ORDER BY c.due_date, i.decision IS NOT NULL, i.system, i.username"
+/// Items as one JSON text built by the database (`ItemRow`'s order): per-row decoding in the
+/// driver was most of the time of a large inbox or campaign.
+macro_rules! items_json {
+    (sqlite, $where:literal, $order:literal) => {
+        concat!(
+            "SELECT json_group_array(json_array(id, campaign_id, name, due_date, system, username, person, \
+             json(account), source_evidence_id, unchanged, reviewer, note, decision, reason, change_to, decided_at, \
+             decided_by, task_key, carried_out_at, carried_out_by)) AS rows FROM (SELECT i.*, c.name, c.due_date \
+             FROM review_items i JOIN review_campaigns c ON c.id = i.campaign_id ",
+            $where,
+            " ORDER BY ",
+            $order,
+            ")"
+        )
+    };
+    (postgres, $where:literal, $order:literal) => {
+        concat!(
+            "SELECT json_agg(json_build_array(i.id, i.campaign_id, c.name, c.due_date, i.system, i.username, \
+             i.person, i.account::json, i.source_evidence_id, i.unchanged, i.reviewer, i.note, i.decision, i.reason, \
+             i.change_to, i.decided_at, i.decided_by, i.task_key, i.carried_out_at, i.carried_out_by) ORDER BY ",
+            $order,
+            ")::text AS rows FROM review_items i JOIN review_campaigns c ON c.id = i.campaign_id ",
+            $where
+        )
+    };
+}
+const ITEMS_OF_CAMPAIGN_SQLITE: &str = items_json!(sqlite, "WHERE i.campaign_id = $1", "i.system, i.username");
+const ITEMS_OF_CAMPAIGN_POSTGRES: &str = items_json!(postgres, "WHERE i.campaign_id = $1", "i.system, i.username");
+const INBOX_SQLITE: &str = items_json!(
+    sqlite,
+    "WHERE i.reviewer = $1 AND c.status = 'open'",
+    "c.due_date, i.decision IS NOT NULL, i.system, i.username"
+);
+const INBOX_POSTGRES: &str = items_json!(
+    postgres,
+    "WHERE i.reviewer = $1 AND c.status = 'open'",
+    "c.due_date, i.decision IS NOT NULL, i.system, i.username"
 );
 const ONE_ITEM: &str = item_select!("WHERE i.id = $1");
 const DECIDE: &str = "UPDATE review_items SET decision = $1, reason = $2, change_to = $3, decided_at = $4, \
@@ -163,45 +202,110 @@ fn item_view(r: &AnyRow) -> Result<(ItemView, Account), StoreError> {
     Ok((view, account))
 }
 
-/// The frozen account, stored as JSON of the fact's fields.
-fn account_json(a: &Account) -> String {
-    serde_json::to_string(a).expect("an account serialises")
+
+/// The frozen account as stored (JSON of the fact's fields).
+#[derive(serde::Deserialize)]
+struct Frozen {
+    system: String,
+    external_id: String,
+    username: String,
+    email: Option<String>,
+    human: bool,
+    mfa: Option<bool>,
+    admin: bool,
+    root: bool,
+    created_at: Option<i64>,
+    last_activity: Option<i64>,
+    disabled_at: Option<i64>,
+    active: bool,
+    access_keys: Vec<evident_core::facts::AccessKey>,
+}
+
+impl From<Frozen> for Account {
+    fn from(a: Frozen) -> Account {
+        Account {
+            system: a.system,
+            external_id: a.external_id,
+            username: a.username,
+            email: a.email,
+            human: a.human,
+            mfa: a.mfa,
+            admin: a.admin,
+            root: a.root,
+            created_at: a.created_at,
+            last_activity: a.last_activity,
+            disabled_at: a.disabled_at,
+            active: a.active,
+            access_keys: a.access_keys,
+        }
+    }
 }
 
 fn account_from_json(s: &str) -> Result<Account, StoreError> {
-    #[derive(serde::Deserialize)]
-    struct A {
-        system: String,
-        external_id: String,
-        username: String,
-        email: Option<String>,
-        human: bool,
-        mfa: Option<bool>,
-        admin: bool,
-        root: bool,
-        created_at: Option<i64>,
-        last_activity: Option<i64>,
-        disabled_at: Option<i64>,
-        active: bool,
-        access_keys: Vec<evident_core::facts::AccessKey>,
+    serde_json::from_str::<Frozen>(s)
+        .map(Account::from)
+        .map_err(|e| StoreError::Invalid(format!("a frozen account does not parse: {e}")))
+}
+
+/// An item as the large reads deliver it: one JSON array per row, in `ITEMS_JSON`'s order.
+#[derive(serde::Deserialize)]
+struct ItemRow(
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Frozen,
+    String,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+);
+
+impl From<ItemRow> for ItemView {
+    fn from(r: ItemRow) -> ItemView {
+        let a = r.7;
+        let (decided_at, carried) = (r.15, r.18);
+        ItemView {
+            id: r.0,
+            campaign: r.1,
+            campaign_name: r.2,
+            due: r.3,
+            system: r.4,
+            username: r.5,
+            person: r.6,
+            admin: a.admin,
+            root: a.root,
+            mfa: a.mfa,
+            last_activity: a.last_activity.map(day),
+            source_evidence: r.8,
+            unchanged: r.9 != 0,
+            reviewer: r.10,
+            note: r.11,
+            decision: r.12,
+            reason: r.13,
+            change: r.14,
+            decided_at: decided_at.map(crate::fieldwork::utc),
+            decided_by: r.16,
+            task: r.17,
+            carried_out_at: carried.map(crate::fieldwork::utc),
+            carried_out_by: r.19,
+            time_to_revoke: match (decided_at, carried) {
+                (Some(d), Some(c)) => Some(rules::time_to_revoke(d, c)),
+                _ => None,
+            },
+        }
     }
-    let a: A =
-        serde_json::from_str(s).map_err(|e| StoreError::Invalid(format!("a frozen account does not parse: {e}")))?;
-    Ok(Account {
-        system: a.system,
-        external_id: a.external_id,
-        username: a.username,
-        email: a.email,
-        human: a.human,
-        mfa: a.mfa,
-        admin: a.admin,
-        root: a.root,
-        created_at: a.created_at,
-        last_activity: a.last_activity,
-        disabled_at: a.disabled_at,
-        active: a.active,
-        access_keys: a.access_keys,
-    })
 }
 
 /// The frozen list as the evidence file keeps it: each account and the import it came from.
@@ -397,28 +501,66 @@ impl Workspace {
             ]],
         )
         .await?;
-        let rows = planned
-            .iter()
-            .map(|(a, src)| {
-                let x = &a.account;
-                let privileged = i64::from(rules::privileged(x));
-                vec![
-                    Cell::from(ulid::Ulid::new().to_string()),
-                    Cell::from(id.as_str()),
-                    Cell::from(x.system.as_str()),
-                    Cell::from(x.external_id.as_str()),
-                    Cell::from(x.username.as_str()),
-                    Cell::from(a.person.clone()),
-                    Cell::from(account_json(x)),
-                    Cell::from(src.as_str()),
-                    Cell::from(privileged),
-                    Cell::from(kept.contains(&(x.system.clone(), x.external_id.clone(), privileged))),
-                    Cell::from(a.reviewer.as_str()),
-                    Cell::from(a.note.clone()),
-                ]
-            })
-            .collect();
-        insert_rows(&mut tx, "review_items", ITEM_COLUMNS, rows).await?;
+        let unchanged = |x: &Account| {
+            let privileged = i64::from(rules::privileged(x));
+            (privileged, i64::from(kept.contains(&(x.system.clone(), x.external_id.clone(), privileged))))
+        };
+        match self.db.backend {
+            // SQLite takes tens of thousands of items fastest as one JSON text it unpacks itself:
+            // binding each value was most of the time of a start on the large organisation.
+            crate::Backend::Sqlite => {
+                let rows: Vec<_> = planned
+                    .iter()
+                    .map(|(a, src)| {
+                        let x = &a.account;
+                        let (privileged, same) = unchanged(x);
+                        (
+                            ulid::Ulid::new().to_string(),
+                            &x.system,
+                            &x.external_id,
+                            &x.username,
+                            &a.person,
+                            x,
+                            src,
+                            privileged,
+                            same,
+                            &a.reviewer,
+                            &a.note,
+                        )
+                    })
+                    .collect();
+                sqlx::query(INSERT_ITEMS_SQLITE)
+                    .bind(serde_json::to_string(&rows).expect("items serialise"))
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            // PostgreSQL is faster with multi-row inserts than unpacking JSON (BENCHMARKS.md).
+            crate::Backend::Postgres => {
+                let rows = planned
+                    .iter()
+                    .map(|(a, src)| {
+                        let x = &a.account;
+                        let (privileged, same) = unchanged(x);
+                        vec![
+                            Cell::from(ulid::Ulid::new().to_string()),
+                            Cell::from(id.as_str()),
+                            Cell::from(x.system.as_str()),
+                            Cell::from(x.external_id.as_str()),
+                            Cell::from(x.username.as_str()),
+                            Cell::from(a.person.clone()),
+                            Cell::from(serde_json::to_string(x).expect("an account serialises")),
+                            Cell::from(src.as_str()),
+                            Cell::from(privileged),
+                            Cell::from(same),
+                            Cell::from(a.reviewer.as_str()),
+                            Cell::from(a.note.clone()),
+                        ]
+                    })
+                    .collect();
+                insert_rows(&mut tx, "review_items", ITEM_COLUMNS, rows).await?;
+            }
+        }
         let reviewers: std::collections::BTreeSet<&str> = planned.iter().map(|(a, _)| a.reviewer.as_str()).collect();
         self.commit_logged(
             tx,
@@ -524,28 +666,35 @@ impl Workspace {
     pub async fn campaign_items(&self, role: Role, id: &str) -> Result<Vec<ItemView>, StoreError> {
         self.campaign(role, id, time::OffsetDateTime::UNIX_EPOCH.date()).await?;
         let all = reach(role, Area::AccessReviews, Action::Read) == Reach::All;
-        sqlx::query(ITEMS_OF_CAMPAIGN)
-            .bind(id)
-            .fetch_all(&self.db.pool)
-            .await?
-            .iter()
-            .map(|r| item_view(r).map(|(v, _)| v))
-            .filter(|v| {
-                v.as_ref()
-                    .map_or(true, |v| all || v.reviewer.eq_ignore_ascii_case(&self.actor))
-            })
-            .collect()
+        let mut items = self
+            .items_json(ITEMS_OF_CAMPAIGN_SQLITE, ITEMS_OF_CAMPAIGN_POSTGRES, id)
+            .await?;
+        if !all {
+            items.retain(|v| v.reviewer.eq_ignore_ascii_case(&self.actor));
+        }
+        Ok(items)
+    }
+
+    async fn items_json(&self, sqlite: &'static str, postgres: &'static str, param: &str) -> Result<Vec<ItemView>, StoreError> {
+        let sql = match self.db.backend {
+            crate::Backend::Sqlite => sqlite,
+            crate::Backend::Postgres => postgres,
+        };
+        let row = sqlx::query(sql).bind(param).fetch_one(&self.db.pool).await?;
+        let Some(text) = row.try_get::<Option<String>, _>("rows")? else {
+            return Ok(Vec::new());
+        };
+        let rows: Vec<ItemRow> = tokio::task::spawn_blocking(move || serde_json::from_str(&text))
+            .await
+            .map_err(|e| StoreError::Invalid(format!("reading access review items: {e}")))?
+            .map_err(|e| StoreError::Invalid(format!("access review items do not parse: {e}")))?;
+        Ok(rows.into_iter().map(ItemView::from).collect())
     }
 
     /// The caller's items in open campaigns: undecided first, by due date.
     pub async fn inbox(&self) -> Result<Vec<ItemView>, StoreError> {
-        sqlx::query(INBOX)
-            .bind(self.actor.to_lowercase())
-            .fetch_all(&self.db.pool)
-            .await?
-            .iter()
-            .map(|r| item_view(r).map(|(v, _)| v))
-            .collect()
+        self.items_json(INBOX_SQLITE, INBOX_POSTGRES, &self.actor.to_lowercase())
+            .await
     }
 
     /// One item: for whoever reads the whole area, or for its reviewer; otherwise not found.

@@ -233,6 +233,10 @@ fn a_campaign_runs_from_frozen_list_to_evidence(b: Backend) {
     let task = decided["task"].as_str().unwrap().to_string();
     let (status, again) = decide(tom, "dev@acme.example", json!({"decision": "keep"}));
     assert_eq!(status, 409, "a decision is final: {again}");
+    // Undecided first: Ops waits above the decided Dev.
+    let (_, inbox) = call(&base, "GET", "/api/v1/access-reviews/inbox", tom, None);
+    assert_eq!(inbox[0]["username"], "ops@acme.example", "{inbox}");
+    assert_eq!((inbox[1]["decision"].as_str(), inbox[1]["task"].as_str()), (Some("revoke"), Some(task.as_str())));
     assert_eq!(decide(tom, "ops@acme.example", json!({"decision": "keep"})).0, 200);
     assert_eq!(decide(cleo, "cto@acme.example", json!({"decision": "keep"})).0, 200);
     // Nobody reviews their own account: giving Cleo's to Cleo is refused, naming why.

@@ -724,7 +724,7 @@ fn accounts(c: &mut Company, people: &[Person], seed: u64, today: Date, now_ms: 
                     )
                 };
                 c.grants.push(record(vec![
-                    ("id", text(&format!("AG-{}", c.grants.len() + 1))),
+                    ("id", text(format!("AG-{}", c.grants.len() + 1))),
                     ("email", text(&p.email)),
                     ("system", text(sys.system)),
                     ("access", text("administrator")),
@@ -762,9 +762,9 @@ fn accounts(c: &mut Company, people: &[Person], seed: u64, today: Date, now_ms: 
             if !(n == SYSTEMS.len() - 1 && i == 2 + n) {
                 c.machine_identities.push(record(vec![
                     ("system", text(sys.system)),
-                    ("account", text(&format!("svc-{s}"))),
+                    ("account", text(format!("svc-{s}"))),
                     ("owner", text(&keeper)),
-                    ("purpose", text(&format!("the {s} service's own access"))),
+                    ("purpose", text(format!("the {s} service's own access"))),
                     ("rotation_days", Value::Null),
                     ("notes", Value::Null),
                 ]));
