@@ -202,7 +202,6 @@ fn item_view(r: &AnyRow) -> Result<(ItemView, Account), StoreError> {
     Ok((view, account))
 }
 
-
 /// The frozen account as stored (JSON of the fact's fields).
 #[derive(serde::Deserialize)]
 struct Frozen {
@@ -503,7 +502,10 @@ impl Workspace {
         .await?;
         let unchanged = |x: &Account| {
             let privileged = i64::from(rules::privileged(x));
-            (privileged, i64::from(kept.contains(&(x.system.clone(), x.external_id.clone(), privileged))))
+            (
+                privileged,
+                i64::from(kept.contains(&(x.system.clone(), x.external_id.clone(), privileged))),
+            )
         };
         match self.db.backend {
             // SQLite takes tens of thousands of items fastest as one JSON text it unpacks itself:
@@ -675,7 +677,12 @@ impl Workspace {
         Ok(items)
     }
 
-    async fn items_json(&self, sqlite: &'static str, postgres: &'static str, param: &str) -> Result<Vec<ItemView>, StoreError> {
+    async fn items_json(
+        &self,
+        sqlite: &'static str,
+        postgres: &'static str,
+        param: &str,
+    ) -> Result<Vec<ItemView>, StoreError> {
         let sql = match self.db.backend {
             crate::Backend::Sqlite => sqlite,
             crate::Backend::Postgres => postgres,

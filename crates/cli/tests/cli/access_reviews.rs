@@ -236,7 +236,10 @@ fn a_campaign_runs_from_frozen_list_to_evidence(b: Backend) {
     // Undecided first: Ops waits above the decided Dev.
     let (_, inbox) = call(&base, "GET", "/api/v1/access-reviews/inbox", tom, None);
     assert_eq!(inbox[0]["username"], "ops@acme.example", "{inbox}");
-    assert_eq!((inbox[1]["decision"].as_str(), inbox[1]["task"].as_str()), (Some("revoke"), Some(task.as_str())));
+    assert_eq!(
+        (inbox[1]["decision"].as_str(), inbox[1]["task"].as_str()),
+        (Some("revoke"), Some(task.as_str()))
+    );
     assert_eq!(decide(tom, "ops@acme.example", json!({"decision": "keep"})).0, 200);
     assert_eq!(decide(cleo, "cto@acme.example", json!({"decision": "keep"})).0, 200);
     // Nobody reviews their own account: giving Cleo's to Cleo is refused, naming why.

@@ -168,7 +168,7 @@ async fn list_page(state: &AppState, access: &Access, typed: Option<&StartForm>)
             )]
         } else {
             vec![Block::Table(Table {
-                id: "campaigns".into(),
+                id: "campaign-list".into(),
                 head: [
                     "Campaign",
                     "Status",
@@ -321,7 +321,7 @@ fn schedule_section(access: &Access, lines: &[evident_core::access_review::Sched
         "Schedule",
         vec![
             Block::Table(Table {
-                id: "schedule".into(),
+                id: "review-schedule".into(),
                 head: ["Review", "Interval", "Last closed", "Next due", "State"].map(String::from).to_vec(),
                 rows,
             }),
@@ -685,7 +685,7 @@ async fn campaign_page(
             Section::new(
                 format!("Reviewers ({})", rows.len()),
                 vec![Block::Table(Table {
-                    id: "reviewers".into(),
+                    id: "reviewer-progress".into(),
                     head: ["Reviewer", "Items", "Decided", "Waiting"].map(String::from).to_vec(),
                     rows: rows
                         .iter()
