@@ -188,23 +188,18 @@ fn person_findings(r: &Records, p: &Member, theirs: &[&Account]) -> Vec<Finding>
         return out;
     }
     // Joiners are those who started within the last year; later gaps are the yearly checks'.
-    let Some(start) = p
-        .start
-        .filter(|s| *s <= r.today && *s > r.today - Duration::days(JOINER_DAYS))
-    else {
+    let Some(start) = p.start.filter(|s| is_joiner(*s, r.today)) else {
         return movers(r, p, out);
     };
     // Joiners: the baseline accounts, and training within the policy's days.
-    for system in r.baseline {
-        if !theirs.iter().any(|a| a.system == *system && a.active) {
-            out.push(finding(
-                JmlKind::Joiner,
-                Some(&p.email),
-                None,
-                format!("started {}; no active account in {system}", format_date(start)),
-                start,
-            ));
-        }
+    for system in missing_baseline(r.baseline, theirs.iter().copied()) {
+        out.push(finding(
+            JmlKind::Joiner,
+            Some(&p.email),
+            None,
+            format!("started {}; no active account in {system}", format_date(start)),
+            start,
+        ));
     }
     let due = start + Duration::days(r.limits.training_days);
     match r.trained.get(&key) {
@@ -333,6 +328,21 @@ pub fn timeline(r: &Records, email: &str, decisions: &[(i64, String)]) -> Vec<Mo
     }
     out.sort_by(|a, b| a.date.cmp(&b.date));
     out
+}
+
+/// Whether `start` makes a person a joiner on `today`: started within the last year.
+pub fn is_joiner(start: Date, today: Date) -> bool {
+    start <= today && start > today - Duration::days(JOINER_DAYS)
+}
+
+/// The baseline systems in which none of a person's accounts is active. The
+/// `joiners-have-baseline-accounts` check applies the same rule.
+pub fn missing_baseline<'a>(baseline: &'a [String], theirs: impl Iterator<Item = &'a Account> + Clone) -> Vec<&'a str> {
+    baseline
+        .iter()
+        .filter(|system| !theirs.clone().any(|a| a.system == **system && a.active))
+        .map(String::as_str)
+        .collect()
 }
 
 /// The identity-provider systems among the accounts: the baseline every person should have.

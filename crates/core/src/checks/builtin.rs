@@ -810,6 +810,44 @@ fn inactive_accounts(ctx: &Ctx) -> Vec<Outcome> {
         .collect()
 }
 
+fn joiners_have_baseline_accounts(ctx: &Ctx) -> Vec<Outcome> {
+    use crate::access_review::jml;
+    let baseline = jml::baseline_systems(&ctx.facts.accounts);
+    if baseline.is_empty() {
+        return Vec::new();
+    }
+    ctx.staff()
+        .filter_map(|p| {
+            let start = p
+                .get("start_date")
+                .as_date()
+                .filter(|s| jml::is_joiner(*s, ctx.today))?;
+            let e = email(p);
+            let theirs = ctx
+                .facts
+                .accounts
+                .iter()
+                .filter(|a| a.email.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(&e)));
+            let missing = jml::missing_baseline(&baseline, theirs);
+            Some(if missing.is_empty() {
+                Outcome::pass(
+                    &e,
+                    format!("started {}; has {}", format_date(start), baseline.join(", ")),
+                )
+            } else {
+                Outcome::fail(
+                    &e,
+                    format!(
+                        "started {}; no active account in {}",
+                        format_date(start),
+                        missing.join(", ")
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
 fn machine_identities_owned(ctx: &Ctx) -> Vec<Outcome> {
     ctx.facts
         .accounts
@@ -1419,6 +1457,12 @@ pub static BUILTIN: &[CheckDef] = &[
         "Every human account belongs to a known person",
         "accounts",
         accounts_belong_to_people
+    ),
+    check!(
+        "joiners-have-baseline-accounts",
+        "People who joined in the last year have their identity provider accounts",
+        "accounts",
+        joiners_have_baseline_accounts
     ),
     check!(
         "machine-identities-owned",

@@ -646,3 +646,25 @@ fn administrators_need_a_grant_or_a_recent_review_and_grants_end() {
     let r = run_check("access-keys-rotated", &facts, &[]);
     assert_eq!(r.failed, 1, "{r:?}");
 }
+
+#[test]
+fn joiners_of_the_last_year_need_the_identity_provider_account() {
+    let mut facts = Facts {
+        people: vec![
+            person("new@x.io", "employee", date!(2026 - 10 - 01), None),
+            person("set@x.io", "employee", date!(2026 - 09 - 01), None),
+            person("old@x.io", "employee", date!(2020 - 01 - 01), None),
+        ],
+        accounts: vec![account("okta", "set@x.io", Some("set@x.io"))],
+        ..Default::default()
+    };
+    let r = run_check("joiners-have-baseline-accounts", &facts, &[]);
+    assert_eq!((r.passed, r.failed), (1, 1), "{r:?}");
+    assert!(r.failures[0].record == "new@x.io" && r.failures[0].reason.contains("no active account in okta"));
+    // Without an identity provider among the imports there is no baseline to hold anyone to.
+    facts.accounts.clear();
+    assert_eq!(
+        run_check("joiners-have-baseline-accounts", &facts, &[]).status,
+        CheckStatus::NoData
+    );
+}
