@@ -2,8 +2,6 @@
 //! when each removal was seen, and the campaign owner's sign-off. The CSV beside it lists every
 //! account; the PDF stays short enough to read.
 
-use std::collections::BTreeMap;
-
 use evident_core::access_review::Closing;
 
 use crate::ReportError;
@@ -64,29 +62,18 @@ pub fn access_review_pdf(c: &Closing) -> Result<Vec<u8>, ReportError> {
     m.push_str(&rows.join(", "));
     m.push_str(")\n\n");
 
-    let mut by_reviewer: BTreeMap<&str, [usize; 4]> = BTreeMap::new();
-    for i in &c.items {
-        let e = by_reviewer.entry(i.reviewer.as_str()).or_default();
-        e[0] += 1;
-        match i.decision.as_deref() {
-            Some("keep") => e[1] += 1,
-            Some("revoke") => e[2] += 1,
-            Some("change") => e[3] += 1,
-            _ => {}
-        }
-    }
+    let by_reviewer = evident_core::access_review::by_reviewer(&c.items);
     m.push_str(&format!("== Reviewers ({})\n", by_reviewer.len()));
     m.push_str("#table(columns: (1fr, auto, auto, auto, auto, auto), [Reviewer], [Items], [Undecided], [Kept], [Revoked], [Changed]");
     for (who, n) in &by_reviewer {
-        let undecided = n[0] - n[1] - n[2] - n[3];
         m.push_str(", ");
         m.push_str(&cells(&[
             who,
-            &n[0].to_string(),
-            &undecided.to_string(),
-            &n[1].to_string(),
-            &n[2].to_string(),
-            &n[3].to_string(),
+            &n.items.to_string(),
+            &(n.items - n.decided).to_string(),
+            &n.kept.to_string(),
+            &n.revoked.to_string(),
+            &n.changed.to_string(),
         ]));
     }
     m.push_str(")\n\n");

@@ -57,25 +57,15 @@ const INSERT_ITEMS_SQLITE: &str = "INSERT INTO review_items (id, campaign_id, sy
      value ->> 7, value ->> 8, value ->> 9, value ->> 10 FROM json_each($1)";
 const SELECT_CAMPAIGNS: &str = "SELECT c.id, c.name, c.systems, c.coverage, c.reviewer_rule, c.named_reviewer, c.due_date, \
      c.status, c.owner, c.frozen_evidence_id, c.created_at, c.closed_at, c.closed_by, c.closing, \
-     (SELECT COUNT(*) FROM review_items i WHERE i.campaign_id = c.id) AS n_items, \
-     (SELECT COUNT(*) FROM review_items i WHERE i.campaign_id = c.id AND i.decision = 'keep') AS n_keep, \
-     (SELECT COUNT(*) FROM review_items i WHERE i.campaign_id = c.id AND i.decision = 'revoke') AS n_revoke, \
-     (SELECT COUNT(*) FROM review_items i WHERE i.campaign_id = c.id AND i.decision = 'change') AS n_change, \
-     (SELECT COUNT(*) FROM review_items i WHERE i.campaign_id = c.id AND i.decision IN ('revoke', 'change') \
-        AND i.carried_out_at IS NOT NULL) AS n_done \
-     FROM review_campaigns c ORDER BY c.created_at DESC";
-/// An item's columns and its campaign's, then the rest of the statement.
-macro_rules! item_select {
-    ($rest:literal) => {
-        concat!(
-            "SELECT i.id, i.campaign_id, c.name AS campaign_name, c.due_date, c.status, c.owner, i.system, \
-             i.username, i.person, i.account, i.source_evidence_id, i.unchanged, i.reviewer, i.note, i.decision, \
-             i.reason, i.change_to, i.decided_at, i.decided_by, i.task_key, i.carried_out_at, i.carried_out_by \
-             FROM review_items i JOIN review_campaigns c ON c.id = i.campaign_id ",
-            $rest
-        )
-    };
-}
+     COALESCE(n.items, 0) AS n_items, COALESCE(n.keep, 0) AS n_keep, COALESCE(n.revoke, 0) AS n_revoke, \
+     COALESCE(n.change, 0) AS n_change, COALESCE(n.done, 0) AS n_done \
+     FROM review_campaigns c LEFT JOIN (SELECT campaign_id, COUNT(*) AS items, \
+       SUM(CASE WHEN decision = 'keep' THEN 1 ELSE 0 END) AS keep, \
+       SUM(CASE WHEN decision = 'revoke' THEN 1 ELSE 0 END) AS revoke, \
+       SUM(CASE WHEN decision = 'change' THEN 1 ELSE 0 END) AS change, \
+       SUM(CASE WHEN decision IN ('revoke', 'change') AND carried_out_at IS NOT NULL THEN 1 ELSE 0 END) AS done \
+       FROM review_items GROUP BY campaign_id) n ON n.campaign_id = c.id \
+     ORDER BY c.created_at DESC";
 /// Items as one JSON text built by the database (`ItemRow`'s order): per-row decoding in the
 /// driver was most of the time of a large inbox or campaign.
 macro_rules! items_json {
@@ -83,8 +73,8 @@ macro_rules! items_json {
         concat!(
             "SELECT json_group_array(json_array(id, campaign_id, name, due_date, system, username, person, \
              json(account), source_evidence_id, unchanged, reviewer, note, decision, reason, change_to, decided_at, \
-             decided_by, task_key, carried_out_at, carried_out_by)) AS rows FROM (SELECT i.*, c.name, c.due_date \
-             FROM review_items i JOIN review_campaigns c ON c.id = i.campaign_id ",
+             decided_by, task_key, carried_out_at, carried_out_by, status, owner)) AS rows FROM (SELECT i.*, c.name, \
+             c.due_date, c.status, c.owner FROM review_items i JOIN review_campaigns c ON c.id = i.campaign_id ",
             $where,
             " ORDER BY ",
             $order,
@@ -95,7 +85,8 @@ macro_rules! items_json {
         concat!(
             "SELECT json_agg(json_build_array(i.id, i.campaign_id, c.name, c.due_date, i.system, i.username, \
              i.person, i.account::json, i.source_evidence_id, i.unchanged, i.reviewer, i.note, i.decision, i.reason, \
-             i.change_to, i.decided_at, i.decided_by, i.task_key, i.carried_out_at, i.carried_out_by) ORDER BY ",
+             i.change_to, i.decided_at, i.decided_by, i.task_key, i.carried_out_at, i.carried_out_by, c.status, \
+             c.owner) ORDER BY ",
             $order,
             ")::text AS rows FROM review_items i JOIN review_campaigns c ON c.id = i.campaign_id ",
             $where
@@ -104,6 +95,8 @@ macro_rules! items_json {
 }
 const ITEMS_OF_CAMPAIGN_SQLITE: &str = items_json!(sqlite, "WHERE i.campaign_id = $1", "i.system, i.username");
 const ITEMS_OF_CAMPAIGN_POSTGRES: &str = items_json!(postgres, "WHERE i.campaign_id = $1", "i.system, i.username");
+const ONE_ITEM_SQLITE: &str = items_json!(sqlite, "WHERE i.id = $1", "i.id");
+const ONE_ITEM_POSTGRES: &str = items_json!(postgres, "WHERE i.id = $1", "i.id");
 const INBOX_SQLITE: &str = items_json!(
     sqlite,
     "WHERE i.reviewer = $1 AND c.status = 'open'",
@@ -114,7 +107,6 @@ const INBOX_POSTGRES: &str = items_json!(
     "WHERE i.reviewer = $1 AND c.status = 'open'",
     "c.due_date, i.decision IS NOT NULL, i.system, i.username"
 );
-const ONE_ITEM: &str = item_select!("WHERE i.id = $1");
 const DECIDE: &str = "UPDATE review_items SET decision = $1, reason = $2, change_to = $3, decided_at = $4, \
      decided_by = $5, task_key = $6 WHERE id = $7 AND decision IS NULL";
 const REASSIGN: &str = "UPDATE review_items SET reviewer = $1, note = $2 WHERE id = $3 AND decision IS NULL";
@@ -129,6 +121,7 @@ const LAST_KEPT: &str = "SELECT i.system, i.external_id, i.privileged FROM revie
 pub(crate) const OPEN_REVOCATIONS: &str = "SELECT i.id, i.decision, i.account, i.task_key FROM review_items i \
      JOIN review_campaigns c ON c.id = i.campaign_id WHERE i.system = $1 AND i.decision IN ('revoke', 'change') \
      AND i.carried_out_at IS NULL AND c.status = 'open'";
+const CAMPAIGN_IDS: &str = "SELECT id AS campaign_id FROM review_campaigns";
 const CAMPAIGNS_REVIEWED_BY: &str = "SELECT DISTINCT campaign_id FROM review_items WHERE reviewer = $1";
 const REVIEWED_ADMINS: &str = "SELECT i.system, i.external_id, c.closed_at FROM review_items i \
      JOIN review_campaigns c ON c.id = i.campaign_id WHERE c.status = 'closed' AND i.decision = 'keep' AND i.privileged = 1";
@@ -164,42 +157,6 @@ fn manages(role: Role) -> Result<(), StoreError> {
             role.label().to_lowercase()
         )))
     }
-}
-
-fn item_view(r: &AnyRow) -> Result<(ItemView, Account), StoreError> {
-    let account: Account = account_from_json(&r.try_get::<String, _>("account")?)?;
-    let decided_at: Option<i64> = r.try_get("decided_at")?;
-    let carried: Option<i64> = r.try_get("carried_out_at")?;
-    let view = ItemView {
-        id: r.try_get("id")?,
-        campaign: r.try_get("campaign_id")?,
-        campaign_name: r.try_get("campaign_name")?,
-        system: r.try_get("system")?,
-        username: r.try_get("username")?,
-        person: r.try_get("person")?,
-        admin: account.admin,
-        root: account.root,
-        mfa: account.mfa,
-        last_activity: account.last_activity.map(day),
-        source_evidence: r.try_get("source_evidence_id")?,
-        unchanged: r.try_get::<i64, _>("unchanged")? != 0,
-        reviewer: r.try_get("reviewer")?,
-        note: r.try_get("note")?,
-        decision: r.try_get("decision")?,
-        reason: r.try_get("reason")?,
-        change: r.try_get("change_to")?,
-        decided_at: decided_at.map(crate::fieldwork::utc),
-        decided_by: r.try_get("decided_by")?,
-        task: r.try_get("task_key")?,
-        carried_out_at: carried.map(crate::fieldwork::utc),
-        carried_out_by: r.try_get("carried_out_by")?,
-        time_to_revoke: match (decided_at, carried) {
-            (Some(d), Some(c)) => Some(rules::time_to_revoke(d, c)),
-            _ => None,
-        },
-        due: r.try_get("due_date")?,
-    };
-    Ok((view, account))
 }
 
 /// The frozen account as stored (JSON of the fact's fields).
@@ -269,13 +226,16 @@ struct ItemRow(
     Option<String>,
     Option<i64>,
     Option<String>,
+    String,
+    String,
 );
 
-impl From<ItemRow> for ItemView {
-    fn from(r: ItemRow) -> ItemView {
-        let a = r.7;
+impl ItemRow {
+    /// The item as shown, its frozen account, and its campaign's status and owner.
+    fn into_parts(self) -> (ItemView, Account, String, String) {
+        let r = self;
         let (decided_at, carried) = (r.15, r.18);
-        ItemView {
+        let view = ItemView {
             id: r.0,
             campaign: r.1,
             campaign_name: r.2,
@@ -283,10 +243,10 @@ impl From<ItemRow> for ItemView {
             system: r.4,
             username: r.5,
             person: r.6,
-            admin: a.admin,
-            root: a.root,
-            mfa: a.mfa,
-            last_activity: a.last_activity.map(day),
+            admin: r.7.admin,
+            root: r.7.root,
+            mfa: r.7.mfa,
+            last_activity: r.7.last_activity.map(day),
             source_evidence: r.8,
             unchanged: r.9 != 0,
             reviewer: r.10,
@@ -303,43 +263,9 @@ impl From<ItemRow> for ItemView {
                 (Some(d), Some(c)) => Some(rules::time_to_revoke(d, c)),
                 _ => None,
             },
-        }
+        };
+        (view, r.7.into(), r.20, r.21)
     }
-}
-
-/// The frozen list as the evidence file keeps it: each account and the import it came from.
-fn frozen_csv(name: &str, planned: &[(Assigned, String)]) -> Vec<u8> {
-    let mut out = format!(
-        "# Accounts frozen at the start of the access review '{}'; source_evidence is the import each came from\n\
-         system,external_id,username,email,human,admin,root,mfa,last_activity,reviewer,source_evidence\n",
-        name.replace(['\n', '\r'], " ")
-    );
-    let cell = |s: &str| {
-        if s.contains([',', '"', '\n']) || s.starts_with(['=', '+', '-', '@']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_string()
-        }
-    };
-    for (a, source) in planned {
-        let x = &a.account;
-        let row = [
-            x.system.clone(),
-            x.external_id.clone(),
-            x.username.clone(),
-            x.email.clone().unwrap_or_default(),
-            x.human.to_string(),
-            x.admin.to_string(),
-            x.root.to_string(),
-            x.mfa.map(|m| m.to_string()).unwrap_or_default(),
-            x.last_activity.map(day).unwrap_or_default(),
-            a.reviewer.clone(),
-            source.clone(),
-        ];
-        out.push_str(&row.iter().map(|c| cell(c)).collect::<Vec<_>>().join(","));
-        out.push('\n');
-    }
-    out.into_bytes()
 }
 
 fn text_value(s: impl Into<String>) -> Value {
@@ -467,7 +393,7 @@ impl Workspace {
         let privileged_only = draft.coverage == rules::Coverage::Privileged;
         let frozen = self
             .keep_file(
-                &frozen_csv(&draft.name, &planned),
+                &rules::frozen_csv(&draft.name, &planned),
                 format!("access-review-{}-accounts.csv", format_date(today)),
                 format!(
                     "Access review '{}': {} accounts frozen at its start",
@@ -590,7 +516,7 @@ impl Workspace {
 
     /// When each kind of campaign is next due, by the access-control policy's intervals.
     pub async fn review_schedule(&self, today: time::Date) -> Result<Vec<rules::ScheduleLine>, StoreError> {
-        let params: HashMap<String, String> = self.parameters().await?.into_iter().map(|p| (p.key, p.value)).collect();
+        let params = self.parameter_values().await?;
         let months = |k: &str| params.get(k).and_then(|v| v.parse::<u32>().ok()).unwrap_or(3);
         let campaigns: Vec<(rules::Coverage, Option<time::Date>, String)> = self
             .campaigns(Role::Admin, today)
@@ -641,14 +567,39 @@ impl Workspace {
         if reach(role, Area::AccessReviews, Action::Read) == Reach::All {
             return Ok(all);
         }
-        let mine: std::collections::HashSet<String> = sqlx::query(CAMPAIGNS_REVIEWED_BY)
-            .bind(self.actor.to_lowercase())
+        let mine = self.visible_campaigns(false, None).await?;
+        Ok(all.into_iter().filter(|c| mine.contains(&c.id)).collect())
+    }
+
+    /// The campaigns a caller reviews in (all of them when `all`), refusing `wanted` as not found
+    /// when it is not among them.
+    async fn visible_campaigns(
+        &self,
+        all: bool,
+        wanted: Option<&str>,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let (sql, who) = if all {
+            (CAMPAIGN_IDS, String::new())
+        } else {
+            (CAMPAIGNS_REVIEWED_BY, self.actor.to_lowercase())
+        };
+        let mut q = sqlx::query(sql);
+        if !all {
+            q = q.bind(who);
+        }
+        let ids: std::collections::HashSet<String> = q
             .fetch_all(&self.db.pool)
             .await?
             .iter()
             .map(|r| r.try_get("campaign_id"))
             .collect::<Result<_, _>>()?;
-        Ok(all.into_iter().filter(|c| mine.contains(&c.id)).collect())
+        match wanted {
+            Some(id) if !ids.contains(id) => Err(StoreError::NotFound {
+                kind: "access review campaign",
+                id: id.to_string(),
+            }),
+            _ => Ok(ids),
+        }
     }
 
     /// One campaign, as [`Workspace::campaigns`] lets the caller see it.
@@ -668,13 +619,16 @@ impl Workspace {
     pub async fn campaign_items(&self, role: Role, id: &str) -> Result<Vec<ItemView>, StoreError> {
         self.campaign(role, id, time::OffsetDateTime::UNIX_EPOCH.date()).await?;
         let all = reach(role, Area::AccessReviews, Action::Read) == Reach::All;
-        let mut items = self
+        let items = self
             .items_json(ITEMS_OF_CAMPAIGN_SQLITE, ITEMS_OF_CAMPAIGN_POSTGRES, id)
-            .await?;
-        if !all {
-            items.retain(|v| v.reviewer.eq_ignore_ascii_case(&self.actor));
-        }
-        Ok(items)
+            .await?
+            .into_iter()
+            .map(|(v, ..)| v);
+        Ok(if all {
+            items.collect()
+        } else {
+            items.filter(|v| v.reviewer.eq_ignore_ascii_case(&self.actor)).collect()
+        })
     }
 
     async fn items_json(
@@ -682,7 +636,7 @@ impl Workspace {
         sqlite: &'static str,
         postgres: &'static str,
         param: &str,
-    ) -> Result<Vec<ItemView>, StoreError> {
+    ) -> Result<Vec<(ItemView, Account, String, String)>, StoreError> {
         let sql = match self.db.backend {
             crate::Backend::Sqlite => sqlite,
             crate::Backend::Postgres => postgres,
@@ -695,13 +649,17 @@ impl Workspace {
             .await
             .map_err(|e| StoreError::Invalid(format!("reading access review items: {e}")))?
             .map_err(|e| StoreError::Invalid(format!("access review items do not parse: {e}")))?;
-        Ok(rows.into_iter().map(ItemView::from).collect())
+        Ok(rows.into_iter().map(ItemRow::into_parts).collect())
     }
 
     /// The caller's items in open campaigns: undecided first, by due date.
     pub async fn inbox(&self) -> Result<Vec<ItemView>, StoreError> {
-        self.items_json(INBOX_SQLITE, INBOX_POSTGRES, &self.actor.to_lowercase())
-            .await
+        Ok(self
+            .items_json(INBOX_SQLITE, INBOX_POSTGRES, &self.actor.to_lowercase())
+            .await?
+            .into_iter()
+            .map(|(v, ..)| v)
+            .collect())
     }
 
     /// One item: for whoever reads the whole area, or for its reviewer; otherwise not found.
@@ -716,13 +674,10 @@ impl Workspace {
     }
 
     async fn item_row(&self, id: &str) -> Result<(ItemView, Account, String, String), StoreError> {
-        let r = sqlx::query(ONE_ITEM)
-            .bind(id)
-            .fetch_optional(&self.db.pool)
+        self.items_json(ONE_ITEM_SQLITE, ONE_ITEM_POSTGRES, id)
             .await?
-            .ok_or_else(|| not_found(id))?;
-        let (v, a) = item_view(&r)?;
-        Ok((v, a, r.try_get("status")?, r.try_get("owner")?))
+            .pop()
+            .ok_or_else(|| not_found(id))
     }
 
     /// Records the caller's decision on one of their items. Another reviewer's item is not

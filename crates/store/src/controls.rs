@@ -250,7 +250,7 @@ impl Workspace {
     }
 
     /// The organisation's policy parameter values by key (keys are unique across policies).
-    async fn parameter_values(&self) -> Result<BTreeMap<String, String>, StoreError> {
+    pub(crate) async fn parameter_values(&self) -> Result<BTreeMap<String, String>, StoreError> {
         Ok(self.parameters().await?.into_iter().map(|p| (p.key, p.value)).collect())
     }
 

@@ -76,7 +76,7 @@ impl Workspace {
         } else {
             evident_core::day_start_ms(today + time::Duration::days(1)) - 1
         };
-        let params: HashMap<String, String> = self.parameters().await?.into_iter().map(|p| (p.key, p.value)).collect();
+        let params = self.parameter_values().await?;
         let param = |k: &str, d: i64| params.get(k).and_then(|v| v.parse::<i64>().ok()).unwrap_or(d);
         let limits = Limits {
             leaver_hours: param("leaver_deprovision_hours", 24),

@@ -69,8 +69,8 @@ pub struct Records<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Finding {
-    #[schemars(with = "String")]
-    pub kind: JmlKindName,
+    /// joiner, mover, leaver, contractor_past_end or orphan.
+    pub kind: String,
     /// The person's email; none for an orphan account.
     pub person: Option<String>,
     /// `system/username` when it is about one account.
@@ -79,10 +79,6 @@ pub struct Finding {
     /// `YYYY-MM-DD` the finding dates from (start, move, last day, account creation).
     pub since: String,
 }
-
-/// A finding kind as its wire name (keeps `Finding` serialisable without a serde derive on the
-/// string enum).
-pub type JmlKindName = String;
 
 fn finding(kind: JmlKind, person: Option<&str>, account: Option<&Account>, reason: String, since: Date) -> Finding {
     Finding {

@@ -359,6 +359,18 @@ impl Progress {
     }
 }
 
+/// Each reviewer's progress over their items.
+pub fn by_reviewer(items: &[ItemView]) -> BTreeMap<&str, Progress> {
+    let mut out: BTreeMap<&str, Progress> = BTreeMap::new();
+    for i in items {
+        let decision = i.decision.as_deref().and_then(|d| Decision::parse(d).ok());
+        out.entry(i.reviewer.as_str())
+            .or_default()
+            .add(decision, i.carried_out_at.is_some());
+    }
+    out
+}
+
 /// Whether a campaign may close now. Without `anyway`, every item must be decided and every
 /// revocation seen; with it, it closes with what is open listed in its record.
 pub fn check_close(p: &Progress, anyway: bool) -> Result<(), ReviewError> {
@@ -453,19 +465,6 @@ pub fn items_csv(items: &[ItemView]) -> Vec<u8> {
     let mut out = String::from(
         "system,account,person,admin,last_activity,reviewer,decision,reason,change,decided_at,decided_by,task,carried_out_at,carried_out_by,time_to_revoke,source_evidence\n",
     );
-    let cell = |s: &str| {
-        // Spreadsheet formulas are never started by a cell we write.
-        let s = if s.starts_with(['=', '+', '-', '@']) {
-            format!("'{s}")
-        } else {
-            s.to_string()
-        };
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s
-        }
-    };
     for i in items {
         let o = |v: &Option<String>| v.clone().unwrap_or_default();
         let row = [
@@ -486,8 +485,61 @@ pub fn items_csv(items: &[ItemView]) -> Vec<u8> {
             o(&i.time_to_revoke),
             i.source_evidence.clone(),
         ];
-        out.push_str(&row.iter().map(|c| cell(c)).collect::<Vec<_>>().join(","));
-        out.push('\n');
+        push_row(&mut out, &row);
+    }
+    out.into_bytes()
+}
+
+/// One CSV line: a cell a spreadsheet would read as a formula gets a leading `'`, and a cell
+/// with a comma, quote or line break is quoted (RFC 4180).
+fn push_row(out: &mut String, cells: &[String]) {
+    for (n, c) in cells.iter().enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        let c = if c.starts_with(['=', '+', '-', '@']) {
+            format!("'{c}")
+        } else {
+            c.clone()
+        };
+        if c.contains([',', '"', '\n', '\r']) {
+            out.push('"');
+            out.push_str(&c.replace('"', "\"\""));
+            out.push('"');
+        } else {
+            out.push_str(&c);
+        }
+    }
+    out.push('\n');
+}
+
+/// The account list a campaign froze, as its evidence file keeps it: each account, its reviewer,
+/// and the import (evidence id) it came from.
+pub fn frozen_csv(name: &str, planned: &[(Assigned, String)]) -> Vec<u8> {
+    let mut out = format!(
+        "# Accounts frozen at the start of the access review '{}'; source_evidence is the import each came from\n\
+         system,external_id,username,email,human,admin,root,mfa,last_activity,reviewer,source_evidence\n",
+        name.replace(['\n', '\r'], " ")
+    );
+    let day = |ms: i64| crate::date_of_ms(ms).map(crate::format_date).unwrap_or_default();
+    for (a, source) in planned {
+        let x = &a.account;
+        push_row(
+            &mut out,
+            &[
+                x.system.clone(),
+                x.external_id.clone(),
+                x.username.clone(),
+                x.email.clone().unwrap_or_default(),
+                x.human.to_string(),
+                x.admin.to_string(),
+                x.root.to_string(),
+                x.mfa.map(|m| m.to_string()).unwrap_or_default(),
+                x.last_activity.map(day).unwrap_or_default(),
+                a.reviewer.clone(),
+                source.clone(),
+            ],
+        );
     }
     out.into_bytes()
 }

@@ -230,8 +230,6 @@ mod jml_rules {
     use super::account;
     use crate::access_review::jml::*;
 
-    const DAY: i64 = 86_400_000;
-
     fn ms(d: time::Date) -> i64 {
         d.midnight().assume_utc().unix_timestamp() * 1000
     }
@@ -380,7 +378,6 @@ mod jml_rules {
             "{t:?}"
         );
         assert!(t.iter().any(|m| m.what == "access kept by cto@x.io"));
-        let _ = DAY;
     }
 }
 

@@ -6,18 +6,7 @@ pub mod api;
 pub mod jml;
 pub mod page;
 
-use evident_store::Workspace;
-
-use crate::access::Access;
-use crate::state::AppState;
-
-fn ws(state: &AppState, access: &Access) -> Workspace {
-    state.ws.as_actor(&access.user.email)
-}
-
-fn today() -> time::Date {
-    time::OffsetDateTime::now_utc().date()
-}
+pub(crate) use crate::fieldwork::{today, ws};
 
 /// The closing summary's typesetter, for the store's `close_campaign`.
 fn render(c: &evident_core::access_review::Closing) -> Result<Vec<u8>, String> {

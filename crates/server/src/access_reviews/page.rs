@@ -672,13 +672,10 @@ async fn campaign_page(
     let mut sections = vec![Section::new("", vec![Block::Facts(facts)])];
 
     if reads_all(access) {
-        let mut by: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-        for i in &items {
-            let e = by.entry(i.reviewer.as_str()).or_default();
-            e.0 += 1;
-            e.1 += usize::from(i.decision.is_some());
-        }
-        let mut rows: Vec<(&str, (usize, usize))> = by.into_iter().collect();
+        let mut rows: Vec<(&str, (usize, usize))> = evident_core::access_review::by_reviewer(&items)
+            .into_iter()
+            .map(|(r, p)| (r, (p.items, p.decided)))
+            .collect();
         rows.sort_by_key(|(r, (n, d))| (std::cmp::Reverse(n - d), *r));
         let late = c.status == "open" && c.due < evident_core::format_date(today());
         sections.push(
@@ -1004,14 +1001,26 @@ pub async fn reassign(
     Path(id): Path<String>,
     Form(form): Form<ReassignForm>,
 ) -> Result<Response, ServerError> {
-    let w = ws(&state, &access);
-    match w.reassign(access.role(), &id, &form.reviewer).await {
-        Ok(i) => Ok(Redirect::to(&format!("{}?done=reassigned#items", href(&i.campaign))).into_response()),
+    let done = ws(&state, &access).reassign(access.role(), &id, &form.reviewer).await;
+    back_to_campaign(&state, &access, &id, done, "reassigned").await
+}
+
+/// After a manager's step on an item: back to its campaign's items, or the campaign page again
+/// with why the step was refused.
+async fn back_to_campaign(
+    state: &AppState,
+    access: &Access,
+    id: &str,
+    done: Result<ItemView, evident_store::StoreError>,
+    flash: &str,
+) -> Result<Response, ServerError> {
+    match done {
+        Ok(i) => Ok(Redirect::to(&format!("{}?done={flash}#items", href(&i.campaign))).into_response()),
         Err(e) => {
             let (status, message) = refusal(e.into())?;
-            let i = visible_item(&state, &access, &id).await?;
+            let i = visible_item(state, access, id).await?;
             refused(
-                campaign_page(&state, &access, &i.campaign, &ItemsFilter::default()).await?,
+                campaign_page(state, access, &i.campaign, &ItemsFilter::default()).await?,
                 status,
                 message,
             )
@@ -1031,19 +1040,10 @@ pub async fn confirm(
     Path(id): Path<String>,
     Form(form): Form<ConfirmForm>,
 ) -> Result<Response, ServerError> {
-    let w = ws(&state, &access);
-    match w.confirm_revocation(access.role(), &id, &form.note).await {
-        Ok(i) => Ok(Redirect::to(&format!("{}?done=confirmed#items", href(&i.campaign))).into_response()),
-        Err(e) => {
-            let (status, message) = refusal(e.into())?;
-            let i = visible_item(&state, &access, &id).await?;
-            refused(
-                campaign_page(&state, &access, &i.campaign, &ItemsFilter::default()).await?,
-                status,
-                message,
-            )
-        }
-    }
+    let done = ws(&state, &access)
+        .confirm_revocation(access.role(), &id, &form.note)
+        .await;
+    back_to_campaign(&state, &access, &id, done, "confirmed").await
 }
 
 #[derive(Deserialize)]

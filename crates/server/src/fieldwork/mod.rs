@@ -17,11 +17,12 @@ use crate::access::Access;
 use crate::state::AppState;
 use crate::web::DetailPage;
 
-fn ws(state: &AppState, access: &Access) -> Workspace {
+/// The workspace acting as the caller (the audit log names them).
+pub(crate) fn ws(state: &AppState, access: &Access) -> Workspace {
     state.ws.as_actor(&access.user.email)
 }
 
-fn today() -> time::Date {
+pub(crate) fn today() -> time::Date {
     time::OffsetDateTime::now_utc().date()
 }
 
