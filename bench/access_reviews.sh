@@ -3,8 +3,8 @@
 # campaign over every system with accounts (`access-reviews start`: accounts read, reviewers
 # resolved, the frozen list kept as evidence, every item stored), the joiner/mover/leaver
 # reconciliation (`jml list`), each a whole process, best of 3; and the reviewer's inbox through
-# the API (`GET /api/v1/access-reviews/inbox`) for the reviewer with the most items and for the
-# median reviewer, best of 20 each. The three starts leave three open campaigns, so inboxes hold
+# the API (`GET /api/v1/access-reviews/inbox`, its first page of 500 and every campaign's counts)
+# for the reviewer with the most items and for the median reviewer, best of 20 each. The three starts leave three open campaigns, so inboxes hold
 # each reviewer's items three times over.
 # Usage: bench/access_reviews.sh [SIZE]   (PostgreSQL from EVIDENT_BENCH_PG_URL)
 # Prints Markdown table rows, ready for BENCHMARKS.md.
@@ -39,7 +39,7 @@ print(len(d["items"]), ranked[0][0], ranked[len(ranked) // 2][0])')
     token=$("$bin" --workspace "$ws" --format json tokens create --user "$who" --name bench --scope read \
       | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
     mine=$(curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/access-reviews/inbox" \
-      | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+      | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
     best=999
     for _ in $(seq 1 20); do
       t=$(curl -s -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/access-reviews/inbox")

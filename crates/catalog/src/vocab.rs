@@ -95,6 +95,7 @@ string_enum! {
         BackupRestoreTest = "backup_restore_test",
         DrTest = "dr_test",
         AccessReview = "access_review",
+        PrivilegedAccessReview = "privileged_access_review",
         RiskAssessment = "risk_assessment",
         ManagementReview = "management_review",
         PenetrationTest = "penetration_test",

@@ -419,8 +419,22 @@ pub enum AccessReviewsCommand {
         #[arg(long)]
         mine: bool,
     },
+    /// Start the campaigns the schedule says are due (for cron): one over every account when
+    /// that review is due (it covers administrators too), else one over administrators.
+    StartDue {
+        /// Start a campaign this many days before its review falls due.
+        #[arg(long, default_value_t = 14)]
+        lead: i64,
+    },
     /// My items to decide in open campaigns (EVIDENT_ACTOR).
-    Inbox,
+    Inbox {
+        /// Items per page (at most 5000).
+        #[arg(long)]
+        limit: Option<i64>,
+        /// Skip this many items (the previous page's end).
+        #[arg(long, default_value_t = 0)]
+        offset: i64,
+    },
     /// Decide on one of my items: keep, revoke or change (with --reason; change also --to).
     Decide {
         item: String,

@@ -5,6 +5,7 @@ mod aws;
 pub mod git;
 mod github;
 pub mod github_api;
+mod github_members;
 mod identity;
 mod osquery;
 mod scanners;
@@ -30,57 +31,75 @@ pub struct Kind {
     pub name: &'static str,
     pub about: &'static str,
     pub media_type: &'static str,
+    /// Whether it reads companion files (`--with`) beside the main one.
+    pub companions: bool,
 }
 
 pub const KINDS: &[Kind] = &[
     Kind {
         name: "aws-credential-report",
         about: "AWS IAM credential report (CSV, `aws iam get-credential-report`)",
+        companions: false,
         media_type: "text/csv",
     },
     Kind {
         name: "okta-users",
         about: "Okta Users API list (JSON), with each user's Factors API list given as --with",
+        companions: true,
         media_type: "application/json",
     },
     Kind {
         name: "google-workspace-users",
         about: "Google Workspace Directory users.list (JSON)",
+        companions: false,
         media_type: "application/json",
     },
     Kind {
         name: "trivy",
         about: "Trivy JSON report (SchemaVersion 2)",
+        companions: false,
         media_type: "application/json",
     },
     Kind {
         name: "grype",
         about: "Grype JSON report",
+        companions: false,
         media_type: "application/json",
     },
     Kind {
         name: "prowler",
         about: "Prowler OCSF JSON (Detection Finding, class 2004)",
+        companions: false,
         media_type: "application/json",
     },
     Kind {
         name: "github-branch-protection",
         about: "GitHub branch protection (JSON, one response or an array of them)",
+        companions: false,
         media_type: "application/json",
     },
     Kind {
         name: "github-rulesets",
         about: "GitHub repository rulesets (JSON, one or an array)",
+        companions: false,
         media_type: "application/json",
     },
     Kind {
         name: "github-pull-requests",
         about: "GitHub closed pull requests (JSON list), each one's reviews list given as --with",
+        companions: true,
+        media_type: "application/json",
+    },
+    Kind {
+        name: "github-members",
+        about: "GitHub organisation members (JSON, GET /orgs/{org}/members); as --with: owners (?role=admin), the organisation, app installations, fine-grained tokens, credential authorizations, SAML identities (GraphQL)",
+        companions: true,
         media_type: "application/json",
     },
     Kind {
         name: "osquery",
         about: "osquery result log (JSON lines; disk_encryption and os_version queries are read)",
+        companions: false,
         media_type: "application/x-ndjson",
     },
 ];
@@ -98,6 +117,7 @@ pub fn import(kind: &Kind, file: &str, bytes: &[u8], with: &[(String, Vec<u8>)])
         "github-branch-protection" => github::branch_protection(file, bytes),
         "github-rulesets" => github::rulesets(file, bytes),
         "github-pull-requests" => github::pull_requests(file, bytes, with),
+        "github-members" => github_members::members(file, bytes, with),
         "osquery" => osquery::results(file, bytes),
         "trivy" => scanners::trivy(file, bytes),
         "grype" => scanners::grype(file, bytes),

@@ -32,6 +32,7 @@ pub const EVENT_KINDS: &[&str] = &[
     "backup_restore_test",
     "dr_test",
     "access_review",
+    "privileged_access_review",
     "risk_assessment",
     "management_review",
     "penetration_test",

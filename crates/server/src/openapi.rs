@@ -90,6 +90,7 @@ fn schemas() -> Map<String, Value> {
     generated::<evident_core::fieldwork::SizeTable>("SizeTable", &mut m);
     generated::<evident_core::access_review::CampaignView>("Campaign", &mut m);
     generated::<evident_core::access_review::ItemView>("ReviewItem", &mut m);
+    generated::<evident_core::access_review::Inbox>("ReviewInbox", &mut m);
     generated::<evident_core::access_review::jml::Finding>("JmlFinding", &mut m);
     generated::<evident_core::access_review::ScheduleLine>("ReviewSchedule", &mut m);
     generated::<evident_core::access_review::jml::Moment>("TimelineEntry", &mut m);

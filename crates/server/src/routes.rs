@@ -201,6 +201,11 @@ const REQUESTS_QUERY: &[(&str, &str)] = &[
 ];
 
 /// What the reconciliation's query parameters do.
+const INBOX_QUERY: &[(&str, &str)] = &[
+    ("limit", "items per page, 1 to 5000 (default 500)"),
+    ("offset", "items to skip: the previous page's next_offset (default 0)"),
+];
+
 const JML_QUERY: &[(&str, &str)] = &[
     ("kind", "joiner, mover, leaver, contractor_past_end or orphan"),
     (
@@ -570,11 +575,12 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             M::GET,
             "/api/v1/access-reviews/inbox",
             Area::AccessReviews,
-            "The caller's items in open campaigns, undecided first",
-            "List<ReviewItem>",
+            "The caller's items in open campaigns, a page at a time (by due date and campaign, undecided first), with each campaign's counts",
+            "ReviewInbox",
             None,
             get(access_reviews::api::inbox),
         )
+        .takes(INBOX_QUERY, &[422])
         .api(
             M::POST,
             "/api/v1/access-reviews/inbox/keep",

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use evident_core::access::{Action, Area, Reach, Role, reach};
 use evident_core::access_review::{
-    self as rules, Assigned, CampaignDraft, CampaignView, Closing, Decision, DecisionInput, Directory, ItemView,
-    Person, Progress, ReviewError,
+    self as rules, Assigned, CampaignDraft, CampaignView, Closing, Decision, DecisionInput, Directory, Inbox,
+    InboxCampaign, ItemView, Person, Progress, ReviewError,
 };
 use evident_core::evidence::SourceKind;
 use evident_core::facts::Account;
@@ -100,13 +100,32 @@ const ONE_ITEM_POSTGRES: &str = items_json!(postgres, "WHERE i.id = $1", "i.id")
 const INBOX_SQLITE: &str = items_json!(
     sqlite,
     "WHERE i.reviewer = $1 AND c.status = 'open'",
-    "c.due_date, i.decision IS NOT NULL, i.system, i.username"
+    "c.due_date, c.id, i.decision IS NOT NULL, i.system, i.username, i.id"
 );
 const INBOX_POSTGRES: &str = items_json!(
     postgres,
     "WHERE i.reviewer = $1 AND c.status = 'open'",
-    "c.due_date, i.decision IS NOT NULL, i.system, i.username"
+    "c.due_date, c.id, i.decision IS NOT NULL, i.system, i.username, i.id"
 );
+/// One page of an inbox, in `INBOX_SQLITE`'s order.
+const INBOX_PAGE_SQLITE: &str = items_json!(
+    sqlite,
+    "WHERE i.reviewer = $1 AND c.status = 'open'",
+    "c.due_date, c.id, i.decision IS NOT NULL, i.system, i.username, i.id LIMIT $2 OFFSET $3"
+);
+/// PostgreSQL aggregates after LIMIT, so the page is cut in a subquery and ordered again.
+const INBOX_PAGE_POSTGRES: &str = "SELECT json_agg(json_build_array(i.id, i.campaign_id, i.name, i.due_date, \
+     i.system, i.username, i.person, i.account::json, i.source_evidence_id, i.unchanged, i.reviewer, i.note, \
+     i.decision, i.reason, i.change_to, i.decided_at, i.decided_by, i.task_key, i.carried_out_at, i.carried_out_by, \
+     i.status, i.owner) ORDER BY i.due_date, i.campaign_id, i.decision IS NOT NULL, i.system, i.username, i.id)::text \
+     AS rows FROM (SELECT i.*, c.name, c.due_date, c.status, c.owner FROM review_items i \
+     JOIN review_campaigns c ON c.id = i.campaign_id WHERE i.reviewer = $1 AND c.status = 'open' \
+     ORDER BY c.due_date, c.id, i.decision IS NOT NULL, i.system, i.username, i.id LIMIT $2 OFFSET $3) i";
+const INBOX_CAMPAIGNS: &str = "SELECT c.id, c.name, c.due_date, COUNT(*) AS n, \
+     SUM(CASE WHEN i.decision IS NULL THEN 1 ELSE 0 END) AS undecided, \
+     SUM(CASE WHEN i.decision IS NULL AND i.unchanged = 1 THEN 1 ELSE 0 END) AS unchanged \
+     FROM review_items i JOIN review_campaigns c ON c.id = i.campaign_id \
+     WHERE i.reviewer = $1 AND c.status = 'open' GROUP BY c.id, c.name, c.due_date ORDER BY c.due_date, c.id";
 const DECIDE: &str = "UPDATE review_items SET decision = $1, reason = $2, change_to = $3, decided_at = $4, \
      decided_by = $5, task_key = $6 WHERE id = $7 AND decision IS NULL";
 const REASSIGN: &str = "UPDATE review_items SET reviewer = $1, note = $2 WHERE id = $3 AND decision IS NULL";
@@ -300,13 +319,15 @@ impl Workspace {
     /// The controls the closing record and frozen list are evidence for, as the program has them.
     async fn review_links(&self, privileged: bool) -> Result<Vec<LinkTo>, StoreError> {
         let codes: Vec<String> = self.controls().await?.into_iter().map(|c| c.code).collect();
+        // A review of every account reviews the administrators too; one of administrators
+        // only is not the periodic review of every user.
         let wanted: &[(&str, &str)] = if privileged {
-            &[
-                ("ACC-10", "privileged-review-record"),
-                ("ACC-08", "access-review-exports"),
-            ]
+            &[("ACC-10", "privileged-review-record")]
         } else {
-            &[("ACC-08", "access-review-exports")]
+            &[
+                ("ACC-08", "access-review-exports"),
+                ("ACC-10", "privileged-review-record"),
+            ]
         };
         Ok(wanted
             .iter()
@@ -539,6 +560,24 @@ impl Workspace {
         ))
     }
 
+    /// Starts the campaigns the schedule says are due within `lead_days` (see
+    /// [`rules::due_to_start`]), each over every system with the managers reviewing. For cron
+    /// today, and for the server's jobs.
+    pub async fn start_due_campaigns(
+        &self,
+        role: Role,
+        today: time::Date,
+        lead_days: i64,
+    ) -> Result<Vec<CampaignView>, StoreError> {
+        manages(role)?;
+        let lines = self.review_schedule(today).await?;
+        let mut started = Vec::new();
+        for draft in rules::due_to_start(&lines, today, lead_days) {
+            started.push(self.start_campaign(role, &draft, today).await?);
+        }
+        Ok(started)
+    }
+
     /// The systems with active accounts: (system, accounts, privileged accounts).
     pub async fn review_systems(&self) -> Result<Vec<(String, i64, i64)>, StoreError> {
         sqlx::query(SYSTEMS)
@@ -637,11 +676,26 @@ impl Workspace {
         postgres: &'static str,
         param: &str,
     ) -> Result<Vec<(ItemView, Account, String, String)>, StoreError> {
+        self.items_json_page(sqlite, postgres, param, None).await
+    }
+
+    /// As [`Self::items_json`], with `(limit, offset)` bound as `$2` and `$3` when given.
+    async fn items_json_page(
+        &self,
+        sqlite: &'static str,
+        postgres: &'static str,
+        param: &str,
+        page: Option<(i64, i64)>,
+    ) -> Result<Vec<(ItemView, Account, String, String)>, StoreError> {
         let sql = match self.db.backend {
             crate::Backend::Sqlite => sqlite,
             crate::Backend::Postgres => postgres,
         };
-        let row = sqlx::query(sql).bind(param).fetch_one(&self.db.pool).await?;
+        let mut query = sqlx::query(sql).bind(param);
+        if let Some((limit, offset)) = page {
+            query = query.bind(limit).bind(offset);
+        }
+        let row = query.fetch_one(&self.db.pool).await?;
         let Some(text) = row.try_get::<Option<String>, _>("rows")? else {
             return Ok(Vec::new());
         };
@@ -652,14 +706,63 @@ impl Workspace {
         Ok(rows.into_iter().map(ItemRow::into_parts).collect())
     }
 
-    /// The caller's items in open campaigns: undecided first, by due date.
-    pub async fn inbox(&self) -> Result<Vec<ItemView>, StoreError> {
+    /// Every item of the caller's in open campaigns, in the inbox's order.
+    async fn inbox_all(&self) -> Result<Vec<ItemView>, StoreError> {
         Ok(self
             .items_json(INBOX_SQLITE, INBOX_POSTGRES, &self.actor.to_lowercase())
             .await?
             .into_iter()
             .map(|(v, ..)| v)
             .collect())
+    }
+
+    /// The caller's open campaigns with their counts, soonest due first.
+    pub async fn inbox_campaigns(&self, today: time::Date) -> Result<Vec<InboxCampaign>, StoreError> {
+        let today = format_date(today);
+        sqlx::query(INBOX_CAMPAIGNS)
+            .bind(self.actor.to_lowercase())
+            .fetch_all(&self.db.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                let due: String = r.try_get("due_date")?;
+                let undecided: i64 = r.try_get("undecided")?;
+                Ok(InboxCampaign {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    overdue: undecided > 0 && due < today,
+                    due,
+                    items: r.try_get("n")?,
+                    undecided,
+                    unchanged: r.try_get("unchanged")?,
+                })
+            })
+            .collect()
+    }
+
+    /// One page of the caller's items in open campaigns (by due date and campaign, undecided
+    /// first), with every campaign's counts. `limit` is capped at [`rules::INBOX_PAGE_MAX`].
+    pub async fn inbox(&self, today: time::Date, limit: Option<i64>, offset: i64) -> Result<Inbox, StoreError> {
+        let limit = limit.unwrap_or(rules::INBOX_PAGE).clamp(1, rules::INBOX_PAGE_MAX);
+        let offset = offset.max(0);
+        let me = self.actor.to_lowercase();
+        let (campaigns, items) = tokio::try_join!(
+            self.inbox_campaigns(today),
+            self.items_json_page(INBOX_PAGE_SQLITE, INBOX_PAGE_POSTGRES, &me, Some((limit, offset)))
+        )?;
+        let sum = |f: fn(&InboxCampaign) -> i64| campaigns.iter().map(f).sum::<i64>();
+        let total = sum(|c| c.items);
+        let end = offset + items.len() as i64;
+        Ok(Inbox {
+            total,
+            undecided: sum(|c| c.undecided),
+            unchanged: sum(|c| c.unchanged),
+            campaigns,
+            items: items.into_iter().map(|(v, ..)| v).collect(),
+            offset,
+            limit,
+            next_offset: (end < total).then_some(end),
+        })
     }
 
     /// One item: for whoever reads the whole area, or for its reviewer; otherwise not found.
@@ -784,7 +887,7 @@ impl Workspace {
     /// Keeps every undecided item of the caller's that the last campaign kept at the same level
     /// (or, given ids, those). Returns how many were kept.
     pub async fn keep_unchanged(&self, role: Role, ids: &[String], today: time::Date) -> Result<usize, StoreError> {
-        let mine = self.inbox().await?;
+        let mine = self.inbox_all().await?;
         let chosen: Vec<&ItemView> = mine
             .iter()
             .filter(|i| i.decision.is_none())
@@ -949,7 +1052,14 @@ impl Workspace {
         let p = &c.progress;
         let mut values: BTreeMap<&'static str, Value> = BTreeMap::new();
         values.insert("id", text_value(&event_key));
-        values.insert("kind", text_value("access_review"));
+        values.insert(
+            "kind",
+            text_value(if privileged {
+                "privileged_access_review"
+            } else {
+                "access_review"
+            }),
+        );
         values.insert("title", text_value(format!("Access review: {}", c.name)));
         values.insert("date", Value::Date(today));
         values.insert(

@@ -66,7 +66,8 @@ impl Workspace {
         let records = |v: Vec<crate::StoredRecord>| v.into_iter().map(|r| r.record).collect::<Vec<_>>();
         let pool = &self.db.pool;
         // The large independent reads, overlapped (each is one JSON array built by the database).
-        let (people, training, background_checks, assets, accounts, findings, changes) = tokio::try_join!(
+        let today = evident_core::date_of_ms(now_ms()).unwrap_or(time::Date::MIN);
+        let (people, training, background_checks, assets, accounts, findings, changes, moves, (access_reviewed, _)) = tokio::try_join!(
             self.records(&PEOPLE),
             self.records(&TRAINING),
             self.records(&BACKGROUND_CHECKS),
@@ -74,6 +75,8 @@ impl Workspace {
             self.accounts(),
             self.findings(),
             self.changes(),
+            self.moves(today),
+            self.review_decisions(),
         )?;
         let reviews: BTreeMap<String, i64> = sqlx::query(SELECT_REVIEWS)
             .fetch_all(pool)
@@ -187,6 +190,8 @@ impl Workspace {
             machine_identities: records(self.records(&MACHINE_IDENTITIES).await?),
             grants: records(self.records(&ACCESS_GRANTS).await?),
             reviewed_admins: self.reviewed_admins().await?,
+            moves,
+            access_reviewed,
             index: Default::default(),
         })
     }

@@ -22,13 +22,17 @@ const DECISIONS: &str = "SELECT i.person, i.system, i.username, i.decision, i.de
 const MOVES_LOOKBACK_DAYS: i64 = 400;
 
 /// What the reconciliation read, kept so a person's timeline can be drawn from the same load.
+/// Per person: instants of access-review decisions on their accounts.
+pub type Reviews = HashMap<String, Vec<i64>>;
+/// Per person: (instant, words) of each decision on their accounts.
+pub type Decisions = HashMap<String, Vec<(i64, String)>>;
+
 pub struct JmlRecords {
     pub people: Vec<Member>,
     pub accounts: Vec<Account>,
     pub moves: Vec<Move>,
-    pub reviews: HashMap<String, Vec<i64>>,
-    /// Per person: (instant, words) of each decision on their accounts.
-    pub decisions: HashMap<String, Vec<(i64, String)>>,
+    pub reviews: Reviews,
+    pub decisions: Decisions,
     pub trained: HashMap<String, time::Date>,
     pub baseline: Vec<String>,
     pub limits: Limits,
@@ -80,7 +84,7 @@ impl Workspace {
         let param = |k: &str, d: i64| params.get(k).and_then(|v| v.parse::<i64>().ok()).unwrap_or(d);
         let limits = Limits {
             leaver_hours: param("leaver_deprovision_hours", 24),
-            mover_days: param("mover_review_days", 30),
+            mover_days: param("mover_review_days", jml::MOVER_REVIEW_DAYS),
             training_days: param("training_due_days_after_start", 30),
         };
         let (people, accounts, training) =
@@ -110,6 +114,25 @@ impl Workspace {
                 *first = (*first).min(d);
             }
         }
+        let (moves, (reviews, decisions)) = tokio::try_join!(self.moves(today), self.review_decisions())?;
+        let baseline = jml::baseline_systems(&accounts);
+        Ok(JmlRecords {
+            people,
+            accounts,
+            moves,
+            reviews,
+            decisions,
+            trained,
+            baseline,
+            limits,
+            today,
+            now_ms: now,
+        })
+    }
+
+    /// Changes of title or department up to `today`, replayed from the audit log over the last
+    /// 400 days (an older move cannot still be awaiting review).
+    pub async fn moves(&self, today: time::Date) -> Result<Vec<Move>, StoreError> {
         let population = self
             .population(
                 PopulationKind::RoleChanges,
@@ -119,7 +142,7 @@ impl Workspace {
                 },
             )
             .await?;
-        let moves = population
+        Ok(population
             .items
             .iter()
             .filter(|i| matches!(i.cells.get(1).map(String::as_str), Some("title" | "department")))
@@ -132,9 +155,14 @@ impl Workspace {
                     on: evident_core::parse_date(&i.date).ok()?,
                 })
             })
-            .collect();
-        let mut reviews: HashMap<String, Vec<i64>> = HashMap::new();
-        let mut decisions: HashMap<String, Vec<(i64, String)>> = HashMap::new();
+            .collect())
+    }
+
+    /// Access-review decisions per person (lower-cased email): their instants, and each as
+    /// (instant, words) for a timeline.
+    pub async fn review_decisions(&self) -> Result<(Reviews, Decisions), StoreError> {
+        let mut reviews: Reviews = HashMap::new();
+        let mut decisions: Decisions = HashMap::new();
         for r in sqlx::query(DECISIONS).fetch_all(&self.db.pool).await? {
             let person: String = r.try_get::<String, _>("person")?.to_lowercase();
             let at: i64 = r.try_get("decided_at")?;
@@ -153,18 +181,6 @@ impl Workspace {
             reviews.entry(person.clone()).or_default().push(at);
             decisions.entry(person).or_default().push((at, words));
         }
-        let baseline = jml::baseline_systems(&accounts);
-        Ok(JmlRecords {
-            people,
-            accounts,
-            moves,
-            reviews,
-            decisions,
-            trained,
-            baseline,
-            limits,
-            today,
-            now_ms: now,
-        })
+        Ok((reviews, decisions))
     }
 }

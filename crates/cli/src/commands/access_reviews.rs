@@ -192,12 +192,37 @@ pub async fn run(dir: &Path, cmd: AccessReviewsCommand, format: Format) -> Resul
             print_campaign(&c);
             return items_table(&items);
         }
-        AccessReviewsCommand::Inbox => {
-            let items = ws.inbox().await?;
-            if format == Format::Json {
-                return output::json(&items);
+        AccessReviewsCommand::StartDue { lead } => {
+            if !(0..=365).contains(&lead) {
+                return Err(usage(format!("--lead: {lead} is not between 0 and 365 days")));
             }
-            return items_table(&items);
+            let started = ws.start_due_campaigns(ROLE, today(), lead).await?;
+            if format == Format::Json {
+                return output::json(&started);
+            }
+            if started.is_empty() {
+                println!("no review is due within {lead} days, or one is already running");
+            }
+            for c in &started {
+                println!("started {} '{}' ({}), due {}", c.id, c.name, c.coverage, c.due);
+            }
+            return Ok(());
+        }
+        AccessReviewsCommand::Inbox { limit, offset } => {
+            let inbox = ws.inbox(today(), limit, offset).await?;
+            if format == Format::Json {
+                return output::json(&inbox);
+            }
+            items_table(&inbox.items)?;
+            if let Some(next) = inbox.next_offset {
+                println!(
+                    "items {}–{} of {}; --offset {next} for the next page",
+                    inbox.offset + 1,
+                    next,
+                    inbox.total
+                );
+            }
+            return Ok(());
         }
         AccessReviewsCommand::Decide {
             item,

@@ -25,7 +25,7 @@ pub async fn import(
     for w in with {
         companions.push((w.display().to_string(), read(w)?));
     }
-    if !with.is_empty() && !matches!(kind.name, "okta-users" | "github-pull-requests") {
+    if !with.is_empty() && !kind.companions {
         return Err(usage(format!("--with: {} takes no companion files", kind.name)));
     }
     // Parse fully before anything is stored: a wrong or broken file changes nothing.

@@ -12,6 +12,7 @@ on_both_databases!(
     a_campaign_runs_from_frozen_list_to_evidence,
     joiners_movers_and_leavers_are_reconciled_with_the_accounts,
     machine_identities_and_privileged_grants_are_checked,
+    github_exports_and_a_privileged_review,
 );
 
 fn okta(users: &[(&str, &str, &str)]) -> String {
@@ -191,7 +192,12 @@ fn a_campaign_runs_from_frozen_list_to_evidence(b: Backend) {
     );
     let (status, inbox) = call(&base, "GET", "/api/v1/access-reviews/inbox", tom, None);
     assert_eq!(status, 200);
-    let mut mine: Vec<&str> = inbox
+    assert_eq!(
+        (inbox["total"].as_i64(), inbox["undecided"].as_i64()),
+        (Some(2), Some(2)),
+        "{inbox}"
+    );
+    let mut mine: Vec<&str> = inbox["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -235,11 +241,31 @@ fn a_campaign_runs_from_frozen_list_to_evidence(b: Backend) {
     assert_eq!(status, 409, "a decision is final: {again}");
     // Undecided first: Ops waits above the decided Dev.
     let (_, inbox) = call(&base, "GET", "/api/v1/access-reviews/inbox", tom, None);
-    assert_eq!(inbox[0]["username"], "ops@acme.example", "{inbox}");
+    let items_of = &inbox["items"];
+    assert_eq!(items_of[0]["username"], "ops@acme.example", "{inbox}");
     assert_eq!(
-        (inbox[1]["decision"].as_str(), inbox[1]["task"].as_str()),
+        (items_of[1]["decision"].as_str(), items_of[1]["task"].as_str()),
         (Some("revoke"), Some(task.as_str()))
     );
+    assert_eq!(inbox["campaigns"][0]["undecided"], 1, "{inbox}");
+    // A page at a time: the second of two pages of one, and limits out of range refused.
+    let (status, page) = call(&base, "GET", "/api/v1/access-reviews/inbox?limit=1&offset=1", tom, None);
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(
+        (
+            page["items"][0]["username"].as_str(),
+            page["items"].as_array().map(Vec::len),
+            page["next_offset"].as_i64()
+        ),
+        (Some("dev@acme.example"), Some(1), None),
+        "{page}"
+    );
+    let (_, first) = call(&base, "GET", "/api/v1/access-reviews/inbox?limit=1", tom, None);
+    assert_eq!(first["next_offset"], 1, "{first}");
+    let (status, e) = call(&base, "GET", "/api/v1/access-reviews/inbox?limit=0", tom, None);
+    assert_eq!((status, e["field"].as_str()), (422, Some("limit")), "{e}");
+    let (status, e) = call(&base, "GET", "/api/v1/access-reviews/inbox?offset=x", tom, None);
+    assert_eq!((status, e["field"].as_str()), (400, Some("offset")), "{e}");
     assert_eq!(decide(tom, "ops@acme.example", json!({"decision": "keep"})).0, 200);
     assert_eq!(decide(cleo, "cto@acme.example", json!({"decision": "keep"})).0, 200);
     // Nobody reviews their own account: giving Cleo's to Cleo is refused, naming why.
@@ -484,6 +510,14 @@ fn joiners_movers_and_leavers_are_reconciled_with_the_accounts(b: Backend) {
         "{later}"
     );
     env.refused(&["jml", "list", "--kind", "visitor"], &["--kind", "visitor"]);
+    // The check sees the same move, replayed from the audit log, not late yet.
+    let run = env.json(&["check", "run", "--check", "movers-access-reviewed"]);
+    let mover = result(&run, "movers-access-reviewed");
+    assert_eq!(
+        (mover["passed"].as_i64(), mover["failed"].as_i64()),
+        (Some(1), Some(0)),
+        "{run}"
+    );
 
     // A campaign deciding on Mo's account is the review the move needed.
     let c = env.json(&[
@@ -628,4 +662,166 @@ fn machine_identities_and_privileged_grants_are_checked(b: Backend) {
         !failing(&run, "privileged-access-granted-or-reviewed").contains(&target),
         "{run}"
     );
+}
+
+/// The period of `control` in the window that holds today.
+fn current_period(window: &Value, control: &str) -> Value {
+    let today = day(0);
+    window["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == control)
+        .unwrap_or_else(|| panic!("{control} in the window"))["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["start"].as_str().unwrap() <= today.as_str() && today.as_str() <= p["end"].as_str().unwrap())
+        .unwrap_or_else(|| panic!("a period of {control} holding today: {window}"))
+        .clone()
+}
+
+fn github_exports_and_a_privileged_review(b: Backend) {
+    let env = Env::new(b);
+    env.init();
+    env.ok(&[
+        "scope",
+        "set",
+        "--type",
+        "2",
+        "--categories",
+        "security",
+        "--window",
+        &format!("{}..{}", day(-10), day(170)),
+    ]);
+    let hr = "email,name,employment_type,start_date,manager_email\n\
+              ceo@acme.example,Cleo,employee,2020-01-10,\n\
+              cto@acme.example,Tom,employee,2021-01-10,ceo@acme.example\n\
+              dev@acme.example,Dev,employee,2022-01-10,cto@acme.example\n";
+    env.ok(&[
+        "import",
+        "people",
+        env.write_file("hr.csv", hr.as_bytes()).to_str().unwrap(),
+    ]);
+    let members = json!([
+        {"login": "tom-cto", "id": 11, "type": "User"},
+        {"login": "devdev", "id": 12, "type": "User"},
+        {"login": "cleo", "id": 13, "type": "User"}
+    ]);
+    let owners = json!([{"login": "tom-cto", "id": 11, "type": "User"}]);
+    let apps = json!({"total_count": 1, "installations": [
+        {"id": 501, "app_slug": "release-bot", "permissions": {"contents": "write", "administration": "write"},
+         "created_at": "2025-03-01T00:00:00Z", "suspended_at": null}]});
+    let tokens = json!([{"id": 1, "owner": {"login": "devdev"}, "token_id": 777, "token_name": "ci",
+        "token_expired": false, "token_expires_at": null, "access_granted_at": "2024-01-05T00:00:00Z",
+        "token_last_used_at": format!("{}T09:00:00Z", day(-1))}]);
+    let saml = json!({"data": {"organization": {"samlIdentityProvider": {"externalIdentities": {"edges": [
+        {"node": {"samlIdentity": {"nameId": "cto@acme.example"}, "user": {"login": "tom-cto"}}},
+        {"node": {"samlIdentity": {"nameId": "dev@acme.example"}, "user": {"login": "devdev"}}},
+        {"node": {"samlIdentity": {"nameId": "ceo@acme.example"}, "user": {"login": "cleo"}}}
+    ]}}}}});
+    let path = |name: &str, v: &Value| {
+        env.write_file(name, v.to_string().as_bytes())
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let (m, o, a, t, sm) = (
+        path("members.json", &members),
+        path("owners.json", &owners),
+        path("apps.json", &apps),
+        path("tokens.json", &tokens),
+        path("saml.json", &saml),
+    );
+    // A file that is none of GitHub's exports is refused by name, and nothing is stored.
+    let odd = path("odd.json", &json!({"hello": "world"}));
+    env.refused(
+        &["import", "github-members", &m, "--with", &odd],
+        &["odd.json", "not a GitHub export"],
+    );
+    env.refused(
+        &[
+            "access-reviews",
+            "start",
+            "--name",
+            "x",
+            "--system",
+            "github",
+            "--due",
+            &day(7),
+        ],
+        &["no accounts have been imported for 'github'"],
+    );
+    env.ok(&[
+        "import",
+        "github-members",
+        &m,
+        "--with",
+        &o,
+        "--with",
+        &a,
+        "--with",
+        &t,
+        "--with",
+        &sm,
+    ]);
+    let run = env.json(&["check", "run"]);
+    // The installed app is a machine identity nobody owns yet; the year-old token is overdue.
+    assert_eq!(
+        failing(&run, "machine-identities-owned"),
+        ["github/app/release-bot"],
+        "{run}"
+    );
+    let keys = failing(&run, "access-keys-rotated");
+    assert!(
+        keys.len() == 1 && keys[0].contains("devdev") && keys[0].contains("'ci'"),
+        "{keys:?}"
+    );
+    // Logins map to people through the SAML identities: nobody is an orphan.
+    assert!(failing(&run, "accounts-belong-to-people").is_empty(), "{run}");
+
+    // A review of administrators only: the owner and the app, reviewed by the manager (Cleo)
+    // and the campaign owner.
+    let c = env.json(&[
+        "access-reviews",
+        "start",
+        "--name",
+        "Owners",
+        "--system",
+        "github",
+        "--coverage",
+        "privileged",
+        "--due",
+        &day(7),
+    ]);
+    let id = c["id"].as_str().unwrap().to_string();
+    let shown = env.json(&["access-reviews", "show", &id]);
+    let mut held: Vec<&str> = shown["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["username"].as_str().unwrap())
+        .collect();
+    held.sort();
+    assert_eq!(held, ["app/release-bot", "tom-cto"], "{shown}");
+    assert_eq!(item_of(&shown["items"], "tom-cto")["reviewer"], "ceo@acme.example");
+    env.ok(&["access-reviews", "close", &id, "--anyway"]);
+    let events = env.json(&["events", "list"]);
+    assert_eq!(events[0]["kind"], "privileged_access_review", "{events}");
+    // It attests the privileged review (ACC-10), not the review of every user (ACC-08).
+    let window = env.json(&["window"]);
+    assert_eq!(current_period(&window, "ACC-10")["status"], "met", "{window}");
+    assert_ne!(current_period(&window, "ACC-08")["status"], "met", "{window}");
+
+    // The schedule (for cron): every account was never reviewed, so one campaign over all of
+    // them starts, due in the lead's days; once it runs, nothing more is due.
+    let started = env.json(&["access-reviews", "start-due", "--lead", "10"]);
+    assert_eq!(started.as_array().map(Vec::len), Some(1), "{started}");
+    assert_eq!(
+        (started[0]["coverage"].as_str(), started[0]["due"].as_str()),
+        (Some("all"), Some(day(10).as_str()))
+    );
+    assert_eq!(env.json(&["access-reviews", "start-due"]), json!([]));
+    env.refused(&["access-reviews", "start-due", "--lead", "400"], &["--lead", "400"]);
+    env.assert_verified();
 }

@@ -43,6 +43,9 @@ pub struct Move {
 /// How long after their start a person counts as a joiner.
 pub const JOINER_DAYS: i64 = 365;
 
+/// The access-control policy's default for `mover_review_days`.
+pub const MOVER_REVIEW_DAYS: i64 = 7;
+
 /// The policy's limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -232,28 +235,53 @@ fn movers(r: &Records, p: &Member, mut out: Vec<Finding>) -> Vec<Finding> {
     let key = p.email.to_lowercase();
     let reviews = r.reviews.get(&key).map(Vec::as_slice).unwrap_or(&[]);
     for m in r.moves.iter().filter(|m| m.email.eq_ignore_ascii_case(&p.email)) {
-        let due = m.on + Duration::days(r.limits.mover_days);
-        let from_ms = m.on.midnight().assume_utc().unix_timestamp() * 1000;
-        let due_ms = end_ms(due);
-        let reviewed = reviews.iter().any(|t| *t >= from_ms && *t <= due_ms);
-        if !reviewed && due < r.today {
-            out.push(finding(
-                JmlKind::Mover,
-                Some(&p.email),
-                None,
-                format!(
-                    "{} changed from '{}' to '{}' on {}; no access review of their accounts by {}",
-                    m.field,
-                    m.from,
-                    m.to,
-                    format_date(m.on),
-                    format_date(due)
-                ),
-                m.on,
-            ));
+        if let MoveReview::Late { due } = move_review(m, reviews, r.limits.mover_days, r.today) {
+            out.push(finding(JmlKind::Mover, Some(&p.email), None, late_move(m, due), m.on));
         }
     }
     out
+}
+
+/// Where a move stands against the policy's days for reviewing the mover's access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MoveReview {
+    /// A decision on one of their accounts fell between the move and the due date.
+    Reviewed {
+        at_ms: i64,
+    },
+    /// Not reviewed yet, and not yet late.
+    Pending {
+        due: Date,
+    },
+    Late {
+        due: Date,
+    },
+}
+
+/// The one rule for movers, shared by the reconciliation and the `movers-access-reviewed`
+/// check: any access-review decision on the person's accounts from the day of the move to the
+/// end of the due day counts.
+pub fn move_review(m: &Move, reviews: &[i64], mover_days: i64, today: Date) -> MoveReview {
+    let due = m.on + Duration::days(mover_days);
+    let from_ms = m.on.midnight().assume_utc().unix_timestamp() * 1000;
+    let due_ms = end_ms(due);
+    match reviews.iter().filter(|t| **t >= from_ms && **t < due_ms).min() {
+        Some(at) => MoveReview::Reviewed { at_ms: *at },
+        None if due < today => MoveReview::Late { due },
+        None => MoveReview::Pending { due },
+    }
+}
+
+/// Words for a move whose review is late.
+pub fn late_move(m: &Move, due: Date) -> String {
+    format!(
+        "{} changed from '{}' to '{}' on {}; no access review of their accounts by {}",
+        m.field,
+        m.from,
+        m.to,
+        format_date(m.on),
+        format_date(due)
+    )
 }
 
 /// One dated line of a person's history.

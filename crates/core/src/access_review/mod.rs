@@ -460,6 +460,41 @@ pub struct ItemView {
     pub due: String,
 }
 
+/// One open campaign's share of a reviewer's inbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct InboxCampaign {
+    pub id: String,
+    pub name: String,
+    pub due: String,
+    pub items: i64,
+    pub undecided: i64,
+    /// Undecided and kept at the same level in the previous closed campaign.
+    pub unchanged: i64,
+    /// Past its due date with undecided items.
+    pub overdue: bool,
+}
+
+/// A reviewer's items in open campaigns, one page at a time: a department head may hold
+/// thousands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct Inbox {
+    /// Every open campaign with items for the reviewer, soonest due first.
+    pub campaigns: Vec<InboxCampaign>,
+    pub total: i64,
+    pub undecided: i64,
+    pub unchanged: i64,
+    /// This page: by due date and campaign, undecided first, then by system and account.
+    pub items: Vec<ItemView>,
+    pub offset: i64,
+    pub limit: i64,
+    /// Where the next page starts; none on the last page.
+    pub next_offset: Option<i64>,
+}
+
+/// Items per inbox page unless asked otherwise, and the most one page may hold.
+pub const INBOX_PAGE: i64 = 500;
+pub const INBOX_PAGE_MAX: i64 = 5000;
+
 /// The closing record's account table: one row per account, decision, reviewer and times.
 pub fn items_csv(items: &[ItemView]) -> Vec<u8> {
     let mut out = String::from(
@@ -599,6 +634,45 @@ pub fn schedule(
                 overdue: due < today && running.is_none(),
                 running,
             }
+        })
+        .collect()
+}
+
+/// The campaigns the schedule says to start now: each kind with none running whose next review
+/// is due within `lead_days`, due on the schedule's date (or `lead_days` from today when that
+/// has passed). When both are due, one campaign over every account serves both.
+pub fn due_to_start(lines: &[ScheduleLine], today: time::Date, lead_days: i64) -> Vec<CampaignDraft> {
+    let horizon = today + time::Duration::days(lead_days);
+    let due: Vec<(Coverage, time::Date)> = lines
+        .iter()
+        .filter(|l| l.running.is_none())
+        .filter_map(|l| Some((Coverage::parse(&l.coverage).ok()?, crate::parse_date(&l.due).ok()?)))
+        .filter(|(_, d)| *d <= horizon)
+        .collect();
+    let all = due.iter().find(|(c, _)| *c == Coverage::All);
+    let chosen: Vec<(Coverage, time::Date)> = match all {
+        Some(&(_, d)) => {
+            let earliest = due.iter().map(|(_, x)| *x).min().unwrap_or(d);
+            vec![(Coverage::All, earliest)]
+        }
+        None => due,
+    };
+    chosen
+        .into_iter()
+        .map(|(coverage, d)| CampaignDraft {
+            name: format!(
+                "{} review {}",
+                match coverage {
+                    Coverage::All => "Access",
+                    Coverage::Privileged => "Privileged access",
+                },
+                &crate::format_date(today)[..7]
+            ),
+            systems: Vec::new(),
+            coverage,
+            rule: ReviewerRule::Manager,
+            named: None,
+            due: if d <= today { horizon } else { d },
         })
         .collect()
 }

@@ -411,3 +411,38 @@ fn campaigns_recur_by_the_policy_and_an_all_accounts_review_covers_administrator
     running.push((Coverage::All, Some(date!(2026 - 11 - 20)), "b".to_string()));
     assert_eq!(schedule(&running, 6, 3, today)[1].due, "2027-02-20");
 }
+
+#[test]
+fn the_schedule_starts_what_is_due_and_one_review_of_everyone_serves_both() {
+    use time::macros::date;
+    let today = date!(2026 - 12 - 01);
+    let closed = |c, d| (c, Some(d), "x".to_string());
+    // Administrators due 2026-12-10 (within 14 days), everyone not before 2027-03.
+    let s = schedule(
+        &[
+            closed(Coverage::All, date!(2026 - 09 - 10)),
+            closed(Coverage::Privileged, date!(2026 - 09 - 10)),
+        ],
+        6,
+        3,
+        today,
+    );
+    let d = due_to_start(&s, today, 14);
+    assert_eq!(d.len(), 1);
+    assert_eq!(
+        (d[0].coverage, d[0].due, d[0].name.as_str()),
+        (
+            Coverage::Privileged,
+            date!(2026 - 12 - 10),
+            "Privileged access review 2026-12"
+        )
+    );
+    assert!(due_to_start(&s, today, 5).is_empty(), "not within 5 days");
+    // Never reviewed: both due today; one campaign over every account, due in 14 days.
+    let d = due_to_start(&schedule(&[], 6, 3, today), today, 14);
+    assert_eq!(d.len(), 1);
+    assert_eq!((d[0].coverage, d[0].due), (Coverage::All, date!(2026 - 12 - 15)));
+    // A running campaign covering a kind starts nothing more for it.
+    let s = schedule(&[(Coverage::All, None, "open".to_string())], 6, 3, today);
+    assert!(due_to_start(&s, today, 14).is_empty());
+}

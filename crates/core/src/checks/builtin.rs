@@ -797,15 +797,21 @@ fn keys_rotated(ctx: &Ctx) -> Vec<Outcome> {
 fn inactive_accounts(ctx: &Ctx) -> Vec<Outcome> {
     let days = ctx.param("inactive_account_days", 90);
     let limit = ctx.now_ms - days * DAY_MS;
+    // An export that reports neither use nor creation (GitHub's members list) says nothing
+    // either way: such accounts are left out rather than called unused.
     active_humans(ctx)
-        .map(|a| match (a.last_activity, a.created_at) {
-            (Some(t), _) if t >= limit => Outcome::pass(account_label(a), format!("last active {}", ms_date(t))),
-            (Some(t), _) => Outcome::fail(
+        .filter_map(|a| match (a.last_activity, a.created_at) {
+            (None, None) => None,
+            (Some(t), _) if t >= limit => Some(Outcome::pass(account_label(a), format!("last active {}", ms_date(t)))),
+            (Some(t), _) => Some(Outcome::fail(
                 account_label(a),
                 format!("no activity since {} (over {days} days)", ms_date(t)),
-            ),
-            (None, Some(c)) if c >= limit => Outcome::pass(account_label(a), "new account, not used yet"),
-            (None, _) => Outcome::fail(account_label(a), format!("never used, and older than {days} days")),
+            )),
+            (None, Some(c)) if c >= limit => Some(Outcome::pass(account_label(a), "new account, not used yet")),
+            (None, _) => Some(Outcome::fail(
+                account_label(a),
+                format!("never used, and older than {days} days"),
+            )),
         })
         .collect()
 }
@@ -844,6 +850,40 @@ fn joiners_have_baseline_accounts(ctx: &Ctx) -> Vec<Outcome> {
                     ),
                 )
             })
+        })
+        .collect()
+}
+
+fn movers_access_reviewed(ctx: &Ctx) -> Vec<Outcome> {
+    use crate::access_review::jml::{self, MoveReview};
+    let days = ctx.param("mover_review_days", jml::MOVER_REVIEW_DAYS);
+    let none = Vec::new();
+    ctx.facts
+        .moves
+        .iter()
+        .filter(|m| m.on <= ctx.today)
+        .map(|m| {
+            let label = format!("{} ({} on {})", m.email, m.field, format_date(m.on));
+            let reviews = ctx.facts.access_reviewed.get(&m.email.to_lowercase()).unwrap_or(&none);
+            match jml::move_review(m, reviews, days, ctx.today) {
+                MoveReview::Reviewed { at_ms } => Outcome::pass(
+                    label,
+                    format!(
+                        "changed to '{}'; access reviewed {}",
+                        m.to,
+                        crate::date_of_ms(at_ms).map(format_date).unwrap_or_default()
+                    ),
+                ),
+                MoveReview::Pending { due } => Outcome::pass(
+                    label,
+                    format!(
+                        "changed to '{}'; access review due by {}, not late yet",
+                        m.to,
+                        format_date(due)
+                    ),
+                ),
+                MoveReview::Late { due } => Outcome::fail(label, jml::late_move(m, due)),
+            }
         })
         .collect()
 }
@@ -1463,6 +1503,13 @@ pub static BUILTIN: &[CheckDef] = &[
         "People who joined in the last year have their identity provider accounts",
         "accounts",
         joiners_have_baseline_accounts
+    ),
+    check!(
+        "movers-access-reviewed",
+        "People who changed role had their access reviewed in time",
+        "accounts",
+        movers_access_reviewed,
+        Remediation::PerEvent
     ),
     check!(
         "machine-identities-owned",

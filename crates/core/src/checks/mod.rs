@@ -46,6 +46,10 @@ pub struct Facts {
     pub grants: Vec<Record>,
     /// Administrator accounts kept in a closed access review: (system, external id, closed on).
     pub reviewed_admins: Vec<(String, String, Date)>,
+    /// Changes of title or department in the last year, replayed from the audit log.
+    pub moves: Vec<crate::access_review::jml::Move>,
+    /// Per person (lower-cased email): instants of access-review decisions on their accounts.
+    pub access_reviewed: std::collections::HashMap<String, Vec<i64>>,
     /// Lookups by email, built on first use: checks over 10,000 people and 60,000 accounts
     /// must not scan the registers once per record. Facts are read-only once loaded.
     pub index: std::sync::OnceLock<FactsIndex>,

@@ -668,3 +668,54 @@ fn joiners_of_the_last_year_need_the_identity_provider_account() {
         CheckStatus::NoData
     );
 }
+
+#[test]
+fn movers_need_their_access_reviewed_within_the_policy_days() {
+    use crate::access_review::jml::Move;
+    let moved = |email: &str, on: Date| Move {
+        email: email.into(),
+        field: "department".into(),
+        from: "Sales".into(),
+        to: "Engineering".into(),
+        on,
+    };
+    let ms = |d: Date| d.midnight().assume_utc().unix_timestamp() * 1000 + 3_600_000;
+    let mut facts = Facts {
+        moves: vec![
+            moved("late@x.io", date!(2026 - 10 - 01)),
+            moved("done@x.io", date!(2026 - 10 - 01)),
+            moved("soon@x.io", date!(2026 - 11 - 20)),
+        ],
+        access_reviewed: [
+            ("done@x.io".to_string(), vec![ms(date!(2026 - 10 - 05))]),
+            // A review before the move does not cover it.
+            ("late@x.io".to_string(), vec![ms(date!(2026 - 09 - 20))]),
+        ]
+        .into_iter()
+        .collect(),
+        ..Default::default()
+    };
+    let r = run_check("movers-access-reviewed", &facts, &[]);
+    assert_eq!((r.passed, r.failed), (2, 1), "{r:?}");
+    assert!(r.failures[0].record.starts_with("late@x.io") && r.failures[0].reason.contains("by 2026-10-08"));
+    // The policy's days are read: 3 days makes the review on the 4th day late.
+    facts.params.insert("mover_review_days".into(), "3".into());
+    let r = run_check("movers-access-reviewed", &facts, &[]);
+    assert_eq!((r.passed, r.failed), (1, 2), "{r:?}");
+}
+
+#[test]
+fn accounts_whose_export_reports_no_use_are_not_called_unused() {
+    let mut silent = account("github", "octocat", Some("o@x.io"));
+    silent.last_activity = None;
+    let mut never = account("okta", "n", Some("n@x.io"));
+    never.last_activity = None;
+    never.created_at = Some(ms(date!(2025 - 01 - 01)));
+    let facts = Facts {
+        accounts: vec![silent, never, account("okta", "used", Some("u@x.io"))],
+        ..Default::default()
+    };
+    let r = run_check("inactive-accounts", &facts, &[]);
+    assert_eq!((r.passed, r.failed), (1, 1), "{r:?}");
+    assert!(r.failures[0].record.contains("okta") && r.failures[0].reason.contains("never used"));
+}

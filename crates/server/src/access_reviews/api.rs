@@ -1,7 +1,9 @@
 //! The access reviews API. Each handler acts as the caller, so the store's rules decide: a
 //! reviewer reaches only their own items, managing campaigns is for those who reach the area.
 
-use axum::extract::{Path, State};
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::{Extension, Json};
@@ -134,8 +136,13 @@ pub async fn schedule(State(state): State<AppState>, Extension(access): Extensio
 }
 
 /// `GET /api/v1/access-reviews/inbox`.
-pub async fn inbox(State(state): State<AppState>, Extension(access): Extension<Access>) -> ApiResult {
-    ok(ws(&state, &access).inbox().await?)
+pub async fn inbox(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> ApiResult {
+    let (limit, offset) = super::inbox_window(&q)?;
+    ok(ws(&state, &access).inbox(today(), limit, offset).await?)
 }
 
 #[derive(Deserialize)]

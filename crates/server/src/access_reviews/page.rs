@@ -142,8 +142,7 @@ pub async fn list(
 async fn list_page(state: &AppState, access: &Access, typed: Option<&StartForm>) -> Result<DetailPage, ServerError> {
     let w = ws(state, access);
     let layout = Layout::new(state, access, "Access reviews", "/access-reviews");
-    let mine = w.inbox().await?;
-    let undecided = mine.iter().filter(|i| i.decision.is_none()).count();
+    let undecided: i64 = w.inbox_campaigns(today()).await?.iter().map(|c| c.undecided).sum();
     let mut sections = vec![Section::new(
         "Your reviews",
         vec![Block::Para(if undecided == 0 {
@@ -412,28 +411,27 @@ fn decide_forms(access: &Access, i: &ItemView, back: &str) -> Vec<Inline> {
     ]
 }
 
-/// `/access-reviews/inbox`: the caller's items in open campaigns, undecided first.
+/// `/access-reviews/inbox`: the caller's items in open campaigns, undecided first, a page at
+/// a time (`?offset=`).
 pub async fn inbox(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ServerError> {
-    let mut page = inbox_page(&state, &access).await?;
+    let (_, offset) = super::inbox_window(&q)?;
+    let mut page = inbox_page(&state, &access, offset).await?;
     page.layout.flash = flash_from(&q);
     render(page)
 }
 
-async fn inbox_page(state: &AppState, access: &Access) -> Result<DetailPage, ServerError> {
-    let items = ws(state, access).inbox().await?;
+async fn inbox_page(state: &AppState, access: &Access, offset: i64) -> Result<DetailPage, ServerError> {
+    let inbox = ws(state, access).inbox(today(), Some(MAX_ROWS as i64), offset).await?;
     let layout = Layout::new(state, access, "Your access reviews", "/access-reviews");
-    let undecided: Vec<&ItemView> = items.iter().filter(|i| i.decision.is_none()).collect();
-    let unchanged = undecided.iter().filter(|i| i.unchanged).count();
-    let today = evident_core::format_date(today());
-    let overdue = undecided.iter().filter(|i| i.due < today).count();
+    let overdue: i64 = inbox.campaigns.iter().filter(|c| c.overdue).map(|c| c.undecided).sum();
     let mut intro = vec![Inline::text(format!(
         "{} to decide, {} decided.",
-        undecided.len(),
-        items.len() - undecided.len()
+        inbox.undecided,
+        inbox.total - inbox.undecided
     ))];
     if overdue > 0 {
         intro.push(Inline::Badge {
@@ -442,38 +440,33 @@ async fn inbox_page(state: &AppState, access: &Access) -> Result<DetailPage, Ser
         });
     }
     let mut blocks = vec![Block::Para(intro)];
-    if unchanged > 0 {
+    if inbox.unchanged > 0 {
         let mut f = blocks::Form::post(
             "/access-reviews/inbox/keep",
             &access.csrf,
-            format!("Keep all {unchanged} unchanged"),
+            format!("Keep all {} unchanged", inbox.unchanged),
         );
         f.inline = true;
         f.hint = Some("Unchanged: kept at the same level in the last closed campaign.".into());
         blocks.push(Block::Form(f));
     }
     let mut sections = vec![Section::new("", blocks)];
-    if items.is_empty() {
+    if inbox.total == 0 {
         sections[0]
             .blocks
             .push(Block::Note("No account waits for your review.".into()));
     }
-    // One table per campaign, its due date in the heading.
-    let mut campaigns: Vec<(&str, &str, &str)> = Vec::new();
-    for i in &items {
-        if !campaigns.iter().any(|(id, ..)| *id == i.campaign) {
-            campaigns.push((&i.campaign, &i.campaign_name, &i.due));
+    // One table per campaign on this page, its due date and counts in the heading.
+    for (n, c) in inbox.campaigns.iter().enumerate() {
+        let of: Vec<&ItemView> = inbox.items.iter().filter(|i| i.campaign == c.id).collect();
+        if of.is_empty() {
+            continue;
         }
-    }
-    for (n, (id, name, due)) in campaigns.iter().enumerate() {
-        let of: Vec<&ItemView> = items.iter().filter(|i| i.campaign == *id).collect();
-        let waiting = of.iter().filter(|i| i.decision.is_none()).count();
-        let late = waiting > 0 && *due < today.as_str();
         let mut head = vec![
-            Inline::link(*name, href(id)),
-            Inline::muted(format!(" due {due}, {waiting} of {} to decide", of.len())),
+            Inline::link(&c.name, href(&c.id)),
+            Inline::muted(format!(" due {}, {} of {} to decide", c.due, c.undecided, c.items)),
         ];
-        if late {
+        if c.overdue {
             head.push(Inline::Badge {
                 class: "gap".into(),
                 text: "overdue".into(),
@@ -481,7 +474,6 @@ async fn inbox_page(state: &AppState, access: &Access) -> Result<DetailPage, Ser
         }
         let rows = of
             .iter()
-            .take(MAX_ROWS * 5)
             .map(|i| {
                 let mut who = vec![Inline::link(format!("{} · {}", i.system, i.username), item_href(&i.id))];
                 if let Some(p) = &i.person
@@ -521,6 +513,29 @@ async fn inbox_page(state: &AppState, access: &Access) -> Result<DetailPage, Ser
             ],
         ));
     }
+    if inbox.total > inbox.items.len() as i64 {
+        let mut nav = vec![Inline::muted(format!(
+            "Items {}–{} of {}. ",
+            inbox.offset + 1,
+            inbox.offset + inbox.items.len() as i64,
+            inbox.total
+        ))];
+        if inbox.offset > 0 {
+            let back = (inbox.offset - MAX_ROWS as i64).max(0);
+            nav.push(Inline::link(
+                "Previous page",
+                format!("/access-reviews/inbox?offset={back}"),
+            ));
+            nav.push(Inline::text(" "));
+        }
+        if let Some(next) = inbox.next_offset {
+            nav.push(Inline::link(
+                "Next page",
+                format!("/access-reviews/inbox?offset={next}"),
+            ));
+        }
+        sections.push(Section::new("", vec![Block::Para(nav)]));
+    }
     Ok(DetailPage::new(layout, "", sections))
 }
 
@@ -533,7 +548,7 @@ pub async fn keep_unchanged(
         Ok(n) => Ok(Redirect::to(&format!("/access-reviews/inbox?done=kept-{n}")).into_response()),
         Err(e) => {
             let (status, message) = refusal(e.into())?;
-            refused(inbox_page(&state, &access).await?, status, message)
+            refused(inbox_page(&state, &access, 0).await?, status, message)
         }
     }
 }
@@ -981,7 +996,7 @@ pub async fn decide(
         Err(e) => {
             let (status, message) = refusal(e.into())?;
             let page = match from {
-                "inbox" => inbox_page(&state, &access).await?,
+                "inbox" => inbox_page(&state, &access, 0).await?,
                 _ => item_page(&state, &access, &id).await?,
             };
             refused(page, status, message)

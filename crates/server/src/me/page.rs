@@ -47,18 +47,11 @@ async fn me_page(state: &AppState, access: &Access, password_error: String) -> R
     } else {
         String::new()
     };
-    let waiting: Vec<_> = state
-        .ws
-        .as_actor(&access.user.email)
-        .inbox()
-        .await?
-        .into_iter()
-        .filter(|i| i.decision.is_none())
-        .collect();
-    let today = evident_core::format_date(time::OffsetDateTime::now_utc().date());
+    let today = time::OffsetDateTime::now_utc().date();
+    let waiting = state.ws.as_actor(&access.user.email).inbox_campaigns(today).await?;
     Ok(MePage {
-        reviews: waiting.len(),
-        reviews_overdue: waiting.iter().filter(|i| i.due < today).count(),
+        reviews: waiting.iter().map(|c| c.undecided as usize).sum(),
+        reviews_overdue: waiting.iter().filter(|c| c.overdue).map(|c| c.undecided as usize).sum(),
         layout: Layout::new(state, access, "My policies and tasks", "/me"),
         to_accept: m.to_accept,
         accepted: m.accepted,
