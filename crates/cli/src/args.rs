@@ -160,6 +160,10 @@ pub enum Command {
     /// Joiners, movers and leavers reconciled against every system's accounts.
     #[command(subcommand)]
     Jml(JmlCommand),
+    /// The program in OSCAL 1.2.3 JSON: catalog, profile, component definition, system
+    /// security plan, assessment plan and results, plan of action and milestones.
+    #[command(subcommand)]
+    Oscal(OscalCommand),
     /// Where the program stands: control status, criterion coverage, score, gaps.
     Readiness {
         /// Create or update a remediation task for every gap (idempotent).
@@ -951,5 +955,19 @@ pub enum PackCommand {
         /// The instance key's fingerprint obtained out of band (`evident verify` prints it).
         #[arg(long)]
         fingerprint: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OscalCommand {
+    /// Write the OSCAL documents into a folder (their references to one another resolve there).
+    Export {
+        /// The folder to write into (created if missing).
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Only this document: catalog, profile, component-definition, system-security-plan,
+        /// assessment-plan, assessment-results or plan-of-action-and-milestones.
+        #[arg(long)]
+        kind: Option<String>,
     },
 }

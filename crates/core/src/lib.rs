@@ -17,6 +17,7 @@ pub mod fix;
 mod fnv;
 pub mod freshness;
 pub mod generate;
+pub mod oscal;
 pub mod policy;
 pub mod readiness;
 pub mod register;

@@ -107,11 +107,15 @@ const INBOX_POSTGRES: &str = items_json!(
     "WHERE i.reviewer = $1 AND c.status = 'open'",
     "c.due_date, c.id, i.decision IS NOT NULL, i.system, i.username, i.id"
 );
-/// One page of an inbox, in `INBOX_SQLITE`'s order.
+/// One page of an inbox, in `INBOX_SQLITE`'s order: the page's ids are chosen by sorting
+/// narrow rows, and only those items are read whole (sorting every item with its frozen
+/// account was most of the time of a large inbox).
 const INBOX_PAGE_SQLITE: &str = items_json!(
     sqlite,
-    "WHERE i.reviewer = $1 AND c.status = 'open'",
-    "c.due_date, c.id, i.decision IS NOT NULL, i.system, i.username, i.id LIMIT $2 OFFSET $3"
+    "WHERE i.id IN (SELECT i.id FROM review_items i JOIN review_campaigns c ON c.id = i.campaign_id \
+     WHERE i.reviewer = $1 AND c.status = 'open' \
+     ORDER BY c.due_date, c.id, i.decision IS NOT NULL, i.system, i.username, i.id LIMIT $2 OFFSET $3)",
+    "c.due_date, c.id, i.decision IS NOT NULL, i.system, i.username, i.id"
 );
 /// PostgreSQL aggregates after LIMIT, so the page is cut in a subquery and ordered again.
 const INBOX_PAGE_POSTGRES: &str = "SELECT json_agg(json_build_array(i.id, i.campaign_id, i.name, i.due_date, \
@@ -339,7 +343,9 @@ impl Workspace {
             .collect())
     }
 
-    async fn keep_file(
+    /// A file the campaign keeps as evidence, stored in the vault and checked; recorded by
+    /// `record_evidence_in` in the campaign's own transaction.
+    async fn prepare_file(
         &self,
         bytes: &[u8],
         name: String,
@@ -347,7 +353,7 @@ impl Workspace {
         links: Vec<LinkTo>,
         today: time::Date,
         source: String,
-    ) -> Result<String, StoreError> {
+    ) -> Result<crate::EvidenceItem, StoreError> {
         use std::io::{Seek, Write};
         let io = |source| StoreError::Io {
             path: std::env::temp_dir(),
@@ -359,11 +365,10 @@ impl Workspace {
         new.title = Some(title);
         new.controls = links;
         new.effective_date = Some(format_date(today));
-        let item = self.add_evidence(new, today).await.map_err(|e| match e {
+        self.prepare_evidence(new, today).await.map_err(|e| match e {
             crate::EvidenceError::Store(s) => s,
             other => StoreError::Invalid(other.to_string()),
-        })?;
-        Ok(item.id)
+        })
     }
 
     /// Starts a campaign: freezes the covered accounts (kept as an evidence item naming the
@@ -413,7 +418,7 @@ impl Workspace {
         let id = ulid::Ulid::new().to_string();
         let privileged_only = draft.coverage == rules::Coverage::Privileged;
         let frozen = self
-            .keep_file(
+            .prepare_file(
                 &rules::frozen_csv(&draft.name, &planned),
                 format!("access-review-{}-accounts.csv", format_date(today)),
                 format!(
@@ -428,6 +433,7 @@ impl Workspace {
             .await?;
         let now = now_ms();
         let mut tx = self.begin_write().await?;
+        self.record_evidence_in(&mut tx, &frozen).await?;
         insert_rows(
             &mut tx,
             "review_campaigns",
@@ -442,7 +448,7 @@ impl Workspace {
                 Cell::from(format_date(draft.due)),
                 Cell::from("open"),
                 Cell::from(self.actor.as_str()),
-                Cell::from(frozen.as_str()),
+                Cell::from(frozen.id.as_str()),
                 Cell::from(now),
             ]],
         )
@@ -517,7 +523,7 @@ impl Workspace {
             &format!("access_review:{id}"),
             json!({"name": draft.name.trim(), "systems": draft.systems, "coverage": draft.coverage.as_str(),
                    "reviewer_rule": draft.rule.as_str(), "due": format_date(draft.due), "accounts": planned.len(),
-                   "reviewers": reviewers.len(), "frozen_evidence": frozen}),
+                   "reviewers": reviewers.len(), "frozen_evidence": frozen.id}),
         )
         .await?;
         self.campaign(role, &id, today).await
@@ -1022,8 +1028,8 @@ impl Workspace {
         let privileged = c.coverage == "privileged";
         let links = self.review_links(privileged).await?;
         let stamp = format_date(today);
-        let csv_id = self
-            .keep_file(
+        let csv = self
+            .prepare_file(
                 &rules::items_csv(&closing.items),
                 format!("access-review-{stamp}-decisions.csv"),
                 format!("Access review '{}': every account, decision, reviewer and time", c.name),
@@ -1032,8 +1038,8 @@ impl Workspace {
                 format!("access review {id}"),
             )
             .await?;
-        let pdf_id = self
-            .keep_file(
+        let pdf_item = self
+            .prepare_file(
                 &pdf,
                 format!("access-review-{stamp}-summary.pdf"),
                 format!("Access review '{}': summary signed off by {}", c.name, self.actor),
@@ -1081,6 +1087,7 @@ impl Workspace {
                 )
             }),
         );
+        let (csv_id, pdf_id) = (csv.id.clone(), pdf_item.id.clone());
         values.insert("evidence", Value::List(vec![csv_id.clone(), pdf_id.clone()]));
         values.insert(
             "controls",
@@ -1088,6 +1095,8 @@ impl Workspace {
         );
         let record = json!({"open": open, "csv_evidence": csv_id, "pdf_evidence": pdf_id, "event": event_key});
         let mut tx = self.begin_write().await?;
+        self.record_evidence_in(&mut tx, &csv).await?;
+        self.record_evidence_in(&mut tx, &pdf_item).await?;
         self.write_records_in(&mut tx, &EVENTS, &[Record { values }]).await?;
         let n = sqlx::query(CLOSE)
             .bind(now_ms())

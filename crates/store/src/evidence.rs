@@ -315,6 +315,23 @@ impl Workspace {
     /// its audit-log entry. The blob is durable before the record exists, so a recorded item
     /// always has its bytes.
     pub async fn add_evidence(&self, new: NewEvidence<'_>, today: time::Date) -> Result<EvidenceItem, EvidenceError> {
+        let item = self.prepare_evidence(new, today).await?;
+        let mut tx = self.begin_write().await?;
+        self.record_evidence_in(&mut tx, &item).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        self.checkpoint().await?;
+        Ok(item)
+    }
+
+    /// Everything [`Self::add_evidence`] does before its transaction: the checks, and the
+    /// file stored in the vault. Nothing is recorded until [`Self::record_evidence_in`] runs in
+    /// the caller's transaction, so a record and the evidence it rests on commit together; a
+    /// blob whose record never commits is unreferenced, never a record without bytes.
+    pub(crate) async fn prepare_evidence(
+        &self,
+        new: NewEvidence<'_>,
+        today: time::Date,
+    ) -> Result<EvidenceItem, EvidenceError> {
         let (effective_date, period) =
             evident_core::attestation::attestation(new.effective_date.as_deref(), new.period.as_deref(), today)
                 .map_err(|e| field(e.field, e.reason))?;
@@ -448,16 +465,25 @@ impl Workspace {
             controls: links,
             withdrawn: None,
         };
-        let supersedes = supersedes.as_deref();
-        let mut tx = self.begin_write().await?;
+        Ok(item)
+    }
+
+    /// Records a prepared item, its links and its audit-log entry in `tx`.
+    pub(crate) async fn record_evidence_in(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        item: &EvidenceItem,
+    ) -> Result<(), StoreError> {
+        let now = item.captured_at;
+        let supersedes = item.supersedes.as_deref();
         if let Some(old) = supersedes {
-            self.check_supersedable(&mut tx, old).await?;
+            self.check_supersedable(tx, old).await?;
         }
         sqlx::query(INSERT_BLOB)
             .bind(&item.sha256)
             .bind(item.size)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await
             .map_err(StoreError::from)?;
         sqlx::query(INSERT_EVIDENCE)
@@ -475,7 +501,7 @@ impl Workspace {
             .bind(&item.period_to)
             .bind(&item.supersedes)
             .bind(&item.created_by)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await
             .map_err(StoreError::from)?;
         for link in &item.controls {
@@ -483,7 +509,7 @@ impl Workspace {
                 .bind(&item.id)
                 .bind(link.control_id.as_str())
                 .bind(&link.requirement)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await
                 .map_err(StoreError::from)?;
         }
@@ -493,15 +519,13 @@ impl Workspace {
             "evidence.add"
         };
         self.log(
-            &mut tx,
+            tx,
             action,
             &format!("evidence:{}", item.id),
-            crate::evidence::payload(&item),
+            crate::evidence::payload(item),
         )
         .await?;
-        tx.commit().await.map_err(StoreError::from)?;
-        self.checkpoint().await?;
-        Ok(item)
+        Ok(())
     }
 
     /// A version can be superseded once, and never after it was withdrawn.

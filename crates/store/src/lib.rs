@@ -19,6 +19,7 @@ mod files;
 mod generated;
 mod jml;
 mod keys;
+mod oscal;
 mod packs;
 mod policies;
 mod registers;

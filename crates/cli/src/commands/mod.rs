@@ -11,6 +11,7 @@ mod facts;
 mod fieldwork;
 mod generate;
 mod init;
+mod oscal;
 mod pack;
 mod policies;
 mod readiness;
@@ -105,6 +106,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Samples(c) => fieldwork::samples(ws, c, format).await,
         Command::AccessReviews(c) => access_reviews::run(ws, c, format).await,
         Command::Jml(c) => access_reviews::jml(ws, c, format).await,
+        Command::Oscal(c) => oscal::run(ws, c, format).await,
         Command::Report(c) => report::run(ws, &c, cli.format).await,
         Command::Connect(c) => connectors::connect(ws, c, format).await,
         Command::Collect(c) => connectors::collect(ws, c, format).await,

@@ -19,6 +19,7 @@ mod fieldwork;
 mod foundation;
 mod generated;
 mod github;
+mod oscal;
 mod packs;
 mod readiness;
 mod registers;
