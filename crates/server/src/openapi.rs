@@ -98,6 +98,10 @@ fn schemas() -> Map<String, Value> {
         m.insert(k.to_string(), v);
     };
     put(
+        "OscalDocument",
+        json!({"type": "object", "description": "An OSCAL 1.2.3 JSON document: one member named for its model", "additionalProperties": true}),
+    );
+    put(
         "Error",
         obj(&[("error", s()), ("field", s()), ("reference", s())], &["error"]),
     );

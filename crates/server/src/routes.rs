@@ -921,6 +921,15 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
         )
         .api(
             M::GET,
+            "/api/v1/oscal/{kind}",
+            Area::Scope,
+            "One OSCAL 1.2.3 document of the program: catalog, profile, component-definition, system-security-plan, assessment-plan, assessment-results or plan-of-action-and-milestones",
+            "OscalDocument",
+            None,
+            get(scope::api::oscal),
+        )
+        .api(
+            M::GET,
             "/api/v1/controls",
             Area::Controls,
             "Controls with owner and status (filters: status, area, owner)",

@@ -63,6 +63,17 @@ impl Workspace {
                 }
             })
             .collect();
+        // Only what the audit covers: controls that apply to the scope, and evidence for them
+        // (an auditor may read this export; nothing out of scope goes into it).
+        let categories = record.scope.as_ref().map(|s| s.categories.clone());
+        let controls: Vec<_> = controls
+            .into_iter()
+            .filter(|c| evident_core::assessment::applicability_of(c, categories.as_ref()).applicable)
+            .collect();
+        let evidence: Vec<_> = evidence
+            .into_iter()
+            .filter(|e| e.is_current() && e.controls.iter().any(|l| controls.iter().any(|c| c.code == l.control)))
+            .collect();
         Ok(Records {
             organisation: self.organisation.clone(),
             last_modified: evident_core::evidence::rfc3339(last_ms.unwrap_or(0)),
@@ -79,7 +90,7 @@ impl Workspace {
                 .collect(),
             controls,
             readiness,
-            evidence: evidence.into_iter().filter(|e| e.is_current()).collect(),
+            evidence,
             tasks,
             departments: departments.into_iter().collect(),
             today,

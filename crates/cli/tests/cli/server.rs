@@ -196,6 +196,7 @@ fn token<'a>(f: &'a Fixture, role: &str) -> &'a str {
 const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/readiness", "yyynyy"),
     ("GET", "/api/v1/scope", "yyynyy"),
+    ("GET", "/api/v1/oscal/{kind}", "yyynyy"),
     ("GET", "/api/v1/window", "yyynyy"),
     ("POST", "/api/v1/window/exceptions/{id}/responses", "yynnnn"),
     ("GET", "/api/v1/access-reviews", "yyyyyy"),
@@ -509,6 +510,7 @@ fn role_matrix_and_documented_answers(b: Backend) {
             .replace("{code}", &f.control)
             .replace("{email}", "spare@bluefin.test")
             .replace("{person}", &f.employee)
+            .replace("{kind}", "system-security-plan")
             .replace(
                 "{key}",
                 keys.iter()
