@@ -160,6 +160,9 @@ pub enum Command {
     /// Joiners, movers and leavers reconciled against every system's accounts.
     #[command(subcommand)]
     Jml(JmlCommand),
+    /// Other frameworks imported from OSCAL catalogs and profiles, mapped to our controls.
+    #[command(subcommand)]
+    Frameworks(FrameworksCommand),
     /// The program in OSCAL 1.2.3 JSON: catalog, profile, component definition, system
     /// security plan, assessment plan and results, plan of action and milestones.
     #[command(subcommand)]
@@ -970,4 +973,35 @@ pub enum OscalCommand {
         #[arg(long)]
         kind: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FrameworksCommand {
+    /// Import an OSCAL catalog (JSON) as a framework, narrowed by an OSCAL profile if given.
+    Import {
+        /// The catalog file (e.g. NIST SP 800-53 rev 5).
+        catalog: std::path::PathBuf,
+        /// The framework's id in Evident (e.g. nist-800-53r5-moderate).
+        #[arg(long)]
+        id: String,
+        /// A profile selecting the controls that apply (e.g. the MODERATE baseline).
+        #[arg(long)]
+        profile: Option<std::path::PathBuf>,
+    },
+    /// The imported frameworks.
+    List,
+    /// One framework's controls, with ours mapped to each.
+    Controls {
+        id: String,
+        /// Only those its profile selected.
+        #[arg(long)]
+        selected: bool,
+        /// Only those none of ours is mapped to.
+        #[arg(long)]
+        unmapped: bool,
+    },
+    /// Map one of our controls to a framework control (audit-logged).
+    Map { id: String, control: String, ours: String },
+    /// Remove a mapping (audit-logged).
+    Unmap { id: String, control: String, ours: String },
 }

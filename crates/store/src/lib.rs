@@ -16,6 +16,7 @@ mod evidence;
 mod facts;
 mod fieldwork;
 mod files;
+mod frameworks;
 mod generated;
 mod jml;
 mod keys;

@@ -9,6 +9,7 @@ mod demo;
 mod evidence;
 mod facts;
 mod fieldwork;
+mod frameworks;
 mod generate;
 mod init;
 mod oscal;
@@ -107,6 +108,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::AccessReviews(c) => access_reviews::run(ws, c, format).await,
         Command::Jml(c) => access_reviews::jml(ws, c, format).await,
         Command::Oscal(c) => oscal::run(ws, c, format).await,
+        Command::Frameworks(c) => frameworks::run(ws, c, format).await,
         Command::Report(c) => report::run(ws, &c, cli.format).await,
         Command::Connect(c) => connectors::connect(ws, c, format).await,
         Command::Collect(c) => connectors::collect(ws, c, format).await,

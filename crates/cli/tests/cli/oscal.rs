@@ -5,13 +5,18 @@ use serde_json::Value;
 
 use super::common::*;
 
-on_both_databases!(oscal_documents_validate_and_keep_their_uuids);
+on_both_databases!(
+    oscal_documents_validate_and_keep_their_uuids,
+    an_oscal_catalog_and_profile_become_a_mappable_framework,
+);
 
-fn schemas() -> std::path::PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/oscal/schemas-1.2.3");
+fn reference(sub: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/reference/oscal")
+        .join(sub);
     assert!(
         dir.is_dir(),
-        "{} is missing: the OSCAL schemas come from ../shared/reference beside the clone",
+        "{} is missing: OSCAL's schemas and catalogs come from ../shared/reference beside the clone",
         dir.display()
     );
     dir
@@ -36,7 +41,7 @@ fn oscal_documents_validate_and_keep_their_uuids(b: Backend) {
     let validator = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.ci/oscal-validate");
     let run = std::process::Command::new("python3")
         .arg(&validator)
-        .arg(schemas())
+        .arg(reference("schemas-1.2.3"))
         .args(&files)
         .output()
         .expect("python3 runs the validator");
@@ -120,4 +125,80 @@ fn oscal_documents_validate_and_keep_their_uuids(b: Backend) {
         &["oscal", "export", "--out", third.to_str().unwrap(), "--kind", "ssp"],
         &["--kind", "'ssp'", "system-security-plan"],
     );
+}
+
+fn an_oscal_catalog_and_profile_become_a_mappable_framework(b: Backend) {
+    let env = Env::new(b);
+    env.init();
+    let nist = reference("nist-800-53r5");
+    let catalog = nist.join("NIST_SP-800-53_rev5_catalog_v5.0.1_2021-06.json");
+    let profile = nist.join("NIST_SP-800-53_rev5_MODERATE-baseline_profile.json");
+    let (catalog, profile) = (catalog.to_str().unwrap(), profile.to_str().unwrap());
+
+    // A malformed catalog names the file, the JSON path and the reason; nothing is kept.
+    let mut broken: Value = serde_json::from_slice(&std::fs::read(catalog).unwrap()).unwrap();
+    broken["catalog"]["groups"][2]["controls"][1]["title"] = Value::Null;
+    let bad = env.write_file("broken.json", broken.to_string().as_bytes());
+    env.refused(
+        &["frameworks", "import", bad.to_str().unwrap(), "--id", "nist"],
+        &["broken.json", "/catalog/groups/2/controls/1/title", "not a string"],
+    );
+    let other = env.write_file("profile-as-catalog.json", &std::fs::read(profile).unwrap());
+    env.refused(
+        &["frameworks", "import", other.to_str().unwrap(), "--id", "nist"],
+        &["/catalog", "not an OSCAL catalog"],
+    );
+    assert_eq!(env.json(&["frameworks", "list"]), serde_json::json!([]));
+
+    let f = env.json(&[
+        "frameworks",
+        "import",
+        catalog,
+        "--id",
+        "nist-moderate",
+        "--profile",
+        profile,
+    ]);
+    assert_eq!(
+        (f["controls"].as_i64(), f["selected"].as_i64()),
+        (Some(1189), Some(287)),
+        "{f}"
+    );
+    env.refused(
+        &["frameworks", "import", catalog, "--id", "nist-moderate"],
+        &["already imported"],
+    );
+    let selected = env.json(&["frameworks", "controls", "nist-moderate", "--selected"]);
+    assert_eq!(selected.as_array().map(Vec::len), Some(287));
+    let ac2 = selected.as_array().unwrap().iter().find(|c| c["id"] == "ac-2").unwrap();
+    assert_eq!(ac2["group"], "Access Control", "{ac2}");
+
+    // Our controls mapped to theirs, and refusals naming what is wrong.
+    env.ok(&["frameworks", "map", "nist-moderate", "AC-2", "ACC-08"]);
+    env.ok(&["frameworks", "map", "nist-moderate", "ac-2", "ACC-02"]);
+    env.refused(
+        &["frameworks", "map", "nist-moderate", "ac-2", "ACC-08"],
+        &["already mapped"],
+    );
+    env.refused(
+        &["frameworks", "map", "nist-moderate", "zz-1", "ACC-08"],
+        &["CONTROL", "'zz-1'"],
+    );
+    env.refused(
+        &["frameworks", "map", "nist-moderate", "ac-2", "NOPE-1"],
+        &["OURS", "'NOPE-1'"],
+    );
+    let shown = env.json(&["frameworks", "controls", "nist-moderate"]);
+    let ac2 = shown.as_array().unwrap().iter().find(|c| c["id"] == "ac-2").unwrap();
+    assert_eq!(ac2["mapped"], serde_json::json!(["ACC-02", "ACC-08"]));
+    env.ok(&["frameworks", "unmap", "nist-moderate", "ac-2", "ACC-02"]);
+    let list = env.json(&["frameworks", "list"]);
+    assert_eq!(list[0]["mapped"], 1, "{list}");
+    let unmapped = env.json(&["frameworks", "controls", "nist-moderate", "--selected", "--unmapped"]);
+    assert_eq!(unmapped.as_array().map(Vec::len), Some(286));
+    let actions = env.audit_actions();
+    for a in ["framework.import", "framework.map", "framework.unmap"] {
+        assert!(actions.iter().any(|x| x == a), "{a}: {actions:?}");
+    }
+    env.assert_verified();
 }

@@ -10,6 +10,7 @@
 
 mod catalog;
 mod ids;
+pub mod import;
 mod plans;
 mod results;
 
