@@ -147,7 +147,9 @@ pub(crate) const OPEN_REVOCATIONS: &str = "SELECT i.id, i.decision, i.account, i
 const CAMPAIGN_IDS: &str = "SELECT id AS campaign_id FROM review_campaigns";
 const CAMPAIGNS_REVIEWED_BY: &str = "SELECT DISTINCT campaign_id FROM review_items WHERE reviewer = $1";
 const REVIEWED_ADMINS: &str = "SELECT i.system, i.external_id, c.closed_at FROM review_items i \
-     JOIN review_campaigns c ON c.id = i.campaign_id WHERE c.status = 'closed' AND i.decision = 'keep' AND i.privileged = 1";
+     JOIN review_campaigns c ON c.id = i.campaign_id \
+     WHERE i.campaign_id IN (SELECT id FROM review_campaigns WHERE status = 'closed') \
+     AND i.decision = 'keep' AND i.privileged = 1";
 const SYSTEMS: &str = "SELECT system, COUNT(*) AS n, SUM(CASE WHEN admin = 1 OR root = 1 THEN 1 ELSE 0 END) AS privileged \
      FROM accounts WHERE active = 1 GROUP BY system ORDER BY system";
 pub(crate) const SEEN: &str = "UPDATE review_items SET carried_out_at = $1, carried_out_by = $2 WHERE id = $3";

@@ -16,7 +16,7 @@ use crate::{StoreError, Workspace};
 
 const DECISIONS: &str = "SELECT i.person, i.system, i.username, i.decision, i.decided_at, i.decided_by, c.name \
      FROM review_items i JOIN review_campaigns c ON c.id = i.campaign_id \
-     WHERE i.decided_at IS NOT NULL AND i.person IS NOT NULL";
+     WHERE i.decided_at > 0 AND i.person IS NOT NULL";
 
 /// How far back moves are replayed: a move older than this cannot still be awaiting review.
 const MOVES_LOOKBACK_DAYS: i64 = 400;

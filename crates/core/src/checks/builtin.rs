@@ -764,9 +764,7 @@ fn root_no_keys(ctx: &Ctx) -> Vec<Outcome> {
 
 /// The machine identity register's entry for an account, by system and account name.
 fn machine_identity<'a>(ctx: &'a Ctx, a: &crate::facts::Account) -> Option<&'a Record> {
-    ctx.facts.machine_identities.iter().find(|m| {
-        text(m, "system").eq_ignore_ascii_case(&a.system) && text(m, "account").eq_ignore_ascii_case(&a.username)
-    })
+    ctx.facts.machine_identity(&a.system, &a.username)
 }
 
 fn keys_rotated(ctx: &Ctx) -> Vec<Outcome> {
@@ -829,12 +827,7 @@ fn joiners_have_baseline_accounts(ctx: &Ctx) -> Vec<Outcome> {
                 .as_date()
                 .filter(|s| jml::is_joiner(*s, ctx.today))?;
             let e = email(p);
-            let theirs = ctx
-                .facts
-                .accounts
-                .iter()
-                .filter(|a| a.email.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(&e)));
-            let missing = jml::missing_baseline(&baseline, theirs);
+            let missing = jml::missing_baseline(&baseline, ctx.facts.accounts_of(&e));
             Some(if missing.is_empty() {
                 Outcome::pass(
                     &e,

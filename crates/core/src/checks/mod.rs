@@ -63,6 +63,10 @@ pub struct FactsIndex {
     background_checks: std::collections::HashMap<String, usize>,
     managers: std::collections::HashSet<String>,
     current_evidence: std::collections::HashSet<String>,
+    /// Accounts by lower-cased email.
+    accounts: std::collections::HashMap<String, Vec<usize>>,
+    /// Machine identities by lower-cased (system, account).
+    machine_identities: std::collections::HashMap<(String, String), usize>,
 }
 
 impl Facts {
@@ -83,6 +87,15 @@ impl Facts {
                 i.background_checks.entry(email(b)).or_insert(n);
             }
             i.current_evidence = self.current_evidence.iter().cloned().collect();
+            for (n, a) in self.accounts.iter().enumerate() {
+                if let Some(e) = &a.email {
+                    i.accounts.entry(e.to_lowercase()).or_default().push(n);
+                }
+            }
+            for (n, m) in self.machine_identities.iter().enumerate() {
+                let t = |k: &str| m.get(k).as_str().unwrap_or("").to_lowercase();
+                i.machine_identities.entry((t("system"), t("account"))).or_insert(n);
+            }
             i
         })
     }
@@ -108,6 +121,25 @@ impl Facts {
     /// Whether anyone names this email as their manager.
     pub fn manages(&self, email: &str) -> bool {
         self.index().managers.contains(email)
+    }
+
+    /// The accounts whose email is `email` (any case).
+    pub fn accounts_of<'a>(&'a self, email: &str) -> impl Iterator<Item = &'a crate::facts::Account> + Clone + 'a {
+        let list = self
+            .index()
+            .accounts
+            .get(&email.to_lowercase())
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        list.iter().map(|n| &self.accounts[*n])
+    }
+
+    /// The machine identity register's record of an account (system and name, any case).
+    pub fn machine_identity(&self, system: &str, account: &str) -> Option<&Record> {
+        self.index()
+            .machine_identities
+            .get(&(system.to_lowercase(), account.to_lowercase()))
+            .map(|n| &self.machine_identities[*n])
     }
 
     pub fn is_current_evidence(&self, id: &str) -> bool {
