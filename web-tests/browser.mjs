@@ -563,6 +563,32 @@ try {
     await owner.context.close();
   }
 
+  // Frameworks and OSCAL: the program's seven documents, one downloaded as OSCAL JSON.
+  await page.goto(`${BASE}/frameworks`);
+  check((await page.locator('#oscal-documents tbody tr').count()) === 7, 'the seven OSCAL documents are offered');
+  const [ssp] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'evident-ssp.json' }).click(),
+  ]);
+  const sspText = readFileSync(await ssp.path(), 'utf8');
+  check(ssp.suggestedFilename() === 'evident-ssp.json' && JSON.parse(sspText)['system-security-plan'] !== undefined,
+    'the system security plan downloads as OSCAL JSON');
+  // Another framework imported from an OSCAL catalog in the browser, and one of ours mapped to it.
+  const miniCatalog = { catalog: { uuid: '3f6c1d52-8a04-4e7b-9c21-5d0e47b36a19', metadata: { title: 'Mini framework', version: '1' },
+    groups: [{ id: 'ac', title: 'Access Control', controls: [{ id: 'ac-1', title: 'Account reviews' }, { id: 'ac-2', title: 'Least privilege' }] }] } };
+  await page.locator('#fw-id').fill('mini');
+  await page.locator('#fw-catalog').setInputFiles({ name: 'mini.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(miniCatalog)) });
+  await page.getByRole('button', { name: 'Import' }).click();
+  await page.waitForURL(/\/frameworks\/mini\?done=imported/);
+  check((await page.locator('#framework-controls tbody tr').count()) === 2, 'the imported framework lists its controls');
+  await page.locator('#map-control').fill('ac-1');
+  await page.locator('#map-ours').selectOption({ index: 0 });
+  const ours = await page.locator('#map-ours').inputValue();
+  await page.getByRole('button', { name: 'Map', exact: true }).click();
+  await page.waitForURL(/done=mapped/);
+  check((await page.locator('#framework-controls tbody tr').first().textContent()).includes(ours), 'one of ours is mapped to their control');
+  await shot(page, '33-frameworks');
+
   // A form posted without the CSRF token is refused.
   const forged = await admin.page.request.post(`${BASE}/policies/${POLICY}/approve`, { form: { csrf: 'forged' } });
   check(forged.status() === 403, 'a form without the session CSRF token is refused (403)');

@@ -23,6 +23,7 @@ mod criteria;
 mod dashboard;
 mod evidence;
 mod fieldwork;
+mod frameworks;
 mod gaps;
 mod me;
 mod policies;

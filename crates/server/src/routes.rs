@@ -12,8 +12,8 @@ use evident_core::access::Area;
 use crate::access::guard;
 use crate::state::AppState;
 use crate::{
-    access_reviews, audit_log, checks, controls, criteria, dashboard, evidence, fieldwork, gaps, me, policies,
-    registers, scope, settings, signin, static_files, web, window,
+    access_reviews, audit_log, checks, controls, criteria, dashboard, evidence, fieldwork, frameworks, gaps, me,
+    policies, registers, scope, settings, signin, static_files, web, window,
 };
 
 /// What a documented API route takes and returns, for the OpenAPI document.
@@ -344,6 +344,14 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             Area::AccessReviews,
             post(access_reviews::page::confirm),
         )
+        .upload_page(
+            "/frameworks",
+            Area::Criteria,
+            get(frameworks::list).post(frameworks::import),
+        )
+        .page("/frameworks/{id}/mappings", Area::Criteria, post(frameworks::mapping))
+        .page("/frameworks/oscal/{kind}", Area::Scope, get(frameworks::oscal))
+        .page("/frameworks/{id}", Area::Criteria, get(frameworks::framework))
         .page("/jml", Area::People, get(access_reviews::jml::page))
         .page(
             "/jml/people/{email}",
@@ -580,7 +588,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             None,
             get(access_reviews::api::inbox),
         )
-        .takes(INBOX_QUERY, &[422])
+        .takes(INBOX_QUERY, &[400, 422])
         .api(
             M::POST,
             "/api/v1/access-reviews/inbox/keep",

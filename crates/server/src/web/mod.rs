@@ -47,6 +47,7 @@ const NAV: &[(&str, &str, Option<Area>)] = &[
     ("/gaps", "Gaps", Some(Area::Dashboard)),
     ("/scope", "Scope", Some(Area::Scope)),
     ("/criteria", "Criteria", Some(Area::Criteria)),
+    ("/frameworks", "Frameworks and OSCAL", Some(Area::Criteria)),
     ("/window", "Window", Some(Area::Window)),
     ("", "Audit", None),
     ("/audit", "Engagements", Some(Area::Fieldwork)),
