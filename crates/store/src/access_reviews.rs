@@ -714,16 +714,6 @@ impl Workspace {
         Ok(rows.into_iter().map(ItemRow::into_parts).collect())
     }
 
-    /// Every item of the caller's in open campaigns, in the inbox's order.
-    async fn inbox_all(&self) -> Result<Vec<ItemView>, StoreError> {
-        Ok(self
-            .items_json(INBOX_SQLITE, INBOX_POSTGRES, &self.actor.to_lowercase())
-            .await?
-            .into_iter()
-            .map(|(v, ..)| v)
-            .collect())
-    }
-
     /// The caller's open campaigns with their counts, soonest due first.
     pub async fn inbox_campaigns(&self, today: time::Date) -> Result<Vec<InboxCampaign>, StoreError> {
         let today = format_date(today);
@@ -893,34 +883,86 @@ impl Workspace {
     }
 
     /// Keeps every undecided item of the caller's that the last campaign kept at the same level
-    /// (or, given ids, those). Returns how many were kept.
-    pub async fn keep_unchanged(&self, role: Role, ids: &[String], today: time::Date) -> Result<usize, StoreError> {
-        let mine = self.inbox_all().await?;
-        let chosen: Vec<&ItemView> = mine
+    /// (or, given ids, those), in one transaction with one audit entry per item: the same rules
+    /// as [`Self::decide`] (own account refused, an employee only for their reports), all or
+    /// nothing. Returns how many were kept.
+    pub async fn keep_unchanged(&self, role: Role, ids: &[String], _today: time::Date) -> Result<usize, StoreError> {
+        let mine = self
+            .items_json(INBOX_SQLITE, INBOX_POSTGRES, &self.actor.to_lowercase())
+            .await?;
+        if let Some(missing) = ids.iter().find(|id| !mine.iter().any(|(v, ..)| &v.id == *id)) {
+            return Err(not_found(missing));
+        }
+        let chosen: Vec<&(ItemView, Account, String, String)> = mine
             .iter()
-            .filter(|i| i.decision.is_none())
-            .filter(|i| {
+            .filter(|(v, ..)| v.decision.is_none())
+            .filter(|(v, ..)| {
                 if ids.is_empty() {
-                    i.unchanged
+                    v.unchanged
                 } else {
-                    ids.contains(&i.id)
+                    ids.contains(&v.id)
                 }
             })
             .collect();
-        if let Some(missing) = ids.iter().find(|id| !mine.iter().any(|i| &i.id == *id)) {
-            return Err(not_found(missing));
-        }
         let keep = DecisionInput {
             decision: "keep".into(),
             reason: String::new(),
             change: String::new(),
         };
-        let mut n = 0;
-        for i in chosen {
-            self.decide(role, &i.id, &keep, today).await?;
-            n += 1;
+        let people = if role == Role::Employee {
+            Some(self.directory().await?)
+        } else {
+            None
+        };
+        for (view, account, _, _) in &chosen {
+            if rules::check_decision(&self.actor, &view.reviewer, account, &keep)
+                .map_err(refused)?
+                .is_none()
+            {
+                return Err(not_found(&view.id));
+            }
+            if let Some(people) = &people {
+                let holder = view.person.as_deref().or(account.email.as_deref()).unwrap_or("");
+                if !people.manages(&self.actor, holder) {
+                    return Err(not_found(&view.id));
+                }
+            }
         }
-        Ok(n)
+        if chosen.is_empty() {
+            return Ok(0);
+        }
+        let now = now_ms();
+        let mut tx = self.begin_write().await?;
+        let mut entries = Vec::with_capacity(chosen.len());
+        for (view, ..) in &chosen {
+            let changed = sqlx::query(DECIDE)
+                .bind("keep")
+                .bind(None::<String>)
+                .bind(None::<String>)
+                .bind(now)
+                .bind(&self.actor)
+                .bind(None::<String>)
+                .bind(&view.id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if changed == 0 {
+                return Err(StoreError::Conflict(format!(
+                    "{}/{}: another decision was recorded first; nothing was kept",
+                    view.system, view.username
+                )));
+            }
+            entries.push((
+                "access_review.decide".to_string(),
+                format!("access_review_item:{}", view.id),
+                json!({"campaign": view.campaign, "system": view.system, "account": view.username,
+                       "decision": "keep", "reason": "", "change": "", "task": null, "bulk": true}),
+            ));
+        }
+        self.log_many(&mut tx, entries).await?;
+        tx.commit().await?;
+        self.checkpoint().await?;
+        Ok(chosen.len())
     }
 
     /// Gives an undecided item to another reviewer; never to the account's holder.

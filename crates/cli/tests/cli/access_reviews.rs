@@ -804,7 +804,18 @@ fn github_exports_and_a_privileged_review(b: Backend) {
         .collect();
     held.sort();
     assert_eq!(held, ["app/release-bot", "tom-cto"], "{shown}");
-    assert_eq!(item_of(&shown["items"], "tom-cto")["reviewer"], "ceo@acme.example");
+    let tom = item_of(&shown["items"], "tom-cto");
+    assert_eq!(tom["reviewer"], "ceo@acme.example");
+    let as_cleo = |args: &[&str]| {
+        let out = env
+            .command(args)
+            .env("EVIDENT_ACTOR", "ceo@acme.example")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap_or(Value::Null)
+    };
+    as_cleo(&["access-reviews", "decide", tom["id"].as_str().unwrap(), "keep"]);
     env.ok(&["access-reviews", "close", &id, "--anyway"]);
     let events = env.json(&["events", "list"]);
     assert_eq!(events[0]["kind"], "privileged_access_review", "{events}");
@@ -822,6 +833,20 @@ fn github_exports_and_a_privileged_review(b: Backend) {
         (Some("all"), Some(day(10).as_str()))
     );
     assert_eq!(env.json(&["access-reviews", "start-due"]), json!([]));
+    // Tom's owner account was kept at the same level last time: one click keeps it again, in
+    // one transaction with its audit entry; a second click finds nothing left.
+    let kept = as_cleo(&["--format", "json", "access-reviews", "keep-unchanged"]);
+    assert_eq!(kept["kept"], 1, "{kept}");
+    let all = env.json(&["access-reviews", "show", started[0]["id"].as_str().unwrap()]);
+    let again = item_of(&all["items"], "tom-cto");
+    assert_eq!(
+        (again["decision"].as_str(), again["decided_by"].as_str()),
+        (Some("keep"), Some("ceo@acme.example"))
+    );
+    assert_eq!(
+        as_cleo(&["--format", "json", "access-reviews", "keep-unchanged"])["kept"],
+        0
+    );
     env.refused(&["access-reviews", "start-due", "--lead", "400"], &["--lead", "400"]);
     env.assert_verified();
 }
