@@ -236,8 +236,8 @@ async fn framework_page(state: &AppState, access: &Access, id: &str, show: &str)
     let f = state.ws.framework(&id).await?;
     let mut controls = state.ws.framework_controls(&id).await?;
     match show {
-        "selected" => controls.retain(|c| c.selected),
-        "unmapped" => controls.retain(|c| c.selected && c.mapped.is_empty()),
+        "selected" => controls.retain(|c| c.control.selected),
+        "unmapped" => controls.retain(|c| c.control.selected && c.mapped.is_empty()),
         _ => {}
     }
     let layout = Layout::new(state, access, f.title.clone(), "/frameworks");
@@ -254,15 +254,15 @@ async fn framework_page(state: &AppState, access: &Access, id: &str, show: &str)
     let rows = controls
         .iter()
         .map(|c| {
-            let mut title = vec![Inline::text(&c.title)];
-            if c.withdrawn {
+            let mut title = vec![Inline::text(&c.control.title)];
+            if c.control.withdrawn {
                 title.push(Inline::muted(" withdrawn"));
             }
             vec![
-                vec![Inline::mono(&c.id)],
+                vec![Inline::mono(&c.control.id)],
                 title,
-                text(c.group.clone().unwrap_or_default()),
-                text(if c.selected { "selected" } else { "" }),
+                text(c.control.group.clone().unwrap_or_default()),
+                text(if c.control.selected { "selected" } else { "" }),
                 if c.mapped.is_empty() {
                     vec![Inline::muted("none")]
                 } else {
@@ -345,12 +345,22 @@ async fn framework_page(state: &AppState, access: &Access, id: &str, show: &str)
     Ok(DetailPage::new(layout, "", sections))
 }
 
-/// `/frameworks/oscal/{kind}`: one OSCAL document as a download.
-pub async fn oscal(State(state): State<AppState>, Path(kind): Path<String>) -> Result<Response, ServerError> {
-    let file = evident_core::oscal::file_name(&kind).ok_or(ServerError::NotFound)?;
+/// One OSCAL document of the program and the file name it goes by; an unknown kind is not
+/// found. The page's download and `GET /api/v1/oscal/{kind}` both serve this.
+pub(crate) async fn oscal_document(
+    state: &AppState,
+    kind: &str,
+) -> Result<(&'static str, serde_json::Value), ServerError> {
+    let file = evident_core::oscal::file_name(kind).ok_or(ServerError::NotFound)?;
     let now = time::OffsetDateTime::now_utc();
     let records = state.ws.oscal_records(now.date(), now).await?;
-    let doc = evident_core::oscal::document(&kind, &records).ok_or(ServerError::NotFound)?;
+    let doc = evident_core::oscal::document(kind, &records).ok_or(ServerError::NotFound)?;
+    Ok((file, doc))
+}
+
+/// `/frameworks/oscal/{kind}`: one OSCAL document as a download.
+pub async fn oscal(State(state): State<AppState>, Path(kind): Path<String>) -> Result<Response, ServerError> {
+    let (file, doc) = oscal_document(&state, &kind).await?;
     let bytes = serde_json::to_vec_pretty(&doc).map_err(|e| ServerError::Internal(format!("OSCAL: {e}")))?;
     Ok((
         [

@@ -781,6 +781,37 @@ impl Workspace {
             .ok_or_else(|| not_found(id))
     }
 
+    /// The people register when the caller is an employee, who decides only their reports'
+    /// items; `None` for roles that review whatever is theirs.
+    async fn reports_only(&self, role: Role) -> Result<Option<Directory>, StoreError> {
+        Ok(if role == Role::Employee {
+            Some(self.directory().await?)
+        } else {
+            None
+        })
+    }
+
+    /// Whether the caller may take this decision on this item: theirs to review, not their own
+    /// account (refused with the reason), and for an employee (`reports`) one of their reports'.
+    /// Another reviewer's item is not found.
+    fn may_decide(
+        &self,
+        reports: Option<&Directory>,
+        view: &ItemView,
+        account: &Account,
+        input: &DecisionInput,
+    ) -> Result<Decision, StoreError> {
+        let Some(decision) = rules::check_decision(&self.actor, &view.reviewer, account, input).map_err(refused)?
+        else {
+            return Err(not_found(&view.id));
+        };
+        let holder = view.person.as_deref().or(account.email.as_deref()).unwrap_or("");
+        if reports.is_some_and(|people| !people.manages(&self.actor, holder)) {
+            return Err(not_found(&view.id));
+        }
+        Ok(decision)
+    }
+
     /// Records the caller's decision on one of their items. Another reviewer's item is not
     /// found; one's own account is refused with the reason; an employee decides only on their
     /// own reports' accounts. A revoke or change opens a task for the system's owner.
@@ -792,17 +823,8 @@ impl Workspace {
         today: time::Date,
     ) -> Result<ItemView, StoreError> {
         let (view, account, status, owner) = self.item_row(item).await?;
-        let Some(decision) = rules::check_decision(&self.actor, &view.reviewer, &account, input).map_err(refused)?
-        else {
-            return Err(not_found(item));
-        };
-        if role == Role::Employee {
-            let people = self.directory().await?;
-            let holder = view.person.as_deref().or(account.email.as_deref()).unwrap_or("");
-            if !people.manages(&self.actor, holder) {
-                return Err(not_found(item));
-            }
-        }
+        let people = self.reports_only(role).await?;
+        let decision = self.may_decide(people.as_ref(), &view, &account, input)?;
         if status != "open" {
             return Err(StoreError::Conflict(format!(
                 "the campaign '{}' is closed",
@@ -909,24 +931,9 @@ impl Workspace {
             reason: String::new(),
             change: String::new(),
         };
-        let people = if role == Role::Employee {
-            Some(self.directory().await?)
-        } else {
-            None
-        };
+        let people = self.reports_only(role).await?;
         for (view, account, _, _) in &chosen {
-            if rules::check_decision(&self.actor, &view.reviewer, account, &keep)
-                .map_err(refused)?
-                .is_none()
-            {
-                return Err(not_found(&view.id));
-            }
-            if let Some(people) = &people {
-                let holder = view.person.as_deref().or(account.email.as_deref()).unwrap_or("");
-                if !people.manages(&self.actor, holder) {
-                    return Err(not_found(&view.id));
-                }
-            }
+            self.may_decide(people.as_ref(), view, account, &keep)?;
         }
         if chosen.is_empty() {
             return Ok(0);

@@ -67,7 +67,7 @@ impl Workspace {
         let pool = &self.db.pool;
         // The large independent reads, overlapped (each is one JSON array built by the database).
         let today = evident_core::date_of_ms(now_ms()).unwrap_or(time::Date::MIN);
-        let (people, training, background_checks, assets, accounts, findings, changes, moves, (access_reviewed, _)) = tokio::try_join!(
+        let (people, training, background_checks, assets, accounts, findings, changes, moves, access_reviewed) = tokio::try_join!(
             self.records(&PEOPLE),
             self.records(&TRAINING),
             self.records(&BACKGROUND_CHECKS),
@@ -76,7 +76,7 @@ impl Workspace {
             self.findings(),
             self.changes(),
             self.moves(today),
-            self.review_decisions(),
+            self.review_times(),
         )?;
         let reviews: BTreeMap<String, i64> = sqlx::query(SELECT_REVIEWS)
             .fetch_all(pool)

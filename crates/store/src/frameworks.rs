@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use evident_core::oscal::import::{self, FrameworkControlView, FrameworkView, ImportedCatalog};
+use evident_core::oscal::import::{self, FrameworkControl, FrameworkControlView, FrameworkView, ImportedCatalog};
 use serde_json::json;
 use sqlx::Row;
 
@@ -193,12 +193,14 @@ impl Workspace {
                 let cid: String = r.try_get("control_id")?;
                 Ok(FrameworkControlView {
                     mapped: mapped.remove(&cid).unwrap_or_default(),
-                    id: cid,
-                    title: r.try_get("title")?,
-                    parent: r.try_get("parent_id")?,
-                    group: r.try_get("group_title")?,
-                    withdrawn: r.try_get::<i64, _>("withdrawn")? == 1,
-                    selected: r.try_get::<i64, _>("selected")? == 1,
+                    control: FrameworkControl {
+                        id: cid,
+                        title: r.try_get("title")?,
+                        parent: r.try_get("parent_id")?,
+                        group: r.try_get("group_title")?,
+                        withdrawn: r.try_get::<i64, _>("withdrawn")? == 1,
+                        selected: r.try_get::<i64, _>("selected")? == 1,
+                    },
                 })
             })
             .collect()

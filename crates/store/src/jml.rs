@@ -14,6 +14,8 @@ use sqlx::Row;
 use crate::clock::now_ms;
 use crate::{StoreError, Workspace};
 
+/// When each person's accounts were decided on: all the movers check needs.
+const DECISION_TIMES: &str = "SELECT person, decided_at FROM review_items WHERE decided_at > 0 AND person IS NOT NULL";
 const DECISIONS: &str = "SELECT i.person, i.system, i.username, i.decision, i.decided_at, i.decided_by, c.name \
      FROM review_items i JOIN review_campaigns c ON c.id = i.campaign_id \
      WHERE i.decided_at > 0 AND i.person IS NOT NULL";
@@ -156,6 +158,20 @@ impl Workspace {
                 })
             })
             .collect())
+    }
+
+    /// The instants of access-review decisions per person (lower-cased email), without the
+    /// words a timeline needs: read on every readiness run.
+    pub async fn review_times(&self) -> Result<Reviews, StoreError> {
+        let mut reviews: Reviews = HashMap::new();
+        for r in sqlx::query(DECISION_TIMES).fetch_all(&self.db.pool).await? {
+            let person: String = r.try_get("person")?;
+            reviews
+                .entry(person.to_lowercase())
+                .or_default()
+                .push(r.try_get("decided_at")?);
+        }
+        Ok(reviews)
     }
 
     /// Access-review decisions per person (lower-cased email): their instants, and each as

@@ -70,9 +70,10 @@ impl Workspace {
             .into_iter()
             .filter(|c| evident_core::assessment::applicability_of(c, categories.as_ref()).applicable)
             .collect();
+        let codes: std::collections::HashSet<&str> = controls.iter().map(|c| c.code.as_str()).collect();
         let evidence: Vec<_> = evidence
             .into_iter()
-            .filter(|e| e.is_current() && e.controls.iter().any(|l| controls.iter().any(|c| c.code == l.control)))
+            .filter(|e| e.is_current() && e.controls.iter().any(|l| codes.contains(l.control.as_str())))
             .collect();
         Ok(Records {
             organisation: self.organisation.clone(),

@@ -76,21 +76,21 @@ pub async fn run(dir: &Path, command: FrameworksCommand, format: Format) -> Resu
         }
         FrameworksCommand::Controls { id, selected, unmapped } => {
             let mut list = ws.framework_controls(&id).await?;
-            list.retain(|c| (!selected || c.selected) && (!unmapped || c.mapped.is_empty()));
+            list.retain(|c| (!selected || c.control.selected) && (!unmapped || c.mapped.is_empty()));
             if format == Format::Json {
                 return output::json(&list);
             }
             let mut t = Table::new(&["control", "title", "group", "selected", "ours"]);
             for c in &list {
                 t.row(vec![
-                    c.id.clone(),
-                    if c.withdrawn {
-                        format!("{} (withdrawn)", c.title)
+                    c.control.id.clone(),
+                    if c.control.withdrawn {
+                        format!("{} (withdrawn)", c.control.title)
                     } else {
-                        c.title.clone()
+                        c.control.title.clone()
                     },
-                    c.group.clone().unwrap_or_default(),
-                    if c.selected { "yes" } else { "" }.into(),
+                    c.control.group.clone().unwrap_or_default(),
+                    if c.control.selected { "yes" } else { "" }.into(),
                     c.mapped.join(", "),
                 ]);
             }
@@ -119,7 +119,7 @@ async fn mapping(
         .framework_controls(id)
         .await?
         .into_iter()
-        .find(|c| c.id.eq_ignore_ascii_case(control.trim()))
+        .find(|c| c.control.id.eq_ignore_ascii_case(control.trim()))
         .map(|c| c.mapped)
         .unwrap_or_default();
     if format == Format::Json {

@@ -41,7 +41,9 @@ fn item_of<'a>(items: &'a Value, login: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no item for {login}: {items}"))
 }
 
-fn a_campaign_runs_from_frozen_list_to_evidence(b: Backend) {
+/// A workspace with a Type II window over the given days from today, and Cleo (CEO), Tom (CTO,
+/// reporting to her) and Dev (reporting to Tom) in the people register, plus `more` rows.
+fn company(b: Backend, (from, to): (i64, i64), more: &[&str]) -> Env {
     let env = Env::new(b);
     env.init();
     env.ok(&[
@@ -52,18 +54,31 @@ fn a_campaign_runs_from_frozen_list_to_evidence(b: Backend) {
         "--categories",
         "security",
         "--window",
-        &format!("{}..{}", day(-40), day(140)),
+        &format!("{}..{}", day(from), day(to)),
     ]);
-    let hr = "email,name,employment_type,start_date,manager_email\n\
-              ceo@acme.example,Cleo,employee,2020-01-10,\n\
-              cto@acme.example,Tom,employee,2021-01-10,ceo@acme.example\n\
-              dev@acme.example,Dev,employee,2022-01-10,cto@acme.example\n\
-              ops@acme.example,Ops,employee,2022-01-10,cto@acme.example\n";
+    let mut hr = "email,name,employment_type,start_date,manager_email\n\
+                  ceo@acme.example,Cleo,employee,2020-01-10,\n\
+                  cto@acme.example,Tom,employee,2021-01-10,ceo@acme.example\n\
+                  dev@acme.example,Dev,employee,2022-01-10,cto@acme.example\n"
+        .to_string();
+    for row in more {
+        hr.push_str(row);
+        hr.push('\n');
+    }
     env.ok(&[
         "import",
         "people",
         env.write_file("hr.csv", hr.as_bytes()).to_str().unwrap(),
     ]);
+    env
+}
+
+fn a_campaign_runs_from_frozen_list_to_evidence(b: Backend) {
+    let env = company(
+        b,
+        (-40, 140),
+        &["ops@acme.example,Ops,employee,2022-01-10,cto@acme.example"],
+    );
     let assets = "name,kind,owner,classification,in_scope\nOkta,software,lead@acme.example,restricted,true\n";
     env.ok(&[
         "import",
@@ -682,27 +697,7 @@ fn current_period(window: &Value, control: &str) -> Value {
 }
 
 fn github_exports_and_a_privileged_review(b: Backend) {
-    let env = Env::new(b);
-    env.init();
-    env.ok(&[
-        "scope",
-        "set",
-        "--type",
-        "2",
-        "--categories",
-        "security",
-        "--window",
-        &format!("{}..{}", day(-10), day(170)),
-    ]);
-    let hr = "email,name,employment_type,start_date,manager_email\n\
-              ceo@acme.example,Cleo,employee,2020-01-10,\n\
-              cto@acme.example,Tom,employee,2021-01-10,ceo@acme.example\n\
-              dev@acme.example,Dev,employee,2022-01-10,cto@acme.example\n";
-    env.ok(&[
-        "import",
-        "people",
-        env.write_file("hr.csv", hr.as_bytes()).to_str().unwrap(),
-    ]);
+    let env = company(b, (-10, 170), &[]);
     let members = json!([
         {"login": "tom-cto", "id": 11, "type": "User"},
         {"login": "devdev", "id": 12, "type": "User"},

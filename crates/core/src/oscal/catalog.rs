@@ -108,7 +108,7 @@ pub(super) fn component_definition(input: &Records) -> Value {
     let library = &Catalog::builtin().library;
     // Controls by area, then for each criterion the area's controls that serve it.
     let mut areas: BTreeMap<&str, Vec<&crate::control::Control>> = BTreeMap::new();
-    for c in input.controls.iter().filter(|c| c.na_reason.is_none()) {
+    for c in &input.controls {
         areas.entry(c.area.as_str()).or_default().push(c);
     }
     let components: Vec<Value> = areas

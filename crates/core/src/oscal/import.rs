@@ -22,8 +22,12 @@ fn refuse(path: &str, reason: impl Into<String>) -> ImportError {
     }
 }
 
+fn parse(bytes: &[u8]) -> Result<Value, ImportError> {
+    serde_json::from_slice(bytes).map_err(|e| refuse("/", format!("not JSON ({e}); is the file complete?")))
+}
+
 /// One control or enhancement of an imported catalog.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct FrameworkControl {
     pub id: String,
     pub title: String,
@@ -136,8 +140,7 @@ impl Walk {
 
 /// Reads an OSCAL catalog (JSON).
 pub fn catalog(bytes: &[u8]) -> Result<ImportedCatalog, ImportError> {
-    let v: Value =
-        serde_json::from_slice(bytes).map_err(|e| refuse("/", format!("not JSON ({e}); is the file complete?")))?;
+    let v: Value = parse(bytes)?;
     let Some(cat) = v.get("catalog") else {
         let got = v
             .as_object()
@@ -174,8 +177,7 @@ pub fn catalog(bytes: &[u8]) -> Result<ImportedCatalog, ImportError> {
 /// `exclude-controls`) to a catalog read with [`catalog`]. Every id the profile names must be
 /// in the catalog.
 pub fn apply_profile(catalog: &mut ImportedCatalog, bytes: &[u8]) -> Result<(), ImportError> {
-    let v: Value =
-        serde_json::from_slice(bytes).map_err(|e| refuse("/", format!("not JSON ({e}); is the file complete?")))?;
+    let v: Value = parse(bytes)?;
     let p = v
         .get("profile")
         .ok_or_else(|| refuse("/profile", "missing: this is not an OSCAL profile"))?;
@@ -247,12 +249,8 @@ pub struct FrameworkView {
 /// One control of an imported framework, with ours mapped to it.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct FrameworkControlView {
-    pub id: String,
-    pub title: String,
-    pub parent: Option<String>,
-    pub group: Option<String>,
-    pub withdrawn: bool,
-    pub selected: bool,
+    #[serde(flatten)]
+    pub control: FrameworkControl,
     /// Our control codes.
     pub mapped: Vec<String>,
 }

@@ -70,6 +70,7 @@ pub struct Records {
     pub last_modified: String,
     pub scope: Option<crate::scope::Scope>,
     pub components: Vec<SystemComponent>,
+    /// The controls that apply to the scope.
     pub controls: Vec<crate::control::Control>,
     pub readiness: crate::readiness::Readiness,
     /// Current (not withdrawn or superseded) evidence.
@@ -79,6 +80,30 @@ pub struct Records {
     pub departments: Vec<(String, usize)>,
     /// Today, for the gaps' due dates.
     pub today: time::Date,
+}
+
+impl Records {
+    /// The controls that serve `criterion`.
+    fn serving<'a>(&'a self, criterion: &'a str) -> Vec<&'a crate::control::Control> {
+        self.controls
+            .iter()
+            .filter(|c| c.criteria.iter().any(|k| k == criterion))
+            .collect()
+    }
+
+    /// A control's readiness.
+    fn status(&self, code: &str) -> Option<&crate::readiness::ControlStatus> {
+        self.readiness.controls.iter().find(|c| c.control == code)
+    }
+
+    /// A criterion's coverage.
+    fn coverage(&self, criterion: &str) -> Option<crate::readiness::Coverage> {
+        self.readiness
+            .criteria
+            .iter()
+            .find(|c| c.id == criterion)
+            .map(|c| c.status)
+    }
 }
 
 /// OSCAL's token form of one of our ids (`CC6.1` → `cc6.1`, `ACC-01` → `acc-01`).

@@ -1,8 +1,6 @@
 //! The system security plan (the system, its boundary, its people and components, and how each
 //! criterion in scope is implemented) and the plan of Evident's readiness assessment.
 
-use std::collections::BTreeMap;
-
 use crate::readiness::{Coverage, Status};
 use crate::scope::{AuditPeriod, ReportType};
 use serde_json::{Value, json};
@@ -119,27 +117,11 @@ pub(super) fn ssp(input: &Records) -> Value {
         })
         .collect();
     // Each criterion in scope: the controls that serve it, their state, and how.
-    let statuses: BTreeMap<&str, Status> = input
-        .readiness
-        .controls
-        .iter()
-        .map(|c| (c.control.as_str(), c.status))
-        .collect();
-    let coverage: BTreeMap<&str, Coverage> = input
-        .readiness
-        .criteria
-        .iter()
-        .map(|c| (c.id.as_str(), c.status))
-        .collect();
     let requirements: Vec<Value> = in_scope_criteria(input)
         .iter()
         .map(|criterion| {
-            let serving: Vec<&crate::control::Control> = input
-                .controls
-                .iter()
-                .filter(|c| c.na_reason.is_none() && c.criteria.iter().any(|k| k == criterion))
-                .collect();
-            let by: Vec<Value> = serving
+            let by: Vec<Value> = input
+                .serving(criterion)
                 .iter()
                 .map(|c| {
                     let mut v = json!({
@@ -147,7 +129,7 @@ pub(super) fn ssp(input: &Records) -> Value {
                         "uuid": uuid5(&format!("ssp {criterion} by {}", c.code)),
                         "description": format!("{} {}: {}", c.code, c.title, c.description.trim()),
                         "props": [prop("control", c.code.clone())],
-                        "implementation-status": {"state": state(statuses.get(c.code.as_str()).copied().unwrap_or(Status::Gap))}
+                        "implementation-status": {"state": state(input.status(&c.code).map(|s| s.status).unwrap_or(Status::Gap))}
                     });
                     if let Some(owner) = &c.owner_email {
                         v["props"].as_array_mut().expect("props").push(prop("owner", owner.clone()));
@@ -155,7 +137,7 @@ pub(super) fn ssp(input: &Records) -> Value {
                     v
                 })
                 .collect();
-            let covered = match coverage.get(criterion.as_str()) {
+            let covered = match input.coverage(criterion) {
                 Some(Coverage::Covered) => "covered",
                 Some(Coverage::Partial) => "partial",
                 _ => "uncovered",

@@ -2,7 +2,7 @@
 //! current evidence item, each item referenced by its SHA-256 in the back matter) and the plan
 //! of action and milestones for the open gaps and tasks.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use crate::evidence::rfc3339;
 use crate::readiness::{Coverage, Status};
@@ -42,9 +42,6 @@ fn back_matter(input: &Records) -> Value {
 
 pub(super) fn assessment_results(input: &Records) -> Value {
     let r = &input.readiness;
-    let statuses: BTreeMap<&str, &crate::readiness::ControlStatus> =
-        r.controls.iter().map(|c| (c.control.as_str(), c)).collect();
-    let coverage: BTreeMap<&str, Coverage> = r.criteria.iter().map(|c| (c.id.as_str(), c.status)).collect();
     let observations: Vec<Value> = input
         .evidence
         .iter()
@@ -80,15 +77,11 @@ pub(super) fn assessment_results(input: &Records) -> Value {
     let findings: Vec<Value> = in_scope_criteria(input)
         .iter()
         .map(|criterion| {
-            let serving: Vec<&crate::control::Control> = input
-                .controls
-                .iter()
-                .filter(|c| c.na_reason.is_none() && c.criteria.iter().any(|k| k == criterion))
-                .collect();
+            let serving = input.serving(criterion);
             let mut lines = Vec::new();
-            let mut ready = coverage.get(criterion.as_str()) == Some(&Coverage::Covered);
+            let mut ready = input.coverage(criterion) == Some(Coverage::Covered);
             for c in &serving {
-                let st = statuses.get(c.code.as_str());
+                let st = input.status(&c.code);
                 let status = st.map(|s| s.status).unwrap_or(Status::Gap);
                 ready &= matches!(status, Status::Ready | Status::AtRisk);
                 let reasons: Vec<&str> = st

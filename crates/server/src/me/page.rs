@@ -47,8 +47,11 @@ async fn me_page(state: &AppState, access: &Access, password_error: String) -> R
     } else {
         String::new()
     };
-    let today = time::OffsetDateTime::now_utc().date();
-    let waiting = state.ws.as_actor(&access.user.email).inbox_campaigns(today).await?;
+    let waiting = state
+        .ws
+        .as_actor(&access.user.email)
+        .inbox_campaigns(crate::fieldwork::today())
+        .await?;
     Ok(MePage {
         reviews: waiting.iter().map(|c| c.undecided as usize).sum(),
         reviews_overdue: waiting.iter().filter(|c| c.overdue).map(|c| c.undecided as usize).sum(),
