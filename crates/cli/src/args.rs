@@ -13,6 +13,8 @@ pub enum FormatArg {
     Html,
     Pdf,
     Xlsx,
+    Md,
+    Docx,
 }
 
 #[derive(Debug, Parser)]
@@ -163,6 +165,10 @@ pub enum Command {
     /// Other frameworks imported from OSCAL catalogs and profiles, mapped to our controls.
     #[command(subcommand)]
     Frameworks(FrameworksCommand),
+    /// The system description (the report's section 3) drafted from the records, its narrative
+    /// parts, approval and drift, and management's assertion.
+    #[command(subcommand)]
+    Description(DescriptionCommand),
     /// The program in OSCAL 1.2.3 JSON: catalog, profile, component definition, system
     /// security plan, assessment plan and results, plan of action and milestones.
     #[command(subcommand)]
@@ -287,6 +293,11 @@ pub enum ReportCommand {
     },
     /// The control matrix an auditor expects: one row per control, with its evidence (csv or xlsx).
     Controls {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The system description with its sources and management's assertion (pdf, html, md or docx).
+    Description {
         #[arg(long)]
         out: PathBuf,
     },
@@ -958,6 +969,40 @@ pub enum PackCommand {
         /// The instance key's fingerprint obtained out of band (`evident verify` prints it).
         #[arg(long)]
         fingerprint: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DescriptionCommand {
+    /// The description as the records say it today, every statement with its sources.
+    Show,
+    /// Write a narrative part as a new version (earlier versions are kept): services,
+    /// commitments, infrastructure, software, people, procedures, data, user_entity_controls.
+    Write {
+        part: String,
+        /// The text.
+        #[arg(long, conflicts_with = "file")]
+        text: Option<String>,
+        /// A file holding the text (UTF-8).
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+    /// Every version of a narrative part, newest first.
+    History { part: String },
+    /// Approve the description as it stands: a new version, frozen, that drift is measured from.
+    Approve,
+    /// What the records say today that the approved description does not.
+    Drift,
+    /// Management's assertion: as it would be signed now, and the signed one if any.
+    Assertion,
+    /// Sign management's assertion over the approved description, naming who signs.
+    Sign {
+        /// The signer's full name.
+        #[arg(long)]
+        name: String,
+        /// The signer's position, e.g. "Chief Executive Officer".
+        #[arg(long)]
+        title: String,
     },
 }
 

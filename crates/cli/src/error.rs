@@ -57,6 +57,9 @@ fn flag_of(field: &str) -> &str {
         "reviewer" => "--reviewer",
         "change" => "--to",
         "reason" => "--reason",
+        "text" => "--text",
+        "name" => "--name",
+        "part" => "PART",
         other => other,
     }
 }

@@ -10,6 +10,7 @@ pub mod checklist;
 pub mod checks;
 pub mod control;
 pub mod dates;
+pub mod description;
 pub mod evidence;
 pub mod facts;
 pub mod fieldwork;

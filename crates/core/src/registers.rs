@@ -38,6 +38,25 @@ pub const EVENT_KINDS: &[&str] = &[
     "penetration_test",
 ];
 pub const TASK_STATUSES: &[&str] = &["open", "in_progress", "blocked", "done"];
+/// How the report presents a vendor the system relies on.
+pub const SUBSERVICE: &[&str] = &["carve_out", "inclusive", "not_subservice"];
+
+/// The criteria a subservice organisation's controls support must be criteria we know.
+fn dependent_criteria_exist(r: &Record) -> Vec<(&'static str, String)> {
+    let Value::List(ids) = r.get("dependent_criteria") else {
+        return vec![];
+    };
+    let fw = &evident_catalog::Catalog::builtin().framework;
+    ids.iter()
+        .filter(|id| !fw.criteria.iter().any(|k| k.id == **id))
+        .map(|id| {
+            (
+                "dependent_criteria",
+                format!("'{id}' is not a SOC 2 criterion id (e.g. CC6.4, A1.2)"),
+            )
+        })
+        .collect()
+}
 
 fn end_not_before_start(r: &Record) -> Vec<(&'static str, String)> {
     match (r.get("start_date").as_date(), r.get("end_date").as_date()) {
@@ -253,9 +272,27 @@ pub const VENDORS: RegisterSpec = RegisterSpec {
             false,
             "complementary user-entity controls they expect of us, ;-separated",
         ),
+        f(
+            "subservice",
+            K::Enum(SUBSERVICE),
+            false,
+            "how the report presents them: carve_out, inclusive or not_subservice",
+        ),
+        f(
+            "dependent_criteria",
+            K::List,
+            false,
+            "criteria that depend on their controls, ;-separated (e.g. CC6.4;A1.2)",
+        ),
+        f(
+            "csocs",
+            K::List,
+            false,
+            "controls we rely on them to operate (CSOCs), ;-separated",
+        ),
     ],
     key: &["name"],
-    rules: &[],
+    rules: &[dependent_criteria_exist],
 };
 
 pub const ASSETS: RegisterSpec = RegisterSpec {

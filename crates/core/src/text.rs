@@ -38,3 +38,25 @@ mod tests {
         );
     }
 }
+
+/// Percent-encodes everything but unreserved characters and `/` (for `?next=` and query links).
+pub fn url_encode(s: &str) -> String {
+    encode(s, b"-_.~/")
+}
+
+/// Percent-encodes one path segment: a `/` inside an id stays inside it.
+pub fn url_segment(s: &str) -> String {
+    encode(s, b"-_.~")
+}
+
+fn encode(s: &str, keep: &[u8]) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || keep.contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

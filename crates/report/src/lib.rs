@@ -3,6 +3,7 @@
 
 mod access_review;
 pub mod cells;
+mod description;
 mod error;
 mod fieldwork;
 mod html;
@@ -13,6 +14,10 @@ mod tabular;
 mod window;
 
 pub use access_review::access_review_pdf;
+pub use description::{
+    DESCRIPTION_FORMATS, DescriptionDoc, description_docx, description_file, description_html, description_markdown,
+    description_pdf,
+};
 pub use error::ReportError;
 pub use fieldwork::{read_request_list, request_sheet, testing_workbook};
 pub use html::readiness_html;

@@ -21,6 +21,7 @@ mod checks;
 mod controls;
 mod criteria;
 mod dashboard;
+mod description;
 mod evidence;
 mod fieldwork;
 mod frameworks;

@@ -94,6 +94,10 @@ fn schemas() -> Map<String, Value> {
     generated::<evident_core::access_review::jml::Finding>("JmlFinding", &mut m);
     generated::<evident_core::access_review::ScheduleLine>("ReviewSchedule", &mut m);
     generated::<evident_core::access_review::jml::Moment>("TimelineEntry", &mut m);
+    generated::<evident_store::DescriptionState>("DescriptionState", &mut m);
+    generated::<evident_core::description::Narrative>("Narrative", &mut m);
+    generated::<evident_store::Approval>("DescriptionApproval", &mut m);
+    generated::<evident_store::SignedAssertion>("Assertion", &mut m);
     let mut put = |k: &str, v: Value| {
         m.insert(k.to_string(), v);
     };
@@ -490,6 +494,11 @@ fn schemas() -> Map<String, Value> {
         ),
     );
     put("OwnerChange", obj(&[("owner", s_null())], &[]));
+    put("NarrativeRequest", obj(&[("text", s())], &["text"]));
+    put(
+        "AssertionRequest",
+        obj(&[("name", text()), ("title", text())], &["name", "title"]),
+    );
     put("Withdrawal", obj(&[("reason", text())], &["reason"]));
     let roles: Vec<&str> = evident_core::access::Role::ALL.iter().map(|r| r.name()).collect();
     put(

@@ -12,8 +12,8 @@ use evident_core::access::Area;
 use crate::access::guard;
 use crate::state::AppState;
 use crate::{
-    access_reviews, audit_log, checks, controls, criteria, dashboard, evidence, fieldwork, frameworks, gaps, me,
-    policies, registers, scope, settings, signin, static_files, web, window,
+    access_reviews, audit_log, checks, controls, criteria, dashboard, description, evidence, fieldwork, frameworks,
+    gaps, me, policies, registers, scope, settings, signin, static_files, web, window,
 };
 
 /// What a documented API route takes and returns, for the OpenAPI document.
@@ -417,6 +417,15 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             get(fieldwork::sample_page::item),
         )
         .page("/scope", Area::Scope, get(scope::page::scope))
+        .page("/description", Area::Scope, get(description::page::page))
+        .page("/description/approve", Area::Scope, post(description::page::approve))
+        .page("/description/assertion", Area::Scope, post(description::page::sign))
+        .page(
+            "/description/narratives/{part}",
+            Area::Scope,
+            get(description::page::history).post(description::page::write_narrative),
+        )
+        .page("/description/{file}", Area::Scope, get(description::page::download))
         .page("/criteria", Area::Criteria, get(criteria::page::criteria_list))
         .page("/criteria/{id}", Area::Criteria, get(criteria::page::criterion))
         .page("/controls", Area::Controls, get(controls::page::list))
@@ -926,6 +935,51 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "Scope",
             None,
             get(scope::api::scope),
+        )
+        .api(
+            M::GET,
+            "/api/v1/description",
+            Area::Scope,
+            "The system description drafted from the records (every statement with its sources), its latest approval, the drift since, and management's assertion (draft and signed)",
+            "DescriptionState",
+            None,
+            get(description::api::description),
+        )
+        .api(
+            M::PUT,
+            "/api/v1/description/narratives/{part}",
+            Area::Scope,
+            "Write a new version of a narrative part (services, commitments, infrastructure, software, people, procedures, data, user_entity_controls); earlier versions are kept",
+            "Narrative",
+            Some("NarrativeRequest"),
+            put(description::api::narrative),
+        )
+        .api(
+            M::GET,
+            "/api/v1/description/narratives/{part}",
+            Area::Scope,
+            "Every version of a narrative part, newest first",
+            "List<Narrative>",
+            None,
+            get(description::api::history),
+        )
+        .api(
+            M::POST,
+            "/api/v1/description/approvals",
+            Area::Scope,
+            "Approve the description as the records say it now: a new frozen version that drift is measured from",
+            "DescriptionApproval",
+            None,
+            post(description::api::approve),
+        )
+        .api(
+            M::POST,
+            "/api/v1/description/assertion",
+            Area::Scope,
+            "Sign management's assertion over the latest approved description, naming the signer; refused while the records have drifted from it",
+            "Assertion",
+            Some("AssertionRequest"),
+            post(description::api::sign),
         )
         .api(
             M::GET,

@@ -11,6 +11,7 @@ mod config;
 mod connectors;
 mod controls;
 mod db;
+mod description;
 mod error;
 mod evidence;
 mod facts;
@@ -39,6 +40,7 @@ pub use checks::{HistoryEntry, Program};
 pub use config::{CONFIG_FILE, Config, OidcSettings, PackSettings, Secret, ServerSettings};
 pub use connectors::{Connector, ConnectorRun};
 pub use db::{Backend, Db, redact_url};
+pub use description::{Approval, DescriptionState, SignedAssertion};
 pub use error::StoreError;
 pub use evidence::{
     EvidenceError, EvidenceFile, EvidenceItem, EvidenceLink, LinkTo, NewEvidence, SourceKind, Withdrawal,

@@ -1,10 +1,8 @@
 //! What the OSCAL documents are made from, loaded in one place for every entry point. The
 //! documents themselves are `evident_core::oscal`'s.
 
-use std::collections::BTreeMap;
-
-use evident_core::oscal::{Records, SystemComponent, TaskItem};
-use evident_core::registers::{PEOPLE, TASKS};
+use evident_core::oscal::{Records, TaskItem};
+use evident_core::registers::TASKS;
 use sqlx::Row;
 
 use crate::{StoreError, Workspace};
@@ -37,15 +35,7 @@ impl Workspace {
             .await?
             .map(|r| r.try_get("at"))
             .transpose()?;
-        let mut departments: BTreeMap<String, usize> = BTreeMap::new();
-        for p in self.records(&PEOPLE).await? {
-            let r = &p.record;
-            let employed = r.get("end_date").as_date().is_none_or(|e| e >= today);
-            if employed {
-                let d = r.get("department").as_str().unwrap_or("No department").to_string();
-                *departments.entry(d).or_default() += 1;
-            }
-        }
+        let (departments, _) = self.head_counts(today).await?;
         let tasks = self
             .records(&TASKS)
             .await?
@@ -79,21 +69,12 @@ impl Workspace {
             organisation: self.organisation.clone(),
             last_modified: evident_core::evidence::rfc3339(last_ms.unwrap_or(0)),
             scope: record.scope,
-            components: record
-                .components
-                .into_iter()
-                .map(|c| SystemComponent {
-                    kind: c.kind.as_str().to_string(),
-                    name: c.name,
-                    in_scope: c.in_scope,
-                    reason: c.reason,
-                })
-                .collect(),
+            components: record.components.into_iter().map(Into::into).collect(),
             controls,
             readiness,
             evidence,
             tasks,
-            departments: departments.into_iter().collect(),
+            departments,
             today,
         })
     }

@@ -224,6 +224,13 @@ pub async fn build(dir: &Path, size: Size, seed: u64, now: OffsetDateTime) -> Re
     ws.save_runs(&[(now_ms, results)]).await?;
     lap("check_runs", &mut seconds);
 
+    // The description its people wrote, approved as the records stand: drift shows from here.
+    for (part, text) in &company.narratives {
+        ws.set_narrative(part, text).await?;
+    }
+    ws.approve_description(now.date()).await?;
+    lap("description", &mut seconds);
+
     let counts = json!({
         "people": company.people.len(),
         "training": company.training.len(),

@@ -6,6 +6,7 @@ mod checks;
 mod connectors;
 mod controls;
 mod demo;
+mod description;
 mod evidence;
 mod facts;
 mod fieldwork;
@@ -108,6 +109,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::AccessReviews(c) => access_reviews::run(ws, c, format).await,
         Command::Jml(c) => access_reviews::jml(ws, c, format).await,
         Command::Oscal(c) => oscal::run(ws, c, format).await,
+        Command::Description(c) => description::run(ws, c, format).await,
         Command::Frameworks(c) => frameworks::run(ws, c, format).await,
         Command::Report(c) => report::run(ws, &c, cli.format).await,
         Command::Connect(c) => connectors::connect(ws, c, format).await,
@@ -133,6 +135,8 @@ pub(crate) fn format_name(f: FormatArg) -> &'static str {
         FormatArg::Html => "html",
         FormatArg::Pdf => "pdf",
         FormatArg::Xlsx => "xlsx",
+        FormatArg::Md => "md",
+        FormatArg::Docx => "docx",
     }
 }
 

@@ -43,13 +43,28 @@ fn choose(command: &ReportCommand, out: &Path, given: FormatArg) -> Result<Forma
         ReportCommand::Gaps { .. } => ("gaps", &[FormatArg::Csv, FormatArg::Xlsx], FormatArg::Csv),
         ReportCommand::Controls { .. } => ("controls", &[FormatArg::Csv, FormatArg::Xlsx], FormatArg::Csv),
         ReportCommand::Window { .. } => ("window", &[FormatArg::Pdf, FormatArg::Xlsx], FormatArg::Pdf),
+        ReportCommand::Description { .. } => (
+            "description",
+            &[FormatArg::Pdf, FormatArg::Html, FormatArg::Md, FormatArg::Docx],
+            FormatArg::Pdf,
+        ),
     };
+    // An extension that names a format picks it, and one this report is not written in is
+    // refused rather than silently written as something else.
+    const NAMED: [FormatArg; 6] = [
+        FormatArg::Csv,
+        FormatArg::Html,
+        FormatArg::Pdf,
+        FormatArg::Xlsx,
+        FormatArg::Md,
+        FormatArg::Docx,
+    ];
     let by_extension = out
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase)
         .and_then(|e| {
-            allowed
+            NAMED
                 .iter()
                 .copied()
                 .find(|f| format_name(*f) == e || (e == "htm" && *f == FormatArg::Html))
@@ -60,8 +75,9 @@ fn choose(command: &ReportCommand, out: &Path, given: FormatArg) -> Result<Forma
     };
     if !allowed.contains(&chosen) {
         let names: Vec<&str> = allowed.iter().map(|f| format_name(*f)).collect();
+        let flag = if given == FormatArg::Table { "--out" } else { "--format" };
         return Err(usage(format!(
-            "--format {}: the {name} report is written as {}",
+            "{flag} {}: the {name} report is written as {}",
             format_name(chosen),
             names.join(" or ")
         )));
@@ -74,6 +90,7 @@ pub async fn run(dir: &Path, command: &ReportCommand, format: FormatArg) -> Resu
         ReportCommand::Readiness { out }
         | ReportCommand::Gaps { out }
         | ReportCommand::Controls { out }
+        | ReportCommand::Description { out }
         | ReportCommand::Window { out, .. } => out.clone(),
     };
     // Flags are checked before the destination is created.
@@ -107,6 +124,17 @@ async fn write(dir: &Path, command: &ReportCommand, format: FormatArg, file: Fil
         return finish_file(w, what);
     }
     let ws = open(dir).await?;
+    if let ReportCommand::Description { .. } = command {
+        let state = ws.description_state(today()).await?;
+        w.write_all(&description_file(&state, format)?)?;
+        let what = format!(
+            "the system description ({}; {} statements, {} missing)",
+            state.status_line(),
+            state.description.statements().count(),
+            state.description.missing()
+        );
+        return finish_file(w, what);
+    }
     let a = assess(&ws).await?;
     let what = match command {
         ReportCommand::Readiness { .. } => {
@@ -134,9 +162,22 @@ async fn write(dir: &Path, command: &ReportCommand, format: FormatArg, file: Fil
             .map_err(report_err)?;
             format!("{} rows", sheet.rows.len())
         }
-        ReportCommand::Window { .. } => unreachable!("written above"),
+        ReportCommand::Window { .. } | ReportCommand::Description { .. } => unreachable!("written above"),
     };
     finish_file(w, what)
+}
+
+/// The description as a file of `format` (pdf, html, md or docx).
+fn description_file(state: &evident_store::DescriptionState, format: FormatArg) -> Result<Vec<u8>, CliError> {
+    let doc = evident_report::DescriptionDoc {
+        description: &state.description,
+        prepared_on: evident_core::format_date(today()),
+        status: state.status_line(),
+        assertion: state.assertion_for_file(),
+    };
+    evident_report::description_file(&doc, format_name(format))
+        .expect("choose() allows only the description's formats")
+        .map_err(report_err)
 }
 
 fn finish_file(mut w: BufWriter<File>, what: String) -> Result<String, CliError> {

@@ -14,6 +14,7 @@ mod access_reviews;
 mod app;
 mod checks;
 mod common;
+mod description;
 mod facts;
 mod fieldwork;
 mod foundation;

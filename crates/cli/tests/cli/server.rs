@@ -197,6 +197,11 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/readiness", "yyynyy"),
     ("GET", "/api/v1/scope", "yyynyy"),
     ("GET", "/api/v1/oscal/{kind}", "yyynyy"),
+    ("GET", "/api/v1/description", "yyynyy"),
+    ("PUT", "/api/v1/description/narratives/{part}", "yynnnn"),
+    ("GET", "/api/v1/description/narratives/{part}", "yyynyy"),
+    ("POST", "/api/v1/description/approvals", "yynnnn"),
+    ("POST", "/api/v1/description/assertion", "yynnnn"),
     ("GET", "/api/v1/window", "yyynyy"),
     ("POST", "/api/v1/window/exceptions/{id}/responses", "yynnnn"),
     ("GET", "/api/v1/access-reviews", "yyyyyy"),
@@ -511,6 +516,7 @@ fn role_matrix_and_documented_answers(b: Backend) {
             .replace("{email}", "spare@bluefin.test")
             .replace("{person}", &f.employee)
             .replace("{kind}", "system-security-plan")
+            .replace("{part}", "services")
             .replace(
                 "{key}",
                 keys.iter()

@@ -4,6 +4,7 @@
 //! `evident generate` and the benchmarks. Pure: the caller stores what comes back.
 
 mod history;
+mod narratives;
 mod words;
 
 use std::collections::BTreeMap;
@@ -207,6 +208,8 @@ pub struct Company {
     /// Risk ids reviewed this quarter, and risk ids signed off.
     pub risk_reviews: Vec<String>,
     pub risk_sign_offs: Vec<String>,
+    /// The system description's narrative parts, as its people would write them.
+    pub narratives: Vec<(&'static str, String)>,
     pub exclusions: Vec<Exclusion>,
 }
 
@@ -315,6 +318,7 @@ pub fn company(size: Size, seed: u64, now: OffsetDateTime, catalog: &Catalog) ->
         risk_reviews: Vec::new(),
         risk_sign_offs: Vec::new(),
         exclusions: Vec::new(),
+        narratives: narratives::narratives(name, "eu-west-1"),
     };
     let people = people(&mut c, dims, seed, today);
     hr_records(&mut c, &people, seed, today);
@@ -946,11 +950,20 @@ fn assets_and_devices(c: &mut Company, people: &[Person], dims: Dimensions, seed
     c.facts.devices.extend(devices.into_iter().map(|d| (doc, d)));
 }
 
+fn list(items: &[&str]) -> Value {
+    if items.is_empty() {
+        Value::Null
+    } else {
+        Value::List(items.iter().map(|s| s.to_string()).collect())
+    }
+}
+
 fn vendors(c: &mut Company, people: &[Person], dims: Dimensions, seed: u64, today: Date) {
     let mut rng = Rng::new(seed, 5);
     let owners: Vec<&Person> = people.iter().filter(|p| p.employed(today)).take(200).collect();
     for i in 0..dims.vendors {
         let (stem, service, data) = VENDOR_KINDS[i % VENDOR_KINDS.len()];
+        let presentation = SUBSERVICE_VENDORS.iter().find(|p| p.stem == stem);
         let name = format!("{stem}{} {}", rng.pick(VENDOR_SUFFIXES), i / VENDOR_KINDS.len() + 1);
         let tier = match (i % VENDOR_KINDS.len(), rng.below(100)) {
             (0..=2, _) => "critical",
@@ -1008,7 +1021,13 @@ fn vendors(c: &mut Company, people: &[Person], dims: Dimensions, seed: u64, toda
                 ),
                 ("report_period_end", period_end),
                 ("next_review", Value::Date(next_review)),
-                ("cuecs", Value::Null),
+                ("cuecs", list(presentation.map(|p| p.cuecs).unwrap_or_default())),
+                ("subservice", presentation.map_or(Value::Null, |p| text(p.presentation))),
+                (
+                    "dependent_criteria",
+                    list(presentation.map(|p| p.criteria).unwrap_or_default()),
+                ),
+                ("csocs", list(presentation.map(|p| p.csocs).unwrap_or_default())),
             ]),
             report,
         ));

@@ -178,6 +178,53 @@ pub const VENDOR_KINDS: &[(&str, &str, &[&str])] = &[
     ("Travel", "Travel booking", &["employee_data"]),
 ];
 
+/// How the report presents the critical vendors the system relies on.
+pub struct Presentation {
+    pub stem: &'static str,
+    pub presentation: &'static str,
+    pub criteria: &'static [&'static str],
+    pub csocs: &'static [&'static str],
+    pub cuecs: &'static [&'static str],
+}
+
+pub const SUBSERVICE_VENDORS: &[Presentation] = &[
+    Presentation {
+        stem: "Cloud",
+        presentation: "carve_out",
+        criteria: &["CC6.4", "CC6.5", "A1.2"],
+        csocs: &[
+            "Entry to data centres is limited to authorised staff and logged",
+            "Power, cooling and fire protection in data centres are maintained and tested",
+            "Disks that held customer data are wiped or destroyed before they leave a data centre",
+        ],
+        cuecs: &[
+            "Grant and review access to the cloud console",
+            "Turn on encryption for stored customer data",
+            "Configure backups and test restoring them",
+        ],
+    },
+    Presentation {
+        stem: "Identity",
+        presentation: "carve_out",
+        criteria: &["CC6.1", "CC6.2"],
+        csocs: &[
+            "The directory enforces the sign-in and multi-factor policies a tenant configures",
+            "The provider's own staff reach tenant data only through approved, reviewed access",
+        ],
+        cuecs: &[
+            "Require multi-factor authentication for every user",
+            "Remove leavers from the directory on their last day",
+        ],
+    },
+    Presentation {
+        stem: "Mail",
+        presentation: "not_subservice",
+        criteria: &[],
+        csocs: &[],
+        cuecs: &[],
+    },
+];
+
 pub const VENDOR_SUFFIXES: &[&str] = &[
     "ly", "io", "works", "hub", "base", "stack", "wise", "pilot", "forge", "nest", "grid", "scope", "loop", "ware",
     "kit",

@@ -55,18 +55,7 @@ pub fn when(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-/// Percent-encodes everything but unreserved characters (for `?next=` and query links).
-pub fn url_encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+pub use evident_core::text::url_encode;
 
 /// A size as people read it: "512 bytes", "300 KB", "1.5 MB", "100 MB".
 pub fn human_bytes(n: u64) -> String {

@@ -46,6 +46,7 @@ const NAV: &[(&str, &str, Option<Area>)] = &[
     ("/", "Dashboard", Some(Area::Dashboard)),
     ("/gaps", "Gaps", Some(Area::Dashboard)),
     ("/scope", "Scope", Some(Area::Scope)),
+    ("/description", "System description", Some(Area::Scope)),
     ("/criteria", "Criteria", Some(Area::Criteria)),
     ("/frameworks", "Frameworks and OSCAL", Some(Area::Criteria)),
     ("/window", "Window", Some(Area::Window)),
@@ -198,6 +199,19 @@ pub fn flash_from(q: &std::collections::BTreeMap<String, String>) -> Option<Stri
         "decided" => "Decision recorded.".to_string(),
         "reassigned" => "Item given to the new reviewer.".to_string(),
         "confirmed" => "Removal recorded as carried out.".to_string(),
+        "signed" => "Management's assertion signed; the audit log names who signed and over which version.".to_string(),
+        k if k.strip_prefix("narrative-").is_some_and(|n| n.parse::<usize>().is_ok()) => {
+            format!(
+                "Narrative saved as version {}; earlier versions are kept.",
+                &k["narrative-".len()..]
+            )
+        }
+        k if k
+            .strip_prefix("description-")
+            .is_some_and(|n| n.parse::<usize>().is_ok()) =>
+        {
+            format!("Description approved as version {}.", &k["description-".len()..])
+        }
         "closed" => "Campaign closed: its decisions and summary are kept as evidence.".to_string(),
         k if k.strip_prefix("kept-").is_some_and(|n| n.parse::<usize>().is_ok()) => {
             format!("{} unchanged item(s) kept.", &k["kept-".len()..])
