@@ -589,6 +589,39 @@ try {
   check((await page.locator('#framework-controls tbody tr').first().textContent()).includes(ours), 'one of ours is mapped to their control');
   await shot(page, '33-frameworks');
 
+  // The system description: statements with their sources one click away, a narrative
+  // rewritten in place and shown as drift, approved again, the assertion signed, the Word file.
+  await page.goto(`${BASE}/description`);
+  check((await page.locator('#part-services').textContent()).includes('written by management'),
+    "the services narrative reads as management's own");
+  const assetSource = page.locator('#part-data a[href^="/assets/"]').first();
+  const assetHref = await assetSource.getAttribute('href');
+  await assetSource.click();
+  await page.waitForURL((u) => u.pathname === decodeURIComponent(assetHref) || u.pathname === assetHref);
+  check((await page.locator('main').textContent()).includes('data_store'), "a statement's source opens the record it came from");
+  await page.goto(`${BASE}/description`);
+  await page.locator('#narrative-services').fill('We run product analytics for 400 retailers (browser test).');
+  await page.locator('#part-services').getByRole('button', { name: /Save as version/ }).click();
+  await page.waitForURL(/done=narrative-2/);
+  check((await page.locator('#description-drift').textContent()).includes('400 retailers'),
+    'the rewritten narrative shows as drift since the approved version');
+  check((await page.locator('#signer-name').count()) === 0, 'the assertion cannot be signed over a drifted description');
+  await page.getByRole('button', { name: 'Approve this description' }).click();
+  await page.waitForURL(/done=description-2/);
+  await page.locator('#signer-name').fill('Ana Diaz');
+  await page.locator('#signer-title').fill('Chief Executive Officer');
+  await page.getByRole('button', { name: 'Sign the assertion' }).click();
+  await page.waitForURL(/done=signed/);
+  check((await page.locator('#assertion').textContent()).includes('signed by Ana Diaz, Chief Executive Officer'),
+    "management's assertion names who signed it");
+  const [docx] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Word (DOCX)' }).click(),
+  ]);
+  check(docx.suggestedFilename() === 'evident-description.docx' && readFileSync(await docx.path()).subarray(0, 2).toString() === 'PK',
+    'the description downloads as a Word document');
+  await shot(page, '34-description');
+
   // A form posted without the CSRF token is refused.
   const forged = await admin.page.request.post(`${BASE}/policies/${POLICY}/approve`, { form: { csrf: 'forged' } });
   check(forged.status() === 403, 'a form without the session CSRF token is refused (403)');

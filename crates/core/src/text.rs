@@ -18,27 +18,6 @@ pub fn storable(text: &str) -> Result<(), NulError> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nul_is_refused_with_its_position() {
-        assert_eq!(storable("Ana López"), Ok(()));
-        assert_eq!(storable(""), Ok(()));
-        assert_eq!(
-            storable("\u{1}\t\r\n\u{7f}"),
-            Ok(()),
-            "other control characters are stored"
-        );
-        assert_eq!(storable("é\0x"), Err(NulError { at: 2 }));
-        assert_eq!(
-            storable("\0").unwrap_err().to_string(),
-            "contains a NUL character (U+0000) at character 1, which cannot be stored"
-        );
-    }
-}
-
 /// Percent-encodes everything but unreserved characters and `/` (for `?next=` and query links).
 pub fn url_encode(s: &str) -> String {
     encode(s, b"-_.~/")
@@ -59,4 +38,25 @@ fn encode(s: &str, keep: &[u8]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_is_refused_with_its_position() {
+        assert_eq!(storable("Ana López"), Ok(()));
+        assert_eq!(storable(""), Ok(()));
+        assert_eq!(
+            storable("\u{1}\t\r\n\u{7f}"),
+            Ok(()),
+            "other control characters are stored"
+        );
+        assert_eq!(storable("é\0x"), Err(NulError { at: 2 }));
+        assert_eq!(
+            storable("\0").unwrap_err().to_string(),
+            "contains a NUL character (U+0000) at character 1, which cannot be stored"
+        );
+    }
 }

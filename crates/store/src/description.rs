@@ -369,6 +369,17 @@ impl Workspace {
         })
     }
 
+    /// The latest text of one narrative part, if written.
+    pub(crate) async fn latest_narrative(&self, part: &str) -> Result<Option<String>, StoreError> {
+        sqlx::query(SELECT_LATEST_NARRATIVE)
+            .bind(part)
+            .fetch_optional(&self.db.pool)
+            .await?
+            .map(|r| r.try_get("body"))
+            .transpose()
+            .map_err(Into::into)
+    }
+
     /// The versions of one narrative part, newest first.
     pub async fn narrative_history(&self, part: &str) -> Result<Vec<Narrative>, StoreError> {
         narrative_part(part)?;

@@ -76,6 +76,7 @@ impl Workspace {
             tasks,
             departments,
             today,
+            services: self.latest_narrative("services").await?,
         })
     }
 }

@@ -80,6 +80,8 @@ pub struct Records {
     pub departments: Vec<(String, usize)>,
     /// Today, for the gaps' due dates.
     pub today: time::Date,
+    /// What the system does, as management wrote it for the system description.
+    pub services: Option<String>,
 }
 
 impl Records {

@@ -155,13 +155,16 @@ pub(super) fn ssp(input: &Records) -> Value {
             r
         })
         .collect();
-    let description = format!(
+    let mut description = format!(
         "{} prepares for {} In scope: {}. Excluded: {}.",
         input.organisation,
         period_words(input),
         list(&included),
         list(&excluded)
     );
+    if let Some(services) = input.services.as_deref().filter(|s| !s.trim().is_empty()) {
+        description = format!("{}\n\n{description}", services.trim());
+    }
     sealed(
         "system-security-plan",
         json!({

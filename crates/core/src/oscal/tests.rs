@@ -44,6 +44,7 @@ fn records(controls: Vec<Control>) -> Records {
         tasks: Vec::new(),
         departments: vec![("Engineering".into(), 12)],
         today: date!(2026 - 12 - 01),
+        services: Some("Brightwave runs payroll for dentists.".into()),
     }
 }
 
@@ -65,6 +66,12 @@ fn documents_are_the_same_for_the_same_records_and_change_with_them() {
     let comp = |v: &Value| v["component-definition"]["components"][0]["uuid"].clone();
     assert_eq!(comp(&x), comp(&y), "the same component keeps its UUID");
     assert!(document("ssp-ish", &a).is_none());
+    // The plan describes the system in management's words first.
+    let ssp = document("system-security-plan", &a).unwrap();
+    let said = ssp["system-security-plan"]["system-characteristics"]["description"]
+        .as_str()
+        .unwrap();
+    assert!(said.starts_with("Brightwave runs payroll for dentists.\n\n"), "{said}");
 }
 
 #[test]

@@ -20,8 +20,9 @@ use crate::state::AppState;
 use crate::web::blocks::{self, Block, Field, Inline, Input, Section, Table, text};
 use crate::web::{DetailPage, Layout, flash_from, render};
 
+/// The statement's sources, said after it in the same paragraph.
 fn sources(st: &Statement) -> Vec<Inline> {
-    let mut out = vec![Inline::muted("Source: ")];
+    let mut out = vec![Inline::muted(" — ")];
     for (i, s) in st.sources.iter().enumerate() {
         if i > 0 {
             out.push(Inline::muted(" · "));
@@ -43,19 +44,23 @@ fn statement(st: &Statement) -> Vec<Block> {
         }),
         StatementKind::Fact => None,
     };
+    let lines: Vec<&str> = st.text.lines().filter(|l| !l.trim().is_empty()).collect();
     let mut blocks = Vec::new();
-    for (i, line) in st.text.lines().filter(|l| !l.trim().is_empty()).enumerate() {
+    for (i, line) in lines.iter().enumerate() {
         let mut p = Vec::new();
-        if i == 0
-            && let Some(l) = lead.take()
-        {
+        if let Some(l) = lead.take() {
             p.push(l);
             p.push(Inline::text(" "));
         }
-        p.push(Inline::text(line));
+        p.push(Inline::text(*line));
+        if i + 1 == lines.len() {
+            p.extend(sources(st));
+        }
         blocks.push(Block::Para(p));
     }
-    blocks.push(Block::Para(sources(st)));
+    if lines.is_empty() {
+        blocks.push(Block::Para(sources(st)));
+    }
     blocks
 }
 
