@@ -34,6 +34,10 @@ pub async fn narrative(
 
 /// `GET /api/v1/description/narratives/{part}`: every version, newest first.
 pub async fn history(State(state): State<AppState>, Path(part): Path<String>) -> ApiResult {
+    // A part that does not exist is not found, like any other unknown address.
+    if !evident_core::description::is_narrative(&part) {
+        return Err(crate::ServerError::NotFound.into());
+    }
     Ok(Json(state.ws.narrative_history(&part).await?).into_response())
 }
 
