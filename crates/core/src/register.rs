@@ -168,6 +168,14 @@ impl Value {
             _ => None,
         }
     }
+
+    /// A list field's items; nothing for an empty or other value.
+    pub fn as_list(&self) -> &[String] {
+        match self {
+            Value::List(items) => items,
+            _ => &[],
+        }
+    }
 }
 
 /// A validated record: one value per field of its register, in field order.

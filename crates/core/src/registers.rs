@@ -43,11 +43,10 @@ pub const SUBSERVICE: &[&str] = &["carve_out", "inclusive", "not_subservice"];
 
 /// The criteria a subservice organisation's controls support must be criteria we know.
 fn dependent_criteria_exist(r: &Record) -> Vec<(&'static str, String)> {
-    let Value::List(ids) = r.get("dependent_criteria") else {
-        return vec![];
-    };
     let fw = &evident_catalog::Catalog::builtin().framework;
-    ids.iter()
+    r.get("dependent_criteria")
+        .as_list()
+        .iter()
         .filter(|id| !fw.criteria.iter().any(|k| k.id == **id))
         .map(|id| {
             (

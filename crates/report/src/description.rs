@@ -8,6 +8,7 @@ use std::io::Write as _;
 use evident_core::description::{Description, Statement, StatementKind};
 
 use crate::ReportError;
+use crate::html::esc;
 use crate::pdf::{s, typeset};
 
 /// What the file says beyond the description itself.
@@ -111,14 +112,6 @@ fn md(s: &str) -> String {
         out.push(c);
     }
     out
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;color:#1d2733;max-width:54rem;\

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use crate::readiness::{MAX_GAPS, ReadinessDoc, SCORE_FORMULA};
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         match ch {

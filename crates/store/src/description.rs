@@ -2,8 +2,8 @@
 //! approvals and management's assertion. The wording is `evident_core::description`'s.
 
 use evident_core::description::{
-    AssetLine, ChangeLine, ControlLine, Description, Drift, EventLine, Input, MAX_NARRATIVE_CHARS, Narrative,
-    PolicyLine, VendorLine, assertion, describe, drift,
+    AssetLine, ChangeLine, ControlLine, Description, Drift, EventLine, Input, Narrative, PolicyLine, TextRefused,
+    VendorLine, assertion, check_narrative, check_signer, describe, drift,
 };
 use evident_core::register::Value;
 use evident_core::registers::{ASSETS, EVENTS, PEOPLE, VENDORS};
@@ -20,14 +20,12 @@ const SELECT_NARRATIVES: &str = "SELECT part, version, body, written_by, written
      ORDER BY part, version";
 const SELECT_NARRATIVE_HISTORY: &str = "SELECT part, version, body, written_by, written_at FROM description_narratives \
      WHERE part = $1 ORDER BY version DESC";
-const SELECT_LATEST_NARRATIVE: &str = "SELECT version, body FROM description_narratives WHERE part = $1 \
-     ORDER BY version DESC LIMIT 1";
+const SELECT_LATEST_NARRATIVE: &str = "SELECT part, version, body, written_by, written_at FROM description_narratives \
+     WHERE part = $1 ORDER BY version DESC LIMIT 1";
 const INSERT_NARRATIVE: &str = "INSERT INTO description_narratives (part, version, body, written_by, written_at) \
      VALUES ($1, $2, $3, $4, $5)";
 const SELECT_LATEST_APPROVAL: &str = "SELECT version, content, sha256, approved_by, approved_at \
      FROM description_approvals ORDER BY version DESC LIMIT 1";
-const SELECT_APPROVAL: &str = "SELECT version, content, sha256, approved_by, approved_at \
-     FROM description_approvals WHERE version = $1";
 const INSERT_APPROVAL: &str = "INSERT INTO description_approvals (version, content, sha256, approved_by, approved_at) \
      VALUES ($1, $2, $3, $4, $5)";
 const SELECT_LATEST_ASSERTION: &str = "SELECT id, description_version, body, sha256, signer_name, signer_title, \
@@ -40,9 +38,6 @@ const SELECT_CHANGES: &str = "SELECT seq, at, actor, action, subject, payload FR
      WHERE at >= $1 AND at < $2 AND (action = 'scope.set' OR action LIKE 'scope.component.%' \
      OR action = 'controls.adopt' OR action LIKE 'control.not_applicable.%' OR action = 'policies.publish' \
      OR action = 'policies.adopt' OR action LIKE 'assets.%' OR action LIKE 'vendors.%') ORDER BY seq";
-
-/// The longest signer name or title taken.
-const MAX_SIGNER_CHARS: usize = 200;
 
 /// One approved version of the description.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -154,11 +149,7 @@ fn approval_of(r: &AnyRow) -> Result<(Approval, String), StoreError> {
 }
 
 fn list(v: &Value) -> Vec<String> {
-    match v {
-        Value::List(items) => items.clone(),
-        Value::Null => Vec::new(),
-        other => vec![other.to_text()],
-    }
+    v.as_list().to_vec()
 }
 
 fn text(v: &Value) -> Option<String> {
@@ -267,7 +258,6 @@ impl Workspace {
             assets,
             departments,
             employment,
-            roles: self.roles().await?.into_iter().collect(),
             policies,
             events,
             controls,
@@ -375,9 +365,8 @@ impl Workspace {
             .bind(part)
             .fetch_optional(&self.db.pool)
             .await?
-            .map(|r| r.try_get("body"))
+            .map(|r| Ok(narrative_of(&r)?.text))
             .transpose()
-            .map_err(Into::into)
     }
 
     /// The versions of one narrative part, newest first.
@@ -396,41 +385,21 @@ impl Workspace {
     /// answers the latest version.
     pub async fn set_narrative(&self, part: &str, body: &str) -> Result<Narrative, StoreError> {
         narrative_part(part)?;
-        let body = body.trim().replace("\r\n", "\n");
-        if body.chars().count() > MAX_NARRATIVE_CHARS {
-            return Err(StoreError::Field {
-                field: "text",
-                reason: format!(
-                    "{} characters; a narrative holds at most {MAX_NARRATIVE_CHARS}",
-                    body.chars().count()
-                ),
-            });
-        }
-        evident_core::text::storable(&body).map_err(|e| StoreError::Field {
-            field: "text",
-            reason: e.to_string(),
-        })?;
+        let body = check_narrative(body).map_err(refused)?;
         let mut tx = self.begin_write().await?;
-        let latest = sqlx::query(SELECT_LATEST_NARRATIVE)
+        let latest = match sqlx::query(SELECT_LATEST_NARRATIVE)
             .bind(part)
             .fetch_optional(&mut *tx)
-            .await?;
-        let (version, same) = match &latest {
-            Some(r) => (
-                r.try_get::<i64, _>("version")? + 1,
-                r.try_get::<String, _>("body")? == body,
-            ),
-            None => (1, false),
+            .await?
+        {
+            Some(r) => Some(narrative_of(&r)?),
+            None => None,
         };
-        if same {
-            drop(tx);
-            return Ok(self
-                .narrative_history(part)
-                .await?
-                .into_iter()
-                .next()
-                .expect("a latest version exists"));
-        }
+        let version = match latest {
+            Some(n) if n.text == body => return Ok(n),
+            Some(n) => n.version + 1,
+            None => 1,
+        };
         let at = now_ms();
         sqlx::query(INSERT_NARRATIVE)
             .bind(part)
@@ -515,8 +484,8 @@ impl Workspace {
         signer_name: &str,
         signer_title: &str,
     ) -> Result<SignedAssertion, StoreError> {
-        let name = signer(signer_name, "name")?;
-        let title = signer(signer_title, "title")?;
+        let name = check_signer("name", signer_name).map_err(refused)?;
+        let title = check_signer("title", signer_title).map_err(refused)?;
         let state = self.description_state(today).await?;
         let Some(approved) = &state.approved else {
             return Err(StoreError::Conflict(
@@ -531,13 +500,8 @@ impl Workspace {
                 state.drift.len()
             )));
         }
-        let scope = self.scope().await?.scope.ok_or(StoreError::NoScope)?;
-        let row = sqlx::query(SELECT_APPROVAL)
-            .bind(approved.version)
-            .fetch_one(&self.db.pool)
-            .await?;
-        let (_, content) = approval_of(&row)?;
-        let body = assertion::draft(&stored_description(&content)?, &scope).text();
+        // Without drift the approved version says what today's draft says, statement for statement.
+        let body = state.draft_assertion.as_ref().ok_or(StoreError::NoScope)?.text();
         let digest = sha256(body.as_bytes());
         let id = ulid::Ulid::new().to_string();
         let at = now_ms();
@@ -603,25 +567,11 @@ fn narrative_part(part: &str) -> Result<(), StoreError> {
     }
 }
 
-fn signer(value: &str, field: &'static str) -> Result<String, StoreError> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(StoreError::Field {
-            field,
-            reason: "required: the assertion names the person who signs it".into(),
-        });
+fn refused(e: TextRefused) -> StoreError {
+    StoreError::Field {
+        field: e.field,
+        reason: e.reason,
     }
-    if v.chars().count() > MAX_SIGNER_CHARS {
-        return Err(StoreError::Field {
-            field,
-            reason: format!("longer than {MAX_SIGNER_CHARS} characters"),
-        });
-    }
-    evident_core::text::storable(v).map_err(|e| StoreError::Field {
-        field,
-        reason: e.to_string(),
-    })?;
-    Ok(v.to_string())
 }
 
 impl From<crate::ComponentRecord> for evident_core::oscal::SystemComponent {

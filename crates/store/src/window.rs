@@ -390,10 +390,7 @@ impl Workspace {
                 source: ProofSource::Record(attester),
                 reference: r.get("id").to_text(),
                 title: r.get("title").as_str().unwrap_or_default().to_string(),
-                controls: match r.get("controls") {
-                    evident_core::register::Value::List(l) => l.clone(),
-                    _ => Vec::new(),
-                },
+                controls: r.get("controls").as_list().to_vec(),
             });
         }
         for r in sqlx::query(SELECT_RISK_REVIEWS).fetch_all(pool).await? {

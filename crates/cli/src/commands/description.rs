@@ -193,18 +193,11 @@ pub async fn run(dir: &Path, command: DescriptionCommand, format: Format) -> Res
 }
 
 fn read_text(path: &Path) -> Result<String, CliError> {
-    let name = path.display();
-    let meta = std::fs::metadata(path).map_err(|e| usage(format!("--file {name}: {e}")))?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(usage(format!(
-            "--file {name}: {} bytes, over the {MAX_FILE_BYTES}-byte limit",
-            meta.len()
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|e| usage(format!("--file {name}: {e}")))?;
+    let bytes = super::read_limited(path, "--file ", MAX_FILE_BYTES)?;
     String::from_utf8(bytes).map_err(|e| {
         usage(format!(
-            "--file {name}: not UTF-8 text (invalid byte at offset {})",
+            "--file {}: not UTF-8 text (invalid byte at offset {})",
+            path.display(),
             e.utf8_error().valid_up_to()
         ))
     })

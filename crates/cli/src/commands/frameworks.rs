@@ -12,16 +12,7 @@ use crate::output::{self, Format, Table};
 const MAX_BYTES: u64 = 64 * 1024 * 1024;
 
 fn read(path: &Path, flag: &str) -> Result<(String, Vec<u8>), CliError> {
-    let name = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| usage(format!("{flag}{name}: {e}")))?;
-    if meta.len() > MAX_BYTES {
-        return Err(usage(format!(
-            "{flag}{name}: {} bytes, over the {MAX_BYTES}-byte limit",
-            meta.len()
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|e| usage(format!("{flag}{name}: {e}")))?;
-    Ok((name, bytes))
+    Ok((path.display().to_string(), super::read_limited(path, flag, MAX_BYTES)?))
 }
 
 pub async fn run(dir: &Path, command: FrameworksCommand, format: Format) -> Result<(), CliError> {

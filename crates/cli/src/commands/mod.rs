@@ -127,6 +127,20 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
+/// A file's bytes, refused before it is read when it is over `max` bytes; messages start with
+/// `flag` (`"--file "`, `"--profile: "`) and the path.
+pub(crate) fn read_limited(path: &std::path::Path, flag: &str, max: u64) -> Result<Vec<u8>, CliError> {
+    let name = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| crate::error::usage(format!("{flag}{name}: {e}")))?;
+    if meta.len() > max {
+        return Err(crate::error::usage(format!(
+            "{flag}{name}: {} bytes, over the {max}-byte limit",
+            meta.len()
+        )));
+    }
+    std::fs::read(path).map_err(|e| crate::error::usage(format!("{flag}{name}: {e}")))
+}
+
 pub(crate) fn format_name(f: FormatArg) -> &'static str {
     match f {
         FormatArg::Table => "table",

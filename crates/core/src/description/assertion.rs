@@ -32,7 +32,7 @@ fn carved_out(d: &Description) -> Vec<String> {
         .iter()
         .filter(|p| p.key == "subservice")
         .flat_map(|p| p.statements.iter())
-        .filter(|s| s.kind == super::StatementKind::Fact && s.text.contains("presented carve-out"))
+        .filter(|s| s.kind == super::StatementKind::Fact && s.text.contains(super::build::CARVED_OUT))
         .filter_map(|s| s.key.strip_prefix("vendor:").map(str::to_string))
         .collect()
 }
@@ -69,16 +69,12 @@ pub fn draft(description: &Description, scope: &Scope) -> AssertionDraft {
         "We, the management of {org}, prepared the accompanying description of {org}'s system {when} using the description criteria for a SOC 2 report. It is meant for customers and their auditors who understand the system well enough to judge, with other information, the risks to their own commitments."
     )];
     if !carve.is_empty() {
-        let (names, as_what, they, their) = match carve.as_slice() {
-            [one] => (one.clone(), "a subservice organisation", "it", "its"),
-            [init @ .., last] => (
-                format!("{} and {last}", init.join(", ")),
-                "subservice organisations",
-                "them",
-                "their",
-            ),
-            [] => unreachable!("not empty"),
+        let (as_what, they, their) = if carve.len() == 1 {
+            ("a subservice organisation", "it", "its")
+        } else {
+            ("subservice organisations", "them", "their")
         };
+        let names = super::build::listing(&carve);
         paragraphs.push(format!(
             "{org} relies on {names} as {as_what}. The description presents {they} carve-out: it names the controls we expect {they} to operate and the criteria that depend on those controls, but does not describe or cover {their} controls."
         ));

@@ -44,8 +44,11 @@ fn scope_source() -> Source {
     Source::new(S::Scope, "scope", "Audit scope")
 }
 
+/// How the subservice statement says a vendor is carved out; the assertion finds them by it.
+pub(super) const CARVED_OUT: &str = "presented carve-out";
+
 /// "a, b and c".
-fn listing(items: &[String]) -> String {
+pub(super) fn listing(items: &[String]) -> String {
     match items {
         [] => String::new(),
         [one] => one.clone(),
@@ -92,6 +95,32 @@ fn narrative(input: &Input, key: &str) -> Statement {
     }
 }
 
+/// Items said one after another: "a; b; c", without their own full stops.
+fn sentences(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|c| c.trim_end_matches('.'))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn criterion_source(k: &evident_catalog::Criterion) -> Source {
+    Source::new(S::Criterion, &k.id, format!("{} {}", k.id, k.title))
+}
+
+fn control_source(c: &ControlLine) -> Source {
+    Source::new(S::Control, &c.code, format!("{} {}", c.code, c.title))
+}
+
+/// The program's controls mapped to a criterion, applicable or ruled out.
+fn serving<'a>(input: &'a Input, criterion: &str) -> Vec<&'a ControlLine> {
+    input
+        .controls
+        .iter()
+        .filter(|c| c.criteria.iter().any(|k| k == criterion))
+        .collect()
+}
+
 fn part(point: u8, key: &str, title: &str, statements: Vec<Statement>) -> Part {
     Part {
         point,
@@ -101,13 +130,12 @@ fn part(point: u8, key: &str, title: &str, statements: Vec<Statement>) -> Part {
     }
 }
 
+/// The category's name as the content gives it.
 fn category_label(c: Category) -> String {
-    let s = c.as_str().replace('_', " ");
-    let mut chars = s.chars();
-    chars
-        .next()
-        .map(|f| f.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
+    Catalog::builtin()
+        .framework
+        .category(c)
+        .map_or_else(|| c.as_str().to_string(), |i| i.name.clone())
 }
 
 fn report_line(input: &Input) -> Option<String> {
@@ -255,7 +283,7 @@ fn component(input: &Input, kind: ComponentKind) -> Vec<Statement> {
 
 fn assets(input: &Input, kind: &str, noun: &str, named: bool) -> Vec<Statement> {
     let of_kind: Vec<_> = input.assets.iter().filter(|a| a.kind == kind).collect();
-    let inside: Vec<_> = of_kind.iter().filter(|a| a.in_scope).collect();
+    let mut inside: Vec<_> = of_kind.iter().filter(|a| a.in_scope).collect();
     let outside = of_kind.len() - inside.len();
     let listing_source = register(&format!("assets?kind={kind}"), format!("Asset register: {noun}"));
     if of_kind.is_empty() {
@@ -280,9 +308,8 @@ fn assets(input: &Input, kind: &str, noun: &str, named: bool) -> Vec<Statement> 
     }
     let mut out = vec![fact(format!("assets:{kind}"), summary, vec![listing_source])];
     if named {
-        let mut names: Vec<_> = inside.iter().collect();
-        names.sort_by(|a, b| a.name.cmp(&b.name));
-        for a in names.iter().take(NAMED_ASSETS) {
+        inside.sort_by(|a, b| a.name.cmp(&b.name));
+        for a in inside.iter().take(NAMED_ASSETS) {
             out.push(fact(
                 format!("asset:{}", a.name),
                 format!("{} ({}).", a.name, a.classification),
@@ -422,9 +449,9 @@ fn criteria(input: &Input, categories: &BTreeSet<Category>) -> Vec<Statement> {
     let fw = &Catalog::builtin().framework;
     let mut out = Vec::new();
     for k in fw.criteria.iter().filter(|k| categories.contains(&k.category)) {
-        let serving: Vec<&ControlLine> = input.controls.iter().filter(|c| c.criteria.contains(&k.id)).collect();
-        let live: Vec<&&ControlLine> = serving.iter().filter(|c| applicable(c)).collect();
-        let mut sources = vec![Source::new(S::Criterion, &k.id, format!("{} {}", k.id, k.title))];
+        let serving = serving(input, &k.id);
+        let live: Vec<&ControlLine> = serving.iter().copied().filter(|c| applicable(c)).collect();
+        let mut sources = vec![criterion_source(k)];
         if live.is_empty() {
             if serving.is_empty() {
                 out.push(missing(
@@ -437,10 +464,7 @@ fn criteria(input: &Input, categories: &BTreeSet<Category>) -> Vec<Statement> {
             continue;
         }
         let names: Vec<String> = live.iter().map(|c| format!("{} {}", c.code, c.title)).collect();
-        sources.extend(
-            live.iter()
-                .map(|c| Source::new(S::Control, &c.code, format!("{} {}", c.code, c.title))),
-        );
+        sources.extend(live.iter().map(|c| control_source(c)));
         out.push(fact(
             format!("criterion:{}", k.id),
             format!("{} {}: addressed by {}.", k.id, k.title, names.join("; ")),
@@ -455,15 +479,7 @@ fn user_entity_controls(input: &Input) -> Vec<Statement> {
     for v in input.vendors.iter().filter(|v| !v.cuecs.is_empty()) {
         out.push(fact(
             format!("vendor-cuecs:{}", v.name),
-            format!(
-                "{} expects of us, and we perform: {}.",
-                v.name,
-                v.cuecs
-                    .iter()
-                    .map(|c| c.trim_end_matches('.'))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ),
+            format!("{} expects of us, and we perform: {}.", v.name, sentences(&v.cuecs)),
             vec![Source::new(S::Vendor, &v.name, &v.name)],
         ));
     }
@@ -480,7 +496,7 @@ fn subservice(input: &Input) -> Vec<Statement> {
             Some(how @ ("carve_out" | "inclusive")) => {
                 let mut text = if how == "carve_out" {
                     format!(
-                        "{} provides {service} and is presented carve-out: its controls are not part of this description or the auditor's tests.",
+                        "{} provides {service} and is {CARVED_OUT}: its controls are not part of this description or the auditor's tests.",
                         v.name
                     )
                 } else {
@@ -498,7 +514,7 @@ fn subservice(input: &Input) -> Vec<Statement> {
                 if !v.csocs.is_empty() {
                     text.push_str(&format!(
                         " Controls we rely on it to operate: {}.",
-                        v.csocs.iter().map(|c| c.trim_end_matches('.')).collect::<Vec<_>>().join("; ")
+                        sentences(&v.csocs)
                     ));
                 }
                 match v.report_period_end {
@@ -573,7 +589,7 @@ fn not_relevant(input: &Input, categories: &BTreeSet<Category>) -> Vec<Statement
         }
     }
     for k in fw.criteria.iter().filter(|k| categories.contains(&k.category)) {
-        let serving: Vec<&ControlLine> = input.controls.iter().filter(|c| c.criteria.contains(&k.id)).collect();
+        let serving = serving(input, &k.id);
         if serving.is_empty() || serving.iter().any(|c| applicable(c)) {
             continue;
         }
@@ -581,12 +597,8 @@ fn not_relevant(input: &Input, categories: &BTreeSet<Category>) -> Vec<Statement
             .iter()
             .map(|c| format!("{}: {}", c.code, c.na_reason.as_deref().unwrap_or_default()))
             .collect();
-        let mut sources = vec![Source::new(S::Criterion, &k.id, format!("{} {}", k.id, k.title))];
-        sources.extend(
-            serving
-                .iter()
-                .map(|c| Source::new(S::Control, &c.code, format!("{} {}", c.code, c.title))),
-        );
+        let mut sources = vec![criterion_source(k)];
+        sources.extend(serving.iter().map(|c| control_source(c)));
         out.push(fact(
             format!("not-relevant:{}", k.id),
             format!(

@@ -64,6 +64,51 @@ pub const NARRATIVES: &[(&str, u8, &str)] = &[
 
 /// The most a narrative holds: a description, not a document store.
 pub const MAX_NARRATIVE_CHARS: usize = 20_000;
+/// The longest signer name or title taken.
+pub const MAX_SIGNER_CHARS: usize = 200;
+
+/// Text refused, naming its field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct TextRefused {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+/// A narrative as stored: trimmed, line endings made `\n`, within the limit, storable.
+pub fn check_narrative(text: &str) -> Result<String, TextRefused> {
+    let body = text.trim().replace("\r\n", "\n");
+    let n = body.chars().count();
+    if n > MAX_NARRATIVE_CHARS {
+        return Err(TextRefused {
+            field: "text",
+            reason: format!("{n} characters; a narrative holds at most {MAX_NARRATIVE_CHARS}"),
+        });
+    }
+    storable("text", &body)?;
+    Ok(body)
+}
+
+/// The signer's name or position (`field`), as the assertion records it.
+pub fn check_signer(field: &'static str, value: &str) -> Result<String, TextRefused> {
+    let v = value.trim();
+    let refuse = |reason: String| TextRefused { field, reason };
+    if v.is_empty() {
+        return Err(refuse("required: the assertion names the person who signs it".into()));
+    }
+    if v.chars().count() > MAX_SIGNER_CHARS {
+        return Err(refuse(format!("longer than {MAX_SIGNER_CHARS} characters")));
+    }
+    storable(field, v)?;
+    Ok(v.to_string())
+}
+
+fn storable(field: &'static str, text: &str) -> Result<(), TextRefused> {
+    crate::text::storable(text).map_err(|e| TextRefused {
+        field,
+        reason: e.to_string(),
+    })
+}
 
 /// Whether `key` names a narrative part.
 pub fn is_narrative(key: &str) -> bool {
@@ -270,8 +315,6 @@ pub struct Input {
     pub departments: Vec<(String, usize)>,
     /// People employed on the description's date, by employment type.
     pub employment: Vec<(String, usize)>,
-    /// Named roles (security officer…): role → holder.
-    pub roles: Vec<(String, String)>,
     pub policies: Vec<PolicyLine>,
     pub events: Vec<EventLine>,
     pub controls: Vec<ControlLine>,

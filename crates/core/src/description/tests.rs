@@ -45,7 +45,6 @@ fn input() -> Input {
         ],
         departments: vec![("Engineering".into(), 12), ("Sales & Ops".into(), 3)],
         employment: vec![("employee".into(), 14), ("contractor".into(), 1)],
-        roles: vec![],
         policies: vec![PolicyLine {
             id: "access-control".into(),
             title: "Access control policy".into(),

@@ -182,11 +182,12 @@ async fn build(state: &AppState, access: &Access) -> Result<DetailPage, ServerEr
                 Field::new(format!("narrative-{key}"), "text", "Narrative", Input::TextArea)
                     .value(current.map(|n| n.text.clone()).unwrap_or_default()),
             ];
-            if current.is_some() {
+            let written = current.is_some();
+            if written {
                 f.hint = Some("Earlier versions are kept.".into());
             }
             blocks.push(Block::Form(f));
-            if current.is_some() {
+            if written {
                 blocks.push(Block::Para(vec![Inline::link(
                     "Every version of this narrative",
                     format!("/description/narratives/{key}"),
@@ -414,7 +415,7 @@ pub async fn history(
             v.text
                 .lines()
                 .filter(|l| !l.trim().is_empty())
-                .map(|l| Block::Para(text(l).into_iter().collect())),
+                .map(|l| Block::Para(text(l))),
         );
         sections.push(Section::new(format!("Version {}", v.version), b));
     }
