@@ -32,11 +32,18 @@ const CONTROL_COLUMNS: &[&str] = &[
     "selected",
 ];
 const EXISTS: &str = "SELECT id FROM frameworks WHERE id = $1";
-const LIST: &str = "SELECT f.id, f.title, f.version, f.profile_title, f.imported_at, f.imported_by, \
-     (SELECT COUNT(*) FROM framework_controls c WHERE c.framework_id = f.id) AS n, \
-     (SELECT COUNT(*) FROM framework_controls c WHERE c.framework_id = f.id AND c.selected = 1) AS n_selected, \
-     (SELECT COUNT(DISTINCT m.control_id) FROM framework_mappings m WHERE m.framework_id = f.id) AS n_mapped \
-     FROM frameworks f ORDER BY f.id";
+/// A framework with its counts; LIST and ONE add their ends.
+macro_rules! framework_select {
+    () => {
+        "SELECT f.id, f.title, f.version, f.profile_title, f.imported_at, f.imported_by, \
+         (SELECT COUNT(*) FROM framework_controls c WHERE c.framework_id = f.id) AS n, \
+         (SELECT COUNT(*) FROM framework_controls c WHERE c.framework_id = f.id AND c.selected = 1) AS n_selected, \
+         (SELECT COUNT(DISTINCT m.control_id) FROM framework_mappings m WHERE m.framework_id = f.id) AS n_mapped \
+         FROM frameworks f"
+    };
+}
+const LIST: &str = concat!(framework_select!(), " ORDER BY f.id");
+const ONE: &str = concat!(framework_select!(), " WHERE f.id = $1");
 const CONTROLS: &str = "SELECT control_id, title, parent_id, group_title, withdrawn, selected FROM framework_controls \
      WHERE framework_id = $1 ORDER BY ord";
 const MAPPINGS: &str = "SELECT control_id, control_code FROM framework_mappings WHERE framework_id = $1 \
@@ -147,36 +154,28 @@ impl Workspace {
             .fetch_all(&self.db.pool)
             .await?
             .iter()
-            .map(|r| {
-                Ok(FrameworkView {
-                    id: r.try_get("id")?,
-                    title: r.try_get("title")?,
-                    version: r.try_get("version")?,
-                    profile: r.try_get("profile_title")?,
-                    controls: r.try_get("n")?,
-                    selected: r.try_get("n_selected")?,
-                    mapped: r.try_get("n_mapped")?,
-                    imported_at: crate::clock::instant(r.try_get("imported_at")?),
-                    imported_by: r.try_get("imported_by")?,
-                })
-            })
+            .map(framework_of)
             .collect()
     }
 
     pub async fn framework(&self, id: &str) -> Result<FrameworkView, StoreError> {
-        self.frameworks()
-            .await?
-            .into_iter()
-            .find(|f| f.id == id)
-            .ok_or_else(|| StoreError::NotFound {
-                kind: "framework",
-                id: id.to_string(),
-            })
+        match sqlx::query(ONE).bind(id).fetch_optional(&self.db.pool).await? {
+            Some(r) => framework_of(&r),
+            None => Err(not_found(id)),
+        }
+    }
+
+    /// Refuses an id no framework has, without counting anything.
+    async fn require_framework(&self, id: &str) -> Result<(), StoreError> {
+        match sqlx::query(EXISTS).bind(id).fetch_optional(&self.db.pool).await? {
+            Some(_) => Ok(()),
+            None => Err(not_found(id)),
+        }
     }
 
     /// The framework's controls in document order, with ours mapped to each.
     pub async fn framework_controls(&self, id: &str) -> Result<Vec<FrameworkControlView>, StoreError> {
-        self.framework(id).await?;
+        self.require_framework(id).await?;
         let mut mapped: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for r in sqlx::query(MAPPINGS).bind(id).fetch_all(&self.db.pool).await? {
             mapped
@@ -214,7 +213,7 @@ impl Workspace {
         ours: &str,
         remove: bool,
     ) -> Result<(), StoreError> {
-        self.framework(framework).await?;
+        self.require_framework(framework).await?;
         let control = control.trim().to_lowercase();
         if sqlx::query(ONE_CONTROL)
             .bind(framework)
@@ -225,13 +224,13 @@ impl Workspace {
         {
             return Err(field("control", format!("'{control}' is not a control of {framework}")));
         }
-        let code = self
-            .controls()
-            .await?
-            .into_iter()
-            .map(|c| c.code)
-            .find(|c| c.eq_ignore_ascii_case(ours.trim()))
-            .ok_or_else(|| field("ours", format!("'{}' is not one of our controls", ours.trim())))?;
+        let code = match self.control(ours).await {
+            Ok(c) => c.code,
+            Err(StoreError::NotFound { .. }) => {
+                return Err(field("ours", format!("'{}' is not one of our controls", ours.trim())));
+            }
+            Err(e) => return Err(e),
+        };
         let mut tx = self.begin_write().await?;
         let exists = sqlx::query(MAPPED)
             .bind(framework)
@@ -278,4 +277,25 @@ impl Workspace {
         )
         .await
     }
+}
+
+fn not_found(id: &str) -> StoreError {
+    StoreError::NotFound {
+        kind: "framework",
+        id: id.to_string(),
+    }
+}
+
+fn framework_of(r: &sqlx::any::AnyRow) -> Result<FrameworkView, StoreError> {
+    Ok(FrameworkView {
+        id: r.try_get("id")?,
+        title: r.try_get("title")?,
+        version: r.try_get("version")?,
+        profile: r.try_get("profile_title")?,
+        controls: r.try_get("n")?,
+        selected: r.try_get("n_selected")?,
+        mapped: r.try_get("n_mapped")?,
+        imported_at: crate::clock::instant(r.try_get("imported_at")?),
+        imported_by: r.try_get("imported_by")?,
+    })
 }
