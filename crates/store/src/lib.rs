@@ -2,6 +2,7 @@
 //! PostgreSQL. Everything here is IO; the rules it applies come from `evident-core`.
 
 mod access_reviews;
+mod acting;
 mod assessment;
 mod audit;
 mod bulk;

@@ -231,6 +231,7 @@ impl Workspace {
         tx: &mut Transaction<'static, Any>,
         policy: &Policy,
         source: &str,
+        at: i64,
     ) -> Result<i64, StoreError> {
         let roles = self.roles().await?;
         let params: BTreeMap<String, String> = policy
@@ -246,7 +247,7 @@ impl Workspace {
             .bind(version)
             .bind(&body)
             .bind(sha256_hex(body.as_bytes()))
-            .bind(now_ms())
+            .bind(at)
             .bind(&self.actor)
             .execute(&mut **tx)
             .await?;
@@ -255,12 +256,22 @@ impl Workspace {
 
     /// Adopts library templates not yet adopted, each as a version-1 draft.
     pub async fn adopt_policies(&self, templates: &[&PolicyTemplate]) -> Result<Vec<String>, StoreError> {
+        self.adopt_policies_at(templates, None).await
+    }
+
+    /// `adopt_policies`, the drafts made now or `dated` (the generator's, see `acting`, which
+    /// the audit entry states).
+    pub(crate) async fn adopt_policies_at(
+        &self,
+        templates: &[&PolicyTemplate],
+        dated: Option<i64>,
+    ) -> Result<Vec<String>, StoreError> {
+        let at = dated.unwrap_or_else(now_ms);
         let existing: Vec<String> = self.policies().await?.into_iter().map(|p| p.id).collect();
         let mut adopted = Vec::new();
         let mut tx = self.begin_write().await?;
         for t in templates.iter().filter(|t| !existing.contains(&t.id)) {
             let row_id = ulid::Ulid::new().to_string();
-            let now = now_ms();
             sqlx::query(INSERT_POLICY)
                 .bind(&row_id)
                 .bind(&t.id)
@@ -269,7 +280,7 @@ impl Workspace {
                 .bind(i64::from(t.review_interval_months))
                 .bind(&t.id)
                 .bind(&t.body)
-                .bind(now)
+                .bind(at)
                 .execute(&mut *tx)
                 .await?;
             for c in &t.controls {
@@ -311,14 +322,17 @@ impl Workspace {
                 parameters,
                 versions: Vec::new(),
             };
-            self.add_version(&mut tx, &policy, &t.body).await?;
+            self.add_version(&mut tx, &policy, &t.body, at).await?;
             adopted.push(t.id.clone());
         }
         if adopted.is_empty() {
             return Ok(adopted);
         }
-        self.log(&mut tx, "policies.adopt", "policies", json!({"adopted": adopted}))
-            .await?;
+        let mut payload = json!({"adopted": adopted});
+        if let Some(at) = dated {
+            payload["dated"] = json!(at);
+        }
+        self.log(&mut tx, "policies.adopt", "policies", payload).await?;
         tx.commit().await?;
         self.checkpoint().await?;
         Ok(adopted)
@@ -337,7 +351,7 @@ impl Workspace {
             .bind(policy.row_id.as_str())
             .execute(&mut *tx)
             .await?;
-        let version = self.add_version(&mut tx, &policy, source).await?;
+        let version = self.add_version(&mut tx, &policy, source, now_ms()).await?;
         let payload = json!({"version": version, "title": title, "source_sha256": sha256_hex(source.as_bytes())});
         self.log(&mut tx, "policies.edit", &format!("policy:{}", policy.id), payload)
             .await?;
@@ -381,7 +395,7 @@ impl Workspace {
             .execute(&mut *tx)
             .await?;
         let source = policy.source.clone();
-        let version = self.add_version(&mut tx, &policy, &source).await?;
+        let version = self.add_version(&mut tx, &policy, &source, now_ms()).await?;
         let payload = json!({"key": key, "value": value.trim(), "version": version});
         self.log(
             &mut tx,
@@ -397,17 +411,23 @@ impl Workspace {
 
     /// Approves the latest version, which must be a draft.
     pub async fn approve_policy(&self, id: &str) -> Result<i64, StoreError> {
-        self.advance_policy(id, PolicyStep::Approve).await
+        self.advance_policy(id, PolicyStep::Approve, None).await
     }
 
     /// Publishes the latest version, which must be approved; the previous one is retired.
     pub async fn publish_policy(&self, id: &str) -> Result<i64, StoreError> {
-        self.advance_policy(id, PolicyStep::Publish).await
+        self.advance_policy(id, PolicyStep::Publish, None).await
     }
 
     /// Moves the latest version one step along draft → approved → published (the rule is
-    /// `Policy::check_step`), recording who and when.
-    async fn advance_policy(&self, id: &str, step: PolicyStep) -> Result<i64, StoreError> {
+    /// `Policy::check_step`), recording who and when: now, or `dated` (the generator's, see
+    /// `acting`, which the audit entry states).
+    pub(crate) async fn advance_policy(
+        &self,
+        id: &str,
+        step: PolicyStep,
+        dated: Option<i64>,
+    ) -> Result<i64, StoreError> {
         let policy = self.policy(id).await?;
         let latest = policy.check_step(step).map_err(StoreError::Conflict)?;
         let mut tx = self.begin_write().await?;
@@ -423,13 +443,16 @@ impl Workspace {
             APPROVE_VERSION
         };
         sqlx::query(sql)
-            .bind(now_ms())
+            .bind(dated.unwrap_or_else(now_ms))
             .bind(&self.actor)
             .bind(policy.row_id.as_str())
             .bind(latest.version)
             .execute(&mut *tx)
             .await?;
-        let payload = json!({"version": latest.version, "body_sha256": latest.body_sha256});
+        let mut payload = json!({"version": latest.version, "body_sha256": latest.body_sha256});
+        if let Some(at) = dated {
+            payload["dated"] = json!(at);
+        }
         self.log(
             &mut tx,
             &format!("policies.{}", step.as_str()),

@@ -1,12 +1,20 @@
 //! `evident generate`: a new workspace filled with a made-up company of a chosen size, for
 //! the demo, for trying the product on realistic volumes, and for the benchmarks.
+//!
+//! The generator acts as the company's people (`Workspace::as_actor` with their e-mail, as the
+//! server names a signed-in person): the compliance manager sets the scope, the owners and the
+//! policies, the chief executive approves and signs off, the people lead loads the HR
+//! registers, each control's owner adds its evidence. Only the workspace's creation and the
+//! daily check runs are the CLI's own. Nothing is dated after the generation instant, and a
+//! policy's steps carry the dates the generated story gives them (`*_as_of`).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
 use evident_catalog::Catalog;
 use evident_core::checks::{self, BUILTIN};
-use evident_core::generate::{self, Company, Size};
+use evident_core::generate::{self, Company, Document, Size};
 use evident_core::register::Value;
 use evident_core::registers::{
     ACCESS_GRANTS, ASSETS, BACKGROUND_CHECKS, EVENTS, MACHINE_IDENTITIES, PEOPLE, RISKS, TRAINING, VENDORS,
@@ -125,7 +133,7 @@ pub async fn build(dir: &Path, size: Size, seed: u64, now: OffsetDateTime) -> Re
         clock = Instant::now();
     };
     let catalog = Catalog::builtin();
-    let company = generate::company(size, seed, now, catalog);
+    let mut company = generate::company(size, seed, now, catalog);
     lap("generate", &mut seconds);
 
     let ws = Workspace::init(
@@ -136,32 +144,38 @@ pub async fn build(dir: &Path, size: Size, seed: u64, now: OffsetDateTime) -> Re
         &super::actor(),
     )
     .await?;
-    program(&ws, &company, now).await?;
+    // The people who do each part of the work.
+    let compliance = ws.as_actor(company.holder("compliance"));
+    let executive = ws.as_actor(company.holder("executive"));
+    program(&compliance, &executive, &company, now).await?;
     lap("scope_and_owners", &mut seconds);
 
-    for (spec, records, what) in [
-        (&PEOPLE, &company.people, "people.import"),
-        (&TRAINING, &company.training, "training.import"),
+    for (spec, records, what, role) in [
+        (&PEOPLE, &company.people, "people.import", "hr"),
+        (&TRAINING, &company.training, "training.import", "hr"),
         (
             &BACKGROUND_CHECKS,
             &company.background_checks,
             "background-checks.import",
+            "hr",
         ),
-        (&ASSETS, &company.assets, "assets.import"),
-        (&RISKS, &company.risks, "risks.import"),
+        (&ASSETS, &company.assets, "assets.import", "it"),
+        (&RISKS, &company.risks, "risks.import", "compliance"),
         (
             &MACHINE_IDENTITIES,
             &company.machine_identities,
             "machine-identities.import",
+            "infrastructure",
         ),
-        (&ACCESS_GRANTS, &company.grants, "access-grants.import"),
+        (&ACCESS_GRANTS, &company.grants, "access-grants.import", "security"),
     ] {
-        ws.write_records(spec, records, what, json!({"source": "generate", "seed": seed}))
+        ws.as_actor(company.holder(role))
+            .write_records(spec, records, what, json!({"source": "generate", "seed": seed}))
             .await?;
     }
     lap("registers", &mut seconds);
 
-    let evidence = ws.add_documents(&company.documents).await?;
+    let evidence = add_documents(&ws, std::mem::take(&mut company.documents)).await?;
     lap("evidence", &mut seconds);
 
     let vendors: Vec<_> = company
@@ -190,11 +204,13 @@ pub async fn build(dir: &Path, size: Size, seed: u64, now: OffsetDateTime) -> Re
         })
         .collect();
     let context = json!({"source": "generate", "seed": seed});
-    ws.write_records(&VENDORS, &vendors, "vendors.import", context.clone())
+    compliance
+        .write_records(&VENDORS, &vendors, "vendors.import", context.clone())
         .await?;
-    ws.write_records(&EVENTS, &events, "events.import", context.clone())
+    ws.as_actor(company.holder("security"))
+        .write_records(&EVENTS, &events, "events.import", context.clone())
         .await?;
-    let facts = ws.load_facts(&company.facts, &evidence, context).await?;
+    let facts = compliance.load_facts(&company.facts, &evidence, context).await?;
     lap("facts", &mut seconds);
 
     policies_and_risks(&ws, &company).await?;
@@ -226,9 +242,9 @@ pub async fn build(dir: &Path, size: Size, seed: u64, now: OffsetDateTime) -> Re
 
     // The description its people wrote, approved as the records stand: drift shows from here.
     for (part, text) in &company.narratives {
-        ws.set_narrative(part, text).await?;
+        compliance.set_narrative(part, text).await?;
     }
-    ws.approve_description(now.date()).await?;
+    executive.approve_description(now.date()).await?;
     lap("description", &mut seconds);
 
     let counts = json!({
@@ -259,8 +275,33 @@ pub async fn build(dir: &Path, size: Size, seed: u64, now: OffsetDateTime) -> Re
     Ok((ws, g))
 }
 
-/// Scope (a Type 2 year under way, a quarter to go), its sign-off, owners and roles.
-async fn program(ws: &Workspace, company: &Company, now: OffsetDateTime) -> Result<(), CliError> {
+/// Stores the documents, each in the name of the person who added it; returns their evidence
+/// ids in the documents' order.
+async fn add_documents(ws: &Workspace, documents: Vec<Document>) -> Result<Vec<String>, CliError> {
+    let mut ids = vec![String::new(); documents.len()];
+    let mut by_person: BTreeMap<String, (Vec<usize>, Vec<Document>)> = BTreeMap::new();
+    for (i, d) in documents.into_iter().enumerate() {
+        let (at, docs) = by_person.entry(d.added_by.clone()).or_default();
+        at.push(i);
+        docs.push(d);
+    }
+    for (who, (at, docs)) in by_person {
+        let stored = ws.as_actor(&who).add_documents(&docs).await?;
+        for (i, id) in at.into_iter().zip(stored) {
+            ids[i] = id;
+        }
+    }
+    Ok(ids)
+}
+
+/// Scope (a Type 2 year under way, a quarter to go), set by the compliance manager and signed
+/// off by the chief executive; owners and roles.
+async fn program(
+    ws: &Workspace,
+    executive: &Workspace,
+    company: &Company,
+    now: OffsetDateTime,
+) -> Result<(), CliError> {
     let (from, to) = generate::observation_window(now.date());
     let (categories, _) = parse_categories("security,availability,confidentiality").expect("known categories");
     let (scope, _) = Scope::new(ReportType::Type2, categories, None, Some((from, to))).expect("a valid window");
@@ -274,7 +315,7 @@ async fn program(ws: &Workspace, company: &Company, now: OffsetDateTime) -> Resu
         })
         .await?;
     }
-    ws.approve_scope().await?;
+    executive.approve_scope().await?;
     for c in ws.controls().await? {
         if let Some(owner) = company.owners.get(c.owner_role.as_str()) {
             ws.set_control_owner(&c.code, Some(owner)).await?;
@@ -286,33 +327,43 @@ async fn program(ws: &Workspace, company: &Company, now: OffsetDateTime) -> Resu
     Ok(())
 }
 
+/// The policies on the dates the company's story gives them: drafted by the compliance
+/// manager, approved by the chief executive, published by the compliance manager, accepted
+/// after publication (recorded by the people lead); risks signed off by the chief executive and
+/// reviewed by the compliance manager; the break-glass exclusion by its owner.
 async fn policies_and_risks(ws: &Workspace, company: &Company) -> Result<(), CliError> {
+    let compliance = ws.as_actor(company.holder("compliance"));
+    let executive = ws.as_actor(company.holder("executive"));
     let templates: Vec<_> = evident_store::policy_templates().iter().collect();
-    ws.adopt_policies(&templates).await?;
-    for id in &company.publish {
-        ws.approve_policy(id).await?;
-        ws.publish_policy(id).await?;
+    compliance
+        .adopt_policies_as_of(&templates, company.policies_drafted)
+        .await?;
+    for (id, approved, published) in &company.publish {
+        executive.approve_policy_as_of(id, *approved).await?;
+        compliance.publish_policy_as_of(id, *published).await?;
     }
-    for id in &company.approve_only {
-        ws.approve_policy(id).await?;
+    for (id, approved) in &company.approve_only {
+        executive.approve_policy_as_of(id, *approved).await?;
     }
+    let hr = ws.as_actor(company.holder("hr"));
     for (policy, accepted) in &company.acceptances {
         let version = ws.policy(policy).await?.published().map(|v| v.version).unwrap_or(1);
         let rows: Vec<_> = accepted
             .iter()
             .map(|(email, at)| (policy.clone(), version, email.clone(), *at))
             .collect();
-        ws.record_acceptances(&rows, json!({"source": "generate"})).await?;
+        hr.record_acceptances(&rows, json!({"source": "generate"})).await?;
     }
     for id in &company.risk_sign_offs {
-        ws.sign_off_risk(id).await?;
+        executive.sign_off_risk(id).await?;
     }
     for id in &company.risk_reviews {
-        ws.review_risk(id, "Quarterly review: likelihood and impact unchanged")
+        compliance
+            .review_risk(id, "Quarterly review: likelihood and impact unchanged")
             .await?;
     }
     for e in &company.exclusions {
-        ws.add_exclusion(e).await?;
+        ws.as_actor(&e.owner).add_exclusion(e).await?;
     }
     Ok(())
 }

@@ -9,7 +9,8 @@ use super::common::*;
 
 on_both_databases!(
     a_generated_company_is_realistic_and_deterministic,
-    reports_in_every_format
+    reports_in_every_format,
+    a_generated_company_survives_an_auditors_eye
 );
 
 const AS_OF: &str = "2026-11-20";
@@ -23,8 +24,8 @@ fn a_generated_company_is_realistic_and_deterministic(b: Backend) {
     let g = generate(&env, "3");
     assert_eq!(g["counts"]["people"], 60);
     // 1,500 documents, and a record of every occurrence of the periodic controls through the
-    // year (weekly ones included).
-    assert_eq!(g["counts"]["evidence"], 1563);
+    // year (weekly ones included), none dated after the generation day.
+    assert_eq!(g["counts"]["evidence"], 1564);
     assert_eq!(g["counts"]["changes"], 2000);
     let accounts = g["counts"]["accounts"].as_u64().unwrap();
     assert!((300..=420).contains(&accounts), "{accounts} accounts");
@@ -41,7 +42,7 @@ fn a_generated_company_is_realistic_and_deterministic(b: Backend) {
     // Every evidence item recorded in the audit log, every blob intact.
     let v = env.json(&["verify"]);
     assert_eq!(v["problems"].as_array().unwrap().len(), 0, "{v}");
-    assert_eq!(v["evidence_items"], 1563);
+    assert_eq!(v["evidence_items"], 1564);
 
     // Neither all green nor all red: the periodic controls operate (the Type II story), while
     // continuous and per-event controls carry most gaps, so criteria are mostly covered.
@@ -210,4 +211,160 @@ fn reports_in_every_format(b: Backend) {
         .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
         .collect();
     assert!(leftovers.is_empty());
+}
+
+/// 2026-11-20 at noon UTC, the instant `generate --as-of 2026-11-20` makes the company at.
+const AS_OF_MS: i64 = 1_795_176_000_000;
+
+/// Rows of a query whose every column is text, split on `|`.
+fn rows(env: &Env, query: &str) -> Vec<Vec<String>> {
+    env.sql_strings(query)
+        .into_iter()
+        .map(|r| r.split('|').map(str::to_string).collect())
+        .collect()
+}
+
+fn day_of(ms: &str) -> String {
+    let ms: i64 = ms.parse().unwrap();
+    let t = time::OffsetDateTime::from_unix_timestamp(ms / 1000).unwrap();
+    t.date().to_string()
+}
+
+/// What an auditor would catch in a generated company, checked in the stored records: nothing
+/// captured after the generation instant, every policy acceptance after its version went out
+/// and while the person worked there, policy steps in order, and an audit log of the company's
+/// own people (the CLI only creates the workspace and runs the daily checks).
+fn a_generated_company_survives_an_auditors_eye(b: Backend) {
+    let env = Env::new(b);
+    generate(&env, "7");
+    let now = AS_OF_MS.to_string();
+    let count = |query: &str| env.sql_strings(query)[0].clone();
+
+    // Evidence: captured by now, attesting to no later day than it was captured.
+    assert_eq!(
+        count(&format!(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM evidence WHERE captured_at > {now}"
+        )),
+        "0",
+        "evidence captured after the generation instant"
+    );
+    for r in rows(
+        &env,
+        "SELECT CAST(captured_at AS TEXT) || '|' || COALESCE(effective_date, period_to) FROM evidence \
+         WHERE COALESCE(effective_date, period_to) IS NOT NULL",
+    ) {
+        assert!(
+            r[1] <= day_of(&r[0]),
+            "evidence for {} captured on {}",
+            r[1],
+            day_of(&r[0])
+        );
+    }
+
+    // Policy versions: drafted, approved, published in that order, none after now.
+    let versions = rows(
+        &env,
+        "SELECT p.ref || '|' || CAST(v.created_at AS TEXT) || '|' || COALESCE(CAST(v.approved_at AS TEXT), '') \
+         || '|' || COALESCE(CAST(v.published_at AS TEXT), '') FROM policy_versions v JOIN policies p ON p.id = v.policy_id",
+    );
+    assert!(
+        versions.iter().filter(|v| !v[3].is_empty()).count() >= 10,
+        "{versions:?}"
+    );
+    for v in &versions {
+        let steps: Vec<i64> = v[1..]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().unwrap())
+            .collect();
+        assert!(
+            steps.windows(2).all(|w| w[0] <= w[1]),
+            "{} steps out of order: {v:?}",
+            v[0]
+        );
+        assert!(steps.iter().all(|s| *s <= AS_OF_MS), "{} dated after now: {v:?}", v[0]);
+    }
+
+    // Acceptances: of a published version, after it went out, by now, inside employment.
+    let acceptances = rows(
+        &env,
+        "SELECT a.email || '|' || CAST(a.accepted_at AS TEXT) || '|' || COALESCE(CAST(v.published_at AS TEXT), '') \
+         || '|' || p.start_date || '|' || COALESCE(p.end_date, '') FROM policy_acceptances a \
+         JOIN policy_versions v ON v.policy_id = a.policy_id AND v.version = a.version \
+         JOIN people p ON p.email = a.email",
+    );
+    assert_eq!(
+        count("SELECT CAST(COUNT(*) AS TEXT) FROM policy_acceptances"),
+        acceptances.len().to_string(),
+        "every acceptance is of a stored version, by a person of the register"
+    );
+    assert!(acceptances.len() > 500, "{}", acceptances.len());
+    for a in &acceptances {
+        let at: i64 = a[1].parse().unwrap();
+        assert!(!a[2].is_empty(), "{} accepted a version never published", a[0]);
+        assert!(
+            a[2].parse::<i64>().unwrap() <= at,
+            "{} accepted before publication: {a:?}",
+            a[0]
+        );
+        assert!(at <= AS_OF_MS, "{} accepted after now", a[0]);
+        let on = day_of(&a[1]);
+        assert!(
+            a[3] <= on && (a[4].is_empty() || on <= a[4]),
+            "{} accepted outside employment: {a:?}",
+            a[0]
+        );
+    }
+
+    // Training completed inside employment.
+    for t in rows(
+        &env,
+        "SELECT t.email || '|' || t.completed_on || '|' || p.start_date || '|' || COALESCE(p.end_date, '') \
+         FROM training_completions t JOIN people p ON p.email = t.email",
+    ) {
+        assert!(t[2] <= t[1] && (t[3].is_empty() || t[1] <= t[3]), "{t:?}");
+        assert!(t[1].as_str() <= AS_OF, "{t:?}");
+    }
+
+    // The audit log names the company's people, and so do the records of who did what.
+    let people: std::collections::BTreeSet<String> = env.sql_strings("SELECT email FROM people").into_iter().collect();
+    let mut actors = std::collections::BTreeSet::new();
+    for e in env.json(&["audit-log"]).as_array().unwrap() {
+        let (actor, action) = (e["actor"].as_str().unwrap(), e["action"].as_str().unwrap());
+        if ["workspace.init", "checks.run"].contains(&action) {
+            assert_eq!(actor, "cli:tester", "{action} is the CLI's own");
+        } else {
+            assert!(
+                people.contains(actor),
+                "{action} by {actor}, not one of the company's people"
+            );
+            actors.insert(actor.to_string());
+        }
+    }
+    assert!(actors.len() >= 5, "the work is shared out: {actors:?}");
+    for who in [
+        "SELECT DISTINCT created_by FROM evidence",
+        "SELECT DISTINCT created_by FROM policy_versions",
+        "SELECT DISTINCT approved_by FROM policy_versions WHERE approved_by IS NOT NULL",
+        "SELECT DISTINCT published_by FROM policy_versions WHERE published_by IS NOT NULL",
+        "SELECT DISTINCT recorded_by FROM policy_acceptances",
+        "SELECT DISTINCT signed_off_by FROM risks WHERE signed_off_by IS NOT NULL",
+        "SELECT DISTINCT approved_by FROM audits WHERE approved_by IS NOT NULL",
+    ] {
+        for actor in env.sql_strings(who) {
+            assert!(people.contains(&actor), "{who}: {actor}");
+        }
+    }
+    // Management approves: the chief executive, not whoever ran the generator.
+    let ceo = env.sql_strings("SELECT email FROM people WHERE title = 'Chief Executive Officer'");
+    assert_eq!(ceo.len(), 1);
+    assert_eq!(
+        env.sql_strings("SELECT DISTINCT approved_by FROM policy_versions WHERE approved_by IS NOT NULL"),
+        ceo
+    );
+    assert_eq!(env.sql_strings("SELECT approved_by FROM audits"), ceo);
+
+    // Nothing of it is an alteration.
+    let v = env.json(&["verify"]);
+    assert_eq!(v["problems"].as_array().unwrap().len(), 0, "{v}");
 }

@@ -148,6 +148,9 @@ pub struct Document {
     pub source_kind: crate::evidence::SourceKind,
     pub source_ref: String,
     pub content: Vec<u8>,
+    /// The e-mail of the person of the company who added it (the owner of the control it
+    /// serves, or whoever runs the system an export comes from).
+    pub added_by: String,
 }
 
 #[derive(Debug, Clone)]
@@ -200,10 +203,15 @@ pub struct Company {
     pub roles: Vec<(String, String)>,
     pub documents: Vec<Document>,
     pub facts: GeneratedFacts,
-    /// Policy template ids to approve and publish, and to approve only.
-    pub publish: Vec<String>,
-    pub approve_only: Vec<String>,
-    /// Policy id → (email, accepted at ms).
+    /// When the policy library was adopted: every version 1 was drafted then.
+    pub policies_drafted: i64,
+    /// Policy template ids to approve and publish, with when each was approved and published
+    /// (both before the observation window opened, and before anyone accepted it).
+    pub publish: Vec<(String, i64, i64)>,
+    /// Policy template ids approved (when) but not yet published.
+    pub approve_only: Vec<(String, i64)>,
+    /// Policy id → (email, accepted at ms): each after the version's publication, inside the
+    /// person's employment and not after the instant of the company.
     pub acceptances: Vec<(String, Vec<(String, i64)>)>,
     /// Risk ids reviewed this quarter, and risk ids signed off.
     pub risk_reviews: Vec<String>,
@@ -214,6 +222,17 @@ pub struct Company {
 }
 
 impl Company {
+    /// The e-mail of who holds `role` (the catalog's owner roles: `executive`, `compliance`,
+    /// `hr`, `it`, `security` …): the person the generator acts as when it stores that role's
+    /// work. The compliance manager stands in for roles nobody holds.
+    pub fn holder(&self, role: &str) -> &str {
+        self.owners
+            .get(role)
+            .or_else(|| self.owners.get("compliance"))
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+
     /// What the checks read, straight from the generated values (no database): for tests and
     /// benchmarks of the engines. Policies, controls and risk sign-offs are left empty.
     pub fn check_facts(&self) -> crate::checks::Facts {
@@ -276,9 +295,12 @@ fn record(values: Vec<(&'static str, Value)>) -> Record {
     }
 }
 
-fn at_ms(day: Date, rng: &mut Rng) -> i64 {
+/// An instant in working hours on `day`, never after `now_ms`: of today, only the hours
+/// already gone by (from midnight when the working day has not begun).
+fn at_ms(day: Date, rng: &mut Rng, now_ms: i64) -> i64 {
     let midnight = day.midnight().assume_utc().unix_timestamp() * 1000;
-    midnight + rng.range(8 * 3600, 18 * 3600) * 1000
+    let latest = ((now_ms - midnight) / 1000).clamp(0, 18 * 3600);
+    midnight + rng.range((8 * 3600).min(latest), latest) * 1000
 }
 
 /// The company for `seed`, as it stands at `now`.
@@ -312,6 +334,7 @@ pub fn company(size: Size, seed: u64, now: OffsetDateTime, catalog: &Catalog) ->
         roles: Vec::new(),
         documents: Vec::new(),
         facts: GeneratedFacts::default(),
+        policies_drafted: 0,
         publish: Vec::new(),
         approve_only: Vec::new(),
         acceptances: Vec::new(),
@@ -324,13 +347,14 @@ pub fn company(size: Size, seed: u64, now: OffsetDateTime, catalog: &Catalog) ->
     hr_records(&mut c, &people, seed, today);
     accounts(&mut c, &people, seed, today, now_ms);
     assets_and_devices(&mut c, &people, dims, seed, today, now_ms);
-    vendors(&mut c, &people, dims, seed, today);
+    vendors(&mut c, &people, dims, seed, today, now_ms);
     risks(&mut c, &people, dims, seed, catalog);
     code(&mut c, &people, dims, seed, now_ms);
     findings(&mut c, dims, seed, now_ms);
-    events(&mut c, &people, seed, today);
-    policies(&mut c, &people, seed, today, catalog);
-    control_documents(&mut c, &people, dims, seed, today, catalog);
+    events(&mut c, &people, seed, today, now_ms);
+    policies(&mut c, &people, seed, today, now_ms, catalog);
+    control_documents(&mut c, &people, dims, seed, today, now_ms, catalog);
+    added_by(&mut c, catalog);
     c.exclusions.push(Exclusion {
         check: "inactive-accounts".into(),
         record: format!("okta/breakglass@{domain}"),
@@ -663,28 +687,28 @@ fn accounts(c: &mut Company, people: &[Person], seed: u64, today: Date, now_ms: 
             if p.start > today || (!p.leader && !rng.chance((sys.share)(p.department))) {
                 continue;
             }
-            let created = at_ms(p.start, &mut rng);
-            let (active, disabled_at) = match p.end {
-                // Leavers: the identity provider disables; other systems mostly delete the
-                // account, and a few keep it active (what the leaver check is for).
+            let created = at_ms(p.start, &mut rng, now_ms);
+            // Leavers: the identity provider disables; other systems mostly delete the
+            // account, and a few keep it active (what the leaver check is for). Nobody uses an
+            // account after their last working day.
+            let (active, disabled_at, last_activity) = match p.end {
                 Some(end) if end < today => {
-                    let off = at_ms(end, &mut rng) + rng.range(0, 20) * 3_600_000;
+                    let last = at_ms(end, &mut rng, now_ms).max(created);
+                    let off = (last + rng.range(0, 20) * 3_600_000).min(now_ms);
                     if rng.chance(15) {
-                        (true, None)
+                        (true, None, Some(last))
                     } else if n < 2 {
-                        (false, Some(off))
+                        (false, Some(off), Some(last))
                     } else {
                         continue;
                     }
                 }
-                _ => (true, None),
-            };
-            let last_activity = if !active {
-                disabled_at
-            } else if rng.chance(35) {
-                Some(now_ms - rng.range(91, 400) * DAY_MS)
-            } else {
-                Some((now_ms - rng.range(0, 30 * 24) * 3_600_000).max(created))
+                _ if rng.chance(35) => (true, None, Some((now_ms - rng.range(91, 400) * DAY_MS).max(created))),
+                _ => (
+                    true,
+                    None,
+                    Some((now_ms - rng.range(0, 30 * 24) * 3_600_000).max(created)),
+                ),
             };
             let admin = (p.leader && matches!(p.department, "IT" | "Infrastructure" | "Security"))
                 || rng.chance(sys.admins_per_mille);
@@ -727,6 +751,8 @@ fn accounts(c: &mut Company, people: &[Person], seed: u64, today: Date, now_ms: 
                         today + Duration::days(rng.range(5, 90)),
                     )
                 };
+                // Nobody is granted access before they join.
+                let from = from.max(p.start).min(to);
                 c.grants.push(record(vec![
                     ("id", text(format!("AG-{}", c.grants.len() + 1))),
                     ("email", text(&p.email)),
@@ -869,6 +895,7 @@ fn export<T: Serialize>(title: String, file_name: String, kind: &str, at: i64, i
         source_kind: crate::evidence::SourceKind::Import,
         source_ref: kind.to_string(),
         content,
+        added_by: String::new(),
     }
 }
 
@@ -958,7 +985,7 @@ fn list(items: &[&str]) -> Value {
     }
 }
 
-fn vendors(c: &mut Company, people: &[Person], dims: Dimensions, seed: u64, today: Date) {
+fn vendors(c: &mut Company, people: &[Person], dims: Dimensions, seed: u64, today: Date, now_ms: i64) {
     let mut rng = Rng::new(seed, 5);
     let owners: Vec<&Person> = people.iter().filter(|p| p.employed(today)).take(200).collect();
     for i in 0..dims.vendors {
@@ -982,9 +1009,11 @@ fn vendors(c: &mut Company, people: &[Person], dims: Dimensions, seed: u64, toda
             };
             period_end = Value::Date(end);
             report = Some(c.documents.len());
-            let received = end + Duration::days(rng.range(20, 60));
+            // Received some weeks after the period ended, and never after today.
+            let received = (end + Duration::days(rng.range(20, 60))).min(today);
             c.documents.push(document(
                 &mut rng,
+                now_ms,
                 format!("{name}: SOC 2 Type II report"),
                 format!("{}-soc2.pdf.txt", name.to_ascii_lowercase().replace(' ', "-")),
                 vec![("VEN-03".into(), None)],
@@ -1115,13 +1144,15 @@ fn code(c: &mut Company, people: &[Person], dims: Dimensions, seed: u64, now_ms:
         };
         numbers[r] += 1;
         let merged_at = now_ms - rng.range(0, 365 * 24 * 60) * 60_000;
-        let author = rng.pick(&engineers).login.clone();
+        // Written and approved by people on the staff that day.
+        let day = date_of_ms(merged_at).unwrap_or(Date::MIN);
+        let author = pick_other(&mut rng, &engineers, "", day);
         let approvers = match rng.below(1000) {
             0..=7 => Vec::new(),
-            8..=800 => vec![pick_other(&mut rng, &engineers, &author)],
+            8..=800 => vec![pick_other(&mut rng, &engineers, &author, day)],
             _ => vec![
-                pick_other(&mut rng, &engineers, &author),
-                pick_other(&mut rng, &engineers, &author),
+                pick_other(&mut rng, &engineers, &author, day),
+                pick_other(&mut rng, &engineers, &author, day),
             ],
         };
         let month = (now_ms - merged_at) / (30 * DAY_MS);
@@ -1148,13 +1179,21 @@ fn code(c: &mut Company, people: &[Person], dims: Dimensions, seed: u64, now_ms:
     }
 }
 
-fn pick_other(rng: &mut Rng, people: &[&Person], not: &str) -> String {
-    loop {
+/// Someone other than `not` employed on `day`: drawn at random (most are), else the first
+/// such person in the list (the leaders, who are always there).
+fn pick_other(rng: &mut Rng, people: &[&Person], not: &str, day: Date) -> String {
+    let fits = |p: &Person| p.login != not && p.employed(day);
+    for _ in 0..64 {
         let p = rng.pick(people);
-        if p.login != not {
+        if fits(p) {
             return p.login.clone();
         }
     }
+    people
+        .iter()
+        .find(|p| fits(p))
+        .map(|p| p.login.clone())
+        .unwrap_or_default()
 }
 
 fn findings(c: &mut Company, dims: Dimensions, seed: u64, now_ms: i64) {
@@ -1343,7 +1382,7 @@ const RECURRING: &[(&str, &str, &[i64], &str)] = &[
     ),
 ];
 
-fn events(c: &mut Company, people: &[Person], seed: u64, today: Date) {
+fn events(c: &mut Company, people: &[Person], seed: u64, today: Date, now_ms: i64) {
     let mut rng = Rng::new(seed, 9);
     let skipped = skipped_review(today);
     let mut n = 0;
@@ -1357,6 +1396,7 @@ fn events(c: &mut Company, people: &[Person], seed: u64, today: Date) {
             let links = controls.iter().map(|k| (k.clone(), None)).collect();
             c.documents.push(document(
                 rng,
+                now_ms,
                 format!("{title}: record"),
                 format!("{}.md", id.to_ascii_lowercase()),
                 links,
@@ -1409,24 +1449,55 @@ fn events(c: &mut Company, people: &[Person], seed: u64, today: Date) {
     }
 }
 
-fn policies(c: &mut Company, people: &[Person], seed: u64, today: Date, catalog: &Catalog) {
+fn policies(c: &mut Company, people: &[Person], seed: u64, today: Date, now_ms: i64, catalog: &Catalog) {
     let mut rng = Rng::new(seed, 10);
-    let ids: Vec<String> = catalog.policies.iter().map(|p| p.id.clone()).collect();
-    for (i, id) in ids.iter().enumerate() {
+    // The library was adopted a quarter before the observation window opened; management
+    // approved each policy weeks later and it went out days after that, all before the window
+    // opened, so every day of the window is governed by a published policy.
+    let (window_from, _) = observation_window(today);
+    let drafted = window_from - Duration::days(90);
+    c.policies_drafted = at_ms(drafted, &mut rng, now_ms);
+    let mut published = Vec::new();
+    for (i, p) in catalog.policies.iter().enumerate() {
         match i % 8 {
-            // Two drafts still in review, one approved but not yet out: a real suite mid-way.
+            // Two drafts still in review, one approved last week or so but not yet out: a real
+            // suite mid-way.
             5 if i > 8 => continue,
-            6 => c.approve_only.push(id.clone()),
-            _ => c.publish.push(id.clone()),
+            6 => {
+                let approved = today - Duration::days(rng.range(2, 20));
+                c.approve_only.push((p.id.clone(), at_ms(approved, &mut rng, now_ms)));
+            }
+            _ => {
+                let approved = drafted + Duration::days(rng.range(14, 60));
+                let out = approved + Duration::days(rng.range(1, 14));
+                let (approved_at, out_at) = (at_ms(approved, &mut rng, now_ms), at_ms(out, &mut rng, now_ms));
+                c.publish.push((p.id.clone(), approved_at, out_at));
+                published.push((p.id.clone(), out));
+            }
         }
     }
-    let now_people: Vec<&Person> = people.iter().filter(|p| p.employed(today)).collect();
-    for id in &c.publish {
+    // Whoever was on the staff when a policy went out accepted it within weeks, and joiners in
+    // their first days; leavers did too while they were there. People who joined in the last
+    // weeks may not have yet (not due), and one in twenty-five let one policy slip (overdue).
+    let mut slipped: BTreeMap<&str, usize> = BTreeMap::new();
+    for p in people.iter().filter(|p| !p.leader && p.employed(today)) {
+        if rng.chance(40) {
+            slipped.insert(&p.email, rng.below(published.len() as u64) as usize);
+        }
+    }
+    for (k, (id, out)) in published.iter().enumerate() {
         let mut list = Vec::new();
-        for p in &now_people {
-            if p.leader || rng.chance(955) {
-                let day = today - Duration::days(rng.range(0, 60).min((today - p.start).whole_days().max(0)));
-                list.push((p.email.clone(), at_ms(day, &mut rng)));
+        for p in people {
+            let from = p.start.max(*out + Duration::days(1));
+            let until = p.end.unwrap_or(today).min(today);
+            let lag = if rng.chance(900) {
+                rng.range(0, 10)
+            } else {
+                rng.range(11, 28)
+            };
+            let day = from + Duration::days(lag);
+            if day <= until && slipped.get(p.email.as_str()) != Some(&k) {
+                list.push((p.email.clone(), at_ms(day, &mut rng, now_ms)));
             }
         }
         c.acceptances.push((id.clone(), list));
@@ -1443,7 +1514,15 @@ fn upkeep(rng: &mut Rng) -> &'static str {
     }
 }
 
-fn control_documents(c: &mut Company, people: &[Person], dims: Dimensions, seed: u64, today: Date, catalog: &Catalog) {
+fn control_documents(
+    c: &mut Company,
+    people: &[Person],
+    dims: Dimensions,
+    seed: u64,
+    today: Date,
+    now_ms: i64,
+    catalog: &Catalog,
+) {
     let mut rng = Rng::new(seed, 11);
     let mut per_event = Vec::new();
     let skipped = skipped_review(today);
@@ -1465,14 +1544,15 @@ fn control_documents(c: &mut Company, people: &[Person], dims: Dimensions, seed:
                 if plan != "missing" {
                     for _ in 0..rng.range(1, 3) {
                         let day = today - Duration::days(rng.range(1, 300));
-                        push_requirement(c, &mut rng, &t.id, &req.key, &req.title, day);
+                        push_requirement(c, &mut rng, now_ms, &t.id, &req.key, &req.title, day);
                     }
                 }
                 continue;
             };
             let latest = match plan {
                 "maintained" => today - Duration::days(rng.range(0, (valid - 31).max(0))),
-                "expiring" => today - Duration::days(valid - rng.range(1, 29)),
+                // Expires within the month (never dated after today, however short the cycle).
+                "expiring" => today - Duration::days(valid - rng.range(1, valid.min(29))),
                 "lapsed" => today - Duration::days(valid + rng.range(5, 120)),
                 _ => continue,
             };
@@ -1490,7 +1570,7 @@ fn control_documents(c: &mut Company, people: &[Person], dims: Dimensions, seed:
             let mut day = latest;
             for _ in 0..60 {
                 if !(skips && skipped.0 <= day && day <= skipped.1) {
-                    push_requirement(c, &mut rng, &t.id, &req.key, &req.title, day);
+                    push_requirement(c, &mut rng, now_ms, &t.id, &req.key, &req.title, day);
                 }
                 day -= Duration::days(step);
                 if today - day > Duration::days(365)
@@ -1501,15 +1581,25 @@ fn control_documents(c: &mut Company, people: &[Person], dims: Dimensions, seed:
             }
         }
     }
-    // The rest: the day-to-day trail (access requests, onboarding and offboarding tickets).
-    let staff: Vec<&Person> = people.iter().filter(|p| !p.leader).collect();
+    // The rest: the day-to-day trail (access requests, onboarding and offboarding tickets),
+    // each about someone on the staff that day (in the last year, before today).
+    let staff: Vec<(&Person, Date, Date)> = people
+        .iter()
+        .filter(|p| !p.leader)
+        .map(|p| {
+            let first = p.start.max(today - Duration::days(364));
+            (p, first, p.end.unwrap_or(today).min(today - Duration::days(1)))
+        })
+        .filter(|(_, first, last)| first <= last)
+        .collect();
     let mut i = 0;
     while c.documents.len() < dims.documents && !per_event.is_empty() && !staff.is_empty() {
         let (code, key, title) = &per_event[i % per_event.len()];
-        let who = &staff[rng.below(staff.len() as u64) as usize];
-        let day = today - Duration::days(rng.range(1, 364));
+        let (who, first, last) = staff[rng.below(staff.len() as u64) as usize];
+        let day = first + Duration::days(rng.range(0, (last - first).whole_days()));
         c.documents.push(document(
             &mut rng,
+            now_ms,
             format!("{title}: {}", who.name),
             format!("{}-{}-{i}.md", code.to_ascii_lowercase(), key),
             vec![(code.clone(), Some(key.clone()))],
@@ -1524,10 +1614,11 @@ fn control_documents(c: &mut Company, people: &[Person], dims: Dimensions, seed:
     }
 }
 
-fn push_requirement(c: &mut Company, rng: &mut Rng, code: &str, key: &str, title: &str, day: Date) {
+fn push_requirement(c: &mut Company, rng: &mut Rng, now_ms: i64, code: &str, key: &str, title: &str, day: Date) {
     let n = c.documents.len();
     c.documents.push(document(
         rng,
+        now_ms,
         format!("{title} ({day})"),
         format!("{}-{key}-{}.md", code.to_ascii_lowercase(), format_date(day)),
         vec![(code.to_string(), Some(key.to_string()))],
@@ -1537,8 +1628,10 @@ fn push_requirement(c: &mut Company, rng: &mut Rng, code: &str, key: &str, title
     ));
 }
 
+#[allow(clippy::too_many_arguments)]
 fn document(
     rng: &mut Rng,
+    now_ms: i64,
     title: String,
     file_name: String,
     controls: Vec<(String, Option<String>)>,
@@ -1547,7 +1640,7 @@ fn document(
     body: &str,
 ) -> Document {
     Document {
-        captured_at: at_ms(day, rng),
+        captured_at: at_ms(day, rng, now_ms),
         content: format!("{body}\n\n(Generated by evident generate.)\n").into_bytes(),
         media_type: if file_name.ends_with(".md") {
             "text/markdown"
@@ -1561,6 +1654,32 @@ fn document(
         period,
         source_kind: crate::evidence::SourceKind::Person,
         source_ref: "evident generate".into(),
+        added_by: String::new(),
+    }
+}
+
+/// Who added each document: the holder of the owner role of the first control it serves, or
+/// for a raw export whoever runs the system it comes from.
+fn added_by(c: &mut Company, catalog: &Catalog) {
+    let roles: BTreeMap<&str, &str> = catalog
+        .library
+        .controls
+        .iter()
+        .map(|t| (t.id.as_str(), t.owner_role.as_str()))
+        .collect();
+    for i in 0..c.documents.len() {
+        let d = &c.documents[i];
+        let role = match d.controls.first() {
+            Some((code, _)) => roles.get(code.as_str()).copied().unwrap_or("compliance"),
+            None => match d.source_ref.as_str() {
+                "aws-credential-report" => "infrastructure",
+                "trivy" | "grype" | "prowler" => "security",
+                s if s.starts_with("github") => "engineering",
+                _ => "it",
+            },
+        };
+        let who = c.holder(role).to_string();
+        c.documents[i].added_by = who;
     }
 }
 

@@ -134,3 +134,102 @@ fn checks_over_the_company_give_a_mix() {
         }
     }
 }
+
+/// What an auditor would catch: nothing after the company's instant, policies accepted only
+/// after they went out and while the person worked there, training and changes inside
+/// employment, accounts used between creation and leaving, every document added by someone
+/// of the company. At noon, early in the morning (today's working hours not begun) and at
+/// midnight.
+#[test]
+fn nothing_contradicts_the_calendar() {
+    for now in [NOW, datetime!(2026-11-23 07:15 UTC), datetime!(2026-11-23 00:00 UTC)] {
+        for seed in [7, 42] {
+            let c = company(Size::S, seed, now, Catalog::builtin());
+            let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+            let today = now.date();
+            let day = |ms: i64| date_of_ms(ms).unwrap();
+            let people: BTreeMap<String, (Date, Option<Date>)> = c
+                .people
+                .iter()
+                .map(|p| {
+                    let start = p.get("start_date").as_date().unwrap();
+                    (p.get("email").to_text(), (start, p.get("end_date").as_date()))
+                })
+                .collect();
+            let employed = |email: &str, on: Date| {
+                let (start, end) = people[email];
+                start <= on && end.is_none_or(|e| on <= e)
+            };
+            let login = |email: &str| email.split('@').next().unwrap().replace('.', "-");
+            let by_login: BTreeMap<String, String> = people.keys().map(|e| (login(e), e.clone())).collect();
+
+            for d in &c.documents {
+                assert!(d.captured_at <= now_ms, "{now} {}: captured after now", d.title);
+                let attests = d.period.map(|p| p.1).or(d.effective_date);
+                assert!(attests.is_none_or(|a| a <= day(d.captured_at)), "{}", d.title);
+                assert!(
+                    people.contains_key(&d.added_by) && employed(&d.added_by, today),
+                    "{}: added by {:?}",
+                    d.title,
+                    d.added_by
+                );
+            }
+
+            assert!(c.policies_drafted <= now_ms);
+            for (_, approved) in &c.approve_only {
+                assert!(c.policies_drafted < *approved && *approved <= now_ms);
+            }
+            let (window_from, _) = observation_window(today);
+            for (id, approved, published) in &c.publish {
+                assert!(c.policies_drafted < *approved && approved < published, "{id}");
+                assert!(day(*published) < window_from, "{id} in force all through the window");
+                let accepted = &c.acceptances.iter().find(|(p, _)| p == id).unwrap().1;
+                assert!(!accepted.is_empty(), "{id}");
+                for (email, at) in accepted {
+                    assert!(published < at && *at <= now_ms, "{id} {email}");
+                    assert!(employed(email, day(*at)), "{id}: {email} accepted outside employment");
+                }
+            }
+
+            for t in &c.training {
+                let on = t.get("completed_on").as_date().unwrap();
+                let email = t.get("email").to_text();
+                assert!(on <= today && employed(&email, on), "{email} trained on {on}");
+            }
+            for (_, ch) in &c.facts.changes {
+                let on = day(ch.merged_at);
+                assert!(ch.merged_at <= now_ms);
+                for who in std::iter::once(&ch.author).chain(&ch.approvers) {
+                    assert!(employed(&by_login[who], on), "{who} on {}#{}", ch.repository, ch.number);
+                }
+            }
+            for (_, a) in &c.facts.accounts {
+                let created = a.created_at.unwrap();
+                assert!(created <= now_ms && a.disabled_at.is_none_or(|d| created <= d && d <= now_ms));
+                if let Some(last) = a.last_activity {
+                    assert!(created <= last && last <= now_ms, "{} {}", a.system, a.username);
+                    if let Some((start, end)) = a.email.as_deref().and_then(|e| people.get(e)) {
+                        assert!(*start <= day(created), "{}", a.username);
+                        assert!(
+                            end.is_none_or(|e| e >= today || day(last) <= e),
+                            "{} used after leaving",
+                            a.username
+                        );
+                    }
+                }
+            }
+            for g in &c.grants {
+                let email = g.get("email").to_text();
+                let from = g.get("starts_on").as_date().unwrap();
+                assert!(people[&email].0 <= from, "{email} granted before joining");
+                assert!(employed(&g.get("approved_by").to_text(), from));
+            }
+            for (e, _) in &c.events {
+                assert!(e.get("date").as_date().unwrap() <= today);
+            }
+            for (_, l) in &c.facts.findings {
+                assert!(l.first_seen <= l.last_seen && l.last_seen <= now_ms);
+            }
+        }
+    }
+}
