@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::readiness::{MAX_GAPS, ReadinessDoc, SCORE_FORMULA};
+use crate::readiness::{BLOCKING_RULE, NO_OWNER, ReadinessDoc, SCORE_FORMULA, capitalised};
 
 pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -25,7 +25,8 @@ margin-top:2rem;border-bottom:1px solid #d5dde5;padding-bottom:.3rem}.meta{color
 gap:2rem;align-items:center;margin:1.5rem 0}.big{font-size:3.2rem;font-weight:700}table{border-collapse:collapse;\
 width:100%;font-size:.92rem}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #e3e8ee;\
 vertical-align:top}th{background:#f2f5f8}.done{color:#1c7c3c;font-weight:600}.todo{color:#a4330d;font-weight:600}\
-.current{background:#fff7e0}.note{color:#56657a;font-size:.9rem}@media print{body{margin:0}}";
+.current{background:#fff7e0}.owner{overflow-wrap:anywhere}.facts{width:auto;margin:1rem 0}\
+.facts th{background:none;color:#56657a;font-weight:400}.facts td{font-weight:600;padding-right:2rem}.note{color:#56657a;font-size:.9rem}@media print{body{margin:0}}";
 
 /// A horizontal stacked bar: covered (green), partial (amber), uncovered (red).
 fn bar(covered: usize, partial: usize, uncovered: usize) -> String {
@@ -55,23 +56,43 @@ pub fn readiness_html(doc: &ReadinessDoc) -> String {
     let c = &doc.controls;
     let _ = write!(
         h,
-        "<div class=\"score\"><div><div class=\"big\">{}</div><div>Readiness score (out of 100)</div></div>\
-         <table style=\"width:auto\"><tr><th>Controls ready</th><td>{}</td></tr><tr><th>At risk</th><td>{}</td></tr>\
-         <tr><th>Gaps</th><td>{}</td></tr><tr><th>Not applicable</th><td>{}</td></tr></table></div>\
-         <p class=\"note\">{}</p>",
+        "<div class=\"score\"><div><div class=\"big\">{}</div><div>Readiness score (out of 100)</div>\
+         <div class=\"note\">{}</div></div><table style=\"width:auto\"><tr><th>Controls ready</th><td>{}</td></tr>\
+         <tr><th>At risk</th><td>{}</td></tr><tr><th>Gaps</th><td>{}</td></tr><tr><th>Not applicable</th><td>{}</td>\
+         </tr></table></div>",
         doc.score,
+        esc(&doc.score_meaning()),
         c.ready,
         c.at_risk,
         c.gap,
         c.not_applicable,
-        esc(SCORE_FORMULA)
     );
-    h.push_str("<h2>Coverage by category</h2><table><tr><th>Category</th><th>Covered</th><th>Partial</th><th>Uncovered</th><th></th></tr>");
+    let (phase, until) = match &doc.phase {
+        Some((phase, until)) => (phase.as_str(), format!(" until {until}")),
+        None => ("None under way", String::new()),
+    };
+    let _ = write!(
+        h,
+        "<table class=\"facts\"><tr><th>{}</th><th>Countdown</th><th>Current phase</th></tr><tr><td>{}</td><td>{}</td>\
+         <td><strong>{}</strong>{}</td></tr></table>",
+        esc(doc.audit.what()),
+        esc(&doc.audit.dates()),
+        esc(&doc.audit.countdown()),
+        esc(phase),
+        esc(&until)
+    );
+    h.push_str(
+        "<h2>Coverage of the criteria in scope, by category</h2><p class=\"note\">Each bar is one category's \
+         criteria, split into covered (green), partially covered because its controls are at risk (amber) and \
+         uncovered (red).</p><table><tr><th>Category</th><th>Criteria</th><th>Covered</th><th>Partial</th>\
+         <th>Uncovered</th><th></th></tr>",
+    );
     for k in &doc.categories {
         let _ = write!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&k.category),
+            k.criteria(),
             k.covered,
             k.partial,
             k.uncovered,
@@ -79,35 +100,43 @@ pub fn readiness_html(doc: &ReadinessDoc) -> String {
         );
     }
     h.push_str("</table>");
-    let _ = write!(h, "<h2>Gaps ({})</h2>", doc.gaps.len());
-    if doc.gaps.is_empty() {
-        h.push_str("<p>No gaps: every control in scope is ready.</p>");
+    let b = &doc.blocking;
+    let _ = write!(
+        h,
+        "<h2>Blocking the audit: {} {} by owner</h2><p class=\"note\">{}</p>",
+        b.total(),
+        if b.total() == 1 { "gap" } else { "gaps" },
+        esc(BLOCKING_RULE)
+    );
+    if b.owners.is_empty() {
+        h.push_str("<p>Nothing blocks the audit.</p>");
     } else {
-        h.push_str(
-            "<table><tr><th>Severity</th><th>Control</th><th>Criterion</th><th>Why</th><th>Owner</th><th>Fix</th></tr>",
-        );
-        for g in doc.shown_gaps() {
+        h.push_str("<table><tr><th>Owner</th><th>Gaps</th>");
+        for kind in &b.kinds {
+            let _ = write!(h, "<th>{}</th>", esc(&capitalised(kind)));
+        }
+        h.push_str("</tr>");
+        for o in &b.owners {
             let _ = write!(
                 h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&g.severity),
-                esc(&g.control),
-                esc(&g.criterion),
-                esc(&g.reason),
-                esc(if g.owner.is_empty() { "unassigned" } else { &g.owner }),
-                esc(&g.fix)
+                "<tr><td class=\"owner\">{}</td><td><strong>{}</strong></td>",
+                esc(&o.owner),
+                o.gaps
             );
+            for n in &o.by_kind {
+                // An empty cell is none.
+                let _ = write!(h, "<td>{}</td>", if *n == 0 { String::new() } else { n.to_string() });
+            }
+            h.push_str("</tr>");
         }
         h.push_str("</table>");
-        if doc.gaps.len() > MAX_GAPS {
-            let _ = write!(
-                h,
-                "<p class=\"note\">The {MAX_GAPS} most severe of {} gaps; `evident report gaps` lists them all.</p>",
-                doc.gaps.len()
-            );
-        }
     }
-    h.push_str("<h2>Pre-audit checklist</h2><table><tr><th>Item</th><th>Status</th><th>Why</th></tr>");
+    let _ = write!(
+        h,
+        "<h2>Pre-audit checklist: {} of {} done</h2><table><tr><th>Item</th><th>Status</th><th>Why</th></tr>",
+        doc.checklist.iter().filter(|i| i.done).count(),
+        doc.checklist.len()
+    );
     for i in &doc.checklist {
         let (class, word) = if i.done { ("done", "Done") } else { ("todo", "Not yet") };
         let _ = write!(
@@ -129,6 +158,45 @@ pub fn readiness_html(doc: &ReadinessDoc) -> String {
             esc(&p.end)
         );
     }
-    h.push_str("</table><p class=\"note\">Produced by Evident from the workspace's records as of the date above.</p></body></html>\n");
+    h.push_str("</table>");
+    if doc.gaps.is_empty() {
+        h.push_str("<h2>Appendix: every gap</h2><p>No gaps: every control in scope is ready.</p>");
+    } else {
+        let shown = doc.shown_gaps();
+        if shown.len() == doc.gaps.len() {
+            let _ = write!(h, "<h2>Appendix: every gap ({})</h2>", doc.gaps.len());
+        } else {
+            let _ = write!(
+                h,
+                "<h2>Appendix: the {} most severe of {} gaps</h2><p class=\"note\">The gap list export (CSV or \
+                 XLSX) holds them all.</p>",
+                shown.len(),
+                doc.gaps.len()
+            );
+        }
+        h.push_str(
+            "<table><tr><th>Severity</th><th>Control</th><th>Criterion</th><th>Why</th><th>Owner</th><th>Fix</th></tr>",
+        );
+        for g in shown {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"owner\">{}</td><td>{}</td></tr>",
+                esc(&g.severity),
+                esc(&g.control),
+                esc(&g.criterion),
+                esc(&g.reason),
+                esc(if g.owner.is_empty() { NO_OWNER } else { &g.owner }),
+                esc(&g.fix)
+            );
+        }
+        h.push_str("</table>");
+    }
+    let _ = writeln!(
+        h,
+        "<h2>How the figures are computed</h2><p class=\"note\">{} {}</p><p class=\"note\">Produced by Evident from \
+         the workspace's records as of the date above.</p></body></html>",
+        esc(SCORE_FORMULA),
+        esc(BLOCKING_RULE)
+    );
     h
 }

@@ -9,7 +9,7 @@ mod fieldwork;
 mod html;
 mod pdf;
 mod read_xlsx;
-mod readiness;
+pub mod readiness;
 mod tabular;
 mod window;
 
@@ -23,6 +23,8 @@ pub use fieldwork::{read_request_list, request_sheet, testing_workbook};
 pub use html::readiness_html;
 pub use pdf::readiness_pdf;
 pub use read_xlsx::read_xlsx;
-pub use readiness::{CategoryLine, ChecklistLine, ControlCounts, GapLine, PhaseLine, ReadinessDoc};
+pub use readiness::{
+    AuditDates, Blocking, CategoryLine, ChecklistLine, ControlCounts, GapLine, OwnerLine, PhaseLine, ReadinessDoc,
+};
 pub use tabular::{Sheet, write_csv, write_xlsx};
 pub use window::{WindowMeta, window_pdf, window_sheets};

@@ -5,17 +5,13 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use evident_catalog::Catalog;
-use evident_core::readiness::{Coverage, Status};
 use evident_report::{
-    CategoryLine, ChecklistLine, ControlCounts, GapLine, PhaseLine, ReadinessDoc, Sheet, WindowMeta, readiness_html,
-    readiness_pdf, window_pdf, window_sheets, write_csv, write_xlsx,
+    ReadinessDoc, Sheet, WindowMeta, readiness_html, readiness_pdf, window_pdf, window_sheets, write_csv, write_xlsx,
 };
 
 use evident_store::Assessment;
 
-use super::readiness::{assess, severity_name, wire_name};
-use super::scope::describe_scope;
+use super::readiness::{assess, wire_name};
 use super::{format_name, open, today};
 use crate::args::{FormatArg, ReportCommand};
 use crate::error::{CliError, usage};
@@ -318,74 +314,7 @@ fn evidence_sheet(a: &Assessment) -> Sheet {
     }
 }
 
+/// The report is built by the report crate, so the web server's download is the same document.
 fn readiness_doc(a: &Assessment, organisation: &str) -> ReadinessDoc {
-    let r = &a.readiness;
-    let fw = &Catalog::builtin().framework;
-    let categories = a
-        .scope
-        .categories
-        .iter()
-        .map(|cat| {
-            let mut line = CategoryLine {
-                category: cat.as_str().to_string(),
-                covered: 0,
-                partial: 0,
-                uncovered: 0,
-            };
-            for k in &r.criteria {
-                if fw.criteria.iter().any(|c| c.id == k.id && c.category == *cat) {
-                    match k.status {
-                        Coverage::Covered => line.covered += 1,
-                        Coverage::Partial => line.partial += 1,
-                        Coverage::Uncovered => line.uncovered += 1,
-                    }
-                }
-            }
-            line
-        })
-        .collect();
-    ReadinessDoc {
-        organisation: organisation.to_string(),
-        prepared_on: evident_core::format_date(today()),
-        scope: format!("SOC 2 {}", describe_scope(&a.scope)),
-        score: r.score,
-        controls: ControlCounts {
-            ready: r.count(Status::Ready),
-            at_risk: r.count(Status::AtRisk),
-            gap: r.count(Status::Gap),
-            not_applicable: r.count(Status::NotApplicable),
-        },
-        categories,
-        gaps: r
-            .gaps
-            .iter()
-            .map(|g| GapLine {
-                severity: severity_name(g.severity).replace('_', " "),
-                control: g.control.clone().unwrap_or_default(),
-                criterion: g.criterion.clone().unwrap_or_default(),
-                reason: g.reason.clone(),
-                owner: g.owner.clone().unwrap_or_default(),
-                fix: g.fix.clone(),
-            })
-            .collect(),
-        checklist: a
-            .checklist
-            .iter()
-            .map(|i| ChecklistLine {
-                item: i.item.to_string(),
-                done: i.done,
-                why: i.why.clone(),
-            })
-            .collect(),
-        timeline: a
-            .timeline
-            .iter()
-            .map(|p| PhaseLine {
-                phase: p.phase.to_string(),
-                start: evident_core::format_date(p.start),
-                end: evident_core::format_date(p.end),
-                current: p.current,
-            })
-            .collect(),
-    }
+    evident_report::readiness::doc(&a.scope, &a.readiness, &a.checklist, &a.timeline, organisation, today())
 }

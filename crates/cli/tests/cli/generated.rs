@@ -110,6 +110,38 @@ fn pdftotext(pdf: &std::path::Path) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// One page's text, laid out as on the page.
+fn pdftotext_page(pdf: &std::path::Path, page: usize) -> String {
+    let n = page.to_string();
+    let out = Command::new("pdftotext")
+        .args(["-layout", "-f", &n, "-l", &n, pdf.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils) is installed");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// One page's words with where they sit: (left, top, right, text), in points.
+fn pdf_words(pdf: &std::path::Path, page: usize) -> Vec<(f64, f64, f64, String)> {
+    let n = page.to_string();
+    let out = Command::new("pdftotext")
+        .args(["-bbox", "-f", &n, "-l", &n, pdf.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils) is installed");
+    let html = String::from_utf8(out.stdout).unwrap();
+    let attr = |line: &str, name: &str| -> f64 {
+        let at = line.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        line[at..].split('"').next().unwrap().parse().unwrap()
+    };
+    html.lines()
+        .filter(|l| l.trim_start().starts_with("<word "))
+        .map(|l| {
+            let text = l.split('>').nth(1).unwrap().split('<').next().unwrap();
+            (attr(l, "xMin"), attr(l, "yMin"), attr(l, "xMax"), text.to_string())
+        })
+        .collect()
+}
+
 /// The rows of a workbook's sheet (1 = the first), counted from its XML.
 fn sheet_rows(path: &std::path::Path, n: usize) -> usize {
     let file = std::fs::File::open(path).unwrap();
@@ -138,22 +170,123 @@ fn reports_in_every_format(b: Backend) {
     let bytes = std::fs::read(&pdf).unwrap();
     assert!(bytes.starts_with(b"%PDF-"));
     let text = pdftotext(&pdf);
-    assert!(text.contains("Readiness score"), "{text}");
+    let scope = env.json(&["scope", "show"]);
+    let in_scope: Vec<&str> = scope["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let timeline = r["timeline"].as_array().unwrap();
+    // What blocks the audit: every gap but those that only put a control at risk.
+    let blocking: Vec<&Value> = gaps
+        .iter()
+        .filter(|g| !["expiring_evidence", "failing_check_in_grace"].contains(&g["severity"].as_str().unwrap()))
+        .collect();
+    let mut by_owner: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for g in &blocking {
+        *by_owner
+            .entry(g["owner"].as_str().unwrap_or("No owner yet"))
+            .or_default() += 1;
+    }
+
+    // Page one is the summary: the score, the window and the phase, coverage of each category
+    // in scope (and no other), and who owns what blocks the audit; no gap table.
+    let one = pdftotext_page(&pdf, 1);
+    assert!(one.contains("Readiness score"), "{one}");
     assert!(
-        text.lines().any(|l| l.trim() == score),
-        "score {score} on its own line:\n{text}"
+        one.lines().any(|l| l.trim() == score),
+        "score {score} on its own line:\n{one}"
     );
-    assert!(text.contains(&format!("Gaps ({})", gaps.len())), "{text}");
+    let window = timeline
+        .iter()
+        .find(|p| ["observation window", "audit date"].contains(&p["phase"].as_str().unwrap()))
+        .unwrap();
+    let (from, to) = (window["start"].as_str().unwrap(), window["end"].as_str().unwrap());
+    let (what, dates) = if from == to {
+        ("Type I date", from.to_string())
+    } else {
+        ("Observation window", format!("{from} to {to}"))
+    };
+    assert!(
+        one.contains(what) && one.contains(&dates),
+        "the window on page one:\n{one}"
+    );
+    // Past the auditor's report no phase is under way (the report is dated by the clock).
+    let phase = match timeline.iter().find(|p| p["current"] == true) {
+        Some(p) => {
+            let phase = p["phase"].as_str().unwrap();
+            phase[..1].to_uppercase() + &phase[1..]
+        }
+        None => "None under way".into(),
+    };
+    assert!(one.contains("Current phase") && one.contains(&phase), "{phase}:\n{one}");
+    for c in &evident_catalog::Catalog::builtin().framework.categories {
+        assert_eq!(
+            one.contains(&c.name),
+            in_scope.contains(&c.id.as_str()),
+            "{} on page one only when in scope:\n{one}",
+            c.name
+        );
+    }
+    assert!(
+        one.contains(&format!("Blocking the audit: {} gaps by owner", blocking.len())),
+        "{one}"
+    );
+    let (top, most) = by_owner.iter().max_by_key(|(_, n)| **n).unwrap();
+    let row = one
+        .lines()
+        .find(|l| l.contains(top))
+        .unwrap_or_else(|| panic!("{top}:\n{one}"));
+    assert!(
+        row.split_whitespace().any(|w| w == most.to_string()),
+        "{top} has {most} blocking gaps: {row}"
+    );
+    assert!(!one.contains("Appendix"), "the gap table is not on page one:\n{one}");
+
+    // Page two: the checklist and the timeline; then the appendix with every gap.
+    let two = pdftotext_page(&pdf, 2);
+    assert!(two.contains("Pre-audit checklist") && two.contains("Timeline"), "{two}");
+    assert!(!two.contains("Appendix"));
+    let three = pdftotext_page(&pdf, 3);
+    assert!(
+        three.contains(&format!("Appendix: every gap ({})", gaps.len())),
+        "{three}"
+    );
     let control = first["control"].as_str().or(first["criterion"].as_str()).unwrap();
-    assert!(text.contains(control), "first gap {control} listed");
-    assert!(text.contains("Pre-audit checklist") && text.contains("Timeline"));
+    assert!(three.contains(control), "first gap {control} listed");
+
+    // A report for the board: no command lines, closed vocabularies in words.
+    assert!(!text.contains("evident "), "a command in the report:\n{text}");
+    for wire in [
+        "uncovered_criterion",
+        "failing_check",
+        "missing_evidence",
+        "policy_not_approved",
+        "stale_evidence",
+        "missing_owner",
+        "expiring_evidence",
+        "at_risk",
+        "not_applicable",
+    ] {
+        assert!(!text.contains(wire), "{wire} in the report");
+    }
+    // Owners' addresses wrap inside their column rather than run into the fix beside them.
+    let words = pdf_words(&pdf, 3);
+    let header = words.iter().find(|w| w.3 == "Severity").unwrap().1;
+    let fix = words.iter().find(|w| w.3 == "Fix" && w.1 == header).unwrap().0;
+    for (_, _, right, word) in words.iter().filter(|w| w.3.contains('@')) {
+        assert!(*right < fix, "'{word}' runs into the Fix column ({right} > {fix})");
+    }
 
     let html = env.tmp.path().join("board.html");
     env.ok(&["report", "readiness", "--out", html.to_str().unwrap()]);
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.starts_with("<!doctype html>"));
     assert!(page.contains(&format!("<div class=\"big\">{score}</div>")));
-    assert!(page.contains(&format!("Gaps ({})", gaps.len())));
+    assert!(page.contains(&format!("Blocking the audit: {} gaps by owner", blocking.len())));
+    assert!(page.contains(&format!("Appendix: every gap ({})", gaps.len())));
+    assert!(!page.contains("evident "), "no commands in the HTML report either");
 
     let xlsx = env.tmp.path().join("matrix.xlsx");
     env.ok(&["report", "controls", "--out", xlsx.to_str().unwrap()]);
