@@ -11,6 +11,7 @@ import { chromium } from 'playwright-core';
 import { createHmac } from 'node:crypto';
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 
 const env = (k) => {
   const v = process.env[k];
@@ -46,6 +47,46 @@ function totp(base32, at = Date.now()) {
 
 async function shot(page, name) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+// axe-core, evaluated in the page through the DevTools protocol (the pages' Content Security
+// Policy rightly refuses injected script tags).
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+// The WCAG 2.1 A and AA rules on the page as it stands; any serious or critical violation fails
+// with the rule, its impact and where.
+async function accessible(page, what) {
+  await page.evaluate(AXE);
+  const result = await page.evaluate(() =>
+    // eslint-disable-next-line no-undef
+    axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const said = bad.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+  check(bad.length === 0, `${what}: no serious or critical accessibility violation${said.length ? `\n  ${said.join('\n  ')}` : ''}`);
+}
+
+// Whether anything in the page is wider than the screen (a clipped column, an id that will not
+// break): the document scrolls sideways only inside the tables' own scrolling boxes.
+// Returns '' when it fits, else the first elements that stick out.
+async function overflowing(page) {
+  return page.evaluate(() => {
+    const w = window.innerWidth;
+    if (document.documentElement.scrollWidth <= w + 1) return '';
+    // Inside a box that scrolls on its own (the navigation bar), sticking out is by design.
+    const scrolls = (e) => {
+      for (let p = e.parentElement; p; p = p.parentElement) {
+        if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(p).overflowX)) return true;
+      }
+      return false;
+    };
+    const wide = [...document.querySelectorAll('body *')]
+      .filter((e) => e.getBoundingClientRect().right > w + 1 && !scrolls(e));
+    const name = (e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}${e.className ? `.${String(e.className).trim().split(/\s+/).join('.')}` : ''}`;
+    const anyWide = [...document.querySelectorAll('body *')]
+      .filter((e) => e.scrollWidth > w + 1 && getComputedStyle(e).overflowX === 'visible');
+    return wide.slice(0, 4).map(name).join(', ')
+      || `the page (${document.documentElement.scrollWidth}px; in main: ${anyWide.slice(-6).map((e) => `${name(e)} ${e.scrollWidth}`).join(', ')})`;
+  });
 }
 
 // A TOTP code works once, so a second sign-in within the same 30-second step waits for the next.
@@ -139,7 +180,33 @@ try {
   check(/^\d+\/100$/.test(score), `the dashboard shows the readiness score (${score})`);
   check(await page.locator('svg.chart').isVisible(), 'the dashboard draws status by category');
   check((await page.getByRole('heading', { name: 'Top gaps' }).count()) === 1, 'the dashboard lists the top gaps');
+  check(/\d+ day\(s\) until/.test(await page.locator('#standing').textContent()), 'the dashboard says how many days are left, and until what');
+  check((await page.locator('#phase').textContent()).trim().length > 0, 'the dashboard names the current phase');
+  check((await page.locator('#blocking tbody tr').count()) > 0, 'the gaps blocking the audit are rolled up by owner');
+  check(!(await page.locator('main').textContent()).includes('evident '), 'the dashboard shows no command lines');
   await shot(page, '02-dashboard');
+
+  // From the dashboard to a closed gap: the blocking gaps lead to the gaps page, whose
+  // "Upload it" lands on the control's form with the requirement chosen; the page after the
+  // upload says what it changed.
+  await page.getByRole('link', { name: 'Every gap, with its fix' }).click();
+  await page.waitForURL(/\/gaps/);
+  await page.locator('#f-severity').selectOption('missing_evidence');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.waitForURL(/severity=missing_evidence/);
+  const elsewhere = page.locator('table.data tbody tr').filter({ hasNot: page.locator(`a[href="/controls/${CONTROL}"]`) });
+  const closeIt = elsewhere.locator('a', { hasText: 'Upload it' }).first();
+  check((await closeIt.count()) === 1, 'a missing-evidence gap on the gaps page offers "Upload it"');
+  await closeIt.click();
+  await page.waitForURL(/requirement=/);
+  const asked = new URL(page.url()).searchParams.get('requirement');
+  check((await page.locator('#requirement').inputValue()) === asked, 'the control page has the missing requirement chosen');
+  await page.locator('input[type=file]').setInputFiles({ name: `${asked}.txt`, mimeType: 'text/plain', buffer: Buffer.from(`evidence for ${asked}\n`) });
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await page.waitForURL(/done=uploaded/);
+  const effect = await page.locator('.flash.ok').textContent();
+  check(/Readiness score (unchanged at \d+|\d+ → \d+)/.test(effect) && /(is now|is still|is ready)/.test(effect),
+    `the page after the upload says what it changed (${effect.trim()})`);
 
   // What is missing and who owns it: the gaps page, filtered to the unowned, then downloaded.
   await page.goto(`${BASE}/gaps`);
@@ -152,9 +219,17 @@ try {
   check(owners.length > 0 && owners.every((o) => o.trim() === 'nobody yet'), 'filtered to the gaps nobody owns');
   const [gapsFile] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'CSV' }).click()]);
   const csv = readFileSync(await gapsFile.path(), 'utf8').trim().split('\n');
-  check(csv[0].startsWith('severity,control,criterion,reason,owner,fix,due'), 'the download has the gap columns');
+  check(csv[0].startsWith('Severity,Control,Criterion,What is missing,Owner,Fix,Due'), 'the download has the gap columns');
   check(csv.slice(1).every((line) => !line.includes('@')), 'the download holds the same view (no owner emails among the unowned)');
   await shot(page, '02b-gaps');
+  const [matrix] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Control matrix (Excel)' }).click()]);
+  check(matrix.suggestedFilename() === 'evident-control-matrix.xlsx' && readFileSync(await matrix.path()).subarray(0, 2).toString() === 'PK',
+    'the control matrix downloads from the gaps page');
+  await page.getByRole('button', { name: 'Create the remediation plan' }).click();
+  await page.waitForURL(/\/tasks\?done=planned-/);
+  check((await page.locator('.flash.ok').textContent()).includes('task(s) added'), 'the remediation plan is made from the gaps page');
+  const taskTitles = await page.locator('table.data tbody tr td:nth-child(2)').allTextContents();
+  check(taskTitles.length > 0 && taskTitles.every((t) => !t.includes('evident ')), 'task titles are sentences, not commands');
 
   // Controls: filter by status on the server.
   await page.goto(`${BASE}/controls?status=gap`);
@@ -351,6 +426,30 @@ try {
   page = admin.page;
   await page.goto(`${BASE}/policies/${POLICY}`);
   check((await page.locator('#acceptances').textContent()).includes(env('EMPLOYEE_EMAIL')), 'the policy lists who accepted it');
+
+  // A new hire: added in settings with their person record, signs in, and accepts the policy
+  // just published from their own page, which shows their progress.
+  const hire = `new.hire.${Date.now()}@bluefin.test`;
+  await page.goto(`${BASE}/settings`);
+  await page.locator('#new-email').fill(hire);
+  await page.locator('#new-role').selectOption('employee');
+  await page.locator('#new-name').fill('Noa Hale');
+  await page.getByRole('button', { name: 'Add user' }).click();
+  await page.waitForLoadState();
+  const hirePassword = (await page.locator('#secret').textContent()).trim();
+  check(hirePassword.length >= 16, 'adding the new hire gives a one-time password');
+  await page.goto(`${BASE}/people`);
+  check((await page.locator('main').textContent()).includes('Noa Hale'), "the new hire's person record was created with the account");
+  const newcomer = await signIn(browser, hire, hirePassword);
+  await newcomer.page.goto(`${BASE}/me`);
+  const progress = await newcomer.page.locator('main').textContent();
+  check(/\d+ of \d+ accepted/.test(progress), 'my policies shows how many are accepted');
+  await newcomer.page.locator('details', { has: newcomer.page.locator(`#accept-${POLICY}`) }).locator('summary').click();
+  await newcomer.page.locator(`#accept-${POLICY}`).click();
+  await newcomer.page.waitForURL(/done=accepted/);
+  check((await newcomer.page.locator(`#accept-${POLICY}`).count()) === 0, 'the new hire accepted the published policy');
+  await page.goto(`${BASE}/policies/${POLICY}`);
+  check((await page.locator('#acceptances').textContent()).includes(hire), "the policy lists the new hire's acceptance");
 
   // Auditor: read-only, cannot upload or open settings.
   const aud = await signIn(browser, env('AUDITOR_EMAIL'), env('AUDITOR_PASSWORD'));
@@ -622,6 +721,39 @@ try {
     'the description downloads as a Word document');
   await shot(page, '34-description');
 
+  // Every main page, as the administrator sees it: no serious or critical accessibility
+  // violation, nothing wider than a phone's screen, and a screenshot of each at desktop and
+  // phone size.
+  const mainPages = [
+    ['/', 'dashboard'], ['/gaps', 'gaps'], ['/scope', 'scope'], ['/description', 'description'],
+    ['/criteria', 'criteria'], ['/frameworks', 'frameworks'], ['/window', 'window'],
+    ['/audit', 'engagements'], ['/requests', 'requests'], ['/access-reviews', 'access-reviews'],
+    ['/controls', 'controls'], [`/controls/${CONTROL}`, 'control'], ['/evidence', 'evidence'],
+    ['/policies', 'policies'], [`/policies/${POLICY}`, 'policy'], ['/checks', 'checks'], ['/tasks', 'tasks'],
+    ['/people', 'people'], ['/training', 'training'], ['/background-checks', 'background-checks'],
+    ['/risks', 'risks'], ['/vendors', 'vendors'], ['/assets', 'assets'], ['/events', 'events'],
+    ['/audit-log', 'audit-log'], ['/settings', 'settings'], ['/me', 'me'],
+  ];
+  for (const [path, name] of mainPages) {
+    const res = await page.goto(`${BASE}${path}`);
+    check(res.status() === 200, `${path} opens`);
+    check(!(await page.locator('main').textContent()).includes('evident '), `${path} shows no command line`);
+    await accessible(page, path);
+    await shot(page, `desk-${name}`);
+  }
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const [path, name] of mainPages) {
+    await page.goto(`${BASE}${path}`);
+    await shot(page, `phone-${name}`);
+    const wide = await overflowing(page);
+    check(wide === '', `${path} fits a phone's screen${wide ? ` (wider: ${wide})` : ''}`);
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+  for (const [who, p, path] of [['employee', emp.page, '/me'], ['auditor', aud.page, '/audit']]) {
+    await p.goto(`${BASE}${path}`);
+    await accessible(p, `${path} as the ${who}`);
+  }
+
   // A form posted without the CSRF token is refused.
   const forged = await admin.page.request.post(`${BASE}/policies/${POLICY}/approve`, { form: { csrf: 'forged' } });
   check(forged.status() === 403, 'a form without the session CSRF token is refused (403)');
@@ -637,7 +769,7 @@ try {
 
   // Sign out ends the session.
   page = admin.page;
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
   await page.waitForLoadState();
   await page.goto(`${BASE}/`);
   check(page.url().includes('/login'), 'after signing out the dashboard asks to sign in again');

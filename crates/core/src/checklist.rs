@@ -75,19 +75,19 @@ pub fn checklist(i: &ChecklistInput) -> Vec<ChecklistItem> {
         i.last_access_review,
         None,
         "access review",
-        "evident events add --kind access_review",
+        "add an event of kind access review",
     );
     let (recovery, recovery_why) = dated(
         i.last_recovery_test,
         year_ago,
         "backup restore or DR test",
-        "evident events add --kind dr_test or backup_restore_test",
+        "add an event of kind DR test or backup restore test",
     );
     let (tabletop, tabletop_why) = dated(
         i.last_tabletop,
         year_ago,
         "incident response tabletop",
-        "evident events add --kind tabletop_exercise",
+        "add an event of kind tabletop exercise",
     );
     vec![
         match &i.scope_approval {
@@ -107,14 +107,14 @@ pub fn checklist(i: &ChecklistInput) -> Vec<ChecklistItem> {
             None => item(
                 "Scope signed by management",
                 false,
-                "no sign-off recorded (evident scope approve)".into(),
+                "no sign-off recorded: management signs the scope off on the scope page".into(),
             ),
         },
         item(
             "Policy suite approved and published",
             !i.policies.is_empty() && unpublished.is_empty(),
             if i.policies.is_empty() {
-                "no policies adopted (evident policies adopt --all)".into()
+                "no policies adopted yet".into()
             } else if unpublished.is_empty() {
                 format!("all {} policies published", i.policies.len())
             } else {
@@ -130,7 +130,7 @@ pub fn checklist(i: &ChecklistInput) -> Vec<ChecklistItem> {
             "Initial risk assessment complete and signed",
             i.risks > 0 && i.risks_signed_off == i.risks,
             if i.risks == 0 {
-                "the risk register is empty (evident risks adopt --all)".into()
+                "the risk register is empty: adopt the starter risks or add your own".into()
             } else {
                 format!(
                     "{} of {} risks signed off by management as they stand",
@@ -142,7 +142,7 @@ pub fn checklist(i: &ChecklistInput) -> Vec<ChecklistItem> {
             "Security training complete for all staff",
             i.staff > 0 && i.staff_trained == i.staff,
             if i.staff == 0 {
-                "no people in the register (evident import people)".into()
+                "no people in the register yet".into()
             } else {
                 format!(
                     "{} of {} people trained in the last 12 months",
@@ -154,7 +154,7 @@ pub fn checklist(i: &ChecklistInput) -> Vec<ChecklistItem> {
             "Vendor due diligence complete",
             i.important_vendors > 0 && i.vendors_lacking.is_empty(),
             if i.important_vendors == 0 {
-                "no critical or high vendors recorded (evident vendors add)".into()
+                "no critical or high vendors recorded".into()
             } else if i.vendors_lacking.is_empty() {
                 format!(
                     "all {} critical and high vendors have a current report and review",
@@ -177,7 +177,7 @@ pub fn checklist(i: &ChecklistInput) -> Vec<ChecklistItem> {
             "Vulnerability scans running with SLAs",
             i.scans_recent == Some(true) && i.vulnerability_policy_published,
             match (i.scans_recent, i.vulnerability_policy_published) {
-                (None, _) => "no scan imported yet (evident import trivy|grype|prowler)".into(),
+                (None, _) => "no scan imported yet (Trivy, Grype or Prowler)".into(),
                 (Some(false), _) => "scans are older than a week".into(),
                 (Some(true), false) => {
                     "scans run, but the vulnerability management policy (its SLAs) is not published".into()
@@ -218,6 +218,9 @@ pub fn timeline(kickoff: Date, period: AuditPeriod, today: Date) -> Vec<Phase> {
         AuditPeriod::AsOf(d) => (d, d),
         AuditPeriod::Window { from, to } => (from, to),
     };
+    // A program recorded after its window opened (an import, a late start) has no preparation
+    // phases left: they shrink to the opening day rather than end before they begin.
+    let kickoff = kickoff.min(audit_start);
     let gap_end = (kickoff + Duration::days(14)).min(audit_start);
     let review_start = (audit_start - Duration::days(28)).max(gap_end);
     let phases = [
@@ -251,6 +254,43 @@ pub fn timeline(kickoff: Date, period: AuditPeriod, today: Date) -> Vec<Phase> {
             current: Some(i) == current,
         })
         .collect()
+}
+
+/// Where the audit stands today: the phase under way and the next date that matters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Countdown {
+    /// The current phase of the timeline, if the audit has one under way.
+    pub phase: Option<&'static str>,
+    /// What happens on `date`, in words ("the observation window opens").
+    pub until: &'static str,
+    #[serde(serialize_with = "crate::checks::ser_date")]
+    pub date: Date,
+    /// Days from today to `date`, never negative.
+    pub days: i64,
+}
+
+/// The next date that matters: the audit date or the window's opening before it, the window's
+/// close during it, the end of fieldwork after it.
+pub fn countdown(period: AuditPeriod, timeline: &[Phase], today: Date) -> Countdown {
+    let (until, date) = match period {
+        AuditPeriod::AsOf(d) if today <= d => ("the audit date", d),
+        AuditPeriod::AsOf(d) => (
+            "the auditor's fieldwork and report are expected",
+            d + Duration::days(42),
+        ),
+        AuditPeriod::Window { from, .. } if today < from => ("the observation window opens", from),
+        AuditPeriod::Window { to, .. } if today <= to => ("the observation window closes", to),
+        AuditPeriod::Window { to, .. } => (
+            "the auditor's fieldwork and report are expected",
+            to + Duration::days(42),
+        ),
+    };
+    Countdown {
+        phase: timeline.iter().find(|p| p.current).map(|p| p.phase),
+        until,
+        date,
+        days: (date - today).whole_days().max(0),
+    }
 }
 
 #[cfg(test)]
@@ -354,5 +394,38 @@ mod tests {
             date!(2026 - 11 - 02),
         );
         assert!(tight.windows(2).all(|w| w[0].start <= w[1].start));
+    }
+
+    #[test]
+    fn the_countdown_names_the_next_date_that_matters() {
+        let kickoff = date!(2026 - 01 - 05);
+        let window = AuditPeriod::Window {
+            from: date!(2026 - 04 - 01),
+            to: date!(2026 - 09 - 30),
+        };
+        let at = |today| countdown(window, &timeline(kickoff, window, today), today);
+        let before = at(date!(2026 - 03 - 10));
+        assert_eq!(
+            (before.phase, before.until, before.days),
+            (Some("readiness review"), "the observation window opens", 22)
+        );
+        let during = at(date!(2026 - 09 - 20));
+        assert_eq!(
+            (during.phase, during.until, during.days),
+            (Some("observation window"), "the observation window closes", 10)
+        );
+        let after = at(date!(2026 - 10 - 01));
+        assert_eq!(after.phase, Some("fieldwork and report"));
+        assert_eq!(after.date, date!(2026 - 11 - 11));
+        let type1 = AuditPeriod::AsOf(date!(2026 - 06 - 30));
+        let t1 = countdown(
+            type1,
+            &timeline(kickoff, type1, date!(2026 - 06 - 20)),
+            date!(2026 - 06 - 20),
+        );
+        assert_eq!(
+            (t1.phase, t1.until, t1.days),
+            (Some("readiness review"), "the audit date", 10)
+        );
     }
 }

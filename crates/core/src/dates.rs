@@ -44,6 +44,17 @@ pub fn add_months(d: Date, months: u32) -> Date {
     Date::from_calendar_date(year, month, d.day().min(last)).expect("clamped day is valid")
 }
 
+/// The same day `months` earlier (clamped to the month's last day).
+pub fn months_before(d: Date, months: i64) -> Date {
+    let months = months.max(0) as i32;
+    let zero = d.year() * 12 + d.month() as i32 - 1 - months;
+    let (year, month) = (
+        zero.div_euclid(12),
+        Month::try_from((zero.rem_euclid(12) + 1) as u8).expect("1..=12"),
+    );
+    Date::from_calendar_date(year, month, d.day().min(time::util::days_in_month(month, year))).expect("clamped day")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,7 +22,9 @@ pub mod oscal;
 pub mod policy;
 pub mod readiness;
 pub mod register;
+pub mod register_status;
 pub mod registers;
+pub mod remediation;
 pub mod row_id;
 pub mod scope;
 pub mod text;
@@ -34,7 +36,7 @@ pub use evident_ledger as ledger;
 
 pub use applicability::{Applicability, NaSource, applicability};
 pub use control::{Control, EmailError, parse_email};
-pub use dates::{DateError, add_months, date_of_ms, day_start_ms, format_date, parse_date};
+pub use dates::{DateError, add_months, date_of_ms, day_start_ms, format_date, months_before, parse_date};
 pub use freshness::{Freshness, FreshnessState, freshness, governing_refresh};
 pub use row_id::RowId;
 pub use scope::{

@@ -117,8 +117,8 @@ impl Policy {
                 self.id, latest.version
             )),
             (PolicyStep::Publish, s) => Err(format!(
-                "{} version {} is {s}: only an approved version can be published (evident policies approve {})",
-                self.id, latest.version, self.id
+                "{} version {} is {s}: only an approved version can be published (approve it first)",
+                self.id, latest.version
             )),
         }
     }

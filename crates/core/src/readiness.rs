@@ -85,6 +85,11 @@ impl Status {
             Status::NotApplicable => "not_applicable",
         }
     }
+
+    /// How a person reads it: "at risk".
+    pub fn label(self) -> String {
+        self.as_str().replace('_', " ")
+    }
 }
 
 impl Severity {
@@ -100,6 +105,11 @@ impl Severity {
             Severity::ExpiringEvidence => "expiring_evidence",
             Severity::FailingCheckInGrace => "failing_check_in_grace",
         }
+    }
+
+    /// How a person reads it: "missing evidence".
+    pub fn label(self) -> String {
+        self.as_str().replace('_', " ")
     }
 
     /// Reasons that put a control at risk rather than make it a gap.
@@ -167,7 +177,15 @@ pub struct Readiness {
 
 /// The columns of a gap list that leaves Evident (CSV, XLSX), and one gap's cells: one rule
 /// for the CLI's `report gaps` and the web's download.
-pub const GAP_HEADERS: [&str; 7] = ["severity", "control", "criterion", "reason", "owner", "fix", "due"];
+pub const GAP_HEADERS: [&str; 7] = [
+    "Severity",
+    "Control",
+    "Criterion",
+    "What is missing",
+    "Owner",
+    "Fix",
+    "Due",
+];
 
 impl Gap {
     /// The day the gap should be closed by: its severity's lead time before the window starts
@@ -185,7 +203,7 @@ impl Gap {
 
     pub fn cells(&self, due: Date) -> Vec<String> {
         vec![
-            self.severity.as_str().to_string(),
+            self.severity.label(),
             self.control.clone().unwrap_or_default(),
             self.criterion.clone().unwrap_or_default(),
             self.reason.clone(),
@@ -438,6 +456,51 @@ pub fn assess(controls: &[ControlInput], criteria: &[String], today: Date, grace
         criteria: coverage,
         gaps,
     }
+}
+
+/// One owner's share of the gaps that block the audit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OwnerGaps {
+    /// `None`: gaps nobody owns yet.
+    pub owner: Option<String>,
+    pub gaps: usize,
+    /// The most severe of them.
+    pub worst: Severity,
+}
+
+impl Gap {
+    /// Whether the gap stands between the program and the audit. What only puts a control at
+    /// risk (evidence about to expire, a check failing within its grace) does not, yet.
+    pub fn blocks_audit(&self) -> bool {
+        !self.severity.at_risk_only()
+    }
+}
+
+/// The gaps blocking the audit, rolled up by owner: the unowned first (someone must pick
+/// them up), then the owners with most gaps.
+pub fn blocking_by_owner<'a>(gaps: impl IntoIterator<Item = &'a Gap>) -> Vec<OwnerGaps> {
+    let mut by: BTreeMap<Option<&str>, (usize, Severity)> = BTreeMap::new();
+    for g in gaps.into_iter().filter(|g| g.blocks_audit()) {
+        let e = by.entry(g.owner.as_deref()).or_insert((0, g.severity));
+        e.0 += 1;
+        e.1 = e.1.min(g.severity);
+    }
+    let mut out: Vec<OwnerGaps> = by
+        .into_iter()
+        .map(|(owner, (gaps, worst))| OwnerGaps {
+            owner: owner.map(String::from),
+            gaps,
+            worst,
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        a.owner
+            .is_some()
+            .cmp(&b.owner.is_some())
+            .then(b.gaps.cmp(&a.gaps))
+            .then(a.owner.cmp(&b.owner))
+    });
+    out
 }
 
 /// When a gap's remediation task should be due: the worst gaps first, all before `start`
@@ -737,6 +800,39 @@ mod tests {
             due_date(Severity::MissingEvidence, Some(date!(2026 - 12 - 01)), TODAY),
             TODAY,
             "never in the past"
+        );
+    }
+
+    #[test]
+    fn blocking_gaps_roll_up_by_owner_unowned_first() {
+        let gap = |severity, owner: Option<&str>| Gap {
+            severity,
+            control: Some("X-1".into()),
+            criterion: None,
+            reason: String::new(),
+            owner: owner.map(String::from),
+            fix: String::new(),
+            action: Fix::SetOwner { control: "X-1".into() },
+            subject: String::new(),
+        };
+        let gaps = [
+            gap(Severity::MissingEvidence, Some("b@x.example")),
+            gap(Severity::FailingCheck, Some("b@x.example")),
+            gap(Severity::MissingEvidence, Some("a@x.example")),
+            gap(Severity::MissingOwner, None),
+            // At risk only: not blocking, so it adds no owner line.
+            gap(Severity::ExpiringEvidence, Some("c@x.example")),
+        ];
+        let rolled = blocking_by_owner(&gaps);
+        let lines: Vec<(Option<&str>, usize, Severity)> =
+            rolled.iter().map(|o| (o.owner.as_deref(), o.gaps, o.worst)).collect();
+        assert_eq!(
+            lines,
+            [
+                (None, 1, Severity::MissingOwner),
+                (Some("b@x.example"), 2, Severity::FailingCheck),
+                (Some("a@x.example"), 1, Severity::MissingEvidence),
+            ]
         );
     }
 }

@@ -72,6 +72,12 @@ pub enum ListColumn {
         label: &'static str,
         of: (&'static str, &'static str),
     },
+    /// A figure drawn from other records ([`crate::register_status`]), filled in by the
+    /// listing; the record alone does not hold it.
+    Derived {
+        key: &'static str,
+        label: &'static str,
+    },
 }
 
 impl ListColumn {
@@ -79,7 +85,7 @@ impl ListColumn {
     pub fn key(&self) -> &'static str {
         match self {
             ListColumn::Field(name) => name,
-            ListColumn::Score { key, .. } => key,
+            ListColumn::Score { key, .. } | ListColumn::Derived { key, .. } => key,
         }
     }
 
@@ -87,7 +93,7 @@ impl ListColumn {
     pub fn label(&self) -> String {
         match self {
             ListColumn::Field(name) => label_of(name),
-            ListColumn::Score { label, .. } => label.to_string(),
+            ListColumn::Score { label, .. } | ListColumn::Derived { label, .. } => label.to_string(),
         }
     }
 
@@ -98,6 +104,7 @@ impl ListColumn {
                 (Some(x), Some(y)) => Value::Int(x * y),
                 _ => Value::Null,
             },
+            ListColumn::Derived { .. } => Value::Null,
         }
     }
 }

@@ -89,11 +89,22 @@ pub const PEOPLE: RegisterSpec = RegisterSpec {
     list: &[
         F("name"),
         F("email"),
-        F("title"),
         F("department"),
         F("employment_type"),
         F("start_date"),
         F("end_date"),
+        ListColumn::Derived {
+            key: "policies",
+            label: "Policies accepted",
+        },
+        ListColumn::Derived {
+            key: "training",
+            label: "Security training",
+        },
+        ListColumn::Derived {
+            key: "screening",
+            label: "Background check",
+        },
     ],
     name: "people",
     table: "people",
@@ -185,6 +196,10 @@ pub const RISKS: RegisterSpec = RegisterSpec {
         },
         F("owner"),
         F("due_date"),
+        ListColumn::Derived {
+            key: "sign_off",
+            label: "Sign-off",
+        },
     ],
     name: "risks",
     table: "risks",
@@ -232,6 +247,10 @@ pub const VENDORS: RegisterSpec = RegisterSpec {
         F("owner"),
         F("report_period_end"),
         F("next_review"),
+        ListColumn::Derived {
+            key: "review",
+            label: "Review",
+        },
     ],
     name: "vendors",
     table: "vendors",

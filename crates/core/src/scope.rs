@@ -90,6 +90,36 @@ pub enum ScopeError {
     WindowOrder { from: Date, to: Date },
 }
 
+impl ScopeError {
+    /// The part of the scope at fault, for a form to mark: `type`, `categories`, `as_of` or
+    /// `window`.
+    pub fn field(&self) -> &'static str {
+        match self {
+            ScopeError::UnknownType(_) => "type",
+            ScopeError::UnknownCategory(_) | ScopeError::NoCategories => "categories",
+            ScopeError::MissingAsOf | ScopeError::AsOfOnType2 => "as_of",
+            ScopeError::BadDate { arg, .. } if *arg == "--as-of" => "as_of",
+            _ => "window",
+        }
+    }
+
+    /// Why, without the command line's flag in front (forms name their own fields).
+    pub fn reason(&self) -> String {
+        match self {
+            ScopeError::MissingAsOf => "a Type 1 report needs the date the controls are assessed on".into(),
+            ScopeError::MissingWindow => "a Type 2 report needs its observation window: a first and a last day".into(),
+            ScopeError::WindowOnType1 => "a Type 1 report has no observation window, only a date".into(),
+            ScopeError::AsOfOnType2 => "a Type 2 report covers a window, not a single date".into(),
+            ScopeError::BadDate { source, .. } => source.to_string(),
+            ScopeError::BadWindow(_) => "give the window's first and last day".into(),
+            e => {
+                let text = e.to_string();
+                text.split_once(": ").map(|(_, r)| r.to_string()).unwrap_or(text)
+            }
+        }
+    }
+}
+
 /// Accepted but worth a second look; printed, never fatal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScopeWarning {

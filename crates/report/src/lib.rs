@@ -7,6 +7,7 @@ mod description;
 mod error;
 mod fieldwork;
 mod html;
+mod matrix;
 mod pdf;
 mod read_xlsx;
 pub mod readiness;
@@ -21,6 +22,7 @@ pub use description::{
 pub use error::ReportError;
 pub use fieldwork::{read_request_list, request_sheet, testing_workbook};
 pub use html::readiness_html;
+pub use matrix::{control_matrix, controls_sheet, evidence_sheet, gap_rows, gaps_sheet};
 pub use pdf::readiness_pdf;
 pub use read_xlsx::read_xlsx;
 pub use readiness::{

@@ -249,6 +249,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
     b = b
         .page("/", Area::Dashboard, get(dashboard::page::page))
         .page("/gaps", Area::Dashboard, get(gaps::page::list))
+        .page("/gaps/plan", Area::Tasks, post(gaps::page::plan))
         .page("/gaps/{file}", Area::Dashboard, get(gaps::page::download))
         .page("/window", Area::Window, get(window::page::page))
         .page("/window/{file}", Area::Window, get(window::page::download))
@@ -416,7 +417,14 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             Area::Fieldwork,
             get(fieldwork::sample_page::item),
         )
-        .page("/scope", Area::Scope, get(scope::page::scope))
+        .page("/scope", Area::Scope, get(scope::page::scope).post(scope::page::set))
+        .page("/scope/approve", Area::Scope, post(scope::page::approve))
+        .page("/scope/components", Area::Scope, post(scope::page::add_component))
+        .page(
+            "/scope/components/remove",
+            Area::Scope,
+            post(scope::page::remove_component),
+        )
         .page("/description", Area::Scope, get(description::page::page))
         .page("/description/approve", Area::Scope, post(description::page::approve))
         .page("/description/assertion", Area::Scope, post(description::page::sign))
@@ -429,6 +437,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
         .page("/criteria", Area::Criteria, get(criteria::page::criteria_list))
         .page("/criteria/{id}", Area::Criteria, get(criteria::page::criterion))
         .page("/controls", Area::Controls, get(controls::page::list))
+        .page("/controls/library/adopt", Area::Controls, post(controls::page::adopt))
         .page("/controls/{code}", Area::Controls, get(controls::page::detail))
         .page(
             "/controls/{code}/owner",
@@ -442,6 +451,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             post(controls::page::upload),
         )
         .page("/evidence", Area::Evidence, get(evidence::page::list))
+        .page("/evidence/{id}/relink", Area::Evidence, post(evidence::page::relink))
         .page("/evidence/{id}", Area::Evidence, get(evidence::page::detail))
         .page(
             "/evidence/{id}/download",
@@ -459,6 +469,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             post(evidence::page::new_version),
         )
         .page("/policies", Area::Policies, get(policies::page::list))
+        .page("/policies/templates/adopt", Area::Policies, post(policies::page::adopt))
         .page("/policies/{id}", Area::Policies, get(policies::page::detail))
         .page(
             "/policies/{id}/edit",
@@ -1030,7 +1041,7 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             M::GET,
             "/api/v1/evidence",
             Area::Evidence,
-            "The evidence library (filters: state, source)",
+            "The evidence library (filters: state, freshness, control, requirement, month YYYY-MM, source)",
             "Page<Evidence>",
             None,
             get(evidence::api::evidence),

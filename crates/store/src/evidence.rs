@@ -114,12 +114,7 @@ const INSERT_WITHDRAWAL: &str =
 /// The record as first written: what the audit log commits to, and what `verify` recomputes
 /// from the rows.
 pub(crate) fn payload(item: &EvidenceItem) -> Value {
-    let mut links: Vec<&EvidenceLink> = item.controls.iter().collect();
-    links.sort_by(|a, b| a.control_id.cmp(&b.control_id));
-    let links: Vec<Value> = links
-        .iter()
-        .map(|l| json!({"control_id": l.control_id, "requirement": l.requirement}))
-        .collect();
+    let links = links_payload(&item.controls);
     json!({
         "id": item.id,
         "title": item.title,
@@ -209,6 +204,58 @@ fn field(field: &'static str, reason: impl Into<String>) -> StoreError {
         field,
         reason: reason.into(),
     }
+}
+
+/// The links an item asks for, each to a known control and (when named) one of its
+/// requirements; a control named twice is linked once. One rule for uploads and relinks.
+fn resolve_links(controls: &[evident_core::Control], wanted: Vec<LinkTo>) -> Result<Vec<EvidenceLink>, StoreError> {
+    let mut links: Vec<EvidenceLink> = Vec::new();
+    for LinkTo {
+        control: code,
+        requirement,
+    } in wanted
+    {
+        let control = controls
+            .iter()
+            .find(|c| c.code.eq_ignore_ascii_case(code.trim()))
+            .ok_or_else(|| field("controls", format!("unknown control '{}'", code.trim())))?;
+        let requirement = requirement.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
+        if let Some(r) = &requirement
+            && !control.evidence.iter().any(|q| q.key == *r)
+        {
+            let keys: Vec<&str> = control.evidence.iter().map(|e| e.key.as_str()).collect();
+            return Err(field(
+                "requirement",
+                format!(
+                    "{} has no evidence requirement '{r}' (allowed: {})",
+                    control.code,
+                    keys.join(", ")
+                ),
+            ));
+        }
+        if links.iter().any(|l| l.control == control.code) {
+            continue;
+        }
+        links.push(EvidenceLink {
+            control_id: control.id.clone(),
+            control: control.code.clone(),
+            requirement,
+        });
+    }
+    if links.is_empty() {
+        return Err(field("controls", "name at least one control the item is evidence for"));
+    }
+    Ok(links)
+}
+
+/// The links as the audit log records them (sorted by control row, as `payload` does).
+pub(crate) fn links_payload(links: &[EvidenceLink]) -> Vec<Value> {
+    let mut links: Vec<&EvidenceLink> = links.iter().collect();
+    links.sort_by(|a, b| a.control_id.cmp(&b.control_id));
+    links
+        .iter()
+        .map(|l| json!({"control_id": l.control_id, "requirement": l.requirement}))
+        .collect()
 }
 
 fn item_from_row(row: &AnyRow) -> Result<EvidenceItem, StoreError> {
@@ -378,41 +425,7 @@ impl Workspace {
             (None, true) => return Err(field("controls", "name at least one control the item is evidence for").into()),
             (_, false) => new.controls,
         };
-        let controls = self.stored_controls().await?;
-        let mut links: Vec<EvidenceLink> = Vec::new();
-        for LinkTo {
-            control: code,
-            requirement,
-        } in wanted
-        {
-            let control = controls
-                .iter()
-                .find(|c| c.code.eq_ignore_ascii_case(code.trim()))
-                .ok_or_else(|| field("controls", format!("unknown control '{}'", code.trim())))?;
-            let requirement = requirement.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
-            if let Some(r) = &requirement
-                && !control.evidence.iter().any(|q| q.key == *r)
-            {
-                let keys: Vec<&str> = control.evidence.iter().map(|e| e.key.as_str()).collect();
-                return Err(field(
-                    "requirement",
-                    format!(
-                        "{} has no evidence requirement '{r}' (allowed: {})",
-                        control.code,
-                        keys.join(", ")
-                    ),
-                )
-                .into());
-            }
-            if links.iter().any(|l| l.control == control.code) {
-                continue;
-            }
-            links.push(EvidenceLink {
-                control_id: control.id.clone(),
-                control: control.code.clone(),
-                requirement,
-            });
-        }
+        let links = resolve_links(&self.stored_controls().await?, wanted)?;
         let size = match &new.file {
             EvidenceFile::Path(path) => {
                 let meta = std::fs::metadata(path).map_err(|e| field("file", format!("{}: {e}", path.display())))?;
@@ -542,6 +555,63 @@ impl Workspace {
             .check_supersedable()
             .map_err(StoreError::Conflict)?;
         Ok(())
+    }
+
+    /// Moves an item to other controls or requirements without withdrawing it or touching its
+    /// bytes: a new version of the record over the same blob, with the new links, superseding
+    /// the old one (so every earlier pack and audit-log entry still verifies), and an entry that
+    /// says why. The item keeps the day it attests to, so a move never makes it look fresher.
+    pub async fn relink_evidence(
+        &self,
+        id: &str,
+        wanted: Vec<LinkTo>,
+        reason: &str,
+    ) -> Result<EvidenceItem, StoreError> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(field("reason", "say why the item is relinked"));
+        }
+        crate::error::storable("reason", reason)?;
+        let old = self.evidence_item(id).await?;
+        old.check_supersedable().map_err(StoreError::Conflict)?;
+        let links = resolve_links(&self.stored_controls().await?, wanted)?;
+        let (before, after) = (links_payload(&old.controls), links_payload(&links));
+        if before == after {
+            return Err(field(
+                "controls",
+                "the item is already linked exactly so; nothing was changed",
+            ));
+        }
+        let effective_date = match (&old.effective_date, &old.period_to) {
+            (None, None) => Some(evident_core::format_date(old.attests_to())),
+            (e, _) => e.clone(),
+        };
+        let item = EvidenceItem {
+            id: ulid::Ulid::new().to_string(),
+            captured_at: now_ms(),
+            effective_date,
+            supersedes: Some(old.id.clone()),
+            superseded_by: None,
+            created_by: self.actor.clone(),
+            controls: links,
+            withdrawn: None,
+            ..old.clone()
+        };
+        let mut tx = self.begin_write().await?;
+        // Checks again under the writer's lock: a withdrawal or new version since the read wins.
+        self.record_evidence_in(&mut tx, &item).await?;
+        let payload = json!({
+            "evidence_id": item.id,
+            "supersedes": old.id,
+            "from": before,
+            "controls": after,
+            "reason": reason,
+        });
+        self.log(&mut tx, "evidence.relink", &format!("evidence:{}", item.id), payload)
+            .await?;
+        tx.commit().await?;
+        self.checkpoint().await?;
+        Ok(item)
     }
 
     /// Records a tombstone: the item stays (auditors see it and why it was withdrawn).

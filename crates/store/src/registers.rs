@@ -317,14 +317,12 @@ impl Workspace {
         spec: &RegisterSpec,
         records: &[Record],
     ) -> Result<(WriteSummary, Vec<Json>, Vec<Json>), StoreError> {
-        let existing: HashMap<String, StoredRecord> = {
-            let rows = sqlx::query(AssertSqlSafe(sql(spec).select_all))
-                .fetch_all(&mut **tx)
-                .await?;
-            rows.iter()
-                .map(|r| decode(spec, r).map(|s| (s.key.clone(), s)))
-                .collect::<Result<_, _>>()?
-        };
+        let existing: HashMap<String, StoredRecord> = self
+            .records_in(tx, spec)
+            .await?
+            .into_iter()
+            .map(|s| (s.key.clone(), s))
+            .collect();
         let now = now_ms();
         let mut summary = WriteSummary::default();
         let (mut created, mut updated) = (Vec::new(), Vec::new());
@@ -353,6 +351,18 @@ impl Workspace {
             }
         }
         Ok((summary, created, updated))
+    }
+
+    /// Every record of a register, read inside a caller's transaction.
+    pub(crate) async fn records_in(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        spec: &RegisterSpec,
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(sql(spec).select_all))
+            .fetch_all(&mut **tx)
+            .await?;
+        rows.iter().map(|r| decode(spec, r)).collect()
     }
 
     /// Changes one record inside a caller's transaction; `None` when no record has `key`.

@@ -33,6 +33,41 @@ pub struct ComponentRecord {
     pub reason: String,
 }
 
+/// Longest component name and reason kept (a name is a line, a reason a paragraph).
+const COMPONENT_NAME_CHARS: usize = 200;
+const COMPONENT_REASON_CHARS: usize = 2000;
+
+impl ComponentRecord {
+    /// The component as stored: name and reason trimmed, both present, storable and of a
+    /// sensible length. One rule for the CLI, the web and any later entry point.
+    fn checked(&self) -> Result<ComponentRecord, StoreError> {
+        let field = |field: &'static str, reason: String| StoreError::Field { field, reason };
+        let name = self.name.trim();
+        let reason = self.reason.trim();
+        if name.is_empty() {
+            return Err(field("name", "a component needs a name".into()));
+        }
+        if reason.is_empty() {
+            return Err(field("reason", "a reason is required and cannot be empty".into()));
+        }
+        for (f, text, most) in [
+            ("name", name, COMPONENT_NAME_CHARS),
+            ("reason", reason, COMPONENT_REASON_CHARS),
+        ] {
+            evident_core::text::storable(text).map_err(|e| field(f, e.to_string()))?;
+            if text.chars().count() > most {
+                return Err(field(f, format!("at most {most} characters")));
+            }
+        }
+        Ok(ComponentRecord {
+            kind: self.kind,
+            name: name.to_string(),
+            in_scope: self.in_scope,
+            reason: reason.to_string(),
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScopeRecord {
     pub audit_id: Option<String>,
@@ -220,7 +255,7 @@ impl Workspace {
         let record = self.scope().await?;
         let (Some(audit_id), Some(_)) = (record.audit_id, record.scope) else {
             return Err(StoreError::Conflict(
-                "no scope to approve yet; set it with `evident scope set`".into(),
+                "no scope to approve yet: set the report type, the categories and the period first".into(),
             ));
         };
         let at = now_ms();
@@ -245,6 +280,7 @@ impl Workspace {
 
     /// Adds a component to the system description; the same kind and name twice is refused.
     pub async fn add_component(&self, component: &ComponentRecord) -> Result<(), StoreError> {
+        let component = &component.checked()?;
         let mut tx = self.begin_write().await?;
         let audit_id = self.ensure_audit(&mut tx).await?;
         let existing = sqlx::query(SELECT_COMPONENT)
@@ -254,11 +290,14 @@ impl Workspace {
             .fetch_optional(&mut *tx)
             .await?;
         if existing.is_some() {
-            return Err(StoreError::Conflict(format!(
-                "--name: a {} component named '{}' is already in the system description; nothing was changed \
-                 (remove it first with `evident scope component remove`)",
-                component.kind, component.name
-            )));
+            return Err(StoreError::Field {
+                field: "name",
+                reason: format!(
+                    "a {} component named '{}' is already in the system description; nothing was changed \
+                     (remove it first to change it)",
+                    component.kind, component.name
+                ),
+            });
         }
         sqlx::query(INSERT_COMPONENT)
             .bind(ulid::Ulid::new().to_string())

@@ -249,13 +249,41 @@ impl Workspace {
 
     /// Adds a user with a generated one-time password, returned once and never stored.
     pub async fn add_user(&self, email: &str, role: Role) -> Result<(User, String), StoreError> {
+        self.add_user_with_person(email, role, None).await
+    }
+
+    /// Adds a user and, for an employee not yet in the people register, their person record
+    /// (validated already, for the same email) in the same transaction: the account is never
+    /// left without its person.
+    pub async fn add_user_with_person(
+        &self,
+        email: &str,
+        role: Role,
+        person: Option<&evident_core::register::Record>,
+    ) -> Result<(User, String), StoreError> {
         let email = evident_core::parse_email(email).map_err(|e| StoreError::Invalid(e.to_string()))?;
         if self.user(&email).await.is_ok() {
             return Err(StoreError::Conflict(format!(
                 "a user {email} already exists; nothing was changed"
             )));
         }
-        self.check_employee_is_a_person(&email, role, "email").await?;
+        let person = person.filter(|_| role == Role::Employee);
+        if let Some(p) = person
+            && !p.get("email").as_str().is_some_and(|e| e.eq_ignore_ascii_case(&email))
+        {
+            return Err(StoreError::Field {
+                field: "email",
+                reason: "the person record is for another email".into(),
+            });
+        }
+        // Someone already in the register keeps their record as it is.
+        let person = match person {
+            Some(p) if !self.person_exists(&email).await? => Some(p),
+            _ => None,
+        };
+        if person.is_none() {
+            self.check_employee_is_a_person(&email, role, "email").await?;
+        }
         let password = generated_password()?;
         let hash = {
             let p = password.clone();
@@ -263,6 +291,24 @@ impl Workspace {
         };
         let id = ulid::Ulid::new().to_string();
         let mut tx = self.begin_write().await?;
+        if let Some(p) = person {
+            let people = &evident_core::registers::PEOPLE;
+            let (summary, created, _) = self.write_records_in(&mut tx, people, std::slice::from_ref(p)).await?;
+            if summary.created != 1 {
+                // The person was added by someone else since the check above: theirs stands,
+                // and this transaction (which would have changed it) is dropped.
+                return Err(StoreError::Conflict(format!(
+                    "{email} was added to the people register meanwhile; nothing was changed, try again"
+                )));
+            }
+            self.log(
+                &mut tx,
+                "people.add",
+                &format!("person:{}", p.key(people)),
+                json!({"register": "people", "context": {"via": "users.add"}, "created": created}),
+            )
+            .await?;
+        }
         sqlx::query(INSERT_USER)
             .bind(&id)
             .bind(&email)

@@ -1,11 +1,8 @@
 //! `evident readiness`: the engine in `core::readiness` over the workspace as it is now.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
-use evident_core::readiness::{self, Readiness, Severity, Status};
-use evident_core::register::{Record, Value};
-use evident_core::registers::TASKS;
+use evident_core::readiness::{self, Severity, Status};
 use evident_store::{Assessment, Workspace};
 use serde_json::json;
 
@@ -29,52 +26,6 @@ pub(crate) fn wire_name(v: impl serde::Serialize) -> String {
         .unwrap_or_default()
 }
 
-/// One task per gap, named so the same gap always maps to the same task.
-async fn plan(
-    ws: &Workspace,
-    r: &Readiness,
-    start: Option<time::Date>,
-) -> Result<evident_store::WriteSummary, CliError> {
-    let existing: BTreeMap<String, Record> = ws
-        .records(&TASKS)
-        .await?
-        .into_iter()
-        .map(|t| (t.key, t.record))
-        .collect();
-    let today = today();
-    let mut records = Vec::new();
-    for g in &r.gaps {
-        let anchor = g.control.clone().or_else(|| g.criterion.clone()).unwrap_or_default();
-        let id = format!("GAP-{anchor}-{}-{}", severity_name(g.severity), g.subject)
-            .to_uppercase()
-            .replace(['_', ' '], "-");
-        // A person's progress on the task (its status, its owner) is theirs to keep.
-        let kept = existing.get(&id.to_lowercase());
-        let status = kept
-            .map(|k| k.get("status").clone())
-            .unwrap_or_else(|| Value::Text("open".into()));
-        let owner = kept
-            .and_then(|k| k.get("owner").as_str().map(|o| Value::Text(o.into())))
-            .or_else(|| g.owner.clone().map(Value::Text))
-            .unwrap_or(Value::Null);
-        let values = [
-            ("id", Value::Text(id)),
-            ("title", Value::Text(g.fix.clone())),
-            ("owner", owner),
-            ("due_date", Value::Date(g.due(start, today))),
-            ("status", status),
-            ("control", g.control.clone().map(Value::Text).unwrap_or(Value::Null)),
-            ("gap", Value::Text(g.reason.clone())),
-        ];
-        records.push(Record {
-            values: values.into_iter().collect(),
-        });
-    }
-    Ok(ws
-        .write_records(&TASKS, &records, "readiness.plan", json!({"gaps": r.gaps.len()}))
-        .await?)
-}
-
 pub async fn run(dir: &Path, make_plan: bool, format: Format) -> Result<(), CliError> {
     let ws = open(dir).await?;
     let Assessment {
@@ -86,7 +37,7 @@ pub async fn run(dir: &Path, make_plan: bool, format: Format) -> Result<(), CliE
         ..
     } = assess(&ws).await?;
     let planned = if make_plan {
-        Some(plan(&ws, &r, Some(start)).await?)
+        Some(ws.plan_remediation(&r.gaps, Some(start), today()).await?)
     } else {
         None
     };

@@ -6,12 +6,12 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use evident_report::{
-    ReadinessDoc, Sheet, WindowMeta, readiness_html, readiness_pdf, window_pdf, window_sheets, write_csv, write_xlsx,
+    ReadinessDoc, WindowMeta, readiness_html, readiness_pdf, window_pdf, window_sheets, write_csv, write_xlsx,
 };
 
 use evident_store::Assessment;
 
-use super::readiness::{assess, wire_name};
+use super::readiness::assess;
 use super::{format_name, open, today};
 use crate::args::{FormatArg, ReportCommand};
 use crate::error::{CliError, usage};
@@ -143,20 +143,20 @@ async fn write(dir: &Path, command: &ReportCommand, format: FormatArg, file: Fil
             format!("the readiness report (score {}, {} gaps)", doc.score, doc.gaps.len())
         }
         ReportCommand::Gaps { .. } | ReportCommand::Controls { .. } => {
-            let sheet = match command {
-                ReportCommand::Gaps { .. } => gaps_sheet(&a),
-                _ => controls_sheet(&a),
-            };
-            match (format, command) {
-                // The workbook adds a sheet with one row per control and current evidence item.
-                (FormatArg::Xlsx, ReportCommand::Controls { .. }) => {
-                    write_xlsx(&[sheet.clone(), evidence_sheet(&a)], &mut w)
+            let controls: Vec<&evident_core::Control> = a.program.controls.iter().collect();
+            let sheets = match command {
+                ReportCommand::Gaps { .. } => {
+                    vec![evident_report::gaps_sheet(&a.readiness.gaps, Some(a.start), today())]
                 }
-                (FormatArg::Xlsx, _) => write_xlsx(std::slice::from_ref(&sheet), &mut w),
-                _ => write_csv(&sheet, &mut w),
+                // The workbook adds a sheet with one row per control and current evidence item.
+                _ => evident_report::control_matrix(&a.readiness, &controls, &a.program.evidence).into(),
+            };
+            match format {
+                FormatArg::Xlsx => write_xlsx(&sheets, &mut w),
+                _ => write_csv(&sheets[0], &mut w),
             }
             .map_err(report_err)?;
-            format!("{} rows", sheet.rows.len())
+            format!("{} rows", sheets[0].rows.len())
         }
         ReportCommand::Window { .. } | ReportCommand::Description { .. } => unreachable!("written above"),
     };
@@ -218,100 +218,6 @@ async fn window_report(
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default()
     ))
-}
-
-fn gaps_sheet(a: &Assessment) -> Sheet {
-    let today = super::today();
-    Sheet {
-        name: "Gaps".into(),
-        headers: evident_core::readiness::GAP_HEADERS.map(String::from).to_vec(),
-        rows: a
-            .readiness
-            .gaps
-            .iter()
-            .map(|g| g.cells(g.due(Some(a.start), today)))
-            .collect(),
-        widths: vec![18.0, 10.0, 10.0, 60.0, 28.0, 60.0, 12.0],
-    }
-}
-
-fn controls_sheet(a: &Assessment) -> Sheet {
-    let (evidence, controls) = (&a.program.evidence, &a.program.controls);
-    let mut current: std::collections::HashMap<&str, Vec<String>> = std::collections::HashMap::new();
-    for e in evidence.iter().filter(|e| e.is_current()) {
-        let date = evident_core::format_date(e.attests_to());
-        for l in &e.controls {
-            current
-                .entry(l.control.as_str())
-                .or_default()
-                .push(format!("{} {} ({date}) sha256:{}", e.id, e.title, e.sha256));
-        }
-    }
-    let rows = controls
-        .iter()
-        .map(|c| {
-            let status = a.readiness.controls.iter().find(|s| s.control == c.code);
-            let reasons: Vec<String> = status
-                .map(|s| s.reasons.iter().map(|r| r.text.clone()).collect())
-                .unwrap_or_default();
-            vec![
-                c.code.clone(),
-                c.title.clone(),
-                c.criteria.join("; "),
-                c.owner_email.clone().unwrap_or_default(),
-                c.frequency.to_string(),
-                format!("{}, {}", c.nature.kind, c.nature.execution),
-                status.map(|s| wire_name(s.status)).unwrap_or_default(),
-                reasons.join("; "),
-                current.get(c.code.as_str()).map(|v| v.join("\n")).unwrap_or_default(),
-            ]
-        })
-        .collect();
-    Sheet {
-        name: "Controls".into(),
-        headers: [
-            "control",
-            "title",
-            "criteria",
-            "owner",
-            "frequency",
-            "nature",
-            "status",
-            "reasons",
-            "evidence",
-        ]
-        .map(String::from)
-        .to_vec(),
-        rows,
-        widths: vec![10.0, 40.0, 16.0, 28.0, 12.0, 20.0, 12.0, 50.0, 80.0],
-    }
-}
-
-/// One row per control and current evidence item, for the workbook.
-fn evidence_sheet(a: &Assessment) -> Sheet {
-    let mut rows = Vec::new();
-    for e in a.program.evidence.iter().filter(|e| e.is_current()) {
-        let date = evident_core::format_date(e.attests_to());
-        for l in &e.controls {
-            rows.push(vec![
-                l.control.clone(),
-                l.requirement.clone().unwrap_or_default(),
-                e.id.clone(),
-                e.title.clone(),
-                date.clone(),
-                e.sha256.clone(),
-            ]);
-        }
-    }
-    rows.sort();
-    Sheet {
-        name: "Evidence".into(),
-        headers: ["control", "requirement", "evidence", "title", "date", "sha256"]
-            .map(String::from)
-            .to_vec(),
-        rows,
-        widths: vec![10.0, 24.0, 28.0, 50.0, 12.0, 66.0],
-    }
 }
 
 /// The report is built by the report crate, so the web server's download is the same document.

@@ -7,7 +7,6 @@ use evident_store::{ComponentRecord, ScopeRecord, Workspace};
 use serde_json::Value;
 
 use super::controls::summaries;
-use super::required_text;
 use crate::args::{ComponentCommand, ScopeCommand, ScopeSetArgs};
 use crate::error::{CliError, usage};
 use crate::output::{self, Format, Table, warn};
@@ -90,10 +89,6 @@ pub async fn run(dir: &Path, command: ScopeCommand, format: Format) -> Result<()
         }) => {
             let kind = component_kind(&kind)?;
             let name = name.trim().to_string();
-            if name.is_empty() {
-                return Err(usage("--name: a component needs a name"));
-            }
-            let reason = required_text("--reason", &reason)?;
             debug_assert!(
                 in_scope != out_of_scope,
                 "clap makes the two flags exclusive and one required"
@@ -104,7 +99,8 @@ pub async fn run(dir: &Path, command: ScopeCommand, format: Format) -> Result<()
                 in_scope,
                 reason,
             })
-            .await?;
+            .await
+            .map_err(CliError::with_flags)?;
             match format {
                 Format::Json => show(&ws, format).await,
                 Format::Table => {

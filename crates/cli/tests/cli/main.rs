@@ -28,4 +28,5 @@ mod security;
 mod server;
 mod tsa;
 mod vault;
+mod web_actions;
 mod window;

@@ -381,15 +381,15 @@ fn csv_reports(b: Backend) {
     assert_eq!(
         header,
         [
-            "control",
-            "title",
-            "criteria",
-            "owner",
-            "frequency",
-            "nature",
-            "status",
-            "reasons",
-            "evidence"
+            "Control",
+            "Title",
+            "Criteria",
+            "Owner",
+            "Frequency",
+            "Nature",
+            "Status",
+            "Why",
+            "Current evidence"
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
@@ -397,7 +397,7 @@ fn csv_reports(b: Backend) {
     let acc08 = rows.iter().find(|r| &r[0] == "ACC-08").unwrap();
     assert!(acc08[8].contains(item["id"].as_str().unwrap()) && acc08[8].contains(item["sha256"].as_str().unwrap()));
     assert!(acc08[8].contains(&day(-2)));
-    let na = rows.iter().filter(|r| &r[6] == "not_applicable").count();
+    let na = rows.iter().filter(|r| &r[6] == "not applicable").count();
     assert_eq!(
         na as u64,
         env.json(&["readiness"])["controls"]["not_applicable"].as_u64().unwrap()

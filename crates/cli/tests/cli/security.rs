@@ -33,23 +33,23 @@ on_both_databases!(
 );
 
 /// A browser's cookie jar against one server, through curl, never following redirects.
-struct Web {
+pub(crate) struct Web {
     jar: PathBuf,
     base: String,
 }
 
 /// (status, Location, whole answer with headers)
-type Answer = (u16, String, String);
+pub(crate) type Answer = (u16, String, String);
 
 impl Web {
-    fn new(env: &Env, server: &Server, name: &str) -> Web {
+    pub(crate) fn new(env: &Env, server: &Server, name: &str) -> Web {
         Web {
             jar: env.tmp.path().join(format!("jar-{name}")),
             base: server.base.clone(),
         }
     }
 
-    fn curl(&self, args: &[&str], path: &str) -> Answer {
+    pub(crate) fn curl(&self, args: &[&str], path: &str) -> Answer {
         let out = Command::new("curl")
             .args(["-s", "-i", "--max-time", "60", "-H", "Expect:", "-b"])
             .arg(&self.jar)
@@ -70,11 +70,11 @@ impl Web {
         (status, location, text)
     }
 
-    fn get(&self, path: &str) -> Answer {
+    pub(crate) fn get(&self, path: &str) -> Answer {
         self.curl(&[], path)
     }
 
-    fn post(&self, path: &str, form: &[(&str, &str)]) -> Answer {
+    pub(crate) fn post(&self, path: &str, form: &[(&str, &str)]) -> Answer {
         let fields: Vec<String> = form.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let mut args = vec![];
         for f in &fields {
@@ -87,7 +87,7 @@ impl Web {
     }
 
     /// The CSRF token of a signed-in page's forms.
-    fn csrf(&self, path: &str) -> String {
+    pub(crate) fn csrf(&self, path: &str) -> String {
         let (_, _, page) = self.get(path);
         let at = page.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + 19;
         page[at..at + 64].to_string()
@@ -120,7 +120,7 @@ fn code(secret: &[u8], offset_steps: i64) -> String {
     evident_server::totp_code_at(secret, (now_s() as i64 + offset_steps * 30) as u64)
 }
 
-fn add_user(env: &Env, email: &str, role: &str) -> String {
+pub(crate) fn add_user(env: &Env, email: &str, role: &str) -> String {
     env.json(&["users", "add", email, "--role", role])["password"]
         .as_str()
         .unwrap()
@@ -129,7 +129,7 @@ fn add_user(env: &Env, email: &str, role: &str) -> String {
 
 /// Signs in for the first time: password, enrolment of a second factor (when `enrol`), then
 /// the new password in place of the one-time one. Returns the TOTP secret, if any.
-fn first_sign_in(web: &Web, email: &str, one_time: &str, chosen: &str, enrol: bool) -> Option<Vec<u8>> {
+pub(crate) fn first_sign_in(web: &Web, email: &str, one_time: &str, chosen: &str, enrol: bool) -> Option<Vec<u8>> {
     let (status, to, page) = web.post("/login", &[("email", email), ("password", one_time)]);
     assert_eq!(status, 303, "{page}");
     let mut secret = None;

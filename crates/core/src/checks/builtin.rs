@@ -8,15 +8,7 @@ use crate::dates::{add_months, format_date};
 use crate::register::Record;
 
 /// The same day `months` earlier (clamped to month end).
-fn months_before(d: Date, months: i64) -> Date {
-    let months = months.max(0) as i32;
-    let zero = d.year() * 12 + d.month() as i32 - 1 - months;
-    let (year, month) = (
-        zero.div_euclid(12),
-        Month::try_from((zero.rem_euclid(12) + 1) as u8).expect("1..=12"),
-    );
-    Date::from_calendar_date(year, month, d.day().min(time::util::days_in_month(month, year))).expect("clamped day")
-}
+use crate::dates::months_before;
 
 fn text<'a>(r: &'a Record, field: &str) -> &'a str {
     r.get(field).as_str().unwrap_or("")
@@ -54,7 +46,10 @@ fn recent_event(ctx: &Ctx, kind: &str, label: &str, months: i64) -> Vec<Outcome>
         )],
         None => vec![Outcome::fail(
             label,
-            format!("none recorded (record it with `evident events add --kind {kind}`)"),
+            format!(
+                "none recorded (record it as an event of kind {})",
+                kind.replace('_', " ")
+            ),
         )],
     }
 }
@@ -588,7 +583,7 @@ fn controls_owned(ctx: &Ctx) -> Vec<Outcome> {
         .filter(|c| c.applicable)
         .map(|c| match &c.owner {
             Some(o) => Outcome::pass(&c.code, format!("owned by {o}")),
-            None => Outcome::fail(&c.code, "no owner assigned (evident controls set-owner)"),
+            None => Outcome::fail(&c.code, "no owner assigned"),
         })
         .collect()
 }

@@ -8,6 +8,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use evident_core::access::Reach;
+use evident_core::readiness::Status;
 use serde::Deserialize;
 
 use crate::ServerError;
@@ -25,14 +26,42 @@ pub async fn list(
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ServerError> {
     let snap = state.snapshot().await?;
+    let q_flash = q.clone();
     let q = ListQuery::parse(q)?;
     let p = page("/controls", &COLUMNS, &rows(&snap, &access), &q, FILTERS.to_vec());
-    render(TablePage::new(
+    let mut t = TablePage::new(
         Layout::new(&state, &access, "Controls", "/controls"),
         "Every control of the program, its owner and its readiness. Filter by status to see what needs work.".into(),
         p,
-        "No controls yet: adopt the library with `evident controls adopt`.".into(),
-    ))
+        "No controls yet.".into(),
+    );
+    t.layout.flash = flash_from(&q_flash);
+    if snap.program().controls.is_empty()
+        && access.may_write(evident_core::access::Area::Controls)
+        && access.reach == Reach::All
+    {
+        let mut f =
+            crate::web::blocks::Form::post("/controls/library/adopt", &access.csrf, "Adopt the control library");
+        f.submit_class = "primary";
+        f.intro = Some("Evident's controls, each mapped to the criteria it serves, with its evidence requirements and owner role. Rule out what does not apply afterwards, with a reason.".into());
+        t.extra = vec![crate::web::blocks::Section::new(
+            "",
+            vec![crate::web::blocks::Block::Form(f)],
+        )];
+    }
+    render(t)
+}
+
+/// `POST /controls/library/adopt`: every library control not yet adopted.
+pub async fn adopt(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+) -> Result<Response, ServerError> {
+    if access.reach != Reach::All {
+        return Err(ServerError::NotFound);
+    }
+    let adopted = state.ws.as_actor(&access.user.email).adopt_controls(&[]).await?;
+    Ok(Redirect::to(&format!("/controls?done=adopted-{}", adopted.len())).into_response())
 }
 
 /// (id, title, requirement, attests, captured, sha256, its first 12 characters)
@@ -231,6 +260,13 @@ pub async fn detail(
 ) -> Result<Response, ServerError> {
     let mut p = control_page(&state, &access, &code, String::new(), String::new()).await?;
     p.layout.flash = flash_from(&q);
+    if q.get("done").is_some_and(|d| d == "uploaded") {
+        let snap = state.snapshot().await?;
+        if let (Some(flash), Some(a)) = (&mut p.layout.flash, &snap.assessment) {
+            flash.push(' ');
+            flash.push_str(&upload_impact(a, &code.to_uppercase(), &q));
+        }
+    }
     // Arriving from a fix: the requirement it named is chosen on the upload form.
     p.wanted = q.get("requirement").and_then(|k| {
         p.requirements
@@ -241,6 +277,40 @@ pub async fn detail(
     render(p)
 }
 
+/// What an upload changed, in words: the control's status and the score, before and after
+/// (the before-values travel in the redirect; only known words and numbers are read back).
+fn upload_impact(a: &evident_store::Assessment, code: &str, q: &BTreeMap<String, String>) -> String {
+    let now = a.readiness.controls.iter().find(|s| s.control == code);
+    let was = q.get("was").and_then(|w| {
+        [Status::Ready, Status::AtRisk, Status::Gap, Status::NotApplicable]
+            .into_iter()
+            .find(|s| s.as_str() == w)
+    });
+    let mut out = match (was, now) {
+        (Some(w), Some(n)) if w != n.status => {
+            format!("{code} is now {} (it was {}).", n.status.label(), w.label())
+        }
+        (_, Some(n)) if n.status == Status::Ready => format!("{code} is ready."),
+        (_, Some(n)) => match n.reasons.first() {
+            Some(r) => format!(
+                "{code} is still {}: {}.",
+                n.status.label(),
+                r.text.trim_end_matches('.')
+            ),
+            None => format!("{code} is {}.", n.status.label()),
+        },
+        _ => String::new(),
+    };
+    if let Some(score) = q.get("score").and_then(|s| s.parse::<u32>().ok()).filter(|s| *s <= 100) {
+        if score != a.readiness.score {
+            out.push_str(&format!(" Readiness score {score} → {}.", a.readiness.score));
+        } else {
+            out.push_str(&format!(" Readiness score unchanged at {}.", a.readiness.score));
+        }
+    }
+    out.trim().to_string()
+}
+
 pub async fn upload(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
@@ -248,6 +318,20 @@ pub async fn upload(
     mp: Multipart,
 ) -> Result<Response, ServerError> {
     let code = code.to_uppercase();
+    // Where things stood before, so the page after can say what the upload changed.
+    let before = {
+        let snap = state.snapshot().await?;
+        snap.assessment.as_ref().map(|a| {
+            let status = a
+                .readiness
+                .controls
+                .iter()
+                .find(|s| s.control == code)
+                .map(|s| s.status.as_str())
+                .unwrap_or("");
+            format!("&was={status}&score={}", a.readiness.score)
+        })
+    };
     let result = match receive(&state, mp).await {
         Ok(up) => store_upload(&state, &access, &code, &up)
             .await
@@ -256,7 +340,11 @@ pub async fn upload(
         Err(r) => Err((r.error, r.fields.get("title").cloned())),
     };
     match result {
-        Ok(()) => Ok(Redirect::to(&format!("/controls/{code}?done=uploaded#evidence")).into_response()),
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/controls/{code}?done=uploaded{}#evidence",
+            before.unwrap_or_default()
+        ))
+        .into_response()),
         Err((ServerError::Invalid { reason, .. }, title)) => {
             let p = control_page(&state, &access, &code, reason, title.unwrap_or_default()).await?;
             Ok((

@@ -1,5 +1,6 @@
-//! The dashboard: score and its trend, status by category, top gaps, tasks due, stale evidence
-//! and the pre-audit checklist, all from the current snapshot.
+//! The dashboard for the compliance lead: where the audit stands (period, phase, days left),
+//! the score with what it means, the gaps blocking the audit by owner, the pre-audit checklist,
+//! then the window, the charts, top gaps, tasks due and stale evidence; all from the snapshot.
 
 use std::collections::BTreeMap;
 
@@ -14,8 +15,9 @@ use crate::state::AppState;
 use crate::web::charts::{StackedBars, Trend};
 use crate::web::{Layout, name_of, render};
 use evident_catalog::Catalog;
-use evident_core::readiness::{Severity, Status};
+use evident_core::readiness::{self, Coverage, Gap, Severity, Status};
 use evident_core::registers::TASKS;
+use evident_core::{AuditPeriod, format_date};
 
 /// One gap on the dashboard, with the link that closes it.
 struct GapRow {
@@ -46,13 +48,45 @@ struct Dashboard {
     gaps: Vec<GapRow>,
     /// (due, title, owner)
     tasks: Vec<(String, String, String)>,
-    /// (control, reason)
-    stale: Vec<(String, String)>,
+    stale: Vec<StaleLine>,
     /// (item, done, why)
     checklist: Vec<(String, bool, String)>,
     /// Points auditors look for that no applicable control covers: (criterion, topic, controls).
     topic_gaps: Vec<(String, String, String)>,
     window: Option<WindowCard>,
+    standing: Option<Standing>,
+    /// Criteria in scope, and those a ready control covers (partial ones count half).
+    criteria: usize,
+    covered: usize,
+    partial: usize,
+    not_applicable: usize,
+    blocking: usize,
+    owners: Vec<OwnerLine>,
+}
+
+/// Evidence gone stale: the control, what it is, and the link that replaces it.
+struct StaleLine {
+    control: String,
+    what: String,
+    label: String,
+    href: String,
+}
+
+/// The audit's period and where the program is on its timeline.
+struct Standing {
+    period: String,
+    phase: String,
+    days: i64,
+    until: String,
+    date: String,
+}
+
+/// One owner's gaps that block the audit, linked to the gaps page filtered to them.
+struct OwnerLine {
+    owner: String,
+    href: String,
+    gaps: usize,
+    worst: String,
 }
 
 /// The observation window at a glance.
@@ -91,6 +125,13 @@ pub async fn page(
         checklist: Vec::new(),
         topic_gaps: Vec::new(),
         window: None,
+        standing: None,
+        criteria: 0,
+        covered: 0,
+        partial: 0,
+        not_applicable: 0,
+        blocking: 0,
+        owners: Vec::new(),
     };
     let Some(a) = &snap.assessment else {
         return render(d);
@@ -116,20 +157,47 @@ pub async fn page(
     d.ready = r.count(Status::Ready);
     d.at_risk = r.count(Status::AtRisk);
     d.gap = r.count(Status::Gap);
+    d.not_applicable = r.count(Status::NotApplicable);
+    d.criteria = r.criteria.len();
+    d.covered = r.criteria.iter().filter(|k| k.status == Coverage::Covered).count();
+    d.partial = r.criteria.iter().filter(|k| k.status == Coverage::Partial).count();
+    let today = crate::fieldwork::today();
+    let countdown = evident_core::checklist::countdown(a.scope.period, &a.timeline, today);
+    d.standing = Some(Standing {
+        period: match a.scope.period {
+            AuditPeriod::AsOf(day) => format!("Type 1 as of {}", format_date(day)),
+            AuditPeriod::Window { from, to } => {
+                format!("Type 2, window {} to {}", format_date(from), format_date(to))
+            }
+        },
+        phase: countdown
+            .phase
+            .map(evident_core::register::label_of)
+            .unwrap_or_else(|| "Done".into()),
+        days: countdown.days,
+        until: countdown.until.into(),
+        date: format_date(countdown.date),
+    });
 
     // Status by category: a control counts under each category its criteria belong to.
     let fw = &Catalog::builtin().framework;
-    let mut by_cat: BTreeMap<String, BTreeMap<&'static str, usize>> = BTreeMap::new();
+    let mut by_cat: BTreeMap<&str, BTreeMap<&'static str, usize>> = BTreeMap::new();
     let codes: BTreeMap<&str, &evident_core::Control> =
         a.program.controls.iter().map(|c| (c.code.as_str(), c)).collect();
     for c in &r.controls {
         let Some(control) = codes.get(c.control.as_str()) else {
             continue;
         };
-        let mut cats: Vec<String> = control
+        let mut cats: Vec<&str> = control
             .criteria
             .iter()
-            .filter_map(|k| fw.criterion(k).map(|x| name_of(x.category)))
+            .filter_map(|k| fw.criterion(k))
+            .filter(|x| a.scope.categories.contains(&x.category))
+            .map(|x| {
+                fw.category(x.category)
+                    .map(|c| c.name.as_str())
+                    .unwrap_or(x.category.as_str())
+            })
             .collect();
         cats.sort();
         cats.dedup();
@@ -146,12 +214,11 @@ pub async fn page(
     let rows: Vec<(String, Vec<(&'static str, usize)>)> = by_cat
         .into_iter()
         .map(|(cat, m)| {
-            let label = cat.replace('_', " ");
             let parts = ["ready", "at_risk", "gap", "not_applicable"]
                 .into_iter()
                 .map(|k| (k, m.get(k).copied().unwrap_or(0)))
                 .collect();
-            (format!("{}{}", label[..1].to_uppercase(), &label[1..]), parts)
+            (cat.to_string(), parts)
         })
         .collect();
     d.chart = StackedBars::new(&rows);
@@ -163,12 +230,37 @@ pub async fn page(
         .map(|t| (t.criterion.clone(), t.title.clone(), t.controls.join(", ")))
         .collect();
 
-    let visible = |code: &str| access.reach != evident_core::access::Reach::InScope || codes.contains_key(code);
-    d.gaps = r
+    let in_scope_only = crate::gaps::controls_reach(&access).reach == evident_core::access::Reach::InScope;
+    let readable: std::collections::HashSet<&str> = if in_scope_only {
+        crate::controls::visible(&snap, &crate::gaps::controls_reach(&access))
+            .into_iter()
+            .map(|c| c.code.as_str())
+            .collect()
+    } else {
+        Default::default()
+    };
+    let visible = |code: &str| !in_scope_only || readable.contains(code);
+    let shown: Vec<&Gap> = r
         .gaps
         .iter()
         .filter(|g| g.control.as_deref().is_none_or(visible))
-        .take(10)
+        .collect();
+    d.blocking = shown.iter().filter(|g| g.blocks_audit()).count();
+    d.owners = readiness::blocking_by_owner(shown.iter().copied())
+        .into_iter()
+        .map(|o| OwnerLine {
+            href: format!(
+                "/gaps?owner={}",
+                crate::web::html::url_encode(o.owner.as_deref().unwrap_or("none"))
+            ),
+            owner: o.owner.unwrap_or_else(|| "Nobody yet".into()),
+            gaps: o.gaps,
+            worst: o.worst.label(),
+        })
+        .collect();
+    d.gaps = shown
+        .iter()
+        .take(5)
         .map(|g| {
             let (href, place) = match (&g.control, &g.criterion) {
                 (Some(c), _) => (format!("/controls/{c}"), c.clone()),
@@ -177,7 +269,7 @@ pub async fn page(
             };
             let (action_label, action_href) = crate::web::fix::target(&g.action);
             GapRow {
-                severity: name_of(g.severity).replace('_', " "),
+                severity: g.severity.label(),
                 href,
                 place,
                 reason: g.reason.clone(),
@@ -191,11 +283,24 @@ pub async fn page(
     d.stale = r
         .controls
         .iter()
+        .filter(|c| visible(&c.control))
         .flat_map(|c| {
             c.reasons
                 .iter()
                 .filter(|x| x.severity == Severity::StaleEvidence)
-                .map(|x| (c.control.clone(), x.text.clone()))
+                .map(|x| {
+                    let what = match &x.action {
+                        evident_core::fix::Fix::ReplaceEvidence { title, .. } => title.clone(),
+                        _ => x.subject.replace('_', " "),
+                    };
+                    let (label, href) = crate::web::fix::target(&x.action);
+                    StaleLine {
+                        control: c.control.clone(),
+                        what,
+                        label,
+                        href,
+                    }
+                })
         })
         .take(10)
         .collect();

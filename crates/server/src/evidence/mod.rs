@@ -108,28 +108,54 @@ fn build_rows<'a>(snap: &Snapshot, items: impl Iterator<Item = &'a EvidenceItem>
     items
         .into_iter()
         .map(|e| {
+            let view = evident_core::evidence::EvidenceView::of(e, |code| by_code.get(code).copied(), today);
             let controls: Vec<&str> = e.controls.iter().map(|l| l.control.as_str()).collect();
+            // Withdrawn and superseded items are not current whatever their age.
+            let freshness = match (e.status(), view.freshness) {
+                (evident_core::evidence::EvidenceStatus::Current, Some(f)) => crate::web::name_of(f),
+                (evident_core::evidence::EvidenceStatus::Current, None) => "no refresh rule".into(),
+                _ => "not in use".into(),
+            };
+            let mut tags = vec![
+                ("state", e.status().as_str().to_string()),
+                ("source", e.source_kind.as_str().to_string()),
+                ("freshness", freshness.clone()),
+                // A month is the date filter's step: "what did we collect for March".
+                ("month", view.attests_to.get(..7).unwrap_or_default().to_string()),
+            ];
+            tags.extend(e.controls.iter().map(|l| ("control", l.control.clone())));
+            tags.extend(
+                e.controls
+                    .iter()
+                    .filter_map(|l| l.requirement.clone())
+                    .map(|r| ("requirement", r)),
+            );
+            let valid = view.valid_until.clone().unwrap_or_default();
             Row {
                 cells: vec![
                     Cell::link(&e.title, format!("/evidence/{}", e.id)),
                     Cell::text(&e.file_name),
                     Cell::text(controls.join(", ")),
-                    Cell::text(evident_core::format_date(e.attests_to())),
+                    Cell::text(&view.attests_to),
                     Cell::text(crate::web::html::when(e.captured_at)),
                     Cell::text(e.source_kind.as_str()),
                     Cell::badge(e.status().as_str()),
+                    Cell {
+                        text: freshness.replace('_', " "),
+                        // Its own classes: "per event" is neutral here, unlike a per-event exception.
+                        badge: Some(format!("fresh-{}", freshness.replace(' ', "_"))),
+                        ..Cell::default()
+                    },
+                    Cell::text(valid),
                 ],
-                json: view_json(e, &by_code, today),
-                tags: vec![
-                    ("state", e.status().as_str().into()),
-                    ("source", e.source_kind.as_str().into()),
-                ],
+                json: serde_json::to_value(view).expect("serialises"),
+                tags,
             }
         })
         .collect()
 }
 
-pub const COLUMNS: [crate::web::table::Column; 7] = [
+pub const COLUMNS: [crate::web::table::Column; 9] = [
     col("title", "Title"),
     col("file", "File"),
     col("controls", "Controls"),
@@ -137,9 +163,18 @@ pub const COLUMNS: [crate::web::table::Column; 7] = [
     col("captured", "Captured"),
     col("source", "Source"),
     col("state", "State"),
+    col("freshness", "Freshness"),
+    col("valid_until", "Valid until"),
 ];
 
-pub const FILTERS: [(&str, &str); 2] = [("state", "State"), ("source", "Source")];
+pub const FILTERS: [(&str, &str); 6] = [
+    ("state", "State"),
+    ("freshness", "Freshness"),
+    ("control", "Control"),
+    ("requirement", "Requirement"),
+    ("month", "Attests to (month)"),
+    ("source", "Source"),
+];
 
 pub async fn withdraw_item(
     state: &AppState,
@@ -164,6 +199,88 @@ pub async fn withdraw_item(
         .ws
         .as_actor(&access.user.email)
         .withdraw_evidence(id, reason.trim())
+        .await?)
+}
+
+/// Where an item may be moved: `CODE|requirement` (or `CODE|` for none) with its words, for
+/// every control the caller may write evidence for.
+pub fn link_targets(snap: &Snapshot, access: &Access) -> Vec<(String, String)> {
+    let write = Access {
+        reach: evident_core::access::reach(
+            access.role(),
+            evident_core::access::Area::Evidence,
+            evident_core::access::Action::Write,
+        ),
+        ..access.clone()
+    };
+    let mut out = Vec::new();
+    for c in snap
+        .program()
+        .controls
+        .iter()
+        .filter(|c| crate::controls::may_write(&write, c))
+    {
+        for r in &c.evidence {
+            out.push((format!("{}|{}", c.code, r.key), format!("{}: {}", c.code, r.title)));
+        }
+        out.push((format!("{}|", c.code), format!("{}: no particular requirement", c.code)));
+    }
+    out
+}
+
+/// Moves one of an item's links (`from`, a control code) to `to` (`CODE|requirement`),
+/// keeping its other links; the store makes it a new version over the same bytes.
+pub async fn relink_item(
+    state: &AppState,
+    access: &Access,
+    id: &str,
+    from: &str,
+    to: &str,
+    reason: &str,
+) -> Result<EvidenceItem, ServerError> {
+    let snap = state.snapshot().await?;
+    let e = snap
+        .program()
+        .evidence
+        .iter()
+        .find(|e| e.id == id)
+        .ok_or(ServerError::NotFound)?;
+    if !may_change(&snap, access, e) {
+        return Err(ServerError::NotFound);
+    }
+    let (code, requirement) = to
+        .split_once('|')
+        .ok_or_else(|| ServerError::invalid("to", "choose the control (and requirement) to link it to"))?;
+    // An owner moves evidence only onto a control they own too.
+    if !link_targets(&snap, access).iter().any(|(v, _)| v == to) {
+        return Err(ServerError::invalid(
+            "to",
+            format!("you cannot link evidence to {code}"),
+        ));
+    }
+    if !e.controls.iter().any(|l| l.control == from) {
+        return Err(ServerError::invalid(
+            "from",
+            format!("the item is not linked to {from}"),
+        ));
+    }
+    let mut links: Vec<evident_store::LinkTo> = e
+        .controls
+        .iter()
+        .filter(|l| l.control != from)
+        .map(|l| evident_store::LinkTo {
+            control: l.control.clone(),
+            requirement: l.requirement.clone(),
+        })
+        .collect();
+    links.push(evident_store::LinkTo {
+        control: code.to_string(),
+        requirement: (!requirement.is_empty()).then(|| requirement.to_string()),
+    });
+    Ok(state
+        .ws
+        .as_actor(&access.user.email)
+        .relink_evidence(id, links, reason)
         .await?)
 }
 

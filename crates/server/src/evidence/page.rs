@@ -211,6 +211,42 @@ pub async fn detail(
         ];
         sections.push(Section::new("Upload a new version", vec![Block::Form(form)]).anchored("new-version"));
     }
+    if may_withdraw && e.superseded_by.is_none() {
+        let mut form = FormBlock::post(
+            format!("/evidence/{}/relink", url_encode(&e.id)),
+            &access.csrf,
+            "Move the link",
+        );
+        form.intro = Some(
+            "Linked to the wrong control or requirement? Move it: the file stays as it is, a new version of the record carries the new link and this one is kept, marked superseded. It keeps the day it attests to.".into(),
+        );
+        let mut from = Field::new(
+            "relink-from",
+            "from",
+            "Move the link to",
+            Input::Select(
+                e.controls
+                    .iter()
+                    .map(|l| (l.control.clone(), l.control.clone()))
+                    .collect(),
+            ),
+        );
+        from.value = e.controls.first().map(|l| l.control.clone()).unwrap_or_default();
+        if e.controls.len() < 2 {
+            from.input = Input::Hidden;
+        }
+        form.fields = vec![
+            from,
+            Field::new(
+                "relink-to",
+                "to",
+                "Link it instead to",
+                Input::Select(super::link_targets(&snap, &access)),
+            ),
+            Field::new("relink-reason", "reason", "Why", Input::Text).required(),
+        ];
+        sections.push(Section::new("Link it elsewhere", vec![Block::Form(form)]).anchored("relink"));
+    }
     if may_withdraw {
         let mut form = FormBlock::post(
             format!("/evidence/{}/withdraw", url_encode(&e.id)),
@@ -240,6 +276,27 @@ pub async fn withdraw(
 ) -> Result<Response, ServerError> {
     withdraw_item(&state, &access, &id, &form.reason).await?;
     Ok(Redirect::to(&format!("/evidence/{id}?done=withdrawn")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct RelinkForm {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /evidence/{id}/relink`: the item's new version, linked where the form says.
+pub async fn relink(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+    Form(form): Form<RelinkForm>,
+) -> Result<Response, ServerError> {
+    let item = super::relink_item(&state, &access, &id, &form.from, &form.to, &form.reason).await?;
+    Ok(Redirect::to(&format!("/evidence/{}?done=relinked", item.id)).into_response())
 }
 
 /// A new version of an item, for the same controls and requirements; the old one is kept and

@@ -53,7 +53,7 @@ pub fn rows(snap: &Snapshot, access: &Access) -> Vec<Row> {
     let Some(a) = &snap.assessment else {
         return Vec::new();
     };
-    let visible: std::collections::HashSet<&str> = crate::controls::visible(snap, access)
+    let visible: std::collections::HashSet<&str> = crate::controls::visible(snap, &controls_reach(access))
         .into_iter()
         .map(|c| c.code.as_str())
         .collect();
@@ -104,4 +104,17 @@ pub fn rows(snap: &Snapshot, access: &Access) -> Vec<Row> {
             }
         })
         .collect()
+}
+
+/// The caller as the controls area sees them: the gaps and the matrix follow what the caller
+/// may read of the controls (an auditor: the audit's scope), whichever page they come through.
+pub fn controls_reach(access: &Access) -> Access {
+    Access {
+        reach: evident_core::access::reach(
+            access.role(),
+            evident_core::access::Area::Controls,
+            evident_core::access::Action::Read,
+        ),
+        ..access.clone()
+    }
 }

@@ -22,6 +22,7 @@ pub async fn list(
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ServerError> {
     let snap = state.snapshot().await?;
+    let q_flash = q.clone();
     let q = ListQuery::parse(q)?;
     let p = page(
         "/policies",
@@ -33,12 +34,34 @@ pub async fn list(
         &q,
         vec![("status", "Status")],
     );
-    render(TablePage::new(
+    let mut t = TablePage::new(
         Layout::new(&state, &access, "Policies", "/policies"),
         "Each edit is a new version; a version is approved, then published for staff to accept.".into(),
         p,
-        "No policies yet: adopt the templates with `evident policies adopt`.".into(),
-    ))
+        "No policies yet.".into(),
+    );
+    t.layout.flash = crate::web::flash_from(&q_flash);
+    if snap.program().policies.is_empty() && access.may_write(evident_core::access::Area::Policies) {
+        let mut f =
+            crate::web::blocks::Form::post("/policies/templates/adopt", &access.csrf, "Adopt the policy templates");
+        f.submit_class = "primary";
+        f.intro = Some("Evident's policy templates, as drafts in your name: edit each to fit, approve it, then publish it for staff to accept.".into());
+        t.extra = vec![crate::web::blocks::Section::new(
+            "",
+            vec![crate::web::blocks::Block::Form(f)],
+        )];
+    }
+    render(t)
+}
+
+/// `POST /policies/templates/adopt`: every template not yet adopted, as drafts.
+pub async fn adopt(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+) -> Result<Response, ServerError> {
+    let templates: Vec<_> = evident_store::policy_templates().iter().collect();
+    let adopted = state.ws.as_actor(&access.user.email).adopt_policies(&templates).await?;
+    Ok(axum::response::Redirect::to(&format!("/policies?done=adopted-{}", adopted.len())).into_response())
 }
 
 #[derive(Template)]

@@ -24,7 +24,7 @@ pub async fn records(
     let (records, _) = super::readable(&state, &access, spec).await?;
     listing(
         &super::columns(spec),
-        &super::register_rows(spec, path, &records, true),
+        &super::register_rows(spec, path, &records, true, &Default::default()),
         q,
         super::register_filters(spec),
     )

@@ -58,20 +58,32 @@ pub fn columns(spec: &RegisterSpec) -> Vec<Column> {
         .collect()
 }
 
-/// Listing rows; `with_json` adds each record's API form (the pages do without it).
-pub fn register_rows(spec: &RegisterSpec, path: &str, records: &[StoredRecord], with_json: bool) -> Vec<Row> {
+/// Listing rows; `with_json` adds each record's API form (the pages do without it), `derived`
+/// holds the values of the derived columns by record key (absent: left empty).
+pub fn register_rows(
+    spec: &RegisterSpec,
+    path: &str,
+    records: &[StoredRecord],
+    with_json: bool,
+    derived: &std::collections::HashMap<String, Vec<Value>>,
+) -> Vec<Row> {
     records
         .iter()
         .map(|r| {
+            let mut drawn = derived.get(&r.key).into_iter().flatten();
             let cells = spec
                 .list
                 .iter()
                 .enumerate()
                 .map(|(i, c)| {
-                    let v = c.value(&r.record);
+                    let v = match c {
+                        ListColumn::Derived { .. } => drawn.next().cloned().unwrap_or(Value::Null),
+                        _ => c.value(&r.record),
+                    };
                     let kind = match c {
                         ListColumn::Field(name) => spec.fields.iter().find(|f| f.name == *name).map(|f| f.kind),
                         ListColumn::Score { .. } => Some(FieldKind::Int { min: 1, max: 25 }),
+                        ListColumn::Derived { .. } => None,
                     };
                     match (kind, &v) {
                         _ if i == 0 => Cell::link(

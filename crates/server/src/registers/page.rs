@@ -45,6 +45,7 @@ pub async fn register_list(
         .map(|(s, _, t)| (*s, *t))
         .ok_or(ServerError::NotFound)?;
     let (mut records, narrowed) = super::readable(&state, &access, spec).await?;
+    let flash = crate::web::flash_from(&q);
     let mut q = ListQuery::parse(q)?;
     let extra = if spec.name == "risks" {
         vec![heat_map(&records)]
@@ -56,10 +57,16 @@ pub async fn register_list(
         let is = |r: &StoredRecord, k: &str, want: &str| r.record.get(k).to_text() == want;
         records.retain(|r| is(r, "likelihood", &l) && is(r, "impact", &i));
     }
-    let rows = register_rows(spec, path, &records, false);
+    let derived = state
+        .ws
+        .derived_columns(spec, &records, crate::fieldwork::today())
+        .await?;
+    let rows = register_rows(spec, path, &records, false, &derived);
     let p = page(&format!("/{path}"), &columns(spec), &rows, &q, register_filters(spec));
+    let mut layout = Layout::new(&state, &access, title, &format!("/{path}"));
+    layout.flash = flash;
     render(TablePage {
-        layout: Layout::new(&state, &access, title, &format!("/{path}")),
+        layout,
         intro: narrowed.map(String::from).unwrap_or_default(),
         extra,
         page: p,

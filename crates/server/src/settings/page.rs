@@ -20,6 +20,9 @@ use evident_store::TokenScope;
 struct FormState {
     email: String,
     role: String,
+    name: String,
+    employment_type: String,
+    start_date: String,
     error_field: &'static str,
     error: String,
     /// A secret to show once (a new user's password, a new token).
@@ -100,7 +103,38 @@ async fn settings_page(state: &AppState, access: &Access, f: FormState) -> Resul
         Field::new("new-role", "role", "Role", Input::Select(role_options()))
             .value(if f.role.is_empty() { "employee" } else { f.role.as_str() })
             .error(error("role")),
+        Field::new("new-name", "name", "Full name (a new employee)", Input::Text)
+            .value(&f.name)
+            .error(error("name")),
+        Field::new(
+            "new-employment",
+            "employment_type",
+            "Employment type (a new employee)",
+            Input::Select(
+                evident_core::registers::EMPLOYMENT_TYPES
+                    .iter()
+                    .map(|t| (t.to_string(), evident_core::register::label_of(t)))
+                    .collect(),
+            ),
+        )
+        .value(if f.employment_type.is_empty() {
+            "employee"
+        } else {
+            f.employment_type.as_str()
+        })
+        .error(error("employment_type")),
+        Field::new(
+            "new-start",
+            "start_date",
+            "First working day (a new employee)",
+            Input::Date,
+        )
+        .value(&f.start_date)
+        .error(error("start_date")),
     ];
+    add_user.hint = Some(
+        "An employee's account is tied to their record in the people register. For someone not in it yet, give their name, type and first day: the record is created with the account. Other roles need only the email.".into(),
+    );
     let tokens = state.ws.tokens().await?;
     let token_rows = tokens
         .iter()
@@ -197,6 +231,51 @@ pub async fn page(
 pub struct UserForm {
     email: String,
     role: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    employment_type: String,
+    #[serde(default)]
+    start_date: String,
+}
+
+/// The person record the form describes, for an employee who is not in the people register
+/// yet and whose name was given; the field at fault otherwise.
+async fn new_person(
+    state: &AppState,
+    form: &UserForm,
+) -> Result<Option<evident_core::register::Record>, (&'static str, String)> {
+    use evident_core::registers::PEOPLE;
+    if form.name.trim().is_empty() {
+        return Ok(None);
+    }
+    let today = crate::fieldwork::today();
+    let start = if form.start_date.trim().is_empty() {
+        evident_core::format_date(today)
+    } else {
+        form.start_date.trim().to_string()
+    };
+    let row: std::collections::HashMap<String, String> = [
+        ("email", form.email.trim().to_string()),
+        ("name", form.name.trim().to_string()),
+        ("employment_type", form.employment_type.trim().to_string()),
+        ("start_date", start),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let known = state.ws.known(today).await.map_err(|e| ("email", e.to_string()))?;
+    let v = evident_core::register::validate(&PEOPLE, &[(1, row)], &known);
+    if let Some(e) = v.errors.first() {
+        let field = match e.column.as_str() {
+            "name" => "name",
+            "employment_type" => "employment_type",
+            "start_date" => "start_date",
+            _ => "email",
+        };
+        return Err((field, e.reason.clone()));
+    }
+    Ok(v.records.into_iter().next().map(|(_, r)| r))
 }
 
 pub async fn add_user(
@@ -207,15 +286,34 @@ pub async fn add_user(
     let mut f = FormState {
         email: form.email.clone(),
         role: form.role.clone(),
+        name: form.name.clone(),
+        employment_type: form.employment_type.clone(),
+        start_date: form.start_date.clone(),
         ..FormState::default()
     };
-    let result = match Role::parse(&form.role) {
-        Err(e) => Err(("role", e)),
-        Ok(role) => match state.ws.as_actor(&access.user.email).add_user(&form.email, role).await {
+    let person = match Role::parse(&form.role) {
+        Ok(Role::Employee) => new_person(&state, &form).await,
+        _ => Ok(None),
+    };
+    let result = match (Role::parse(&form.role), person) {
+        (Err(e), _) => Err(("role", e)),
+        (_, Err(refused)) => Err(refused),
+        (Ok(role), Ok(person)) => match state
+            .ws
+            .as_actor(&access.user.email)
+            .add_user_with_person(&form.email, role, person.as_ref())
+            .await
+        {
             Ok(r) => Ok(r),
             Err(e @ (evident_store::StoreError::Invalid(_) | evident_store::StoreError::Conflict(_))) => {
                 Err(("email", e.to_string()))
             }
+            Err(evident_store::StoreError::Field { reason, .. }) => Err((
+                "email",
+                format!(
+                    "{reason}. Or give their name, type and first day below: the record is created with the account."
+                ),
+            )),
             Err(e) => return Err(e.into()),
         },
     };

@@ -99,7 +99,6 @@ pub enum Inline {
     Text(String),
     Muted(String),
     Mono(String),
-    Code(String),
     Link {
         text: String,
         href: String,
@@ -248,6 +247,10 @@ impl Field {
     pub fn is_hidden(&self) -> bool {
         matches!(self.input, Input::Hidden)
     }
+
+    pub fn is_checks(&self) -> bool {
+        matches!(self.input, Input::Checks(_))
+    }
 }
 
 pub enum Input {
@@ -262,6 +265,17 @@ pub enum Input {
     File,
     /// (value, label) options; the field's value is the selected one.
     Select(Vec<(String, String)>),
+    /// Several choices that may each be ticked, sent under the field's name once per tick.
+    Checks(Vec<Check>),
+}
+
+/// One box of [`Input::Checks`].
+pub struct Check {
+    pub value: String,
+    pub label: String,
+    pub checked: bool,
+    /// Always ticked and not to be unticked (Security in a scope).
+    pub locked: bool,
 }
 
 /// (impact, count, severity band 1–5)

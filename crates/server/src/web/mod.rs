@@ -181,7 +181,9 @@ pub fn flash_from(q: &std::collections::BTreeMap<String, String>) -> Option<Stri
         "published" => "Policy version published; staff can now accept it.".to_string(),
         "accepted" => "Thank you: your acceptance is recorded.".to_string(),
         "saved" => "Saved.".to_string(),
+        "scope-approved" => "Scope signed off; the audit log names you and the day.".to_string(),
         "withdrawn" => "Evidence withdrawn; the record and its reason are kept.".to_string(),
+        "relinked" => "Link moved: this new version of the record carries it; the earlier one is kept, marked superseded, and the audit log says why.".to_string(),
         "user" => "User added.".to_string(),
         "revoked" => "Token revoked.".to_string(),
         "responded" => "Response recorded; the earlier one, if any, stays on record.".to_string(),
@@ -213,6 +215,16 @@ pub fn flash_from(q: &std::collections::BTreeMap<String, String>) -> Option<Stri
             format!("Description approved as version {}.", &k["description-".len()..])
         }
         "closed" => "Campaign closed: its decisions and summary are kept as evidence.".to_string(),
+        k if k.strip_prefix("adopted-").is_some_and(|n| n.parse::<usize>().is_ok()) => {
+            format!("Adopted {}.", &k["adopted-".len()..])
+        }
+        k if k.strip_prefix("planned-").is_some() => {
+            let mut n = k["planned-".len()..].split('-').map(|n| n.parse::<usize>().unwrap_or(0));
+            let (made, changed) = (n.next().unwrap_or(0), n.next().unwrap_or(0));
+            format!(
+                "Remediation plan made from today's gaps: {made} task(s) added, {changed} brought up to date; statuses and owners people set are kept."
+            )
+        }
         k if k.strip_prefix("kept-").is_some_and(|n| n.parse::<usize>().is_ok()) => {
             format!("{} unchanged item(s) kept.", &k["kept-".len()..])
         }
