@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::readiness::{BLOCKING_RULE, NO_OWNER, ReadinessDoc, SCORE_FORMULA, capitalised};
+use crate::readiness::{BLOCKING_RULE, NO_OWNER, ReadinessDoc, SCORE_FORMULA};
 
 pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -113,7 +113,7 @@ pub fn readiness_html(doc: &ReadinessDoc) -> String {
     } else {
         h.push_str("<table><tr><th>Owner</th><th>Gaps</th>");
         for kind in &b.kinds {
-            let _ = write!(h, "<th>{}</th>", esc(&capitalised(kind)));
+            let _ = write!(h, "<th>{}</th>", esc(&evident_core::register::label_of(kind)));
         }
         h.push_str("</tr>");
         for o in &b.owners {

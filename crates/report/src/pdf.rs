@@ -12,7 +12,7 @@ use typst::{Library, LibraryExt, World};
 use typst_layout::PagedDocument;
 
 use crate::ReportError;
-use crate::readiness::{BLOCKING_RULE, NO_OWNER, ReadinessDoc, SCORE_FORMULA, capitalised};
+use crate::readiness::{BLOCKING_RULE, NO_OWNER, ReadinessDoc, SCORE_FORMULA};
 
 /// The fonts shipped inside the binary (typst's own set): nothing is read from the system.
 fn fonts() -> &'static (LazyHash<FontBook>, Vec<Font>) {
@@ -232,7 +232,7 @@ fn markup(doc: &ReadinessDoc) -> String {
             ", 1fr".repeat(b.kinds.len())
         ));
         for kind in &b.kinds {
-            m.push_str(&format!(", text(9pt, {})", s(&capitalised(kind))));
+            m.push_str(&format!(", text(9pt, {})", s(&evident_core::register::label_of(kind))));
         }
         m.push(')');
         let row = |m: &mut String, owner: String, gaps: usize, by_kind: &[usize]| {

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use evident_catalog::Catalog;
 use evident_core::checklist::{ChecklistItem, Phase};
 use evident_core::readiness::{Coverage, Readiness, Severity, Status};
+use evident_core::register::label_of;
 use evident_core::scope::ReportType;
 use evident_core::{AuditPeriod, Scope, format_date};
 use serde::Serialize;
@@ -199,28 +200,10 @@ impl ReadinessDoc {
     }
 }
 
-/// A severity in words ("missing evidence"), as the web's gap list says it.
-pub fn severity_words(s: Severity) -> String {
-    s.as_str().replace('_', " ")
-}
-
-/// A checklist reason may end with the command that records what is missing, meant for the
-/// terminal; a report for the board names no commands, so that part is dropped.
-fn without_command(why: &str) -> String {
-    let mut out = why.to_string();
-    while let Some(at) = out.find(" (evident ") {
-        match out[at..].find(')') {
-            Some(close) => out.replace_range(at..at + close + 1, ""),
-            None => out.truncate(at),
-        }
-    }
-    out
-}
-
 /// The blocking gaps rolled up by owner: the gaps whose severity makes a control a gap (see
 /// [`BLOCKING_RULE`]).
 pub fn blocking_by_owner(readiness: &Readiness) -> Blocking {
-    let blocking: Vec<_> = readiness.gaps.iter().filter(|g| !g.severity.at_risk_only()).collect();
+    let blocking: Vec<_> = readiness.gaps.iter().filter(|g| g.blocks_audit()).collect();
     let mut kinds: Vec<Severity> = blocking.iter().map(|g| g.severity).collect();
     kinds.sort();
     kinds.dedup();
@@ -242,7 +225,7 @@ pub fn blocking_by_owner(readiness: &Readiness) -> Blocking {
     let unowned = usize::from(owners.first().is_some_and(|o| o.owner == NO_OWNER));
     owners[unowned..].sort_by(|a, b| b.gaps.cmp(&a.gaps).then_with(|| a.owner.cmp(&b.owner)));
     Blocking {
-        kinds: kinds.into_iter().map(severity_words).collect(),
+        kinds: kinds.into_iter().map(Severity::label).collect(),
         owners,
     }
 }
@@ -259,14 +242,6 @@ fn audit_dates(scope: &Scope, today: Date) -> AuditDates {
         days_to_start: (start - today).whole_days(),
         days_to_end: (end - today).whole_days(),
     }
-}
-
-pub(crate) fn capitalised(s: &str) -> String {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 /// The readiness report of one assessment as of `today`: the parts of an assessment it reads
@@ -320,7 +295,7 @@ pub fn doc(
         phase: timeline
             .iter()
             .find(|p| p.current)
-            .map(|p| (capitalised(p.phase), format_date(p.end))),
+            .map(|p| (label_of(p.phase), format_date(p.end))),
         score: readiness.score,
         controls: ControlCounts {
             ready: readiness.count(Status::Ready),
@@ -334,7 +309,7 @@ pub fn doc(
             .gaps
             .iter()
             .map(|g| GapLine {
-                severity: severity_words(g.severity),
+                severity: g.severity.label(),
                 control: g.control.clone().unwrap_or_default(),
                 criterion: g.criterion.clone().unwrap_or_default(),
                 reason: g.reason.clone(),
@@ -347,13 +322,13 @@ pub fn doc(
             .map(|i| ChecklistLine {
                 item: i.item.to_string(),
                 done: i.done,
-                why: without_command(&i.why),
+                why: i.why.clone(),
             })
             .collect(),
         timeline: timeline
             .iter()
             .map(|p| PhaseLine {
-                phase: capitalised(p.phase),
+                phase: label_of(p.phase),
                 start: format_date(p.start),
                 end: format_date(p.end),
                 current: p.current,
@@ -471,24 +446,6 @@ mod tests {
         assert_eq!(a.countdown(), "today");
         (a.days_to_start, a.days_to_end) = (-4, -4);
         assert_eq!(a.countdown(), "4 days ago");
-    }
-
-    #[test]
-    fn commands_are_dropped_from_the_checklist() {
-        assert_eq!(
-            without_command("no sign-off recorded (evident scope approve)"),
-            "no sign-off recorded"
-        );
-        assert_eq!(
-            without_command(
-                "last tabletop recorded on 2025-01-01, more than 12 months ago (evident events add --kind x)"
-            ),
-            "last tabletop recorded on 2025-01-01, more than 12 months ago"
-        );
-        assert_eq!(
-            without_command("all 12 policies published"),
-            "all 12 policies published"
-        );
     }
 
     #[test]

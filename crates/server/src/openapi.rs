@@ -500,6 +500,51 @@ fn schemas() -> Map<String, Value> {
         obj(&[("name", text()), ("title", text())], &["name", "title"]),
     );
     put("Withdrawal", obj(&[("reason", text())], &["reason"]));
+    put(
+        "RelinkRequest",
+        obj(
+            &[
+                (
+                    "controls",
+                    json!({"type": "array", "minItems": 1, "items": obj(
+                        &[("control", text()), ("requirement", s_null())],
+                        &["control"],
+                    )}),
+                ),
+                ("reason", text()),
+            ],
+            &["controls", "reason"],
+        ),
+    );
+    put(
+        "ScopeRequest",
+        obj(
+            &[
+                ("type", json!({"type": "integer", "enum": [1, 2]})),
+                (
+                    "categories",
+                    json!({"type": "array", "items": {"type": "string", "enum": evident_catalog::Category::allowed()}}),
+                ),
+                ("as_of", json!({"type": ["string", "null"], "format": "date"})),
+                (
+                    "window",
+                    json!({"type": ["object", "null"], "properties": {"from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"}}, "required": ["from", "to"]}),
+                ),
+            ],
+            &["type", "categories"],
+        ),
+    );
+    put(
+        "PlanSummary",
+        obj(
+            &[
+                ("created", json!({"type": "integer", "minimum": 0})),
+                ("updated", json!({"type": "integer", "minimum": 0})),
+                ("unchanged", json!({"type": "integer", "minimum": 0})),
+            ],
+            &["created", "updated", "unchanged"],
+        ),
+    );
     let roles: Vec<&str> = evident_core::access::Role::ALL.iter().map(|r| r.name()).collect();
     put(
         "UserRequest",

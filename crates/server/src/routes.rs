@@ -554,6 +554,15 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             get(dashboard::api::readiness),
         )
         .api(
+            M::POST,
+            "/api/v1/readiness/plan",
+            Area::Tasks,
+            "The remediation plan: one task per gap in the tasks register; planning again updates the same tasks and keeps the status and owner people gave them",
+            "PlanSummary",
+            None,
+            post(dashboard::api::plan),
+        )
+        .api(
             M::GET,
             "/api/v1/window",
             Area::Window,
@@ -948,6 +957,24 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             get(scope::api::scope),
         )
         .api(
+            M::PUT,
+            "/api/v1/scope",
+            Area::Scope,
+            "Set the report type, the categories and the period (an as_of date for Type 1, a window for Type 2); answers the scope as GET does",
+            "Scope",
+            Some("ScopeRequest"),
+            put(scope::api::set),
+        )
+        .api(
+            M::POST,
+            "/api/v1/scope/approval",
+            Area::Scope,
+            "Management's sign-off of the scope as it stands (the caller signs); a later change marks it outdated",
+            "Scope",
+            None,
+            post(scope::api::approve),
+        )
+        .api(
             M::GET,
             "/api/v1/description",
             Area::Scope,
@@ -1091,6 +1118,15 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "Evidence",
             Some("Withdrawal"),
             post(evidence::api::withdraw),
+        )
+        .api(
+            M::POST,
+            "/api/v1/evidence/{id}/relink",
+            Area::Evidence,
+            "Link an item to exactly these controls and requirements, with why: a new version of its record over the same bytes, the old one kept and marked superseded",
+            "Evidence",
+            Some("RelinkRequest"),
+            post(evidence::api::relink),
         )
         .api(
             M::POST,

@@ -195,7 +195,10 @@ fn token<'a>(f: &'a Fixture, role: &str) -> &'a str {
 /// Written out here, independently of the server's table, so a change to either shows.
 const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/readiness", "yyynyy"),
+    ("POST", "/api/v1/readiness/plan", "yynnnn"),
     ("GET", "/api/v1/scope", "yyynyy"),
+    ("PUT", "/api/v1/scope", "yynnnn"),
+    ("POST", "/api/v1/scope/approval", "yynnnn"),
     ("GET", "/api/v1/oscal/{kind}", "yyynyy"),
     ("GET", "/api/v1/description", "yyynyy"),
     ("PUT", "/api/v1/description/narratives/{part}", "yynnnn"),
@@ -254,6 +257,7 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/evidence/{id}", "yyynyy"),
     ("GET", "/api/v1/evidence/{id}/content", "yyynyy"),
     ("POST", "/api/v1/evidence/{id}/withdraw", "yyynnn"),
+    ("POST", "/api/v1/evidence/{id}/relink", "yyynnn"),
     ("POST", "/api/v1/evidence/{id}/versions", "yyynnn"),
     ("GET", "/api/v1/policies", "yyynyy"),
     ("GET", "/api/v1/policies/{id}", "yyynyy"),

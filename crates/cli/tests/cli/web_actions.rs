@@ -158,6 +158,45 @@ fn the_scope_is_set_and_signed_off_from_the_page(b: Backend) {
     assert_eq!(status, 404);
     assert_eq!(env.json(&["scope", "show"])["type"], 2, "unchanged");
 
+    // The same through the API, with the lead's token: the shape GET answers with goes back in.
+    let token = env.json(&[
+        "tokens",
+        "create",
+        "--user",
+        "lead@bluefin.test",
+        "--name",
+        "scope",
+        "--scope",
+        "write",
+    ])["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let put = |body: Value| crate::server::http(&server.base, "PUT", "/api/v1/scope", Some(&token), Some(&body), &[]);
+    let (status, body) = put(
+        serde_json::json!({"type": 1, "categories": ["security"], "window": {"from": "2026-01-01", "to": "2026-06-30"}}),
+    );
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["field"],
+        "as_of",
+        "{body}"
+    );
+    let (status, body) =
+        put(serde_json::json!({"type": 1, "categories": ["security", "privacy"], "as_of": "2026-03-31"}));
+    assert_eq!(status, 200, "{body}");
+    let answered: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (answered["type"].as_i64(), answered["as_of"].as_str()),
+        (Some(1), Some("2026-03-31"))
+    );
+    let (status, body) = crate::server::http(&server.base, "POST", "/api/v1/scope/approval", Some(&token), None, &[]);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["approval"]["outdated"],
+        false
+    );
+
     let actions = env.audit_actions();
     for a in [
         "scope.set",
@@ -209,6 +248,27 @@ fn the_remediation_plan_and_the_matrix_come_from_the_gaps_page(b: Backend) {
         .unwrap();
     assert_eq!(kept["status"], "in_progress");
     assert!(env.audit_actions().iter().any(|a| a == "readiness.plan"));
+    // The API plans the same way: nothing new to add now.
+    let token = env.json(&[
+        "tokens",
+        "create",
+        "--user",
+        "lead@bluefin.test",
+        "--name",
+        "plan",
+        "--scope",
+        "write",
+    ])["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, body) = crate::server::http(&server.base, "POST", "/api/v1/readiness/plan", Some(&token), None, &[]);
+    assert_eq!(status, 200, "{body}");
+    let planned: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (planned["created"].as_u64(), planned["unchanged"].as_u64()),
+        (Some(0), Some(gaps as u64))
+    );
 
     // The control matrix, for every control the caller reads.
     let out = env.tmp.path().join("matrix.xlsx");
@@ -343,9 +403,48 @@ fn evidence_moves_to_another_control_without_losing_its_record(b: Backend) {
     env.ok(&["pack", "create", "--control", "ACC-08", "--out", pack.to_str().unwrap()]);
     env.ok(&["pack", "verify", pack.to_str().unwrap()]);
 
+    // The API links exactly as asked; a requirement the control lacks is refused by name.
+    let token = env.json(&[
+        "tokens",
+        "create",
+        "--user",
+        "lead@bluefin.test",
+        "--name",
+        "relink",
+        "--scope",
+        "write",
+    ])["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let relink = |body: Value| {
+        crate::server::http(
+            &server.base,
+            "POST",
+            &format!("/api/v1/evidence/{new}/relink"),
+            Some(&token),
+            Some(&body),
+            &[],
+        )
+    };
+    let (status, body) =
+        relink(serde_json::json!({"controls": [{"control": "ACC-08", "requirement": "nope"}], "reason": "x"}));
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["field"], "requirement");
+    let (status, body) = relink(
+        serde_json::json!({"controls": [{"control": "ACC-08"}, {"control": "ACC-01"}], "reason": "serves both"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let third: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(third["controls"].as_array().unwrap().len(), 2);
+    assert_eq!(third["supersedes"], new.as_str());
+    let new = third["id"].as_str().unwrap().to_string();
+    env.ok(&["verify"]);
+
     // An owner moves only their own evidence, and only onto their own controls.
     let owner = signed_in(&env, &server, "owner@bluefin.test", "control_owner");
     env.ok(&["controls", "set-owner", "ACC-08", "owner@bluefin.test"]);
+    env.ok(&["controls", "set-owner", "ACC-01", "owner@bluefin.test"]);
     let ocsrf = owner.csrf("/me");
     let (status, _, _) = owner.post(
         &format!("/evidence/{new}/relink"),
@@ -357,6 +456,16 @@ fn evidence_moves_to_another_control_without_losing_its_record(b: Backend) {
         ],
     );
     assert_eq!(status, 422, "ACC-02 is not theirs");
+    let (status, to, _) = owner.post(
+        &format!("/evidence/{new}/relink"),
+        &[
+            ("csrf", &ocsrf),
+            ("from", "ACC-01"),
+            ("to", "ACC-08|"),
+            ("reason", "only ACC-08"),
+        ],
+    );
+    assert_eq!(status, 303, "both controls are theirs: {to}");
 }
 
 fn an_employee_is_added_with_their_person_record(b: Backend) {

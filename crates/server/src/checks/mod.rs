@@ -20,7 +20,7 @@ pub fn check_rows(snap: &Snapshot) -> Vec<Row> {
                     let status = name_of(r.status);
                     Row {
                         cells: vec![
-                            Cell::link(&r.id, format!("/checks/{}", r.id)),
+                            Cell::code_link(&r.id, format!("/checks/{}", r.id)),
                             Cell::text(&r.title),
                             Cell::badge(&status),
                             Cell::num(r.passed),

@@ -73,7 +73,7 @@ pub fn rows(snap: &Snapshot, access: &Access) -> Vec<Row> {
             let status = view.status.clone();
             Row {
                 cells: vec![
-                    Cell::link(&c.code, format!("/controls/{}", c.code)),
+                    Cell::code_link(&c.code, format!("/controls/{}", c.code)),
                     Cell::text(&c.title),
                     Cell::text(&c.area),
                     Cell::text(if owner.is_empty() {

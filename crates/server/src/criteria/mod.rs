@@ -38,7 +38,7 @@ fn criteria_rows(snap: &Snapshot, access: &Access) -> Vec<Row> {
             let category = name_of(c.category);
             Row {
                 cells: vec![
-                    Cell::link(&c.id, format!("/criteria/{}", c.id)),
+                    Cell::code_link(&c.id, format!("/criteria/{}", c.id)),
                     Cell::text(&c.title),
                     Cell::text(category.replace('_', " ")),
                     Cell::badge(&status),

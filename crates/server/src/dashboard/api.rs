@@ -18,7 +18,7 @@ pub async fn readiness(State(state): State<AppState>, Extension(access): Extensi
         .as_ref()
         .ok_or(ServerError::Store(evident_store::StoreError::NoScope))?;
     let r = &a.readiness;
-    let visible: Vec<String> = crate::controls::visible(&snap, &access)
+    let visible: Vec<String> = crate::controls::visible(&snap, &crate::gaps::controls_reach(&access))
         .iter()
         .map(|c| c.code.clone())
         .collect();
@@ -36,4 +36,21 @@ pub async fn readiness(State(state): State<AppState>, Extension(access): Extensi
         "computed_at": snap.computed_at.unix_timestamp() * 1000,
     }))
     .into_response())
+}
+
+/// `POST /api/v1/readiness/plan`: one task per gap in the tasks register (the web's
+/// "Create the remediation plan").
+pub async fn plan(State(state): State<AppState>, Extension(access): Extension<Access>) -> ApiResult {
+    let snap = state.snapshot().await?;
+    let a = snap
+        .assessment
+        .as_ref()
+        .ok_or(ServerError::Store(evident_store::StoreError::NoScope))?;
+    let written = crate::fieldwork::ws(&state, &access)
+        .plan_remediation(&a.readiness.gaps, Some(a.start), crate::fieldwork::today())
+        .await?;
+    Ok(
+        Json(json!({"created": written.created, "updated": written.updated, "unchanged": written.unchanged}))
+            .into_response(),
+    )
 }

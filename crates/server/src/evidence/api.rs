@@ -72,6 +72,40 @@ pub async fn withdraw(
     Ok(Json(super::json_after_write(&state, &item).await?).into_response())
 }
 
+/// One link of a relink request.
+#[derive(Deserialize)]
+pub struct LinkRequest {
+    control: String,
+    #[serde(default)]
+    requirement: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct RelinkRequest {
+    controls: Vec<LinkRequest>,
+    reason: String,
+}
+
+/// `POST /api/v1/evidence/{id}/relink`: the item linked to exactly these controls, as a new
+/// version of its record over the same bytes.
+pub async fn relink(
+    State(state): State<AppState>,
+    Extension(access): Extension<Access>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<RelinkRequest>,
+) -> ApiResult {
+    let links = body
+        .controls
+        .into_iter()
+        .map(|l| evident_store::LinkTo {
+            control: l.control,
+            requirement: l.requirement,
+        })
+        .collect();
+    let item = super::relink_to(&state, &access, &id, links, &body.reason).await?;
+    Ok(Json(super::json_after_write(&state, &item).await?).into_response())
+}
+
 pub async fn new_version(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,

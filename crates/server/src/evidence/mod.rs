@@ -229,7 +229,7 @@ pub fn link_targets(snap: &Snapshot, access: &Access) -> Vec<(String, String)> {
 }
 
 /// Moves one of an item's links (`from`, a control code) to `to` (`CODE|requirement`),
-/// keeping its other links; the store makes it a new version over the same bytes.
+/// keeping its other links (the page's form).
 pub async fn relink_item(
     state: &AppState,
     access: &Access,
@@ -245,19 +245,9 @@ pub async fn relink_item(
         .iter()
         .find(|e| e.id == id)
         .ok_or(ServerError::NotFound)?;
-    if !may_change(&snap, access, e) {
-        return Err(ServerError::NotFound);
-    }
     let (code, requirement) = to
         .split_once('|')
         .ok_or_else(|| ServerError::invalid("to", "choose the control (and requirement) to link it to"))?;
-    // An owner moves evidence only onto a control they own too.
-    if !link_targets(&snap, access).iter().any(|(v, _)| v == to) {
-        return Err(ServerError::invalid(
-            "to",
-            format!("you cannot link evidence to {code}"),
-        ));
-    }
     if !e.controls.iter().any(|l| l.control == from) {
         return Err(ServerError::invalid(
             "from",
@@ -277,6 +267,39 @@ pub async fn relink_item(
         control: code.to_string(),
         requirement: (!requirement.is_empty()).then(|| requirement.to_string()),
     });
+    relink_to(state, access, id, links, reason).await
+}
+
+/// Links an item to exactly `links` (the page and the API): the caller must be allowed to
+/// change the item and to add evidence to every control it is linked to after the move (an
+/// owner moves their own evidence onto their own controls only).
+pub async fn relink_to(
+    state: &AppState,
+    access: &Access,
+    id: &str,
+    links: Vec<evident_store::LinkTo>,
+    reason: &str,
+) -> Result<EvidenceItem, ServerError> {
+    let snap = state.snapshot().await?;
+    let e = snap
+        .program()
+        .evidence
+        .iter()
+        .find(|e| e.id == id)
+        .ok_or(ServerError::NotFound)?;
+    if !may_change(&snap, access, e) {
+        return Err(ServerError::NotFound);
+    }
+    let allowed = link_targets(&snap, access);
+    for l in &links {
+        let code = l.control.trim().to_uppercase();
+        if !allowed.iter().any(|(v, _)| v.split('|').next() == Some(code.as_str())) {
+            return Err(ServerError::invalid(
+                "controls",
+                format!("you cannot link evidence to {}", l.control.trim()),
+            ));
+        }
+    }
     Ok(state
         .ws
         .as_actor(&access.user.email)

@@ -88,7 +88,7 @@ pub fn rows(snap: &Snapshot, access: &Access) -> Vec<Row> {
             Row {
                 cells: vec![
                     Cell::badge(&severity),
-                    Cell::link(place, href),
+                    Cell::code_link(place, href),
                     Cell::text(&g.reason),
                     Cell::text(&g.fix),
                     Cell::link(label, action),

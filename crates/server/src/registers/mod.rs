@@ -86,10 +86,14 @@ pub fn register_rows(
                         ListColumn::Derived { .. } => None,
                     };
                     match (kind, &v) {
-                        _ if i == 0 => Cell::link(
-                            v.to_display(),
-                            format!("/{path}/{}", crate::web::html::url_encode(&r.key)),
-                        ),
+                        _ if i == 0 => Cell {
+                            // A register keyed by its own reference (R-12, T-102) reads it whole.
+                            code: c.key() == "id",
+                            ..Cell::link(
+                                v.to_display(),
+                                format!("/{path}/{}", crate::web::html::url_encode(&r.key)),
+                            )
+                        },
                         (Some(FieldKind::Enum(_)), Value::Text(t)) => Cell::badge(t.clone()),
                         (Some(FieldKind::Int { .. }), _) => Cell::num(v.to_text()),
                         _ => Cell::text(v.to_display()),

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use evident_catalog::{Catalog, Category};
 use evident_core::access::Area;
-use evident_core::{AuditPeriod, ComponentKind, ReportType, Scope, ScopeError, parse_date};
+use evident_core::{AuditPeriod, ComponentKind};
 use evident_store::{ComponentRecord, ScopeRecord};
 use serde::Deserialize;
 
@@ -18,80 +18,7 @@ use crate::web::blocks::{Block, Check, Field, Form as PageForm, Inline, Input, S
 use crate::web::html::when;
 use crate::web::{DetailPage, Layout, flash_from, name_of, render};
 
-/// What the scope form was given, kept to show it again beside a refusal.
-#[derive(Default, Deserialize)]
-pub struct ScopeForm {
-    #[serde(default, rename = "type")]
-    report_type: String,
-    #[serde(default)]
-    categories: Vec<String>,
-    #[serde(default)]
-    as_of: String,
-    #[serde(default)]
-    window_from: String,
-    #[serde(default)]
-    window_to: String,
-}
-
-impl ScopeForm {
-    fn of(record: &ScopeRecord) -> ScopeForm {
-        let Some(s) = &record.scope else {
-            return ScopeForm {
-                report_type: "2".into(),
-                categories: vec!["security".into()],
-                ..ScopeForm::default()
-            };
-        };
-        let (as_of, window_from, window_to) = match s.period {
-            AuditPeriod::AsOf(d) => (d.to_string(), String::new(), String::new()),
-            AuditPeriod::Window { from, to } => (String::new(), from.to_string(), to.to_string()),
-        };
-        ScopeForm {
-            report_type: s.report_type.number().to_string(),
-            categories: s.categories.iter().map(|c| c.as_str().to_string()).collect(),
-            as_of,
-            window_from,
-            window_to,
-        }
-    }
-
-    /// The scope it describes, or the part at fault and why.
-    fn scope(&self) -> Result<Scope, ServerError> {
-        let refused = |e: ScopeError| ServerError::invalid(e.field(), e.reason());
-        let report_type = ReportType::parse(&self.report_type).map_err(refused)?;
-        let mut categories = std::collections::BTreeSet::new();
-        for c in &self.categories {
-            categories.insert(Category::parse(c).map_err(|e| ServerError::invalid("categories", e.to_string()))?);
-        }
-        let day = |field: &str, value: &str| -> Result<Option<time::Date>, ServerError> {
-            let v = value.trim();
-            if v.is_empty() {
-                return Ok(None);
-            }
-            parse_date(v)
-                .map(Some)
-                .map_err(|e| ServerError::invalid(field, e.to_string()))
-        };
-        let (as_of, from, to) = match report_type {
-            // Only the period the type uses is read: the other boxes may hold what was there before.
-            ReportType::Type1 => (day("as_of", &self.as_of)?, None, None),
-            ReportType::Type2 => (None, day("window", &self.window_from)?, day("window", &self.window_to)?),
-        };
-        let window = match (from, to) {
-            (Some(f), Some(t)) => Some((f, t)),
-            (None, None) => None,
-            _ => {
-                return Err(ServerError::invalid(
-                    "window",
-                    "give both the window's first and last day",
-                ));
-            }
-        };
-        Scope::new(report_type, categories, as_of, window)
-            .map(|(s, _)| s)
-            .map_err(refused)
-    }
-}
+use super::ScopeInput as ScopeForm;
 
 /// What the component form was given.
 #[derive(Default, Deserialize)]

@@ -77,6 +77,8 @@ pub struct Cell {
     pub href: Option<String>,
     pub badge: Option<String>,
     pub num: bool,
+    /// A code people read whole (ACC-01, CC6.1, R-12): it never breaks across lines.
+    pub code: bool,
 }
 
 impl Cell {
@@ -91,6 +93,13 @@ impl Cell {
             text: t.into(),
             href: Some(href.into()),
             ..Cell::default()
+        }
+    }
+    /// A link whose text is a code ([`Cell::code`]).
+    pub fn code_link(t: impl Into<String>, href: impl Into<String>) -> Cell {
+        Cell {
+            code: true,
+            ..Cell::link(t, href)
         }
     }
     pub fn badge(t: impl Into<String>) -> Cell {
