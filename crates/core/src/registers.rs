@@ -92,7 +92,6 @@ pub const PEOPLE: RegisterSpec = RegisterSpec {
         F("department"),
         F("employment_type"),
         F("start_date"),
-        F("end_date"),
         ListColumn::Derived {
             key: "policies",
             label: "Policies accepted",
@@ -365,13 +364,14 @@ pub const EVENTS: RegisterSpec = RegisterSpec {
 };
 
 pub const TASKS: RegisterSpec = RegisterSpec {
+    // The title is what a person reads and opens; the reference comes last.
     list: &[
-        F("id"),
         F("title"),
         F("owner"),
         F("due_date"),
         F("status"),
         F("control"),
+        F("id"),
     ],
     name: "tasks",
     table: "tasks",

@@ -15,12 +15,11 @@ use crate::state::Snapshot;
 use crate::web::name_of;
 use crate::web::table::{Cell, Column, Row, col};
 
-pub const COLUMNS: [Column; 7] = [
+pub const COLUMNS: [Column; 6] = [
     col("severity", "Severity"),
     col("where", "Where"),
     col("reason", "What is missing"),
-    col("fix", "Fix"),
-    col("action", "Do it"),
+    col("fix", "Fix (a link that does it)"),
     col("owner", "Owner"),
     col("due", "Due"),
 ];
@@ -90,8 +89,11 @@ pub fn rows(snap: &Snapshot, access: &Access) -> Vec<Row> {
                     Cell::badge(&severity),
                     Cell::code_link(place, href),
                     Cell::text(&g.reason),
-                    Cell::text(&g.fix),
-                    Cell::link(label, action),
+                    // The sentence is the link; its title says where it leads.
+                    Cell {
+                        title: Some(label),
+                        ..Cell::link(&g.fix, action)
+                    },
                     Cell::text(if owner.is_empty() {
                         "nobody yet".to_string()
                     } else {

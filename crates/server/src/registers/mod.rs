@@ -125,8 +125,22 @@ pub fn register_filters(spec: &RegisterSpec) -> Vec<(&'static str, &'static str)
     spec.fields
         .iter()
         .filter(|f| matches!(f.kind, FieldKind::Enum(_)))
-        .map(|f| (f.name, f.name))
+        .map(|f| (f.name, filter_label(f.name)))
         .collect()
+}
+
+/// A field's name as a filter's label ("Employment type"), made once per field name for the
+/// life of the process (the names are the registers' own, a fixed few).
+fn filter_label(name: &'static str) -> &'static str {
+    static LABELS: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<&'static str, &'static str>>> =
+        std::sync::OnceLock::new();
+    let mut labels = LABELS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    labels
+        .entry(name)
+        .or_insert_with(|| Box::leak(evident_core::register::label_of(name).into_boxed_str()))
 }
 
 /// An auditor's view of the registers, from the periods of the engagements they are bound to;

@@ -79,6 +79,8 @@ pub struct Cell {
     pub num: bool,
     /// A code people read whole (ACC-01, CC6.1, R-12): it never breaks across lines.
     pub code: bool,
+    /// Said when the pointer rests on the link (where it leads).
+    pub title: Option<String>,
 }
 
 impl Cell {
