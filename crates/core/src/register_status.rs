@@ -2,39 +2,24 @@
 //! a person's policy acceptances, training and screening; a vendor's review; a risk's
 //! sign-off. Pure: the store gathers the inputs, the pages show the values.
 
-use std::collections::{BTreeMap, HashSet};
-
 use time::Date;
 
 use crate::dates::{format_date, months_before};
 use crate::register::{Record, Value};
 use crate::registers::employed_on;
 
-/// The published policies and who accepted the version in force, for the people listing.
-pub struct Acceptances<'a> {
-    /// Policies with a published version.
-    pub in_force: usize,
-    /// Per email, how many of those the person accepted (in their current version).
-    pub accepted: &'a BTreeMap<String, usize>,
-}
-
-/// `x of y` policies accepted by someone on the staff today; others are not asked.
-pub fn policies(person: &Record, acceptances: &Acceptances, today: Date) -> Value {
+/// `x of y` policies accepted (in their version in force) by someone on the staff today;
+/// others are not asked.
+pub fn policies(person: &Record, accepted: usize, in_force: usize, today: Date) -> Value {
     if !employed_on(person, today) {
         return Value::Text("not on the staff".into());
     }
-    let email = person.get("email").to_text().to_lowercase();
-    let n = acceptances.accepted.get(&email).copied().unwrap_or(0);
-    Value::Text(format!("{n} of {}", acceptances.in_force))
+    Value::Text(format!("{accepted} of {in_force}"))
 }
 
-/// The person's last security awareness training and whether it is within the interval the
+/// The person's last security awareness training, and whether it is within the interval the
 /// yearly-training check holds people to.
-pub fn training<'a>(completions: impl Iterator<Item = &'a Record>, today: Date, interval_months: i64) -> Value {
-    let last = completions
-        .filter(|t| t.get("kind").as_str() == Some("security_awareness"))
-        .filter_map(|t| t.get("completed_on").as_date())
-        .max();
+pub fn training(last: Option<Date>, today: Date, interval_months: i64) -> Value {
     Value::Text(match last {
         Some(d) if d >= months_before(today, interval_months) => format!("{} (current)", format_date(d)),
         Some(d) => format!("{} (overdue)", format_date(d)),
@@ -42,11 +27,10 @@ pub fn training<'a>(completions: impl Iterator<Item = &'a Record>, today: Date, 
     })
 }
 
-/// The outcome of the person's latest background check.
-pub fn screening<'a>(checks: impl Iterator<Item = &'a Record>) -> Value {
-    let latest = checks.max_by_key(|c| c.get("completed_on").as_date());
-    Value::Text(match latest {
-        Some(c) => c.get("status").to_display(),
+/// The outcome of the person's latest background check, given as (completed on, status).
+pub fn screening<'a>(checks: impl Iterator<Item = (Option<Date>, &'a str)>) -> Value {
+    Value::Text(match checks.max_by_key(|(d, _)| *d) {
+        Some((_, status)) => status.replace('_', " "),
         None => "none on record".into(),
     })
 }
@@ -70,22 +54,6 @@ pub fn risk_sign_off(sign_off: Option<(Date, bool)>) -> Value {
     })
 }
 
-/// Emails in lower case with the number of `policies` (rows, versions in force) each accepted.
-pub fn accepted_counts<'a>(
-    in_force: &HashSet<(String, i64)>,
-    acceptances: impl Iterator<Item = (&'a str, i64, &'a str)>,
-) -> BTreeMap<String, usize> {
-    let mut seen: HashSet<(String, &str)> = HashSet::new();
-    let mut out: BTreeMap<String, usize> = BTreeMap::new();
-    for (policy, version, email) in acceptances {
-        let email = email.to_lowercase();
-        if in_force.contains(&(policy.to_string(), version)) && seen.insert((email.clone(), policy)) {
-            *out.entry(email).or_default() += 1;
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,52 +69,34 @@ mod tests {
 
     #[test]
     fn staff_show_how_many_policies_they_accepted_others_are_not_asked() {
-        let in_force = HashSet::from([("p1".to_string(), 2), ("p2".to_string(), 1)]);
-        let accepted = accepted_counts(
-            &in_force,
-            [
-                ("p1", 2, "Ann@x.example"),
-                ("p1", 1, "bob@x.example"), // an earlier version does not count
-                ("p2", 1, "ann@x.example"),
-                ("p2", 1, "ann@x.example"),
-            ]
-            .into_iter(),
-        );
-        let a = Acceptances {
-            in_force: 2,
-            accepted: &accepted,
-        };
         let ann = record(&[("email", Value::Text("ann@x.example".into()))]);
-        let bob = record(&[("email", Value::Text("bob@x.example".into()))]);
         let gone = record(&[
             ("email", Value::Text("cy@x.example".into())),
             ("end_date", Value::Date(date!(2026 - 01 - 01))),
         ]);
-        assert_eq!(policies(&ann, &a, TODAY), Value::Text("2 of 2".into()));
-        assert_eq!(policies(&bob, &a, TODAY), Value::Text("0 of 2".into()));
-        assert_eq!(policies(&gone, &a, TODAY), Value::Text("not on the staff".into()));
+        assert_eq!(policies(&ann, 2, 2, TODAY), Value::Text("2 of 2".into()));
+        assert_eq!(policies(&ann, 0, 13, TODAY), Value::Text("0 of 13".into()));
+        assert_eq!(policies(&gone, 1, 2, TODAY), Value::Text("not on the staff".into()));
     }
 
     #[test]
-    fn training_is_current_within_the_interval() {
-        let t = |kind: &str, d: Date| record(&[("kind", Value::Text(kind.into())), ("completed_on", Value::Date(d))]);
-        let recent = [
-            t("security_awareness", date!(2025 - 06 - 01)),
-            t("security_awareness", date!(2026 - 03 - 01)),
-        ];
+    fn training_is_current_within_the_interval_and_screening_is_the_latest() {
         assert_eq!(
-            training(recent.iter(), TODAY, 12),
+            training(Some(date!(2026 - 03 - 01)), TODAY, 12),
             Value::Text("2026-03-01 (current)".into())
         );
-        let old = [
-            t("security_awareness", date!(2025 - 06 - 01)),
-            t("privacy", date!(2026 - 06 - 01)),
-        ];
         assert_eq!(
-            training(old.iter(), TODAY, 12),
+            training(Some(date!(2025 - 06 - 01)), TODAY, 12),
             Value::Text("2025-06-01 (overdue)".into())
         );
-        assert_eq!(training([].iter(), TODAY, 12), Value::Text("none on record".into()));
+        assert_eq!(training(None, TODAY, 12), Value::Text("none on record".into()));
+        let checks = [
+            (Some(date!(2024 - 01 - 01)), "failed"),
+            (Some(date!(2025 - 01 - 01)), "passed"),
+            (None, "pending"),
+        ];
+        assert_eq!(screening(checks.into_iter()), Value::Text("passed".into()));
+        assert_eq!(screening([].into_iter()), Value::Text("none on record".into()));
     }
 
     #[test]

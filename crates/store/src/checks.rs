@@ -26,9 +26,9 @@ const SELECT_EXCLUSIONS: &str =
 const SELECT_RUN_STATUSES: &str = "SELECT check_id, at, status FROM check_runs ORDER BY check_id, at DESC";
 const SELECT_REVIEWS: &str =
     "SELECT r.key, MAX(v.at) AS last FROM risk_reviews v JOIN risks r ON r.id = v.risk_id GROUP BY r.key";
-pub(crate) const ACCEPTANCES_SQLITE: &str =
+const ACCEPTANCES_SQLITE: &str =
     "SELECT json_group_array(json_array(policy_id, version, email)) AS rows FROM policy_acceptances";
-pub(crate) const ACCEPTANCES_POSTGRES: &str =
+const ACCEPTANCES_POSTGRES: &str =
     "SELECT json_agg(json_build_array(policy_id, version, email))::text AS rows FROM policy_acceptances";
 pub(crate) const SELECT_SIGN_OFFS: &str =
     "SELECT key, signed_off_at, updated_at FROM risks WHERE signed_off_at IS NOT NULL";

@@ -1,15 +1,27 @@
 //! The inputs of a listing's derived columns (the rules are `evident_core::register_status`).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashMap;
 
-use evident_core::register::{ListColumn, Record, RegisterSpec, Value};
+use evident_core::parse_date;
+use evident_core::register::{ListColumn, RegisterSpec, Value};
 use evident_core::register_status as rule;
-use evident_core::registers::{BACKGROUND_CHECKS, TRAINING};
 use sqlx::Row;
 use time::Date;
 
-use crate::checks::{ACCEPTANCES_POSTGRES, ACCEPTANCES_SQLITE, SELECT_SIGN_OFFS};
+use crate::checks::SELECT_SIGN_OFFS;
 use crate::{StoreError, StoredRecord, Workspace};
+
+/// Policies with a version in force.
+const IN_FORCE: &str = "SELECT COUNT(DISTINCT policy_id) AS n FROM policy_versions WHERE status = 'published'";
+/// Per person, how many policies they accepted in the version in force (the latest published).
+const ACCEPTED_PER_EMAIL: &str = "SELECT LOWER(a.email) AS email, COUNT(DISTINCT a.policy_id) AS n \
+     FROM policy_acceptances a JOIN (SELECT policy_id, MAX(version) AS version FROM policy_versions \
+     WHERE status = 'published' GROUP BY policy_id) p ON p.policy_id = a.policy_id AND p.version = a.version \
+     GROUP BY LOWER(a.email)";
+/// Per person, the day of their last security awareness course.
+const LAST_AWARENESS: &str = "SELECT LOWER(email) AS email, MAX(completed_on) AS last FROM training_completions \
+     WHERE kind = 'security_awareness' AND completed_on IS NOT NULL GROUP BY LOWER(email)";
+const SCREENINGS: &str = "SELECT LOWER(email) AS email, status, completed_on FROM background_checks";
 
 impl Workspace {
     /// For each record (by key), the values of the register's derived columns in the order
@@ -34,24 +46,28 @@ impl Workspace {
         let mut out: HashMap<String, Vec<Value>> = HashMap::with_capacity(records.len());
         match spec.name {
             "people" => {
-                let (training, checks, policies) = tokio::try_join!(
-                    self.records(&TRAINING),
-                    self.records(&BACKGROUND_CHECKS),
-                    self.policies(),
-                )?;
-                let in_force: HashSet<(String, i64)> = policies
+                let pool = &self.db.pool;
+                let in_force: i64 = sqlx::query(IN_FORCE).fetch_one(pool).await?.try_get("n")?;
+                let accepted: HashMap<String, i64> = sqlx::query(ACCEPTED_PER_EMAIL)
+                    .fetch_all(pool)
+                    .await?
                     .iter()
-                    .filter_map(|p| p.published().map(|v| (p.row_id.to_string(), v.version)))
-                    .collect();
-                let rows: Vec<(String, i64, String)> = self
-                    .json_rows(ACCEPTANCES_SQLITE, ACCEPTANCES_POSTGRES, "acceptances")
-                    .await?;
-                let accepted =
-                    rule::accepted_counts(&in_force, rows.iter().map(|(p, v, e)| (p.as_str(), *v, e.as_str())));
-                let acceptances = rule::Acceptances {
-                    in_force: in_force.len(),
-                    accepted: &accepted,
-                };
+                    .map(|r| Ok((r.try_get("email")?, r.try_get("n")?)))
+                    .collect::<Result<_, StoreError>>()?;
+                let trained: HashMap<String, Option<String>> = sqlx::query(LAST_AWARENESS)
+                    .fetch_all(pool)
+                    .await?
+                    .iter()
+                    .map(|r| Ok((r.try_get("email")?, r.try_get("last")?)))
+                    .collect::<Result<_, StoreError>>()?;
+                let mut checks: HashMap<String, Vec<(Option<Date>, String)>> = HashMap::new();
+                for r in sqlx::query(SCREENINGS).fetch_all(pool).await? {
+                    let on: Option<String> = r.try_get("completed_on")?;
+                    checks
+                        .entry(r.try_get("email")?)
+                        .or_default()
+                        .push((on.and_then(|d| parse_date(&d).ok()), r.try_get("status")?));
+                }
                 let interval = self
                     .parameters()
                     .await?
@@ -59,15 +75,28 @@ impl Workspace {
                     .find(|p| p.key == "training_interval_months")
                     .and_then(|p| p.value.trim().parse().ok())
                     .unwrap_or(12);
-                let (training, checks) = (by_email(&training), by_email(&checks));
                 for r in records {
                     let email = r.record.get("email").to_text().to_lowercase();
                     let values = keys
                         .iter()
                         .map(|k| match *k {
-                            "policies" => rule::policies(&r.record, &acceptances, today),
-                            "training" => rule::training(of(&training, &email), today, interval),
-                            "screening" => rule::screening(of(&checks, &email)),
+                            "policies" => rule::policies(
+                                &r.record,
+                                accepted.get(&email).copied().unwrap_or(0) as usize,
+                                in_force as usize,
+                                today,
+                            ),
+                            "training" => rule::training(
+                                trained
+                                    .get(&email)
+                                    .and_then(|d| d.as_deref())
+                                    .and_then(|d| parse_date(d).ok()),
+                                today,
+                                interval,
+                            ),
+                            "screening" => {
+                                rule::screening(checks.get(&email).into_iter().flatten().map(|(d, s)| (*d, s.as_str())))
+                            }
                             _ => Value::Null,
                         })
                         .collect();
@@ -102,20 +131,4 @@ impl Workspace {
         }
         Ok(out)
     }
-}
-
-/// Records by their `email` field, lower-cased.
-fn by_email(records: &[StoredRecord]) -> BTreeMap<String, Vec<&Record>> {
-    let mut m: BTreeMap<String, Vec<&Record>> = BTreeMap::new();
-    for r in records {
-        m.entry(r.record.get("email").to_text().to_lowercase())
-            .or_default()
-            .push(&r.record);
-    }
-    m
-}
-
-/// One person's records from [`by_email`].
-fn of<'a>(m: &'a BTreeMap<String, Vec<&'a Record>>, email: &str) -> impl Iterator<Item = &'a Record> {
-    m.get(email).into_iter().flatten().copied()
 }
