@@ -40,10 +40,12 @@ pub async fn list(
         && access.may_write(evident_core::access::Area::Controls)
         && access.reach == Reach::All
     {
-        let mut f =
-            crate::web::blocks::Form::post("/controls/library/adopt", &access.csrf, "Adopt the control library");
-        f.submit_class = "primary";
-        f.intro = Some("Evident's controls, each mapped to the criteria it serves, with its evidence requirements and owner role. Rule out what does not apply afterwards, with a reason.".into());
+        let f = crate::web::blocks::Form::step(
+            "/controls/library/adopt",
+            &access.csrf,
+            "Adopt the control library",
+            "Evident's controls, each mapped to the criteria it serves, with its evidence requirements and owner role. Rule out what does not apply afterwards, with a reason.",
+        );
         t.extra = vec![crate::web::blocks::Section::new(
             "",
             vec![crate::web::blocks::Block::Form(f)],

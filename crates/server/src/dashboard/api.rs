@@ -41,14 +41,7 @@ pub async fn readiness(State(state): State<AppState>, Extension(access): Extensi
 /// `POST /api/v1/readiness/plan`: one task per gap in the tasks register (the web's
 /// "Create the remediation plan").
 pub async fn plan(State(state): State<AppState>, Extension(access): Extension<Access>) -> ApiResult {
-    let snap = state.snapshot().await?;
-    let a = snap
-        .assessment
-        .as_ref()
-        .ok_or(ServerError::Store(evident_store::StoreError::NoScope))?;
-    let written = crate::fieldwork::ws(&state, &access)
-        .plan_remediation(&a.readiness.gaps, Some(a.start), crate::fieldwork::today())
-        .await?;
+    let written = crate::gaps::plan(&state, &access).await?;
     Ok(
         Json(json!({"created": written.created, "updated": written.updated, "unchanged": written.unchanged}))
             .into_response(),

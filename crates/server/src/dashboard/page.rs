@@ -230,9 +230,10 @@ pub async fn page(
         .map(|t| (t.criterion.clone(), t.title.clone(), t.controls.join(", ")))
         .collect();
 
-    let in_scope_only = crate::gaps::controls_reach(&access).reach == evident_core::access::Reach::InScope;
+    let controls_access = crate::gaps::controls_reach(&access);
+    let in_scope_only = controls_access.reach == evident_core::access::Reach::InScope;
     let readable: std::collections::HashSet<&str> = if in_scope_only {
-        crate::controls::visible(&snap, &crate::gaps::controls_reach(&access))
+        crate::controls::visible(&snap, &controls_access)
             .into_iter()
             .map(|c| c.code.as_str())
             .collect()

@@ -59,6 +59,17 @@ pub fn may_change(snap: &Snapshot, access: &Access, item: &EvidenceItem) -> bool
     }
 }
 
+/// The item `id` when the caller may change it; not found otherwise (as for one that does not
+/// exist).
+fn changeable<'a>(snap: &'a Snapshot, access: &Access, id: &str) -> Result<&'a EvidenceItem, ServerError> {
+    snap.program()
+        .evidence
+        .iter()
+        .find(|e| e.id == id)
+        .filter(|e| may_change(snap, access, e))
+        .ok_or(ServerError::NotFound)
+}
+
 /// The item as the API answers it: `EvidenceView`, the shape the CLI's JSON and the OpenAPI
 /// schema share.
 pub fn json_of(snap: &Snapshot, e: &EvidenceItem) -> serde_json::Value {
@@ -183,15 +194,7 @@ pub async fn withdraw_item(
     reason: &str,
 ) -> Result<EvidenceItem, ServerError> {
     let snap = state.snapshot().await?;
-    let e = snap
-        .program()
-        .evidence
-        .iter()
-        .find(|e| e.id == id)
-        .ok_or(ServerError::NotFound)?;
-    if !may_change(&snap, access, e) {
-        return Err(ServerError::NotFound);
-    }
+    changeable(&snap, access, id)?;
     if reason.trim().is_empty() {
         return Err(ServerError::invalid("reason", "say why the evidence is withdrawn"));
     }
@@ -205,14 +208,10 @@ pub async fn withdraw_item(
 /// Where an item may be moved: `CODE|requirement` (or `CODE|` for none) with its words, for
 /// every control the caller may write evidence for.
 pub fn link_targets(snap: &Snapshot, access: &Access) -> Vec<(String, String)> {
-    let write = Access {
-        reach: evident_core::access::reach(
-            access.role(),
-            evident_core::access::Area::Evidence,
-            evident_core::access::Action::Write,
-        ),
-        ..access.clone()
-    };
+    let write = access.as_in(
+        evident_core::access::Area::Evidence,
+        evident_core::access::Action::Write,
+    );
     let mut out = Vec::new();
     for c in snap
         .program()
@@ -239,12 +238,7 @@ pub async fn relink_item(
     reason: &str,
 ) -> Result<EvidenceItem, ServerError> {
     let snap = state.snapshot().await?;
-    let e = snap
-        .program()
-        .evidence
-        .iter()
-        .find(|e| e.id == id)
-        .ok_or(ServerError::NotFound)?;
+    let e = changeable(&snap, access, id)?;
     let (code, requirement) = to
         .split_once('|')
         .ok_or_else(|| ServerError::invalid("to", "choose the control (and requirement) to link it to"))?;
@@ -267,7 +261,7 @@ pub async fn relink_item(
         control: code.to_string(),
         requirement: (!requirement.is_empty()).then(|| requirement.to_string()),
     });
-    relink_to(state, access, id, links, reason).await
+    relink_in(state, &snap, access, id, links, reason).await
 }
 
 /// Links an item to exactly `links` (the page and the API): the caller must be allowed to
@@ -281,19 +275,29 @@ pub async fn relink_to(
     reason: &str,
 ) -> Result<EvidenceItem, ServerError> {
     let snap = state.snapshot().await?;
-    let e = snap
-        .program()
-        .evidence
-        .iter()
-        .find(|e| e.id == id)
-        .ok_or(ServerError::NotFound)?;
-    if !may_change(&snap, access, e) {
-        return Err(ServerError::NotFound);
-    }
-    let allowed = link_targets(&snap, access);
+    relink_in(state, &snap, access, id, links, reason).await
+}
+
+async fn relink_in(
+    state: &AppState,
+    snap: &Snapshot,
+    access: &Access,
+    id: &str,
+    links: Vec<evident_store::LinkTo>,
+    reason: &str,
+) -> Result<EvidenceItem, ServerError> {
+    changeable(snap, access, id)?;
+    let write = access.as_in(
+        evident_core::access::Area::Evidence,
+        evident_core::access::Action::Write,
+    );
     for l in &links {
-        let code = l.control.trim().to_uppercase();
-        if !allowed.iter().any(|(v, _)| v.split('|').next() == Some(code.as_str())) {
+        let target = snap
+            .program()
+            .controls
+            .iter()
+            .find(|c| c.code.eq_ignore_ascii_case(l.control.trim()));
+        if !target.is_some_and(|c| crate::controls::may_write(&write, c)) {
             return Err(ServerError::invalid(
                 "controls",
                 format!("you cannot link evidence to {}", l.control.trim()),
@@ -315,16 +319,7 @@ pub async fn store_version(
     mp: axum::extract::Multipart,
 ) -> Result<EvidenceItem, ServerError> {
     let snap = state.snapshot().await?;
-    let old = snap
-        .program()
-        .evidence
-        .iter()
-        .find(|e| e.id == id)
-        .ok_or(ServerError::NotFound)?
-        .clone();
-    if !may_change(&snap, access, &old) {
-        return Err(ServerError::NotFound);
-    }
+    let old = changeable(&snap, access, id)?.clone();
     // Refused before the upload is read; the store checks again inside its transaction.
     old.check_supersedable().map_err(ServerError::Conflict)?;
     let up = crate::evidence::upload::receive(state, mp).await?;

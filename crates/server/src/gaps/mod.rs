@@ -111,12 +111,21 @@ pub fn rows(snap: &Snapshot, access: &Access) -> Vec<Row> {
 /// The caller as the controls area sees them: the gaps and the matrix follow what the caller
 /// may read of the controls (an auditor: the audit's scope), whichever page they come through.
 pub fn controls_reach(access: &Access) -> Access {
-    Access {
-        reach: evident_core::access::reach(
-            access.role(),
-            evident_core::access::Area::Controls,
-            evident_core::access::Action::Read,
-        ),
-        ..access.clone()
-    }
+    access.as_in(evident_core::access::Area::Controls, evident_core::access::Action::Read)
+}
+
+/// The remediation plan from the gaps the snapshot holds (the page and the API): the rule is
+/// core's, the write the store's.
+pub async fn plan(
+    state: &crate::state::AppState,
+    access: &Access,
+) -> Result<evident_store::WriteSummary, crate::ServerError> {
+    let snap = state.snapshot().await?;
+    let a = snap
+        .assessment
+        .as_ref()
+        .ok_or(crate::ServerError::Store(evident_store::StoreError::NoScope))?;
+    Ok(crate::fieldwork::ws(state, access)
+        .plan_remediation(&a.readiness.gaps, Some(a.start), crate::fieldwork::today())
+        .await?)
 }

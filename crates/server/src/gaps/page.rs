@@ -68,12 +68,12 @@ pub async fn list(
     }
     let mut blocks = vec![Block::Para(downloads)];
     if snap.assessment.is_some() && access.may_write(Area::Tasks) {
-        let mut f = Form::post("/gaps/plan", &access.csrf, "Create the remediation plan");
-        f.submit_class = "primary";
-        f.intro = Some(
-            "One task per gap in the tasks register, titled with what to do, owned by the control's owner and due by the date above. Planning again updates the same tasks and keeps the status and owner people gave them.".into(),
-        );
-        blocks.push(Block::Form(f));
+        blocks.push(Block::Form(Form::step(
+            "/gaps/plan",
+            &access.csrf,
+            "Create the remediation plan",
+            "One task per gap in the tasks register, titled with what to do, owned by the control's owner and due by the date above. Planning again updates the same tasks and keeps the status and owner people gave them.",
+        )));
     }
     t.extra = vec![Section::new("", blocks)];
     render(t)
@@ -174,14 +174,6 @@ pub async fn plan(
     State(state): State<AppState>,
     Extension(access): Extension<Access>,
 ) -> Result<Response, ServerError> {
-    let snap = state.snapshot().await?;
-    let a = snap
-        .assessment
-        .as_ref()
-        .ok_or_else(|| ServerError::invalid("scope", "no audit scope is set yet, so there are no gaps to plan"))?;
-    let today = crate::fieldwork::today();
-    let written = crate::fieldwork::ws(&state, &access)
-        .plan_remediation(&a.readiness.gaps, Some(a.start), today)
-        .await?;
+    let written = super::plan(&state, &access).await?;
     Ok(Redirect::to(&format!("/tasks?done=planned-{}-{}", written.created, written.updated)).into_response())
 }

@@ -42,10 +42,12 @@ pub async fn list(
     );
     t.layout.flash = crate::web::flash_from(&q_flash);
     if snap.program().policies.is_empty() && access.may_write(evident_core::access::Area::Policies) {
-        let mut f =
-            crate::web::blocks::Form::post("/policies/templates/adopt", &access.csrf, "Adopt the policy templates");
-        f.submit_class = "primary";
-        f.intro = Some("Evident's policy templates, as drafts in your name: edit each to fit, approve it, then publish it for staff to accept.".into());
+        let f = crate::web::blocks::Form::step(
+            "/policies/templates/adopt",
+            &access.csrf,
+            "Adopt the policy templates",
+            "Evident's policy templates, as drafts in your name: edit each to fit, approve it, then publish it for staff to accept.",
+        );
         t.extra = vec![crate::web::blocks::Section::new(
             "",
             vec![crate::web::blocks::Block::Form(f)],

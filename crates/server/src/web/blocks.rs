@@ -175,6 +175,15 @@ pub struct Form {
 }
 
 impl Form {
+    /// One primary button that takes a step, with a line saying what it does.
+    pub fn step(action: impl Into<String>, csrf: &Option<String>, submit: impl Into<String>, intro: &str) -> Form {
+        Form {
+            submit_class: "primary",
+            intro: Some(intro.into()),
+            ..Form::post(action, csrf, submit)
+        }
+    }
+
     pub fn post(action: impl Into<String>, csrf: &Option<String>, submit: impl Into<String>) -> Form {
         Form {
             action: action.into(),
