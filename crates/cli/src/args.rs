@@ -101,6 +101,38 @@ pub enum Command {
     },
     /// Re-hash every blob, walk the audit chain and check its signatures.
     Verify,
+    /// Write a backup of the workspace to one file, consistent while the server runs: every
+    /// table's rows, the vault's blobs as stored (a bucket's only listed unless
+    /// --copy-objects) and the custom check rules; the keys only with --with-keys, encrypted.
+    Backup {
+        /// The file to write (a new file: it is complete or absent).
+        #[arg(long)]
+        out: PathBuf,
+        /// Carry the instance and vault keys, encrypted with the passphrase in
+        /// EVIDENT_BACKUP_PASSPHRASE (never taken from the command line).
+        #[arg(long)]
+        with_keys: bool,
+        /// For a vault in S3: copy its objects into the file instead of listing them.
+        #[arg(long)]
+        copy_objects: bool,
+    },
+    /// Rebuild a workspace from a backup into the new or empty folder --workspace, on SQLite
+    /// or on an empty PostgreSQL database (--database-url), then verify it.
+    Restore {
+        /// The backup file (`evident backup --out`).
+        file: PathBuf,
+        /// `postgres://…` of an empty database to restore onto (or EVIDENT_DATABASE_URL);
+        /// unset: the SQLite file in the workspace folder.
+        #[arg(long)]
+        database_url: Option<String>,
+        /// The folder of the workspace the backup came from (or its keys folder): its
+        /// instance.key and vault.age. Needed when the backup was made without --with-keys.
+        #[arg(long)]
+        keys_from: Option<PathBuf>,
+        /// Only check the file (every part's hash, the signature) and the keys; write nothing.
+        #[arg(long)]
+        check: bool,
+    },
     /// Evidence packs for an auditor: a signed zip anyone can check offline.
     #[command(subcommand)]
     Pack(PackCommand),

@@ -5,6 +5,7 @@ mod access_reviews;
 mod acting;
 mod assessment;
 mod audit;
+mod backup;
 mod bulk;
 mod checks;
 mod clock;
@@ -39,6 +40,9 @@ mod workspace;
 
 pub use assessment::{Assessment, ControlSummary, Timings, applicability_of, load_rules, summarise};
 pub use audit::CHECKPOINT_EVERY;
+pub use backup::{
+    BACKUP_FORMAT, BACKUP_VERSION, BackupOptions, BackupSummary, Objects, RestoreOptions, RestoreSummary, restore,
+};
 pub use checks::{HistoryEntry, Program};
 pub use config::{CONFIG_FILE, Config, OidcSettings, PackSettings, Secret, ServerSettings};
 pub use connectors::{Connector, ConnectorRun};

@@ -112,7 +112,11 @@ impl std::fmt::Debug for Vault {
 
 /// Writes a new vault key in the format of `age-keygen`, so `age -d -i` reads it as is.
 pub(crate) fn generate_key(path: &Path) -> Result<(), StoreError> {
-    let identity = x25519::Identity::generate();
+    write_key(path, &x25519::Identity::generate())
+}
+
+/// Writes `identity` as the vault key file (owner-only, never replacing a file).
+pub(crate) fn write_key(path: &Path, identity: &x25519::Identity) -> Result<(), StoreError> {
     let text = format!(
         "# Evident vault key: decrypts every evidence blob. Keep a copy somewhere safe.\n# public key: {}\n{}\n",
         identity.to_public(),
@@ -121,7 +125,7 @@ pub(crate) fn generate_key(path: &Path) -> Result<(), StoreError> {
     write_private(path, text.as_bytes())
 }
 
-fn parse_identity(text: &str, origin: &str) -> Result<x25519::Identity, StoreError> {
+pub(crate) fn parse_identity(text: &str, origin: &str) -> Result<x25519::Identity, StoreError> {
     let line = text
         .lines()
         .map(str::trim)
@@ -491,6 +495,106 @@ impl Vault {
         let mut out = Vec::new();
         std::io::Read::read_to_end(&mut r, &mut out).map_err(|e| fail(e.to_string()))?;
         Ok(out)
+    }
+
+    /// True for the vault on local disk, false for a bucket.
+    pub(crate) fn is_local(&self) -> bool {
+        self.local_root.is_some()
+    }
+
+    /// The vault key as `age-keygen` writes it, for a backup that carries its keys.
+    pub(crate) fn identity_text(&self) -> String {
+        self.identity.to_string().expose_secret().to_string()
+    }
+
+    /// The public half of the vault key (`age1…`): what a backup names the key by.
+    pub(crate) fn recipient_text(&self) -> String {
+        self.recipient.to_string()
+    }
+
+    /// The stored (encrypted) size of every blob at its content address, by hash.
+    pub(crate) async fn sealed_sizes(&self) -> Result<std::collections::HashMap<String, u64>, VaultError> {
+        let mut listing = self.store.list(Some(&ObjectPath::from("sha256")));
+        let mut sizes = std::collections::HashMap::new();
+        while let Some(meta) = listing.try_next().await? {
+            if let Some(name) = meta.location.filename().filter(|n| n.len() == 64) {
+                sizes.insert(name.to_string(), meta.size);
+            }
+        }
+        Ok(sizes)
+    }
+
+    /// Copies a blob as stored (still encrypted) into `out`; returns the byte count.
+    pub(crate) async fn read_sealed(&self, sha256: &str, out: &mut dyn Write) -> Result<u64, VaultError> {
+        let target = blob_path(sha256);
+        let write_err = |source| VaultError::Write {
+            path: PathBuf::from("(backup)"),
+            source,
+        };
+        if let Some(root) = &self.local_root {
+            let path = root.join(target.as_ref());
+            let mut file = match File::open(&path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(VaultError::Missing { sha256: sha256.into() });
+                }
+                Err(source) => return Err(VaultError::Read { path, source }),
+            };
+            return std::io::copy(&mut file, out).map_err(write_err);
+        }
+        let got = match self.store.get(&target).await {
+            Ok(g) => g,
+            Err(object_store::Error::NotFound { .. }) => return Err(VaultError::Missing { sha256: sha256.into() }),
+            Err(e) => return Err(e.into()),
+        };
+        let mut stream = got.into_stream();
+        let mut n = 0;
+        while let Some(chunk) = stream.try_next().await? {
+            out.write_all(&chunk).map_err(write_err)?;
+            n += chunk.len() as u64;
+        }
+        Ok(n)
+    }
+
+    /// Stores a blob exactly as another vault stored it (a restore): the bytes stay encrypted
+    /// to the key they were made with. Small blobs are not made durable one by one: call
+    /// `sync` once after the batch, before the database records them.
+    pub(crate) async fn write_sealed(&self, sha256: &str, input: &mut dyn Read, size: u64) -> Result<(), VaultError> {
+        let target = blob_path(sha256);
+        let read_err = |source| VaultError::Read {
+            path: PathBuf::from("(backup)"),
+            source,
+        };
+        if size <= PART_SIZE as u64 {
+            let mut sealed = Vec::with_capacity(size as usize);
+            input.read_to_end(&mut sealed).map_err(read_err)?;
+            let opts = object_store::PutOptions {
+                mode: object_store::PutMode::Create,
+                ..Default::default()
+            };
+            return match self.store.put_opts(&target, sealed.into(), opts).await {
+                Ok(_) | Err(object_store::Error::AlreadyExists { .. }) => Ok(()),
+                Err(e) => Err(e.into()),
+            };
+        }
+        let staging = ObjectPath::from(format!("staging/{}", ulid::Ulid::new()));
+        let mut writer = WriteMultipart::new_with_chunk_size(self.store.put_multipart(&staging).await?, PART_SIZE);
+        let mut buf = vec![0u8; READ_CHUNK];
+        loop {
+            let n = match input.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) => {
+                    let _ = writer.abort().await;
+                    return Err(read_err(e));
+                }
+            };
+            writer.write(&buf[..n]);
+            writer.wait_for_capacity(PARTS_IN_FLIGHT).await?;
+        }
+        writer.finish().await?;
+        self.settle(&staging, &target).await?;
+        Ok(())
     }
 
     /// Re-hashes a stored blob without keeping its bytes.

@@ -78,7 +78,7 @@ impl Workspace {
 
     /// The configured URL, else the workspace's SQLite file (created only by `init`, so a
     /// workspace whose PostgreSQL settings went missing fails loudly instead of starting empty).
-    fn database_url(dir: &Path, config: &Config, create: bool) -> Result<String, StoreError> {
+    pub(crate) fn database_url(dir: &Path, config: &Config, create: bool) -> Result<String, StoreError> {
         if let Some(url) = &config.database_url {
             return Ok(url.clone());
         }
@@ -100,6 +100,7 @@ impl Workspace {
     /// Creates a workspace and adopts the built-in control library as the organisation's
     /// controls. Refuses, changing nothing, when the folder or the database already holds one.
     pub async fn init(dir: &Path, options: InitOptions, actor: &str) -> Result<Workspace, StoreError> {
+        crate::backup::refuse_interrupted_restore(dir)?;
         if Self::config_path(dir).exists() {
             return Err(StoreError::AlreadyInitialised { dir: dir.to_path_buf() });
         }
@@ -215,15 +216,7 @@ impl Workspace {
         .await?;
         // The config file is the marker of a workspace, so it is written last; the database
         // commit waits for it so a failed write leaves no half-made program behind.
-        // A URL from the environment is kept in the file unless it carries a password.
-        let mut file_config = ws.config.clone();
-        if file_config.database_url.as_deref().is_some_and(|u| redact_url(u) != u) {
-            file_config.database_url = None;
-        }
-        if file_config.packs.tsa_url.as_deref().is_some_and(|u| redact_url(u) != u) {
-            file_config.packs.tsa_url = None;
-        }
-        write_atomically(&Self::config_path(dir), file_config.to_file_text().as_bytes())?;
+        write_atomically(&Self::config_path(dir), config_file_text(&ws.config).as_bytes())?;
         created.0.push(Self::config_path(dir));
         tx.commit().await?;
         ws.checkpoint().await?;
@@ -232,6 +225,12 @@ impl Workspace {
 
     /// Opens an existing workspace, applying any pending migrations.
     pub async fn open(dir: &Path, actor: &str) -> Result<Workspace, StoreError> {
+        crate::backup::refuse_interrupted_restore(dir)?;
+        Self::open_unchecked(dir, actor).await
+    }
+
+    /// [`Workspace::open`] without the check for an interrupted restore (the restore itself).
+    pub(crate) async fn open_unchecked(dir: &Path, actor: &str) -> Result<Workspace, StoreError> {
         if !Self::config_path(dir).is_file() {
             return Err(StoreError::NotAWorkspace { dir: dir.to_path_buf() });
         }
@@ -266,4 +265,17 @@ impl Workspace {
             db,
         })
     }
+}
+
+/// The text of `evident.toml` for `config`: a URL from the environment is kept in the file
+/// unless it carries a password.
+pub(crate) fn config_file_text(config: &Config) -> String {
+    let mut file_config = config.clone();
+    if file_config.database_url.as_deref().is_some_and(|u| redact_url(u) != u) {
+        file_config.database_url = None;
+    }
+    if file_config.packs.tsa_url.as_deref().is_some_and(|u| redact_url(u) != u) {
+        file_config.packs.tsa_url = None;
+    }
+    file_config.to_file_text()
 }

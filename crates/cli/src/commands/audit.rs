@@ -58,33 +58,42 @@ pub async fn log(dir: &Path, since: Option<&str>, format: Format) -> Result<(), 
 pub async fn verify(dir: &Path, format: Format) -> Result<(), CliError> {
     let ws = open(dir).await?;
     let report = ws.verify().await?;
-    match format {
-        Format::Json => output::json(&report)?,
-        Format::Table => {
-            println!(
-                "Audit log:   {} entries, {} signed checkpoints",
-                report.audit_entries, report.checkpoints
-            );
-            match report.pinned_head {
-                Some(seq) => println!("Pinned head: entry {seq} (audit-head.json)"),
-                None => println!("Pinned head: none yet"),
-            }
-            println!(
-                "Evidence:    {} items, {} blobs, {} bytes re-hashed",
-                report.evidence_items, report.blobs, report.blob_bytes
-            );
-            println!("Instance key (ed25519 public): {}", report.instance_public_key);
-            println!("Key fingerprint (packs):      {}", report.instance_key_fingerprint);
-            if report.problems.is_empty() {
-                println!("\nVerified: nothing was altered.");
-            } else {
-                println!("\nFIRST PROBLEM: {}", report.problems[0]);
-                for p in &report.problems[1..] {
-                    println!("  also: {p}");
-                }
-            }
+    if format == Format::Json {
+        output::json(&report)?;
+    } else {
+        print_verified(&report);
+    }
+    verified(&report)
+}
+
+/// `verify`'s report for people.
+pub fn print_verified(report: &evident_store::VerifyReport) {
+    println!(
+        "Audit log:   {} entries, {} signed checkpoints",
+        report.audit_entries, report.checkpoints
+    );
+    match report.pinned_head {
+        Some(seq) => println!("Pinned head: entry {seq} (audit-head.json)"),
+        None => println!("Pinned head: none yet"),
+    }
+    println!(
+        "Evidence:    {} items, {} blobs, {} bytes re-hashed",
+        report.evidence_items, report.blobs, report.blob_bytes
+    );
+    println!("Instance key (ed25519 public): {}", report.instance_public_key);
+    println!("Key fingerprint (packs):      {}", report.instance_key_fingerprint);
+    if report.problems.is_empty() {
+        println!("\nVerified: nothing was altered.");
+    } else {
+        println!("\nFIRST PROBLEM: {}", report.problems[0]);
+        for p in &report.problems[1..] {
+            println!("  also: {p}");
         }
     }
+}
+
+/// Success when nothing was found wrong; else the first problem on stderr and exit 3.
+pub fn verified(report: &evident_store::VerifyReport) -> Result<(), CliError> {
     if report.problems.is_empty() {
         Ok(())
     } else {

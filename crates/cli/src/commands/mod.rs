@@ -1,5 +1,6 @@
 mod access_reviews;
 mod audit;
+mod backup;
 mod bench;
 mod catalog;
 mod checks;
@@ -62,6 +63,17 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Evidence(c) => evidence::run(ws, c, format).await,
         Command::AuditLog { since } => audit::log(ws, since.as_deref(), format).await,
         Command::Verify => audit::verify(ws, format).await,
+        Command::Backup {
+            out,
+            with_keys,
+            copy_objects,
+        } => backup::backup(ws, &out, with_keys, copy_objects, format).await,
+        Command::Restore {
+            file,
+            database_url,
+            keys_from,
+            check,
+        } => backup::restore(&file, ws, database_url, keys_from, check, format).await,
         Command::Pack(PackCommand::Create {
             controls,
             period,

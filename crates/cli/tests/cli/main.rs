@@ -12,6 +12,7 @@ macro_rules! on_both_databases {
 
 mod access_reviews;
 mod app;
+mod backup;
 mod checks;
 mod common;
 mod description;

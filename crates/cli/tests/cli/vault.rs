@@ -680,13 +680,13 @@ const MOTO_AUTH: &str =
     "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00";
 
 /// moto's S3 server on a free loopback port, stopped on drop.
-struct Moto {
+pub(crate) struct Moto {
     child: std::process::Child,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Moto {
-    fn start() -> Moto {
+    pub(crate) fn start() -> Moto {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -708,7 +708,7 @@ impl Moto {
 
     /// A bare HTTP request; returns the status line. moto does not check signatures, but
     /// object reads need a credential to be named.
-    fn request(&self, method: &str, path: &str) -> String {
+    pub(crate) fn request(&self, method: &str, path: &str) -> String {
         use std::io::Read;
         let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         write!(
