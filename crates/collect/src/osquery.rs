@@ -44,11 +44,16 @@ pub(crate) fn results(file: &str, bytes: &[u8]) -> Result<Imported, ImportError>
                 ),
             ));
         };
-        let at = line
+        let seconds = line
             .get("unixTime")
             .and_then(|t| t.as_str().and_then(|s| s.parse().ok()).or_else(|| t.as_i64()))
-            .unwrap_or(0i64)
-            * 1000;
+            .unwrap_or(0i64);
+        let at = seconds.checked_mul(1000).ok_or_else(|| {
+            bad(
+                file,
+                format!("line {}: unixTime {seconds} is not a time (too far from 1970)", i + 1),
+            )
+        })?;
         let d = devices.entry(host.to_string()).or_insert_with(|| Device {
             hostname: host.to_string(),
             last_seen: at,

@@ -6,6 +6,7 @@ pub mod access_review;
 pub mod applicability;
 pub mod assessment;
 pub mod attestation;
+pub mod cells;
 pub mod checklist;
 pub mod checks;
 pub mod control;

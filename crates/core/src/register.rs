@@ -401,6 +401,62 @@ pub fn check_header(spec: &RegisterSpec, header: &[String]) -> Vec<String> {
     problems
 }
 
+/// Why a register CSV was not read; nothing of it may be imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CsvError {
+    /// The header row is not CSV.
+    Header(String),
+    /// No header row at all.
+    Empty,
+    /// The header does not fit the register: every problem, for line 1.
+    Columns(Vec<String>),
+    /// A row is not CSV (or has a different number of cells); `line` is 0 when unknown.
+    Row { line: u64, reason: String },
+}
+
+/// Reads a register CSV into (line, column → cell) rows: the header lower-cased and checked
+/// ([`check_header`]), blank rows skipped, cells trimmed and the formula quote our exports add
+/// removed ([`crate::cells::restore`]). The cells are validated by [`validate`].
+pub fn read_csv(spec: &RegisterSpec, bytes: &[u8]) -> Result<Vec<RawRow>, CsvError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| CsvError::Header(e.to_string()))?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').to_lowercase())
+        .collect();
+    if header.iter().all(String::is_empty) {
+        return Err(CsvError::Empty);
+    }
+    let problems = check_header(spec, &header);
+    if !problems.is_empty() {
+        return Err(CsvError::Columns(problems));
+    }
+    let mut rows = Vec::new();
+    for result in reader.records() {
+        let record = result.map_err(|e| CsvError::Row {
+            line: e.position().map(|p| p.line()).unwrap_or(0),
+            reason: e.to_string(),
+        })?;
+        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        rows.push((
+            line,
+            header
+                .iter()
+                .cloned()
+                .zip(record.iter().map(|c| crate::cells::restore(c).into_owned()))
+                .collect(),
+        ));
+    }
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

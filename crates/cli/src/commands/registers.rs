@@ -5,12 +5,11 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
-use evident_core::register::{CellError, Known, RawRow, Record, RegisterSpec, check_header, validate};
+use evident_core::register::{CellError, CsvError, Known, RawRow, Record, RegisterSpec, read_csv, validate};
 use evident_core::registers;
 pub use evident_core::registers::{
     ACCESS_GRANTS, ASSETS, BACKGROUND_CHECKS, EVENTS, MACHINE_IDENTITIES, PEOPLE, RISKS, TASKS, TRAINING, VENDORS,
 };
-use evident_report::cells::restore;
 use evident_report::{Sheet, write_csv, write_xlsx};
 use evident_store::{StoredRecord, Workspace, record_json};
 use serde_json::{Value, json};
@@ -302,54 +301,22 @@ async fn add_or_update(
     }
 }
 
-/// Reads a CSV into (line, header → cell) rows, or every header problem.
-fn read_csv(spec: &RegisterSpec, path: &Path) -> Result<Vec<RawRow>, CliError> {
-    let name = path.display().to_string();
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| usage(format!("{name}: {e}")))?;
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| usage(format!("{name}:1: {e}")))?
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').to_lowercase())
-        .collect();
-    if header.iter().all(String::is_empty) {
-        return Err(usage(format!("{name}: the file is empty; expected a header row")));
-    }
-    let problems = check_header(spec, &header);
-    if !problems.is_empty() {
-        for p in &problems {
-            eprintln!("{name}:1: {p}");
+/// Reads a register CSV whole ([`read_csv`]), printing every header problem.
+fn read_rows(spec: &RegisterSpec, name: &str, bytes: &[u8]) -> Result<Vec<RawRow>, CliError> {
+    read_csv(spec, bytes).map_err(|e| match e {
+        CsvError::Header(reason) => usage(format!("{name}:1: {reason}")),
+        CsvError::Empty => usage(format!("{name}: the file is empty; expected a header row")),
+        CsvError::Columns(problems) => {
+            for p in &problems {
+                eprintln!("{name}:1: {p}");
+            }
+            usage(format!(
+                "{name}: wrong header for the {} register; nothing was imported",
+                spec.name
+            ))
         }
-        return Err(usage(format!(
-            "{name}: wrong header for the {} register; nothing was imported",
-            spec.name
-        )));
-    }
-    let mut rows = Vec::new();
-    for result in reader.records() {
-        let record = result.map_err(|e| {
-            let line = e.position().map(|p| p.line()).unwrap_or(0);
-            usage(format!("{name}:{line}: {e}; nothing was imported"))
-        })?;
-        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
-        if record.iter().all(str::is_empty) {
-            continue;
-        }
-        rows.push((
-            line,
-            // Undo the quote our exports put before formula-like text.
-            header
-                .iter()
-                .cloned()
-                .zip(record.iter().map(|c| restore(c).into_owned()))
-                .collect(),
-        ));
-    }
-    Ok(rows)
+        CsvError::Row { line, reason } => usage(format!("{name}:{line}: {reason}; nothing was imported")),
+    })
 }
 
 /// Validates, and with `skip_invalid` drops bad rows until what remains stands on its own
@@ -386,12 +353,13 @@ pub async fn import(
         return super::policies::import_acceptances(&open(dir).await?, file, skip_invalid, format).await;
     }
     let spec = spec(register)?;
-    let rows = read_csv(spec, file)?;
+    let name = file.display().to_string();
+    let bytes = std::fs::read(file).map_err(|e| usage(format!("{name}: {e}")))?;
+    let rows = read_rows(spec, &name, &bytes)?;
     let ws = open(dir).await?;
     let known = ws.known(today()).await?;
     let total = rows.len();
     let (records, errors) = validate_rows(spec, rows, &known, skip_invalid);
-    let name = file.display().to_string();
     print_errors(&name, &errors);
     if !errors.is_empty() && !skip_invalid {
         let lines: std::collections::BTreeSet<usize> = errors.iter().map(|e| e.line).collect();
@@ -401,7 +369,6 @@ pub async fn import(
             lines.len()
         )));
     }
-    let bytes = std::fs::read(file).map_err(|e| usage(format!("{name}: {e}")))?;
     let context = json!({
         "file": file.file_name().map(|n| n.to_string_lossy().into_owned()),
         "file_sha256": evident_core::ledger::sha256_hex(&bytes),

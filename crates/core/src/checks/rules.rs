@@ -91,6 +91,10 @@ const FACT_KINDS: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// The longest span `within_days` and `older_than_days` take: a century, more than any record a
+/// program keeps. Counting much further back leaves the calendar `time` holds, which panics.
+const MAX_DAYS: i64 = 36_500;
+
 const REGISTER_KINDS: &[&str] = &[
     "people",
     "training",
@@ -206,12 +210,21 @@ pub fn parse(file: &str, text: &str, builtin_ids: &[&str], controls: &[String]) 
                         OPS.join(", ")
                     )));
                 }
+                let whole = c.value.as_ref().and_then(serde_yaml::Value::as_i64);
+                if matches!(c.op.as_str(), "within_days" | "older_than_days")
+                    && !whole.is_some_and(|n| (0..=MAX_DAYS).contains(&n))
+                {
+                    return Err(at(format!(
+                        "{part}: operator '{}' on '{}' takes a whole number of days from 0 to {MAX_DAYS}",
+                        c.op, c.field
+                    )));
+                }
                 let value_ok = match c.op.as_str() {
                     "present" | "absent" | "is_true" | "is_false" => c.value.is_none(),
                     "in" | "not_in" => matches!(c.value, Some(serde_yaml::Value::Sequence(_))),
-                    "gt" | "gte" | "lt" | "lte" | "within_days" | "older_than_days" => {
-                        matches!(c.value, Some(serde_yaml::Value::Number(_)))
-                    }
+                    // A fraction or a number beyond 64 bits would be compared as 0.
+                    "gt" | "gte" | "lt" | "lte" => whole.is_some(),
+                    "within_days" | "older_than_days" => true,
                     _ => matches!(
                         c.value,
                         Some(serde_yaml::Value::String(_) | serde_yaml::Value::Number(_) | serde_yaml::Value::Bool(_))
