@@ -28,4 +28,4 @@ pub use manifest::{
 };
 pub use timestamp::{QUERY_MEDIA_TYPE, REPLY_MEDIA_TYPE, Timestamp, TimestampQuery, verify_token};
 pub use verify::{Check, Failure, Outcome, Report, verify, verify_path, verify_with};
-pub use writer::{EvidenceEntry, Finished, PackWriter, Sealed};
+pub use writer::{EvidenceEntry, Finished, HashingWriter, PackWriter, Sealed};

@@ -383,15 +383,15 @@ fn copy(from: &mut impl Read, to: &mut impl Write) -> std::io::Result<()> {
     }
 }
 
-/// A writer that hashes and counts what it passes on.
-struct HashingWriter<W> {
+/// A writer that hashes (SHA-256) and counts what it passes on.
+pub struct HashingWriter<W> {
     inner: W,
     hasher: Sha256,
     len: u64,
 }
 
 impl<W: Write> HashingWriter<W> {
-    fn new(inner: W) -> Self {
+    pub fn new(inner: W) -> Self {
         HashingWriter {
             inner,
             hasher: Sha256::new(),
@@ -399,7 +399,8 @@ impl<W: Write> HashingWriter<W> {
         }
     }
 
-    fn finish(self) -> (String, u64) {
+    /// The hex SHA-256 and the count of the bytes passed on.
+    pub fn finish(self) -> (String, u64) {
         (hex::encode(self.hasher.finalize()), self.len)
     }
 }

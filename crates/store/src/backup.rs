@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 use age::secrecy::SecretString;
 use age::x25519;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier};
+use evident_pack::HashingWriter;
 use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -204,6 +205,13 @@ struct VaultPart {
 struct PartSum {
     sha256: String,
     size: u64,
+}
+
+impl<W: Write> From<HashingWriter<W>> for PartSum {
+    fn from(w: HashingWriter<W>) -> PartSum {
+        let (sha256, size) = w.finish();
+        PartSum { sha256, size }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -392,42 +400,6 @@ fn is_rule_file(relative: &str) -> bool {
     })
 }
 
-/// Counts and hashes what goes through it.
-struct Hashing<W> {
-    inner: W,
-    hasher: Sha256,
-    size: u64,
-}
-
-impl<W: Write> Hashing<W> {
-    fn new(inner: W) -> Self {
-        Hashing {
-            inner,
-            hasher: Sha256::new(),
-            size: 0,
-        }
-    }
-
-    fn sum(self) -> PartSum {
-        PartSum {
-            sha256: hex::encode(self.hasher.finalize()),
-            size: self.size,
-        }
-    }
-}
-
-impl<W: Write> Write for Hashing<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.size += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
-
 /// The archive being written, and the sums of the parts written so far.
 struct Archive {
     zip: ZipWriter<File>,
@@ -443,7 +415,7 @@ impl Archive {
         }
     }
 
-    fn start(&mut self, name: &str, compress: bool) -> Result<Hashing<&mut ZipWriter<File>>, StoreError> {
+    fn start(&mut self, name: &str, compress: bool) -> Result<HashingWriter<&mut ZipWriter<File>>, StoreError> {
         let options = SimpleFileOptions::default()
             .compression_method(if compress {
                 CompressionMethod::Deflated
@@ -455,7 +427,7 @@ impl Archive {
         if let Err(e) = self.zip.start_file(name, options) {
             return Err(self.failed(e));
         }
-        Ok(Hashing::new(&mut self.zip))
+        Ok(HashingWriter::new(&mut self.zip))
     }
 
     fn finish(self) -> Result<File, StoreError> {
@@ -469,7 +441,7 @@ impl Archive {
     fn part(&mut self, name: &str, compress: bool, bytes: &[u8]) -> Result<(), StoreError> {
         let mut w = self.start(name, compress)?;
         let written = w.write_all(bytes);
-        let sum = w.sum();
+        let sum = PartSum::from(w);
         written.map_err(|e| self.failed(e))?;
         self.parts.insert(name.to_string(), sum);
         Ok(())
@@ -635,7 +607,7 @@ impl Workspace {
                 count += 1;
             }
             drop(rows);
-            let sum = w.sum();
+            let sum = PartSum::from(w);
             archive.parts.insert(part, sum);
             total_rows += count;
             table_parts.push(TablePart {
@@ -665,7 +637,7 @@ impl Workspace {
                     let part = object_part(sha);
                     let mut w = archive.start(&part, false)?;
                     let copied = self.vault.read_sealed(sha, &mut w).await;
-                    let sum = w.sum();
+                    let sum = PartSum::from(w);
                     copied.map_err(vault_failed)?;
                     let n = sum.size;
                     archive.parts.insert(part, sum);
@@ -925,9 +897,9 @@ impl Opened {
             ))
         };
         let mut entry = self.zip.by_name(name).map_err(|e| bad(e.to_string()))?;
-        let mut h = Hashing::new(std::io::sink());
+        let mut h = HashingWriter::new(std::io::sink());
         std::io::copy(&mut entry, &mut h).map_err(|e| bad(e.to_string()))?;
-        Ok(h.sum())
+        Ok(PartSum::from(h))
     }
 
     fn object_lines(&mut self) -> Result<Vec<ObjectLine>, StoreError> {

@@ -303,13 +303,19 @@ fn sqlite_to_postgres_and_back() {
     same_bytes(&lite, &back);
 }
 
-fn backup_while_the_server_writes_holds_a_prefix_of_the_writes(b: Backend) {
+/// A new workspace holding one evidence item of `mib` MiB (`disk-image.bin`, sparse to make).
+fn with_large_blob(b: Backend, mib: u64) -> Env {
     let env = Env::new(b);
     env.init();
-    // A large blob keeps the backup copying while the uploads go on.
     let big = env.tmp.path().join("disk-image.bin");
-    std::fs::File::create(&big).unwrap().set_len(128 << 20).unwrap();
+    std::fs::File::create(&big).unwrap().set_len(mib << 20).unwrap();
     env.json(&["evidence", "add", big.to_str().unwrap(), "--control", "BCP-01"]);
+    env
+}
+
+fn backup_while_the_server_writes_holds_a_prefix_of_the_writes(b: Backend) {
+    // A large blob keeps the backup copying while the uploads go on.
+    let env = with_large_blob(b, 128);
     let token = env.admin_token();
     let server = Server::start(&env, "first@bluefin.test");
     let uploaded: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -472,6 +478,17 @@ fn a_tampered_backup_is_refused_naming_the_part(b: Backend) {
     assert!(stderr(&out).contains("part "), "names the part: {}", stderr(&out));
     assert!(!twin.dir.exists());
 
+    // --check reads and proves the file, and writes nothing.
+    let checked = restore(&twin, &file, &[&keys[..], &["--check"]].concat());
+    assert!(checked.status.success(), "{}", stderr(&checked));
+    assert!(String::from_utf8_lossy(&checked.stdout).contains("every part matches the signed manifest"));
+    assert!(!twin.dir.exists());
+    refused(
+        &twin,
+        &retitled,
+        &[&keys[..], &["--check"]].concat(),
+        &["part db/evidence.jsonl"],
+    );
     assert!(restore(&twin, &file, &keys).status.success(), "the original restores");
 }
 
@@ -602,12 +619,8 @@ fn keys_travel_only_encrypted(b: Backend) {
 }
 
 fn a_killed_restore_leaves_no_usable_workspace(b: Backend) {
-    let env = Env::new(b);
-    env.init();
     // Large enough for the restore to be caught writing it.
-    let big = env.tmp.path().join("disk-image.bin");
-    std::fs::File::create(&big).unwrap().set_len(256 << 20).unwrap();
-    env.json(&["evidence", "add", big.to_str().unwrap(), "--control", "BCP-01"]);
+    let env = with_large_blob(b, 256);
     add(&env, "small.txt", b"small", &["--control", "BCP-01"]);
     let (file, _) = backup(&env, "big.zip", &[]);
 
