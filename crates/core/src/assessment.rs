@@ -41,7 +41,7 @@ pub fn applicability_of(control: &Control, in_scope: Option<&BTreeSet<Category>>
 
 /// Every check's result, built-in then the workspace's rules, and the check facts of each
 /// control code they test.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CheckedProgram {
     pub results: BTreeMap<String, CheckResult>,
     pub by_control: BTreeMap<String, Vec<CheckFact>>,
@@ -57,28 +57,77 @@ pub fn run_checks(
     failing_since: &BTreeMap<String, i64>,
     now: OffsetDateTime,
 ) -> CheckedProgram {
-    // A library check tests the adopted controls whose template lists it.
+    let builtin = checks::run_all(BUILTIN, facts, exclusions, now);
+    let results = builtin
+        .into_iter()
+        .chain(rules.iter().map(|r| checks::run_rule(r, facts, exclusions, now)));
+    checked(program, rules, results, failing_since, now.date())
+}
+
+/// The built-in checks that read which evidence is current. No other check, and no workspace
+/// rule, reads the evidence library, so a write that changes only the library needs only these
+/// run again (a test holds every built-in check to this).
+pub const EVIDENCE_READERS: [&str; 2] = ["vendors-critical-report", "events-have-evidence"];
+
+/// The only facts [`EVIDENCE_READERS`] read: what a reader keeps to run them again without
+/// loading the rest.
+pub fn evidence_reader_facts(facts: &Facts) -> Facts {
+    Facts {
+        vendors: facts.vendors.clone(),
+        events: facts.events.clone(),
+        params: facts.params.clone(),
+        current_evidence: facts.current_evidence.clone(),
+        ..Facts::default()
+    }
+}
+
+/// The checks after a write that changed only the evidence library: [`EVIDENCE_READERS`] run
+/// again over `facts` (which must hold the library as it is now), every other result is kept
+/// from `previous`. The same as [`run_checks`] over the full facts, at a fraction of the cost.
+pub fn rerun_evidence_readers(
+    program: &Program,
+    facts: &Facts,
+    mut previous: BTreeMap<String, CheckResult>,
+    exclusions: &[Exclusion],
+    rules: &[Rule],
+    failing_since: &BTreeMap<String, i64>,
+    now: OffsetDateTime,
+) -> CheckedProgram {
+    let results: Vec<CheckResult> = BUILTIN
+        .iter()
+        .map(|c| c.id)
+        .chain(rules.iter().map(|r| r.id.as_str()))
+        .filter_map(|id| match (EVIDENCE_READERS.contains(&id), checks::by_id(id)) {
+            (true, Some(def)) => Some(checks::run(def, facts, exclusions, now)),
+            _ => previous.remove(id),
+        })
+        .collect();
+    checked(program, rules, results, failing_since, now.date())
+}
+
+/// Results in the order checks run (built-in, then the rules), with the check facts of each
+/// control they test: a library check tests the adopted controls whose template lists it, a
+/// rule the controls it names.
+fn checked(
+    program: &Program,
+    rules: &[Rule],
+    results: impl IntoIterator<Item = CheckResult>,
+    failing_since: &BTreeMap<String, i64>,
+    today: Date,
+) -> CheckedProgram {
     let mut codes_of: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for c in &program.controls {
         for check in c.checks() {
             codes_of.entry(check.as_str()).or_default().push(c.code.clone());
         }
     }
-    let builtin = checks::run_all(BUILTIN, facts, exclusions, now);
-    let results = BUILTIN
-        .iter()
-        .zip(builtin)
-        .map(|(c, result)| (codes_of.get(c.id).cloned().unwrap_or_default(), result))
-        .chain(
-            rules
-                .iter()
-                .map(|r| (r.controls.clone(), checks::run_rule(r, facts, exclusions, now))),
-        );
-    let today = now.date();
+    for r in rules {
+        codes_of.insert(r.id.as_str(), r.controls.clone());
+    }
     let mut out = CheckedProgram::default();
-    for (controls, result) in results {
-        for code in controls {
-            out.by_control.entry(code).or_default().push(CheckFact {
+    for result in results {
+        for code in codes_of.get(result.id.as_str()).into_iter().flatten() {
+            out.by_control.entry(code.clone()).or_default().push(CheckFact {
                 id: result.id.clone(),
                 failed: result.failed,
                 failing: result.status == CheckStatus::Fail,
@@ -122,7 +171,7 @@ pub fn assess(
     approval: Option<&ScopeApproval>,
     kickoff: Date,
     program: &Program,
-    facts: &Facts,
+    digest: &FactsDigest,
     mut checked: CheckedProgram,
     today: Date,
 ) -> (Assessment, BTreeMap<String, CheckResult>) {
@@ -169,14 +218,9 @@ pub fn assess(
             requirements: c.evidence.clone(),
         })
         .collect();
-    let grace = facts
-        .params
-        .get("check_failure_grace_days")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(readiness::DEFAULT_GRACE_DAYS);
-    let r = readiness::assess(&inputs, &criteria, today, grace);
+    let r = readiness::assess(&inputs, &criteria, today, digest.grace_days);
     let results = checked.results;
-    let input = checklist_input(approval, program, facts, &results, &inputs, &r, today);
+    let input = checklist_input(approval, program, digest, &results, &inputs, &r, today);
     let start = match scope.period {
         AuditPeriod::AsOf(d) => d,
         AuditPeriod::Window { from, .. } => from,
@@ -220,10 +264,80 @@ fn topic_gaps(criteria: &[String], program: &Program, in_scope: Option<&BTreeSet
         .collect()
 }
 
+/// What the checklist and readiness read from the facts, counted once: an assessment brought
+/// up to date after an evidence write reuses it instead of keeping every record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FactsDigest {
+    /// Days a failing check may stay failing before readiness counts it (a policy parameter).
+    pub grace_days: i64,
+    /// People employed on the day, and those of them with security awareness training in the
+    /// year before it.
+    pub staff: usize,
+    pub staff_trained: usize,
+    pub risks: usize,
+    pub risks_signed_off: usize,
+    /// Vendors of the critical and high tiers.
+    pub important_vendors: usize,
+    pub last_access_review: Option<Date>,
+    pub last_recovery_test: Option<Date>,
+    pub last_tabletop: Option<Date>,
+}
+
+impl FactsDigest {
+    pub fn of(facts: &Facts, today: Date) -> FactsDigest {
+        let staff: Vec<&Record> = facts
+            .people
+            .iter()
+            .filter(|p| crate::registers::employed_on(p, today))
+            .collect();
+        let year_ago = today - time::Duration::days(365);
+        let staff_trained = staff
+            .iter()
+            .filter(|p| {
+                facts.training_of(p.get("email").as_str().unwrap_or("")).any(|t| {
+                    t.get("kind").as_str() == Some("security_awareness")
+                        && t.get("completed_on").as_date().is_some_and(|d| d >= year_ago)
+                })
+            })
+            .count();
+        let latest = |kinds: &[&str]| {
+            facts
+                .events
+                .iter()
+                .filter(|e| e.get("kind").as_str().is_some_and(|k| kinds.contains(&k)))
+                .filter_map(|e| e.get("date").as_date())
+                .max()
+        };
+        FactsDigest {
+            grace_days: facts
+                .params
+                .get("check_failure_grace_days")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(readiness::DEFAULT_GRACE_DAYS),
+            staff: staff.len(),
+            staff_trained,
+            risks: facts.risks.len(),
+            risks_signed_off: facts
+                .risks
+                .iter()
+                .filter(|x| x.signed_off.is_some() && !x.sign_off_outdated)
+                .count(),
+            important_vendors: facts
+                .vendors
+                .iter()
+                .filter(|v| matches!(v.get("tier").as_str(), Some("critical" | "high")))
+                .count(),
+            last_access_review: latest(&["access_review"]),
+            last_recovery_test: latest(&["dr_test", "backup_restore_test"]),
+            last_tabletop: latest(&["tabletop_exercise"]),
+        }
+    }
+}
+
 fn checklist_input(
     approval: Option<&ScopeApproval>,
     program: &Program,
-    facts: &Facts,
+    digest: &FactsDigest,
     results: &BTreeMap<String, CheckResult>,
     inputs: &[ControlInput],
     r: &Readiness,
@@ -234,29 +348,6 @@ fn checklist_input(
             .get(id)
             .map(|c| c.failures.iter().map(|f| f.record.clone()).collect())
             .unwrap_or_default()
-    };
-    let staff: Vec<&Record> = facts
-        .people
-        .iter()
-        .filter(|p| crate::registers::employed_on(p, today))
-        .collect();
-    let year_ago = today - time::Duration::days(365);
-    let trained = staff
-        .iter()
-        .filter(|p| {
-            facts.training_of(p.get("email").as_str().unwrap_or("")).any(|t| {
-                t.get("kind").as_str() == Some("security_awareness")
-                    && t.get("completed_on").as_date().is_some_and(|d| d >= year_ago)
-            })
-        })
-        .count();
-    let latest = |kinds: &[&str]| {
-        facts
-            .events
-            .iter()
-            .filter(|e| e.get("kind").as_str().is_some_and(|k| kinds.contains(&k)))
-            .filter_map(|e| e.get("date").as_date())
-            .max()
     };
     let mut vendors_lacking = failures("vendors-critical-report");
     vendors_lacking.extend(failures("vendors-reviewed"));
@@ -288,19 +379,11 @@ fn checklist_input(
             .iter()
             .map(|p| (p.id.clone(), p.published().is_some()))
             .collect(),
-        risks: facts.risks.len(),
-        risks_signed_off: facts
-            .risks
-            .iter()
-            .filter(|x| x.signed_off.is_some() && !x.sign_off_outdated)
-            .count(),
-        staff: staff.len(),
-        staff_trained: trained,
-        important_vendors: facts
-            .vendors
-            .iter()
-            .filter(|v| matches!(v.get("tier").as_str(), Some("critical" | "high")))
-            .count(),
+        risks: digest.risks,
+        risks_signed_off: digest.risks_signed_off,
+        staff: digest.staff,
+        staff_trained: digest.staff_trained,
+        important_vendors: digest.important_vendors,
         vendors_lacking,
         logging_ok,
         logging_missing,
@@ -313,11 +396,116 @@ fn checklist_input(
             .policies
             .iter()
             .any(|p| p.id == "vulnerability-management" && p.published().is_some()),
-        last_access_review: latest(&["access_review"]),
-        last_recovery_test: latest(&["dr_test", "backup_restore_test"]),
-        last_tabletop: latest(&["tabletop_exercise"]),
+        last_access_review: digest.last_access_review,
+        last_recovery_test: digest.last_recovery_test,
+        last_tabletop: digest.last_tabletop,
         today,
         requirements,
         requirements_met: requirements.saturating_sub(unmet),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generate::{Size, company};
+    use crate::register::Value;
+    use time::macros::datetime;
+
+    /// A generated company whose vendors and events name evidence, half of it in force.
+    fn facts_naming_evidence() -> Facts {
+        let now = datetime!(2026-11-23 12:00 UTC);
+        let mut facts = company(Size::S, 1, now, evident_catalog::Catalog::builtin()).check_facts();
+        let mut ids = Vec::new();
+        for (n, v) in facts.vendors.iter_mut().enumerate() {
+            let id = format!("ev-vendor-{n}");
+            v.values.insert("soc2_report", Value::List(vec![id.clone()]));
+            ids.push(id);
+        }
+        for (n, e) in facts.events.iter_mut().enumerate() {
+            let id = format!("ev-event-{n}");
+            e.values.insert("evidence", Value::List(vec![id.clone()]));
+            ids.push(id);
+        }
+        facts.current_evidence = ids.into_iter().step_by(2).collect();
+        facts
+    }
+
+    fn without_evidence(facts: &Facts) -> Facts {
+        Facts {
+            current_evidence: Vec::new(),
+            index: Default::default(),
+            ..facts.clone()
+        }
+    }
+
+    #[test]
+    fn only_the_evidence_readers_read_the_evidence_library() {
+        let now = datetime!(2026-11-23 12:00 UTC);
+        let facts = facts_naming_evidence();
+        let bare = without_evidence(&facts);
+        let kept = evidence_reader_facts(&facts);
+        for def in BUILTIN {
+            let with = checks::outcomes(def, &facts, now);
+            if EVIDENCE_READERS.contains(&def.id) {
+                assert_ne!(
+                    with,
+                    checks::outcomes(def, &bare, now),
+                    "{}: the test data must make the library matter",
+                    def.id
+                );
+                assert_eq!(
+                    with,
+                    checks::outcomes(def, &kept, now),
+                    "{} reads a fact evidence_reader_facts drops",
+                    def.id
+                );
+            } else {
+                assert_eq!(
+                    with,
+                    checks::outcomes(def, &bare, now),
+                    "{} reads the evidence library but is not in EVIDENCE_READERS",
+                    def.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn rerunning_the_evidence_readers_equals_running_every_check() {
+        let now = datetime!(2026-11-23 12:00 UTC);
+        let before = facts_naming_evidence();
+        let program = Program::default();
+        let previous = run_checks(&program, &before, &[], &[], &BTreeMap::new(), now);
+        // The library changes: what was in force is withdrawn and the rest arrives.
+        let mut after = without_evidence(&before);
+        let all: Vec<String> = before
+            .vendors
+            .iter()
+            .chain(&before.events)
+            .flat_map(|r| match r.get("soc2_report") {
+                Value::List(ids) => ids.clone(),
+                _ => match r.get("evidence") {
+                    Value::List(ids) => ids.clone(),
+                    _ => Vec::new(),
+                },
+            })
+            .collect();
+        after.current_evidence = all
+            .into_iter()
+            .filter(|id| !before.current_evidence.contains(id))
+            .collect();
+        let full = run_checks(&program, &after, &[], &[], &BTreeMap::new(), now);
+        let incremental = rerun_evidence_readers(
+            &program,
+            &evidence_reader_facts(&after),
+            previous.results.clone(),
+            &[],
+            &[],
+            &BTreeMap::new(),
+            now,
+        );
+        assert_ne!(previous, full, "the change must show in the results");
+        assert_eq!(incremental, full);
     }
 }

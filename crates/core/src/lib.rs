@@ -30,6 +30,7 @@ pub mod row_id;
 pub mod scope;
 pub mod text;
 pub mod window;
+pub mod write_effect;
 
 /// The audit log's chain rules live in their own crate so the pack verifier can use them
 /// without the domain; `evident_core::ledger::…` paths keep working.

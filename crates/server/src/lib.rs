@@ -67,13 +67,9 @@ pub async fn serve(ws: evident_store::Workspace, bind: SocketAddr) -> Result<(),
         .map_err(|e| ServerError::Bind(format!("{bind}: {e}")))?;
     let local = listener.local_addr().map_err(|e| ServerError::Bind(e.to_string()))?;
     let state = AppState::new(ws, local.ip().is_loopback());
-    // Compute readiness before the first visitor asks for it (seconds on a large program).
-    let warm = state.clone();
-    tokio::spawn(async move {
-        if let Err(e) = warm.snapshot().await {
-            tracing::warn!(error = %e, "could not compute the first snapshot");
-        }
-    });
+    // Readiness computed before the first visitor asks for it (seconds on a large program),
+    // then kept following every write, here or elsewhere.
+    state.follow_head();
     println!("Evident is serving {} at http://{local}/", state.ws.organisation);
     let head_timeout = std::time::Duration::from_secs(state.ws.config.server.request_head_timeout_secs.max(1));
     serve_connections(listener, app(state), head_timeout).await

@@ -4,9 +4,7 @@
 //! adds them with a role); signing in through the provider never creates an account. The
 //! provider is trusted for the second factor.
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::{Query, State};
 use axum::http::header;
@@ -21,21 +19,6 @@ use sha2::{Digest, Sha256};
 use crate::ServerError;
 use crate::access::session_cookie;
 use crate::state::AppState;
-
-/// A sign-in started here and not yet finished at the provider.
-pub struct Pending {
-    nonce: String,
-    verifier: String,
-    next: String,
-    started: Instant,
-}
-
-const PENDING_FOR: Duration = Duration::from_secs(10 * 60);
-
-#[derive(Default)]
-pub struct OidcState {
-    pending: Mutex<BTreeMap<String, Pending>>,
-}
 
 #[derive(Debug, Deserialize, Clone)]
 struct Discovery {
@@ -102,19 +85,17 @@ pub async fn start(State(state): State<AppState>, Query(q): Query<StartQuery>) -
     let d = discover(s).await?;
     let (key, nonce, verifier) = (random_token()?, random_token()?, random_token()?);
     let challenge = B64.encode(Sha256::digest(verifier.as_bytes()));
-    {
-        let mut pending = state.oidc.pending.lock().unwrap_or_else(|e| e.into_inner());
-        pending.retain(|_, p| p.started.elapsed() < PENDING_FOR);
-        pending.insert(
-            key.clone(),
-            Pending {
+    state
+        .ws
+        .start_sign_on(
+            &key,
+            &evident_store::PendingSignOn {
                 nonce: nonce.clone(),
                 verifier,
                 next: crate::signin::safe_next(q.next.as_deref()),
-                started: Instant::now(),
             },
-        );
-    }
+        )
+        .await?;
     let enc = crate::web::html::url_encode;
     let url = format!(
         "{}{}response_type=code&client_id={}&redirect_uri={}&scope=openid%20email&state={}&nonce={}&code_challenge={}&code_challenge_method=S256",
@@ -154,11 +135,7 @@ pub async fn callback(State(state): State<AppState>, Query(q): Query<Callback>) 
     let (Some(code), Some(key)) = (q.code, q.state) else {
         return refuse(&state, "the provider's answer lacked the code or state");
     };
-    let pending = {
-        let mut map = state.oidc.pending.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(&key)
-    };
-    let Some(p) = pending.filter(|p| p.started.elapsed() < PENDING_FOR) else {
+    let Some(p) = state.ws.take_sign_on(&key).await? else {
         return refuse(&state, "that sign-in was not started here or has expired; start again");
     };
     let d = discover(&s).await?;

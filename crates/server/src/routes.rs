@@ -1350,8 +1350,19 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             body_limit(get(crate::oidc::callback), SIGN_IN_LIMIT),
         )
         .route("/static/{file}", body_limit(get(static_files::serve), SIGN_IN_LIMIT))
-        .route("/healthz", body_limit(get(|| async { "ok" }), SIGN_IN_LIMIT));
+        .route("/healthz", body_limit(get(|| async { "ok" }), SIGN_IN_LIMIT))
+        .route("/readyz", body_limit(get(readyz), SIGN_IN_LIMIT));
     (router, docs)
+}
+
+/// For load balancers: ready once the first readiness snapshot exists, so no one is sent to an
+/// instance still computing it. `/healthz` answers as soon as the process serves.
+async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> (axum::http::StatusCode, &'static str) {
+    if state.is_ready() {
+        (axum::http::StatusCode::OK, "ready")
+    } else {
+        (axum::http::StatusCode::SERVICE_UNAVAILABLE, "computing readiness")
+    }
 }
 
 /// Headers every answer carries: no framing, no sniffing, scripts and styles only from here.

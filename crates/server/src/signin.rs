@@ -175,18 +175,27 @@ pub async fn login(
     let mut page = LoginPage::new(&state, "password");
     page.email = form.email.clone();
     page.next = safe_next(form.next.as_deref());
-    if keys.iter().any(|k| state.limited(k)) {
+    let mut limited = false;
+    for k in &keys {
+        limited |= state.ws.sign_in_limited(k).await?;
+    }
+    if limited {
         tracing::warn!(client = %client, "sign-in rate limited");
         page.error = "Too many failed attempts. Wait 15 minutes and try again.".into();
         return page.respond(axum::http::StatusCode::TOO_MANY_REQUESTS);
     }
     let Some(user) = state.ws.check_password(&email, &form.password).await? else {
-        keys.iter().for_each(|k| state.record_failure(k));
+        state
+            .ws
+            .record_sign_in_failure(&keys.iter().map(String::as_str).collect::<Vec<_>>())
+            .await?;
         tracing::info!(client = %client, "sign-in failed");
         page.error = "That email and password do not match an active account.".into();
         return page.respond(axum::http::StatusCode::UNAUTHORIZED);
     };
-    keys.iter().for_each(|k| state.clear_failures(k));
+    for k in &keys {
+        state.ws.clear_sign_in_failures(k).await?;
+    }
     // People whose role has no dashboard start on their own page.
     if page.next == "/"
         && evident_core::access::reach(
@@ -335,7 +344,7 @@ pub async fn totp(
     };
     let key = format!("totp:{}", session.user.email);
     let secret = state.ws.totp_secret(&session.user).await?;
-    let step = if state.limited(&key) {
+    let step = if state.ws.sign_in_limited(&key).await? {
         None
     } else {
         secret.and_then(|s| totp::verify(&s, &form.code, now_s()))
@@ -349,13 +358,13 @@ pub async fn totp(
         Some(_) => None,
     };
     if let Some(message) = refusal {
-        state.record_failure(&key);
+        state.ws.record_sign_in_failure(&[&key]).await?;
         let mut page = LoginPage::new(&state, "totp");
         page.next = safe_next(q.next.as_deref());
         page.error = message.into();
         return page.respond(axum::http::StatusCode::UNAUTHORIZED);
     }
-    state.clear_failures(&key);
+    state.ws.clear_sign_in_failures(&key).await?;
     finish(&state, &token, &session.user, q.next.as_deref()).await
 }
 

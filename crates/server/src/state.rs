@@ -1,10 +1,9 @@
-//! What every request shares: the workspace, the sign-in limiter and the computed snapshot.
+//! What every request shares: the workspace and the computed snapshot.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
+use evident_core::write_effect::{Effect, effect_of_all};
 use evident_store::{Assessment, Workspace};
 
 use crate::ServerError;
@@ -73,14 +72,12 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<Vec<Net>>,
-    pub oidc: Arc<crate::oidc::OidcState>,
     inner: Arc<Inner>,
 }
 
 struct Inner {
     /// Set once the first snapshot exists.
     ready: std::sync::atomic::AtomicBool,
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
     snapshot: tokio::sync::Mutex<Option<Arc<Snapshot>>>,
 }
 
@@ -91,11 +88,12 @@ pub struct Snapshot {
     pub head: i64,
     pub day: time::Date,
     pub computed_at: time::OffsetDateTime,
-    /// None when no audit scope is set yet. Its facts are dropped once the checks have run
-    /// (on a large program they are most of the memory, and no page reads them).
-    pub assessment: Option<Assessment>,
+    /// None when no audit scope is set yet. Of its facts only those the evidence checks read
+    /// are kept once the checks have run (on a large program the rest are most of the memory,
+    /// and no page reads them).
+    pub assessment: Option<Arc<Assessment>>,
     /// The program when there is no assessment to carry it.
-    unassessed: Option<evident_store::Program>,
+    unassessed: Option<Arc<evident_store::Program>>,
     /// People in the people register.
     pub staff: usize,
     /// (day, % of checks passing) over the last [`TREND_DAYS`] days of stored runs.
@@ -109,19 +107,29 @@ pub struct Snapshot {
 pub const TREND_DAYS: i64 = 90;
 
 impl Snapshot {
+    /// A successor of `p` for the same day, its caches empty.
+    fn new(p: &Snapshot) -> Snapshot {
+        Snapshot {
+            head: p.head,
+            day: p.day,
+            computed_at: p.computed_at,
+            assessment: None,
+            unassessed: None,
+            staff: p.staff,
+            trend: Vec::new(),
+            evidence_rows: Default::default(),
+            window: Default::default(),
+        }
+    }
+
     pub fn program(&self) -> &evident_store::Program {
         match (&self.assessment, &self.unassessed) {
             (Some(a), _) => &a.program,
-            (None, Some(p)) => p,
+            (None, Some(p)) => p.as_ref(),
             (None, None) => unreachable!("a snapshot holds a program one way or the other"),
         }
     }
 }
-
-/// Sign-in failures allowed per key (an email, an address) within the window.
-const MAX_FAILURES: usize = 5;
-const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
-const MAX_TRACKED_KEYS: usize = 10_000;
 
 impl AppState {
     pub fn new(ws: Workspace, loopback: bool) -> AppState {
@@ -132,10 +140,8 @@ impl AppState {
             ws,
             secure_cookies,
             trusted_proxies: Arc::new(trusted_proxies),
-            oidc: Arc::default(),
             inner: Arc::new(Inner {
                 ready: Default::default(),
-                failures: Mutex::new(HashMap::new()),
                 snapshot: tokio::sync::Mutex::new(None),
             }),
         }
@@ -169,30 +175,6 @@ impl AppState {
         client
     }
 
-    /// True when `key` has failed too often recently.
-    pub fn limited(&self, key: &str) -> bool {
-        let mut map = self.inner.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
-        let list = map.entry(key.to_string()).or_default();
-        list.retain(|t| now.duration_since(*t) < FAILURE_WINDOW);
-        list.len() >= MAX_FAILURES
-    }
-
-    pub fn record_failure(&self, key: &str) {
-        let mut map = self.inner.failures.lock().unwrap_or_else(|e| e.into_inner());
-        // Guesses at many different emails must not grow the table without end.
-        if map.len() >= MAX_TRACKED_KEYS {
-            let now = Instant::now();
-            map.retain(|_, list| list.last().is_some_and(|t| now.duration_since(*t) < FAILURE_WINDOW));
-        }
-        map.entry(key.to_string()).or_default().push(Instant::now());
-    }
-
-    pub fn clear_failures(&self, key: &str) {
-        let mut map = self.inner.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(key);
-    }
-
     /// None while the very first snapshot is being computed (seconds on a large program), so a
     /// page can show that work is under way instead of hanging; afterwards, as `snapshot`.
     pub async fn snapshot_or_busy(&self) -> Result<Option<Arc<Snapshot>>, ServerError> {
@@ -204,23 +186,85 @@ impl AppState {
         self.snapshot().await.map(Some)
     }
 
-    /// The current snapshot, recomputed first if anything changed since the last one.
+    /// The current snapshot, brought up to date first if anything changed since the last one:
+    /// after writes that change nothing readiness reads it is carried forward as it is, after
+    /// evidence writes only the evidence library and the checks that read it are redone, after
+    /// anything else (or on a new day) it is computed from scratch.
     pub async fn snapshot(&self) -> Result<Arc<Snapshot>, ServerError> {
         let head = self.ws.audit_head().await?;
         let now = time::OffsetDateTime::now_utc();
         let mut slot = self.inner.snapshot.lock().await;
-        if let Some(s) = slot.as_ref().filter(|s| s.head == head && s.day == now.date()) {
+        let previous = slot.clone();
+        if let Some(s) = previous.as_ref().filter(|s| s.head == head && s.day == now.date()) {
             return Ok(s.clone());
         }
+        let effect = match previous.as_ref() {
+            Some(p) if p.day == now.date() && head > p.head && head - p.head <= MAX_REPLAYED_WRITES => {
+                let actions = self.ws.audit_actions(p.head, head).await?;
+                effect_of_all(actions.iter().map(String::as_str))
+            }
+            _ => Effect::Everything,
+        };
+        let s = match (previous, effect) {
+            (Some(p), Effect::Nothing) => Snapshot {
+                head,
+                assessment: p.assessment.clone(),
+                unassessed: p.unassessed.clone(),
+                trend: p.trend.clone(),
+                ..Snapshot::new(&p)
+            },
+            (Some(p), Effect::Evidence) if p.assessment.is_some() => {
+                let previous = p.assessment.as_ref().expect("checked above");
+                let a = self.ws.reassess_after_evidence(previous, now).await?;
+                Snapshot {
+                    head,
+                    computed_at: now,
+                    assessment: Some(Arc::new(a)),
+                    trend: p.trend.clone(),
+                    ..Snapshot::new(&p)
+                }
+            }
+            _ => self.compute(head, now).await?,
+        };
+        let s = Arc::new(s);
+        *slot = Some(s.clone());
+        drop(slot);
+        self.inner.ready.store(true, std::sync::atomic::Ordering::Release);
+        if effect == Effect::Everything {
+            release_freed_memory();
+        }
+        Ok(s)
+    }
+
+    /// True once the first snapshot exists: a load balancer sends no one here before.
+    pub fn is_ready(&self) -> bool {
+        self.inner.ready.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Keeps the snapshot following the audit log's head, whoever moves it (this instance,
+    /// another one on the same database, the command line), so pages seldom wait for it.
+    pub fn follow_head(&self) {
+        let state = self.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = state.snapshot().await {
+                    tracing::warn!(error = %e, "could not bring the snapshot up to date");
+                }
+                tokio::time::sleep(FOLLOW_EVERY).await;
+            }
+        });
+    }
+
+    async fn compute(&self, head: i64, now: time::OffsetDateTime) -> Result<Snapshot, ServerError> {
         let (assessment, unassessed, staff) = match self.ws.assess(now.date(), now).await {
             Ok(mut a) => {
                 let staff = a.facts.people.len();
-                a.facts = Default::default();
-                (Some(a), None, staff)
+                a.keep_only_evidence_reader_facts();
+                (Some(Arc::new(a)), None, staff)
             }
             Err(evident_store::StoreError::NoScope) => {
                 let staff = self.ws.records(&evident_core::registers::PEOPLE).await?.len();
-                (None, Some(self.ws.program().await?), staff)
+                (None, Some(Arc::new(self.ws.program().await?)), staff)
             }
             Err(e) => return Err(e.into()),
         };
@@ -236,7 +280,7 @@ impl AppState {
             .filter(|(_, (_, n))| *n > 0)
             .map(|(day, (p, n))| (day, f64::from(p) * 100.0 / f64::from(n)))
             .collect();
-        let s = Arc::new(Snapshot {
+        Ok(Snapshot {
             trend,
             head,
             day: now.date(),
@@ -246,14 +290,14 @@ impl AppState {
             staff,
             evidence_rows: Default::default(),
             window: Default::default(),
-        });
-        *slot = Some(s.clone());
-        drop(slot);
-        self.inner.ready.store(true, std::sync::atomic::Ordering::Release);
-        release_freed_memory();
-        Ok(s)
+        })
     }
 }
+
+/// Beyond this many writes since the last snapshot, reading what each did costs more than it
+/// saves: compute afresh.
+const MAX_REPLAYED_WRITES: i64 = 500;
+const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Hands memory freed after a recompute (the facts, hundreds of MiB on a large program) back to
 /// the system; glibc otherwise keeps it mapped and the server's resident size stays at its peak.

@@ -166,12 +166,7 @@ impl Workspace {
             risks,
             policies,
             controls,
-            current_evidence: program
-                .evidence
-                .iter()
-                .filter(|e| e.is_current())
-                .map(|e| e.id.clone())
-                .collect(),
+            current_evidence: crate::assessment::current_evidence(program),
             params: self.parameters().await?.into_iter().map(|p| (p.key, p.value)).collect(),
             accounts,
             findings: findings

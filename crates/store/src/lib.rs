@@ -31,6 +31,7 @@ mod registers;
 mod remediation;
 mod risks;
 mod scope;
+mod sign_in;
 mod tsa;
 mod users;
 mod vault;
@@ -38,7 +39,7 @@ mod verify;
 mod window;
 mod workspace;
 
-pub use assessment::{Assessment, ControlSummary, Timings, applicability_of, load_rules, summarise};
+pub use assessment::{Assessment, Basis, ControlSummary, Timings, applicability_of, load_rules, summarise};
 pub use audit::CHECKPOINT_EVERY;
 pub use backup::{
     BACKUP_FORMAT, BACKUP_VERSION, BackupOptions, BackupSummary, Objects, RestoreOptions, RestoreSummary, restore,
@@ -63,6 +64,7 @@ pub use policies::{
 pub use registers::{StoredRecord, WriteSummary, record_json};
 pub use risks::{RiskReview, SignOff};
 pub use scope::{ComponentRecord, ScopeRecord};
+pub use sign_in::{MAX_SIGN_IN_FAILURES, OIDC_PENDING_MS, PendingSignOn, SIGN_IN_FAILURE_WINDOW_MS};
 pub use users::{ApiToken, MIN_PASSWORD_CHARS, Session, SessionStage, TokenScope, User, check_new_password};
 pub use vault::{StoredBlob, VaultError};
 pub use verify::VerifyReport;

@@ -336,7 +336,14 @@ impl Workspace {
         if n > 0 {
             return Ok(None);
         }
-        self.add_user(email, Role::Admin).await.map(Some)
+        match self.add_user(email, Role::Admin).await {
+            Ok(created) => Ok(Some(created)),
+            // Another instance starting at the same moment created it first.
+            Err(e) => {
+                let n: i64 = sqlx::query(COUNT_USERS).fetch_one(&self.db.pool).await?.try_get("n")?;
+                if n > 0 { Ok(None) } else { Err(e) }
+            }
+        }
     }
 
     /// When a one-time password handed over now stops working.

@@ -56,6 +56,8 @@ pub struct Env {
     pub dir: PathBuf,
     pub backend: Backend,
     pg_db: Option<String>,
+    /// Variables every command gets (an S3 vault's endpoint and credentials, say).
+    pub vars: Vec<(String, String)>,
 }
 
 impl Env {
@@ -81,6 +83,7 @@ impl Env {
             dir,
             backend,
             pg_db,
+            vars: Vec::new(),
         }
     }
 
@@ -93,9 +96,15 @@ impl Env {
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
+        self.command_in(&self.dir, args)
+    }
+
+    /// A command on this workspace's database and variables through another folder (a second
+    /// server instance's copy of the configuration and keys).
+    pub fn command_in(&self, dir: &Path, args: &[&str]) -> Command {
         let mut c = Command::new(BIN);
         c.arg("--workspace")
-            .arg(&self.dir)
+            .arg(dir)
             .args(args)
             .env_remove("EVIDENT_HOME")
             .env_remove("EVIDENT_DATABASE_URL")
@@ -104,6 +113,7 @@ impl Env {
         if let Some(url) = self.database_url() {
             c.env("EVIDENT_DATABASE_URL", url);
         }
+        c.envs(self.vars.iter().map(|(k, v)| (k, v)));
         c
     }
 

@@ -21,6 +21,7 @@ mod fieldwork;
 mod foundation;
 mod generated;
 mod github;
+mod instances;
 mod oscal;
 mod packs;
 mod readiness;

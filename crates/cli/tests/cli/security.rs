@@ -49,6 +49,14 @@ impl Web {
         }
     }
 
+    /// The same browser (its cookies) talking to another server.
+    pub(crate) fn at(&self, base: &str) -> Web {
+        Web {
+            jar: self.jar.clone(),
+            base: base.to_string(),
+        }
+    }
+
     pub(crate) fn curl(&self, args: &[&str], path: &str) -> Answer {
         let out = Command::new("curl")
             .args(["-s", "-i", "--max-time", "60", "-H", "Expect:", "-b"])

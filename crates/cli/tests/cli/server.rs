@@ -30,8 +30,13 @@ pub struct Server {
 
 impl Server {
     pub fn start(env: &Env, admin: &str) -> Server {
+        Server::start_in(env, &env.dir, admin)
+    }
+
+    /// A server on `env`'s database with its workspace folder at `dir`.
+    pub fn start_in(env: &Env, dir: &Path, admin: &str) -> Server {
         let mut child = env
-            .command(&["serve", "--bind", "127.0.0.1:0", "--admin", admin])
+            .command_in(dir, &["serve", "--bind", "127.0.0.1:0", "--admin", admin])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -128,14 +133,14 @@ fn employee_email(env: &Env) -> String {
 
 /// The program a test serves: the small generated company, a user and a write token per role,
 /// and a control owned by the control owner.
-struct Fixture {
+pub(crate) struct Fixture {
     employee: String,
     passwords: Vec<(String, String)>,
     tokens: Vec<(String, String)>,
-    control: String,
+    pub(crate) control: String,
 }
 
-fn fixture(env: &Env) -> Fixture {
+pub(crate) fn fixture(env: &Env) -> Fixture {
     env.json(&["generate", "--size", "s", "--seed", "7"]);
     let mut passwords = Vec::new();
     let mut tokens = Vec::new();
@@ -187,7 +192,7 @@ fn fixture(env: &Env) -> Fixture {
     }
 }
 
-fn token<'a>(f: &'a Fixture, role: &str) -> &'a str {
+pub(crate) fn token<'a>(f: &'a Fixture, role: &str) -> &'a str {
     &f.tokens.iter().find(|(r, _)| r == role).unwrap().1
 }
 
@@ -338,8 +343,13 @@ fn role_matrix_and_documented_answers(b: Backend) {
     let env = Env::new(b);
     let f = fixture(&env);
     let server = Server::start(&env, "first@bluefin.test");
-    let base = server.base.clone();
-    let admin = token(&f, "admin");
+    role_matrix_at(&env, &f, &server.base);
+}
+
+/// Every documented route as every role, against the server (or servers) at `base`.
+pub(crate) fn role_matrix_at(env: &Env, f: &Fixture, base: &str) {
+    let base = base.to_string();
+    let admin = token(f, "admin");
     let doc: Value = serde_json::from_str(&http(&base, "GET", "/api/v1/openapi.json", None, None, &[]).1).unwrap();
 
     // The document and the route table agree, and the matrix names every documented route.
@@ -435,7 +445,7 @@ fn role_matrix_and_documented_answers(b: Backend) {
             &base,
             "GET",
             &format!("/api/v1/{r}"),
-            Some(token(&f, "auditor")),
+            Some(token(f, "auditor")),
             None,
             &[],
         );
@@ -547,7 +557,7 @@ fn role_matrix_and_documented_answers(b: Backend) {
         let op = &doc["paths"][path][method.to_lowercase()];
         for (i, role) in ROLES.iter().enumerate() {
             let want = allowed.as_bytes()[i] == b'y';
-            let t = token(&f, role);
+            let t = token(f, role);
             let (body, files): (Option<Value>, Vec<(&str, &str)>) = match (*method, *path) {
                 ("GET", _) => (None, vec![]),
                 ("POST", "/api/v1/evidence") => {
@@ -685,7 +695,7 @@ fn role_matrix_and_documented_answers(b: Backend) {
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["field"], "likelihood");
     assert_eq!(http(&base, "GET", "/api/v1/risks/R-900", Some(admin), None, &[]).0, 404);
     // The auditor sees only in-scope evidence; an item on an out-of-scope control is hidden.
-    let auditor = token(&f, "auditor");
+    let auditor = token(f, "auditor");
     let all = get_json(&base, "/api/v1/evidence?per=100", admin)["total"]
         .as_u64()
         .unwrap();
@@ -888,11 +898,11 @@ fn browser(b: Backend) {
 /// A stand-in OpenID Connect provider speaking the documented protocol: discovery, an
 /// authorization endpoint that signs in `email` at once, a token endpoint issuing an RS256 ID
 /// token for the nonce it was given, and its keys.
-struct Provider {
-    base: String,
+pub(crate) struct Provider {
+    pub(crate) base: String,
 }
 
-fn provider(email: &'static str, client_id: &'static str) -> Provider {
+pub(crate) fn provider(email: &'static str, client_id: &'static str) -> Provider {
     use base64::Engine;
     use std::io::{Read, Write};
     let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
@@ -1012,7 +1022,7 @@ fn provider(email: &'static str, client_id: &'static str) -> Provider {
 }
 
 /// One request with a cookie jar, not following redirects: (status, Location, body).
-fn browse(jar: &Path, url: &str) -> (u16, String, String) {
+pub(crate) fn browse(jar: &Path, url: &str) -> (u16, String, String) {
     let out = Command::new("curl")
         .args(["-s", "-i", "-b"])
         .arg(jar)

@@ -124,14 +124,11 @@ pub async fn store_upload(
     code: &str,
     up: &Upload,
 ) -> Result<evident_store::EvidenceItem, ServerError> {
-    let snap = state.snapshot().await?;
-    let control = snap
-        .program()
-        .controls
-        .iter()
-        .find(|c| c.code == code)
+    // The control as stored now: the upload is answered without waiting for readiness.
+    let control = crate::evidence::current_control(state, code)
+        .await?
         .ok_or(ServerError::NotFound)?;
-    if !may_write(access, control) {
+    if !may_write(access, &control) {
         return Err(ServerError::NotFound);
     }
     let field = |k: &str| up.fields.get(k).cloned();

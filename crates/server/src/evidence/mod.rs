@@ -37,6 +37,16 @@ pub fn visible<'a>(snap: &'a Snapshot, access: &Access) -> Vec<&'a EvidenceItem>
 /// evidence at all, or control owners for items on a control they own. `reach` is the caller's
 /// reach for writing evidence, whatever route they came through.
 pub fn may_change(snap: &Snapshot, access: &Access, item: &EvidenceItem) -> bool {
+    may_change_where(access, item, |code| {
+        snap.program()
+            .controls
+            .iter()
+            .any(|c| c.code == code && c.owner_email.as_deref() == Some(access.user.email.as_str()))
+    })
+}
+
+/// [`may_change`], with `owns(code)` saying whether the caller owns a control.
+fn may_change_where(access: &Access, item: &EvidenceItem, owns: impl Fn(&str) -> bool) -> bool {
     let write = evident_core::access::reach(
         access.role(),
         evident_core::access::Area::Evidence,
@@ -46,28 +56,39 @@ pub fn may_change(snap: &Snapshot, access: &Access, item: &EvidenceItem) -> bool
         Reach::All => true,
         // An item that also evidences someone else's control is theirs to keep: an owner
         // changes it only when every control it serves is their own.
-        Reach::Own => {
-            !item.controls.is_empty()
-                && item.controls.iter().all(|l| {
-                    snap.program()
-                        .controls
-                        .iter()
-                        .any(|c| c.code == l.control && c.owner_email.as_deref() == Some(access.user.email.as_str()))
-                })
-        }
+        Reach::Own => !item.controls.is_empty() && item.controls.iter().all(|l| owns(&l.control)),
         _ => false,
     }
 }
 
-/// The item `id` when the caller may change it; not found otherwise (as for one that does not
-/// exist).
-fn changeable<'a>(snap: &'a Snapshot, access: &Access, id: &str) -> Result<&'a EvidenceItem, ServerError> {
-    snap.program()
-        .evidence
-        .iter()
-        .find(|e| e.id == id)
-        .filter(|e| may_change(snap, access, e))
-        .ok_or(ServerError::NotFound)
+/// The item `id` as stored now when the caller may change it; not found otherwise (as for one
+/// that does not exist). Read from the store, not the snapshot: a write never waits for
+/// readiness to be recomputed.
+async fn changeable(state: &AppState, access: &Access, id: &str) -> Result<EvidenceItem, ServerError> {
+    let item = state.ws.evidence_item(id).await?;
+    let mut owned = std::collections::HashSet::new();
+    for l in &item.controls {
+        if current_control(state, &l.control)
+            .await?
+            .is_some_and(|c| c.owner_email.as_deref() == Some(access.user.email.as_str()))
+        {
+            owned.insert(l.control.clone());
+        }
+    }
+    if may_change_where(access, &item, |code| owned.contains(code)) {
+        Ok(item)
+    } else {
+        Err(ServerError::NotFound)
+    }
+}
+
+/// A control as stored now, None when there is none by that code.
+pub async fn current_control(state: &AppState, code: &str) -> Result<Option<evident_core::Control>, ServerError> {
+    match state.ws.control(code.trim()).await {
+        Ok(c) => Ok(Some(c)),
+        Err(evident_store::StoreError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The item as the API answers it: `EvidenceView`, the shape the CLI's JSON and the OpenAPI
@@ -76,9 +97,13 @@ pub fn json_of(snap: &Snapshot, e: &EvidenceItem) -> serde_json::Value {
     view_json(e, &by_code(snap), time::OffsetDateTime::now_utc().date())
 }
 
-/// The item just written, from the controls as stored (not waiting for the next snapshot).
+/// The item just written, with the controls it serves as stored (not waiting for the next
+/// snapshot, and reading only those).
 pub async fn json_after_write(state: &AppState, e: &EvidenceItem) -> Result<serde_json::Value, ServerError> {
-    let controls = state.ws.controls().await?;
+    let mut controls = Vec::new();
+    for l in &e.controls {
+        controls.extend(current_control(state, &l.control).await?);
+    }
     let by_code = controls.iter().map(|c| (c.code.as_str(), c)).collect();
     Ok(view_json(e, &by_code, time::OffsetDateTime::now_utc().date()))
 }
@@ -193,8 +218,7 @@ pub async fn withdraw_item(
     id: &str,
     reason: &str,
 ) -> Result<EvidenceItem, ServerError> {
-    let snap = state.snapshot().await?;
-    changeable(&snap, access, id)?;
+    changeable(state, access, id).await?;
     if reason.trim().is_empty() {
         return Err(ServerError::invalid("reason", "say why the evidence is withdrawn"));
     }
@@ -237,8 +261,7 @@ pub async fn relink_item(
     to: &str,
     reason: &str,
 ) -> Result<EvidenceItem, ServerError> {
-    let snap = state.snapshot().await?;
-    let e = changeable(&snap, access, id)?;
+    let e = changeable(state, access, id).await?;
     let (code, requirement) = to
         .split_once('|')
         .ok_or_else(|| ServerError::invalid("to", "choose the control (and requirement) to link it to"))?;
@@ -261,7 +284,7 @@ pub async fn relink_item(
         control: code.to_string(),
         requirement: (!requirement.is_empty()).then(|| requirement.to_string()),
     });
-    relink_in(state, &snap, access, id, links, reason).await
+    relink_in(state, access, id, links, reason).await
 }
 
 /// Links an item to exactly `links` (the page and the API): the caller must be allowed to
@@ -274,30 +297,24 @@ pub async fn relink_to(
     links: Vec<evident_store::LinkTo>,
     reason: &str,
 ) -> Result<EvidenceItem, ServerError> {
-    let snap = state.snapshot().await?;
-    relink_in(state, &snap, access, id, links, reason).await
+    relink_in(state, access, id, links, reason).await
 }
 
 async fn relink_in(
     state: &AppState,
-    snap: &Snapshot,
     access: &Access,
     id: &str,
     links: Vec<evident_store::LinkTo>,
     reason: &str,
 ) -> Result<EvidenceItem, ServerError> {
-    changeable(snap, access, id)?;
+    changeable(state, access, id).await?;
     let write = access.as_in(
         evident_core::access::Area::Evidence,
         evident_core::access::Action::Write,
     );
     for l in &links {
-        let target = snap
-            .program()
-            .controls
-            .iter()
-            .find(|c| c.code.eq_ignore_ascii_case(l.control.trim()));
-        if !target.is_some_and(|c| crate::controls::may_write(&write, c)) {
+        let target = current_control(state, &l.control).await?;
+        if !target.is_some_and(|c| crate::controls::may_write(&write, &c)) {
             return Err(ServerError::invalid(
                 "controls",
                 format!("you cannot link evidence to {}", l.control.trim()),
@@ -318,8 +335,7 @@ pub async fn store_version(
     id: &str,
     mp: axum::extract::Multipart,
 ) -> Result<EvidenceItem, ServerError> {
-    let snap = state.snapshot().await?;
-    let old = changeable(&snap, access, id)?.clone();
+    let old = changeable(state, access, id).await?;
     // Refused before the upload is read; the store checks again inside its transaction.
     old.check_supersedable().map_err(ServerError::Conflict)?;
     let up = crate::evidence::upload::receive(state, mp).await?;

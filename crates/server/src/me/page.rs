@@ -122,7 +122,7 @@ pub async fn password(
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, ServerError> {
     let key = format!("email:{}", access.user.email);
-    let refusal = if state.limited(&key) {
+    let refusal = if state.ws.sign_in_limited(&key).await? {
         Some("Too many wrong passwords. Wait 15 minutes and try again.".to_string())
     } else if state
         .ws
@@ -130,7 +130,7 @@ pub async fn password(
         .await?
         .is_none()
     {
-        state.record_failure(&key);
+        state.ws.record_sign_in_failure(&[&key]).await?;
         Some("The current password is not right.".to_string())
     } else {
         evident_store::check_new_password(&form.new_password).err()
