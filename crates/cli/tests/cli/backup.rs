@@ -2,7 +2,6 @@
 //! and back, a backup taken while the server writes, tampered files, keys carried encrypted,
 //! a restore killed halfway, and a vault in S3 listed or copied.
 
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::common::*;
+use super::packs::edit_entry;
 use super::server::{Server, http};
 use super::vault::Moto;
 
@@ -398,20 +398,7 @@ fn backup_while_the_server_writes_holds_a_prefix_of_the_writes(b: Backend) {
 /// Copies a backup, changing one part's bytes with `edit`.
 fn tampered(file: &Path, part: &str, edit: impl Fn(Vec<u8>) -> Vec<u8>) -> PathBuf {
     let out = file.with_file_name(format!("tampered-{}.zip", part.replace('/', "_")));
-    let mut archive = zip::ZipArchive::new(std::fs::File::open(file).unwrap()).unwrap();
-    let mut w = zip::ZipWriter::new(std::fs::File::create(&out).unwrap());
-    for i in 0..archive.len() {
-        let mut entry = archive.by_index(i).unwrap();
-        let name = entry.name().unwrap().to_string();
-        let mut bytes = Vec::new();
-        entry.read_to_end(&mut bytes).unwrap();
-        if name == part {
-            bytes = edit(bytes);
-        }
-        w.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
-        w.write_all(&bytes).unwrap();
-    }
-    w.finish().unwrap();
+    edit_entry(file, part, &out, edit);
     out
 }
 

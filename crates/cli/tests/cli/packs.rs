@@ -61,8 +61,8 @@ fn flip_byte(pack: &Path, entry: &str, out: &Path) {
     });
 }
 
-/// A copy of `pack` with the named entry's bytes replaced by `edit` of them.
-fn edit_entry(pack: &Path, entry: &str, out: &Path, edit: impl Fn(Vec<u8>) -> Vec<u8>) {
+/// A copy of `pack` (any zip) with the named entry's bytes replaced by `edit` of them.
+pub(super) fn edit_entry(pack: &Path, entry: &str, out: &Path, edit: impl Fn(Vec<u8>) -> Vec<u8>) {
     let mut archive = zip::ZipArchive::new(std::fs::File::open(pack).unwrap()).unwrap();
     let mut w = zip::ZipWriter::new(std::fs::File::create(out).unwrap());
     for i in 0..archive.len() {
