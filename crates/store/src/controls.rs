@@ -255,15 +255,25 @@ impl Workspace {
     }
 
     pub async fn control(&self, code: &str) -> Result<Control, StoreError> {
+        let mut control = self.stored_control(code).await?.ok_or_else(|| StoreError::NotFound {
+            kind: "control",
+            id: code.to_string(),
+        })?;
+        render_text(&mut control, &self.parameter_values().await?);
+        Ok(control)
+    }
+
+    /// One control as stored (its text not rendered), None when no control has that code: what
+    /// a write checks against without reading every control.
+    pub(crate) async fn stored_control(&self, code: &str) -> Result<Option<Control>, StoreError> {
         let pool = &self.db.pool;
-        let row = sqlx::query(SELECT_CONTROL_BY_CODE)
+        let Some(row) = sqlx::query(SELECT_CONTROL_BY_CODE)
             .bind(normalise_code(code))
             .fetch_optional(pool)
             .await?
-            .ok_or_else(|| StoreError::NotFound {
-                kind: "control",
-                id: code.to_string(),
-            })?;
+        else {
+            return Ok(None);
+        };
         let mut control = control_from_row(&row)?;
         for row in sqlx::query(SELECT_CRITERIA_OF)
             .bind(control.id.as_str())
@@ -279,8 +289,7 @@ impl Workspace {
         {
             control.evidence.push(requirement_from_row(&row)?.1);
         }
-        render_text(&mut control, &self.parameter_values().await?);
-        Ok(control)
+        Ok(Some(control))
     }
 
     /// Sets (or, with `None`, clears) the person who owns a control.

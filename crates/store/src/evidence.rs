@@ -361,12 +361,19 @@ impl Workspace {
     /// file in the vault and records the item (and the supersession) in one transaction with
     /// its audit-log entry. The blob is durable before the record exists, so a recorded item
     /// always has its bytes.
+    /// The controls `wanted` names, read one by one: a write on a large program must not read
+    /// every control.
+    async fn named_controls(&self, wanted: &[LinkTo]) -> Result<Vec<evident_core::Control>, StoreError> {
+        let mut named = Vec::new();
+        for l in wanted {
+            named.extend(self.stored_control(l.control.trim()).await?);
+        }
+        Ok(named)
+    }
+
     pub async fn add_evidence(&self, new: NewEvidence<'_>, today: time::Date) -> Result<EvidenceItem, EvidenceError> {
         let item = self.prepare_evidence(new, today).await?;
-        let mut tx = self.begin_write().await?;
-        self.record_evidence_in(&mut tx, &item).await?;
-        tx.commit().await.map_err(StoreError::from)?;
-        self.checkpoint().await?;
+        self.record_evidence_grouped(item.clone()).await?;
         Ok(item)
     }
 
@@ -425,7 +432,7 @@ impl Workspace {
             (None, true) => return Err(field("controls", "name at least one control the item is evidence for").into()),
             (_, false) => new.controls,
         };
-        let links = resolve_links(&self.stored_controls().await?, wanted)?;
+        let links = resolve_links(&self.named_controls(&wanted).await?, wanted)?;
         let size = match &new.file {
             EvidenceFile::Path(path) => {
                 let meta = std::fs::metadata(path).map_err(|e| field("file", format!("{}: {e}", path.display())))?;
@@ -574,7 +581,7 @@ impl Workspace {
         crate::error::storable("reason", reason)?;
         let old = self.evidence_item(id).await?;
         old.check_supersedable().map_err(StoreError::Conflict)?;
-        let links = resolve_links(&self.stored_controls().await?, wanted)?;
+        let links = resolve_links(&self.named_controls(&wanted).await?, wanted)?;
         let (before, after) = (links_payload(&old.controls), links_payload(&links));
         if before == after {
             return Err(field(

@@ -21,6 +21,7 @@ mod fieldwork;
 mod files;
 mod frameworks;
 mod generated;
+mod group_commit;
 mod jml;
 mod keys;
 mod oscal;

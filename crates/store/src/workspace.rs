@@ -37,6 +37,8 @@ pub struct Workspace {
     /// Who the audit log names for writes made through this handle.
     pub actor: String,
     pub(crate) signing_key: SigningKey,
+    /// Shared by every handle on this workspace in this process (`as_actor` included).
+    pub(crate) group_commit: std::sync::Arc<crate::group_commit::GroupCommit>,
 }
 
 /// Paths an `init` created, removed again if it fails halfway.
@@ -186,6 +188,7 @@ impl Workspace {
             organisation: config.organisation.clone(),
             organisation_id: ulid::Ulid::new().to_string(),
             signing_key: keys::load(&key_file)?,
+            group_commit: crate::group_commit::GroupCommit::new(),
             actor: actor.to_string(),
             config,
             db,
@@ -258,6 +261,7 @@ impl Workspace {
             organisation_id: row.try_get("id")?,
             organisation: row.try_get("name")?,
             signing_key: keys::load(&resolve(&dir, &config.instance_key_file))?,
+            group_commit: crate::group_commit::GroupCommit::new(),
             vault: Vault::open(&dir, &config)?,
             actor: actor.to_string(),
             dir,

@@ -17,6 +17,7 @@ on_both_databases!(
     one_time_passwords_are_replaced_and_expire,
     changing_a_password_needs_the_current_one,
     concurrent_writers_are_answered_as_stored,
+    uploads_committed_together_are_refused_one_by_one,
     sign_in_limits_key_on_the_client_behind_a_trusted_proxy,
     next_stays_on_this_site,
     bodies_are_capped_before_they_are_read,
@@ -299,6 +300,75 @@ fn changing_a_password_needs_the_current_one(b: Backend) {
 
 /// Twenty `evidence add` processes and twenty API uploads at once: every answer says what
 /// happened to the item, so what was acknowledged is exactly what was stored.
+/// Uploads that arrive together are committed together (one transaction, one signed head), yet
+/// each is refused or stored on its own: of two new versions of one item sent at once with a
+/// crowd of other uploads, one is stored and the other refused, and every other upload is
+/// stored, each with its own audit-log entry.
+fn uploads_committed_together_are_refused_one_by_one(b: Backend) {
+    let env = Env::new(b);
+    env.init();
+    env.json(&["users", "add", "ci@bluefin.test", "--role", "compliance_manager"]);
+    let token = env.json(&[
+        "tokens",
+        "create",
+        "--user",
+        "ci@bluefin.test",
+        "--name",
+        "load",
+        "--scope",
+        "write",
+    ])["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let first = env.write_file("policy-v1.txt", b"version one\n");
+    let original = env.json(&["evidence", "add", first.to_str().unwrap(), "--control", "ACC-01"]);
+    let original = original["id"].as_str().unwrap().to_string();
+    let server = Server::start(&env, "first@bluefin.test");
+    let upload = |path: &str, file: &std::path::Path, extra: &[&str]| {
+        let mut c = Command::new("curl");
+        c.args(["-s", "-w", "\n%{http_code}", "-H"])
+            .arg(format!("Authorization: Bearer {token}"))
+            .args(["-F", &format!("file=@{}", file.display())]);
+        for e in extra {
+            c.args(["-F", e]);
+        }
+        c.arg(format!("{}{path}", server.base))
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut versions = Vec::new();
+    let mut others = Vec::new();
+    for i in 0..24 {
+        let file = env.write_file(&format!("crowd-{i}.txt"), format!("crowd upload {i}\n").as_bytes());
+        if i == 5 || i == 6 {
+            versions.push(upload(&format!("/api/v1/evidence/{original}/versions"), &file, &[]));
+        } else {
+            others.push(upload("/api/v1/evidence", &file, &["control=ACC-01"]));
+        }
+    }
+    let status = |c: std::process::Child| {
+        let out = c.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, code) = text.rsplit_once('\n').unwrap();
+        (code.trim().parse::<u16>().unwrap(), body.to_string())
+    };
+    let mut codes: Vec<u16> = versions.into_iter().map(|c| status(c).0).collect();
+    codes.sort();
+    assert_eq!(codes, [201, 409], "one new version is stored, the other refused");
+    for c in others {
+        let (code, body) = status(c);
+        assert_eq!(code, 201, "{body}");
+    }
+    let log = env.json(&["audit-log"]);
+    let count = |action: &str| log.as_array().unwrap().iter().filter(|e| e["action"] == action).count();
+    assert_eq!(count("evidence.supersede"), 1, "{log}");
+    assert_eq!(count("evidence.add"), 1 + 22, "every stored upload has its own entry");
+    let report = env.json(&["verify"]);
+    assert_eq!(report["problems"], serde_json::json!([]), "{report}");
+}
+
 fn concurrent_writers_are_answered_as_stored(b: Backend) {
     let env = Env::new(b);
     env.init();
