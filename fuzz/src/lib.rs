@@ -105,6 +105,32 @@ pub fn register_csv(data: &[u8]) {
     }
 }
 
+/// An OSCAL catalog imported as a framework (`evident frameworks import`), narrowed by the
+/// profile that follows it after a `=====` line, when there is one.
+pub fn oscal_catalog(data: &[u8]) {
+    use evident_core::oscal::import;
+    let parts = split(data);
+    let Ok(mut catalog) = import::catalog(parts[0]) else {
+        return;
+    };
+    if let Some(profile) = parts.get(1)
+        && import::apply_profile(&mut catalog, profile).is_err()
+    {
+        return;
+    }
+    let mut texts = vec![&catalog.title, &catalog.version];
+    texts.extend(&catalog.profile);
+    for c in &catalog.controls {
+        texts.extend([&c.id, &c.title]);
+        texts.extend(c.parent.iter().chain(&c.group));
+    }
+    for t in texts {
+        if let Err(e) = evident_core::text::storable(t) {
+            panic!("an accepted catalog holds {t:?}, which {e}");
+        }
+    }
+}
+
 /// A record of `spec` with a value in every field, so each operator meets each kind of value.
 fn record(spec: &RegisterSpec) -> Record {
     let values = spec
