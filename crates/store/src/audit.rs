@@ -12,7 +12,7 @@ use sqlx::{Any, Row, Transaction};
 
 use crate::bulk::{Cell, insert_rows};
 use crate::clock::now_ms;
-use crate::files::write_atomically;
+use crate::files::{remove_temporaries, write_atomically};
 use crate::{Backend, StoreError, Workspace};
 
 /// A checkpoint is also signed every this many entries, whatever the command.
@@ -239,7 +239,9 @@ impl Workspace {
             signature: c.signature,
         };
         // The entry it signs is already committed, so a pinned head never names an entry that
-        // a failed commit below could take back.
+        // a failed commit below could take back. Every pin is made under this lock, so a
+        // temporary file beside the head is one a killed writer left.
+        remove_temporaries(&self.head_file());
         write_atomically(
             &self.head_file(),
             serde_json::to_string_pretty(&pinned).expect("serialises").as_bytes(),

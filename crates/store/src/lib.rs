@@ -57,6 +57,7 @@ pub use evidence::{
 };
 pub use facts::{FactsSummary, FindingRecord};
 pub use fieldwork::{POPULATIONS, PopulationSpec, RequestFilter, population_spec};
+pub use files::link_unnamed;
 pub use jml::JmlRecords;
 pub use packs::{PackRequest, PackSelection, PackWritten};
 pub use policies::{

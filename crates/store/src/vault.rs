@@ -16,7 +16,7 @@ use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
 use sha2::{Digest, Sha256};
 
-use crate::files::{resolve, write_private};
+use crate::files::{link_unnamed, open_unnamed, resolve, write_private};
 use crate::{Config, StoreError};
 
 const READ_CHUNK: usize = 1 << 20;
@@ -92,6 +92,182 @@ impl HashingSink<'_> {
     }
 }
 
+/// Where sealed bytes go before they have their content address.
+enum Sink {
+    /// A staged local file, written by blocking tasks at their offsets (at most
+    /// `PARTS_IN_FLIGHT` at once) while the next chunk is hashed and encrypted.
+    Local {
+        staged: LocalStaged,
+        offset: u64,
+        writes: tokio::task::JoinSet<std::io::Result<()>>,
+    },
+    /// A multipart upload to a staging object of the bucket.
+    Bucket(WriteMultipart, ObjectPath),
+}
+
+impl Sink {
+    async fn push(&mut self, bytes: Vec<u8>) -> Result<(), VaultError> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        match self {
+            Sink::Local { staged, offset, writes } => {
+                let file = staged.file.clone();
+                let at = *offset;
+                *offset += bytes.len() as u64;
+                writes.spawn_blocking(move || std::os::unix::fs::FileExt::write_all_at(&*file, &bytes, at));
+                while writes.len() > PARTS_IN_FLIGHT {
+                    Sink::joined(writes.join_next().await)?;
+                }
+                Ok(())
+            }
+            Sink::Bucket(writer, _) => {
+                writer.write(&bytes);
+                Ok(writer.wait_for_capacity(PARTS_IN_FLIGHT).await?)
+            }
+        }
+    }
+
+    /// Waits for the local writes still under way.
+    async fn flush(&mut self) -> Result<(), VaultError> {
+        if let Sink::Local { writes, .. } = self {
+            while !writes.is_empty() {
+                Sink::joined(writes.join_next().await)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn joined(write: Option<Result<std::io::Result<()>, tokio::task::JoinError>>) -> Result<(), VaultError> {
+        let failed = |source| VaultError::Write {
+            path: PathBuf::from("(staged blob)"),
+            source,
+        };
+        match write {
+            None | Some(Ok(Ok(()))) => Ok(()),
+            Some(Ok(Err(e))) => Err(failed(e)),
+            Some(Err(e)) => Err(failed(std::io::Error::other(e))),
+        }
+    }
+
+    async fn abort(self) {
+        match self {
+            // Dropping the staged file frees it (or removes its name).
+            Sink::Local { .. } => {}
+            Sink::Bucket(writer, _) => {
+                let _ = writer.abort().await;
+            }
+        }
+    }
+}
+
+/// A blob being written into the local vault. Unnamed (`O_TMPFILE`) wherever the file system
+/// allows, so a process killed mid-write leaves nothing behind: the file gets its first name
+/// only at its content address. Elsewhere a named file in `staging/`, removed on any error and,
+/// if the writer died, by [`sweep_staging`] once stale.
+struct LocalStaged {
+    file: Arc<File>,
+    /// The staging file's name when it has one.
+    named: Option<PathBuf>,
+}
+
+/// How long a named staging file must lie untouched before it counts as abandoned: a write
+/// under way touches its file at every chunk.
+const STALE_STAGING: std::time::Duration = std::time::Duration::from_secs(3600);
+
+impl LocalStaged {
+    fn create(root: &Path) -> Result<LocalStaged, VaultError> {
+        let dir = root.join("staging");
+        std::fs::create_dir_all(&dir).map_err(write_err(&dir))?;
+        match open_unnamed(&dir).map_err(write_err(&dir))? {
+            Some(file) => Ok(LocalStaged {
+                file: Arc::new(file),
+                named: None,
+            }),
+            None => LocalStaged::create_named(&dir),
+        }
+    }
+
+    /// A named staging file in `dir`, where unnamed ones are not to be had.
+    fn create_named(dir: &Path) -> Result<LocalStaged, VaultError> {
+        let path = dir.join(ulid::Ulid::new().to_string());
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(write_err(&path))?;
+        Ok(LocalStaged {
+            file: Arc::new(file),
+            named: Some(path),
+        })
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<(), VaultError> {
+        (&*self.file).write_all(bytes).map_err(|source| VaultError::Write {
+            path: self.named.clone().unwrap_or_else(|| PathBuf::from("(staged blob)")),
+            source,
+        })
+    }
+
+    /// Gives the staged bytes their content address unless it is taken already (true: it was,
+    /// by identical bytes). `durable`: the bytes reach the disk first (the caller syncs the
+    /// folders after); otherwise a later [`Vault::sync`] makes a batch durable at once.
+    fn settle(self, root: &Path, target: &ObjectPath, durable: bool) -> Result<bool, VaultError> {
+        let to = root.join(target.as_ref());
+        if durable {
+            self.file.sync_all().map_err(write_err(&to))?;
+        }
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).map_err(write_err(parent))?;
+        }
+        let linked = match &self.named {
+            None => link_unnamed(&self.file, &to),
+            Some(path) => std::fs::hard_link(path, &to),
+        };
+        // Dropping `self` removes a named staging file.
+        match linked {
+            Ok(()) => Ok(false),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(true),
+            Err(source) => Err(write_err(&to)(source)),
+        }
+    }
+}
+
+impl Drop for LocalStaged {
+    fn drop(&mut self) {
+        if let Some(path) = &self.named {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// A write error naming `path`, for `map_err`.
+fn write_err(path: &Path) -> impl FnOnce(std::io::Error) -> VaultError {
+    let path = path.to_path_buf();
+    move |source| VaultError::Write { path, source }
+}
+
+/// Removes staging files whose writer died: named ones where the file system has no unnamed
+/// files, and the partial uploads (`<id>#<n>`) and unsettled blobs earlier versions left when
+/// killed. Only files untouched for [`STALE_STAGING`], so no write under way is disturbed.
+fn sweep_staging(root: &Path) {
+    let Ok(entries) = std::fs::read_dir(root.join("staging")) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let stale = e
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_STAGING);
+        if stale {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Vault {
     store: Arc<dyn ObjectStore>,
@@ -157,6 +333,7 @@ impl Vault {
                 std::fs::create_dir_all(&root).map_err(StoreError::io(&root))?;
                 let fs = LocalFileSystem::new_with_prefix(&root)
                     .map_err(|e| StoreError::Config(format!("vault_dir {}: {e}", root.display())))?;
+                sweep_staging(&root);
                 (Arc::new(fs), Some(root))
             }
             Some(url) => {
@@ -224,9 +401,20 @@ impl Vault {
             });
         }
 
-        let staging = ObjectPath::from(format!("staging/{}", ulid::Ulid::new()));
-        let upload = self.store.put_multipart(&staging).await?;
-        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+        // On local disk the sealed bytes go to an unnamed file that a killed process cannot
+        // leave behind; to a bucket, through a multipart upload to a staging object.
+        let mut sink = match &self.local_root {
+            Some(root) => Sink::Local {
+                staged: LocalStaged::create(root)?,
+                offset: 0,
+                writes: tokio::task::JoinSet::new(),
+            },
+            None => {
+                let staging = ObjectPath::from(format!("staging/{}", ulid::Ulid::new()));
+                let upload = self.store.put_multipart(&staging).await?;
+                Sink::Bucket(WriteMultipart::new_with_chunk_size(upload, PART_SIZE), staging)
+            }
+        };
         let spool = Spool::default();
         let encryptor = age::Encryptor::with_recipients(std::iter::once(&self.recipient as &dyn age::Recipient))
             .map_err(|e| VaultError::Encrypt(e.to_string()))?;
@@ -254,31 +442,37 @@ impl Vault {
                 sealed
                     .write_all(&buf[..n])
                     .map_err(|e| VaultError::Encrypt(e.to_string()))?;
-                let out = spool.take();
-                if !out.is_empty() {
-                    writer.write(&out);
-                    writer.wait_for_capacity(PARTS_IN_FLIGHT).await?;
-                }
+                sink.push(spool.take()).await?;
             }
-            Ok(())
+            sealed.finish().map_err(|e| VaultError::Encrypt(e.to_string()))?;
+            sink.push(spool.take()).await?;
+            sink.flush().await
         }
         .await;
         if let Err(e) = result {
-            let _ = writer.abort().await;
+            sink.abort().await;
             return Err(e);
         }
-        sealed.finish().map_err(|e| VaultError::Encrypt(e.to_string()))?;
-        writer.write(&spool.take());
-        writer.finish().await?;
         if size != expected_len {
-            let _ = self.store.delete(&staging).await;
+            sink.abort().await;
             return Err(VaultError::Changed {
                 path: path.to_path_buf(),
             });
         }
 
         let sha256 = hex::encode(hasher.finalize());
-        let deduplicated = self.settle(&staging, &blob_path(&sha256)).await?;
+        let target = blob_path(&sha256);
+        let deduplicated = match sink {
+            Sink::Local { staged, .. } => {
+                let taken = staged.settle(self.local_root.as_deref().expect("a local vault"), &target, true)?;
+                self.sync_local(&target)?;
+                taken
+            }
+            Sink::Bucket(writer, staging) => {
+                writer.finish().await?;
+                self.settle(&staging, &target).await?
+            }
+        };
         Ok(StoredBlob {
             sha256,
             size,
@@ -305,14 +499,23 @@ impl Vault {
             .map_err(|e| VaultError::Encrypt(e.to_string()))?;
         w.write_all(bytes).map_err(|e| VaultError::Encrypt(e.to_string()))?;
         w.finish().map_err(|e| VaultError::Encrypt(e.to_string()))?;
-        let opts = object_store::PutOptions {
-            mode: object_store::PutMode::Create,
-            ..Default::default()
-        };
-        let deduplicated = match self.store.put_opts(&target, sealed.into(), opts).await {
-            Ok(_) => false,
-            Err(object_store::Error::AlreadyExists { .. }) => true,
-            Err(e) => return Err(e.into()),
+        let deduplicated = match &self.local_root {
+            Some(root) => {
+                let mut staged = LocalStaged::create(root)?;
+                staged.write(&sealed)?;
+                staged.settle(root, &target, false)?
+            }
+            None => {
+                let opts = object_store::PutOptions {
+                    mode: object_store::PutMode::Create,
+                    ..Default::default()
+                };
+                match self.store.put_opts(&target, sealed.into(), opts).await {
+                    Ok(_) => false,
+                    Err(object_store::Error::AlreadyExists { .. }) => true,
+                    Err(e) => return Err(e.into()),
+                }
+            }
         };
         Ok(StoredBlob {
             sha256,
@@ -557,14 +760,27 @@ impl Vault {
     }
 
     /// Stores a blob exactly as another vault stored it (a restore): the bytes stay encrypted
-    /// to the key they were made with. Small blobs are not made durable one by one: call
-    /// `sync` once after the batch, before the database records them.
+    /// to the key they were made with. Blobs on local disk, and small ones in a bucket, are not
+    /// made durable one by one: call `sync` once after the batch, before the database records
+    /// them.
     pub(crate) async fn write_sealed(&self, sha256: &str, input: &mut dyn Read, size: u64) -> Result<(), VaultError> {
         let target = blob_path(sha256);
         let read_err = |source| VaultError::Read {
             path: PathBuf::from("(backup)"),
             source,
         };
+        if let Some(root) = &self.local_root {
+            let mut staged = LocalStaged::create(root)?;
+            let mut buf = vec![0u8; READ_CHUNK];
+            loop {
+                match input.read(&mut buf).map_err(read_err)? {
+                    0 => break,
+                    n => staged.write(&buf[..n])?,
+                }
+            }
+            staged.settle(root, &target, false)?;
+            return Ok(());
+        }
         if size <= PART_SIZE as u64 {
             let mut sealed = Vec::with_capacity(size as usize);
             input.read_to_end(&mut sealed).map_err(read_err)?;
@@ -600,5 +816,73 @@ impl Vault {
     /// Re-hashes a stored blob without keeping its bytes.
     pub async fn check(&self, sha256: &str) -> Result<u64, VaultError> {
         self.read_into(sha256, &mut std::io::sink(), Path::new("(check)")).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn staged(root: &Path) -> Vec<PathBuf> {
+        std::fs::read_dir(root.join("staging"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect()
+    }
+
+    #[test]
+    fn staged_blobs_get_their_address_once_and_leave_nothing_staged() {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path();
+        let target = blob_path(&"ab".repeat(32));
+        for named in [false, true] {
+            for (attempt, taken) in [(1, false), (2, true)] {
+                let mut s = LocalStaged::create(root).unwrap();
+                if named {
+                    drop(s);
+                    s = LocalStaged::create_named(&root.join("staging")).unwrap();
+                    assert_eq!(staged(root).len(), 1);
+                } else {
+                    assert!(staged(root).is_empty(), "unnamed: nothing to see while it is written");
+                }
+                s.write(format!("sealed {named} {attempt}").as_bytes()).unwrap();
+                assert_eq!(
+                    s.settle(root, &target, true).unwrap(),
+                    taken,
+                    "named {named}, attempt {attempt}"
+                );
+                assert!(staged(root).is_empty());
+            }
+            let stored = std::fs::read(root.join(target.as_ref())).unwrap();
+            assert_eq!(
+                stored,
+                format!("sealed {named} 1").as_bytes(),
+                "the first write keeps the address"
+            );
+            std::fs::remove_file(root.join(target.as_ref())).unwrap();
+        }
+        // A write that fails before its address leaves nothing either.
+        drop(LocalStaged::create_named(&root.join("staging")).unwrap());
+        assert!(staged(root).is_empty());
+    }
+
+    #[test]
+    fn only_stale_staging_files_are_swept() {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path();
+        std::fs::create_dir_all(root.join("staging")).unwrap();
+        let old = root.join("staging/01M8S0WN498N0MR0T26BMYC837#1");
+        let fresh = root.join("staging/01M8S0X5JMJBGQQ4B1RQ6P8PYS");
+        std::fs::write(&old, b"partial").unwrap();
+        std::fs::write(&fresh, b"being written").unwrap();
+        let then = std::time::SystemTime::now() - STALE_STAGING - std::time::Duration::from_secs(60);
+        File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(then)
+            .unwrap();
+        sweep_staging(root);
+        assert_eq!(staged(root), [fresh]);
     }
 }

@@ -137,25 +137,8 @@ pub fn verify(file: &Path, fingerprint: Option<&str>, format: Format) -> Result<
 /// Links an unnamed file (O_TMPFILE) into `folder` (the one `dest` is in) under a temporary
 /// name, then renames it over `dest` (atomic), and syncs the folder so the name survives a crash.
 fn name_into_place(file: &std::fs::File, folder: &Path, dest: &Path) -> std::io::Result<()> {
-    use std::os::unix::ffi::OsStrExt;
-    use std::os::unix::io::AsRawFd;
     let staged = folder.join(format!(".evident-pack-{}", ulid::Ulid::new()));
-    let from = std::ffi::CString::new(format!("/proc/self/fd/{}", file.as_raw_fd())).expect("no NUL");
-    let to = std::ffi::CString::new(staged.as_os_str().as_bytes())
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "the path holds a NUL"))?;
-    // SAFETY: both are valid NUL-terminated paths; linkat does not keep them.
-    let linked = unsafe {
-        libc::linkat(
-            libc::AT_FDCWD,
-            from.as_ptr(),
-            libc::AT_FDCWD,
-            to.as_ptr(),
-            libc::AT_SYMLINK_FOLLOW,
-        )
-    };
-    if linked != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
+    evident_store::link_unnamed(file, &staged)?;
     if let Err(e) = std::fs::rename(&staged, dest) {
         let _ = std::fs::remove_file(&staged);
         return Err(e);
