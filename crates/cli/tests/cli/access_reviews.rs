@@ -46,16 +46,7 @@ fn item_of<'a>(items: &'a Value, login: &str) -> &'a Value {
 fn company(b: Backend, (from, to): (i64, i64), more: &[&str]) -> Env {
     let env = Env::new(b);
     env.init();
-    env.ok(&[
-        "scope",
-        "set",
-        "--type",
-        "2",
-        "--categories",
-        "security",
-        "--window",
-        &format!("{}..{}", day(from), day(to)),
-    ]);
+    env.scope_type2(&format!("{}..{}", day(from), day(to)));
     let mut hr = "email,name,employment_type,start_date,manager_email\n\
                   ceo@acme.example,Cleo,employee,2020-01-10,\n\
                   cto@acme.example,Tom,employee,2021-01-10,ceo@acme.example\n\

@@ -37,16 +37,7 @@ impl TestApp {
     pub fn new(b: Backend) -> TestApp {
         let env = Env::new(b);
         env.init();
-        env.json(&[
-            "scope",
-            "set",
-            "--type",
-            "2",
-            "--categories",
-            "security",
-            "--window",
-            "2026-01-01..2026-06-30",
-        ]);
+        env.scope_type2("2026-01-01..2026-06-30");
         let token = env.admin_token();
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -389,6 +389,21 @@ pub fn sha256sum(path: &Path) -> String {
 }
 
 impl Env {
+    /// Sets a Type 2 scope over security with the observation window `window` (START..END);
+    /// returns what the command printed on standard error.
+    pub fn scope_type2(&self, window: &str) -> String {
+        self.ok(&[
+            "scope",
+            "set",
+            "--type",
+            "2",
+            "--categories",
+            "security",
+            "--window",
+            window,
+        ])
+    }
+
     /// Runs a command that must succeed and returns its standard output.
     pub fn ok_stdout(&self, args: &[&str]) -> String {
         let out = self.run(args);

@@ -265,16 +265,7 @@ fn manual_not_applicable_survives_scope_and_can_be_withdrawn(b: Backend) {
     assert_eq!(shown["applicable"], false);
     assert_eq!(shown["not_applicable_source"], "manual");
     assert_eq!(shown["not_applicable_reason"], "Fully remote company with no offices");
-    env.ok(&[
-        "scope",
-        "set",
-        "--type",
-        "2",
-        "--categories",
-        "security",
-        "--window",
-        "2027-01-01..2027-06-30",
-    ]);
+    env.scope_type2("2027-01-01..2027-06-30");
     let listed = control(&env.json(&["controls", "list"]), "PHY-01").clone();
     assert_eq!(
         listed["not_applicable_source"], "manual",
@@ -396,30 +387,12 @@ fn scope_show_and_components(b: Backend) {
     assert!(s.get("window").is_none());
 
     // Outside 3–12 months: accepted with a warning.
-    let stderr = env.ok(&[
-        "scope",
-        "set",
-        "--type",
-        "2",
-        "--categories",
-        "security",
-        "--window",
-        "2027-01-01..2027-02-28",
-    ]);
+    let stderr = env.scope_type2("2027-01-01..2027-02-28");
     assert!(
         stderr.contains("warning") && stderr.contains("3 to 12 months"),
         "{stderr}"
     );
-    let stderr = env.ok(&[
-        "scope",
-        "set",
-        "--type",
-        "2",
-        "--categories",
-        "security",
-        "--window",
-        "2027-01-01..2028-03-01",
-    ]);
+    let stderr = env.scope_type2("2027-01-01..2028-03-01");
     assert!(
         stderr.contains("warning") && stderr.contains("at most 12 months"),
         "{stderr}"

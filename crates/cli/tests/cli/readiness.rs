@@ -17,16 +17,7 @@ on_both_databases!(
 fn scope_and_topics_follow_the_content(b: Backend) {
     let env = Env::new(b);
     env.init();
-    env.ok(&[
-        "scope",
-        "set",
-        "--type",
-        "2",
-        "--categories",
-        "security",
-        "--window",
-        "2026-01-01..2026-06-30",
-    ]);
+    env.scope_type2("2026-01-01..2026-06-30");
     let controls = env.json(&["controls", "list"]);
     let category_controls: Vec<&Value> = controls
         .as_array()

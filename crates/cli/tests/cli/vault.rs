@@ -411,16 +411,7 @@ fn bad_evidence_input_stores_and_logs_nothing(b: Backend) {
 fn every_write_is_in_the_audit_log(b: Backend) {
     let env = Env::new(b);
     env.init();
-    env.ok(&[
-        "scope",
-        "set",
-        "--type",
-        "2",
-        "--categories",
-        "security",
-        "--window",
-        "2027-01-01..2027-06-30",
-    ]);
+    env.scope_type2("2027-01-01..2027-06-30");
     env.ok(&[
         "scope",
         "component",

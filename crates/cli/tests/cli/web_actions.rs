@@ -36,16 +36,7 @@ fn signed_in(env: &Env, server: &Server, email: &str, role: &str) -> Web {
 }
 
 fn scope_set(env: &Env) {
-    env.ok(&[
-        "scope",
-        "set",
-        "--type",
-        "2",
-        "--categories",
-        "security",
-        "--window",
-        "2026-01-01..2026-12-31",
-    ]);
+    env.scope_type2("2026-01-01..2026-12-31");
 }
 
 fn the_scope_is_set_and_signed_off_from_the_page(b: Backend) {

@@ -211,18 +211,7 @@ fn a_generated_year_reads_as_a_qualified_window(b: Backend) {
 fn periods_roll_forward_and_type_1_reads_design(b: Backend) {
     let env = Env::new(b);
     env.init();
-    let scope = |window: &str| {
-        env.ok(&[
-            "scope",
-            "set",
-            "--type",
-            "2",
-            "--categories",
-            "security",
-            "--window",
-            window,
-        ]);
-    };
+    let scope = |window: &str| env.scope_type2(window);
     scope("2025-01-01..2025-12-31");
     scope("2026-01-01..2026-12-31");
 
