@@ -15,6 +15,7 @@ mod app;
 mod backup;
 mod checks;
 mod common;
+mod crash;
 mod description;
 mod facts;
 mod fieldwork;
