@@ -14,9 +14,9 @@ pub enum Effect {
     Everything,
 }
 
-/// The actions that change nothing the assessment reads. Users and sessions live apart from
-/// the people register (a user added with a person writes a separate `people` entry); fieldwork
-/// records requests, samples and populations, which readiness never reads.
+/// The actions that change nothing the assessment or the window reads. Users and sessions live
+/// apart from the people register (a user added with a person writes a separate `people`
+/// entry); fieldwork records requests, samples and populations, which readiness never reads.
 const NOTHING: &[&str] = &[
     "auth.sign_in",
     "auth.sign_out_everywhere",
@@ -42,6 +42,11 @@ const NOTHING: &[&str] = &[
     "sample.draw",
     "sample.extend",
     "sample.result",
+    // The task list: remediation work is read from the register when shown, never by the
+    // assessment or the window.
+    "tasks.write",
+    "tasks.import",
+    "readiness.plan",
 ];
 
 /// Fieldwork requests: every action under `requests.` (add, import, assign, comment, status
@@ -77,7 +82,10 @@ mod tests {
     #[test]
     fn the_most_any_write_needs() {
         assert_eq!(effect_of_all([]), Effect::Nothing);
-        assert_eq!(effect_of_all(["auth.sign_in", "requests.comment"]), Effect::Nothing);
+        assert_eq!(
+            effect_of_all(["auth.sign_in", "requests.comment", "tasks.write"]),
+            Effect::Nothing
+        );
         assert_eq!(effect_of_all(["auth.sign_in", "evidence.add"]), Effect::Evidence);
         assert_eq!(
             effect_of_all(["evidence.add", "people.import", "auth.sign_in"]),

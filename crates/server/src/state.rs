@@ -206,11 +206,14 @@ impl AppState {
             _ => Effect::Everything,
         };
         let s = match (previous, effect) {
+            // Nothing the window reads changed either: its computation (most of a dashboard's
+            // first load on a large program) is kept too.
             (Some(p), Effect::Nothing) => Snapshot {
                 head,
                 assessment: p.assessment.clone(),
                 unassessed: p.unassessed.clone(),
                 trend: p.trend.clone(),
+                window: p.window.clone(),
                 ..Snapshot::new(&p)
             },
             (Some(p), Effect::Evidence) if p.assessment.is_some() => {
@@ -230,7 +233,7 @@ impl AppState {
         *slot = Some(s.clone());
         drop(slot);
         self.inner.ready.store(true, std::sync::atomic::Ordering::Release);
-        if effect == Effect::Everything {
+        if effect != Effect::Nothing {
             release_freed_memory();
         }
         Ok(s)

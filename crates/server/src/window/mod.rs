@@ -22,7 +22,13 @@ pub async fn current(state: &AppState, snap: &Snapshot) -> Result<Option<Arc<Win
     }
     let w = snap
         .window
-        .get_or_try_init(|| async { state.ws.window(&WindowRequest::default(), snap.day).await.map(Arc::new) })
+        .get_or_try_init(|| async {
+            // One at a time: under a stream of writes each snapshot would otherwise compute its
+            // own window at once (hundreds of MiB each on a large program).
+            static ONE_AT_A_TIME: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+            let _turn = ONE_AT_A_TIME.acquire().await.ok();
+            state.ws.window(&WindowRequest::default(), snap.day).await.map(Arc::new)
+        })
         .await;
     match w {
         Ok(w) => Ok(Some(w.clone())),
