@@ -8,32 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ws=$1; minutes=${2:-10}
-target=${CARGO_TARGET_DIR:-target}
-bin="$(realpath "$target/release/evident")"
-[ -x "$bin" ] || { echo "build first: cargo build --release -p evident" >&2; exit 1; }
-command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 1; }
-export EVIDENT_ACTOR=bench
-port=$(( 20000 + RANDOM % 20000 ))
-ev() { "$bin" --workspace "$ws" --format json "$@"; }
-field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
-viewer="soak-viewer-$port@bench.example"; writer="soak-writer-$port@bench.example"
-one_time=$(ev users add "$viewer" --role viewer | field '["password"]')
-ev users add "$writer" --role compliance_manager >/dev/null
-token=$(ev tokens create --user "$writer" --name "soak $port" --scope write | field '["secret"]')
-control=$(ev controls list --only applicable | field '[0]["code"]')
-log=$(mktemp); jar=$(mktemp); lua=$(mktemp --suffix .lua)
-"$bin" --workspace "$ws" serve --bind "127.0.0.1:$port" >"$log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -f "$log" "$jar" "$lua"' EXIT
-base="http://127.0.0.1:$port"
-rss() { awk '/VmRSS/ {print int($2/1024)}' "/proc/$pid/status"; }
-until [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/readyz")" = 200 ]; do sleep 0.1; done
-password="soak passphrase $port"
-curl -s -c "$jar" -o /dev/null --data-urlencode "email=$viewer" --data-urlencode "password=$one_time" "$base/login"
-curl -s -b "$jar" -c "$jar" -o /dev/null --data-urlencode "new_password=$password" \
-  --data-urlencode "confirm=$password" "$base/login/password"
-cookie=$(awk '$6 == "evident_session" {print $7}' "$jar")
-[ -n "$cookie" ] || { echo "sign-in failed" >&2; cat "$log" >&2; exit 1; }
+. bench/serve-signed-in.sh
 enc() { python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
 # Of every 20 requests: 12 page reads, 4 uploads, 3 task edits, 1 sign-in. Every upload is new
 # bytes (identical ones would be stored once); task edits overwrite a few keys.

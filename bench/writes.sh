@@ -9,33 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ws=$1; n=${2:-200}; duration=${3:-20s}
-target=${CARGO_TARGET_DIR:-target}
-bin="$(realpath "$target/release/evident")"
-[ -x "$bin" ] || { echo "build first: cargo build --release -p evident" >&2; exit 1; }
-command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 1; }
-export EVIDENT_ACTOR=bench
-port=$(( 20000 + RANDOM % 20000 ))
-ev() { "$bin" --workspace "$ws" --format json "$@"; }
-field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
-viewer="bench-viewer-$port@bench.example"; writer="bench-writer-$port@bench.example"
-password=$(ev users add "$viewer" --role viewer | field '["password"]')
-ev users add "$writer" --role compliance_manager >/dev/null
-token=$(ev tokens create --user "$writer" --name "bench $port" --scope write | field '["secret"]')
-control=$(ev controls list --only applicable | field '[0]["code"]')
-log=$(mktemp); jar=$(mktemp); lua=$(mktemp --suffix .lua)
-"$bin" --workspace "$ws" serve --bind "127.0.0.1:$port" >"$log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -f "$log" "$jar" "$lua"' EXIT
-base="http://127.0.0.1:$port"
-rss() { awk '/VmRSS/ {print int($2/1024)}' "/proc/$pid/status"; }
-started=$(date +%s.%N)
-until [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/readyz")" = 200 ]; do sleep 0.05; done
-echo "ready (first snapshot) after $(python3 -c "print(round($(date +%s.%N) - $started, 2))") s; RSS $(rss) MiB"
-curl -s -c "$jar" -o /dev/null --data-urlencode "email=$viewer" --data-urlencode "password=$password" "$base/login"
-curl -s -b "$jar" -c "$jar" -o /dev/null --data-urlencode "new_password=bench passphrase $port" \
-  --data-urlencode "confirm=bench passphrase $port" "$base/login/password"
-cookie=$(awk '$6 == "evident_session" {print $7}' "$jar")
-[ -n "$cookie" ] || { echo "sign-in failed" >&2; cat "$log" >&2; exit 1; }
+. bench/serve-signed-in.sh
+echo "ready (first snapshot) after ${ready_after} s; RSS $(rss) MiB"
 
 # One upload at a time, each followed by the dashboard: the write's answer, then the first page
 # that must show it.

@@ -264,8 +264,8 @@ impl Workspace {
     }
 
     /// One control as stored (its text not rendered), None when no control has that code: what
-    /// a write checks against without reading every control.
-    pub(crate) async fn stored_control(&self, code: &str) -> Result<Option<Control>, StoreError> {
+    /// a write checks against (code, owner, requirements) without reading every control.
+    pub async fn stored_control(&self, code: &str) -> Result<Option<Control>, StoreError> {
         let pool = &self.db.pool;
         let Some(row) = sqlx::query(SELECT_CONTROL_BY_CODE)
             .bind(normalise_code(code))

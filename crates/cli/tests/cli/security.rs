@@ -298,8 +298,6 @@ fn changing_a_password_needs_the_current_one(b: Backend) {
     assert_eq!(other.post("/login", &[("email", person), ("password", new)]).0, 303);
 }
 
-/// Twenty `evidence add` processes and twenty API uploads at once: every answer says what
-/// happened to the item, so what was acknowledged is exactly what was stored.
 /// Uploads that arrive together are committed together (one transaction, one signed head), yet
 /// each is refused or stored on its own: of two new versions of one item sent at once with a
 /// crowd of other uploads, one is stored and the other refused, and every other upload is
@@ -307,20 +305,7 @@ fn changing_a_password_needs_the_current_one(b: Backend) {
 fn uploads_committed_together_are_refused_one_by_one(b: Backend) {
     let env = Env::new(b);
     env.init();
-    env.json(&["users", "add", "ci@bluefin.test", "--role", "compliance_manager"]);
-    let token = env.json(&[
-        "tokens",
-        "create",
-        "--user",
-        "ci@bluefin.test",
-        "--name",
-        "load",
-        "--scope",
-        "write",
-    ])["secret"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = writer_token(&env);
     let first = env.write_file("policy-v1.txt", b"version one\n");
     let original = env.json(&["evidence", "add", first.to_str().unwrap(), "--control", "ACC-01"]);
     let original = original["id"].as_str().unwrap().to_string();
@@ -369,11 +354,10 @@ fn uploads_committed_together_are_refused_one_by_one(b: Backend) {
     assert_eq!(report["problems"], serde_json::json!([]), "{report}");
 }
 
-fn concurrent_writers_are_answered_as_stored(b: Backend) {
-    let env = Env::new(b);
-    env.init();
+/// A compliance manager's write-scoped API token, for loads through the API.
+fn writer_token(env: &Env) -> String {
     env.json(&["users", "add", "ci@bluefin.test", "--role", "compliance_manager"]);
-    let token = env.json(&[
+    env.json(&[
         "tokens",
         "create",
         "--user",
@@ -385,7 +369,15 @@ fn concurrent_writers_are_answered_as_stored(b: Backend) {
     ])["secret"]
         .as_str()
         .unwrap()
-        .to_string();
+        .to_string()
+}
+
+/// Twenty `evidence add` processes and twenty API uploads at once: every answer says what
+/// happened to the item, so what was acknowledged is exactly what was stored.
+fn concurrent_writers_are_answered_as_stored(b: Backend) {
+    let env = Env::new(b);
+    env.init();
+    let token = writer_token(&env);
     let server = Server::start(&env, "first@bluefin.test");
     let files: Vec<PathBuf> = (0..40)
         .map(|i| {
@@ -1005,16 +997,7 @@ fn nul_in_evidence_and_token_text_is_refused(b: Backend) {
 fn pages_print_what_people_typed_as_text(b: Backend) {
     let env = Env::new(b);
     env.init();
-    env.ok(&[
-        "scope",
-        "set",
-        "--type",
-        "2",
-        "--categories",
-        "security",
-        "--window",
-        "2026-01-01..2026-06-30",
-    ]);
+    env.scope_type2("2026-01-01..2026-06-30");
     env.ok(&["controls", "adopt", "--all-new"]);
     let hostile = "<script>alert('x')</script><img src=x onerror=alert(1)>";
     let file = env.write_file("list.csv", b"app\nslack\n");

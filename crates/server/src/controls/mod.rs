@@ -125,9 +125,7 @@ pub async fn store_upload(
     up: &Upload,
 ) -> Result<evident_store::EvidenceItem, ServerError> {
     // The control as stored now: the upload is answered without waiting for readiness.
-    let control = crate::evidence::current_control(state, code)
-        .await?
-        .ok_or(ServerError::NotFound)?;
+    let control = state.ws.stored_control(code).await?.ok_or(ServerError::NotFound)?;
     if !may_write(access, &control) {
         return Err(ServerError::NotFound);
     }
