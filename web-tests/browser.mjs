@@ -729,7 +729,7 @@ try {
     ['/criteria', 'criteria'], ['/frameworks', 'frameworks'], ['/window', 'window'],
     ['/audit', 'engagements'], ['/requests', 'requests'], ['/access-reviews', 'access-reviews'],
     ['/controls', 'controls'], [`/controls/${CONTROL}`, 'control'], ['/evidence', 'evidence'],
-    ['/policies', 'policies'], [`/policies/${POLICY}`, 'policy'], ['/checks', 'checks'], ['/tasks', 'tasks'],
+    ['/policies', 'policies'], [`/policies/${POLICY}`, 'policy'], ['/checks', 'checks'], ['/jobs', 'jobs'], ['/tasks', 'tasks'],
     ['/people', 'people'], ['/training', 'training'], ['/background-checks', 'background-checks'],
     ['/risks', 'risks'], ['/vendors', 'vendors'], ['/assets', 'assets'], ['/events', 'events'],
     ['/audit-log', 'audit-log'], ['/settings', 'settings'], ['/me', 'me'],

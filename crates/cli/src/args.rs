@@ -165,6 +165,10 @@ pub enum Command {
     /// Run a connector: fetch, keep the raw responses as evidence, update the facts.
     #[command(subcommand)]
     Collect(CollectCommand),
+    /// Scheduled jobs (collection per connector, the daily check run, access reviews that fall
+    /// due): list them, run one now, change a schedule.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
     /// Files for people outside the tool: the gap list, the control matrix.
     #[command(subcommand)]
     Report(ReportCommand),
@@ -688,6 +692,34 @@ pub enum CollectCommand {
     },
     /// The history of a connector's runs (github, git).
     Runs { connector: String },
+    /// Run every configured connector once (for cron), each claimed like the server's job so
+    /// it never overlaps a server's run of it.
+    All,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Each job: schedule, last run and its result, next run, the instance running it now.
+    List,
+    /// Run a job now (claimed like the server does; refused while another instance runs it).
+    Run { name: String },
+    /// Change a job's schedule (audit-logged).
+    Schedule {
+        name: String,
+        /// How often: 30m, 6h, 1d … (one minute to 366 days).
+        #[arg(long)]
+        every: String,
+        /// When it next runs: now, or an instant like 2027-01-04T02:00:00Z (default: one
+        /// schedule after its last run).
+        #[arg(long)]
+        next: Option<String>,
+    },
+    /// A job's runs, newest first.
+    Runs {
+        name: String,
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -60,6 +60,8 @@ fn flag_of(field: &str) -> &str {
         "text" => "--text",
         "name" => "--name",
         "part" => "PART",
+        "every" => "--every",
+        "check" => "--check",
         other => other,
     }
 }

@@ -96,6 +96,9 @@ pub enum Area {
     /// Access review campaigns. Managing them is for those who reach all of it; a reviewer
     /// (down to an employee, for their own reports' accounts) decides only their items.
     AccessReviews,
+    /// Scheduled jobs and the connectors' health: read by those who run the program, run now
+    /// or rescheduled by administrators only.
+    Jobs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -137,7 +140,7 @@ pub fn reach(role: Role, area: Area, action: Action) -> Reach {
         (_, Me, _) => All,
         (Role::Admin, _, _) => All,
         (Role::ComplianceManager, Settings, _) => None,
-        (Role::ComplianceManager, AuditLog, Write) => None,
+        (Role::ComplianceManager, AuditLog | Jobs, Write) => None,
         (Role::ComplianceManager, _, _) => All,
         // Control owners see the program and change only what they own.
         (Role::ControlOwner, Settings | People | AuditLog, _) => None,
@@ -151,7 +154,7 @@ pub fn reach(role: Role, area: Area, action: Action) -> Reach {
         // in their engagements they comment, accept, return, draw samples and record results.
         (Role::Auditor, Fieldwork, _) => InScope,
         (Role::Auditor, _, Write) => None,
-        (Role::Auditor, Settings | Tasks, Read) => None,
+        (Role::Auditor, Settings | Tasks | Jobs, Read) => None,
         (Role::Auditor, Controls | Evidence | Criteria, Read) => InScope,
         (Role::Auditor, _, Read) => All,
         (Role::Viewer, _, Write) => None,
@@ -198,6 +201,12 @@ mod tests {
             (Role::Employee, Window, Read, Reach::None),
             (Role::Viewer, Risks, Write, Reach::None),
             (Role::Auditor, Fieldwork, Write, Reach::InScope),
+            (Role::Admin, Jobs, Write, Reach::All),
+            (Role::ComplianceManager, Jobs, Read, Reach::All),
+            (Role::ComplianceManager, Jobs, Write, Reach::None),
+            (Role::ControlOwner, Jobs, Write, Reach::None),
+            (Role::Auditor, Jobs, Read, Reach::None),
+            (Role::Employee, Jobs, Read, Reach::None),
             (Role::ControlOwner, Fieldwork, Write, Reach::Own),
             (Role::Employee, Fieldwork, Read, Reach::None),
             (Role::Viewer, Fieldwork, Write, Reach::None),

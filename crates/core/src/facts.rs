@@ -209,3 +209,65 @@ mod tests {
         }
     }
 }
+
+/// How long a connector may go without a successful collection, once it has started failing
+/// (or never succeeded), before its evidence counts as having stopped flowing.
+pub const CONNECTOR_STOPPED_AFTER_MS: i64 = 86_400_000;
+
+/// A configured connector's record of collecting: what the connection-health page shows and
+/// the `connectors-collecting` check reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConnectorFact {
+    /// `github`.
+    pub name: String,
+    /// When it was configured (ms since the epoch).
+    pub configured_at: i64,
+    pub last_success_at: Option<i64>,
+    /// The first failed run after the last success, if any failed since.
+    pub failing_since: Option<i64>,
+    /// Failed runs since the last success.
+    pub failures: i64,
+    /// The latest failure's reason, in words.
+    pub last_error: Option<String>,
+}
+
+/// A connector's state, by [`ConnectorFact::state`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectorState {
+    /// Its latest run succeeded.
+    Collecting,
+    /// Configured less than a day ago and not run yet.
+    Waiting,
+    /// Failing (or never successful) for less than a day.
+    Failing,
+    /// No success for more than a day while failing, or never collected a day after it was
+    /// configured: evidence has stopped flowing.
+    Stopped,
+}
+
+impl ConnectorState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectorState::Collecting => "collecting",
+            ConnectorState::Waiting => "waiting",
+            ConnectorState::Failing => "failing",
+            ConnectorState::Stopped => "stopped",
+        }
+    }
+}
+
+impl ConnectorFact {
+    /// The rule: counted from its last success (or from when it was configured), a connector
+    /// whose runs fail, or that never succeeded, has stopped once more than a day has passed.
+    pub fn state(&self, now_ms: i64) -> ConnectorState {
+        let since = self.last_success_at.unwrap_or(self.configured_at);
+        let unsuccessful = self.failing_since.is_some() || self.last_success_at.is_none();
+        match (unsuccessful, now_ms - since > CONNECTOR_STOPPED_AFTER_MS) {
+            (true, true) => ConnectorState::Stopped,
+            (false, _) => ConnectorState::Collecting,
+            (true, false) if self.failing_since.is_some() => ConnectorState::Failing,
+            (true, false) => ConnectorState::Waiting,
+        }
+    }
+}

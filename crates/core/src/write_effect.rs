@@ -47,6 +47,8 @@ const NOTHING: &[&str] = &[
     "tasks.write",
     "tasks.import",
     "readiness.plan",
+    // A job's schedule: when work runs, not what the program holds.
+    "job.schedule",
 ];
 
 /// Fieldwork requests: every action under `requests.` (add, import, assign, comment, status

@@ -26,6 +26,7 @@ mod evidence;
 mod fieldwork;
 mod frameworks;
 mod gaps;
+pub mod jobs;
 mod me;
 mod policies;
 mod registers;
@@ -70,6 +71,7 @@ pub async fn serve(ws: evident_store::Workspace, bind: SocketAddr) -> Result<(),
     // Readiness computed before the first visitor asks for it (seconds on a large program),
     // then kept following every write, here or elsewhere.
     state.follow_head();
+    jobs::start(&state.ws);
     println!("Evident is serving {} at http://{local}/", state.ws.organisation);
     let head_timeout = std::time::Duration::from_secs(state.ws.config.server.request_head_timeout_secs.max(1));
     serve_connections(listener, app(state), head_timeout).await

@@ -98,6 +98,8 @@ fn schemas() -> Map<String, Value> {
     generated::<evident_core::description::Narrative>("Narrative", &mut m);
     generated::<evident_store::Approval>("DescriptionApproval", &mut m);
     generated::<evident_store::SignedAssertion>("Assertion", &mut m);
+    generated::<evident_store::JobView>("Job", &mut m);
+    generated::<evident_store::ConnectorHealth>("ConnectorHealth", &mut m);
     let mut put = |k: &str, v: Value| {
         m.insert(k.to_string(), v);
     };
@@ -325,6 +327,35 @@ fn schemas() -> Map<String, Value> {
                 ("due", json!({"type": "string", "format": "date"})),
             ],
             &["name", "due"],
+        ),
+    );
+    put(
+        "JobsOverview",
+        obj(
+            &[
+                ("jobs", json!({"type": "array", "items": reference("Job")})),
+                (
+                    "connectors",
+                    json!({"type": "array", "items": reference("ConnectorHealth")}),
+                ),
+            ],
+            &["jobs", "connectors"],
+        ),
+    );
+    put(
+        "JobSchedule",
+        obj(
+            &[
+                (
+                    "every",
+                    json!({"type": "string", "pattern": "^[0-9]+ *[a-z]*$", "description": "30m, 6h, 1d … (one minute to 366 days)"}),
+                ),
+                (
+                    "next",
+                    json!({"type": ["string", "null"], "description": "now, or an RFC 3339 instant; default: one schedule after the last run"}),
+                ),
+            ],
+            &["every"],
         ),
     );
     put("CloseRequest", obj(&[("anyway", json!({"type": "boolean"}))], &[]));

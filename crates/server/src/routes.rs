@@ -13,7 +13,7 @@ use crate::access::guard;
 use crate::state::AppState;
 use crate::{
     access_reviews, audit_log, checks, controls, criteria, dashboard, description, evidence, fieldwork, frameworks,
-    gaps, me, policies, registers, scope, settings, signin, static_files, web, window,
+    gaps, jobs, me, policies, registers, scope, settings, signin, static_files, web, window,
 };
 
 /// What a documented API route takes and returns, for the OpenAPI document.
@@ -481,6 +481,9 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
         .page("/checks", Area::Checks, get(checks::page::checks_list))
         .page("/checks/{id}", Area::Checks, get(checks::page::check))
         .page("/checks/{id}/exclusions", Area::Checks, post(checks::page::exclude))
+        .page("/jobs", Area::Jobs, get(jobs::page::page))
+        .page("/jobs/{name}/run", Area::Jobs, post(jobs::page::run))
+        .page("/jobs/{name}/schedule", Area::Jobs, post(jobs::page::schedule))
         .page("/audit-log", Area::AuditLog, get(audit_log::page::audit_log))
         .page("/me", Area::Me, get(me::page::page))
         .page("/me/accept", Area::Me, post(me::page::accept))
@@ -1208,6 +1211,33 @@ fn build(state: Option<AppState>) -> (Router<AppState>, Vec<Doc>) {
             "Exclusion",
             Some("ExclusionRequest"),
             post(checks::api::exclude),
+        )
+        .api(
+            M::GET,
+            "/api/v1/jobs",
+            Area::Jobs,
+            "Scheduled jobs (schedule, last run, result, next run, lease holder) and each connector's health",
+            "JobsOverview",
+            None,
+            get(jobs::api::jobs),
+        )
+        .api(
+            M::POST,
+            "/api/v1/jobs/{name}/run",
+            Area::Jobs,
+            "Run a job now: claimed like the scheduler does (409 while another instance runs it), then started",
+            "Job",
+            None,
+            post(jobs::api::run),
+        )
+        .api(
+            M::PUT,
+            "/api/v1/jobs/{name}",
+            Area::Jobs,
+            "Change a job's schedule (audit-logged)",
+            "Job",
+            Some("JobSchedule"),
+            put(jobs::api::schedule),
         )
         .api(
             M::GET,

@@ -188,6 +188,7 @@ impl Workspace {
             reviewed_admins: self.reviewed_admins().await?,
             moves,
             access_reviewed,
+            connectors: self.connector_facts().await?,
             index: Default::default(),
         })
     }
@@ -287,6 +288,44 @@ impl Workspace {
             e.check,
             outcomes.len()
         )))
+    }
+
+    /// Runs every built-in check and workspace rule (or only `only`) over the facts as of `now`
+    /// and keeps the results as one run: `evident check run` and the server's daily check run.
+    pub async fn run_checks_and_keep(
+        &self,
+        only: Option<&str>,
+        now: time::OffsetDateTime,
+    ) -> Result<(String, Vec<CheckResult>), StoreError> {
+        let rules = crate::load_rules(&self.dir)?;
+        let builtin: Vec<&checks::CheckDef> = match only {
+            Some(id) => checks::by_id(id).into_iter().collect(),
+            None => checks::BUILTIN.iter().collect(),
+        };
+        let chosen_rules: Vec<&evident_core::checks::rules::Rule> =
+            rules.iter().filter(|r| only.is_none_or(|id| r.id == id)).collect();
+        if let Some(id) = only
+            && builtin.is_empty()
+            && chosen_rules.is_empty()
+        {
+            return Err(StoreError::Field {
+                field: "check",
+                reason: format!("unknown check '{id}' (see `evident check list`)"),
+            });
+        }
+        let facts = self.facts().await?;
+        let exclusions = self.exclusions().await?;
+        let results: Vec<CheckResult> = builtin
+            .iter()
+            .map(|c| checks::run(c, &facts, &exclusions, now))
+            .chain(
+                chosen_rules
+                    .iter()
+                    .map(|r| checks::run_rule(r, &facts, &exclusions, now)),
+            )
+            .collect();
+        let run_id = self.save_run(&results).await?;
+        Ok((run_id, results))
     }
 
     /// Keeps one run of the given results (one row per check, its failures and exclusions).

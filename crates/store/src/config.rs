@@ -78,6 +78,14 @@ pub struct ServerSettings {
     /// Seconds a client may take to send a request's head, and a kept-alive connection may sit
     /// idle, before the server closes it.
     pub request_head_timeout_secs: u64,
+    /// Run the scheduled jobs (collection, the daily check run, access reviews that fall due)
+    /// inside the server. False for those who run `evident collect all` and the rest from cron.
+    pub run_jobs: bool,
+    /// How often the server looks for due jobs, in milliseconds.
+    pub jobs_poll_ms: u64,
+    /// How long a claimed job stays with its instance unless renewed (it is renewed every third
+    /// of this while the job runs); after it, another instance may take the job over.
+    pub jobs_lease_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -105,6 +113,9 @@ impl Default for ServerSettings {
             trusted_proxies: Vec::new(),
             one_time_password_hours: 72,
             request_head_timeout_secs: 20,
+            run_jobs: true,
+            jobs_poll_ms: 30_000,
+            jobs_lease_secs: 300,
             upload_types: [
                 "application/pdf",
                 "image/png",
@@ -231,7 +242,9 @@ impl Config {
              # require_totp = [\"admin\", \"compliance_manager\", \"auditor\"]\n\
              # session_hours = 12\n\
              # secure_cookies = true   # when a TLS proxy is in front\n\
-             # max_upload_bytes = 104857600\n\n\
+             # max_upload_bytes = 104857600\n\
+             # run_jobs = true         # scheduled collection and checks inside `evident serve`\n\
+             # jobs_poll_ms = 30000\n\n\
              # An RFC 3161 time-stamping authority that time-stamps each evidence pack's manifest\n\
              # (or EVIDENT_TSA_URL). Unset: packs carry no timestamp and make no network request.\n\
              {}",

@@ -1,5 +1,6 @@
 //! Connectors: configuration with a sealed secret, and the record of each collection run.
 
+use serde::Serialize;
 use serde_json::{Value, json};
 use sqlx::Row;
 
@@ -13,6 +14,13 @@ const SELECT_CONNECTOR: &str = "SELECT config, sealed_secret, last_success_at FR
 const INSERT_RUN: &str = "INSERT INTO connector_runs (id, connector, started_at, finished_at, status, error, evidence_id, \
      summary) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 const MARK_SUCCESS: &str = "UPDATE connectors SET last_success_at = $1 WHERE name = $2";
+const SELECT_CONFIGURED: &str = "SELECT name, created_at FROM connectors ORDER BY name";
+const SELECT_LAST_RUN: &str = "SELECT status, error, evidence_id, summary, finished_at FROM connector_runs \
+     WHERE connector = $1 ORDER BY started_at DESC, id DESC LIMIT 1";
+const SELECT_LAST_SUCCESS: &str = "SELECT status, error, evidence_id, summary, finished_at FROM connector_runs \
+     WHERE connector = $1 AND status = 'succeeded' ORDER BY started_at DESC, id DESC LIMIT 1";
+const SELECT_FAILURES_SINCE: &str = "SELECT MIN(finished_at) AS earliest, COUNT(*) AS n FROM connector_runs \
+     WHERE connector = $1 AND status = 'failed' AND finished_at > $2";
 const SELECT_RUNS: &str = "SELECT id, started_at, finished_at, status, error, evidence_id, summary FROM connector_runs \
      WHERE connector = $1 ORDER BY started_at";
 
@@ -32,6 +40,29 @@ pub struct ConnectorRun {
     pub error: Option<String>,
     pub evidence_id: Option<String>,
     pub summary: Value,
+}
+
+/// A configured connector's health: its record of collecting, what its last success brought
+/// and its state by `evident_core::facts::ConnectorFact::state`.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ConnectorHealth {
+    pub name: String,
+    /// collecting, waiting, failing or stopped (no success for more than a day: evidence
+    /// stopped flowing).
+    pub state: String,
+    pub configured_at: i64,
+    pub last_success_at: Option<i64>,
+    pub last_run_at: Option<i64>,
+    /// The first failure since the last success.
+    pub failing_since: Option<i64>,
+    /// Failed runs since the last success.
+    pub failures: i64,
+    /// Why the latest run failed, in words (none when it succeeded).
+    pub last_error: Option<String>,
+    /// What the last successful run collected (counts).
+    pub collected: Value,
+    /// The evidence item that holds the last successful run's responses.
+    pub evidence: Option<String>,
 }
 
 impl Workspace {
@@ -142,5 +173,76 @@ impl Workspace {
                 })
             })
             .collect()
+    }
+
+    /// Every configured connector's record of collecting, for the check and the health page.
+    pub async fn connector_facts(&self) -> Result<Vec<evident_core::facts::ConnectorFact>, StoreError> {
+        Ok(self
+            .connector_health(now_ms())
+            .await?
+            .into_iter()
+            .map(|(f, _)| f)
+            .collect())
+    }
+
+    /// Each configured connector's health as of `now`.
+    pub async fn connectors_health(&self, now: i64) -> Result<Vec<ConnectorHealth>, StoreError> {
+        Ok(self.connector_health(now).await?.into_iter().map(|(_, h)| h).collect())
+    }
+
+    async fn connector_health(
+        &self,
+        now: i64,
+    ) -> Result<Vec<(evident_core::facts::ConnectorFact, ConnectorHealth)>, StoreError> {
+        let pool = &self.db.pool;
+        let mut out = Vec::new();
+        for row in sqlx::query(SELECT_CONFIGURED).fetch_all(pool).await? {
+            let name: String = row.try_get("name")?;
+            let configured_at: i64 = row.try_get("created_at")?;
+            let last = sqlx::query(SELECT_LAST_RUN).bind(&name).fetch_optional(pool).await?;
+            let success = sqlx::query(SELECT_LAST_SUCCESS)
+                .bind(&name)
+                .fetch_optional(pool)
+                .await?;
+            let last_success_at: Option<i64> = success.as_ref().map(|r| r.try_get("finished_at")).transpose()?;
+            let failed = sqlx::query(SELECT_FAILURES_SINCE)
+                .bind(&name)
+                .bind(last_success_at.unwrap_or(i64::MIN))
+                .fetch_one(pool)
+                .await?;
+            let failures: i64 = failed.try_get("n")?;
+            let last_error: Option<String> = match &last {
+                Some(r) if r.try_get::<String, _>("status")? == "failed" => r.try_get("error")?,
+                _ => None,
+            };
+            let fact = evident_core::facts::ConnectorFact {
+                name: name.clone(),
+                configured_at,
+                last_success_at,
+                failing_since: failed.try_get("earliest")?,
+                failures,
+                last_error: last_error.clone(),
+            };
+            let summary: Option<String> = success.as_ref().map(|r| r.try_get("summary")).transpose()?;
+            let health = ConnectorHealth {
+                state: fact.state(now).as_str().to_string(),
+                configured_at,
+                last_success_at,
+                last_run_at: last.as_ref().map(|r| r.try_get("finished_at")).transpose()?,
+                failing_since: fact.failing_since,
+                failures,
+                last_error,
+                collected: summary
+                    .and_then(|s| serde_json::from_str(&s).ok())
+                    .unwrap_or(Value::Null),
+                evidence: match &success {
+                    Some(r) => r.try_get("evidence_id")?,
+                    None => None,
+                },
+                name,
+            };
+            out.push((fact, health));
+        }
+        Ok(out)
     }
 }

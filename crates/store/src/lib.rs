@@ -23,6 +23,7 @@ mod frameworks;
 mod generated;
 mod group_commit;
 mod jml;
+mod jobs;
 mod keys;
 mod oscal;
 mod packs;
@@ -47,7 +48,7 @@ pub use backup::{
 };
 pub use checks::{HistoryEntry, Program};
 pub use config::{CONFIG_FILE, Config, OidcSettings, PackSettings, Secret, ServerSettings};
-pub use connectors::{Connector, ConnectorRun};
+pub use connectors::{Connector, ConnectorHealth, ConnectorRun};
 pub use db::{Backend, Db, redact_url};
 pub use description::{Approval, DescriptionState, SignedAssertion};
 pub use error::StoreError;
@@ -59,6 +60,10 @@ pub use facts::{FactsSummary, FindingRecord};
 pub use fieldwork::{POPULATIONS, PopulationSpec, RequestFilter, population_spec};
 pub use files::link_unnamed;
 pub use jml::JmlRecords;
+pub use jobs::{
+    ACCESS_REVIEWS_JOB, CHECKS_JOB, COLLECT_EVERY_SECS, COLLECT_PREFIX, Cause, Claim, DAILY_SECS, JobKind, JobRun,
+    JobView, LastJobRun, every_words, kind_of, parse_every, parse_next, title_of,
+};
 pub use packs::{PackRequest, PackSelection, PackWritten};
 pub use policies::{
     Acceptance, Parameter, Policy, PolicyStatus, PolicyStep, PolicyVersion, render, templates as policy_templates,

@@ -1,7 +1,7 @@
 use std::path::Path;
 
 use evident_core::checks::rules::Rule;
-use evident_core::checks::{self, BUILTIN, CheckResult, CheckStatus, Exclusion};
+use evident_core::checks::{self, BUILTIN, CheckStatus, Exclusion};
 use evident_core::{format_date, parse_date, parse_email};
 use serde_json::json;
 
@@ -21,12 +21,6 @@ impl AnyCheck<'_> {
         match self {
             AnyCheck::Builtin(c) => c.id,
             AnyCheck::Rule(r) => &r.id,
-        }
-    }
-    fn run(&self, facts: &checks::Facts, ex: &[Exclusion], now: time::OffsetDateTime) -> CheckResult {
-        match self {
-            AnyCheck::Builtin(c) => checks::run(c, facts, ex, now),
-            AnyCheck::Rule(r) => checks::run_rule(r, facts, ex, now),
         }
     }
 }
@@ -84,20 +78,15 @@ pub async fn run(dir: &Path, command: CheckCommand, format: Format) -> Result<()
             }
         }
         CheckCommand::Run { check } => {
-            let chosen: Vec<AnyCheck> = match &check {
-                Some(id) => vec![find(id, &rules)?],
-                None => BUILTIN
-                    .iter()
-                    .map(AnyCheck::Builtin)
-                    .chain(rules.iter().map(AnyCheck::Rule))
-                    .collect(),
+            let only = match &check {
+                Some(id) => Some(find(id, &rules)?.id().to_string()),
+                None => None,
             };
             let ws = open(dir).await?;
-            let facts = ws.facts().await?;
-            let exclusions = ws.exclusions().await?;
-            let now = time::OffsetDateTime::now_utc();
-            let results: Vec<CheckResult> = chosen.iter().map(|c| c.run(&facts, &exclusions, now)).collect();
-            let run_id = ws.save_run(&results).await?;
+            let (run_id, results) = ws
+                .run_checks_and_keep(only.as_deref(), time::OffsetDateTime::now_utc())
+                .await
+                .map_err(CliError::with_flags)?;
             match format {
                 Format::Json => output::json(&results),
                 Format::Table => {

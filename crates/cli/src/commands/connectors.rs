@@ -1,9 +1,8 @@
 //! Live connectors: `connect` stores the settings, `collect` runs them.
 
 use std::path::Path;
-use std::time::Duration;
 
-use evident_collect::github_api::GithubApi;
+use evident_server::jobs;
 use evident_store::{NewEvidence, SourceKind};
 use serde_json::json;
 
@@ -11,8 +10,6 @@ use super::{instant, open, today};
 use crate::args::{CollectCommand, ConnectCommand};
 use crate::error::{CliError, usage};
 use crate::output::{self, Format, Table};
-
-const DAY_MS: i64 = 86_400_000;
 
 pub async fn connect(dir: &Path, command: ConnectCommand, format: Format) -> Result<(), CliError> {
     let ConnectCommand::Github {
@@ -58,111 +55,92 @@ pub async fn collect(dir: &Path, command: CollectCommand, format: Format) -> Res
         CollectCommand::Git { path, branch, since } => {
             return git(dir, path, branch.as_deref(), since.as_deref(), format).await;
         }
+        CollectCommand::All => return all(dir, format).await,
     };
     let since_date = since
         .as_deref()
         .map(|d| evident_core::parse_date(d).map_err(|e| usage(format!("--since: {e}"))))
         .transpose()?;
     let ws = open(dir).await?;
-    let connector = ws.connector("github").await?;
-    let org = connector.config["org"].as_str().unwrap_or_default().to_string();
-    let api_url = connector.config["api_url"]
-        .as_str()
-        .unwrap_or("https://api.github.com")
-        .to_string();
-    let started = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
-    let since_ms = match (since_date, connector.last_success_at) {
-        (Some(d), _) => d.midnight().assume_utc().unix_timestamp() * 1000,
-        (None, Some(t)) => t,
-        (None, None) => started - 90 * DAY_MS,
-    };
-
-    let mut api = GithubApi::new(&api_url, &connector.secret);
-    if let Some(ms) = std::env::var("EVIDENT_HTTP_BACKOFF_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        api.backoff = Duration::from_millis(ms);
+    // Checked first, so an unconfigured connector says how to configure it.
+    ws.connector("github").await?;
+    let job = format!("{}github", evident_store::COLLECT_PREFIX);
+    let (_, outcome) = jobs::run_now(&ws, &job, since_date).await?;
+    let done = outcome.map_err(CliError::Failed)?;
+    let summary = &done["collected"];
+    match format {
+        Format::Json => output::json(
+            &json!({"run": done["run"], "status": "succeeded", "evidence": done["evidence"], "summary": summary}),
+        ),
+        Format::Table => {
+            println!(
+                "Collected from GitHub: {} requests, {} branch protections, {} merged changes since {} (run {})",
+                summary["requests"],
+                summary["protections"],
+                summary["changes"],
+                done["since"].as_str().unwrap_or_default(),
+                done["run"].as_str().unwrap_or_default()
+            );
+            Ok(())
+        }
     }
-    let result = api.collect_org(&org, since_ms).await;
-    let pages = api.take_pages();
+}
 
-    // Whatever was fetched is kept, even from a run that failed.
-    let evidence_id = if pages.is_empty() {
-        None
-    } else {
-        let bundle = json!({"connector": "github", "org": org, "since": instant(since_ms), "started": instant(started), "pages": pages});
-        // The file is stored (and downloaded) under its own name, so it is named for what it is.
-        let folder = ws.dir.join(format!(".collect-{started}"));
-        std::fs::create_dir_all(&folder)?;
-        let tmp = folder.join(evident_store::clean_file_name(&format!(
-            "github-{}-{}.json",
-            org.replace(['/', '\\'], "-"),
-            evident_core::format_date(today())
-        )));
-        std::fs::write(&tmp, serde_json::to_vec_pretty(&bundle).expect("serialises"))?;
-        let added = ws
-            .add_evidence(
-                NewEvidence {
-                    title: Some(format!("GitHub collection for {org}")),
-                    controls: ws.collected_by("github-api").await?,
-                    ..NewEvidence::new(
-                        evident_store::EvidenceFile::Path(&tmp),
-                        SourceKind::Connector,
-                        format!("github:{org}"),
-                    )
-                },
-                today(),
-            )
-            .await;
-        let _ = std::fs::remove_dir_all(&folder);
-        Some(added?.id)
-    };
-    match result {
-        Ok(imported) => {
-            let summary = ws
-                .apply_facts("github", &imported, evidence_id.as_deref().unwrap_or_default(), started)
-                .await?;
-            let summary =
-                json!({"requests": pages.len(), "protections": summary.protections, "changes": summary.changes});
-            let run = ws
-                .record_connector_run("github", started, None, evidence_id.as_deref(), &summary, Some(started))
-                .await?;
-            match format {
-                Format::Json => output::json(
-                    &json!({"run": run, "status": "succeeded", "evidence": evidence_id, "summary": summary}),
-                ),
-                Format::Table => {
-                    println!(
-                        "Collected {org}: {} requests, {} branch protections, {} merged changes since {} (run {run})",
-                        pages.len(),
-                        summary["protections"],
-                        summary["changes"],
-                        instant(since_ms)
-                    );
-                    Ok(())
-                }
+/// `collect all`: every configured connector once, each through its job (so a server running
+/// it at the same moment makes this one skip it, not run it twice).
+async fn all(dir: &Path, format: Format) -> Result<(), CliError> {
+    let ws = open(dir).await?;
+    ws.sync_jobs(jobs::now_ms()).await?;
+    let names: Vec<String> = ws
+        .jobs(jobs::now_ms())
+        .await?
+        .into_iter()
+        .filter(|j| j.name.starts_with(evident_store::COLLECT_PREFIX))
+        .map(|j| j.name)
+        .collect();
+    let mut rows = Vec::new();
+    for name in &names {
+        let connector = name.trim_start_matches(evident_store::COLLECT_PREFIX).to_string();
+        let row = match jobs::run_now(&ws, name, None).await {
+            Ok((claim, Ok(done))) => json!({"connector": connector, "status": "succeeded", "job_run": claim.run_id,
+                "run": done["run"], "evidence": done["evidence"], "summary": done["collected"], "error": null}),
+            Ok((claim, Err(e))) => json!({"connector": connector, "status": "failed", "job_run": claim.run_id,
+                "run": null, "evidence": null, "summary": null, "error": e}),
+            Err(evident_store::StoreError::Conflict(why)) => json!({"connector": connector, "status": "skipped",
+                "job_run": null, "run": null, "evidence": null, "summary": null, "error": why}),
+            Err(e) => return Err(e.into()),
+        };
+        rows.push(row);
+    }
+    let failed = rows.iter().filter(|r| r["status"] == "failed").count();
+    match format {
+        Format::Json => output::json(&rows)?,
+        Format::Table => {
+            if rows.is_empty() {
+                println!("No connector is configured (evident connect github …).");
             }
-        }
-        Err(e) => {
-            let summary = json!({"requests": pages.len()});
-            let run = ws
-                .record_connector_run(
-                    "github",
-                    started,
-                    Some(&e.to_string()),
-                    evidence_id.as_deref(),
-                    &summary,
-                    None,
-                )
-                .await?;
-            Err(CliError::Failed(format!(
-                "the GitHub collection failed and changed no facts (run {run}; {} responses kept as evidence{}): {e}",
-                pages.len(),
-                evidence_id.as_deref().map(|id| format!(" {id}")).unwrap_or_default()
-            )))
+            let mut t = Table::new(&["CONNECTOR", "RESULT", "COLLECTED", "ERROR"]);
+            for r in &rows {
+                t.row(vec![
+                    r["connector"].as_str().unwrap_or_default().into(),
+                    r["status"].as_str().unwrap_or_default().into(),
+                    r["summary"]
+                        .as_object()
+                        .map(|m| m.iter().map(|(k, v)| format!("{v} {k}")).collect::<Vec<_>>().join(", "))
+                        .unwrap_or_default(),
+                    r["error"].as_str().unwrap_or_default().into(),
+                ]);
+            }
+            t.print()?;
         }
     }
+    if failed > 0 {
+        return Err(CliError::Failed(format!(
+            "{failed} of {} connector(s) failed; each run is recorded and what was fetched is kept as evidence",
+            rows.len()
+        )));
+    }
+    Ok(())
 }
 
 async fn runs(dir: &Path, connector: &str, format: Format) -> Result<(), CliError> {

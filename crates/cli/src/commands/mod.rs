@@ -14,6 +14,7 @@ mod fieldwork;
 mod frameworks;
 mod generate;
 mod init;
+mod jobs;
 mod oscal;
 mod pack;
 mod policies;
@@ -126,6 +127,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Report(c) => report::run(ws, &c, cli.format).await,
         Command::Connect(c) => connectors::connect(ws, c, format).await,
         Command::Collect(c) => connectors::collect(ws, c, format).await,
+        Command::Jobs(c) => jobs::run(ws, c, format).await,
         Command::People(a) => registers::run(ws, &registers::PEOPLE, a.args, format).await,
         Command::Training(a) => registers::run(ws, &registers::TRAINING, a.args, format).await,
         Command::BackgroundChecks(a) => registers::run(ws, &registers::BACKGROUND_CHECKS, a.args, format).await,

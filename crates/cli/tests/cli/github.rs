@@ -72,7 +72,7 @@ fn stand_in(drop_after: Option<usize>) -> StandIn {
     StandIn { base, log }
 }
 
-fn respond(base: &str, path: &str, count: usize, auth: &str) -> (u16, Vec<(String, String)>, Value) {
+pub(crate) fn respond(base: &str, path: &str, count: usize, auth: &str) -> (u16, Vec<(String, String)>, Value) {
     if auth != "Bearer test-token" {
         return (401, vec![], json!({"message": "Bad credentials"}));
     }

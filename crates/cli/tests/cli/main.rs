@@ -23,6 +23,7 @@ mod foundation;
 mod generated;
 mod github;
 mod instances;
+mod jobs;
 mod oscal;
 mod packs;
 mod readiness;

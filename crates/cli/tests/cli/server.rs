@@ -272,6 +272,9 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/checks", "yyynyy"),
     ("GET", "/api/v1/checks/{id}", "yyynyy"),
     ("POST", "/api/v1/checks/{id}/exclusions", "yynnnn"),
+    ("GET", "/api/v1/jobs", "yyynny"),
+    ("POST", "/api/v1/jobs/{name}/run", "ynnnnn"),
+    ("PUT", "/api/v1/jobs/{name}", "ynnnnn"),
     ("GET", "/api/v1/audit-log", "yynnyn"),
     ("GET", "/api/v1/users", "ynnnnn"),
     ("POST", "/api/v1/users", "ynnnnn"),
@@ -531,6 +534,7 @@ pub(crate) fn role_matrix_at(env: &Env, f: &Fixture, base: &str) {
             .replace("{person}", &f.employee)
             .replace("{kind}", "system-security-plan")
             .replace("{part}", "services")
+            .replace("{name}", "checks:daily")
             .replace(
                 "{key}",
                 keys.iter()

@@ -1085,6 +1085,43 @@ fn scans_recent(ctx: &Ctx) -> Vec<Outcome> {
         .collect()
 }
 
+/// Evidence stopped flowing: a configured connector failing (or never successful) for more
+/// than a day ([`crate::facts::ConnectorFact::state`]).
+fn connectors_collecting(ctx: &Ctx) -> Vec<Outcome> {
+    use crate::facts::ConnectorState;
+    ctx.facts
+        .connectors
+        .iter()
+        .map(|c| {
+            let record = format!("connector: {}", c.name);
+            let last = match c.last_success_at {
+                Some(t) => format!("last collected {}", ms_date(t)),
+                None => format!("configured {} and never collected", ms_date(c.configured_at)),
+            };
+            let error = c
+                .last_error
+                .as_deref()
+                .map(|e| format!("; the latest attempt failed: {e}"))
+                .unwrap_or_default();
+            match c.state(ctx.now_ms) {
+                ConnectorState::Stopped => Outcome::fail(
+                    record,
+                    format!("evidence stopped flowing: {last}, more than a day ago{error}"),
+                ),
+                ConnectorState::Failing => Outcome::pass(
+                    record,
+                    format!(
+                        "{last}; failing for less than a day ({} failed run(s)){error}",
+                        c.failures
+                    ),
+                ),
+                ConnectorState::Waiting => Outcome::pass(record, format!("{last}; its first run is due")),
+                ConnectorState::Collecting => Outcome::pass(record, last),
+            }
+        })
+        .collect()
+}
+
 /// Protections that apply to a repository's default branch.
 fn default_branch_protections<'a>(ctx: &'a Ctx, repo: &str) -> Vec<&'a crate::facts::Protection> {
     ctx.facts
@@ -1551,6 +1588,13 @@ pub static BUILTIN: &[CheckDef] = &[
         "Vulnerability and posture scans ran this week",
         "findings",
         scans_recent,
+        Remediation::Overdue
+    ),
+    check!(
+        "connectors-collecting",
+        "Connectors keep collecting evidence",
+        "connectors",
+        connectors_collecting,
         Remediation::Overdue
     ),
     check!(

@@ -50,6 +50,8 @@ pub struct Facts {
     pub moves: Vec<crate::access_review::jml::Move>,
     /// Per person (lower-cased email): instants of access-review decisions on their accounts.
     pub access_reviewed: std::collections::HashMap<String, Vec<i64>>,
+    /// Configured connectors and their record of collecting.
+    pub connectors: Vec<crate::facts::ConnectorFact>,
     /// Lookups by email, built on first use: checks over 10,000 people and 60,000 accounts
     /// must not scan the registers once per record. Facts are read-only once loaded.
     pub index: std::sync::OnceLock<FactsIndex>,

@@ -719,3 +719,48 @@ fn accounts_whose_export_reports_no_use_are_not_called_unused() {
     assert_eq!((r.passed, r.failed), (1, 1), "{r:?}");
     assert!(r.failures[0].record.contains("okta") && r.failures[0].reason.contains("never used"));
 }
+
+/// Evidence stopped flowing: a connector failing, or never successful, for more than a day.
+#[test]
+fn connectors_failing_for_a_day_fail_the_check() {
+    use crate::facts::{ConnectorFact, ConnectorState};
+    let now = TODAY.with_hms(12, 0, 0).unwrap().assume_utc();
+    let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+    let hour = 3_600_000;
+    let c = |name: &str, configured: i64, success: Option<i64>, failing: Option<i64>| ConnectorFact {
+        name: name.into(),
+        configured_at: now_ms - configured * hour,
+        last_success_at: success.map(|h| now_ms - h * hour),
+        failing_since: failing.map(|h| now_ms - h * hour),
+        failures: i64::from(failing.is_some()),
+        last_error: failing.map(|_| "GitHub answered 401: Bad credentials".into()),
+    };
+    let cases = [
+        (c("fresh", 100, Some(2), None), ConnectorState::Collecting),
+        // A weekly schedule that succeeds: quiet is not failing.
+        (c("weekly", 500, Some(100), None), ConnectorState::Collecting),
+        (c("flaky", 100, Some(20), Some(10)), ConnectorState::Failing),
+        (c("broken", 100, Some(25), Some(24)), ConnectorState::Stopped),
+        (c("new", 2, None, None), ConnectorState::Waiting),
+        (c("never-ran", 30, None, None), ConnectorState::Stopped),
+        (c("never-worked", 30, None, Some(29)), ConnectorState::Stopped),
+    ];
+    for (fact, want) in &cases {
+        assert_eq!(fact.state(now_ms), *want, "{}", fact.name);
+    }
+    let mut facts = Facts::default();
+    facts.connectors = cases.iter().map(|(f, _)| f.clone()).collect();
+    let r = run(by_id("connectors-collecting").unwrap(), &facts, &[], now);
+    assert_eq!((r.status, r.passed, r.failed), (CheckStatus::Fail, 4, 3));
+    let broken = r.failures.iter().find(|f| f.record == "connector: broken").unwrap();
+    assert!(
+        broken.reason.contains("evidence stopped flowing") && broken.reason.contains("Bad credentials"),
+        "{}",
+        broken.reason
+    );
+    assert_eq!(
+        run(by_id("connectors-collecting").unwrap(), &Facts::default(), &[], now).status,
+        CheckStatus::NoData,
+        "no connector, nothing to test"
+    );
+}

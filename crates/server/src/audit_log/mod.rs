@@ -65,6 +65,7 @@ pub fn describe(action: &str) -> String {
         "facts.generate" => "facts generated",
         "connector.configure" => "connector configured",
         "connector.run" => "connector collected",
+        "job.schedule" => "job schedule changed",
         "policies.adopt" => "policies adopted",
         "policies.edit" => "policy edited (new draft)",
         "policies.parameter.set" => "policy parameter set",
