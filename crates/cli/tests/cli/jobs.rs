@@ -315,6 +315,9 @@ fn two_servers_run_each_job_once_and_take_over_a_dead_ones() {
     let mut env = Env::new(Backend::Postgres);
     env.vars.push(("EVIDENT_HTTP_BACKOFF_MS".into(), "10".into()));
     env.init();
+    // One vault for both, as a bucket would be (the instances test uses S3; a shared folder here).
+    let vault = env.dir.join("vault").display().to_string();
+    env.vars.push(("EVIDENT_VAULT_DIR".into(), vault));
     // Slow enough that a collection takes seconds: the other instance polls many times meanwhile.
     let gh = slow_github(Duration::from_millis(300));
     connect(&env, &gh.base);
