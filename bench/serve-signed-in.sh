@@ -4,7 +4,7 @@
 # password (the viewer's), viewer, token, control (an applicable control's code), lua (a temp
 # file for a wrk script), log, ready_after (seconds) and rss() (the server's MiB).
 target=${CARGO_TARGET_DIR:-target}
-bin="$(realpath "$target/release/evident")"
+bin="${bin:-$(realpath "$target/release/evident")}"
 [ -x "$bin" ] || { echo "build first: cargo build --release -p evident" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 1; }
 export EVIDENT_ACTOR=bench
@@ -19,7 +19,7 @@ control=$(ev controls list --only applicable | field '[0]["code"]')
 log=$(mktemp); jar=$(mktemp); lua=$(mktemp --suffix .lua)
 "$bin" --workspace "$ws" serve --bind "127.0.0.1:$port" >"$log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -f "$log" "$jar" "$lua"' EXIT
+trap 'kill $pid 2>/dev/null || true; cp "$log" /tmp/last-serve.log; rm -f "$log" "$jar" "$lua"' EXIT
 base="http://127.0.0.1:$port"
 rss() { awk '/VmRSS/ {print int($2/1024)}' "/proc/$pid/status"; }
 started=$(date +%s.%N)

@@ -78,7 +78,21 @@ pub struct AppState {
 struct Inner {
     /// Set once the first snapshot exists.
     ready: std::sync::atomic::AtomicBool,
-    snapshot: tokio::sync::Mutex<Option<Arc<Snapshot>>>,
+    /// What the refresher last produced; readers wait here, never compute.
+    published: tokio::sync::watch::Sender<Published>,
+    /// Wakes the refresher when a reader finds the log ahead of the published snapshot.
+    kick: tokio::sync::Notify,
+    /// Set once the refresher task runs.
+    refreshing: std::sync::Once,
+}
+
+/// The refresher's latest result: the snapshot, or why bringing it up to a head failed.
+#[derive(Default, Clone)]
+struct Published {
+    snapshot: Option<Arc<Snapshot>>,
+    /// The head it tried to reach and the failure in words; readers who need no more than
+    /// that head get the failure instead of waiting for a retry.
+    failed: Option<(i64, String)>,
 }
 
 /// Readiness, the program and the facts as of one point in the audit log. Recomputed when the
@@ -102,6 +116,9 @@ pub struct Snapshot {
     pub evidence_rows: std::sync::OnceLock<Vec<crate::web::table::Row>>,
     /// The scope's observation window as of `day`, computed at first use.
     pub window: tokio::sync::OnceCell<Arc<evident_core::window::Window>>,
+    /// What the window was last computed from, on this snapshot or an earlier one with only
+    /// evidence writes since: the next window patches its evidence instead of loading it all.
+    pub window_input: std::sync::Mutex<Option<Arc<evident_core::window::Input>>>,
 }
 
 pub const TREND_DAYS: i64 = 90;
@@ -119,7 +136,13 @@ impl Snapshot {
             trend: Vec::new(),
             evidence_rows: Default::default(),
             window: Default::default(),
+            window_input: Default::default(),
         }
+    }
+
+    /// The window's input to carry into a successor: only evidence writes may come between.
+    fn window_basis(&self) -> std::sync::Mutex<Option<Arc<evident_core::window::Input>>> {
+        std::sync::Mutex::new(self.window_input.lock().expect("not poisoned").clone())
     }
 
     pub fn program(&self) -> &evident_store::Program {
@@ -142,7 +165,9 @@ impl AppState {
             trusted_proxies: Arc::new(trusted_proxies),
             inner: Arc::new(Inner {
                 ready: Default::default(),
-                snapshot: tokio::sync::Mutex::new(None),
+                published: tokio::sync::watch::Sender::new(Published::default()),
+                kick: tokio::sync::Notify::new(),
+                refreshing: std::sync::Once::new(),
             }),
         }
     }
@@ -178,32 +203,136 @@ impl AppState {
     /// None while the very first snapshot is being computed (seconds on a large program), so a
     /// page can show that work is under way instead of hanging; afterwards, as `snapshot`.
     pub async fn snapshot_or_busy(&self) -> Result<Option<Arc<Snapshot>>, ServerError> {
-        let first_under_way =
-            !self.inner.ready.load(std::sync::atomic::Ordering::Acquire) && self.inner.snapshot.try_lock().is_err();
-        if first_under_way {
-            return Ok(None);
+        if !self.is_ready() {
+            // A small program's first snapshot takes milliseconds: worth a short wait.
+            match tokio::time::timeout(FIRST_WAIT, self.snapshot()).await {
+                Ok(s) => return s.map(Some),
+                Err(_) => return Ok(None),
+            }
         }
         self.snapshot().await.map(Some)
     }
 
-    /// The current snapshot, brought up to date first if anything changed since the last one:
-    /// after writes that change nothing readiness reads it is carried forward as it is, after
-    /// evidence writes only the evidence library and the checks that read it are redone, after
-    /// anything else (or on a new day) it is computed from scratch.
+    /// A snapshot that includes every write in the audit log when this is called (here, on
+    /// another instance or from the command line), and the current day. Readers never compute:
+    /// one refresher brings the snapshot up to date, covering every write since its last round
+    /// in one go, and every reader waiting for any of those writes is answered by that round.
+    /// Under a stream of writes a reader therefore waits for at most two rounds, however many
+    /// readers and writers there are.
     pub async fn snapshot(&self) -> Result<Arc<Snapshot>, ServerError> {
         let head = self.ws.audit_head().await?;
-        let now = time::OffsetDateTime::now_utc();
-        let mut slot = self.inner.snapshot.lock().await;
-        let previous = slot.clone();
-        if let Some(s) = previous.as_ref().filter(|s| s.head == head && s.day == now.date()) {
-            return Ok(s.clone());
-        }
-        let effect = match previous.as_ref() {
-            Some(p) if p.day == now.date() && head > p.head && head - p.head <= MAX_REPLAYED_WRITES => {
-                let actions = self.ws.audit_actions(p.head, head).await?;
-                effect_of_all(actions.iter().map(String::as_str))
+        let day = time::OffsetDateTime::now_utc().date();
+        let mut rx = self.inner.published.subscribe();
+        let mut kicked = false;
+        loop {
+            {
+                let p = rx.borrow_and_update();
+                if let Some(s) = p.snapshot.as_ref().filter(|s| s.head >= head && s.day >= day) {
+                    return Ok(s.clone());
+                }
+                if let Some((tried, why)) = p.failed.as_ref().filter(|(tried, _)| *tried >= head && kicked) {
+                    return Err(ServerError::Internal(format!(
+                        "bringing readiness up to the audit log's entry {tried} failed: {why}"
+                    )));
+                }
             }
-            _ => Effect::Everything,
+            if !kicked {
+                self.follow_head();
+                self.inner.kick.notify_one();
+                kicked = true;
+            }
+            if rx.changed().await.is_err() {
+                return Err(ServerError::Internal("the snapshot refresher stopped".into()));
+            }
+        }
+    }
+
+    /// True once the first snapshot exists: a load balancer sends no one here before.
+    pub fn is_ready(&self) -> bool {
+        self.inner.ready.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Starts (once) the refresher that keeps the snapshot following the audit log's head,
+    /// whoever moves it, so pages seldom wait for it: it wakes when a reader finds the log
+    /// ahead, and every [`FOLLOW_EVERY`] for writes made elsewhere.
+    pub fn follow_head(&self) {
+        self.inner.refreshing.call_once(|| {
+            let state = self.clone();
+            tokio::spawn(async move {
+                loop {
+                    // In a task of its own so that a panic is reported to the readers waiting
+                    // for this round instead of leaving them waiting for ever.
+                    let round = tokio::spawn({
+                        let state = state.clone();
+                        async move { state.advance().await }
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err((i64::MAX, ServerError::Internal(format!("the refresher failed: {e}")))));
+                    let mut recomputed = false;
+                    let published = match round {
+                        Ok((s, changed)) => {
+                            recomputed = changed;
+                            Published {
+                                snapshot: Some(s),
+                                failed: None,
+                            }
+                        }
+                        Err((tried, e)) => {
+                            tracing::warn!(error = %e, "could not bring the snapshot up to date");
+                            Published {
+                                snapshot: state.inner.published.borrow().snapshot.clone(),
+                                failed: Some((tried, e.to_string())),
+                            }
+                        }
+                    };
+                    if published.snapshot.is_some() {
+                        state.inner.ready.store(true, std::sync::atomic::Ordering::Release);
+                    }
+                    state.inner.published.send_replace(published);
+                    if recomputed {
+                        release_freed_memory();
+                    }
+                    // No router holds this state any more (a server shut down, a test's app
+                    // replaced): nobody will read what a next round would compute.
+                    if Arc::strong_count(&state.inner) == 1 {
+                        break;
+                    }
+                    tokio::select! {
+                        _ = state.inner.kick.notified() => {}
+                        _ = tokio::time::sleep(FOLLOW_EVERY) => {}
+                    }
+                }
+            });
+        });
+    }
+
+    /// One round of the refresher: the published snapshot brought up to the log's head and
+    /// today. After writes that change nothing readiness reads it is carried forward as it is,
+    /// after evidence writes only the evidence library and the checks that read it are redone,
+    /// after anything else (or on a new day) it is computed from scratch.
+    /// Also says whether anything was recomputed (and memory may be handed back).
+    async fn advance(&self) -> Result<(Arc<Snapshot>, bool), (i64, ServerError)> {
+        let previous = self.inner.published.borrow().snapshot.clone();
+        let head = self.ws.audit_head().await.map_err(|e| (i64::MAX, e.into()))?;
+        let now = time::OffsetDateTime::now_utc();
+        if let Some(s) = previous.as_ref().filter(|s| s.head == head && s.day == now.date()) {
+            return Ok((s.clone(), false));
+        }
+        let failed = |e: ServerError| (head, e);
+        let (effect, changed_evidence) = match previous.as_ref() {
+            Some(p) if p.day == now.date() && head > p.head && head - p.head <= MAX_REPLAYED_WRITES => {
+                let changes = self
+                    .ws
+                    .audit_actions(p.head, head)
+                    .await
+                    .map_err(|e| failed(e.into()))?;
+                let items: Vec<String> = changes
+                    .iter()
+                    .filter_map(|(_, subject)| subject.strip_prefix("evidence:").map(str::to_string))
+                    .collect();
+                (effect_of_all(changes.iter().map(|(action, _)| action.as_str())), items)
+            }
+            _ => (Effect::Everything, Vec::new()),
         };
         let s = match (previous, effect) {
             // Nothing the window reads changed either: its computation (most of a dashboard's
@@ -214,48 +343,28 @@ impl AppState {
                 unassessed: p.unassessed.clone(),
                 trend: p.trend.clone(),
                 window: p.window.clone(),
+                window_input: p.window_basis(),
                 ..Snapshot::new(&p)
             },
             (Some(p), Effect::Evidence) if p.assessment.is_some() => {
                 let previous = p.assessment.as_ref().expect("checked above");
-                let a = self.ws.reassess_after_evidence(previous, now).await?;
+                let a = self
+                    .ws
+                    .reassess_after_evidence(previous, Some(&changed_evidence), now)
+                    .await
+                    .map_err(|e| failed(e.into()))?;
                 Snapshot {
                     head,
                     computed_at: now,
                     assessment: Some(Arc::new(a)),
                     trend: p.trend.clone(),
+                    window_input: p.window_basis(),
                     ..Snapshot::new(&p)
                 }
             }
-            _ => self.compute(head, now).await?,
+            _ => self.compute(head, now).await.map_err(failed)?,
         };
-        let s = Arc::new(s);
-        *slot = Some(s.clone());
-        drop(slot);
-        self.inner.ready.store(true, std::sync::atomic::Ordering::Release);
-        if effect != Effect::Nothing {
-            release_freed_memory();
-        }
-        Ok(s)
-    }
-
-    /// True once the first snapshot exists: a load balancer sends no one here before.
-    pub fn is_ready(&self) -> bool {
-        self.inner.ready.load(std::sync::atomic::Ordering::Acquire)
-    }
-
-    /// Keeps the snapshot following the audit log's head, whoever moves it (this instance,
-    /// another one on the same database, the command line), so pages seldom wait for it.
-    pub fn follow_head(&self) {
-        let state = self.clone();
-        tokio::spawn(async move {
-            loop {
-                if let Err(e) = state.snapshot().await {
-                    tracing::warn!(error = %e, "could not bring the snapshot up to date");
-                }
-                tokio::time::sleep(FOLLOW_EVERY).await;
-            }
-        });
+        Ok((Arc::new(s), effect != Effect::Nothing))
     }
 
     async fn compute(&self, head: i64, now: time::OffsetDateTime) -> Result<Snapshot, ServerError> {
@@ -293,6 +402,7 @@ impl AppState {
             staff,
             evidence_rows: Default::default(),
             window: Default::default(),
+            window_input: Default::default(),
         })
     }
 }
@@ -301,6 +411,8 @@ impl AppState {
 /// saves: compute afresh.
 const MAX_REPLAYED_WRITES: i64 = 500;
 const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+/// How long a page waits for the very first snapshot before saying that work is under way.
+const FIRST_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Hands memory freed after a recompute (the facts, hundreds of MiB on a large program) back to
 /// the system; glibc otherwise keeps it mapped and the server's resident size stays at its peak.

@@ -9,6 +9,7 @@ use evident_core::assessment::{self as engine, Program};
 use evident_core::checklist::{ChecklistItem, Phase};
 use evident_core::checks::rules::Rule;
 use evident_core::checks::{self, BUILTIN};
+use evident_core::evidence::EvidenceItem;
 use evident_core::readiness::Readiness;
 use evident_core::{Applicability, Control};
 use serde::Serialize;
@@ -126,15 +127,23 @@ impl Workspace {
     /// items, versions, withdrawals, links): the library is read again, the checks that read it
     /// run again, readiness is recomputed; the rest of the facts are not loaded. The same result
     /// as [`Workspace::assess`] on the same day, in a fraction of the time.
+    ///
+    /// `changed` names the items the writes touched (from their audit-log entries): only those
+    /// are read again, and the versions they supersede; `None` reads the whole library.
     pub async fn reassess_after_evidence(
         &self,
         previous: &Assessment,
+        changed: Option<&[String]>,
         now: time::OffsetDateTime,
     ) -> Result<Assessment, StoreError> {
         let started = std::time::Instant::now();
+        let evidence = match changed {
+            Some(ids) => self.evidence_patched(&previous.program.evidence, ids).await?,
+            None => self.evidence().await?,
+        };
         let program = Program {
             controls: previous.program.controls.clone(),
-            evidence: self.evidence().await?,
+            evidence,
             policies: previous.program.policies.clone(),
         };
         let mut facts = engine::evidence_reader_facts(&previous.facts);
@@ -179,6 +188,43 @@ impl Workspace {
             checks,
             basis,
         })
+    }
+
+    /// `library` (sorted by id) with the items `ids` read again from the store, and the
+    /// versions they supersede (a new version marks its predecessor superseded); an item no
+    /// longer stored leaves the library.
+    async fn evidence_patched(
+        &self,
+        library: &[EvidenceItem],
+        ids: &[String],
+    ) -> Result<Vec<EvidenceItem>, StoreError> {
+        let mut wanted: BTreeSet<String> = ids.iter().cloned().collect();
+        let mut read: BTreeMap<String, Option<EvidenceItem>> = BTreeMap::new();
+        while let Some(id) = wanted.pop_first() {
+            let item = match self.evidence_item(&id).await {
+                Ok(item) => Some(item),
+                Err(StoreError::NotFound { .. }) => None,
+                Err(e) => return Err(e),
+            };
+            if let Some(older) = item.as_ref().and_then(|i| i.supersedes.as_ref())
+                && !read.contains_key(older)
+            {
+                wanted.insert(older.clone());
+            }
+            read.insert(id, item);
+        }
+        let mut out = library.to_vec();
+        for (id, item) in read {
+            match (out.binary_search_by(|e| e.id.cmp(&id)), item) {
+                (Ok(i), Some(item)) => out[i] = item,
+                (Ok(i), None) => {
+                    out.remove(i);
+                }
+                (Err(i), Some(item)) => out.insert(i, item),
+                (Err(_), None) => {}
+            }
+        }
+        Ok(out)
     }
 
     pub fn rules(&self) -> Result<Vec<Rule>, StoreError> {

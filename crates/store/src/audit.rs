@@ -42,7 +42,7 @@ const SELECT_ENTRIES: &str = "SELECT seq, at, actor, action, subject, payload, p
      FROM audit_log WHERE at >= $1 ORDER BY seq";
 const SELECT_CHECKPOINTS: &str = "SELECT seq, at, hash, signature FROM audit_checkpoints ORDER BY seq";
 // One writer at a time, so sequence numbers and links never race.
-const SELECT_ACTIONS: &str = "SELECT action FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq";
+const SELECT_ACTIONS: &str = "SELECT action, subject FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq";
 const SQLITE_BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 const POSTGRES_WRITE_LOCK: &str = "SELECT pg_advisory_xact_lock(7400114)";
 
@@ -277,16 +277,16 @@ impl Workspace {
         })
     }
 
-    /// The actions of the entries after `after` up to `upto` (sequence numbers), oldest first:
-    /// what changed since a value computed at `after`.
-    pub async fn audit_actions(&self, after: i64, upto: i64) -> Result<Vec<String>, StoreError> {
+    /// The actions and subjects of the entries after `after` up to `upto` (sequence numbers),
+    /// oldest first: what changed since a value computed at `after`.
+    pub async fn audit_actions(&self, after: i64, upto: i64) -> Result<Vec<(String, String)>, StoreError> {
         sqlx::query(SELECT_ACTIONS)
             .bind(after)
             .bind(upto)
             .fetch_all(&self.db.pool)
             .await?
             .iter()
-            .map(|r| Ok(r.try_get("action")?))
+            .map(|r| Ok((r.try_get("action")?, r.try_get("subject")?)))
             .collect()
     }
 

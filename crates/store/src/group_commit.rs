@@ -194,7 +194,7 @@ mod tests {
         );
         let actions = ws.audit_actions(head, i64::MAX).await.unwrap();
         assert_eq!(actions.len(), 5, "one entry per stored item: {actions:?}");
-        assert_eq!(actions.iter().filter(|a| *a == "evidence.supersede").count(), 1);
+        assert_eq!(actions.iter().filter(|(a, _)| a == "evidence.supersede").count(), 1);
         let stored = ws.evidence().await.unwrap();
         for (n, item) in prepared.iter().enumerate() {
             assert_eq!(stored.iter().any(|e| e.id == item.id), n + 1 != 4, "item {}", n + 1);

@@ -75,5 +75,5 @@ pub use sign_in::{MAX_SIGN_IN_FAILURES, OIDC_PENDING_MS, PendingSignOn, SIGN_IN_
 pub use users::{ApiToken, MIN_PASSWORD_CHARS, Session, SessionStage, TokenScope, User, check_new_password};
 pub use vault::{StoredBlob, VaultError};
 pub use verify::VerifyReport;
-pub use window::{AuditPeriodRecord, WindowRequest};
+pub use window::{AuditPeriodRecord, WindowRequest, window_input_with_evidence};
 pub use workspace::{InitOptions, Workspace};

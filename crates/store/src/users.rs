@@ -177,8 +177,18 @@ fn password_matches(hash: &str, password: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Argon2 takes tens of milliseconds on purpose; keep it off the async workers.
+/// Argon2 takes tens of milliseconds and 19 MiB on purpose; keep it off the async workers, and
+/// run no more at once than there are cores: more would only share the same cores while each
+/// holds its memory, so a burst of sign-ins would cost memory in proportion to its size.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, StoreError> {
+    static TURNS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let turns = TURNS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZero::get))
+    });
+    let _turn = turns
+        .acquire()
+        .await
+        .map_err(|e| StoreError::Config(format!("password hashing: {e}")))?;
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| StoreError::Config(format!("password hashing task: {e}")))

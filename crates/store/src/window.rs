@@ -74,6 +74,63 @@ pub struct WindowRequest {
     pub rule: OpinionRule,
 }
 
+/// What the window reads of the evidence library: a dated proof per item not withdrawn, and
+/// the date each current item attests to for each control and requirement it is linked to.
+fn evidence_inputs(library: &[evident_core::evidence::EvidenceItem]) -> (Vec<Proof>, Vec<EvidenceDate>) {
+    let mut proofs = Vec::new();
+    let mut evidence = Vec::new();
+    for e in library.iter().filter(|e| e.withdrawn.is_none()) {
+        let attests = e.attests_to();
+        proofs.push(Proof {
+            date: attests,
+            source: ProofSource::Evidence,
+            reference: e.id.clone(),
+            title: e.title.clone(),
+            controls: e.controls.iter().map(|l| l.control.clone()).collect(),
+        });
+        if e.is_current() {
+            for l in &e.controls {
+                evidence.push(EvidenceDate {
+                    control: l.control.clone(),
+                    requirement: l.requirement.clone(),
+                    id: e.id.clone(),
+                    attests,
+                });
+            }
+        }
+    }
+    (proofs, evidence)
+}
+
+/// `input` as [`Workspace::window_input`] would load it after writes that changed only the
+/// evidence library, now `library`: its evidence parts rebuilt, everything else kept.
+pub fn window_input_with_evidence(input: &Input, library: &[evident_core::evidence::EvidenceItem]) -> Input {
+    let (mut proofs, evidence) = evidence_inputs(library);
+    proofs.extend(
+        input
+            .proofs
+            .iter()
+            .filter(|p| p.source != ProofSource::Evidence)
+            .cloned(),
+    );
+    Input {
+        period: input.period,
+        as_of: input.as_of,
+        report_type: input.report_type,
+        controls: input.controls.clone(),
+        proofs,
+        checks: input.checks.clone(),
+        exclusions: input.exclusions.clone(),
+        evidence,
+        reporters: input.reporters.clone(),
+        responses: input.responses.clone(),
+        params: input.params.clone(),
+        criteria: input.criteria.clone(),
+        rule: input.rule,
+        sample_exceptions: input.sample_exceptions.clone(),
+    }
+}
+
 fn field(field: &'static str, reason: impl Into<String>) -> StoreError {
     StoreError::Field {
         field,
@@ -357,28 +414,7 @@ impl Workspace {
             .collect();
 
         // Dated proofs: evidence, events, risk reviews, policy approvals, training.
-        let mut proofs = Vec::new();
-        let mut evidence = Vec::new();
-        for e in program.evidence.iter().filter(|e| e.withdrawn.is_none()) {
-            let attests = e.attests_to();
-            proofs.push(Proof {
-                date: attests,
-                source: ProofSource::Evidence,
-                reference: e.id.clone(),
-                title: e.title.clone(),
-                controls: e.controls.iter().map(|l| l.control.clone()).collect(),
-            });
-            if e.is_current() {
-                for l in &e.controls {
-                    evidence.push(EvidenceDate {
-                        control: l.control.clone(),
-                        requirement: l.requirement.clone(),
-                        id: e.id.clone(),
-                        attests,
-                    });
-                }
-            }
-        }
+        let (mut proofs, evidence) = evidence_inputs(&program.evidence);
         for ev in &events {
             let r = &ev.record;
             let (Some(d), Some(kind)) = (r.get("date").as_date(), r.get("kind").as_str()) else {

@@ -9,7 +9,8 @@ on_both_databases!(
     readiness_tells_the_truth_and_plans,
     failing_checks_get_a_grace_period,
     csv_reports,
-    scope_and_topics_follow_the_content
+    scope_and_topics_follow_the_content,
+    evidence_writes_patch_readiness_like_a_full_assessment
 );
 
 /// A Security-only audit leaves every privacy and processing-integrity control out, with its
@@ -406,4 +407,95 @@ fn csv_reports(b: Backend) {
     );
     assert!(!nowhere.parent().unwrap().exists());
     env.refused(&["controls", "list", "--format", "csv"], &["that is a report format"]);
+}
+
+/// What the server does after evidence writes: readiness brought up to date from only the items
+/// their audit-log entries name (each read again, with the version it supersedes) is exactly
+/// the readiness computed from scratch, after a new item, a new version, a withdrawal and a
+/// relink together.
+fn evidence_writes_patch_readiness_like_a_full_assessment(b: Backend) {
+    let env = Env::new(b);
+    env.init();
+    env.scope_type2(&format!("{}..{}", day(-30), day(150)));
+    let first = env.write_file("first.pdf", b"first");
+    let kept = env.json(&[
+        "evidence",
+        "add",
+        first.to_str().unwrap(),
+        "--control",
+        "PHY-02",
+        "--effective",
+        &day(-3),
+    ]);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let ws = rt
+        .block_on(evident_store::Workspace::open(&env.dir, "test:in-process"))
+        .unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let mut before = rt.block_on(ws.assess(now.date(), now)).unwrap();
+    before.keep_only_evidence_reader_facts();
+    let head = rt.block_on(ws.audit_head()).unwrap();
+
+    let second = env.write_file("second.csv", b"user,decision");
+    let added = env.json(&[
+        "evidence",
+        "add",
+        second.to_str().unwrap(),
+        "--control",
+        "ACC-08",
+        "--effective",
+        &day(-1),
+    ]);
+    let third = env.write_file("third.pdf", b"third");
+    env.ok(&[
+        "evidence",
+        "supersede",
+        kept["id"].as_str().unwrap(),
+        third.to_str().unwrap(),
+    ]);
+    let relinked = added["id"].as_str().unwrap();
+    rt.block_on(ws.relink_evidence(
+        relinked,
+        vec![
+            evident_store::LinkTo::control("PHY-02"),
+            evident_store::LinkTo::control("ACC-08"),
+        ],
+        "also shows the badge log",
+    ))
+    .unwrap();
+    let fourth = env.write_file("fourth.txt", b"fourth");
+    let withdrawn = env.json(&["evidence", "add", fourth.to_str().unwrap(), "--control", "ACC-08"]);
+    env.ok(&[
+        "evidence",
+        "withdraw",
+        withdrawn["id"].as_str().unwrap(),
+        "--reason",
+        "wrong file",
+    ]);
+
+    let changed: Vec<String> = rt
+        .block_on(ws.audit_actions(head, i64::MAX))
+        .unwrap()
+        .into_iter()
+        .filter_map(|(_, subject)| subject.strip_prefix("evidence:").map(str::to_string))
+        .collect();
+    assert!(
+        !changed.contains(&kept["id"].as_str().unwrap().to_string()),
+        "the superseded version is not named by any entry, so the patch must find it itself"
+    );
+    let patched = rt
+        .block_on(ws.reassess_after_evidence(&before, Some(&changed), now))
+        .unwrap();
+    let full = rt.block_on(ws.assess(now.date(), now)).unwrap();
+    assert!(
+        patched.program.evidence.len() >= before.program.evidence.len() + 3,
+        "a new item, a new version and an item withdrawn since"
+    );
+    assert_eq!(patched.program.evidence, full.program.evidence);
+    assert_eq!(patched.readiness, full.readiness);
+    assert_eq!(patched.checks, full.checks);
+    assert_ne!(before.readiness, full.readiness, "the writes changed readiness");
 }

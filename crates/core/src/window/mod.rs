@@ -16,7 +16,7 @@ mod samples;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use evident_catalog::{Attester, EvidenceRequirement, Frequency};
 use schemars::JsonSchema;
@@ -368,13 +368,10 @@ pub fn observe(input: &Input) -> Window {
         checks.push(view);
     }
 
+    let index = ProofIndex::of(&input.proofs, as_of);
     let mut controls = Vec::new();
     for c in &input.controls {
-        let proofs: Vec<&Proof> = input
-            .proofs
-            .iter()
-            .filter(|p| p.date <= as_of && attests(p, c))
-            .collect();
+        let proofs = index.for_control(&input.proofs, c);
         let mut view = ControlWindow {
             id: c.code.clone(),
             title: c.title.clone(),
@@ -454,11 +451,56 @@ pub fn observe(input: &Input) -> Window {
     }
 }
 
-/// Whether a proof speaks for a control: it names the control, or it is a record the content
-/// says attests to it.
-fn attests(p: &Proof, c: &ControlInput) -> bool {
-    p.controls.iter().any(|k| k.eq_ignore_ascii_case(&c.code))
-        || matches!(p.source, ProofSource::Record(a) if c.attested_by.contains(&a))
+/// The proofs dated up to `as_of`, by where they speak for a control: the controls they name
+/// (case-insensitively) and the kind of record they are. Built once per window: scanning every
+/// proof for every control cost most of a large program's window.
+struct ProofIndex {
+    named: HashMap<String, Vec<usize>>,
+    records: Vec<(Attester, Vec<usize>)>,
+}
+
+impl ProofIndex {
+    fn of(proofs: &[Proof], as_of: Date) -> ProofIndex {
+        let mut named: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut records: Vec<(Attester, Vec<usize>)> = Vec::new();
+        for (i, p) in proofs.iter().enumerate().filter(|(_, p)| p.date <= as_of) {
+            for k in &p.controls {
+                let list = named.entry(k.to_ascii_uppercase()).or_default();
+                // A proof naming a control twice speaks for it once.
+                if list.last() != Some(&i) {
+                    list.push(i);
+                }
+            }
+            if let ProofSource::Record(a) = p.source {
+                match records.iter_mut().find(|(kind, _)| *kind == a) {
+                    Some((_, list)) => list.push(i),
+                    None => records.push((a, vec![i])),
+                }
+            }
+        }
+        ProofIndex { named, records }
+    }
+
+    /// The proofs that speak for `c` (it is named, or the content says a record of that kind
+    /// attests to it), in their input order.
+    fn for_control<'a>(&self, proofs: &'a [Proof], c: &ControlInput) -> Vec<&'a Proof> {
+        let mut at: Vec<usize> = self
+            .named
+            .get(&c.code.to_ascii_uppercase())
+            .into_iter()
+            .flatten()
+            .copied()
+            .chain(
+                self.records
+                    .iter()
+                    .filter(|(kind, _)| c.attested_by.contains(kind))
+                    .flat_map(|(_, list)| list.iter().copied()),
+            )
+            .collect();
+        at.sort_unstable();
+        at.dedup();
+        at.into_iter().map(|i| &proofs[i]).collect()
+    }
 }
 
 impl Proof {

@@ -626,3 +626,57 @@ fn an_auditors_sample_exception_counts_against_its_control_at_the_samples_rate()
     assert_eq!(c.deviations, 1);
     assert!((c.deviation_rate - 0.1).abs() < 1e-9, "1 of a sample of 10");
 }
+
+/// The index the window builds once finds, for every control, exactly the proofs a scan of
+/// every proof would: named in any letter case (once, even when named twice), or a record of a
+/// kind the control is attested by; none dated after the day read; in input order.
+#[test]
+fn the_proof_index_finds_what_a_full_scan_finds() {
+    let as_of = date!(2026 - 03 - 31);
+    let kinds = [
+        ProofSource::Evidence,
+        ProofSource::Record(Attester::AccessReview),
+        ProofSource::Record(Attester::RiskReview),
+    ];
+    let names: [&[&str]; 5] = [
+        &["ACC-01"],
+        &["acc-01", "ACC-01"],
+        &["OPS-02"],
+        &[],
+        &["Acc-01", "ops-02"],
+    ];
+    let mut proofs = Vec::new();
+    for n in 0..120u8 {
+        let day = date!(2026 - 01 - 01) + time::Duration::days(i64::from(n));
+        let mut p = proof(day, kinds[usize::from(n) % 3], names[usize::from(n) % 5]);
+        p.reference = format!("P-{n}");
+        proofs.push(p);
+    }
+    let mut reviewed = control("ACC-01", Frequency::Quarterly, &["CC6.2"]);
+    reviewed.attested_by = vec![Attester::AccessReview];
+    let controls = [
+        reviewed,
+        control("OPS-02", Frequency::Monthly, &["CC7.1"]),
+        control("GOV-09", Frequency::Annual, &["CC1.1"]),
+    ];
+    let index = ProofIndex::of(&proofs, as_of);
+    for c in &controls {
+        let scanned: Vec<&str> = proofs
+            .iter()
+            .filter(|p| {
+                p.date <= as_of
+                    && (p.controls.iter().any(|k| k.eq_ignore_ascii_case(&c.code))
+                        || matches!(p.source, ProofSource::Record(a) if c.attested_by.contains(&a)))
+            })
+            .map(|p| p.reference.as_str())
+            .collect();
+        let indexed: Vec<&str> = index
+            .for_control(&proofs, c)
+            .iter()
+            .map(|p| p.reference.as_str())
+            .collect();
+        assert_eq!(indexed, scanned, "{}", c.code);
+    }
+    assert!(index.for_control(&proofs, &controls[2]).is_empty());
+    assert!(!index.for_control(&proofs, &controls[0]).is_empty());
+}

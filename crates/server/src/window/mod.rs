@@ -27,7 +27,16 @@ pub async fn current(state: &AppState, snap: &Snapshot) -> Result<Option<Arc<Win
             // own window at once (hundreds of MiB each on a large program).
             static ONE_AT_A_TIME: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
             let _turn = ONE_AT_A_TIME.acquire().await.ok();
-            state.ws.window(&WindowRequest::default(), snap.day).await.map(Arc::new)
+            let basis = snap.window_input.lock().expect("not poisoned").clone();
+            let input = match basis {
+                Some(basis) => evident_store::window_input_with_evidence(&basis, &snap.program().evidence),
+                None => state.ws.window_input(&WindowRequest::default(), snap.day).await?,
+            };
+            let input = Arc::new(input);
+            *snap.window_input.lock().expect("not poisoned") = Some(input.clone());
+            tokio::task::spawn_blocking(move || Arc::new(evident_core::window::observe(&input)))
+                .await
+                .map_err(|e| StoreError::Config(format!("window engine: {e}")))
         })
         .await;
     match w {
