@@ -200,19 +200,6 @@ impl AppState {
         client
     }
 
-    /// None while the very first snapshot is being computed (seconds on a large program), so a
-    /// page can show that work is under way instead of hanging; afterwards, as `snapshot`.
-    pub async fn snapshot_or_busy(&self) -> Result<Option<Arc<Snapshot>>, ServerError> {
-        if !self.is_ready() {
-            // A small program's first snapshot takes milliseconds: worth a short wait.
-            match tokio::time::timeout(FIRST_WAIT, self.snapshot()).await {
-                Ok(s) => return s.map(Some),
-                Err(_) => return Ok(None),
-            }
-        }
-        self.snapshot().await.map(Some)
-    }
-
     /// A snapshot that includes every write in the audit log when this is called (here, on
     /// another instance or from the command line), and the current day. Readers never compute:
     /// one refresher brings the snapshot up to date, covering every write since its last round
@@ -411,8 +398,6 @@ impl AppState {
 /// saves: compute afresh.
 const MAX_REPLAYED_WRITES: i64 = 500;
 const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
-/// How long a page waits for the very first snapshot before saying that work is under way.
-const FIRST_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Hands memory freed after a recompute (the facts, hundreds of MiB on a large program) back to
 /// the system; glibc otherwise keeps it mapped and the server's resident size stays at its peak.
